@@ -1,0 +1,102 @@
+//! Where ServiceAccounts are looked up: the file itself first, then the rest
+//! of the workspace through an [`AccountLookup`].
+
+use std::collections::HashMap;
+
+use crate::objects::{AccountAutomount, ServiceAccount};
+
+/// A ServiceAccount found for a workload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundAccount {
+    /// The file that declares it, as the caller names files; `None` for the
+    /// file being analysed.
+    pub origin: Option<String>,
+    pub account: ServiceAccount,
+}
+
+/// The ServiceAccounts of the rest of the workspace.
+pub trait AccountLookup {
+    fn find(&self, namespace: Option<&str>, name: &str) -> Option<FoundAccount>;
+}
+
+/// A workspace without other files.
+pub struct NoAccounts;
+
+impl AccountLookup for NoAccounts {
+    fn find(&self, _: Option<&str>, _: &str) -> Option<FoundAccount> {
+        None
+    }
+}
+
+type AccountKey = (Option<String>, String);
+
+/// ServiceAccounts of many files, by namespace and name.
+#[derive(Clone, Debug, Default)]
+pub struct AccountIndex {
+    by_key: HashMap<AccountKey, Vec<(String, ServiceAccount)>>,
+    keys_by_origin: HashMap<String, Vec<AccountKey>>,
+}
+
+impl AccountIndex {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces what the index knows of `origin` with `accounts`.
+    pub fn set(&mut self, origin: &str, accounts: Vec<ServiceAccount>) {
+        self.remove(origin);
+        if accounts.is_empty() {
+            return;
+        }
+        let mut keys = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let key = (account.namespace.clone(), account.name.clone());
+            let entries = self.by_key.entry(key.clone()).or_default();
+            entries.push((origin.to_string(), account));
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            keys.push(key);
+        }
+        self.keys_by_origin.insert(origin.to_string(), keys);
+    }
+
+    pub fn remove(&mut self, origin: &str) {
+        let Some(keys) = self.keys_by_origin.remove(origin) else {
+            return;
+        };
+        for key in keys {
+            if let Some(entries) = self.by_key.get_mut(&key) {
+                entries.retain(|(o, _)| o != origin);
+                if entries.is_empty() {
+                    self.by_key.remove(&key);
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_key.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+}
+
+impl AccountLookup for AccountIndex {
+    /// When several files declare the same account, which one the cluster
+    /// ends up with depends on the order they are applied in; a guard must
+    /// not bet on it, so any declaration that leaves automounting on wins.
+    fn find(&self, namespace: Option<&str>, name: &str) -> Option<FoundAccount> {
+        let entries = self
+            .by_key
+            .get(&(namespace.map(str::to_string), name.to_string()))?;
+        let (origin, account) = entries
+            .iter()
+            .find(|(_, a)| a.automount != AccountAutomount::Disabled)
+            .or_else(|| entries.first())?;
+        Some(FoundAccount {
+            origin: Some(origin.clone()),
+            account: account.clone(),
+        })
+    }
+}

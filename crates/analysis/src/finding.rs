@@ -1,0 +1,93 @@
+//! What the analysis reports.
+
+use crate::accounts::FoundAccount;
+use crate::fix::Fix;
+use crate::text::TextRange;
+use crate::value::ValueType;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    /// The document is not valid YAML (or is nested too deeply).
+    TG000,
+    /// A pod spec leaves the service-account token mounted.
+    TG001,
+}
+
+impl Code {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Code::TG000 => "TG000",
+            Code::TG001 => "TG001",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// Which row of the decision table a finding comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// No `automountServiceAccountToken` and no ServiceAccount disabling it.
+    Missing,
+    /// The key is present with a null value.
+    Null,
+    /// `automountServiceAccountToken: true`.
+    ExplicitTrue,
+    /// A value Kubernetes does not decode as a boolean.
+    NotBoolean(ValueType),
+    /// TG000.
+    Syntax,
+}
+
+/// The object a finding is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadRef {
+    pub kind: String,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+}
+
+impl WorkloadRef {
+    /// `Deployment "api"`.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{} \"{name}\"", self.kind),
+            None => format!("{} (unnamed)", self.kind),
+        }
+    }
+}
+
+/// The ServiceAccount consulted for a finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountCheck {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub found: Option<FoundAccount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    /// Where to report: the pod spec's `spec` key, the wrong value, or the
+    /// key with a null value; the parser's location for TG000.
+    pub range: TextRange,
+    pub message: String,
+    pub problem: Problem,
+    pub workload: Option<WorkloadRef>,
+    pub account: Option<AccountCheck>,
+    pub fix: Option<Fix>,
+}

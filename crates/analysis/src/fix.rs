@@ -1,0 +1,178 @@
+//! The edits that make a pod spec compliant, shaped as RULE.md prescribes:
+//! in the file's own indentation and line ending, nothing else touched.
+
+use crate::text::{LineEnding, TextRange};
+use crate::tree::{Document, NodeId, NodeKind};
+
+pub const FIELD: &str = "automountServiceAccountToken";
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TextEdit {
+    pub range: TextRange,
+    pub new_text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<TextEdit>,
+}
+
+/// Adds `automountServiceAccountToken: false` to a mapping that lacks it.
+pub fn insert_field(text: &str, doc: &Document, mapping: NodeId) -> Option<Fix> {
+    let node = doc.node(mapping);
+    let NodeKind::Mapping { flow, entries } = &node.kind else {
+        return None;
+    };
+    let edit = if *flow {
+        insert_into_flow_mapping(text, node.range, entries.is_empty())
+    } else {
+        let first_key = doc.node(entries.first()?.0).range.start;
+        insert_into_block_mapping(text, first_key)
+    };
+    Some(Fix {
+        title: format!("Add `{FIELD}: false` to the pod spec"),
+        edits: vec![edit],
+    })
+}
+
+/// A new line at the column of the first key, before it, after any comment
+/// lines that come first.
+pub fn insert_into_block_mapping(text: &str, first_key: usize) -> TextEdit {
+    let bytes = text.as_bytes();
+    let mut line_start = first_key;
+    while line_start > 0 && !matches!(bytes[line_start - 1], b'\n' | b'\r') {
+        line_start -= 1;
+    }
+    let indent: String = text[line_start..first_key]
+        .chars()
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let eol = LineEnding::before(text, line_start).unwrap_or_else(|| LineEnding::first_in(text));
+    TextEdit {
+        range: TextRange::empty(line_start),
+        new_text: format!("{indent}{FIELD}: false{}", eol.as_str()),
+    }
+}
+
+/// `{a: 1}` becomes `{automountServiceAccountToken: false, a: 1}`.
+fn insert_into_flow_mapping(text: &str, mapping: TextRange, empty: bool) -> TextEdit {
+    let mut at = mapping.start + 1;
+    // Keep a `{ a: 1 }` style: the field goes after the space.
+    if !empty && text.as_bytes().get(at) == Some(&b' ') {
+        at += 1;
+    }
+    let separator = if empty { "" } else { ", " };
+    TextEdit {
+        range: TextRange::empty(at),
+        new_text: format!("{FIELD}: false{separator}"),
+    }
+}
+
+/// Replaces a wrong value (and its tag, not its anchor) with `false`.
+pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> Fix {
+    let value_node = doc.node(value);
+    let key_end = doc.node(key).range.end;
+    let edit = if value_node.is_empty_scalar() {
+        fill_empty_value(text, key_end, value_node.range.start)
+    } else {
+        let start = if value_node.tag.is_some() {
+            tag_start_before(text, value_node.range.start, key_end)
+        } else {
+            value_node.range.start
+        };
+        TextEdit {
+            range: TextRange::new(start, value_node.range.end),
+            new_text: "false".to_string(),
+        }
+    };
+    Fix {
+        title: format!("Set `{FIELD}` to `false`"),
+        edits: vec![edit],
+    }
+}
+
+/// `key:` (or `key: &a`, `key: !!null`) gets the value `false`.
+fn fill_empty_value(text: &str, key_end: usize, empty_at: usize) -> TextEdit {
+    let bytes = text.as_bytes();
+    if empty_at == 0 || bytes.get(empty_at - 1) != Some(&b':') {
+        // A flow entry with no colon: `{automountServiceAccountToken}`.
+        return TextEdit {
+            range: TextRange::empty(key_end),
+            new_text: ": false".to_string(),
+        };
+    }
+    // Skip the value's properties on the same line: an anchor stays, a tag
+    // (such as `!!null`) is replaced by the value.
+    let mut pos = empty_at;
+    let mut insert_at = empty_at;
+    loop {
+        while pos < bytes.len() && matches!(bytes[pos], b' ' | b'\t') {
+            pos += 1;
+        }
+        match bytes.get(pos) {
+            Some(b'&') => {
+                pos = prop_end(bytes, pos);
+                insert_at = pos;
+            }
+            Some(b'!') => {
+                return TextEdit {
+                    range: TextRange::new(pos, prop_end(bytes, pos)),
+                    new_text: "false".to_string(),
+                };
+            }
+            _ => break,
+        }
+    }
+    TextEdit {
+        range: TextRange::empty(insert_at),
+        new_text: " false".to_string(),
+    }
+}
+
+fn prop_end(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n' | b',' | b'}' | b']') {
+        i += 1;
+    }
+    i
+}
+
+/// The start of the tag written before `value_start` (`!!str "x"`), or
+/// `value_start` when the token before it is not a tag.
+fn tag_start_before(text: &str, value_start: usize, not_before: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = value_start;
+    while i > not_before && matches!(bytes[i - 1], b' ' | b'\t' | b'\r' | b'\n') {
+        i -= 1;
+    }
+    let token_end = i;
+    while i > not_before && !matches!(bytes[i - 1], b' ' | b'\t' | b'\r' | b'\n') {
+        i -= 1;
+    }
+    if token_end > i && bytes[i] == b'!' {
+        i
+    } else {
+        value_start
+    }
+}
+
+/// Applies non-overlapping edits (in any order) to `text`.
+pub fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
+    let mut sorted: Vec<&TextEdit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    sorted.dedup();
+    let mut out = String::with_capacity(text.len() + 64 * sorted.len());
+    let mut pos = 0;
+    for edit in sorted {
+        if edit.range.start < pos || edit.range.end > text.len() {
+            // Overlapping or stale edit: skipping it is the only safe choice.
+            continue;
+        }
+        out.push_str(&text[pos..edit.range.start]);
+        out.push_str(&edit.new_text);
+        pos = edit.range.end;
+    }
+    out.push_str(&text[pos..]);
+    out
+}

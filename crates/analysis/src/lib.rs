@@ -1,0 +1,125 @@
+//! The analysis engine of tokenguard: text in, findings and edits out.
+//!
+//! It parses Kubernetes YAML into a position-preserving tree (one parse per
+//! `---` document), finds every pod spec that leaves the service-account token
+//! mounted (rule TG001, see `docs/rule.md`), and computes the edit that fixes
+//! each. No I/O, no async, no editor types: the CLI and the language server
+//! translate.
+//!
+//! ```
+//! use tokenguard_analysis::{analyze, apply_edits, NoAccounts};
+//!
+//! let text = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
+//! let findings = analyze(text, &NoAccounts);
+//! assert_eq!(findings.len(), 1);
+//! let fixed = apply_edits(text, &findings[0].fix.as_ref().unwrap().edits);
+//! assert!(fixed.contains("  automountServiceAccountToken: false\n  containers: []"));
+//! assert!(analyze(&fixed, &NoAccounts).is_empty());
+//! ```
+
+mod accounts;
+mod finding;
+mod fix;
+mod objects;
+mod rule;
+mod split;
+mod suppress;
+pub mod text;
+pub mod tree;
+pub mod value;
+
+pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts};
+pub use finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
+pub use fix::{apply_edits, Fix, TextEdit, FIELD};
+pub use objects::{AccountAutomount, ServiceAccount, Workload, POD_SPEC_PATHS};
+pub use suppress::IGNORE_MARKER;
+pub use text::{LineEnding, LineIndex, TextRange};
+pub use tree::{Document, Node, NodeId, NodeKind, ScalarStyle, SyntaxError};
+pub use value::{BoolField, ValueType};
+
+use tree::ChunkResult;
+
+const BOM: &str = "\u{feff}";
+
+/// A file parsed into documents, with its workloads and ServiceAccounts.
+#[derive(Clone, Debug, Default)]
+pub struct ParsedFile {
+    pub line_index: LineIndex,
+    pub documents: Vec<Document>,
+    pub syntax_errors: Vec<SyntaxError>,
+    /// Workloads as (index into `documents`, workload).
+    pub workloads: Vec<(usize, Workload)>,
+    pub accounts: Vec<ServiceAccount>,
+}
+
+/// Parses every document of `text`. Never fails: broken documents become
+/// syntax errors, the others are still parsed.
+pub fn parse(text: &str) -> ParsedFile {
+    let line_index = LineIndex::new(text);
+    let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let mut parsed = ParsedFile::default();
+    for chunk in split::split_documents(text, body_start) {
+        if !chunk.has_content {
+            continue;
+        }
+        match tree::parse_chunk(text, &line_index, chunk) {
+            ChunkResult::Documents(docs) => parsed.documents.extend(docs),
+            ChunkResult::Error(error) => parsed.syntax_errors.push(error),
+        }
+    }
+    for (i, doc) in parsed.documents.iter().enumerate() {
+        for object in objects::objects(doc) {
+            if let Some(workload) = objects::workload(doc, object) {
+                parsed.workloads.push((i, workload));
+            } else if let Some(account) = objects::service_account(doc, object) {
+                parsed.accounts.push(account);
+            }
+        }
+    }
+    parsed.line_index = line_index;
+    parsed
+}
+
+/// Judges every workload of a parsed file; `workspace` supplies the
+/// ServiceAccounts of the other files. Findings come in text order.
+pub fn check(text: &str, parsed: &ParsedFile, workspace: &dyn AccountLookup) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = parsed
+        .syntax_errors
+        .iter()
+        .map(|error| Finding {
+            code: Code::TG000,
+            severity: Severity::Error,
+            range: error.range,
+            message: format!("YAML syntax error: {}", error.message),
+            problem: Problem::Syntax,
+            workload: None,
+            account: None,
+            fix: None,
+        })
+        .collect();
+    for (doc, workload) in &parsed.workloads {
+        let doc = &parsed.documents[*doc];
+        if let Some(finding) = rule::judge(text, doc, workload, &parsed.accounts, workspace) {
+            let line = parsed.line_index.line_of(finding.range.start);
+            if !suppress::is_suppressed(text, &parsed.line_index, line) {
+                findings.push(finding);
+            }
+        }
+    }
+    findings.sort_by_key(|f| (f.range.start, f.range.end, f.code));
+    findings
+}
+
+/// [`parse`] and [`check`] in one call.
+pub fn analyze(text: &str, workspace: &dyn AccountLookup) -> Vec<Finding> {
+    check(text, &parse(text), workspace)
+}
+
+/// Every edit of every fix, ready for [`apply_edits`].
+pub fn fix_all_edits(findings: &[Finding]) -> Vec<TextEdit> {
+    findings
+        .iter()
+        .filter_map(|f| f.fix.as_ref())
+        .flat_map(|fix| fix.edits.iter().cloned())
+        .collect()
+}

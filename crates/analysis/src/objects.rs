@@ -1,0 +1,161 @@
+//! Kubernetes objects in a parsed document: workloads with their pod specs,
+//! and ServiceAccounts.
+
+use crate::text::TextRange;
+use crate::tree::{Document, NodeId, NodeKind};
+use crate::value::{get, get_mapping, get_string, read_bool_field, BoolField};
+
+/// Where each workload kind keeps its pod spec.
+pub const POD_SPEC_PATHS: &[(&str, &[&str])] = &[
+    ("Pod", &["spec"]),
+    ("PodTemplate", &["template", "spec"]),
+    ("Deployment", &["spec", "template", "spec"]),
+    ("ReplicaSet", &["spec", "template", "spec"]),
+    ("StatefulSet", &["spec", "template", "spec"]),
+    ("DaemonSet", &["spec", "template", "spec"]),
+    ("ReplicationController", &["spec", "template", "spec"]),
+    ("Job", &["spec", "template", "spec"]),
+    ("CronJob", &["spec", "jobTemplate", "spec", "template", "spec"]),
+];
+
+pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+    POD_SPEC_PATHS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, path)| *path)
+}
+
+/// An object with a pod spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workload {
+    pub kind: String,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    /// The object's mapping node.
+    pub object: NodeId,
+    /// The innermost `spec` key, and the pod spec mapping under it.
+    pub spec_key: NodeId,
+    pub pod_spec: NodeId,
+}
+
+/// How a ServiceAccount sets automounting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountAutomount {
+    /// `automountServiceAccountToken: false`.
+    Disabled,
+    /// Explicitly `true`.
+    Enabled,
+    /// Absent or null: Kubernetes mounts the token.
+    Default,
+    /// Not a boolean: the API server would reject the account.
+    Invalid,
+}
+
+/// A ServiceAccount object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceAccount {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub automount: AccountAutomount,
+    /// The account's `metadata.name` value (or its `kind` value when unnamed).
+    pub name_range: TextRange,
+    /// Its `automountServiceAccountToken` key and value, when present.
+    pub automount_key: Option<TextRange>,
+    pub automount_value: Option<TextRange>,
+    /// The first key of the object's mapping, and the mapping's range: where a
+    /// fix inserts the field when the account lacks it.
+    pub object: TextRange,
+    pub first_key: Option<TextRange>,
+    /// Whether the object is a flow mapping.
+    pub flow: bool,
+}
+
+/// Every top-level object of the document, with the items of `*List` kinds
+/// in their place (recursively, without recursion).
+pub fn objects(doc: &Document) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let Some(root) = doc.root else {
+        return out;
+    };
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        if !matches!(doc.node(id).kind, NodeKind::Mapping { .. }) {
+            continue;
+        }
+        out.push(id);
+        let is_list = get_string(doc, id, "kind").is_some_and(|k| k.ends_with("List"));
+        if !is_list {
+            continue;
+        }
+        if let Some((_, items)) = get(doc, id, "items") {
+            if let NodeKind::Sequence { items, .. } = &doc.node(items).kind {
+                stack.extend(items.iter().rev().copied());
+            }
+        }
+    }
+    out
+}
+
+pub fn workload(doc: &Document, object: NodeId) -> Option<Workload> {
+    let kind = get_string(doc, object, "kind")?;
+    let path = pod_spec_path(kind)?;
+    let mut current = object;
+    let mut spec_key = None;
+    for segment in path {
+        let (key, value) = get_mapping(doc, current, segment)?;
+        spec_key = Some(key);
+        current = value;
+    }
+    let metadata = get_mapping(doc, object, "metadata").map(|(_, m)| m);
+    Some(Workload {
+        kind: kind.to_string(),
+        name: metadata.and_then(|m| object_name(doc, m)),
+        namespace: metadata
+            .and_then(|m| get_string(doc, m, "namespace"))
+            .map(str::to_string),
+        object,
+        spec_key: spec_key?,
+        pod_spec: current,
+    })
+}
+
+fn object_name(doc: &Document, metadata: NodeId) -> Option<String> {
+    get_string(doc, metadata, "name")
+        .map(str::to_string)
+        .or_else(|| get_string(doc, metadata, "generateName").map(|g| format!("{g}*")))
+}
+
+pub fn service_account(doc: &Document, object: NodeId) -> Option<ServiceAccount> {
+    if get_string(doc, object, "kind")? != "ServiceAccount" {
+        return None;
+    }
+    let (_, metadata) = get_mapping(doc, object, "metadata")?;
+    let (_, name_node) = get(doc, metadata, "name")?;
+    let name = crate::value::read_string(doc, name_node)?.to_string();
+    let field = get(doc, object, "automountServiceAccountToken");
+    let automount = match field.map(|(_, v)| read_bool_field(doc, v)) {
+        Some(BoolField::False) => AccountAutomount::Disabled,
+        Some(BoolField::True) => AccountAutomount::Enabled,
+        Some(BoolField::Null) | None => AccountAutomount::Default,
+        Some(BoolField::NotBoolean(_)) => AccountAutomount::Invalid,
+    };
+    let node = doc.node(object);
+    let (flow, first_key) = match &node.kind {
+        NodeKind::Mapping { flow, entries } => (
+            *flow,
+            entries.first().map(|&(k, _)| doc.node(k).range),
+        ),
+        _ => (false, None),
+    };
+    Some(ServiceAccount {
+        name,
+        namespace: get_string(doc, metadata, "namespace").map(str::to_string),
+        automount,
+        name_range: doc.node(name_node).range,
+        automount_key: field.map(|(k, _)| doc.node(k).range),
+        automount_value: field.map(|(_, v)| doc.node(v).range),
+        object: node.range,
+        first_key,
+        flow,
+    })
+}

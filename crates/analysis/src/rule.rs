@@ -1,0 +1,139 @@
+//! TG001: the decision for one workload, as RULE.md states it.
+
+use crate::accounts::{AccountLookup, FoundAccount};
+use crate::fix::{insert_field, replace_value, FIELD};
+use crate::finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
+use crate::objects::{AccountAutomount, ServiceAccount, Workload};
+use crate::tree::Document;
+use crate::value::{get, get_string, read_bool_field, BoolField};
+
+/// Judges one workload; `local` are the ServiceAccounts of the same file.
+pub fn judge(
+    text: &str,
+    doc: &Document,
+    workload: &Workload,
+    local: &[ServiceAccount],
+    workspace: &dyn AccountLookup,
+) -> Option<Finding> {
+    let field = get(doc, workload.pod_spec, FIELD);
+    let reading = field.map(|(_, v)| read_bool_field(doc, v));
+    let subject = WorkloadRef {
+        kind: workload.kind.clone(),
+        name: workload.name.clone(),
+        namespace: workload.namespace.clone(),
+    };
+    let label = subject.label();
+    let (problem, range, fix, account, message) = match (reading, field) {
+        (Some(BoolField::False), _) => return None,
+        (Some(BoolField::True), Some((key, value))) => (
+            Problem::ExplicitTrue,
+            doc.node(value).range,
+            Some(replace_value(text, doc, key, value)),
+            None,
+            format!(
+                "{label} explicitly mounts its service-account token ({FIELD}: true). \
+                 Set it to false, or keep it and record why with a `# tokenguard-ignore: reason` comment."
+            ),
+        ),
+        (Some(BoolField::NotBoolean(kind)), Some((key, value))) => (
+            Problem::NotBoolean(kind),
+            doc.node(value).range,
+            Some(replace_value(text, doc, key, value)),
+            None,
+            format!(
+                "{label} sets {FIELD} to {}, not a boolean: the API server rejects it. \
+                 Set it to the plain value false.",
+                kind.describe()
+            ),
+        ),
+        (_, field) => {
+            let account = resolve_account(doc, workload, local, workspace);
+            if account
+                .found
+                .as_ref()
+                .is_some_and(|f| f.account.automount == AccountAutomount::Disabled)
+            {
+                return None;
+            }
+            let why = account_clause(&account);
+            match field {
+                Some((key, value)) => (
+                    Problem::Null,
+                    doc.node(key).range,
+                    Some(replace_value(text, doc, key, value)),
+                    Some(account),
+                    format!(
+                        "{label} leaves {FIELD} empty, so its service-account token is mounted: {why}. \
+                         Set {FIELD}: false."
+                    ),
+                ),
+                None => (
+                    Problem::Missing,
+                    doc.node(workload.spec_key).range,
+                    insert_field(text, doc, workload.pod_spec),
+                    Some(account),
+                    format!(
+                        "{label} mounts its service-account token: the pod spec does not set {FIELD} and {why}. \
+                         Add {FIELD}: false to the pod spec."
+                    ),
+                ),
+            }
+        }
+    };
+    Some(Finding {
+        code: Code::TG001,
+        severity: Severity::Warning,
+        range,
+        message,
+        problem,
+        workload: Some(subject),
+        account,
+        fix,
+    })
+}
+
+fn resolve_account(
+    doc: &Document,
+    workload: &Workload,
+    local: &[ServiceAccount],
+    workspace: &dyn AccountLookup,
+) -> AccountCheck {
+    let non_empty = |key| get_string(doc, workload.pod_spec, key).filter(|s| !s.is_empty());
+    let name = non_empty("serviceAccountName")
+        .or_else(|| non_empty("serviceAccount"))
+        .unwrap_or("default")
+        .to_string();
+    let namespace = workload.namespace.clone();
+    // The last declaration in the file is the one applied last.
+    let found = local
+        .iter()
+        .rev()
+        .find(|a| a.name == name && a.namespace == namespace)
+        .map(|a| FoundAccount {
+            origin: None,
+            account: a.clone(),
+        })
+        .or_else(|| workspace.find(namespace.as_deref(), &name));
+    AccountCheck {
+        name,
+        namespace,
+        found,
+    }
+}
+
+fn account_clause(account: &AccountCheck) -> String {
+    let who = match &account.namespace {
+        Some(ns) => format!("ServiceAccount \"{}\" (namespace \"{ns}\")", account.name),
+        None => format!("ServiceAccount \"{}\"", account.name),
+    };
+    match account.found.as_ref().map(|f| f.account.automount) {
+        None => format!("{who} is not among the checked files, so nothing disables automounting"),
+        Some(AccountAutomount::Enabled) => format!("{who} explicitly enables automounting"),
+        Some(AccountAutomount::Invalid) => {
+            format!("{who} sets {FIELD} to a value that is not a boolean")
+        }
+        Some(AccountAutomount::Default | AccountAutomount::Disabled) => {
+            format!("{who} does not disable automounting")
+        }
+    }
+}

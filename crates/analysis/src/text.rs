@@ -1,0 +1,226 @@
+//! Byte ranges, line tables and line endings of the analysed text.
+//!
+//! Lines end exactly where LSP and ropey (with `cr_lines`) end them: at LF, CRLF
+//! or a lone CR. The analysis speaks in byte offsets; this module turns them into
+//! lines and columns for whoever needs them.
+
+/// A half-open byte range `[start, end)` into the analysed text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TextRange {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl TextRange {
+    pub const fn new(start: usize, end: usize) -> Self {
+        Self { start, end }
+    }
+
+    pub const fn empty(at: usize) -> Self {
+        Self { start: at, end: at }
+    }
+
+    pub const fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub const fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// The same range moved by `delta` bytes (used when a document is reused
+    /// after an edit before it).
+    pub fn shifted(self, delta: isize) -> Self {
+        Self {
+            start: self.start.saturating_add_signed(delta),
+            end: self.end.saturating_add_signed(delta),
+        }
+    }
+}
+
+/// The line breaks a file can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineEnding {
+    Lf,
+    CrLf,
+    Cr,
+}
+
+impl LineEnding {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LineEnding::Lf => "\n",
+            LineEnding::CrLf => "\r\n",
+            LineEnding::Cr => "\r",
+        }
+    }
+
+    /// The break that ends the line before byte `line_start`, if any.
+    pub fn before(text: &str, line_start: usize) -> Option<LineEnding> {
+        let bytes = text.as_bytes();
+        if line_start == 0 || line_start > bytes.len() {
+            return None;
+        }
+        match bytes[line_start - 1] {
+            b'\n' if line_start >= 2 && bytes[line_start - 2] == b'\r' => Some(LineEnding::CrLf),
+            b'\n' => Some(LineEnding::Lf),
+            b'\r' => Some(LineEnding::Cr),
+            _ => None,
+        }
+    }
+
+    /// The first line break of the text, LF when it has none.
+    pub fn first_in(text: &str) -> LineEnding {
+        let bytes = text.as_bytes();
+        match bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(i) if bytes[i] == b'\n' => LineEnding::Lf,
+            Some(i) if bytes.get(i + 1) == Some(&b'\n') => LineEnding::CrLf,
+            Some(_) => LineEnding::Cr,
+            None => LineEnding::Lf,
+        }
+    }
+}
+
+/// Start offsets of every line of a text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineIndex {
+    line_starts: Vec<usize>,
+    len: usize,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut line_starts = Vec::with_capacity(bytes.len() / 32 + 1);
+        line_starts.push(0);
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => line_starts.push(i + 1),
+                b'\r' => {
+                    if bytes.get(i + 1) == Some(&b'\n') {
+                        i += 1;
+                    }
+                    line_starts.push(i + 1);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        Self {
+            line_starts,
+            len: bytes.len(),
+        }
+    }
+
+    /// Number of lines; a text ending in a break has an empty last line.
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The 0-based line holding byte `offset` (clamped to the text).
+    pub fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.len);
+        self.line_starts.partition_point(|&s| s <= offset) - 1
+    }
+
+    /// Byte offset where `line` starts (clamped to the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts[line.min(self.line_starts.len() - 1)]
+    }
+
+    /// Byte offset where `line`'s content ends, before its break.
+    pub fn line_end(&self, text: &str, line: usize) -> usize {
+        let next = self
+            .line_starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(self.len);
+        let bytes = text.as_bytes();
+        let mut end = next.min(bytes.len());
+        if end > self.line_start(line) && bytes[end - 1] == b'\n' {
+            end -= 1;
+        }
+        if end > self.line_start(line) && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        end
+    }
+
+    /// The content of `line` without its break.
+    pub fn line_text<'t>(&self, text: &'t str, line: usize) -> &'t str {
+        &text[self.line_start(line)..self.line_end(text, line)]
+    }
+
+    /// 0-based line and 0-based column counted in Unicode scalar values.
+    pub fn line_col_chars(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(text, offset);
+        let line = self.line_of(offset);
+        let col = text[self.line_start(line)..offset].chars().count();
+        (line, col)
+    }
+
+    /// Byte offset of the `col`-th character of `line`, clamped to the line's end.
+    pub fn offset_of_char(&self, text: &str, line: usize, col: usize) -> usize {
+        let start = self.line_start(line);
+        let end = self.line_end(text, line);
+        text[start..end]
+            .char_indices()
+            .nth(col)
+            .map_or(end, |(i, _)| start + i)
+    }
+}
+
+/// The largest char boundary at or before `offset` (clamped to the text).
+pub fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_lone_cr() {
+        let text = "a\nb\r\nc\rd";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_count(), 4);
+        assert_eq!(index.line_text(text, 0), "a");
+        assert_eq!(index.line_text(text, 1), "b");
+        assert_eq!(index.line_text(text, 2), "c");
+        assert_eq!(index.line_text(text, 3), "d");
+        assert_eq!(index.line_of(3), 1);
+        assert_eq!(index.line_of(4), 1, "the LF of a CRLF belongs to its line");
+    }
+
+    #[test]
+    fn trailing_break_opens_an_empty_line() {
+        let index = LineIndex::new("a\n");
+        assert_eq!(index.line_count(), 2);
+        assert_eq!(index.line_start(1), 2);
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let text = "name: héllo: x";
+        let index = LineIndex::new(text);
+        let colon = text.rfind(':').unwrap();
+        assert_eq!(index.line_col_chars(text, colon), (0, 11));
+        assert_eq!(index.offset_of_char(text, 0, 11), colon);
+        assert_eq!(index.offset_of_char(text, 0, 99), text.len());
+    }
+
+    #[test]
+    fn line_endings_are_detected() {
+        assert_eq!(LineEnding::first_in("a\r\nb\n"), LineEnding::CrLf);
+        assert_eq!(LineEnding::first_in("a\rb"), LineEnding::Cr);
+        assert_eq!(LineEnding::first_in("ab"), LineEnding::Lf);
+        assert_eq!(LineEnding::before("a\r\nb", 3), Some(LineEnding::CrLf));
+        assert_eq!(LineEnding::before("a\rb", 2), Some(LineEnding::Cr));
+        assert_eq!(LineEnding::before("ab", 1), None);
+    }
+}

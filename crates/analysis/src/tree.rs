@@ -1,0 +1,577 @@
+//! The position-preserving YAML tree.
+//!
+//! Built from yaml-rust2's event stream with an explicit stack (no recursion,
+//! so no input can overflow ours). yaml-rust2 gives every event a line and a
+//! character column (its `index()` counts characters, not bytes); we map those
+//! to byte offsets of the whole file and compute every end position from the
+//! text ourselves, since the parser reports none.
+
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
+
+use crate::split::Chunk;
+use crate::text::{LineIndex, TextRange};
+
+/// Deeper nesting than this is reported instead of built.
+pub const MAX_DEPTH: usize = 512;
+
+pub type NodeId = usize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    Scalar {
+        value: String,
+        style: ScalarStyle,
+    },
+    Mapping {
+        flow: bool,
+        entries: Vec<(NodeId, NodeId)>,
+    },
+    Sequence {
+        flow: bool,
+        items: Vec<NodeId>,
+    },
+    /// `*name`; `target` is the anchored node when it was seen before.
+    Alias {
+        target: Option<NodeId>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub kind: NodeKind,
+    /// The node's own text: a scalar with its quotes or block header, a flow
+    /// collection with its brackets, a block collection from its first entry
+    /// to the end of its last. Anchors and tags are not included.
+    pub range: TextRange,
+    /// Parser-assigned anchor id (`&name`), 0 when there is none.
+    pub anchor: usize,
+    /// Resolved tag, such as `tag:yaml.org,2002:str` or `!custom`.
+    pub tag: Option<String>,
+}
+
+impl Node {
+    pub fn is_empty_scalar(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar { value, style: ScalarStyle::Plain } if value.is_empty())
+    }
+}
+
+/// One parsed YAML document.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Document {
+    pub nodes: Vec<Node>,
+    pub root: Option<NodeId>,
+    /// The text of the chunk the document came from.
+    pub range: TextRange,
+}
+
+impl Document {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    /// Follows an alias to its anchored node (one hop: aliases never point at
+    /// aliases). Nothing is ever expanded.
+    pub fn resolve(&self, id: NodeId) -> NodeId {
+        match self.nodes[id].kind {
+            NodeKind::Alias { target: Some(t) } => t,
+            _ => id,
+        }
+    }
+}
+
+/// A document that could not be parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub range: TextRange,
+    pub message: String,
+}
+
+/// The result of parsing one chunk.
+pub enum ChunkResult {
+    Documents(Vec<Document>),
+    Error(SyntaxError),
+}
+
+/// Parses one chunk of `text` into its documents.
+pub fn parse_chunk(text: &str, index: &LineIndex, chunk: Chunk) -> ChunkResult {
+    let source = &text[chunk.range.start..chunk.range.end];
+    let mut builder = Builder {
+        text,
+        chunk,
+        mapper: MarkerMapper::new(text, index, chunk),
+        docs: Vec::new(),
+        doc: Document::default(),
+        stack: Vec::new(),
+        anchors: Vec::new(),
+        pending_block_scalar: None,
+    };
+    let mut parser = Parser::new_from_str(source);
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, mark)) => {
+                let at = builder.mapper.offset(mark);
+                builder.finish_block_scalar(at);
+                return ChunkResult::Documents(builder.docs);
+            }
+            Ok((event, mark)) => {
+                if let Err(error) = builder.on_event(event, mark) {
+                    return ChunkResult::Error(error);
+                }
+            }
+            Err(error) => return ChunkResult::Error(builder.scan_error(&error)),
+        }
+    }
+}
+
+struct Frame {
+    node: NodeId,
+    /// For a mapping: the key waiting for its value.
+    pending_key: Option<NodeId>,
+    /// Where the collection's start event pointed (the bracket of a flow one).
+    start_mark: usize,
+}
+
+struct Builder<'t> {
+    text: &'t str,
+    chunk: Chunk,
+    mapper: MarkerMapper<'t>,
+    docs: Vec<Document>,
+    doc: Document,
+    stack: Vec<Frame>,
+    /// anchor id -> node, per document.
+    anchors: Vec<(usize, NodeId)>,
+    /// A literal or folded scalar whose end is known only from what follows.
+    pending_block_scalar: Option<NodeId>,
+}
+
+impl Builder<'_> {
+    fn on_event(&mut self, event: Event, mark: Marker) -> Result<(), SyntaxError> {
+        let at = self.mapper.offset(mark);
+        self.finish_block_scalar(at);
+        let is_mapping = matches!(event, Event::MappingStart(..));
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            Event::DocumentStart => {
+                self.doc = Document {
+                    range: self.chunk.range,
+                    ..Document::default()
+                };
+                self.stack.clear();
+                self.anchors.clear();
+            }
+            Event::DocumentEnd => {
+                let doc = std::mem::take(&mut self.doc);
+                self.docs.push(doc);
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let style = match style {
+                    TScalarStyle::Plain => ScalarStyle::Plain,
+                    TScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+                    TScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+                    TScalarStyle::Literal => ScalarStyle::Literal,
+                    TScalarStyle::Folded => ScalarStyle::Folded,
+                };
+                let range = if style == ScalarStyle::Plain && value.is_empty() {
+                    TextRange::empty(self.empty_scalar_position(at))
+                } else {
+                    TextRange::new(at, self.scalar_end(at, style, &value))
+                };
+                let id = self.push_node(Node {
+                    kind: NodeKind::Scalar { value, style },
+                    range,
+                    anchor,
+                    tag: tag.map(tag_name),
+                });
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    self.pending_block_scalar = Some(id);
+                }
+                self.attach(id);
+            }
+            Event::Alias(anchor_id) => {
+                let target = self
+                    .anchors
+                    .iter()
+                    .rev()
+                    .find(|(a, _)| *a == anchor_id)
+                    .map(|&(_, n)| n);
+                let end = token_end(self.text, at + 1, self.chunk.range.end);
+                let id = self.push_node(Node {
+                    kind: NodeKind::Alias { target },
+                    range: TextRange::new(at, end),
+                    anchor: 0,
+                    tag: None,
+                });
+                self.attach(id);
+            }
+            Event::MappingStart(anchor, tag) | Event::SequenceStart(anchor, tag) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err(SyntaxError {
+                        range: TextRange::new(at, at),
+                        message: format!(
+                            "nesting deeper than {MAX_DEPTH} levels; the document is not analysed"
+                        ),
+                    });
+                }
+                let kind = if is_mapping {
+                    NodeKind::Mapping {
+                        flow: false,
+                        entries: Vec::new(),
+                    }
+                } else {
+                    NodeKind::Sequence {
+                        flow: false,
+                        items: Vec::new(),
+                    }
+                };
+                let id = self.push_node(Node {
+                    kind,
+                    range: TextRange::empty(at),
+                    anchor,
+                    tag: tag.map(tag_name),
+                });
+                self.attach(id);
+                self.stack.push(Frame {
+                    node: id,
+                    pending_key: None,
+                    start_mark: at,
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => self.close_collection(at),
+        }
+        Ok(())
+    }
+
+    fn push_node(&mut self, node: Node) -> NodeId {
+        let id = self.doc.nodes.len();
+        if node.anchor != 0 {
+            self.anchors.push((node.anchor, id));
+        }
+        self.doc.nodes.push(node);
+        id
+    }
+
+    /// Hangs a new node under the collection being built, or makes it the root.
+    fn attach(&mut self, id: NodeId) {
+        let Some(frame) = self.stack.last_mut() else {
+            self.doc.root = Some(id);
+            return;
+        };
+        match &mut self.doc.nodes[frame.node].kind {
+            NodeKind::Mapping { entries, .. } => match frame.pending_key.take() {
+                None => frame.pending_key = Some(id),
+                Some(key) => entries.push((key, id)),
+            },
+            NodeKind::Sequence { items, .. } => items.push(id),
+            _ => {}
+        }
+    }
+
+    fn close_collection(&mut self, at: usize) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let bytes = self.text.as_bytes();
+        let (open, close) = match self.doc.nodes[frame.node].kind {
+            NodeKind::Mapping { .. } => (b'{', b'}'),
+            _ => (b'[', b']'),
+        };
+        // A flow collection's events point at its brackets; a block
+        // collection's end event points at whatever token follows it, which
+        // can never be a closing bracket (block collections do not nest in
+        // flow ones).
+        let flow = bytes.get(frame.start_mark) == Some(&open) && bytes.get(at) == Some(&close);
+        let children: Vec<NodeId> = match &self.doc.nodes[frame.node].kind {
+            NodeKind::Mapping { entries, .. } => {
+                entries.iter().flat_map(|&(k, v)| [k, v]).collect()
+            }
+            NodeKind::Sequence { items, .. } => items.clone(),
+            _ => Vec::new(),
+        };
+        let range = if flow {
+            TextRange::new(frame.start_mark, at + 1)
+        } else {
+            let start = children
+                .iter()
+                .map(|&c| self.doc.nodes[c].range.start)
+                .min()
+                .unwrap_or(frame.start_mark);
+            let start = self.block_sequence_start(start, &self.doc.nodes[frame.node].kind);
+            let end = children
+                .iter()
+                .map(|&c| self.doc.nodes[c].range.end)
+                .max()
+                .unwrap_or(start);
+            TextRange::new(start, end.max(start))
+        };
+        let node = &mut self.doc.nodes[frame.node];
+        node.range = range;
+        match &mut node.kind {
+            NodeKind::Mapping { flow: f, .. } | NodeKind::Sequence { flow: f, .. } => *f = flow,
+            _ => {}
+        }
+    }
+
+    /// A block sequence starts at the `-` of its first item.
+    fn block_sequence_start(&self, first_child: usize, kind: &NodeKind) -> usize {
+        if !matches!(kind, NodeKind::Sequence { .. }) {
+            return first_child;
+        }
+        let bytes = self.text.as_bytes();
+        let mut i = first_child;
+        while i > self.chunk.range.start && matches!(bytes[i - 1], b' ' | b'\t') {
+            i -= 1;
+        }
+        if i > self.chunk.range.start && bytes[i - 1] == b'-' {
+            i - 1
+        } else {
+            first_child
+        }
+    }
+
+    /// An empty (null) value has no text; we place it right after the `:` of
+    /// its key, or after the previous sibling in a sequence.
+    fn empty_scalar_position(&self, mark: usize) -> usize {
+        let Some(frame) = self.stack.last() else {
+            return mark;
+        };
+        let node = &self.doc.nodes[frame.node];
+        match (&node.kind, frame.pending_key) {
+            (NodeKind::Mapping { .. }, Some(key)) => {
+                let key_end = self.doc.nodes[key].range.end;
+                colon_after(self.text, key_end, mark).map_or(key_end, |c| c + 1)
+            }
+            (NodeKind::Sequence { items, .. }, _) => {
+                let after = items
+                    .last()
+                    .map_or(frame.start_mark, |&i| self.doc.nodes[i].range.end);
+                let dash = self.text[after.min(mark)..mark].find('-');
+                dash.map_or(mark, |d| after.min(mark) + d + 1)
+            }
+            _ => mark,
+        }
+    }
+
+    fn scalar_end(&self, start: usize, style: ScalarStyle, value: &str) -> usize {
+        let bytes = self.text.as_bytes();
+        let limit = self.chunk.range.end;
+        match style {
+            ScalarStyle::DoubleQuoted => {
+                let mut i = start + 1;
+                while i < limit {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => return i + 1,
+                        _ => i += 1,
+                    }
+                }
+                limit
+            }
+            ScalarStyle::SingleQuoted => {
+                let mut i = start + 1;
+                while i < limit {
+                    if bytes[i] == b'\'' {
+                        if bytes.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        return i + 1;
+                    }
+                    i += 1;
+                }
+                limit
+            }
+            ScalarStyle::Plain => plain_scalar_end(bytes, start, limit, value),
+            // Known only once the next event shows where the content stops.
+            ScalarStyle::Literal | ScalarStyle::Folded => start + 1,
+        }
+    }
+
+    /// Ends a pending literal or folded scalar: its content is the run of
+    /// lines after the header indented at least as far as the first non-blank
+    /// one, and stops before `bound`, where the next token starts.
+    fn finish_block_scalar(&mut self, bound: usize) {
+        let Some(id) = self.pending_block_scalar.take() else {
+            return;
+        };
+        let bytes = self.text.as_bytes();
+        let start = self.doc.nodes[id].range.start;
+        let bound = bound.clamp(start, self.chunk.range.end);
+        // Header: indicator, then chomping/indentation indicators.
+        let mut end = start + 1;
+        while end < bound && matches!(bytes[end], b'+' | b'-' | b'0'..=b'9') {
+            end += 1;
+        }
+        let mut pos = next_line_start(bytes, end, bound);
+        let mut content_indent = None;
+        while pos < bound {
+            let indent = bytes[pos..bound]
+                .iter()
+                .take_while(|&&b| b == b' ')
+                .count();
+            let line_end = line_content_end(bytes, pos, bound);
+            let blank = bytes[pos + indent..line_end]
+                .iter()
+                .all(|b| matches!(b, b' ' | b'\t'));
+            if !blank {
+                let needed = *content_indent.get_or_insert(indent);
+                if indent < needed || indent == 0 {
+                    break;
+                }
+                end = line_end;
+            }
+            pos = next_line_start(bytes, line_end, bound);
+        }
+        self.doc.nodes[id].range.end = end;
+    }
+
+    fn scan_error(&mut self, error: &ScanError) -> SyntaxError {
+        let at = self.mapper.offset(*error.marker());
+        let end = next_char_end(self.text, at, self.chunk.range.end);
+        SyntaxError {
+            range: TextRange::new(at, end),
+            message: error.info().to_string(),
+        }
+    }
+}
+
+/// The byte after the plain scalar starting at `start` whose (folded) value is
+/// `value`: the words of the value are matched against the text, skipping the
+/// line breaks and indentation that folding turned into spaces.
+fn plain_scalar_end(bytes: &[u8], start: usize, limit: usize, value: &str) -> usize {
+    let mut pos = start;
+    let mut end = start;
+    for word in value.split([' ', '\t', '\n']).filter(|w| !w.is_empty()) {
+        while pos < limit && matches!(bytes[pos], b' ' | b'\t' | b'\r' | b'\n') {
+            pos += 1;
+        }
+        if bytes[pos..limit].starts_with(word.as_bytes()) {
+            pos += word.len();
+            end = pos;
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+/// The `:` that follows a key ending at `from`, searched before `limit`.
+fn colon_after(text: &str, from: usize, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i < limit.min(bytes.len()) {
+        match bytes[i] {
+            b':' => return Some(i),
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// End of an anchor or alias name starting at `from`.
+fn token_end(text: &str, from: usize, limit: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i < limit && !matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}') {
+        i += 1;
+    }
+    i
+}
+
+fn next_char_end(text: &str, at: usize, limit: usize) -> usize {
+    match text[at.min(text.len())..].chars().next() {
+        Some('\n' | '\r') | None => at,
+        Some(c) => (at + c.len_utf8()).min(limit.max(at)),
+    }
+}
+
+fn line_content_end(bytes: &[u8], pos: usize, limit: usize) -> usize {
+    let mut i = pos;
+    while i < limit && !matches!(bytes[i], b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+fn next_line_start(bytes: &[u8], pos: usize, limit: usize) -> usize {
+    let mut i = line_content_end(bytes, pos, limit);
+    if i < limit && bytes[i] == b'\r' {
+        i += 1;
+    }
+    if i < limit && bytes[i] == b'\n' {
+        i += 1;
+    }
+    i
+}
+
+fn tag_name(tag: yaml_rust2::parser::Tag) -> String {
+    format!("{}{}", tag.handle, tag.suffix)
+}
+
+/// Turns yaml-rust2 markers (1-based line within the chunk, 0-based character
+/// column) into byte offsets of the file. Events arrive in nearly increasing
+/// order, so a cursor on the current line makes this linear even for a
+/// megabyte-long line.
+struct MarkerMapper<'t> {
+    text: &'t str,
+    index: &'t LineIndex,
+    chunk: Chunk,
+    cursor_line: usize,
+    cursor_col: usize,
+    cursor_byte: usize,
+}
+
+impl<'t> MarkerMapper<'t> {
+    fn new(text: &'t str, index: &'t LineIndex, chunk: Chunk) -> Self {
+        Self {
+            text,
+            index,
+            chunk,
+            cursor_line: usize::MAX,
+            cursor_col: 0,
+            cursor_byte: 0,
+        }
+    }
+
+    fn offset(&mut self, mark: Marker) -> usize {
+        let line = self.chunk.first_line + mark.line().max(1) - 1;
+        let col = mark.col();
+        let (mut c, mut b) = if line == self.cursor_line && col >= self.cursor_col {
+            (self.cursor_col, self.cursor_byte)
+        } else if mark.line() <= 1 {
+            (0, self.chunk.range.start)
+        } else {
+            (0, self.index.line_start(line).max(self.chunk.range.start))
+        };
+        let bytes = self.text.as_bytes();
+        let limit = self.chunk.range.end;
+        while c < col && b < limit {
+            b += utf8_len(bytes[b]);
+            c += 1;
+        }
+        let b = b.min(limit);
+        self.cursor_line = line;
+        self.cursor_col = c;
+        self.cursor_byte = b;
+        b
+    }
+}
+
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
