@@ -183,6 +183,10 @@ impl Builder<'_> {
                 };
                 let range = if style == ScalarStyle::Plain && value.is_empty() {
                     TextRange::empty(self.empty_scalar_position(at))
+                } else if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    // The event points at the content; the node starts at its header.
+                    let header = block_scalar_header(self.text, at, self.chunk.range.start);
+                    TextRange::new(header, header + 1)
                 } else {
                     TextRange::new(at, self.scalar_end(at, style, &value))
                 };
@@ -462,6 +466,52 @@ fn plain_scalar_end(bytes: &[u8], start: usize, limit: usize, value: &str) -> us
         }
     }
     end
+}
+
+/// The `|` or `>` that opens the block scalar whose content starts at
+/// `content`: the end of the first non-blank line above (a comment after the
+/// header aside), or `content` itself when no header is found.
+fn block_scalar_header(text: &str, content: usize, not_before: usize) -> usize {
+    let bytes = text.as_bytes();
+    if matches!(bytes.get(content), Some(b'|' | b'>')) {
+        return content;
+    }
+    let mut line_end = content;
+    while line_end > not_before {
+        let mut line_start = line_end;
+        while line_start > not_before && !matches!(bytes[line_start - 1], b'\n' | b'\r') {
+            line_start -= 1;
+        }
+        let line = &text[line_start..line_end];
+        let code = match line.find(" #").or_else(|| line.find("\t#")) {
+            Some(comment) => &line[..comment],
+            None if line.trim_start().starts_with('#') => "",
+            None => line,
+        };
+        let code = code.trim_end();
+        if !code.is_empty() {
+            let indicators = code
+                .bytes()
+                .rev()
+                .take_while(|b| matches!(b, b'+' | b'-' | b'0'..=b'9'))
+                .count();
+            let header = line_start + code.len() - indicators - 1;
+            return if matches!(bytes.get(header), Some(b'|' | b'>')) {
+                header
+            } else {
+                content
+            };
+        }
+        // Step over the line break to the line above.
+        line_end = line_start;
+        if line_end > not_before && bytes[line_end - 1] == b'\n' {
+            line_end -= 1;
+        }
+        if line_end > not_before && bytes[line_end - 1] == b'\r' {
+            line_end -= 1;
+        }
+    }
+    content
 }
 
 /// The `:` that follows a key ending at `from`, searched before `limit`.
