@@ -93,7 +93,7 @@ pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> 
 }
 
 /// `key:` (or `key: &a`, `key: !!null`) gets the value `false`.
-fn fill_empty_value(text: &str, key_end: usize, empty_at: usize) -> TextEdit {
+pub(crate) fn fill_empty_value(text: &str, key_end: usize, empty_at: usize) -> TextEdit {
     let bytes = text.as_bytes();
     if empty_at == 0 || bytes.get(empty_at - 1) != Some(&b':') {
         // A flow entry with no colon: `{automountServiceAccountToken}`.
@@ -140,7 +140,7 @@ fn prop_end(bytes: &[u8], from: usize) -> usize {
 
 /// The start of the tag written before `value_start` (`!!str "x"`), or
 /// `value_start` when the token before it is not a tag.
-fn tag_start_before(text: &str, value_start: usize, not_before: usize) -> usize {
+pub(crate) fn tag_start_before(text: &str, value_start: usize, not_before: usize) -> usize {
     let bytes = text.as_bytes();
     let mut i = value_start;
     while i > not_before && matches!(bytes[i - 1], b' ' | b'\t' | b'\r' | b'\n') {

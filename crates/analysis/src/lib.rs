@@ -18,6 +18,7 @@
 //! ```
 
 mod accounts;
+mod actions;
 mod finding;
 mod fix;
 mod objects;
@@ -28,6 +29,7 @@ pub mod text;
 pub mod tree;
 pub mod value;
 
+pub use actions::{disable_on_account, ignore_comment, looks_like_kubernetes};
 pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts};
 pub use finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};

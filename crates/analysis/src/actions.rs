@@ -1,0 +1,165 @@
+//! The other ways out of a finding: disabling automounting on the
+//! ServiceAccount, or recording a deliberate exception.
+
+use crate::finding::Finding;
+use crate::fix::{fill_empty_value, tag_start_before, Fix, TextEdit, FIELD};
+use crate::objects::ServiceAccount;
+use crate::suppress::IGNORE_MARKER;
+use crate::text::{LineEnding, LineIndex, TextRange};
+
+/// Sets `automountServiceAccountToken: false` on a ServiceAccount; `text` is
+/// the text of the file that declares it. `None` when the recorded ranges no
+/// longer fit that text.
+pub fn disable_on_account(text: &str, account: &ServiceAccount) -> Option<Fix> {
+    let fits = |r: TextRange| r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end);
+    let edit = match (account.automount_key, account.automount_value) {
+        (Some(key), Some(value)) if fits(key) && fits(value) => {
+            if value.is_empty() {
+                fill_empty_value(text, key.end, value.start)
+            } else {
+                TextEdit {
+                    range: TextRange::new(tag_start_before(text, value.start, key.end), value.end),
+                    new_text: "false".to_string(),
+                }
+            }
+        }
+        (Some(_), _) => return None,
+        (None, _) if account.flow && fits(account.object) => TextEdit {
+            range: TextRange::empty(account.object.end - 1),
+            new_text: format!(", {FIELD}: false"),
+        },
+        (None, _) => append_to_block_mapping(text, account.object, account.first_key?)?,
+    };
+    Some(Fix {
+        title: format!("Disable automounting on ServiceAccount \"{}\"", account.name),
+        edits: vec![edit],
+    })
+}
+
+/// A new last entry of a block mapping, at the column of its first key.
+fn append_to_block_mapping(text: &str, mapping: TextRange, first_key: TextRange) -> Option<TextEdit> {
+    if mapping.end > text.len() || first_key.start > text.len() {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let first_line_start = text[..first_key.start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let indent = " ".repeat(text[first_line_start..first_key.start].chars().count());
+    let eol = LineEnding::before(text, first_line_start).unwrap_or_else(|| LineEnding::first_in(text));
+    let mut at = mapping.end;
+    while at < bytes.len() && !matches!(bytes[at], b'\n' | b'\r') {
+        at += 1;
+    }
+    let new_text = if at == bytes.len() {
+        format!("{}{indent}{FIELD}: false", eol.as_str())
+    } else {
+        at += LineEnding::before(text, at + 1).map_or(1, |e| e.as_str().len());
+        if bytes.get(at - 1) == Some(&b'\r') && bytes.get(at) == Some(&b'\n') {
+            at += 1;
+        }
+        format!("{indent}{FIELD}: false{}", eol.as_str())
+    };
+    Some(TextEdit {
+        range: TextRange::empty(at.min(bytes.len())),
+        new_text,
+    })
+}
+
+/// A `# tokenguard-ignore: reason` comment line above the reported line, at
+/// its indentation.
+pub fn ignore_comment(text: &str, index: &LineIndex, finding: &Finding) -> Fix {
+    let line = index.line_of(finding.range.start);
+    let line_start = index.line_start(line);
+    let indent: String = index
+        .line_text(text, line)
+        .chars()
+        .take_while(|c| matches!(c, ' ' | '\t'))
+        .collect();
+    let eol = LineEnding::before(text, line_start).unwrap_or_else(|| LineEnding::first_in(text));
+    Fix {
+        title: "Ignore this finding with a `tokenguard-ignore` comment".to_string(),
+        edits: vec![TextEdit {
+            range: TextRange::empty(line_start),
+            new_text: format!("{indent}# {IGNORE_MARKER}: needs the Kubernetes API{}", eol.as_str()),
+        }],
+    }
+}
+
+/// Whether the text looks like Kubernetes manifests at all: some line holds
+/// an `apiVersion` key and some line a `kind` key. CI workflows, OpenAPI
+/// documents and Helm values files do not, and get no diagnostics in editors.
+pub fn looks_like_kubernetes(text: &str) -> bool {
+    let has_key = |key: &str| {
+        text.match_indices(key).any(|(i, _)| {
+            let before = &text[..i];
+            let line_prefix = &before[before.rfind(['\n', '\r']).map_or(0, |p| p + 1)..];
+            let prefix = line_prefix.trim_end_matches(['"', '\'', ' ', '\t']);
+            let prefix_ok = prefix.is_empty() || prefix.ends_with(['-', '{', ',']);
+            let after = text[i + key.len()..].trim_start_matches(['"', '\'']);
+            prefix_ok && after.starts_with(':')
+        })
+    };
+    has_key("apiVersion") && has_key("kind")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{analyze, apply_edits, parse, NoAccounts};
+
+    fn account(text: &str) -> ServiceAccount {
+        parse(text).accounts.into_iter().next().expect("one ServiceAccount")
+    }
+
+    #[test]
+    fn account_without_the_field_gets_it_as_last_entry() {
+        let text = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ci\n---\nkind: X\n";
+        let fix = disable_on_account(text, &account(text)).unwrap();
+        let fixed = apply_edits(text, &fix.edits);
+        assert_eq!(fixed, "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ci\nautomountServiceAccountToken: false\n---\nkind: X\n");
+        assert_eq!(parse(&fixed).accounts[0].automount, crate::AccountAutomount::Disabled);
+    }
+
+    #[test]
+    fn account_at_end_of_file_without_newline() {
+        let text = "kind: ServiceAccount\r\nmetadata:\r\n  name: ci";
+        let fixed = apply_edits(text, &disable_on_account(text, &account(text)).unwrap().edits);
+        assert_eq!(fixed, "kind: ServiceAccount\r\nmetadata:\r\n  name: ci\r\nautomountServiceAccountToken: false");
+    }
+
+    #[test]
+    fn account_with_true_or_empty_value_is_set_to_false() {
+        for (value, expected) in [(" true # on", " false # on"), ("", " false"), (" !!str no", " false")] {
+            let text = format!("kind: ServiceAccount\nmetadata: {{name: ci}}\nautomountServiceAccountToken:{value}\n");
+            let fixed = apply_edits(&text, &disable_on_account(&text, &account(&text)).unwrap().edits);
+            assert_eq!(fixed, format!("kind: ServiceAccount\nmetadata: {{name: ci}}\nautomountServiceAccountToken:{expected}\n"));
+        }
+    }
+
+    #[test]
+    fn flow_account_gets_the_field_before_the_brace() {
+        let text = "{kind: ServiceAccount, metadata: {name: ci}}\n";
+        let fixed = apply_edits(text, &disable_on_account(text, &account(text)).unwrap().edits);
+        assert_eq!(fixed, "{kind: ServiceAccount, metadata: {name: ci}, automountServiceAccountToken: false}\n");
+    }
+
+    #[test]
+    fn ignore_comment_suppresses_the_finding() {
+        let text = "kind: Pod\nspec:\n  containers: []\n";
+        let findings = analyze(text, &NoAccounts);
+        let parsed = parse(text);
+        let fix = ignore_comment(text, &parsed.line_index, &findings[0]);
+        let fixed = apply_edits(text, &fix.edits);
+        assert_eq!(fixed, "kind: Pod\n# tokenguard-ignore: needs the Kubernetes API\nspec:\n  containers: []\n");
+        assert!(analyze(&fixed, &NoAccounts).is_empty());
+    }
+
+    #[test]
+    fn kubernetes_is_told_from_other_yaml() {
+        assert!(looks_like_kubernetes("apiVersion: v1\nkind: Pod\n"));
+        assert!(looks_like_kubernetes("items:\n- apiVersion: v1\n  kind: Pod\n"));
+        assert!(looks_like_kubernetes("{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}"));
+        assert!(!looks_like_kubernetes("on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n"));
+        assert!(!looks_like_kubernetes("openapi: 3.0.0\ninfo: {title: kind of api}\n"));
+        assert!(!looks_like_kubernetes("replicaCount: 1\nimage: {repository: nginx}\n"));
+    }
+}
