@@ -35,6 +35,7 @@ type AccountKey = (Option<String>, String);
 pub struct AccountIndex {
     by_key: HashMap<AccountKey, Vec<(String, ServiceAccount)>>,
     keys_by_origin: HashMap<String, Vec<AccountKey>>,
+    by_origin: HashMap<String, Vec<ServiceAccount>>,
 }
 
 impl AccountIndex {
@@ -48,6 +49,7 @@ impl AccountIndex {
         if accounts.is_empty() {
             return;
         }
+        self.by_origin.insert(origin.to_string(), accounts.clone());
         let mut keys = Vec::with_capacity(accounts.len());
         for account in accounts {
             let key = (account.namespace.clone(), account.name.clone());
@@ -56,10 +58,13 @@ impl AccountIndex {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             keys.push(key);
         }
+        keys.sort();
+        keys.dedup();
         self.keys_by_origin.insert(origin.to_string(), keys);
     }
 
     pub fn remove(&mut self, origin: &str) {
+        self.by_origin.remove(origin);
         let Some(keys) = self.keys_by_origin.remove(origin) else {
             return;
         };
@@ -71,6 +76,11 @@ impl AccountIndex {
                 }
             }
         }
+    }
+
+    /// What the index knows of `origin`, as it was given.
+    pub fn accounts_of(&self, origin: &str) -> &[ServiceAccount] {
+        self.by_origin.get(origin).map_or(&[], Vec::as_slice)
     }
 
     pub fn len(&self) -> usize {
@@ -98,5 +108,44 @@ impl AccountLookup for AccountIndex {
             origin: Some(origin.clone()),
             account: account.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    fn accounts(text: &str) -> Vec<ServiceAccount> {
+        parse(text).accounts
+    }
+
+    #[test]
+    fn any_declaration_that_leaves_automounting_on_wins() {
+        let off = accounts("kind: ServiceAccount\nmetadata: {name: ci}\nautomountServiceAccountToken: false\n");
+        let on = accounts("kind: ServiceAccount\nmetadata: {name: ci}\n");
+        let mut index = AccountIndex::new();
+        index.set("a.yaml", off.clone());
+        assert_eq!(index.find(None, "ci").unwrap().account.automount, AccountAutomount::Disabled);
+        index.set("b.yaml", on);
+        let found = index.find(None, "ci").unwrap();
+        assert_eq!((found.origin.as_deref(), found.account.automount), (Some("b.yaml"), AccountAutomount::Default));
+        assert!(index.find(Some("prod"), "ci").is_none(), "an absent namespace matches only an absent one");
+        index.remove("b.yaml");
+        assert_eq!(index.find(None, "ci").unwrap().origin.as_deref(), Some("a.yaml"));
+        assert_eq!(index.accounts_of("a.yaml"), off.as_slice());
+        index.set("a.yaml", Vec::new());
+        assert!(index.is_empty());
+    }
+
+    #[test]
+    fn duplicate_declarations_in_one_file_are_kept_once_per_origin() {
+        let twice = accounts("kind: ServiceAccount\nmetadata: {name: ci}\n---\nkind: ServiceAccount\nmetadata: {name: ci}\n");
+        let mut index = AccountIndex::new();
+        index.set("a.yaml", twice.clone());
+        assert_eq!(index.accounts_of("a.yaml"), twice.as_slice());
+        assert_eq!(index.len(), 2);
+        index.remove("a.yaml");
+        assert!(index.is_empty());
     }
 }

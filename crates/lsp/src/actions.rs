@@ -1,0 +1,154 @@
+//! Code actions: the fix of each finding, the fix on its ServiceAccount, an
+//! ignore comment, and fix-all for the document.
+
+use std::collections::HashMap;
+
+use ropey::Rope;
+use tower_lsp_server::ls_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, Diagnostic, TextEdit, Uri, WorkspaceEdit,
+};
+
+use tokenguard_analysis::{
+    disable_on_account, fix_all_edits, ignore_comment, AccountAutomount, Code, Finding, Fix,
+    TextRange,
+};
+
+use crate::analysis::Analyzed;
+use crate::config::Settings;
+use crate::positions::{to_range, Encoding};
+
+pub const FIX_ALL: &str = "source.fixAll.tokenguard";
+
+/// The text of the file that declares a ServiceAccount (`None` = this file).
+pub type AccountFile<'a> = dyn Fn(Option<&str>) -> Option<(Uri, Rope)> + 'a;
+
+pub struct Request<'a> {
+    pub uri: &'a Uri,
+    pub analyzed: &'a Analyzed,
+    pub settings: &'a Settings,
+    pub encoding: Encoding,
+    pub range: TextRange,
+    pub only: Option<&'a [CodeActionKind]>,
+    /// Leave fix-all's edit to `codeAction/resolve`.
+    pub lazy_fix_all: bool,
+    pub account_file: &'a AccountFile<'a>,
+    pub to_diagnostic: &'a dyn Fn(&Finding) -> Diagnostic,
+}
+
+/// Whether `kind` is asked for: `only` filters by kind prefix
+/// (`source.fixAll` selects `source.fixAll.tokenguard`).
+pub fn wanted(kind: &CodeActionKind, only: Option<&[CodeActionKind]>) -> bool {
+    let Some(only) = only else {
+        return true;
+    };
+    only.iter().any(|w| {
+        let (k, w) = (kind.as_str(), w.as_str());
+        k == w || (k.starts_with(w) && k.as_bytes().get(w.len()) == Some(&b'.'))
+    })
+}
+
+fn edit_for(uri: &Uri, rope: &Rope, fix: &Fix, encoding: Encoding) -> WorkspaceEdit {
+    let edits = fix
+        .edits
+        .iter()
+        .map(|e| TextEdit::new(to_range(rope, e.range, encoding), e.new_text.clone()))
+        .collect();
+    WorkspaceEdit {
+        changes: Some(HashMap::from([(uri.clone(), edits)])),
+        ..WorkspaceEdit::default()
+    }
+}
+
+pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
+    let mut actions = Vec::new();
+    let quickfix = CodeActionKind::QUICKFIX;
+    let visible: Vec<&Finding> = req
+        .analyzed
+        .visible(req.settings)
+        .filter(|f| f.code == Code::TG001)
+        .collect();
+    if wanted(&quickfix, req.only) {
+        for finding in visible.iter().filter(|f| intersects(f.range, req.range)) {
+            let diagnostic = (req.to_diagnostic)(finding);
+            let mut push = |title: String, edit: WorkspaceEdit, preferred: bool| {
+                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title,
+                    kind: Some(quickfix.clone()),
+                    diagnostics: Some(vec![diagnostic.clone()]),
+                    edit: Some(edit),
+                    is_preferred: Some(preferred),
+                    ..CodeAction::default()
+                }));
+            };
+            if let Some(fix) = &finding.fix {
+                push(fix.title.clone(), edit_for(req.uri, &req.analyzed.rope, fix, req.encoding), true);
+            }
+            if let Some((uri, rope, fix)) = account_fix(req, finding) {
+                push(fix.title.clone(), edit_for(&uri, &rope, &fix, req.encoding), false);
+            }
+            let ignore = ignore_comment(&req.analyzed.text, &req.analyzed.line_index, finding);
+            push(ignore.title.clone(), edit_for(req.uri, &req.analyzed.rope, &ignore, req.encoding), false);
+        }
+    }
+    let fix_all = CodeActionKind::new(FIX_ALL);
+    if wanted(&fix_all, req.only) && visible.iter().any(|f| f.fix.is_some()) {
+        let edit = (!req.lazy_fix_all).then(|| fix_all_edit(req.uri, req.analyzed, req.settings, req.encoding));
+        actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: "Fix all tokenguard findings".to_string(),
+            kind: Some(fix_all),
+            edit,
+            data: req.lazy_fix_all.then(|| {
+                serde_json::json!({ "uri": req.uri.as_str(), "revision": req.analyzed.revision })
+            }),
+            ..CodeAction::default()
+        }));
+    }
+    actions
+}
+
+/// Every fix of the document in one edit.
+pub fn fix_all_edit(uri: &Uri, analyzed: &Analyzed, settings: &Settings, encoding: Encoding) -> WorkspaceEdit {
+    let findings: Vec<Finding> = analyzed
+        .visible(settings)
+        .filter(|f| f.code == Code::TG001)
+        .cloned()
+        .collect();
+    let fix = Fix {
+        title: String::new(),
+        edits: fix_all_edits(&findings),
+    };
+    edit_for(uri, &analyzed.rope, &fix, encoding)
+}
+
+/// "Disable automounting on ServiceAccount NAME", when the account lives in
+/// the workspace and leaves automounting on.
+fn account_fix(req: &Request<'_>, finding: &Finding) -> Option<(Uri, Rope, Fix)> {
+    let found = finding.account.as_ref()?.found.as_ref()?;
+    if found.account.automount == AccountAutomount::Disabled {
+        return None;
+    }
+    let (uri, rope) = (req.account_file)(found.origin.as_deref())?;
+    let text = rope.to_string();
+    let fix = disable_on_account(&text, &found.account)?;
+    Some((uri, rope, fix))
+}
+
+fn intersects(a: TextRange, b: TextRange) -> bool {
+    a.start <= b.end && b.start <= a.end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_filters_by_kind_prefix() {
+        let fix_all = CodeActionKind::new(FIX_ALL);
+        assert!(wanted(&fix_all, None));
+        assert!(wanted(&fix_all, Some(&[CodeActionKind::SOURCE_FIX_ALL])));
+        assert!(wanted(&fix_all, Some(&[CodeActionKind::SOURCE])));
+        assert!(!wanted(&fix_all, Some(&[CodeActionKind::QUICKFIX])));
+        assert!(!wanted(&CodeActionKind::QUICKFIX, Some(&[CodeActionKind::new("quick")])));
+        assert!(!wanted(&CodeActionKind::QUICKFIX, Some(&[CodeActionKind::SOURCE])));
+    }
+}

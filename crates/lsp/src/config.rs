@@ -1,0 +1,138 @@
+//! The server's settings, from `initializationOptions` and
+//! `workspace/configuration` (section `tokenguard`).
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use serde_json::Value;
+use tower_lsp_server::ls_types::DiagnosticSeverity;
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SeveritySetting {
+    Error,
+    #[default]
+    Warning,
+    #[serde(alias = "info")]
+    Information,
+    Hint,
+}
+
+impl SeveritySetting {
+    pub fn lsp(self) -> DiagnosticSeverity {
+        match self {
+            SeveritySetting::Error => DiagnosticSeverity::ERROR,
+            SeveritySetting::Warning => DiagnosticSeverity::WARNING,
+            SeveritySetting::Information => DiagnosticSeverity::INFORMATION,
+            SeveritySetting::Hint => DiagnosticSeverity::HINT,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase")]
+struct RawSettings {
+    enable: bool,
+    severity: SeveritySetting,
+    syntax_errors: bool,
+    exclude: Vec<String>,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            enable: true,
+            severity: SeveritySetting::Warning,
+            syntax_errors: true,
+            exclude: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub enable: bool,
+    /// Severity of TG001 findings (TG000 is always an error).
+    pub severity: SeveritySetting,
+    /// Whether TG000 (YAML syntax errors) is reported.
+    pub syntax_errors: bool,
+    pub exclude: Vec<String>,
+    exclude_set: GlobSet,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::from_raw(RawSettings::default()).0
+    }
+}
+
+impl Settings {
+    /// Reads settings from a JSON value, either the `tokenguard` section
+    /// itself or an object holding it. Unknown or malformed fields keep their
+    /// defaults; the returned notes say what was ignored.
+    pub fn from_json(value: &Value) -> (Self, Vec<String>) {
+        let section = value.get("tokenguard").unwrap_or(value);
+        if section.is_null() {
+            return (Self::default(), Vec::new());
+        }
+        match serde_json::from_value::<RawSettings>(section.clone()) {
+            Ok(raw) => Self::from_raw(raw),
+            Err(error) => (Self::default(), vec![format!("invalid tokenguard settings ignored: {error}")]),
+        }
+    }
+
+    fn from_raw(raw: RawSettings) -> (Self, Vec<String>) {
+        let mut notes = Vec::new();
+        let mut builder = GlobSetBuilder::new();
+        for pattern in &raw.exclude {
+            match Glob::new(pattern) {
+                Ok(glob) => {
+                    builder.add(glob);
+                }
+                Err(error) => notes.push(format!("exclude pattern {pattern:?} ignored: {error}")),
+            }
+        }
+        let exclude_set = builder.build().unwrap_or_else(|_| GlobSet::empty());
+        (
+            Self {
+                enable: raw.enable,
+                severity: raw.severity,
+                syntax_errors: raw.syntax_errors,
+                exclude: raw.exclude,
+                exclude_set,
+            },
+            notes,
+        )
+    }
+
+    /// Whether a path (absolute, or relative to a workspace folder) is excluded.
+    pub fn excludes(&self, paths: &[&str]) -> bool {
+        paths.iter().any(|p| self.exclude_set.is_match(p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn settings_are_read_from_the_section_or_its_parent() {
+        let (s, notes) = Settings::from_json(&json!({"tokenguard": {"severity": "error", "syntaxErrors": false, "exclude": ["**/charts/**"]}}));
+        assert!(notes.is_empty());
+        assert_eq!(s.severity, SeveritySetting::Error);
+        assert!(!s.syntax_errors && s.enable);
+        assert!(s.excludes(&["/w/charts/a/templates/x.yaml"]));
+        assert!(!s.excludes(&["/w/k8s/x.yaml"]));
+        let (s, _) = Settings::from_json(&json!({"enable": false}));
+        assert!(!s.enable);
+    }
+
+    #[test]
+    fn malformed_settings_keep_the_defaults_and_say_so() {
+        let (s, notes) = Settings::from_json(&json!({"severity": "loud"}));
+        assert_eq!(s.severity, SeveritySetting::Warning);
+        assert_eq!(notes.len(), 1);
+        let (_, notes) = Settings::from_json(&json!({"exclude": ["a/{"]}));
+        assert_eq!(notes.len(), 1);
+    }
+}

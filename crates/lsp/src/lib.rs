@@ -1,0 +1,19 @@
+//! The tokenguard language server: live TG001 diagnostics, quick fixes,
+//! fix-all and hovers for Kubernetes YAML, over LSP.
+//!
+//! Every LSP type stays inside this crate; the analysis crate knows none.
+//! The server only translates and schedules: analysis runs off the async
+//! executor, and a result is published only while its revision is current.
+
+mod actions;
+mod analysis;
+mod config;
+mod documents;
+mod hover;
+mod positions;
+mod server;
+mod workspace;
+
+pub use config::Settings;
+pub use positions::Encoding;
+pub use server::{serve, Backend};

@@ -1,0 +1,693 @@
+//! The protocol: lifecycle, document sync, scheduling and publishing.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use dashmap::DashMap;
+use ropey::Rope;
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+use tracing::{debug, info, warn};
+
+use tokenguard_analysis::{AccountIndex, TextRange};
+
+use crate::actions::{self, FIX_ALL};
+use crate::analysis::{to_diagnostic, Analyzed};
+use crate::config::Settings;
+use crate::documents::{apply_changes, Document};
+use crate::hover::hover_markdown;
+use crate::positions::{to_offset, to_range, to_text_range, Encoding};
+use crate::workspace;
+
+/// What the client said it can do, fixed at `initialize`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Session {
+    encoding: Encoding,
+    pull_diagnostics: bool,
+    diagnostic_refresh: bool,
+    lazy_code_actions: bool,
+    work_done_progress: bool,
+    watch_files: bool,
+    configuration_pull: bool,
+}
+
+struct State {
+    docs: DashMap<Uri, Arc<Document>>,
+    results: DashMap<Uri, Arc<Analyzed>>,
+    accounts: RwLock<AccountIndex>,
+    /// The text of every file that declares ServiceAccounts, open or on disk,
+    /// keyed like the account index (URI strings).
+    account_files: DashMap<String, Rope>,
+    session: OnceLock<Session>,
+    settings: RwLock<Arc<Settings>>,
+    roots: RwLock<Vec<PathBuf>>,
+    next_revision: AtomicU64,
+    shutdown: Arc<AtomicBool>,
+    publisher: mpsc::UnboundedSender<Publish>,
+}
+
+struct Publish {
+    uri: Uri,
+    revision: u64,
+    version: i32,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl State {
+    fn session(&self) -> Session {
+        self.session.get().copied().unwrap_or_default()
+    }
+
+    fn settings(&self) -> Arc<Settings> {
+        Arc::clone(&self.settings.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn doc(&self, uri: &Uri) -> Option<Arc<Document>> {
+        self.docs.get(uri).map(|d| Arc::clone(&d))
+    }
+
+    fn revision_of(&self, uri: &Uri) -> Option<u64> {
+        self.docs.get(uri).map(|d| d.revision)
+    }
+
+    fn excluded(&self, uri: &Uri, settings: &Settings) -> bool {
+        if settings.exclude.is_empty() {
+            return false;
+        }
+        let Some(path) = uri.to_file_path() else {
+            return false;
+        };
+        let roots = self.roots.read().unwrap_or_else(|e| e.into_inner());
+        let absolute = path.to_string_lossy().replace('\\', "/");
+        let relative: Vec<String> = roots
+            .iter()
+            .filter_map(|r| path.strip_prefix(r).ok())
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .collect();
+        let mut candidates: Vec<&str> = relative.iter().map(String::as_str).collect();
+        candidates.push(&absolute);
+        settings.excludes(&candidates)
+    }
+
+    fn diagnostics(&self, uri: &Uri, analyzed: &Analyzed) -> Vec<Diagnostic> {
+        let settings = self.settings();
+        if !settings.enable || self.excluded(uri, &settings) {
+            return Vec::new();
+        }
+        let encoding = self.session().encoding;
+        let locate = |origin: Option<&str>, range: TextRange| {
+            let origin = origin?;
+            let rope = self.account_files.get(origin)?;
+            let target: Uri = origin.parse().ok()?;
+            Some(Location::new(target, to_range(&rope, range, encoding)))
+        };
+        analyzed
+            .visible(&settings)
+            .map(|f| to_diagnostic(f, analyzed, uri, &settings, encoding, &locate))
+            .collect()
+    }
+
+    /// Analyses a snapshot, off the async executor. A panic inside the
+    /// analysis is caught and becomes `None`.
+    fn analyze(&self, doc: &Document) -> Option<Analyzed> {
+        let index = self.accounts.read().unwrap_or_else(|e| e.into_inner());
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Analyzed::run(doc.revision, doc.version, doc.rope.clone(), &*index)
+        }))
+        .ok()
+    }
+
+    /// Records the ServiceAccounts an open buffer declares; true when they
+    /// changed (the other documents then need a new analysis).
+    fn update_buffer_accounts(&self, uri: &Uri, analyzed: &Analyzed) -> bool {
+        let key = uri.as_str();
+        let mut index = self.accounts.write().unwrap_or_else(|e| e.into_inner());
+        let before = index.accounts_of(key);
+        if before == analyzed.accounts {
+            return false;
+        }
+        index.set(key, analyzed.accounts.clone());
+        if analyzed.accounts.is_empty() {
+            self.account_files.remove(key);
+        } else {
+            self.account_files.insert(key.to_string(), analyzed.rope.clone());
+        }
+        true
+    }
+
+    /// Reloads what the disk says about `path`'s ServiceAccounts; true when
+    /// the index changed.
+    fn reload_from_disk(&self, uri: &Uri) -> bool {
+        let key = uri.as_str();
+        let file = uri.to_file_path().and_then(|p| workspace::read_accounts(&p));
+        let mut index = self.accounts.write().unwrap_or_else(|e| e.into_inner());
+        let before = index.accounts_of(key);
+        match file {
+            Some(file) => {
+                if before == file.accounts {
+                    return false;
+                }
+                index.set(key, file.accounts);
+                self.account_files.insert(key.to_string(), file.rope);
+            }
+            None => {
+                if before.is_empty() {
+                    return false;
+                }
+                index.remove(key);
+                self.account_files.remove(key);
+            }
+        }
+        true
+    }
+}
+
+pub struct Backend {
+    client: Client,
+    state: Arc<State>,
+}
+
+impl Backend {
+    fn new(client: Client, shutdown: Arc<AtomicBool>) -> Self {
+        let (publisher, queue) = mpsc::unbounded_channel();
+        let state = Arc::new(State {
+            docs: DashMap::new(),
+            results: DashMap::new(),
+            accounts: RwLock::new(AccountIndex::new()),
+            account_files: DashMap::new(),
+            session: OnceLock::new(),
+            settings: RwLock::new(Arc::new(Settings::default())),
+            roots: RwLock::new(Vec::new()),
+            next_revision: AtomicU64::new(1),
+            shutdown,
+            publisher,
+        });
+        tokio::spawn(publish_in_order(client.clone(), Arc::clone(&state), queue));
+        Self { client, state }
+    }
+
+    /// Analyses the document's current revision and queues its diagnostics.
+    fn schedule(&self, uri: Uri) {
+        let state = Arc::clone(&self.state);
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let Some(doc) = state.doc(&uri) else {
+                return;
+            };
+            let worker = Arc::clone(&state);
+            let worker_uri = uri.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                // Skip the work when a newer revision already arrived.
+                if worker.revision_of(&worker_uri) != Some(doc.revision) {
+                    return None;
+                }
+                Some(worker.analyze(&doc).ok_or(doc.revision))
+            })
+            .await;
+            let analyzed = match result {
+                Ok(Some(Ok(analyzed))) => Arc::new(analyzed),
+                Ok(Some(Err(revision))) => {
+                    warn!("analysis of {} panicked", uri.as_str());
+                    let _ = state.publisher.send(Publish {
+                        uri: uri.clone(),
+                        revision,
+                        version: state.doc(&uri).map_or(0, |d| d.version),
+                        diagnostics: vec![analysis_failed()],
+                    });
+                    return;
+                }
+                _ => return,
+            };
+            if state.revision_of(&uri) != Some(analyzed.revision) {
+                return;
+            }
+            state.results.insert(uri.clone(), Arc::clone(&analyzed));
+            if state.update_buffer_accounts(&uri, &analyzed) {
+                reanalyze_others(&client, &state, Some(&uri));
+            }
+            if !state.session().pull_diagnostics {
+                let diagnostics = state.diagnostics(&uri, &analyzed);
+                let _ = state.publisher.send(Publish {
+                    uri,
+                    revision: analyzed.revision,
+                    version: analyzed.version,
+                    diagnostics,
+                });
+            }
+        });
+    }
+
+    /// The analysis of the document's current revision, computed now if the
+    /// scheduled one has not finished.
+    async fn current(&self, uri: &Uri) -> Option<Arc<Analyzed>> {
+        let doc = self.state.doc(uri)?;
+        if let Some(done) = self.state.results.get(uri).map(|r| Arc::clone(&r)) {
+            if done.revision == doc.revision {
+                return Some(done);
+            }
+        }
+        let state = Arc::clone(&self.state);
+        let analyzed = tokio::task::spawn_blocking(move || state.analyze(&doc))
+            .await
+            .ok()??;
+        Some(Arc::new(analyzed))
+    }
+}
+
+/// Re-analyses every open document (but `except`), after ServiceAccounts or
+/// settings changed.
+fn reanalyze_others(client: &Client, state: &Arc<State>, except: Option<&Uri>) {
+    let uris: Vec<Uri> = state
+        .docs
+        .iter()
+        .map(|e| e.key().clone())
+        .filter(|u| Some(u) != except)
+        .collect();
+    let backend = Backend {
+        client: client.clone(),
+        state: Arc::clone(state),
+    };
+    for uri in uris {
+        backend.schedule(uri);
+    }
+    if state.session().pull_diagnostics && state.session().diagnostic_refresh {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let _ = client.workspace_diagnostic_refresh().await;
+        });
+    }
+}
+
+/// Sends diagnostics one at a time, in the order analyses finish, dropping
+/// any whose revision is no longer the document's: an old result can never
+/// overwrite a newer one.
+async fn publish_in_order(client: Client, state: Arc<State>, mut queue: mpsc::UnboundedReceiver<Publish>) {
+    while let Some(p) = queue.recv().await {
+        if state.revision_of(&p.uri) != Some(p.revision) {
+            debug!("dropping diagnostics of an outdated revision of {}", p.uri.as_str());
+            continue;
+        }
+        client.publish_diagnostics(p.uri, p.diagnostics, Some(p.version)).await;
+    }
+}
+
+fn analysis_failed() -> Diagnostic {
+    Diagnostic {
+        range: Range::default(),
+        severity: Some(DiagnosticSeverity::ERROR),
+        source: Some(crate::analysis::SOURCE.to_string()),
+        message: "tokenguard could not analyse this document (internal error; the server log has details)".to_string(),
+        ..Diagnostic::default()
+    }
+}
+
+fn client_session(caps: &ClientCapabilities) -> Session {
+    let text = caps.text_document.as_ref();
+    let workspace = caps.workspace.as_ref();
+    Session {
+        encoding: Encoding::negotiate(caps),
+        pull_diagnostics: text.and_then(|t| t.diagnostic.as_ref()).is_some(),
+        diagnostic_refresh: workspace
+            .and_then(|w| w.diagnostics.as_ref())
+            .and_then(|d| d.refresh_support)
+            .unwrap_or(false),
+        lazy_code_actions: text
+            .and_then(|t| t.code_action.as_ref())
+            .and_then(|c| c.resolve_support.as_ref())
+            .is_some_and(|r| r.properties.iter().any(|p| p == "edit")),
+        work_done_progress: caps
+            .window
+            .as_ref()
+            .and_then(|w| w.work_done_progress)
+            .unwrap_or(false),
+        watch_files: workspace
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false),
+        configuration_pull: workspace.and_then(|w| w.configuration).unwrap_or(false),
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let session = client_session(&params.capabilities);
+        let _ = self.state.session.set(session);
+        if let Some(options) = &params.initialization_options {
+            self.apply_settings(options);
+        }
+        let mut roots: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        #[allow(deprecated)]
+        if roots.is_empty() {
+            roots.extend(params.root_uri.as_ref().and_then(|u| u.to_file_path()).map(|p| p.into_owned()));
+        }
+        *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
+        info!("initialized with {:?} positions", session.encoding);
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(session.encoding.kind()),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    ..TextDocumentSyncOptions::default()
+                })),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::new(FIX_ALL)]),
+                    resolve_provider: Some(session.lazy_code_actions),
+                    ..CodeActionOptions::default()
+                })),
+                diagnostic_provider: session.pull_diagnostics.then(|| {
+                    DiagnosticServerCapabilities::Options(DiagnosticOptions {
+                        identifier: Some("tokenguard".to_string()),
+                        inter_file_dependencies: true,
+                        workspace_diagnostics: false,
+                        ..DiagnosticOptions::default()
+                    })
+                }),
+                ..ServerCapabilities::default()
+            },
+            server_info: Some(ServerInfo {
+                name: "tokenguard".to_string(),
+                version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let session = self.state.session();
+        if session.watch_files {
+            let options = DidChangeWatchedFilesRegistrationOptions {
+                watchers: vec![FileSystemWatcher {
+                    glob_pattern: GlobPattern::String("**/*.{yaml,yml}".to_string()),
+                    kind: None,
+                }],
+            };
+            let registration = Registration {
+                id: "tokenguard-watch-yaml".to_string(),
+                method: "workspace/didChangeWatchedFiles".to_string(),
+                register_options: serde_json::to_value(options).ok(),
+            };
+            if let Err(error) = self.client.register_capability(vec![registration]).await {
+                warn!("could not register file watching: {error}");
+            }
+        }
+        if session.configuration_pull {
+            self.pull_settings().await;
+        }
+        let client = self.client.clone();
+        let state = Arc::clone(&self.state);
+        tokio::spawn(async move { index_workspace(client, state).await });
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.state.shutdown.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        let revision = self.state.next_revision.fetch_add(1, Ordering::SeqCst);
+        self.state.docs.insert(
+            doc.uri.clone(),
+            Arc::new(Document {
+                version: doc.version,
+                revision,
+                rope: Rope::from_str(&doc.text),
+            }),
+        );
+        self.schedule(doc.uri);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        // All of the edit happens before the first await, so changes apply in
+        // the order they arrived.
+        let Some(current) = self.state.doc(&uri) else {
+            warn!("didChange for {} which is not open; ignored", uri.as_str());
+            return;
+        };
+        if params.text_document.version <= current.version {
+            warn!(
+                "didChange for {} goes from version {} to {}; applied anyway",
+                uri.as_str(),
+                current.version,
+                params.text_document.version
+            );
+        }
+        let mut rope = current.rope.clone();
+        for note in apply_changes(&mut rope, &params.content_changes, self.state.session().encoding) {
+            warn!("{}: {note}", uri.as_str());
+        }
+        let revision = self.state.next_revision.fetch_add(1, Ordering::SeqCst);
+        self.state.docs.insert(
+            uri.clone(),
+            Arc::new(Document {
+                version: params.text_document.version,
+                revision,
+                rope,
+            }),
+        );
+        self.schedule(uri);
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        self.state.docs.remove(&uri);
+        self.state.results.remove(&uri);
+        // The buffer no longer speaks for the file: the disk does again.
+        let changed = self.state.reload_from_disk(&uri);
+        if !self.state.session().pull_diagnostics {
+            self.client.publish_diagnostics(uri.clone(), Vec::new(), None).await;
+        }
+        if changed {
+            reanalyze_others(&self.client, &self.state, None);
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let mut changed = false;
+        for event in params.changes {
+            if self.state.docs.contains_key(&event.uri) {
+                continue;
+            }
+            changed |= self.state.reload_from_disk(&event.uri);
+        }
+        if changed {
+            reanalyze_others(&self.client, &self.state, None);
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        if self.state.session().configuration_pull {
+            self.pull_settings().await;
+        } else {
+            self.apply_settings(&params.settings);
+        }
+        reanalyze_others(&self.client, &self.state, None);
+    }
+
+    async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
+        let uri = params.text_document.uri;
+        let Some(analyzed) = self.current(&uri).await else {
+            return Err(Error::invalid_params(format!("{} is not open", uri.as_str())));
+        };
+        let items = self.state.diagnostics(&uri, &analyzed);
+        Ok(DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(
+            RelatedFullDocumentDiagnosticReport {
+                related_documents: None,
+                full_document_diagnostic_report: FullDocumentDiagnosticReport { result_id: None, items },
+            },
+        )))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let uri = params.text_document_position_params.text_document.uri;
+        let Some(analyzed) = self.current(&uri).await else {
+            return Ok(None);
+        };
+        let encoding = self.state.session().encoding;
+        let offset = to_offset(&analyzed.rope, params.text_document_position_params.position, encoding).byte;
+        let settings = self.state.settings();
+        if !settings.enable || self.state.excluded(&uri, &settings) {
+            return Ok(None);
+        }
+        Ok(hover_markdown(&analyzed, &settings, offset).map(|value| Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value,
+            }),
+            range: None,
+        }))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        let Some(analyzed) = self.current(&uri).await else {
+            return Ok(None);
+        };
+        let settings = self.state.settings();
+        if !settings.enable || self.state.excluded(&uri, &settings) {
+            return Ok(None);
+        }
+        let session = self.state.session();
+        let encoding = session.encoding;
+        let (range, _) = to_text_range(&analyzed.rope, params.range, encoding);
+        let account_file = |origin: Option<&str>| -> Option<(Uri, Rope)> {
+            match origin {
+                None => Some((uri.clone(), analyzed.rope.clone())),
+                Some(origin) => {
+                    let target: Uri = origin.parse().ok()?;
+                    let rope = match self.state.doc(&target) {
+                        Some(open) => open.rope.clone(),
+                        None => self.state.account_files.get(origin)?.clone(),
+                    };
+                    Some((target, rope))
+                }
+            }
+        };
+        let locate = |origin: Option<&str>, r: TextRange| {
+            let rope = self.state.account_files.get(origin?)?;
+            Some(Location::new(origin?.parse().ok()?, to_range(&rope, r, encoding)))
+        };
+        let to_diag = |f: &tokenguard_analysis::Finding| to_diagnostic(f, &analyzed, &uri, &settings, encoding, &locate);
+        let request = actions::Request {
+            uri: &uri,
+            analyzed: &analyzed,
+            settings: &settings,
+            encoding,
+            range,
+            only: params.context.only.as_deref(),
+            lazy_fix_all: session.lazy_code_actions,
+            account_file: &account_file,
+            to_diagnostic: &to_diag,
+        };
+        let found = actions::code_actions(&request);
+        Ok((!found.is_empty()).then_some(found))
+    }
+
+    async fn code_action_resolve(&self, mut action: CodeAction) -> Result<CodeAction> {
+        let uri = action
+            .data
+            .as_ref()
+            .and_then(|d| d.get("uri"))
+            .and_then(Value::as_str)
+            .and_then(|u| u.parse::<Uri>().ok());
+        let Some(uri) = uri else {
+            return Ok(action);
+        };
+        let Some(analyzed) = self.current(&uri).await else {
+            return Err(Error::invalid_params(format!("{} is not open", uri.as_str())));
+        };
+        let settings = self.state.settings();
+        action.edit = Some(actions::fix_all_edit(&uri, &analyzed, &settings, self.state.session().encoding));
+        Ok(action)
+    }
+}
+
+impl Backend {
+    fn apply_settings(&self, value: &Value) {
+        let (settings, notes) = Settings::from_json(value);
+        for note in notes {
+            warn!("{note}");
+        }
+        *self.state.settings.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(settings);
+    }
+
+    async fn pull_settings(&self) {
+        let item = ConfigurationItem {
+            scope_uri: None,
+            section: Some("tokenguard".to_string()),
+        };
+        match self.client.configuration(vec![item]).await {
+            Ok(values) => {
+                if let Some(value) = values.first() {
+                    self.apply_settings(value);
+                }
+            }
+            Err(error) => warn!("workspace/configuration failed: {error}"),
+        }
+    }
+}
+
+/// Indexes the ServiceAccounts of every YAML file under the workspace
+/// folders, with progress, then re-analyses the open documents.
+async fn index_workspace(client: Client, state: Arc<State>) {
+    let roots = state.roots.read().unwrap_or_else(|e| e.into_inner()).clone();
+    if roots.is_empty() {
+        return;
+    }
+    let progress = if state.session().work_done_progress {
+        let token = ProgressToken::String("tokenguard-index".to_string());
+        match client.create_work_done_progress(token.clone()).await {
+            Ok(()) => Some(
+                client
+                    .progress(token, "tokenguard: indexing ServiceAccounts")
+                    .with_percentage(0)
+                    .begin()
+                    .await,
+            ),
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    let files = tokio::task::spawn_blocking(move || roots.iter().flat_map(|r| workspace::yaml_files(r)).collect::<Vec<_>>())
+        .await
+        .unwrap_or_default();
+    let total = files.len().max(1);
+    let mut found = 0;
+    for (i, batch) in files.chunks(256).enumerate() {
+        let batch = batch.to_vec();
+        let read = tokio::task::spawn_blocking(move || batch.iter().filter_map(|p| workspace::read_accounts(p)).collect::<Vec<_>>())
+            .await
+            .unwrap_or_default();
+        for file in read {
+            let Some(uri) = Uri::from_file_path(&file.path) else {
+                continue;
+            };
+            if state.docs.contains_key(&uri) {
+                continue; // the open buffer speaks for this file
+            }
+            found += file.accounts.len();
+            let key = uri.as_str().to_string();
+            state.accounts.write().unwrap_or_else(|e| e.into_inner()).set(&key, file.accounts);
+            state.account_files.insert(key, file.rope);
+        }
+        if let Some(progress) = &progress {
+            let done = ((i + 1) * 256).min(total);
+            progress
+                .report_with_message(format!("{done}/{total} files"), (done * 100 / total) as u32)
+                .await;
+        }
+    }
+    if let Some(progress) = progress {
+        progress.finish_with_message(format!("{found} ServiceAccounts")).await;
+    }
+    info!("indexed {found} ServiceAccounts in {} files", files.len());
+    reanalyze_others(&client, &state, None);
+}
+
+/// Serves LSP on the given streams until `exit`; returns whether `shutdown`
+/// came first (the process then exits with 0, else 1).
+pub async fn serve<I, O>(input: I, output: O) -> bool
+where
+    I: AsyncRead + Unpin,
+    O: AsyncWrite,
+{
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&shutdown);
+    let (service, socket) = LspService::new(move |client| Backend::new(client, flag));
+    Server::new(input, output, socket).serve(service).await;
+    shutdown.load(Ordering::SeqCst)
+}
