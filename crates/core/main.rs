@@ -1,1 +1,24 @@
-fn main() {}
+//! The `tokenguard` command line.
+
+mod args;
+mod check;
+mod diff;
+mod errors;
+mod fix;
+mod load;
+mod output;
+mod run;
+mod walk;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => run::check(&args).into(),
+    }
+}

@@ -1,0 +1,111 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// 64 MiB: far above any real manifest, low enough that a stray dump or
+/// binary blob named `.yaml` cannot exhaust memory.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+  tokenguard check k8s/
+  tokenguard check --format sarif . > tokenguard.sarif
+  kustomize build overlays/prod | tokenguard check -
+  tokenguard check --fix manifests/
+  tokenguard check --diff
+
+EXIT STATUS:
+  0  no findings
+  1  findings (or, with --diff, changes to make)
+  2  usage error, or a path that could not be read or written";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tokenguard",
+    version,
+    about = "Finds Kubernetes pod specs that leave the service-account token mounted",
+    after_help = EXAMPLES,
+    arg_required_else_help = true,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// Subcommands, so that `tokenguard server` (the language server) can join
+// `check` later without breaking anyone's scripts.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check Kubernetes manifests for mounted service-account tokens (TG001)
+    #[command(after_help = EXAMPLES)]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files and directories to check; `-` reads standard input.
+    /// Directories are searched for *.yaml and *.yml files, honouring
+    /// .gitignore and .ignore. All paths form one workspace: a ServiceAccount
+    /// in one file applies to workloads in the others.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Apply every fix in place, then report what remains
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+
+    /// Print the changes --fix would make as a unified diff; write nothing
+    #[arg(long)]
+    pub diff: bool,
+
+    /// When to colour human output
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Skip files larger than this many bytes (an error for files named explicitly)
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Findings with source snippets, for people
+    Human,
+    /// A JSON array of findings, for scripts
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+    Sarif,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is not set
+    Auto,
+    /// Always colour, even when piped
+    Always,
+    /// Never colour
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream, given whether it is a terminal.
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            // https://no-color.org: set and non-empty disables colour.
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Messages about the run itself (unreadable files, skipped files), as
+//! opposed to findings. They go to stderr so stdout stays parseable.
+
+use std::io::Write;
+
+/// Counts the errors that must turn the exit code into 2.
+#[derive(Debug, Default)]
+pub struct ErrorLog {
+    errors: usize,
+}
+
+impl ErrorLog {
+    /// An error: the run goes on, but it cannot vouch for what it missed.
+    pub fn error(&mut self, message: impl std::fmt::Display) {
+        self.errors += 1;
+        // A closed stderr must not turn into a panic.
+        let _ = writeln!(std::io::stderr(), "tokenguard: {message}");
+    }
+
+    /// A notice that does not change the exit code.
+    pub fn warning(&mut self, message: impl std::fmt::Display) {
+        let _ = writeln!(std::io::stderr(), "tokenguard: warning: {message}");
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.errors > 0
+    }
+}

@@ -1,0 +1,125 @@
+//! Reading inputs into text: size limit, UTF-8, standard input.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::errors::ErrorLog;
+use crate::walk::{Input, STDIN_DISPLAY};
+
+/// A file's text as read, before any fix.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// How the file is named in output, and its key in the ServiceAccount index.
+    pub display: String,
+    /// `None` for standard input.
+    pub path: Option<PathBuf>,
+    pub text: String,
+}
+
+enum Outcome {
+    Loaded(SourceFile),
+    /// Not checked, and not an error (a walked file over the size limit).
+    Skipped(String),
+    Failed(String),
+}
+
+/// Reads every input (files in parallel), reporting those it cannot read.
+pub fn load_all(inputs: &[Input], max_size: u64, errors: &mut ErrorLog) -> Vec<SourceFile> {
+    let outcomes: Vec<Option<Outcome>> = inputs
+        .par_iter()
+        .map(|input| match input {
+            Input::Stdin => None,
+            Input::File {
+                path,
+                display,
+                explicit,
+            } => Some(load_file(path, display, *explicit, max_size)),
+        })
+        .collect();
+    let mut sources = Vec::with_capacity(inputs.len());
+    for outcome in outcomes {
+        // Standard input is read here, on the main thread, in its turn.
+        let outcome = outcome.unwrap_or_else(|| load_stdin(max_size));
+        match outcome {
+            Outcome::Loaded(source) => sources.push(source),
+            Outcome::Skipped(message) => errors.warning(message),
+            Outcome::Failed(message) => errors.error(message),
+        }
+    }
+    sources
+}
+
+fn load_file(path: &Path, display: &str, explicit: bool, max_size: u64) -> Outcome {
+    let too_big = |size: String| {
+        let message = format!(
+            "{display}: {size} bytes is over the --max-file-size limit of {max_size} bytes"
+        );
+        if explicit {
+            Outcome::Failed(message)
+        } else {
+            Outcome::Skipped(format!("{message}; skipped"))
+        }
+    };
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) => return Outcome::Failed(format!("{display}: {e}")),
+    };
+    // The size on disk is known up front for regular files; pipes and files
+    // growing under us are caught by reading at most one byte past the limit.
+    if let Ok(meta) = file.metadata() {
+        if meta.is_file() && meta.len() > max_size {
+            return too_big(meta.len().to_string());
+        }
+    }
+    let bytes = match read_limited(file, max_size) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return too_big(format!("more than {max_size}")),
+        Err(e) => return Outcome::Failed(format!("{display}: {e}")),
+    };
+    match decode(display, bytes) {
+        Ok(text) => Outcome::Loaded(SourceFile {
+            display: display.to_string(),
+            path: Some(path.to_path_buf()),
+            text,
+        }),
+        Err(message) => Outcome::Failed(message),
+    }
+}
+
+fn load_stdin(max_size: u64) -> Outcome {
+    match read_limited(io::stdin().lock(), max_size) {
+        Ok(Some(bytes)) => match decode(STDIN_DISPLAY, bytes) {
+            Ok(text) => Outcome::Loaded(SourceFile {
+                display: STDIN_DISPLAY.to_string(),
+                path: None,
+                text,
+            }),
+            Err(message) => Outcome::Failed(message),
+        },
+        Ok(None) => Outcome::Failed(format!(
+            "{STDIN_DISPLAY}: more than {max_size} bytes, over the --max-file-size limit"
+        )),
+        Err(e) => Outcome::Failed(format!("{STDIN_DISPLAY}: {e}")),
+    }
+}
+
+/// The whole content, or `None` when it is longer than `max_size`.
+fn read_limited(reader: impl Read, max_size: u64) -> io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(max_size.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max_size).then_some(bytes))
+}
+
+fn decode(display: &str, bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{display}: not valid UTF-8 (at byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}

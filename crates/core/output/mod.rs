@@ -1,0 +1,115 @@
+//! Writing findings in the formats `--format` offers. Every format speaks in
+//! 1-based lines and 1-based columns counted in Unicode characters, with
+//! exclusive ends.
+
+mod github;
+mod human;
+mod json;
+mod sarif;
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use tokenguard_analysis::{Finding, TextRange};
+
+use crate::args::Format;
+use crate::check::CheckedFile;
+
+pub use human::{plural, summary};
+
+/// A 1-based line and character column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A range as the formats print it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: Position,
+    pub end: Position,
+}
+
+impl CheckedFile {
+    pub fn position(&self, offset: usize) -> Position {
+        let (line, column) = self.line_index.line_col_chars(self.text(), offset);
+        Position {
+            line: line + 1,
+            column: column + 1,
+        }
+    }
+
+    pub fn span(&self, range: TextRange) -> Span {
+        Span {
+            start: self.position(range.start),
+            end: self.position(range.end),
+        }
+    }
+}
+
+/// The checked files, with a way to find one by display path (the
+/// ServiceAccount index names files that way).
+pub struct Workspace<'a> {
+    pub files: &'a [CheckedFile],
+    by_display: HashMap<&'a str, &'a CheckedFile>,
+}
+
+impl<'a> Workspace<'a> {
+    pub fn new(files: &'a [CheckedFile]) -> Self {
+        let by_display = files.iter().map(|f| (f.display(), f)).collect();
+        Self { files, by_display }
+    }
+
+    /// Every finding with its file, in output order.
+    pub fn findings(&self) -> impl Iterator<Item = (&'a CheckedFile, &'a Finding)> {
+        self.files
+            .iter()
+            .flat_map(|file| file.findings.iter().map(move |finding| (file, finding)))
+    }
+
+    /// Where the ServiceAccount consulted for a finding is declared: the file
+    /// and the range of its name.
+    pub fn account_location(
+        &self,
+        file: &'a CheckedFile,
+        finding: &Finding,
+    ) -> Option<(&'a CheckedFile, TextRange)> {
+        let found = finding.account.as_ref()?.found.as_ref()?;
+        let declaring = match &found.origin {
+            None => file,
+            Some(origin) => self.by_display.get(origin.as_str()).copied()?,
+        };
+        Some((declaring, found.account.name_range))
+    }
+}
+
+/// Writes every finding of `files` to `out` in `format`.
+pub fn write_report(
+    format: Format,
+    files: &[CheckedFile],
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
+    let workspace = Workspace::new(files);
+    match format {
+        Format::Human => human::write(&workspace, out, color),
+        Format::Json => json::write(&workspace, out),
+        Format::Sarif => sarif::write(&workspace, out),
+        Format::Github => github::write(&workspace, out),
+    }
+}
+
+/// Text from a manifest made safe for a terminal or a log: a control
+/// character in a YAML string must not move the cursor or fake a line.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,173 @@
+//! `tokenguard check`: find the files, analyse them, then report, fix or diff.
+
+use std::collections::HashMap;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+
+use crate::args::{CheckArgs, Format};
+use crate::check::{self, finding_count, CheckedFile};
+use crate::errors::ErrorLog;
+use crate::load::{self, SourceFile};
+use crate::output::{self, plural};
+use crate::{diff, fix, walk};
+
+/// Exit statuses; part of the CLI contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Clean = 0,
+    Findings = 1,
+    Error = 2,
+}
+
+impl From<Status> for ExitCode {
+    fn from(status: Status) -> Self {
+        ExitCode::from(status as u8)
+    }
+}
+
+pub fn check(args: &CheckArgs) -> Status {
+    let mut log = ErrorLog::default();
+    let inputs = walk::collect_inputs(&args.paths, &mut log);
+    if inputs.is_empty() && !log.has_errors() {
+        log.warning("no YAML files (*.yaml, *.yml) found under the given paths");
+    }
+    let sources = load::load_all(&inputs, args.max_file_size, &mut log);
+    let files = check::check_workspace(sources);
+    let status = if args.diff {
+        show_diff(args, &files, &mut log)
+    } else if args.fix {
+        fix_and_report(args, files, &mut log)
+    } else {
+        report(args, &files, Target::Stdout, &mut log)
+    };
+    if log.has_errors() {
+        Status::Error
+    } else {
+        status
+    }
+}
+
+/// Where the findings go: stdout, unless stdout carries fixed text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Stdout,
+    Stderr,
+}
+
+fn report(args: &CheckArgs, files: &[CheckedFile], target: Target, log: &mut ErrorLog) -> Status {
+    let (mut stream, is_terminal): (Box<dyn Write>, bool) = match target {
+        Target::Stdout => (Box::new(io::stdout().lock()), io::stdout().is_terminal()),
+        Target::Stderr => (Box::new(io::stderr().lock()), io::stderr().is_terminal()),
+    };
+    let color = args.color.enabled(is_terminal);
+    if let Err(e) = write_to(&mut stream, |out| {
+        output::write_report(args.format, files, out, color)
+    }) {
+        log.error(format_args!("cannot write the report: {e}"));
+    }
+    drop(stream);
+    if args.format == Format::Human {
+        let color = args.color.enabled(io::stderr().is_terminal());
+        // On a terminal the summary follows the findings as one more block.
+        let gap = if finding_count(files) > 0 { "\n" } else { "" };
+        note(&format!("{gap}{}", output::summary(files, color)));
+    }
+    if finding_count(files) > 0 {
+        Status::Findings
+    } else {
+        Status::Clean
+    }
+}
+
+fn show_diff(args: &CheckArgs, files: &[CheckedFile], log: &mut ErrorLog) -> Status {
+    let plans = fix::plan(files);
+    let color = args.color.enabled(io::stdout().is_terminal());
+    let result = write_to(&mut io::stdout().lock(), |out| {
+        for plan in &plans {
+            let text = diff::unified(plan.file.display(), plan.file.text(), &plan.fixed);
+            out.write_all(diff::paint(&text, color).as_bytes())?;
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        log.error(format_args!("cannot write the diff: {e}"));
+    }
+    if plans.is_empty() {
+        note(&format!(
+            "Nothing to fix in {}.",
+            plural(files.len(), "file", "files")
+        ));
+        Status::Clean
+    } else {
+        let fixes = plans.iter().map(|p| p.fixes).sum();
+        note(&format!(
+            "Would fix {} in {}.",
+            plural(fixes, "finding", "findings"),
+            plural(plans.len(), "file", "files")
+        ));
+        Status::Findings
+    }
+}
+
+fn fix_and_report(args: &CheckArgs, files: Vec<CheckedFile>, log: &mut ErrorLog) -> Status {
+    let mut fixed_texts: HashMap<String, String> = HashMap::new();
+    let mut fixes = 0;
+    for plan in fix::plan(&files) {
+        let display = plan.file.display().to_string();
+        if let Some(path) = &plan.file.source.path {
+            if let Err(message) = fix::write_in_place(path, plan.file.text(), &plan.fixed) {
+                log.error(format_args!("{display}: {message}"));
+                continue;
+            }
+        }
+        fixes += plan.fixes;
+        fixed_texts.insert(display, plan.fixed);
+    }
+    if !fixed_texts.is_empty() {
+        note(&format!(
+            "Fixed {} in {}.",
+            plural(fixes, "finding", "findings"),
+            plural(fixed_texts.len(), "file", "files")
+        ));
+    }
+    // Standard input cannot be fixed in place: its fixed text (or the text
+    // itself, when there was nothing to fix) goes to stdout, so that `--fix -`
+    // works as a filter, and the findings go to stderr.
+    let mut target = Target::Stdout;
+    let mut sources: Vec<SourceFile> = Vec::with_capacity(files.len());
+    for file in files {
+        let mut source = file.source;
+        if let Some(fixed) = fixed_texts.remove(&source.display) {
+            source.text = fixed;
+        }
+        if source.path.is_none() {
+            target = Target::Stderr;
+            let text = source.text.as_bytes();
+            if let Err(e) = write_to(&mut io::stdout().lock(), |out| out.write_all(text)) {
+                log.error(format_args!("cannot write the fixed text: {e}"));
+            }
+        }
+        sources.push(source);
+    }
+    // What is left: findings without a fix, and anything a fix uncovered.
+    let remaining = check::check_workspace(sources);
+    report(args, &remaining, target, log)
+}
+
+/// Writes through a buffer; a closed pipe (`| head`) is not an error.
+fn write_to<W: Write>(
+    stream: &mut W,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut out = BufWriter::new(stream);
+    let result = body(&mut out).and_then(|()| out.flush());
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// A line for the person at the terminal, on stderr.
+fn note(message: &str) {
+    let _ = writeln!(io::stderr(), "{message}");
+}

@@ -1,0 +1,134 @@
+//! Which files a run checks: the paths named on the command line, and the
+//! YAML files found under the directories among them.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ignore::WalkBuilder;
+
+use crate::errors::ErrorLog;
+
+/// How standard input is named in output and in the ServiceAccount index.
+pub const STDIN_DISPLAY: &str = "<stdin>";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    File {
+        path: PathBuf,
+        display: String,
+        /// Named on the command line rather than found by the walk: such a
+        /// file is checked whatever its extension, and being too big is an
+        /// error rather than a reason to skip it.
+        explicit: bool,
+    },
+}
+
+/// The inputs for `paths`, each file once, in command-line then walk order.
+pub fn collect_inputs(paths: &[PathBuf], errors: &mut ErrorLog) -> Vec<Input> {
+    let mut inputs = Vec::new();
+    let mut seen = HashSet::new();
+    let mut add = |input: Input, inputs: &mut Vec<Input>| {
+        // The same file reached twice (`check a.yaml .`) is checked once.
+        let identity = match &input {
+            Input::Stdin => PathBuf::from("-"),
+            Input::File { path, .. } => fs::canonicalize(path).unwrap_or_else(|_| path.clone()),
+        };
+        if seen.insert(identity) {
+            inputs.push(input);
+        }
+    };
+    for path in paths {
+        if path.as_os_str() == "-" {
+            add(Input::Stdin, &mut inputs);
+            continue;
+        }
+        match fs::metadata(path) {
+            Err(e) => errors.error(format_args!("{}: {e}", path.display())),
+            Ok(meta) if meta.is_dir() => {
+                for file in walk_directory(path, errors) {
+                    add(file, &mut inputs);
+                }
+            }
+            Ok(_) => add(
+                Input::File {
+                    display: display_path(path),
+                    path: path.clone(),
+                    explicit: true,
+                },
+                &mut inputs,
+            ),
+        }
+    }
+    inputs
+}
+
+fn walk_directory(dir: &Path, errors: &mut ErrorLog) -> Vec<Input> {
+    let mut builder = WalkBuilder::new(dir);
+    builder
+        // Rendered manifests often live in dot-folders (`.rendered/`).
+        .hidden(false)
+        // A checkout without `.git` (a CI artifact, a tarball) still means
+        // its .gitignore.
+        .require_git(false)
+        // A symlink can lead out of the tree, or be fixed through.
+        .follow_links(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(|entry| entry.file_name() != ".git");
+    let mut files = Vec::new();
+    for result in builder.build() {
+        match result {
+            Ok(entry) => {
+                let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                if is_file && is_yaml(entry.path()) {
+                    files.push(Input::File {
+                        display: display_path(entry.path()),
+                        path: entry.into_path(),
+                        explicit: false,
+                    });
+                }
+            }
+            // Unreadable directories are real errors; a bad line in a
+            // .gitignore is the user's business, as for git itself.
+            Err(e) if e.io_error().is_some() => errors.error(e),
+            Err(e) => errors.warning(e),
+        }
+    }
+    files
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+/// The path as the user would write it: `./k8s/a.yaml` becomes `k8s/a.yaml`.
+pub fn display_path(path: &Path) -> String {
+    match path.strip_prefix(".") {
+        Ok(rest) if !rest.as_os_str().is_empty() => rest.display().to_string(),
+        _ => path.display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_path_drops_leading_current_dir() {
+        assert_eq!(display_path(Path::new("./k8s/a.yaml")), "k8s/a.yaml");
+        assert_eq!(display_path(Path::new("k8s/a.yaml")), "k8s/a.yaml");
+        assert_eq!(display_path(Path::new("/abs/a.yaml")), "/abs/a.yaml");
+        assert_eq!(display_path(Path::new(".")), ".");
+    }
+
+    #[test]
+    fn yaml_extensions() {
+        assert!(is_yaml(Path::new("a.yaml")));
+        assert!(is_yaml(Path::new("a.YML")));
+        assert!(!is_yaml(Path::new("a.json")));
+        assert!(!is_yaml(Path::new("yaml")));
+    }
+}
