@@ -19,10 +19,7 @@ fn yaml_files(root: &Path) -> Vec<PathBuf> {
             let path = entry.expect("corpus entry").path();
             if path.is_dir() {
                 dirs.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml")
-            {
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
                 files.push(path);
             }
         }
@@ -49,11 +46,9 @@ fn changed_fields(old: &Yaml, new: &Yaml) -> Option<usize> {
             }
             o.keys().all(|k| n.contains_key(k)).then_some(changes)
         }
-        (Yaml::Array(o), Yaml::Array(n)) if o.len() == n.len() => o
-            .iter()
-            .zip(n)
-            .map(|(a, b)| changed_fields(a, b))
-            .sum(),
+        (Yaml::Array(o), Yaml::Array(n)) if o.len() == n.len() => {
+            o.iter().zip(n).map(|(a, b)| changed_fields(a, b)).sum()
+        }
         _ => (old == new).then_some(0),
     }
 }
@@ -70,7 +65,11 @@ fn every_corpus_file_is_analysed_and_every_fix_is_exact() {
     let (mut findings_total, mut syntax_errors, mut fixes_checked) = (0, 0, 0);
     let mut data_unloadable = 0;
     for path in &files {
-        let shown = path.strip_prefix(&shared).unwrap_or(path).display().to_string();
+        let shown = path
+            .strip_prefix(&shared)
+            .unwrap_or(path)
+            .display()
+            .to_string();
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
@@ -97,7 +96,10 @@ fn every_corpus_file_is_analysed_and_every_fix_is_exact() {
         }
         let fixable = findings.iter().filter(|f| f.fix.is_some()).count();
         if fixable != findings.len() {
-            failures.push(format!("{shown}: {} findings without a fix", findings.len() - fixable));
+            failures.push(format!(
+                "{shown}: {} findings without a fix",
+                findings.len() - fixable
+            ));
         }
         if fixable == 0 {
             continue;
@@ -126,7 +128,12 @@ fn every_corpus_file_is_analysed_and_every_fix_is_exact() {
             continue;
         };
         let changes = (old.len() == new.len())
-            .then(|| old.iter().zip(&new).map(|(o, n)| changed_fields(o, n)).sum::<Option<usize>>())
+            .then(|| {
+                old.iter()
+                    .zip(&new)
+                    .map(|(o, n)| changed_fields(o, n))
+                    .sum::<Option<usize>>()
+            })
             .flatten();
         if changes != Some(fixable) {
             failures.push(format!(
@@ -139,6 +146,14 @@ fn every_corpus_file_is_analysed_and_every_fix_is_exact() {
         "corpus: {} files, {findings_total} findings, {syntax_errors} files with TG000, {fixes_checked} fixes verified, {data_unloadable} files whose data the loader refuses",
         files.len()
     );
-    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
-    assert!(fixes_checked > 1000, "only {fixes_checked} fixes were checked");
+    assert!(
+        failures.is_empty(),
+        "{} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        fixes_checked > 1000,
+        "only {fixes_checked} fixes were checked"
+    );
 }

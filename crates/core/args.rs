@@ -42,6 +42,21 @@ pub enum Command {
     /// Check Kubernetes manifests for mounted service-account tokens (TG001)
     #[command(after_help = EXAMPLES)]
     Check(CheckArgs),
+    /// Run the language server on standard input and output (for editors)
+    Server(ServerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Accepted and ignored: stdio is the only transport (VS Code's client
+    /// appends this flag).
+    #[arg(long)]
+    pub stdio: bool,
+
+    /// Log level of the server's log on standard error (error, warn, info,
+    /// debug, trace, or a tracing filter); `RUST_LOG` is used when absent.
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
 }
 
 #[derive(Debug, Args)]

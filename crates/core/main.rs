@@ -8,6 +8,7 @@ mod fix;
 mod load;
 mod output;
 mod run;
+mod server;
 mod walk;
 
 use std::process::ExitCode;
@@ -20,5 +21,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => run::check(&args).into(),
+        Command::Server(args) => server::run(&args),
     }
 }

@@ -16,8 +16,14 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var_os(REQUIRE_SHARED).is_some_and(|v| v == "1") {
-        panic!("{test}: {} is missing and {REQUIRE_SHARED}=1", dir.display());
+        panic!(
+            "{test}: {} is missing and {REQUIRE_SHARED}=1",
+            dir.display()
+        );
     }
-    eprintln!("SKIPPED {test}: {} not found (it exists only in CI and on developer machines)", dir.display());
+    eprintln!(
+        "SKIPPED {test}: {} not found (it exists only in CI and on developer machines)",
+        dir.display()
+    );
     None
 }

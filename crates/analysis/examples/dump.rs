@@ -8,7 +8,13 @@ fn main() {
         let parsed = tokenguard_analysis::parse(&text);
         for f in tokenguard_analysis::check(&text, &parsed, &tokenguard_analysis::NoAccounts) {
             let (line, col) = parsed.line_index.line_col_chars(&text, f.range.start);
-            println!("{path}:{}:{}: {} {}", line + 1, col + 1, f.code.as_str(), f.message);
+            println!(
+                "{path}:{}:{}: {} {}",
+                line + 1,
+                col + 1,
+                f.code.as_str(),
+                f.message
+            );
         }
     }
 }

@@ -122,17 +122,31 @@ mod tests {
 
     #[test]
     fn any_declaration_that_leaves_automounting_on_wins() {
-        let off = accounts("kind: ServiceAccount\nmetadata: {name: ci}\nautomountServiceAccountToken: false\n");
+        let off = accounts(
+            "kind: ServiceAccount\nmetadata: {name: ci}\nautomountServiceAccountToken: false\n",
+        );
         let on = accounts("kind: ServiceAccount\nmetadata: {name: ci}\n");
         let mut index = AccountIndex::new();
         index.set("a.yaml", off.clone());
-        assert_eq!(index.find(None, "ci").unwrap().account.automount, AccountAutomount::Disabled);
+        assert_eq!(
+            index.find(None, "ci").unwrap().account.automount,
+            AccountAutomount::Disabled
+        );
         index.set("b.yaml", on);
         let found = index.find(None, "ci").unwrap();
-        assert_eq!((found.origin.as_deref(), found.account.automount), (Some("b.yaml"), AccountAutomount::Default));
-        assert!(index.find(Some("prod"), "ci").is_none(), "an absent namespace matches only an absent one");
+        assert_eq!(
+            (found.origin.as_deref(), found.account.automount),
+            (Some("b.yaml"), AccountAutomount::Default)
+        );
+        assert!(
+            index.find(Some("prod"), "ci").is_none(),
+            "an absent namespace matches only an absent one"
+        );
         index.remove("b.yaml");
-        assert_eq!(index.find(None, "ci").unwrap().origin.as_deref(), Some("a.yaml"));
+        assert_eq!(
+            index.find(None, "ci").unwrap().origin.as_deref(),
+            Some("a.yaml")
+        );
         assert_eq!(index.accounts_of("a.yaml"), off.as_slice());
         index.set("a.yaml", Vec::new());
         assert!(index.is_empty());

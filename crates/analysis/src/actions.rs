@@ -11,7 +11,9 @@ use crate::text::{LineEnding, LineIndex, TextRange};
 /// the text of the file that declares it. `None` when the recorded ranges no
 /// longer fit that text.
 pub fn disable_on_account(text: &str, account: &ServiceAccount) -> Option<Fix> {
-    let fits = |r: TextRange| r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end);
+    let fits = |r: TextRange| {
+        r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end)
+    };
     let edit = match (account.automount_key, account.automount_value) {
         (Some(key), Some(value)) if fits(key) && fits(value) => {
             if value.is_empty() {
@@ -31,20 +33,30 @@ pub fn disable_on_account(text: &str, account: &ServiceAccount) -> Option<Fix> {
         (None, _) => append_to_block_mapping(text, account.object, account.first_key?)?,
     };
     Some(Fix {
-        title: format!("Disable automounting on ServiceAccount \"{}\"", account.name),
+        title: format!(
+            "Disable automounting on ServiceAccount \"{}\"",
+            account.name
+        ),
         edits: vec![edit],
     })
 }
 
 /// A new last entry of a block mapping, at the column of its first key.
-fn append_to_block_mapping(text: &str, mapping: TextRange, first_key: TextRange) -> Option<TextEdit> {
+fn append_to_block_mapping(
+    text: &str,
+    mapping: TextRange,
+    first_key: TextRange,
+) -> Option<TextEdit> {
     if mapping.end > text.len() || first_key.start > text.len() {
         return None;
     }
     let bytes = text.as_bytes();
-    let first_line_start = text[..first_key.start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let first_line_start = text[..first_key.start]
+        .rfind(['\n', '\r'])
+        .map_or(0, |i| i + 1);
     let indent = " ".repeat(text[first_line_start..first_key.start].chars().count());
-    let eol = LineEnding::before(text, first_line_start).unwrap_or_else(|| LineEnding::first_in(text));
+    let eol =
+        LineEnding::before(text, first_line_start).unwrap_or_else(|| LineEnding::first_in(text));
     let mut at = mapping.end;
     while at < bytes.len() && !matches!(bytes[at], b'\n' | b'\r') {
         at += 1;
@@ -79,7 +91,10 @@ pub fn ignore_comment(text: &str, index: &LineIndex, finding: &Finding) -> Fix {
         title: "Ignore this finding with a `tokenguard-ignore` comment".to_string(),
         edits: vec![TextEdit {
             range: TextRange::empty(line_start),
-            new_text: format!("{indent}# {IGNORE_MARKER}: needs the Kubernetes API{}", eol.as_str()),
+            new_text: format!(
+                "{indent}# {IGNORE_MARKER}: needs the Kubernetes API{}",
+                eol.as_str()
+            ),
         }],
     }
 }
@@ -107,7 +122,11 @@ mod tests {
     use crate::{analyze, apply_edits, parse, NoAccounts};
 
     fn account(text: &str) -> ServiceAccount {
-        parse(text).accounts.into_iter().next().expect("one ServiceAccount")
+        parse(text)
+            .accounts
+            .into_iter()
+            .next()
+            .expect("one ServiceAccount")
     }
 
     #[test]
@@ -116,21 +135,34 @@ mod tests {
         let fix = disable_on_account(text, &account(text)).unwrap();
         let fixed = apply_edits(text, &fix.edits);
         assert_eq!(fixed, "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ci\nautomountServiceAccountToken: false\n---\nkind: X\n");
-        assert_eq!(parse(&fixed).accounts[0].automount, crate::AccountAutomount::Disabled);
+        assert_eq!(
+            parse(&fixed).accounts[0].automount,
+            crate::AccountAutomount::Disabled
+        );
     }
 
     #[test]
     fn account_at_end_of_file_without_newline() {
         let text = "kind: ServiceAccount\r\nmetadata:\r\n  name: ci";
-        let fixed = apply_edits(text, &disable_on_account(text, &account(text)).unwrap().edits);
+        let fixed = apply_edits(
+            text,
+            &disable_on_account(text, &account(text)).unwrap().edits,
+        );
         assert_eq!(fixed, "kind: ServiceAccount\r\nmetadata:\r\n  name: ci\r\nautomountServiceAccountToken: false");
     }
 
     #[test]
     fn account_with_true_or_empty_value_is_set_to_false() {
-        for (value, expected) in [(" true # on", " false # on"), ("", " false"), (" !!str no", " false")] {
+        for (value, expected) in [
+            (" true # on", " false # on"),
+            ("", " false"),
+            (" !!str no", " false"),
+        ] {
             let text = format!("kind: ServiceAccount\nmetadata: {{name: ci}}\nautomountServiceAccountToken:{value}\n");
-            let fixed = apply_edits(&text, &disable_on_account(&text, &account(&text)).unwrap().edits);
+            let fixed = apply_edits(
+                &text,
+                &disable_on_account(&text, &account(&text)).unwrap().edits,
+            );
             assert_eq!(fixed, format!("kind: ServiceAccount\nmetadata: {{name: ci}}\nautomountServiceAccountToken:{expected}\n"));
         }
     }
@@ -138,8 +170,14 @@ mod tests {
     #[test]
     fn flow_account_gets_the_field_before_the_brace() {
         let text = "{kind: ServiceAccount, metadata: {name: ci}}\n";
-        let fixed = apply_edits(text, &disable_on_account(text, &account(text)).unwrap().edits);
-        assert_eq!(fixed, "{kind: ServiceAccount, metadata: {name: ci}, automountServiceAccountToken: false}\n");
+        let fixed = apply_edits(
+            text,
+            &disable_on_account(text, &account(text)).unwrap().edits,
+        );
+        assert_eq!(
+            fixed,
+            "{kind: ServiceAccount, metadata: {name: ci}, automountServiceAccountToken: false}\n"
+        );
     }
 
     #[test]
@@ -149,17 +187,30 @@ mod tests {
         let parsed = parse(text);
         let fix = ignore_comment(text, &parsed.line_index, &findings[0]);
         let fixed = apply_edits(text, &fix.edits);
-        assert_eq!(fixed, "kind: Pod\n# tokenguard-ignore: needs the Kubernetes API\nspec:\n  containers: []\n");
+        assert_eq!(
+            fixed,
+            "kind: Pod\n# tokenguard-ignore: needs the Kubernetes API\nspec:\n  containers: []\n"
+        );
         assert!(analyze(&fixed, &NoAccounts).is_empty());
     }
 
     #[test]
     fn kubernetes_is_told_from_other_yaml() {
         assert!(looks_like_kubernetes("apiVersion: v1\nkind: Pod\n"));
-        assert!(looks_like_kubernetes("items:\n- apiVersion: v1\n  kind: Pod\n"));
-        assert!(looks_like_kubernetes("{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}"));
-        assert!(!looks_like_kubernetes("on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n"));
-        assert!(!looks_like_kubernetes("openapi: 3.0.0\ninfo: {title: kind of api}\n"));
-        assert!(!looks_like_kubernetes("replicaCount: 1\nimage: {repository: nginx}\n"));
+        assert!(looks_like_kubernetes(
+            "items:\n- apiVersion: v1\n  kind: Pod\n"
+        ));
+        assert!(looks_like_kubernetes(
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}"
+        ));
+        assert!(!looks_like_kubernetes(
+            "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n"
+        ));
+        assert!(!looks_like_kubernetes(
+            "openapi: 3.0.0\ninfo: {title: kind of api}\n"
+        ));
+        assert!(!looks_like_kubernetes(
+            "replicaCount: 1\nimage: {repository: nginx}\n"
+        ));
     }
 }

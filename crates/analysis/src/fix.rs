@@ -132,7 +132,8 @@ pub(crate) fn fill_empty_value(text: &str, key_end: usize, empty_at: usize) -> T
 
 fn prop_end(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
-    while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n' | b',' | b'}' | b']') {
+    while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n' | b',' | b'}' | b']')
+    {
         i += 1;
     }
     i

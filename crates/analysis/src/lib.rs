@@ -29,8 +29,8 @@ pub mod text;
 pub mod tree;
 pub mod value;
 
-pub use actions::{disable_on_account, ignore_comment, looks_like_kubernetes};
 pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts};
+pub use actions::{disable_on_account, ignore_comment, looks_like_kubernetes};
 pub use finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use objects::{AccountAutomount, ServiceAccount, Workload, POD_SPEC_PATHS};

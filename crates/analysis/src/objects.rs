@@ -15,7 +15,10 @@ pub const POD_SPEC_PATHS: &[(&str, &[&str])] = &[
     ("DaemonSet", &["spec", "template", "spec"]),
     ("ReplicationController", &["spec", "template", "spec"]),
     ("Job", &["spec", "template", "spec"]),
-    ("CronJob", &["spec", "jobTemplate", "spec", "template", "spec"]),
+    (
+        "CronJob",
+        &["spec", "jobTemplate", "spec", "template", "spec"],
+    ),
 ];
 
 pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
@@ -141,10 +144,9 @@ pub fn service_account(doc: &Document, object: NodeId) -> Option<ServiceAccount>
     };
     let node = doc.node(object);
     let (flow, first_key) = match &node.kind {
-        NodeKind::Mapping { flow, entries } => (
-            *flow,
-            entries.first().map(|&(k, _)| doc.node(k).range),
-        ),
+        NodeKind::Mapping { flow, entries } => {
+            (*flow, entries.first().map(|&(k, _)| doc.node(k).range))
+        }
         _ => (false, None),
     };
     Some(ServiceAccount {

@@ -1,8 +1,8 @@
 //! TG001: the decision for one workload, as RULE.md states it.
 
 use crate::accounts::{AccountLookup, FoundAccount};
-use crate::fix::{insert_field, replace_value, FIELD};
 use crate::finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
+use crate::fix::{insert_field, replace_value, FIELD};
 use crate::objects::{AccountAutomount, ServiceAccount, Workload};
 use crate::tree::Document;
 use crate::value::{get, get_string, read_bool_field, BoolField};

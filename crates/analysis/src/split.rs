@@ -22,7 +22,9 @@ pub struct Chunk {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum LineKind {
     /// `---`, possibly followed by content on the same line.
-    Start { content: bool },
+    Start {
+        content: bool,
+    },
     /// `...`
     End,
     /// Blank, comment or `%` directive.
@@ -121,7 +123,11 @@ fn line_bounds(bytes: &[u8], pos: usize) -> (usize, usize) {
         match bytes[i] {
             b'\n' => return (i, i + 1),
             b'\r' => {
-                let next = if bytes.get(i + 1) == Some(&b'\n') { i + 2 } else { i + 1 };
+                let next = if bytes.get(i + 1) == Some(&b'\n') {
+                    i + 2
+                } else {
+                    i + 1
+                };
                 return (i, next);
             }
             _ => i += 1,
@@ -137,7 +143,13 @@ mod tests {
     fn pieces(text: &str) -> Vec<(&str, usize, bool)> {
         split_documents(text, 0)
             .into_iter()
-            .map(|c| (&text[c.range.start..c.range.end], c.first_line, c.has_content))
+            .map(|c| {
+                (
+                    &text[c.range.start..c.range.end],
+                    c.first_line,
+                    c.has_content,
+                )
+            })
             .collect()
     }
 

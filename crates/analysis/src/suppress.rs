@@ -31,7 +31,9 @@ mod tests {
     #[test]
     fn marker_must_be_in_a_comment() {
         assert!(has_ignore_comment("spec: # tokenguard-ignore"));
-        assert!(has_ignore_comment("# tokenguard-ignore: operator needs the API"));
+        assert!(has_ignore_comment(
+            "# tokenguard-ignore: operator needs the API"
+        ));
         assert!(has_ignore_comment("\t#tokenguard-ignore"));
         assert!(!has_ignore_comment("name: tokenguard-ignore"));
         assert!(!has_ignore_comment("url: http://x#tokenguard-ignore"));

@@ -131,11 +131,7 @@ impl LineIndex {
 
     /// Byte offset where `line`'s content ends, before its break.
     pub fn line_end(&self, text: &str, line: usize) -> usize {
-        let next = self
-            .line_starts
-            .get(line + 1)
-            .copied()
-            .unwrap_or(self.len);
+        let next = self.line_starts.get(line + 1).copied().unwrap_or(self.len);
         let bytes = text.as_bytes();
         let mut end = next.min(bytes.len());
         if end > self.line_start(line) && bytes[end - 1] == b'\n' {

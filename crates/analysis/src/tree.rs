@@ -418,10 +418,7 @@ impl Builder<'_> {
         let mut pos = next_line_start(bytes, end, bound);
         let mut content_indent = None;
         while pos < bound {
-            let indent = bytes[pos..bound]
-                .iter()
-                .take_while(|&&b| b == b' ')
-                .count();
+            let indent = bytes[pos..bound].iter().take_while(|&&b| b == b' ').count();
             let line_end = line_content_end(bytes, pos, bound);
             let blank = bytes[pos + indent..line_end]
                 .iter()
@@ -532,7 +529,12 @@ fn colon_after(text: &str, from: usize, limit: usize) -> Option<usize> {
 fn token_end(text: &str, from: usize, limit: usize) -> usize {
     let bytes = text.as_bytes();
     let mut i = from;
-    while i < limit && !matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}') {
+    while i < limit
+        && !matches!(
+            bytes[i],
+            b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+        )
+    {
         i += 1;
     }
     i

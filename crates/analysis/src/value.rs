@@ -121,7 +121,7 @@ pub fn read_bool_field(doc: &Document, id: NodeId) -> BoolField {
 
 /// The text of a string field (`kind`, `metadata.name`), or `None` for null
 /// and for collections.
-pub fn read_string<'d>(doc: &'d Document, id: NodeId) -> Option<&'d str> {
+pub fn read_string(doc: &Document, id: NodeId) -> Option<&str> {
     let node = doc.node(doc.resolve(id));
     match &node.kind {
         NodeKind::Scalar { value, style } => {
@@ -149,26 +149,19 @@ pub fn get(doc: &Document, mapping: NodeId, key: &str) -> Option<(NodeId, NodeId
         let NodeKind::Mapping { entries, .. } = &doc.node(m).kind else {
             continue;
         };
-        if let Some(&entry) = entries
-            .iter()
-            .rev()
-            .find(|&&(k, _)| scalar_is(doc, k, key))
-        {
+        if let Some(&entry) = entries.iter().rev().find(|&&(k, _)| scalar_is(doc, k, key)) {
             return Some(entry);
         }
         // Earlier merge sources take precedence, so they go on the stack last.
         let mut sources = Vec::new();
         for &(k, v) in entries {
             if scalar_is(doc, k, "<<") && is_plain(doc, k) {
+                // `<<: *base`, `<<: {inline: mapping}`, or a sequence of those.
                 match &doc.node(v).kind {
-                    NodeKind::Alias { target: Some(t) } => sources.push(*t),
-                    NodeKind::Sequence { items, .. } => sources.extend(
-                        items
-                            .iter()
-                            .filter(|&&i| matches!(doc.node(i).kind, NodeKind::Alias { .. }))
-                            .map(|&i| doc.resolve(i)),
-                    ),
-                    _ => {}
+                    NodeKind::Sequence { items, .. } => {
+                        sources.extend(items.iter().map(|&i| doc.resolve(i)))
+                    }
+                    _ => sources.push(doc.resolve(v)),
                 }
             }
         }
@@ -192,7 +185,13 @@ fn scalar_is(doc: &Document, id: NodeId, text: &str) -> bool {
 }
 
 fn is_plain(doc: &Document, id: NodeId) -> bool {
-    matches!(&doc.node(id).kind, NodeKind::Scalar { style: ScalarStyle::Plain, .. })
+    matches!(
+        &doc.node(id).kind,
+        NodeKind::Scalar {
+            style: ScalarStyle::Plain,
+            ..
+        }
+    )
 }
 
 #[cfg(test)]
@@ -201,10 +200,14 @@ mod tests {
 
     #[test]
     fn yaml11_booleans_are_read_like_kubernetes() {
-        for w in ["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"] {
+        for w in [
+            "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N",
+        ] {
             assert_eq!(yaml11_bool(w), Some(false), "{w}");
         }
-        for w in ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"] {
+        for w in [
+            "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y",
+        ] {
             assert_eq!(yaml11_bool(w), Some(true), "{w}");
         }
         for w in ["fAlse", "0", "1", "", "nO", "false "] {
@@ -222,11 +225,50 @@ mod tests {
 
     #[test]
     fn yaml11_numbers() {
-        for w in ["0", "1", "-3", "+7", "0x1F", "017", "1.5", "1e3", "6.8523015e+5", ".inf", "-.inf", ".nan", "1_000", "190:20:30"] {
+        for w in [
+            "0",
+            "1",
+            "-3",
+            "+7",
+            "0x1F",
+            "017",
+            "1.5",
+            "1e3",
+            "6.8523015e+5",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "1_000",
+            "190:20:30",
+        ] {
             assert!(yaml11_number(w), "{w}");
         }
         for w in ["abc", "1.2.3", "e3", "-", "0x", "1a"] {
             assert!(!yaml11_number(w), "{w}");
         }
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use crate::{analyze, NoAccounts};
+
+    #[test]
+    fn merge_keys_supply_the_field_from_aliases_and_inline_mappings() {
+        for spec in [
+            "spec: {<<: {automountServiceAccountToken: false}, containers: []}",
+            "spec: {<<: [{automountServiceAccountToken: false}], containers: []}",
+            "spec:\n  <<: *off\n  containers: []",
+            "spec:\n  <<: [*other, *off]\n  containers: []",
+        ] {
+            let text = format!("x: &off {{automountServiceAccountToken: false}}\ny: &other {{a: 1}}\nkind: Pod\n{spec}\n");
+            assert!(analyze(&text, &NoAccounts).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_pod_spec_own_key_wins_over_a_merged_one() {
+        let text = "x: &off {automountServiceAccountToken: false}\nkind: Pod\nspec:\n  <<: *off\n  automountServiceAccountToken: true\n";
+        assert_eq!(analyze(text, &NoAccounts).len(), 1);
     }
 }

@@ -27,28 +27,62 @@ fn render(m: &Manifest) -> String {
         "CronJob" => &["spec", "jobTemplate", "spec", "template"],
         _ => &["spec", "template"],
     };
-    let mut out = format!("apiVersion: v1{eol}kind: {}{eol}metadata:{eol}{}name: {}{eol}", m.kind, pad(1), m.name);
+    let mut out = format!(
+        "apiVersion: v1{eol}kind: {}{eol}metadata:{eol}{}name: {}{eol}",
+        m.kind,
+        pad(1),
+        m.name
+    );
     for (level, key) in path.iter().enumerate() {
         out.push_str(&format!("{}{key}:{eol}", pad(level)));
         if *key == "template" {
-            out.push_str(&format!("{}metadata: {{labels: {{app: x}}}}{eol}", pad(level + 1)));
+            out.push_str(&format!(
+                "{}metadata: {{labels: {{app: x}}}}{eol}",
+                pad(level + 1)
+            ));
         }
     }
     let level = path.len();
-    let comment = if m.comment_after_spec { " # the pod" } else { "" };
+    let comment = if m.comment_after_spec {
+        " # the pod"
+    } else {
+        ""
+    };
     if m.flow {
-        let field = m.value.map(|v| format!("{FIELD}: {v}, ")).unwrap_or_default();
-        out.push_str(&format!("{}spec: {{{field}containers: [{{name: app, image: nginx}}]}}{comment}{eol}", pad(level)));
+        let field = m
+            .value
+            .map(|v| format!("{FIELD}: {v}, "))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{}spec: {{{field}containers: [{{name: app, image: nginx}}]}}{comment}{eol}",
+            pad(level)
+        ));
     } else {
         out.push_str(&format!("{}spec:{comment}{eol}", pad(level)));
         if m.comment_line {
             out.push_str(&format!("{}# containers first{eol}", pad(level + 1)));
         }
-        out.push_str(&format!("{}containers:{eol}{}- name: app{eol}{}  image: nginx{eol}", pad(level + 1), pad(level + 1), pad(level + 1)));
+        out.push_str(&format!(
+            "{}containers:{eol}{}- name: app{eol}{}  image: nginx{eol}",
+            pad(level + 1),
+            pad(level + 1),
+            pad(level + 1)
+        ));
         if let Some(v) = m.value {
-            out.push_str(&format!("{}{FIELD}:{}{eol}", pad(level + 1), if v.is_empty() { String::new() } else { format!(" {v}") }));
+            out.push_str(&format!(
+                "{}{FIELD}:{}{eol}",
+                pad(level + 1),
+                if v.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {v}")
+                }
+            ));
         }
-        out.push_str(&format!("{}restartPolicy: Always # keep{eol}", pad(level + 1)));
+        out.push_str(&format!(
+            "{}restartPolicy: Always # keep{eol}",
+            pad(level + 1)
+        ));
     }
     if m.extra_document {
         out.push_str(&format!("---{eol}kind: ConfigMap{eol}data: {{k: v}}{eol}"));
@@ -58,29 +92,49 @@ fn render(m: &Manifest) -> String {
 
 fn manifest() -> impl Strategy<Value = Manifest> {
     (
-        prop::sample::select(vec!["Pod", "Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"]),
+        prop::sample::select(vec![
+            "Pod",
+            "Deployment",
+            "StatefulSet",
+            "Job",
+            "CronJob",
+            "DaemonSet",
+        ]),
         prop::sample::select(vec!["api", "zürich-ñ", "日本"]),
         prop::sample::select(vec!["\n", "\r\n", "\r"]),
         1usize..=4,
         any::<bool>(),
         (any::<bool>(), any::<bool>(), any::<bool>()),
         prop::option::of(prop::sample::select(vec![
-            "true", "yes", "On", "\"false\"", "'false'", "~", "null", "", "1", "[a]", "{a: b}",
-            "!!str false", "\"yes\"  # quoted",
+            "true",
+            "yes",
+            "On",
+            "\"false\"",
+            "'false'",
+            "~",
+            "null",
+            "",
+            "1",
+            "[a]",
+            "{a: b}",
+            "!!str false",
+            "\"yes\"  # quoted",
         ])),
     )
-        .prop_map(|(kind, name, eol, indent, flow, (c1, c2, extra), value)| Manifest {
-            kind,
-            name,
-            eol,
-            indent,
-            flow,
-            comment_after_spec: c1,
-            comment_line: c2,
-            // An empty value in a flow mapping needs its comma: keep it simple.
-            value: value.filter(|v| !(flow && (v.is_empty() || v.contains('#')))),
-            extra_document: extra,
-        })
+        .prop_map(
+            |(kind, name, eol, indent, flow, (c1, c2, extra), value)| Manifest {
+                kind,
+                name,
+                eol,
+                indent,
+                flow,
+                comment_after_spec: c1,
+                comment_line: c2,
+                // An empty value in a flow mapping needs its comma: keep it simple.
+                value: value.filter(|v| !(flow && (v.is_empty() || v.contains('#')))),
+                extra_document: extra,
+            },
+        )
 }
 
 /// How many mappings of `new` gained or changed the field to `false`, if
@@ -164,26 +218,56 @@ fn flow_insertion_goes_right_after_the_brace() {
     let empty = "kind: Pod\nspec: {}\n";
     let findings = analyze(empty, &NoAccounts);
     let fixed = apply_edits(empty, &findings[0].fix.as_ref().unwrap().edits);
-    assert_eq!(fixed, "kind: Pod\nspec: {automountServiceAccountToken: false}\n");
+    assert_eq!(
+        fixed,
+        "kind: Pod\nspec: {automountServiceAccountToken: false}\n"
+    );
 }
 
 #[test]
 fn replacement_keeps_comments_anchors_and_everything_around() {
     let cases = [
-        ("  automountServiceAccountToken: true # why\n", "  automountServiceAccountToken: false # why\n"),
-        ("  automountServiceAccountToken: \"false\"\n", "  automountServiceAccountToken: false\n"),
-        ("  automountServiceAccountToken: !!str false\n", "  automountServiceAccountToken: false\n"),
-        ("  automountServiceAccountToken: &a yes\n", "  automountServiceAccountToken: &a false\n"),
-        ("  automountServiceAccountToken: # nothing\n", "  automountServiceAccountToken: false # nothing\n"),
-        ("  automountServiceAccountToken: &a\n", "  automountServiceAccountToken: &a false\n"),
-        ("  automountServiceAccountToken: !!null\n", "  automountServiceAccountToken: false\n"),
-        ("  automountServiceAccountToken: ~\n", "  automountServiceAccountToken: false\n"),
+        (
+            "  automountServiceAccountToken: true # why\n",
+            "  automountServiceAccountToken: false # why\n",
+        ),
+        (
+            "  automountServiceAccountToken: \"false\"\n",
+            "  automountServiceAccountToken: false\n",
+        ),
+        (
+            "  automountServiceAccountToken: !!str false\n",
+            "  automountServiceAccountToken: false\n",
+        ),
+        (
+            "  automountServiceAccountToken: &a yes\n",
+            "  automountServiceAccountToken: &a false\n",
+        ),
+        (
+            "  automountServiceAccountToken: # nothing\n",
+            "  automountServiceAccountToken: false # nothing\n",
+        ),
+        (
+            "  automountServiceAccountToken: &a\n",
+            "  automountServiceAccountToken: &a false\n",
+        ),
+        (
+            "  automountServiceAccountToken: !!null\n",
+            "  automountServiceAccountToken: false\n",
+        ),
+        (
+            "  automountServiceAccountToken: ~\n",
+            "  automountServiceAccountToken: false\n",
+        ),
     ];
     for (line, expected) in cases {
         let text = format!("kind: Pod\nspec:\n  containers: []\n{line}");
         let findings = analyze(&text, &NoAccounts);
         assert_eq!(findings.len(), 1, "{text}");
         let fixed = apply_edits(&text, &findings[0].fix.as_ref().unwrap().edits);
-        assert_eq!(fixed, format!("kind: Pod\nspec:\n  containers: []\n{expected}"));
+        assert_eq!(
+            fixed,
+            format!("kind: Pod\nspec:\n  containers: []\n{expected}")
+        );
     }
 }

@@ -49,7 +49,10 @@ fn scalar_ranges_cover_exactly_their_text_in_every_style() {
     assert_eq!(value_text(text, doc, "folded"), ">-\n    a\n    b");
     assert_eq!(value_text(text, doc, "empty"), "");
     assert_eq!(value_text(text, doc, "bare"), "|");
-    let empty = doc.node(value_of(doc, doc.root.unwrap(), "empty")).range.start;
+    let empty = doc
+        .node(value_of(doc, doc.root.unwrap(), "empty"))
+        .range
+        .start;
     assert_eq!(&text[..empty], &text[..text.find("empty:").unwrap() + 6]);
     assert_eq!(style_of(doc, "plain"), ScalarStyle::Plain);
     assert_eq!(style_of(doc, "single"), ScalarStyle::SingleQuoted);
@@ -67,11 +70,23 @@ fn collections_know_flow_from_block_and_their_extent() {
     assert_eq!(value_text(text, doc, "block"), "k: v\n  seq:\n  - x\n  - y");
     let block = value_of(doc, doc.root.unwrap(), "block");
     let seq = value_of(doc, block, "seq");
-    assert_eq!(&text[doc.node(seq).range.start..doc.node(seq).range.end], "- x\n  - y");
-    assert!(matches!(doc.node(seq).kind, NodeKind::Sequence { flow: false, .. }));
+    assert_eq!(
+        &text[doc.node(seq).range.start..doc.node(seq).range.end],
+        "- x\n  - y"
+    );
+    assert!(matches!(
+        doc.node(seq).kind,
+        NodeKind::Sequence { flow: false, .. }
+    ));
     let flow = value_of(doc, doc.root.unwrap(), "flow");
-    assert!(matches!(doc.node(flow).kind, NodeKind::Mapping { flow: true, .. }));
-    assert!(matches!(doc.node(block).kind, NodeKind::Mapping { flow: false, .. }));
+    assert!(matches!(
+        doc.node(flow).kind,
+        NodeKind::Mapping { flow: true, .. }
+    ));
+    assert!(matches!(
+        doc.node(block).kind,
+        NodeKind::Mapping { flow: false, .. }
+    ));
 }
 
 #[test]
@@ -86,7 +101,10 @@ fn anchors_tags_and_aliases_are_kept_not_expanded() {
     assert_eq!(doc.node(copy).kind, NodeKind::Alias { target: Some(base) });
     assert_eq!(doc.resolve(copy), base);
     let typed = value_of(doc, doc.root.unwrap(), "typed");
-    assert_eq!(doc.node(typed).tag.as_deref(), Some("tag:yaml.org,2002:str"));
+    assert_eq!(
+        doc.node(typed).tag.as_deref(),
+        Some("tag:yaml.org,2002:str")
+    );
     assert_eq!(value_text(text, doc, "typed"), "false");
 }
 
@@ -99,7 +117,9 @@ fn positions_after_multibyte_text_are_byte_exact() {
     let x = value_of(doc, doc.root.unwrap(), "x");
     let spec = value_of(doc, x, "spec");
     assert_eq!(doc.node(spec).range.start, text.rfind('1').unwrap());
-    let (line, col) = parsed.line_index.line_col_chars(text, doc.node(spec).range.start);
+    let (line, col) = parsed
+        .line_index
+        .line_col_chars(text, doc.node(spec).range.start);
     assert_eq!((line, col), (2, 18));
 }
 
@@ -110,7 +130,12 @@ fn byte_order_mark_is_stripped_and_counted() {
     assert!(parsed.syntax_errors.is_empty());
     let doc = &parsed.documents[0];
     assert_eq!(value_text(text, doc, "kind"), "Pod");
-    assert_eq!(doc.node(value_of(doc, doc.root.unwrap(), "kind")).range.start, 3 + 6);
+    assert_eq!(
+        doc.node(value_of(doc, doc.root.unwrap(), "kind"))
+            .range
+            .start,
+        3 + 6
+    );
 }
 
 #[test]
@@ -120,7 +145,11 @@ fn crlf_and_lone_cr_line_endings_keep_exact_ranges() {
         let parsed = parse(&text);
         let doc = &parsed.documents[0];
         assert_eq!(value_text(&text, doc, "b"), "c: two words", "{eol:?}");
-        assert_eq!(value_text(&text, doc, "d"), format!("|{eol}  x{eol}  y"), "{eol:?}");
+        assert_eq!(
+            value_text(&text, doc, "d"),
+            format!("|{eol}  x{eol}  y"),
+            "{eol:?}"
+        );
         assert_eq!(value_text(&text, doc, "e"), "2");
         let e = doc.node(value_of(doc, doc.root.unwrap(), "e")).range.start;
         assert_eq!(parsed.line_index.line_col_chars(&text, e), (6, 3));

@@ -81,18 +81,31 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
                 }));
             };
             if let Some(fix) = &finding.fix {
-                push(fix.title.clone(), edit_for(req.uri, &req.analyzed.rope, fix, req.encoding), true);
+                push(
+                    fix.title.clone(),
+                    edit_for(req.uri, &req.analyzed.rope, fix, req.encoding),
+                    true,
+                );
             }
             if let Some((uri, rope, fix)) = account_fix(req, finding) {
-                push(fix.title.clone(), edit_for(&uri, &rope, &fix, req.encoding), false);
+                push(
+                    fix.title.clone(),
+                    edit_for(&uri, &rope, &fix, req.encoding),
+                    false,
+                );
             }
             let ignore = ignore_comment(&req.analyzed.text, &req.analyzed.line_index, finding);
-            push(ignore.title.clone(), edit_for(req.uri, &req.analyzed.rope, &ignore, req.encoding), false);
+            push(
+                ignore.title.clone(),
+                edit_for(req.uri, &req.analyzed.rope, &ignore, req.encoding),
+                false,
+            );
         }
     }
     let fix_all = CodeActionKind::new(FIX_ALL);
     if wanted(&fix_all, req.only) && visible.iter().any(|f| f.fix.is_some()) {
-        let edit = (!req.lazy_fix_all).then(|| fix_all_edit(req.uri, req.analyzed, req.settings, req.encoding));
+        let edit = (!req.lazy_fix_all)
+            .then(|| fix_all_edit(req.uri, req.analyzed, req.settings, req.encoding));
         actions.push(CodeActionOrCommand::CodeAction(CodeAction {
             title: "Fix all tokenguard findings".to_string(),
             kind: Some(fix_all),
@@ -107,7 +120,12 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
 }
 
 /// Every fix of the document in one edit.
-pub fn fix_all_edit(uri: &Uri, analyzed: &Analyzed, settings: &Settings, encoding: Encoding) -> WorkspaceEdit {
+pub fn fix_all_edit(
+    uri: &Uri,
+    analyzed: &Analyzed,
+    settings: &Settings,
+    encoding: Encoding,
+) -> WorkspaceEdit {
     let findings: Vec<Finding> = analyzed
         .visible(settings)
         .filter(|f| f.code == Code::TG001)
@@ -148,7 +166,13 @@ mod tests {
         assert!(wanted(&fix_all, Some(&[CodeActionKind::SOURCE_FIX_ALL])));
         assert!(wanted(&fix_all, Some(&[CodeActionKind::SOURCE])));
         assert!(!wanted(&fix_all, Some(&[CodeActionKind::QUICKFIX])));
-        assert!(!wanted(&CodeActionKind::QUICKFIX, Some(&[CodeActionKind::new("quick")])));
-        assert!(!wanted(&CodeActionKind::QUICKFIX, Some(&[CodeActionKind::SOURCE])));
+        assert!(!wanted(
+            &CodeActionKind::QUICKFIX,
+            Some(&[CodeActionKind::new("quick")])
+        ));
+        assert!(!wanted(
+            &CodeActionKind::QUICKFIX,
+            Some(&[CodeActionKind::SOURCE])
+        ));
     }
 }

@@ -78,8 +78,14 @@ pub fn to_diagnostic(
     };
     let related = finding.account.as_ref().and_then(|check| {
         let found = check.found.as_ref()?;
-        let location = locate(found.origin.as_deref(), found.account.name_range)
-            .or_else(|| found.origin.is_none().then(|| Location::new(uri.clone(), to_range(&analyzed.rope, found.account.name_range, encoding))))?;
+        let location = locate(found.origin.as_deref(), found.account.name_range).or_else(|| {
+            found.origin.is_none().then(|| {
+                Location::new(
+                    uri.clone(),
+                    to_range(&analyzed.rope, found.account.name_range, encoding),
+                )
+            })
+        })?;
         let what = match found.account.automount {
             AccountAutomount::Enabled => "enables automounting",
             AccountAutomount::Invalid => "sets automountServiceAccountToken to a non-boolean",
@@ -103,10 +109,7 @@ pub fn to_diagnostic(
         range: to_range(&analyzed.rope, finding.range, encoding),
         severity: Some(severity),
         code: Some(NumberOrString::String(finding.code.as_str().to_string())),
-        code_description: DOCS_URL
-            .parse()
-            .ok()
-            .map(|href| CodeDescription { href }),
+        code_description: DOCS_URL.parse().ok().map(|href| CodeDescription { href }),
         source: Some(SOURCE.to_string()),
         message: finding.message.clone(),
         related_information: related,

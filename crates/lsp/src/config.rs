@@ -76,7 +76,10 @@ impl Settings {
         }
         match serde_json::from_value::<RawSettings>(section.clone()) {
             Ok(raw) => Self::from_raw(raw),
-            Err(error) => (Self::default(), vec![format!("invalid tokenguard settings ignored: {error}")]),
+            Err(error) => (
+                Self::default(),
+                vec![format!("invalid tokenguard settings ignored: {error}")],
+            ),
         }
     }
 
@@ -117,7 +120,9 @@ mod tests {
 
     #[test]
     fn settings_are_read_from_the_section_or_its_parent() {
-        let (s, notes) = Settings::from_json(&json!({"tokenguard": {"severity": "error", "syntaxErrors": false, "exclude": ["**/charts/**"]}}));
+        let (s, notes) = Settings::from_json(
+            &json!({"tokenguard": {"severity": "error", "syntaxErrors": false, "exclude": ["**/charts/**"]}}),
+        );
         assert!(notes.is_empty());
         assert_eq!(s.severity, SeveritySetting::Error);
         assert!(!s.syntax_errors && s.enable);

@@ -32,7 +32,10 @@ pub fn apply_changes(
                 if clamped {
                     notes.push(format!(
                         "change range {}:{}-{}:{} is outside the text; clamped",
-                        range.start.line, range.start.character, range.end.line, range.end.character
+                        range.start.line,
+                        range.start.character,
+                        range.end.line,
+                        range.end.character
                     ));
                 }
                 let start = rope.byte_to_char(bytes.start);
@@ -61,7 +64,11 @@ mod tests {
     #[test]
     fn changes_apply_in_order_in_both_encodings() {
         let mut rope = Rope::from_str("é😀x\n");
-        let notes = apply_changes(&mut rope, &[change(0, 3, 0, 4, "y"), change(0, 0, 0, 0, ">")], Encoding::Utf16);
+        let notes = apply_changes(
+            &mut rope,
+            &[change(0, 3, 0, 4, "y"), change(0, 0, 0, 0, ">")],
+            Encoding::Utf16,
+        );
         assert!(notes.is_empty());
         assert_eq!(rope.to_string(), ">é😀y\n");
         apply_changes(&mut rope, &[change(0, 7, 0, 8, "z")], Encoding::Utf8);

@@ -68,7 +68,9 @@ fn on_field_key(text: &str, offset: usize) -> bool {
     if &text[start..end] != FIELD {
         return false;
     }
-    let rest = text[end..].trim_start_matches(['"', '\'']).trim_start_matches([' ', '\t']);
+    let rest = text[end..]
+        .trim_start_matches(['"', '\''])
+        .trim_start_matches([' ', '\t']);
     rest.starts_with(':')
 }
 

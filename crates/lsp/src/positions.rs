@@ -123,7 +123,10 @@ pub fn to_text_range(rope: &Rope, range: Range, encoding: Encoding) -> (TextRang
     } else {
         (end.byte, start.byte)
     };
-    (TextRange::new(a, b), start.clamped || end.clamped || start.byte > end.byte)
+    (
+        TextRange::new(a, b),
+        start.clamped || end.clamped || start.byte > end.byte,
+    )
 }
 
 #[cfg(test)]
@@ -135,10 +138,22 @@ mod tests {
         // "é" is 2 bytes / 1 UTF-16 unit; "😀" is 4 bytes / 2 UTF-16 units.
         let rope = Rope::from_str("a: é😀 spec\r\nb\rc\n");
         let spec = "a: é😀 ".len();
-        assert_eq!(to_position(&rope, spec, Encoding::Utf8), Position::new(0, spec as u32));
-        assert_eq!(to_position(&rope, spec, Encoding::Utf16), Position::new(0, 6));
-        assert_eq!(to_offset(&rope, Position::new(0, 6), Encoding::Utf16).byte, spec);
-        assert_eq!(to_position(&rope, rope.len_bytes(), Encoding::Utf16), Position::new(3, 0));
+        assert_eq!(
+            to_position(&rope, spec, Encoding::Utf8),
+            Position::new(0, spec as u32)
+        );
+        assert_eq!(
+            to_position(&rope, spec, Encoding::Utf16),
+            Position::new(0, 6)
+        );
+        assert_eq!(
+            to_offset(&rope, Position::new(0, 6), Encoding::Utf16).byte,
+            spec
+        );
+        assert_eq!(
+            to_position(&rope, rope.len_bytes(), Encoding::Utf16),
+            Position::new(3, 0)
+        );
         let c = rope.to_string().find('c').unwrap();
         assert_eq!(to_position(&rope, c, Encoding::Utf16), Position::new(2, 0));
     }
@@ -147,13 +162,37 @@ mod tests {
     fn positions_out_of_range_or_inside_a_character_are_clamped() {
         let rope = Rope::from_str("x😀y\nz");
         let inside_pair = to_offset(&rope, Position::new(0, 2), Encoding::Utf16);
-        assert_eq!(inside_pair, Offset { byte: 1, clamped: true });
+        assert_eq!(
+            inside_pair,
+            Offset {
+                byte: 1,
+                clamped: true
+            }
+        );
         let inside_utf8 = to_offset(&rope, Position::new(0, 3), Encoding::Utf8);
-        assert_eq!(inside_utf8, Offset { byte: 1, clamped: true });
+        assert_eq!(
+            inside_utf8,
+            Offset {
+                byte: 1,
+                clamped: true
+            }
+        );
         let past_line = to_offset(&rope, Position::new(0, 99), Encoding::Utf16);
-        assert_eq!(past_line, Offset { byte: 6, clamped: true });
+        assert_eq!(
+            past_line,
+            Offset {
+                byte: 6,
+                clamped: true
+            }
+        );
         let past_text = to_offset(&rope, Position::new(9, 0), Encoding::Utf8);
-        assert_eq!(past_text, Offset { byte: rope.len_bytes(), clamped: true });
+        assert_eq!(
+            past_text,
+            Offset {
+                byte: rope.len_bytes(),
+                clamped: true
+            }
+        );
         assert_eq!(to_position(&rope, 2, Encoding::Utf16), Position::new(0, 1));
     }
 }

@@ -135,7 +135,8 @@ impl State {
         if analyzed.accounts.is_empty() {
             self.account_files.remove(key);
         } else {
-            self.account_files.insert(key.to_string(), analyzed.rope.clone());
+            self.account_files
+                .insert(key.to_string(), analyzed.rope.clone());
         }
         true
     }
@@ -144,7 +145,9 @@ impl State {
     /// the index changed.
     fn reload_from_disk(&self, uri: &Uri) -> bool {
         let key = uri.as_str();
-        let file = uri.to_file_path().and_then(|p| workspace::read_accounts(&p));
+        let file = uri
+            .to_file_path()
+            .and_then(|p| workspace::read_accounts(&p));
         let mut index = self.accounts.write().unwrap_or_else(|e| e.into_inner());
         let before = index.accounts_of(key);
         match file {
@@ -286,13 +289,22 @@ fn reanalyze_others(client: &Client, state: &Arc<State>, except: Option<&Uri>) {
 /// Sends diagnostics one at a time, in the order analyses finish, dropping
 /// any whose revision is no longer the document's: an old result can never
 /// overwrite a newer one.
-async fn publish_in_order(client: Client, state: Arc<State>, mut queue: mpsc::UnboundedReceiver<Publish>) {
+async fn publish_in_order(
+    client: Client,
+    state: Arc<State>,
+    mut queue: mpsc::UnboundedReceiver<Publish>,
+) {
     while let Some(p) = queue.recv().await {
         if state.revision_of(&p.uri) != Some(p.revision) {
-            debug!("dropping diagnostics of an outdated revision of {}", p.uri.as_str());
+            debug!(
+                "dropping diagnostics of an outdated revision of {}",
+                p.uri.as_str()
+            );
             continue;
         }
-        client.publish_diagnostics(p.uri, p.diagnostics, Some(p.version)).await;
+        client
+            .publish_diagnostics(p.uri, p.diagnostics, Some(p.version))
+            .await;
     }
 }
 
@@ -348,24 +360,37 @@ impl LanguageServer for Backend {
             .collect();
         #[allow(deprecated)]
         if roots.is_empty() {
-            roots.extend(params.root_uri.as_ref().and_then(|u| u.to_file_path()).map(|p| p.into_owned()));
+            roots.extend(
+                params
+                    .root_uri
+                    .as_ref()
+                    .and_then(|u| u.to_file_path())
+                    .map(|p| p.into_owned()),
+            );
         }
         *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
         info!("initialized with {:?} positions", session.encoding);
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
                 position_encoding: Some(session.encoding.kind()),
-                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
-                    open_close: Some(true),
-                    change: Some(TextDocumentSyncKind::INCREMENTAL),
-                    ..TextDocumentSyncOptions::default()
-                })),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        ..TextDocumentSyncOptions::default()
+                    },
+                )),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
-                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::new(FIX_ALL)]),
-                    resolve_provider: Some(session.lazy_code_actions),
-                    ..CodeActionOptions::default()
-                })),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![
+                            CodeActionKind::QUICKFIX,
+                            CodeActionKind::new(FIX_ALL),
+                        ]),
+                        resolve_provider: Some(session.lazy_code_actions),
+                        ..CodeActionOptions::default()
+                    },
+                )),
                 diagnostic_provider: session.pull_diagnostics.then(|| {
                     DiagnosticServerCapabilities::Options(DiagnosticOptions {
                         identifier: Some("tokenguard".to_string()),
@@ -446,7 +471,11 @@ impl LanguageServer for Backend {
             );
         }
         let mut rope = current.rope.clone();
-        for note in apply_changes(&mut rope, &params.content_changes, self.state.session().encoding) {
+        for note in apply_changes(
+            &mut rope,
+            &params.content_changes,
+            self.state.session().encoding,
+        ) {
             warn!("{}: {note}", uri.as_str());
         }
         let revision = self.state.next_revision.fetch_add(1, Ordering::SeqCst);
@@ -468,7 +497,9 @@ impl LanguageServer for Backend {
         // The buffer no longer speaks for the file: the disk does again.
         let changed = self.state.reload_from_disk(&uri);
         if !self.state.session().pull_diagnostics {
-            self.client.publish_diagnostics(uri.clone(), Vec::new(), None).await;
+            self.client
+                .publish_diagnostics(uri.clone(), Vec::new(), None)
+                .await;
         }
         if changed {
             reanalyze_others(&self.client, &self.state, None);
@@ -497,18 +528,27 @@ impl LanguageServer for Backend {
         reanalyze_others(&self.client, &self.state, None);
     }
 
-    async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
+    async fn diagnostic(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> Result<DocumentDiagnosticReportResult> {
         let uri = params.text_document.uri;
         let Some(analyzed) = self.current(&uri).await else {
-            return Err(Error::invalid_params(format!("{} is not open", uri.as_str())));
+            return Err(Error::invalid_params(format!(
+                "{} is not open",
+                uri.as_str()
+            )));
         };
         let items = self.state.diagnostics(&uri, &analyzed);
-        Ok(DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(
-            RelatedFullDocumentDiagnosticReport {
+        Ok(DocumentDiagnosticReportResult::Report(
+            DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
                 related_documents: None,
-                full_document_diagnostic_report: FullDocumentDiagnosticReport { result_id: None, items },
-            },
-        )))
+                full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                    result_id: None,
+                    items,
+                },
+            }),
+        ))
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
@@ -517,18 +557,25 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let encoding = self.state.session().encoding;
-        let offset = to_offset(&analyzed.rope, params.text_document_position_params.position, encoding).byte;
+        let offset = to_offset(
+            &analyzed.rope,
+            params.text_document_position_params.position,
+            encoding,
+        )
+        .byte;
         let settings = self.state.settings();
         if !settings.enable || self.state.excluded(&uri, &settings) {
             return Ok(None);
         }
-        Ok(hover_markdown(&analyzed, &settings, offset).map(|value| Hover {
-            contents: HoverContents::Markup(MarkupContent {
-                kind: MarkupKind::Markdown,
-                value,
+        Ok(
+            hover_markdown(&analyzed, &settings, offset).map(|value| Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value,
+                }),
+                range: None,
             }),
-            range: None,
-        }))
+        )
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
@@ -558,9 +605,14 @@ impl LanguageServer for Backend {
         };
         let locate = |origin: Option<&str>, r: TextRange| {
             let rope = self.state.account_files.get(origin?)?;
-            Some(Location::new(origin?.parse().ok()?, to_range(&rope, r, encoding)))
+            Some(Location::new(
+                origin?.parse().ok()?,
+                to_range(&rope, r, encoding),
+            ))
         };
-        let to_diag = |f: &tokenguard_analysis::Finding| to_diagnostic(f, &analyzed, &uri, &settings, encoding, &locate);
+        let to_diag = |f: &tokenguard_analysis::Finding| {
+            to_diagnostic(f, &analyzed, &uri, &settings, encoding, &locate)
+        };
         let request = actions::Request {
             uri: &uri,
             analyzed: &analyzed,
@@ -587,10 +639,18 @@ impl LanguageServer for Backend {
             return Ok(action);
         };
         let Some(analyzed) = self.current(&uri).await else {
-            return Err(Error::invalid_params(format!("{} is not open", uri.as_str())));
+            return Err(Error::invalid_params(format!(
+                "{} is not open",
+                uri.as_str()
+            )));
         };
         let settings = self.state.settings();
-        action.edit = Some(actions::fix_all_edit(&uri, &analyzed, &settings, self.state.session().encoding));
+        action.edit = Some(actions::fix_all_edit(
+            &uri,
+            &analyzed,
+            &settings,
+            self.state.session().encoding,
+        ));
         Ok(action)
     }
 }
@@ -601,7 +661,11 @@ impl Backend {
         for note in notes {
             warn!("{note}");
         }
-        *self.state.settings.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(settings);
+        *self
+            .state
+            .settings
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(settings);
     }
 
     async fn pull_settings(&self) {
@@ -623,7 +687,11 @@ impl Backend {
 /// Indexes the ServiceAccounts of every YAML file under the workspace
 /// folders, with progress, then re-analyses the open documents.
 async fn index_workspace(client: Client, state: Arc<State>) {
-    let roots = state.roots.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let roots = state
+        .roots
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     if roots.is_empty() {
         return;
     }
@@ -642,16 +710,26 @@ async fn index_workspace(client: Client, state: Arc<State>) {
     } else {
         None
     };
-    let files = tokio::task::spawn_blocking(move || roots.iter().flat_map(|r| workspace::yaml_files(r)).collect::<Vec<_>>())
-        .await
-        .unwrap_or_default();
+    let files = tokio::task::spawn_blocking(move || {
+        roots
+            .iter()
+            .flat_map(|r| workspace::yaml_files(r))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_default();
     let total = files.len().max(1);
     let mut found = 0;
     for (i, batch) in files.chunks(256).enumerate() {
         let batch = batch.to_vec();
-        let read = tokio::task::spawn_blocking(move || batch.iter().filter_map(|p| workspace::read_accounts(p)).collect::<Vec<_>>())
-            .await
-            .unwrap_or_default();
+        let read = tokio::task::spawn_blocking(move || {
+            batch
+                .iter()
+                .filter_map(|p| workspace::read_accounts(p))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
         for file in read {
             let Some(uri) = Uri::from_file_path(&file.path) else {
                 continue;
@@ -661,7 +739,11 @@ async fn index_workspace(client: Client, state: Arc<State>) {
             }
             found += file.accounts.len();
             let key = uri.as_str().to_string();
-            state.accounts.write().unwrap_or_else(|e| e.into_inner()).set(&key, file.accounts);
+            state
+                .accounts
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .set(&key, file.accounts);
             state.account_files.insert(key, file.rope);
         }
         if let Some(progress) = &progress {
@@ -672,7 +754,9 @@ async fn index_workspace(client: Client, state: Arc<State>) {
         }
     }
     if let Some(progress) = progress {
-        progress.finish_with_message(format!("{found} ServiceAccounts")).await;
+        progress
+            .finish_with_message(format!("{found} ServiceAccounts"))
+            .await;
     }
     info!("indexed {found} ServiceAccounts in {} files", files.len());
     reanalyze_others(&client, &state, None);
