@@ -431,7 +431,7 @@ fn github_format_writes_escaped_workflow_commands() {
         "{text}"
     );
     assert!(
-        lines[1].starts_with("::error file=broken.yaml,line=3,col=1,"),
+        lines[1].starts_with("::error file=broken.yaml,line=2,col=8,"),
         "{text}"
     );
     assert!(

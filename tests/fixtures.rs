@@ -656,6 +656,14 @@ fn check_every_finding_has_a_fix(unit: &Unit, outcome: &Outcome, problems: &mut 
             if fix.edits.is_empty() {
                 problems.push(format!("{at}: the fix \"{}\" has no edit", fix.title));
             }
+            // A fix may also delete text (a block collection replaced by
+            // `false` after its key), but some edit must write the value.
+            if !fix.edits.iter().any(|e| e.new_text.contains("false")) {
+                problems.push(format!(
+                    "{at}: the fix \"{}\" sets nothing to false",
+                    fix.title
+                ));
+            }
             for edit in &fix.edits {
                 let in_text = edit.range.start <= edit.range.end
                     && edit.range.end <= file.text.len()
@@ -667,12 +675,6 @@ fn check_every_finding_has_a_fix(unit: &Unit, outcome: &Outcome, problems: &mut 
                         edit.range
                     ));
                     continue;
-                }
-                if !edit.new_text.contains("false") {
-                    problems.push(format!(
-                        "{at}: the fix writes {:?}, which sets nothing to false",
-                        edit.new_text
-                    ));
                 }
                 if let Some(eol) = eol {
                     if edit.new_text.replace(eol, "").contains(['\n', '\r']) {

@@ -80,9 +80,14 @@ fn append_to_block_mapping(
 /// its indentation.
 pub fn ignore_comment(text: &str, index: &LineIndex, finding: &Finding) -> Fix {
     let line = index.line_of(finding.range.start);
-    let line_start = index.line_start(line);
+    let mut line_start = index.line_start(line);
+    // A byte-order mark must stay the first character of the file.
+    if line_start == 0 && text.starts_with('\u{feff}') {
+        line_start = '\u{feff}'.len_utf8();
+    }
     let indent: String = index
         .line_text(text, line)
+        .trim_start_matches('\u{feff}')
         .chars()
         .take_while(|c| matches!(c, ' ' | '\t'))
         .collect();

@@ -58,11 +58,17 @@ pub fn insert_into_block_mapping(text: &str, first_key: usize) -> TextEdit {
 /// `{a: 1}` becomes `{automountServiceAccountToken: false, a: 1}`.
 fn insert_into_flow_mapping(text: &str, mapping: TextRange, empty: bool) -> TextEdit {
     let mut at = mapping.start + 1;
+    let next = text.as_bytes().get(at).copied();
     // Keep a `{ a: 1 }` style: the field goes after the space.
-    if !empty && text.as_bytes().get(at) == Some(&b' ') {
+    if !empty && next == Some(b' ') {
         at += 1;
     }
-    let separator = if empty { "" } else { ", " };
+    // When the `{` ends its line, no blank is left at the end of it.
+    let separator = match next {
+        _ if empty => "",
+        Some(b'\n' | b'\r') => ",",
+        _ => ", ",
+    };
     TextEdit {
         range: TextRange::empty(at),
         new_text: format!("{FIELD}: false{separator}"),
@@ -73,6 +79,19 @@ fn insert_into_flow_mapping(text: &str, mapping: TextRange, empty: bool) -> Text
 pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> Fix {
     let value_node = doc.node(value);
     let key_end = doc.node(key).range.end;
+    let block_collection = matches!(
+        value_node.kind,
+        NodeKind::Mapping { flow: false, .. } | NodeKind::Sequence { flow: false, .. }
+    );
+    let colon = text[key_end..value_node.range.start.max(key_end)]
+        .find(':')
+        .map(|i| key_end + i);
+    if let (true, Some(colon)) = (block_collection, colon) {
+        return Fix {
+            title: format!("Set `{FIELD}` to `false`"),
+            edits: replace_block_collection(text, colon, value_node.range.end),
+        };
+    }
     let edit = if value_node.is_empty_scalar() {
         fill_empty_value(text, key_end, value_node.range.start)
     } else {
@@ -90,6 +109,47 @@ pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> 
         title: format!("Set `{FIELD}` to `false`"),
         edits: vec![edit],
     }
+}
+
+/// A block collection under `key:` starts on a later line, maybe at the
+/// key's own indentation: the value goes after the colon (before any comment
+/// there), and the collection's lines go.
+fn replace_block_collection(text: &str, colon: usize, value_end: usize) -> Vec<TextEdit> {
+    let bytes = text.as_bytes();
+    let mut line_end = colon;
+    while line_end < bytes.len() && !matches!(bytes[line_end], b'\n' | b'\r') {
+        line_end += 1;
+    }
+    // Properties on the key's line (`key: !!seq`) go with the value.
+    let rest = &text[colon + 1..line_end];
+    let props_end = rest
+        .split_whitespace()
+        .take_while(|t| t.starts_with('!') || t.starts_with('&'))
+        .last()
+        .map_or(colon + 1, |t| {
+            colon + 1 + rest.find(t).unwrap_or(0) + t.len()
+        });
+    let tag_start = rest
+        .split_whitespace()
+        .find(|t| t.starts_with('!'))
+        .map(|t| colon + 1 + rest.find(t).unwrap_or(0));
+    let first = match tag_start {
+        Some(tag) => TextEdit {
+            range: TextRange::new(tag - 1, props_end),
+            new_text: " false".to_string(),
+        },
+        None => TextEdit {
+            range: TextRange::empty(props_end),
+            new_text: " false".to_string(),
+        },
+    };
+    vec![
+        first,
+        TextEdit {
+            range: TextRange::new(line_end, value_end.max(line_end)),
+            new_text: String::new(),
+        },
+    ]
 }
 
 /// `key:` (or `key: &a`, `key: !!null`) gets the value `false`.

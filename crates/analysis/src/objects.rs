@@ -109,17 +109,38 @@ pub fn workload(doc: &Document, object: NodeId) -> Option<Workload> {
         spec_key = Some(key);
         current = value;
     }
+    if !has_scalar_keys(doc, current) {
+        return None;
+    }
     let metadata = get_mapping(doc, object, "metadata").map(|(_, m)| m);
     Some(Workload {
         kind: kind.to_string(),
         name: metadata.and_then(|m| object_name(doc, m)),
-        namespace: metadata
-            .and_then(|m| get_string(doc, m, "namespace"))
-            .map(str::to_string),
+        namespace: metadata.and_then(|m| namespace(doc, m)),
         object,
         spec_key: spec_key?,
         pod_spec: current,
     })
+}
+
+/// `metadata.namespace`; empty is the same as absent (Go's unset string):
+/// both mean the namespace the object is applied into.
+fn namespace(doc: &Document, metadata: NodeId) -> Option<String> {
+    get_string(doc, metadata, "namespace")
+        .filter(|ns| !ns.is_empty())
+        .map(str::to_string)
+}
+
+/// A pod spec's keys are field names. An unquoted template such as
+/// `spec: {{ toYaml .Values.pod }}` reads as a mapping whose key is itself a
+/// mapping: that is a template expression, not a pod spec, and is not judged.
+fn has_scalar_keys(doc: &Document, mapping: NodeId) -> bool {
+    match &doc.node(mapping).kind {
+        NodeKind::Mapping { entries, .. } => entries
+            .iter()
+            .all(|&(k, _)| matches!(doc.node(k).kind, NodeKind::Scalar { .. })),
+        _ => false,
+    }
 }
 
 fn object_name(doc: &Document, metadata: NodeId) -> Option<String> {
@@ -151,7 +172,7 @@ pub fn service_account(doc: &Document, object: NodeId) -> Option<ServiceAccount>
     };
     Some(ServiceAccount {
         name,
-        namespace: get_string(doc, metadata, "namespace").map(str::to_string),
+        namespace: namespace(doc, metadata),
         automount,
         name_range: doc.node(name_node).range,
         automount_key: field.map(|(k, _)| doc.node(k).range),

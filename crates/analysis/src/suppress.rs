@@ -14,6 +14,7 @@ pub fn is_suppressed(text: &str, index: &LineIndex, line: usize) -> bool {
 /// A `#` at the start of the line or after a blank opens a YAML comment; the
 /// marker counts only inside one.
 fn has_ignore_comment(line: &str) -> bool {
+    let line = line.trim_start_matches('\u{feff}');
     let Some(marker) = line.find(IGNORE_MARKER) else {
         return false;
     };

@@ -351,8 +351,9 @@ impl Builder<'_> {
         let node = &self.doc.nodes[frame.node];
         match (&node.kind, frame.pending_key) {
             (NodeKind::Mapping { .. }, Some(key)) => {
+                // The parser may point at the `:` itself or at what follows.
                 let key_end = self.doc.nodes[key].range.end;
-                colon_after(self.text, key_end, mark).map_or(key_end, |c| c + 1)
+                colon_after(self.text, key_end, self.chunk.range.end).map_or(key_end, |c| c + 1)
             }
             (NodeKind::Sequence { items, .. }, _) => {
                 let after = items
@@ -436,7 +437,14 @@ impl Builder<'_> {
     }
 
     fn scan_error(&mut self, error: &ScanError) -> SyntaxError {
-        let at = self.mapper.offset(*error.marker());
+        let mut at = self.mapper.offset(*error.marker());
+        // An error found only at the end of the document (an unclosed
+        // bracket) is shown at the end of its last line with text, not on
+        // the next document's `---`.
+        if at >= self.chunk.range.end {
+            let body = &self.text[self.chunk.range.start..self.chunk.range.end];
+            at = self.chunk.range.start + body.trim_end().len();
+        }
         let end = next_char_end(self.text, at, self.chunk.range.end);
         SyntaxError {
             range: TextRange::new(at, end),

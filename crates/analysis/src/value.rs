@@ -107,6 +107,9 @@ pub fn read_bool_field(doc: &Document, id: NodeId) -> BoolField {
             Some(TAG_STR) => BoolField::NotBoolean(ValueType::String),
             Some(TAG_NULL) => BoolField::Null,
             Some(TAG_INT | TAG_FLOAT) => BoolField::NotBoolean(ValueType::Number),
+            _ if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) => {
+                BoolField::NotBoolean(ValueType::String)
+            }
             _ if *style != ScalarStyle::Plain => BoolField::NotBoolean(ValueType::QuotedString),
             _ => match yaml11_bool(value) {
                 Some(true) => BoolField::True,
