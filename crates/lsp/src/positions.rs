@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn utf8_and_utf16_columns_after_non_ascii_text() {
-        // "é" is 2 bytes / 1 UTF-16 unit; "😀" is 4 bytes / 2 UTF-16 units.
+        // "é" is 2 bytes / 1 UTF-16 unit; "😀" is 4 bytes / 2 units: `spec` is at unit 7.
         let rope = Rope::from_str("a: é😀 spec\r\nb\rc\n");
         let spec = "a: é😀 ".len();
         assert_eq!(
@@ -144,10 +144,10 @@ mod tests {
         );
         assert_eq!(
             to_position(&rope, spec, Encoding::Utf16),
-            Position::new(0, 6)
+            Position::new(0, 7)
         );
         assert_eq!(
-            to_offset(&rope, Position::new(0, 6), Encoding::Utf16).byte,
+            to_offset(&rope, Position::new(0, 7), Encoding::Utf16).byte,
             spec
         );
         assert_eq!(
