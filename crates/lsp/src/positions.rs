@@ -154,7 +154,7 @@ mod tests {
             to_position(&rope, rope.len_bytes(), Encoding::Utf16),
             Position::new(3, 0)
         );
-        let c = rope.to_string().find('c').unwrap();
+        let c = rope.to_string().rfind('c').unwrap();
         assert_eq!(to_position(&rope, c, Encoding::Utf16), Position::new(2, 0));
     }
 
