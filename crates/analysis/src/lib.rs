@@ -22,6 +22,7 @@ mod actions;
 mod finding;
 mod fix;
 mod objects;
+mod relevance;
 mod rule;
 mod split;
 mod suppress;

@@ -118,22 +118,18 @@ pub fn split_documents(text: &str, body_start: usize) -> Vec<Chunk> {
 
 /// End of the line's content and start of the next line, for the line at `pos`.
 fn line_bounds(bytes: &[u8], pos: usize) -> (usize, usize) {
-    let mut i = pos;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\n' => return (i, i + 1),
-            b'\r' => {
-                let next = if bytes.get(i + 1) == Some(&b'\n') {
-                    i + 2
-                } else {
-                    i + 1
-                };
-                return (i, next);
-            }
-            _ => i += 1,
+    match memchr::memchr2(b'\n', b'\r', &bytes[pos..]) {
+        None => (bytes.len(), bytes.len()),
+        Some(i) => {
+            let end = pos + i;
+            let next = if bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n') {
+                end + 2
+            } else {
+                end + 1
+            };
+            (end, next)
         }
     }
-    (i, i)
 }
 
 #[cfg(test)]

@@ -104,17 +104,51 @@ pub enum ChunkResult {
 
 /// Parses one chunk of `text` into its documents.
 pub fn parse_chunk(text: &str, index: &LineIndex, chunk: Chunk) -> ChunkResult {
+    if !crate::relevance::may_matter(&text[chunk.range.start..chunk.range.end]) {
+        return match validate_chunk(text, index, chunk) {
+            Some(error) => ChunkResult::Error(error),
+            None => ChunkResult::Documents(Vec::new()),
+        };
+    }
+    build_chunk(text, index, chunk)
+}
+
+/// Parses a chunk that cannot hold a workload or a ServiceAccount: its events
+/// are checked, so syntax errors are still found exactly, but no tree is built.
+fn validate_chunk(text: &str, index: &LineIndex, chunk: Chunk) -> Option<SyntaxError> {
+    let mut parser = Parser::new_from_str(&text[chunk.range.start..chunk.range.end]);
+    let mut depth = 0usize;
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => return None,
+            Ok((Event::MappingStart(..) | Event::SequenceStart(..), mark)) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    let at = MarkerMapper::new(text, index, chunk).offset(mark);
+                    return Some(too_deep(at));
+                }
+            }
+            Ok((Event::MappingEnd | Event::SequenceEnd, _)) => depth = depth.saturating_sub(1),
+            Ok(_) => {}
+            Err(error) => {
+                let mut builder = Builder::new(text, index, chunk);
+                return Some(builder.scan_error(&error));
+            }
+        }
+    }
+}
+
+fn too_deep(at: usize) -> SyntaxError {
+    SyntaxError {
+        range: TextRange::new(at, at),
+        message: format!("nesting deeper than {MAX_DEPTH} levels; the document is not analysed"),
+    }
+}
+
+/// Parses a chunk into documents with their full trees.
+pub fn build_chunk(text: &str, index: &LineIndex, chunk: Chunk) -> ChunkResult {
     let source = &text[chunk.range.start..chunk.range.end];
-    let mut builder = Builder {
-        text,
-        chunk,
-        mapper: MarkerMapper::new(text, index, chunk),
-        docs: Vec::new(),
-        doc: Document::default(),
-        stack: Vec::new(),
-        anchors: Vec::new(),
-        pending_block_scalar: None,
-    };
+    let mut builder = Builder::new(text, index, chunk);
     let mut parser = Parser::new_from_str(source);
     loop {
         match parser.next_token() {
@@ -154,7 +188,20 @@ struct Builder<'t> {
     pending_block_scalar: Option<NodeId>,
 }
 
-impl Builder<'_> {
+impl<'t> Builder<'t> {
+    fn new(text: &'t str, index: &'t LineIndex, chunk: Chunk) -> Self {
+        Builder {
+            text,
+            chunk,
+            mapper: MarkerMapper::new(text, index, chunk),
+            docs: Vec::new(),
+            doc: Document::default(),
+            stack: Vec::new(),
+            anchors: Vec::new(),
+            pending_block_scalar: None,
+        }
+    }
+
     fn on_event(&mut self, event: Event, mark: Marker) -> Result<(), SyntaxError> {
         let at = self.mapper.offset(mark);
         self.finish_block_scalar(at);
@@ -219,12 +266,7 @@ impl Builder<'_> {
             }
             Event::MappingStart(anchor, tag) | Event::SequenceStart(anchor, tag) => {
                 if self.stack.len() >= MAX_DEPTH {
-                    return Err(SyntaxError {
-                        range: TextRange::new(at, at),
-                        message: format!(
-                            "nesting deeper than {MAX_DEPTH} levels; the document is not analysed"
-                        ),
-                    });
+                    return Err(too_deep(at));
                 }
                 let kind = if is_mapping {
                     NodeKind::Mapping {
@@ -294,27 +336,21 @@ impl Builder<'_> {
         // can never be a closing bracket (block collections do not nest in
         // flow ones).
         let flow = bytes.get(frame.start_mark) == Some(&open) && bytes.get(at) == Some(&close);
-        let children: Vec<NodeId> = match &self.doc.nodes[frame.node].kind {
+        // Children come in text order: the first starts the collection, the
+        // last ends it.
+        let (first, last) = match &self.doc.nodes[frame.node].kind {
             NodeKind::Mapping { entries, .. } => {
-                entries.iter().flat_map(|&(k, v)| [k, v]).collect()
+                (entries.first().map(|e| e.0), entries.last().map(|e| e.1))
             }
-            NodeKind::Sequence { items, .. } => items.clone(),
-            _ => Vec::new(),
+            NodeKind::Sequence { items, .. } => (items.first().copied(), items.last().copied()),
+            _ => (None, None),
         };
         let range = if flow {
             TextRange::new(frame.start_mark, at + 1)
         } else {
-            let start = children
-                .iter()
-                .map(|&c| self.doc.nodes[c].range.start)
-                .min()
-                .unwrap_or(frame.start_mark);
+            let start = first.map_or(frame.start_mark, |c| self.doc.nodes[c].range.start);
             let start = self.block_sequence_start(start, &self.doc.nodes[frame.node].kind);
-            let end = children
-                .iter()
-                .map(|&c| self.doc.nodes[c].range.end)
-                .max()
-                .unwrap_or(start);
+            let end = last.map_or(start, |c| self.doc.nodes[c].range.end);
             TextRange::new(start, end.max(start))
         };
         let node = &mut self.doc.nodes[frame.node];

@@ -1,0 +1,118 @@
+//! Which documents can matter to the rule, decided from their text alone.
+//!
+//! Only workloads (the kinds of [`POD_SPEC_PATHS`]), `*List` objects and
+//! ServiceAccounts matter. Most of a repository is CRDs, ConfigMaps and
+//! Services: those documents are still parsed, so their syntax errors are
+//! still reported, but no tree is built for them. The test is exact: when a
+//! document's root `kind` cannot be read safely from its column-0 lines, the
+//! document is treated as one that matters.
+
+use crate::objects::POD_SPEC_PATHS;
+
+/// False only when the document certainly has a root `kind` that is neither a
+/// workload kind, nor a `*List`, nor `ServiceAccount`.
+pub fn may_matter(document: &str) -> bool {
+    // Escapes in double-quoted scalars can spell any kind.
+    if document.contains('\\') {
+        return true;
+    }
+    let mut saw_kind = false;
+    for line in document.split(['\n', '\r']) {
+        match line.as_bytes().first() {
+            // A flow, complex-key or decorated root; or a root key merged in.
+            Some(b'{' | b'[' | b'?' | b'&' | b'!' | b'*' | b'<') => return true,
+            Some(b'-') if line.starts_with("---") => {
+                let rest = line[3..].trim_start();
+                if !rest.is_empty()
+                    && !rest.starts_with('#')
+                    && !rest.starts_with('!')
+                    && !rest.starts_with('&')
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        let Some(value) = root_kind_value(line) else {
+            continue;
+        };
+        saw_kind = true;
+        if relevant_kind(value) {
+            return true;
+        }
+    }
+    !saw_kind
+}
+
+/// The value of a column-0 `kind:` line, unquoted, or `""` when it cannot be
+/// read from the line alone.
+fn root_kind_value(line: &str) -> Option<&str> {
+    let rest = ["kind", "\"kind\"", "'kind'"]
+        .iter()
+        .find_map(|key| line.strip_prefix(key))?;
+    let rest = rest.trim_start_matches([' ', '\t']).strip_prefix(':')?;
+    if !rest.is_empty() && !rest.starts_with([' ', '\t']) {
+        return None; // `kind:x` is a plain scalar key, not `kind`
+    }
+    let value = match rest.find(" #").or_else(|| rest.find("\t#")) {
+        Some(comment) => &rest[..comment],
+        None => rest,
+    };
+    let value = value.trim();
+    let unquoted = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+        .unwrap_or(value);
+    Some(unquoted)
+}
+
+fn relevant_kind(value: &str) -> bool {
+    // Empty (the value continues on later lines), or properties, an alias or
+    // a block scalar: not readable here.
+    value.is_empty()
+        || value.starts_with(['&', '*', '!', '|', '>', '"', '\''])
+        || value == "ServiceAccount"
+        || value.ends_with("List")
+        || POD_SPEC_PATHS.iter().any(|(kind, _)| *kind == value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_matter;
+
+    #[test]
+    fn documents_of_other_kinds_do_not_matter() {
+        assert!(!may_matter(
+            "apiVersion: v1\nkind: ConfigMap\ndata:\n  kind: Pod\n"
+        ));
+        assert!(!may_matter(
+            "---\nkind: \"Service\" # a Pod in front\nspec: {}\n"
+        ));
+        assert!(!may_matter(
+            "kind: CustomResourceDefinition\r\nspec:\r\n  names: {kind: Pod}\r\n"
+        ));
+    }
+
+    #[test]
+    fn workloads_lists_accounts_and_anything_unreadable_matter() {
+        for doc in [
+            "kind: Pod\n",
+            "kind: 'Deployment'\n",
+            "kind: ServiceAccount\n",
+            "kind: ConfigMapList\nitems: []\n",
+            "kind: ConfigMap\nkind: Pod\n",
+            "kind: *k\n",
+            "kind: !!str Pod\n",
+            "kind:\n  Pod\n",
+            "{kind: Pod}\n",
+            "--- {kind: Pod}\n",
+            "<<: *base\nkind: Service\n",
+            "kind: \"P\\x6fd\"\n",
+            "metadata: {}\n",
+            "  kind: Service\n",
+        ] {
+            assert!(may_matter(doc), "{doc:?}");
+        }
+    }
+}
