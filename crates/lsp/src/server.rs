@@ -14,7 +14,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 use tracing::{debug, info, warn};
 
-use tokenguard_analysis::{AccountIndex, TextRange};
+use tokenguard_analysis::{AccountIndex, AccountLookup, FoundAccount, TextRange};
 
 use crate::actions::{self, FIX_ALL};
 use crate::analysis::{to_diagnostic, Analyzed};
@@ -114,10 +114,16 @@ impl State {
 
     /// Analyses a snapshot, off the async executor. A panic inside the
     /// analysis is caught and becomes `None`.
-    fn analyze(&self, doc: &Document) -> Option<Analyzed> {
+    fn analyze(&self, uri: &Uri, doc: &Document) -> Option<Analyzed> {
         let index = self.accounts.read().unwrap_or_else(|e| e.into_inner());
+        // The document's own accounts come from its text; what the index
+        // holds for it is an older revision (or the disk) and must not count.
+        let others = OtherFiles {
+            index: &index,
+            except: uri.as_str(),
+        };
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            Analyzed::run(doc.revision, doc.version, doc.rope.clone(), &*index)
+            Analyzed::run(doc.revision, doc.version, doc.rope.clone(), &others)
         }))
         .ok()
     }
@@ -170,6 +176,25 @@ impl State {
     }
 }
 
+/// The account index without one file's entries.
+struct OtherFiles<'a> {
+    index: &'a AccountIndex,
+    except: &'a str,
+}
+
+impl AccountLookup for OtherFiles<'_> {
+    fn find(&self, namespace: Option<&str>, name: &str) -> Option<FoundAccount> {
+        let found = self.index.find(namespace, name)?;
+        if found.origin.as_deref() != Some(self.except) {
+            return Some(found);
+        }
+        // Rare: look again without that file.
+        let mut others = self.index.clone();
+        others.remove(self.except);
+        others.find(namespace, name)
+    }
+}
+
 pub struct Backend {
     client: Client,
     state: Arc<State>,
@@ -209,7 +234,7 @@ impl Backend {
                 if worker.revision_of(&worker_uri) != Some(doc.revision) {
                     return None;
                 }
-                Some(worker.analyze(&doc).ok_or(doc.revision))
+                Some(worker.analyze(&worker_uri, &doc).ok_or(doc.revision))
             })
             .await;
             let analyzed = match result {
@@ -255,7 +280,8 @@ impl Backend {
             }
         }
         let state = Arc::clone(&self.state);
-        let analyzed = tokio::task::spawn_blocking(move || state.analyze(&doc))
+        let uri = uri.clone();
+        let analyzed = tokio::task::spawn_blocking(move || state.analyze(&uri, &doc))
             .await
             .ok()??;
         Some(Arc::new(analyzed))
@@ -276,6 +302,15 @@ fn reanalyze_others(client: &Client, state: &Arc<State>, except: Option<&Uri>) {
         state: Arc::clone(state),
     };
     for uri in uris {
+        // A new revision (same text and version): an analysis still running
+        // with the old accounts or settings must not publish after this one.
+        if let Some(mut doc) = state.docs.get_mut(&uri) {
+            let revision = state.next_revision.fetch_add(1, Ordering::SeqCst);
+            *doc = Arc::new(Document {
+                revision,
+                ..Document::clone(&doc)
+            });
+        }
         backend.schedule(uri);
     }
     if state.session().pull_diagnostics && state.session().diagnostic_refresh {
@@ -429,6 +464,9 @@ impl LanguageServer for Backend {
         }
         if session.configuration_pull {
             self.pull_settings().await;
+            // Documents opened while the settings were being fetched were
+            // analysed with the defaults.
+            reanalyze_others(&self.client, &self.state, None);
         }
         let client = self.client.clone();
         let state = Arc::clone(&self.state);
