@@ -1,11 +1,20 @@
-//! Analysing the loaded files as one workspace.
+//! Analysing the inputs as one workspace, in two streaming passes.
+//!
+//! Pass one reads every file and keeps only its ServiceAccounts; pass two
+//! reads each file again, judges its workloads against all accounts, and
+//! keeps the text only of files with findings. No more than a few files'
+//! trees are ever in memory, so a checkout of any size is checked in a few
+//! megabytes, and the result does not depend on the order of the paths.
 
 use rayon::prelude::*;
-use tokenguard_analysis::{AccountIndex, Finding, LineIndex, ParsedFile};
+use tokenguard_analysis::{AccountIndex, Finding, LineIndex, ServiceAccount};
 
-use crate::load::SourceFile;
+use crate::errors::ErrorLog;
+use crate::load::{self, Outcome, SourceFile};
+use crate::walk::Input;
 
-/// A file with its findings, in text order.
+/// A file with its findings, in text order. Its text and line table are kept
+/// only when it has findings (the report and the fixes need them).
 #[derive(Debug)]
 pub struct CheckedFile {
     pub source: SourceFile,
@@ -23,35 +32,120 @@ impl CheckedFile {
     }
 }
 
-/// Parses every file, resolves ServiceAccounts across all of them, and
-/// returns the files sorted by display path.
-pub fn check_workspace(sources: Vec<SourceFile>) -> Vec<CheckedFile> {
-    let parsed: Vec<ParsedFile> = sources
-        .par_iter()
-        .map(|source| tokenguard_analysis::parse(&source.text))
-        .collect();
-    // Every file's accounts are known before any workload is judged, so the
-    // result does not depend on the order of the paths.
-    let mut index = AccountIndex::new();
-    for (source, parsed) in sources.iter().zip(&parsed) {
-        if !parsed.accounts.is_empty() {
-            index.set(&source.display, parsed.accounts.clone());
-        }
+/// The accounts of one file; only documents that can declare one are parsed.
+fn accounts_in(text: &str) -> Vec<ServiceAccount> {
+    if text.contains("ServiceAccount") {
+        tokenguard_analysis::service_accounts(text)
+    } else {
+        Vec::new()
     }
-    let mut files: Vec<CheckedFile> = sources
-        .into_par_iter()
-        .zip(parsed)
-        .map(|(source, parsed)| {
-            let findings = tokenguard_analysis::check(&source.text, &parsed, &index);
-            CheckedFile {
-                source,
-                line_index: parsed.line_index,
-                findings,
-            }
+}
+
+/// Checks every input; returns the files sorted by display path, and the
+/// ServiceAccount index they were judged against.
+pub fn check_inputs(
+    inputs: &[Input],
+    max_size: u64,
+    log: &mut ErrorLog,
+) -> (Vec<CheckedFile>, AccountIndex) {
+    // Standard input can be read only once: it is kept whole.
+    let stdin = inputs
+        .iter()
+        .any(|i| matches!(i, Input::Stdin))
+        .then(|| load::load_stdin(max_size));
+
+    let first_pass: Vec<Option<Result<Vec<ServiceAccount>, Outcome>>> = inputs
+        .par_iter()
+        .map(|input| match input {
+            Input::Stdin => None,
+            Input::File {
+                path,
+                display,
+                explicit,
+            } => Some(match load::load_file(path, display, *explicit, max_size) {
+                Outcome::Loaded(source) => Ok(accounts_in(&source.text)),
+                other => Err(other),
+            }),
         })
         .collect();
+
+    let mut index = AccountIndex::new();
+    let mut readable = vec![false; inputs.len()];
+    let mut stdin_source = None;
+    for (i, (input, result)) in inputs.iter().zip(first_pass).enumerate() {
+        let result = match (input, result) {
+            (Input::Stdin, _) => match stdin.clone() {
+                Some(Outcome::Loaded(source)) => {
+                    let accounts = accounts_in(&source.text);
+                    stdin_source = Some(source);
+                    Ok(accounts)
+                }
+                Some(other) => Err(other),
+                None => continue,
+            },
+            (_, Some(result)) => result,
+            (_, None) => continue,
+        };
+        match result {
+            Ok(accounts) => {
+                readable[i] = true;
+                if !accounts.is_empty() {
+                    index.set(input.display(), accounts);
+                }
+            }
+            Err(Outcome::Skipped(message)) => log.warning(message),
+            Err(Outcome::Failed(message)) => log.error(message),
+            Err(Outcome::Loaded(_)) => {}
+        }
+    }
+
+    let second_pass: Vec<Result<CheckedFile, String>> = inputs
+        .par_iter()
+        .zip(&readable)
+        .filter(|(_, ok)| **ok)
+        .map(|(input, _)| {
+            let source = match input {
+                Input::Stdin => stdin_source.clone().ok_or_else(String::new)?,
+                Input::File {
+                    path,
+                    display,
+                    explicit,
+                } => match load::load_file(path, display, *explicit, max_size) {
+                    Outcome::Loaded(source) => source,
+                    Outcome::Skipped(m) | Outcome::Failed(m) => return Err(m),
+                },
+            };
+            Ok(check_source(source, &index))
+        })
+        .collect();
+    let mut files = Vec::with_capacity(second_pass.len());
+    for result in second_pass {
+        match result {
+            Ok(file) => files.push(file),
+            Err(message) if !message.is_empty() => log.error(message),
+            Err(_) => {}
+        }
+    }
     files.sort_by(|a, b| a.source.display.cmp(&b.source.display));
-    files
+    (files, index)
+}
+
+/// Judges one file against the index; drops its text when nothing will
+/// show it (no finding, and no ServiceAccount a finding may point at).
+pub fn check_source(mut source: SourceFile, index: &AccountIndex) -> CheckedFile {
+    let parsed = tokenguard_analysis::parse(&source.text);
+    let findings = tokenguard_analysis::check(&source.text, &parsed, index);
+    let line_index = if findings.is_empty() && parsed.accounts.is_empty() {
+        source.text = String::new();
+        LineIndex::default()
+    } else {
+        parsed.line_index
+    };
+    CheckedFile {
+        source,
+        line_index,
+        findings,
+    }
 }
 
 pub fn finding_count(files: &[CheckedFile]) -> usize {

@@ -4,10 +4,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
-use crate::errors::ErrorLog;
-use crate::walk::{Input, STDIN_DISPLAY};
+use crate::walk::STDIN_DISPLAY;
 
 /// A file's text as read, before any fix.
 #[derive(Clone, Debug)]
@@ -19,40 +16,15 @@ pub struct SourceFile {
     pub text: String,
 }
 
-enum Outcome {
+#[derive(Clone, Debug)]
+pub enum Outcome {
     Loaded(SourceFile),
     /// Not checked, and not an error (a walked file over the size limit).
     Skipped(String),
     Failed(String),
 }
 
-/// Reads every input (files in parallel), reporting those it cannot read.
-pub fn load_all(inputs: &[Input], max_size: u64, errors: &mut ErrorLog) -> Vec<SourceFile> {
-    let outcomes: Vec<Option<Outcome>> = inputs
-        .par_iter()
-        .map(|input| match input {
-            Input::Stdin => None,
-            Input::File {
-                path,
-                display,
-                explicit,
-            } => Some(load_file(path, display, *explicit, max_size)),
-        })
-        .collect();
-    let mut sources = Vec::with_capacity(inputs.len());
-    for outcome in outcomes {
-        // Standard input is read here, on the main thread, in its turn.
-        let outcome = outcome.unwrap_or_else(|| load_stdin(max_size));
-        match outcome {
-            Outcome::Loaded(source) => sources.push(source),
-            Outcome::Skipped(message) => errors.warning(message),
-            Outcome::Failed(message) => errors.error(message),
-        }
-    }
-    sources
-}
-
-fn load_file(path: &Path, display: &str, explicit: bool, max_size: u64) -> Outcome {
+pub fn load_file(path: &Path, display: &str, explicit: bool, max_size: u64) -> Outcome {
     let too_big = |size: String| {
         let message = format!(
             "{display}: {size} bytes is over the --max-file-size limit of {max_size} bytes"
@@ -89,7 +61,7 @@ fn load_file(path: &Path, display: &str, explicit: bool, max_size: u64) -> Outco
     }
 }
 
-fn load_stdin(max_size: u64) -> Outcome {
+pub fn load_stdin(max_size: u64) -> Outcome {
     match read_limited(io::stdin().lock(), max_size) {
         Ok(Some(bytes)) => match decode(STDIN_DISPLAY, bytes) {
             Ok(text) => Outcome::Loaded(SourceFile {

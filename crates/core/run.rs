@@ -4,10 +4,12 @@ use std::collections::HashMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
+use tokenguard_analysis::AccountIndex;
+
 use crate::args::{CheckArgs, Format};
 use crate::check::{self, finding_count, CheckedFile};
 use crate::errors::ErrorLog;
-use crate::load::{self, SourceFile};
+use crate::load::SourceFile;
 use crate::output::{self, plural};
 use crate::{diff, fix, walk};
 
@@ -31,12 +33,11 @@ pub fn check(args: &CheckArgs) -> Status {
     if inputs.is_empty() && !log.has_errors() {
         log.warning("no YAML files (*.yaml, *.yml) found under the given paths");
     }
-    let sources = load::load_all(&inputs, args.max_file_size, &mut log);
-    let files = check::check_workspace(sources);
+    let (files, index) = check::check_inputs(&inputs, args.max_file_size, &mut log);
     let status = if args.diff {
         show_diff(args, &files, &mut log)
     } else if args.fix {
-        fix_and_report(args, files, &mut log)
+        fix_and_report(args, files, &index, &mut log)
     } else {
         report(args, &files, Target::Stdout, &mut log)
     };
@@ -109,7 +110,12 @@ fn show_diff(args: &CheckArgs, files: &[CheckedFile], log: &mut ErrorLog) -> Sta
     }
 }
 
-fn fix_and_report(args: &CheckArgs, files: Vec<CheckedFile>, log: &mut ErrorLog) -> Status {
+fn fix_and_report(
+    args: &CheckArgs,
+    files: Vec<CheckedFile>,
+    index: &AccountIndex,
+    log: &mut ErrorLog,
+) -> Status {
     let mut fixed_texts: HashMap<String, String> = HashMap::new();
     let mut fixes = 0;
     for plan in fix::plan(&files) {
@@ -134,23 +140,29 @@ fn fix_and_report(args: &CheckArgs, files: Vec<CheckedFile>, log: &mut ErrorLog)
     // itself, when there was nothing to fix) goes to stdout, so that `--fix -`
     // works as a filter, and the findings go to stderr.
     let mut target = Target::Stdout;
-    let mut sources: Vec<SourceFile> = Vec::with_capacity(files.len());
+    let mut remaining: Vec<CheckedFile> = Vec::with_capacity(files.len());
     for file in files {
-        let mut source = file.source;
-        if let Some(fixed) = fixed_texts.remove(&source.display) {
-            source.text = fixed;
-        }
-        if source.path.is_none() {
+        let fixed = fixed_texts.remove(file.display());
+        if file.source.path.is_none() {
             target = Target::Stderr;
-            let text = source.text.as_bytes();
+            let text = fixed.as_deref().unwrap_or(file.text()).as_bytes();
             if let Err(e) = write_to(&mut io::stdout().lock(), |out| out.write_all(text)) {
                 log.error(format_args!("cannot write the fixed text: {e}"));
             }
         }
-        sources.push(source);
+        // What is left: findings without a fix, and anything a fix uncovered.
+        // Fixes touch pod specs only, so the ServiceAccount index still holds.
+        remaining.push(match fixed {
+            Some(text) => check::check_source(
+                SourceFile {
+                    text,
+                    ..file.source
+                },
+                index,
+            ),
+            None => file,
+        });
     }
-    // What is left: findings without a fix, and anything a fix uncovered.
-    let remaining = check::check_workspace(sources);
     report(args, &remaining, target, log)
 }
 

@@ -25,6 +25,16 @@ pub enum Input {
     },
 }
 
+impl Input {
+    /// How the input is named in output and in the ServiceAccount index.
+    pub fn display(&self) -> &str {
+        match self {
+            Input::Stdin => STDIN_DISPLAY,
+            Input::File { display, .. } => display,
+        }
+    }
+}
+
 /// The inputs for `paths`, each file once, in command-line then walk order.
 pub fn collect_inputs(paths: &[PathBuf], errors: &mut ErrorLog) -> Vec<Input> {
     let mut inputs = Vec::new();

@@ -71,6 +71,7 @@ pub fn parse(text: &str) -> ParsedFile {
         }
     }
     for (i, doc) in parsed.documents.iter().enumerate() {
+        // (`service_accounts` reads accounts the same way, for fewer documents.)
         for object in objects::objects(doc) {
             if let Some(workload) = objects::workload(doc, object) {
                 parsed.workloads.push((i, workload));
@@ -81,6 +82,30 @@ pub fn parse(text: &str) -> ParsedFile {
     }
     parsed.line_index = line_index;
     parsed
+}
+
+/// The ServiceAccounts of `text`, cheaper than [`parse`]: only documents
+/// that can declare one are parsed, and syntax errors are not looked for.
+pub fn service_accounts(text: &str) -> Vec<ServiceAccount> {
+    let line_index = LineIndex::new(text);
+    let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let mut accounts = Vec::new();
+    for chunk in split::split_documents(text, body_start) {
+        let body = &text[chunk.range.start..chunk.range.end];
+        if !chunk.has_content || !relevance::may_declare_account(body) {
+            continue;
+        }
+        if let ChunkResult::Documents(docs) = tree::build_chunk(text, &line_index, chunk) {
+            for doc in &docs {
+                accounts.extend(
+                    objects::objects(doc)
+                        .into_iter()
+                        .filter_map(|object| objects::service_account(doc, object)),
+                );
+            }
+        }
+    }
+    accounts
 }
 
 /// Judges every workload of a parsed file; `workspace` supplies the

@@ -12,6 +12,19 @@ use crate::objects::POD_SPEC_PATHS;
 /// False only when the document certainly has a root `kind` that is neither a
 /// workload kind, nor a `*List`, nor `ServiceAccount`.
 pub fn may_matter(document: &str) -> bool {
+    may_hold(document, relevant_kind)
+}
+
+/// False only when the document certainly declares no ServiceAccount.
+pub fn may_declare_account(document: &str) -> bool {
+    may_hold(document, |kind| {
+        unreadable(kind) || kind == "ServiceAccount" || kind.ends_with("List")
+    })
+}
+
+/// False only when the document certainly has a root `kind` for which
+/// `relevant` says no.
+fn may_hold(document: &str, relevant: impl Fn(&str) -> bool) -> bool {
     // Escapes in double-quoted scalars can spell any kind.
     if document.contains('\\') {
         return true;
@@ -37,7 +50,7 @@ pub fn may_matter(document: &str) -> bool {
             continue;
         };
         saw_kind = true;
-        if relevant_kind(value) {
+        if relevant(value) {
             return true;
         }
     }
@@ -67,11 +80,14 @@ fn root_kind_value(line: &str) -> Option<&str> {
     Some(unquoted)
 }
 
+/// Empty (the value continues on later lines), or properties, an alias or a
+/// block scalar: not readable from the line.
+fn unreadable(value: &str) -> bool {
+    value.is_empty() || value.starts_with(['&', '*', '!', '|', '>', '"', '\''])
+}
+
 fn relevant_kind(value: &str) -> bool {
-    // Empty (the value continues on later lines), or properties, an alias or
-    // a block scalar: not readable here.
-    value.is_empty()
-        || value.starts_with(['&', '*', '!', '|', '>', '"', '\''])
+    unreadable(value)
         || value == "ServiceAccount"
         || value.ends_with("List")
         || POD_SPEC_PATHS.iter().any(|(kind, _)| *kind == value)
@@ -79,7 +95,18 @@ fn relevant_kind(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::may_matter;
+    use super::{may_declare_account, may_matter};
+
+    #[test]
+    fn only_accounts_and_lists_may_declare_accounts() {
+        assert!(!may_declare_account("kind: Deployment\nspec: {}\n"));
+        assert!(!may_declare_account(
+            "kind: RoleBinding\nsubjects:\n- kind: ServiceAccount\n"
+        ));
+        assert!(may_declare_account("kind: ServiceAccount\n"));
+        assert!(may_declare_account("kind: List\n"));
+        assert!(may_declare_account("{kind: ServiceAccount}\n"));
+    }
 
     #[test]
     fn documents_of_other_kinds_do_not_matter() {

@@ -145,7 +145,9 @@ impl LineIndex {
     pub fn line_col_chars(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(text, offset);
         let line = self.line_of(offset);
-        let col = text[self.line_start(line)..offset].chars().count();
+        // A table of another text must not make this panic.
+        let start = floor_char_boundary(text, self.line_start(line).min(offset));
+        let col = text[start..offset].chars().count();
         (line, col)
     }
 

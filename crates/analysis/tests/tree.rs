@@ -188,3 +188,13 @@ fn very_deep_nesting_is_reported_not_overflowed() {
     let parsed = parse(&mappings);
     assert_eq!(parsed.syntax_errors.len(), 1);
 }
+
+#[test]
+fn service_accounts_reads_the_same_accounts_as_parse() {
+    let text = "kind: ServiceAccount\nmetadata: {name: a}\n---\nkind: RoleBinding\nsubjects: [{kind: ServiceAccount, name: a}]\n---\nkind: List\nitems:\n- kind: ServiceAccount\n  metadata: {name: b, namespace: x}\n  automountServiceAccountToken: false\n---\nkind: [broken\n";
+    assert_eq!(
+        tokenguard_analysis::service_accounts(text),
+        parse(text).accounts
+    );
+    assert_eq!(parse(text).accounts.len(), 2);
+}

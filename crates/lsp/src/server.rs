@@ -356,13 +356,16 @@ fn analysis_failed() -> Diagnostic {
 fn client_session(caps: &ClientCapabilities) -> Session {
     let text = caps.text_document.as_ref();
     let workspace = caps.workspace.as_ref();
+    let refresh = workspace
+        .and_then(|w| w.diagnostics.as_ref())
+        .and_then(|d| d.refresh_support)
+        .unwrap_or(false);
     Session {
         encoding: Encoding::negotiate(caps),
-        pull_diagnostics: text.and_then(|t| t.diagnostic.as_ref()).is_some(),
-        diagnostic_refresh: workspace
-            .and_then(|w| w.diagnostics.as_ref())
-            .and_then(|d| d.refresh_support)
-            .unwrap_or(false),
+        // Pull only when the server can also ask the client to pull again:
+        // a ServiceAccount change in one file must reach the others.
+        pull_diagnostics: text.and_then(|t| t.diagnostic.as_ref()).is_some() && refresh,
+        diagnostic_refresh: refresh,
         lazy_code_actions: text
             .and_then(|t| t.code_action.as_ref())
             .and_then(|c| c.resolve_support.as_ref())

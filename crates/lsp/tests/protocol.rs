@@ -1109,7 +1109,10 @@ async fn clients_that_pull_diagnostics_get_full_reports_and_no_pushes() {
     let mut client = TestClient::start();
     let result = client
         .initialize(
-            json!({"textDocument": {"diagnostic": {"dynamicRegistration": false}}}),
+            json!({
+                "textDocument": {"diagnostic": {"dynamicRegistration": false}},
+                "workspace": {"diagnostics": {"refreshSupport": true}}
+            }),
             Value::Null,
         )
         .await;
@@ -1153,6 +1156,26 @@ async fn clients_that_pull_diagnostics_get_full_reports_and_no_pushes() {
         client.all_published()
     );
     assert!(client.join().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_pull_but_cannot_be_asked_to_pull_again_get_pushes() {
+    // Neovim 0.11 pulls only for the buffer it just changed: a ServiceAccount
+    // edited elsewhere would never reach the other buffers. Such a client
+    // gets pushed diagnostics.
+    let mut client = TestClient::start();
+    let result = client
+        .initialize(
+            json!({"textDocument": {"diagnostic": {"dynamicRegistration": false}}}),
+            Value::Null,
+        )
+        .await;
+    assert!(result["capabilities"].get("diagnosticProvider").is_none());
+    let doc = uri("deploy.yaml");
+    client.open(&doc, DEPLOYMENT).await;
+    let diagnostics = client.wait_diagnostics(&doc, 1).await;
+    assert_eq!(only_code(&diagnostics), "TG001");
+    assert!(client.shutdown_and_exit().await);
 }
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,6 @@
 #   TOKENGUARD_E2E_CACHE   where Neovim is installed and kept between runs
 #                          (default: target/e2e-cache)
 #   TOKENGUARD_E2E_NVIM    a Neovim 0.11+ binary to use instead of installing one
-#   TOKENGUARD_E2E_STRICT  1: the known server issues (XFAIL) fail the run
 #   TOKENGUARD_E2E_LSP_LOG Neovim's LSP log level, e.g. debug (the log is
 #                          xdg/state/nvim/lsp.log in the temporary folder)
 #   TOKENGUARD_E2E_KEEP    non-empty: keep the temporary folder (XDG dirs,

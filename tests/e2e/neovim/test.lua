@@ -9,8 +9,7 @@
 -- only) and with user settings merged in by vim.lsp.config.
 --
 -- Output goes to stdout: one line per case, `PASS name (N ms)`,
--- `FAIL name (N ms): reason`, or `XFAIL ...` for a known server issue (see
--- known_issue), then `N passed, N failed`. Exit status 1 on any failure.
+-- `FAIL name (N ms): reason`, then `N passed, N failed`. Exit status 1 on any failure.
 
 local uv = vim.uv
 
@@ -23,8 +22,7 @@ local function out(line)
   io.stdout:flush()
 end
 
-local passed, failed, known_open = 0, 0, 0
-local strict = vim.env.TOKENGUARD_E2E_STRICT == '1'
+local passed, failed = 0, 0
 
 --- A failed expectation: a message, no traceback.
 local function fail(fmt, ...)
@@ -54,23 +52,6 @@ local function case(name, fn)
   end
 end
 
---- A case that shows a known, reported server issue. Its failure is printed
---- as XFAIL and does not fail the run, unless TOKENGUARD_E2E_STRICT=1; once
---- the issue is fixed it passes and says so.
-local function known_issue(name, issue, fn)
-  local ok, err, ms = run(fn)
-  if ok then
-    passed = passed + 1
-    out(('PASS %s (%.0f ms) [known issue fixed: %s; make it a plain case]'):format(name, ms, issue))
-  elseif strict then
-    failed = failed + 1
-    out(('FAIL %s (%.0f ms): %s [known issue: %s]'):format(name, ms, err, issue))
-  else
-    known_open = known_open + 1
-    out(('XFAIL %s (%.0f ms): %s [known issue: %s]'):format(name, ms, err, issue))
-  end
-end
-
 local function finish()
   for _, client in ipairs(vim.lsp.get_clients({ name = 'tokenguard' })) do
     client:stop()
@@ -78,9 +59,6 @@ local function finish()
   vim.wait(3000, function()
     return #vim.lsp.get_clients({ name = 'tokenguard' }) == 0
   end, 10)
-  if known_open > 0 then
-    out(('%d known issue(s) still open (XFAIL above; TOKENGUARD_E2E_STRICT=1 makes them fail)'):format(known_open))
-  end
   out(('%d passed, %d failed'):format(passed, failed))
   vim.cmd(failed == 0 and 'cquit 0' or 'cquit 1')
 end
@@ -491,9 +469,8 @@ case('workspace: the ServiceAccount in another file is found; its fix edits that
 end)
 
 case('workspace: disabling it on the ServiceAccount clears the Deployment (no edit there)', function()
-  -- Whether Neovim asks again on its own is the known issue below; here the
-  -- client asks again (a pull, when the server uses pull diagnostics) until
-  -- the server's answer no longer holds the finding.
+  -- The server re-publishes the Deployment once the account changes; asking
+  -- again as well (a pull, where the server uses pull diagnostics) is harmless.
   wait_for('the Deployment in web.yaml to be clean', function()
     repull(web)
     vim.wait(50)
@@ -501,12 +478,12 @@ case('workspace: disabling it on the ServiceAccount clears the Deployment (no ed
   end)
 end)
 
--- Known server issues (see known_issue) ------------------------------------------
+-- Results that depend on other files ---------------------------------------------
+-- Neovim 0.11 cannot be asked to pull again, so the server pushes to it: a
+-- buffer follows edits of another file, and a result computed before the
+-- workspace index was built is replaced once it is.
 
-local STALE = 'the server answers pull diagnostics but Neovim 0.11 has no '
-  .. 'workspace/diagnostic/refresh and pulls only the current buffer, on its own changes'
-
-known_issue('workspace: a Deployment in another window follows edits of its ServiceAccount', STALE, function()
+case('workspace: a Deployment in another window follows edits of its ServiceAccount', function()
   -- web.yaml is clean: its ServiceAccount is disabled in the accounts.yaml buffer.
   -- Turn automounting back on there, in a window of its own.
   show(web)
@@ -518,9 +495,8 @@ known_issue('workspace: a Deployment in another window follows edits of its Serv
 end)
 vim.cmd('silent! only')
 
-known_issue(
+case(
   'workspace: on the first open, a ServiceAccount in another file already counts',
-  'the first pull is answered before the workspace index is built; ' .. STALE,
   function()
     local work2 = vim.fn.tempname()
     vim.fn.mkdir(work2 .. '/.git', 'p')
