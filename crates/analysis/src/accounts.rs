@@ -28,6 +28,27 @@ impl AccountLookup for NoAccounts {
     }
 }
 
+/// The same file's accounts first (the last declaration is the one applied
+/// last), then the rest of the workspace.
+pub struct SameFileFirst<'a> {
+    pub file: &'a [ServiceAccount],
+    pub workspace: &'a dyn AccountLookup,
+}
+
+impl AccountLookup for SameFileFirst<'_> {
+    fn find(&self, namespace: Option<&str>, name: &str) -> Option<FoundAccount> {
+        self.file
+            .iter()
+            .rev()
+            .find(|a| a.name == name && a.namespace.as_deref() == namespace)
+            .map(|a| FoundAccount {
+                origin: None,
+                account: a.clone(),
+            })
+            .or_else(|| self.workspace.find(namespace, name))
+    }
+}
+
 type AccountKey = (Option<String>, String);
 
 /// ServiceAccounts of many files, by namespace and name.

@@ -91,3 +91,17 @@ pub struct Finding {
     pub account: Option<AccountCheck>,
     pub fix: Option<Fix>,
 }
+
+impl Finding {
+    /// The same finding in a text where its document starts `by` bytes later.
+    pub fn shifted(&self, by: usize) -> Finding {
+        let mut moved = self.clone();
+        moved.range = moved.range.shifted(by as isize);
+        if let Some(fix) = &mut moved.fix {
+            for edit in &mut fix.edits {
+                edit.range = edit.range.shifted(by as isize);
+            }
+        }
+        moved
+    }
+}

@@ -21,6 +21,7 @@ mod accounts;
 mod actions;
 mod finding;
 mod fix;
+mod incremental;
 mod objects;
 mod relevance;
 mod rule;
@@ -30,10 +31,11 @@ pub mod text;
 pub mod tree;
 pub mod value;
 
-pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts};
+pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts, SameFileFirst};
 pub use actions::{disable_on_account, ignore_comment, looks_like_kubernetes};
 pub use finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
+pub use incremental::{IncrementalFile, TextOf};
 pub use objects::{AccountAutomount, ServiceAccount, Workload, POD_SPEC_PATHS};
 pub use suppress::IGNORE_MARKER;
 pub use text::{LineEnding, LineIndex, TextRange};
@@ -111,6 +113,16 @@ pub fn service_accounts(text: &str) -> Vec<ServiceAccount> {
 /// Judges every workload of a parsed file; `workspace` supplies the
 /// ServiceAccounts of the other files. Findings come in text order.
 pub fn check(text: &str, parsed: &ParsedFile, workspace: &dyn AccountLookup) -> Vec<Finding> {
+    let accounts = SameFileFirst {
+        file: &parsed.accounts,
+        workspace,
+    };
+    check_with(text, parsed, &accounts)
+}
+
+/// [`check`] with the whole ServiceAccount lookup given: `accounts` must
+/// look in the same file first (see [`SameFileFirst`]).
+pub fn check_with(text: &str, parsed: &ParsedFile, accounts: &dyn AccountLookup) -> Vec<Finding> {
     let mut findings: Vec<Finding> = parsed
         .syntax_errors
         .iter()
@@ -127,7 +139,7 @@ pub fn check(text: &str, parsed: &ParsedFile, workspace: &dyn AccountLookup) -> 
         .collect();
     for (doc, workload) in &parsed.workloads {
         let doc = &parsed.documents[*doc];
-        if let Some(finding) = rule::judge(text, doc, workload, &parsed.accounts, workspace) {
+        if let Some(finding) = rule::judge(text, doc, workload, accounts) {
             let line = parsed.line_index.line_of(finding.range.start);
             if !suppress::is_suppressed(text, &parsed.line_index, line) {
                 findings.push(finding);

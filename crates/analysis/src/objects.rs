@@ -73,6 +73,21 @@ pub struct ServiceAccount {
     pub flow: bool,
 }
 
+impl ServiceAccount {
+    /// The same account in a text where its document starts `by` bytes later.
+    pub fn shifted(&self, by: usize) -> ServiceAccount {
+        let by = by as isize;
+        ServiceAccount {
+            name_range: self.name_range.shifted(by),
+            automount_key: self.automount_key.map(|r| r.shifted(by)),
+            automount_value: self.automount_value.map(|r| r.shifted(by)),
+            object: self.object.shifted(by),
+            first_key: self.first_key.map(|r| r.shifted(by)),
+            ..self.clone()
+        }
+    }
+}
+
 /// Every top-level object of the document, with the items of `*List` kinds
 /// in their place (recursively, without recursion).
 pub fn objects(doc: &Document) -> Vec<NodeId> {

@@ -1,19 +1,19 @@
 //! TG001: the decision for one workload, as RULE.md states it.
 
-use crate::accounts::{AccountLookup, FoundAccount};
+use crate::accounts::AccountLookup;
 use crate::finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
 use crate::fix::{insert_field, replace_value, FIELD};
-use crate::objects::{AccountAutomount, ServiceAccount, Workload};
+use crate::objects::{AccountAutomount, Workload};
 use crate::tree::Document;
 use crate::value::{get, get_string, read_bool_field, BoolField};
 
-/// Judges one workload; `local` are the ServiceAccounts of the same file.
+/// Judges one workload; `accounts` finds ServiceAccounts (the same file's
+/// first, then the rest of the workspace).
 pub fn judge(
     text: &str,
     doc: &Document,
     workload: &Workload,
-    local: &[ServiceAccount],
-    workspace: &dyn AccountLookup,
+    accounts: &dyn AccountLookup,
 ) -> Option<Finding> {
     let field = get(doc, workload.pod_spec, FIELD);
     let reading = field.map(|(_, v)| read_bool_field(doc, v));
@@ -47,7 +47,7 @@ pub fn judge(
             ),
         ),
         (_, field) => {
-            let account = resolve_account(doc, workload, local, workspace);
+            let account = resolve_account(doc, workload, accounts);
             if account
                 .found
                 .as_ref()
@@ -95,8 +95,7 @@ pub fn judge(
 fn resolve_account(
     doc: &Document,
     workload: &Workload,
-    local: &[ServiceAccount],
-    workspace: &dyn AccountLookup,
+    accounts: &dyn AccountLookup,
 ) -> AccountCheck {
     let non_empty = |key| get_string(doc, workload.pod_spec, key).filter(|s| !s.is_empty());
     let name = non_empty("serviceAccountName")
@@ -104,16 +103,7 @@ fn resolve_account(
         .unwrap_or("default")
         .to_string();
     let namespace = workload.namespace.clone();
-    // The last declaration in the file is the one applied last.
-    let found = local
-        .iter()
-        .rev()
-        .find(|a| a.name == name && a.namespace == namespace)
-        .map(|a| FoundAccount {
-            origin: None,
-            account: a.clone(),
-        })
-        .or_else(|| workspace.find(namespace.as_deref(), &name));
+    let found = accounts.find(namespace.as_deref(), &name);
     AccountCheck {
         name,
         namespace,

@@ -17,6 +17,10 @@ pub struct Chunk {
     pub first_line: usize,
     /// Whether anything but comments, directives and bare markers is in it.
     pub has_content: bool,
+    /// Whether it holds a `---` line.
+    pub has_marker: bool,
+    /// Whether a `...` line ends it.
+    pub closed: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -71,37 +75,42 @@ pub fn split_documents(text: &str, body_start: usize) -> Vec<Chunk> {
         range: TextRange::empty(body_start),
         first_line: 0,
         has_content: false,
+        has_marker: false,
+        closed: false,
     };
-    // A chunk that already holds a `---` must not take a second one: that
-    // would be two documents in one parse.
-    let mut current_has_marker = false;
     let mut line_no = 0;
     let mut pos = body_start;
     while pos < bytes.len() {
         let (content_end, next) = line_bounds(bytes, pos);
         match classify(&bytes[pos..content_end]) {
             LineKind::Start { content } => {
-                if current.has_content || current_has_marker {
+                // A chunk that already holds a `---` must not take a second one:
+                // that would be two documents in one parse.
+                if current.has_content || current.has_marker {
                     current.range.end = pos;
                     chunks.push(current);
                     current = Chunk {
                         range: TextRange::empty(pos),
                         first_line: line_no,
                         has_content: false,
+                        has_marker: false,
+                        closed: false,
                     };
                 }
-                current_has_marker = true;
+                current.has_marker = true;
                 current.has_content |= content;
             }
             LineKind::End => {
                 current.range.end = next;
+                current.closed = true;
                 chunks.push(current);
                 current = Chunk {
                     range: TextRange::empty(next),
                     first_line: line_no + 1,
                     has_content: false,
+                    has_marker: false,
+                    closed: false,
                 };
-                current_has_marker = false;
             }
             LineKind::Trivia => {}
             LineKind::Content => current.has_content = true,

@@ -1,0 +1,293 @@
+//! A file analysed document by document, so that an edit re-parses only the
+//! documents it touches and reuses the others, moved.
+//!
+//! Each document keeps its tree and findings in positions relative to its own
+//! start, so moving it costs nothing. Findings are judged again only for
+//! documents that changed, or for all of them when the ServiceAccounts they
+//! can see changed (the file's own, or the workspace's generation).
+//! [`IncrementalFile::findings`] equals [`crate::analyze`] of the whole text.
+
+use crate::accounts::{AccountLookup, SameFileFirst};
+use crate::finding::Finding;
+use crate::objects::ServiceAccount;
+use crate::split::{split_documents, Chunk};
+use crate::text::TextRange;
+use crate::{check_with, parse, ParsedFile, BOM};
+
+/// The text of a byte range of the current text (the caller may keep the
+/// text in a rope: only the documents being analysed are copied out).
+pub type TextOf<'a> = dyn Fn(TextRange) -> String + 'a;
+
+struct Piece {
+    start: usize,
+    len: usize,
+    /// `None` for a piece holding only comments, directives or markers.
+    parsed: Option<ParsedFile>,
+    /// Judged findings, relative to `start`; `None` when they must be judged.
+    findings: Option<Vec<Finding>>,
+}
+
+impl Piece {
+    fn end(&self) -> usize {
+        self.start + self.len
+    }
+}
+
+#[derive(Default)]
+pub struct IncrementalFile {
+    /// Where the documents start: after a byte-order mark.
+    body_start: usize,
+    len: usize,
+    pieces: Vec<Piece>,
+    /// The workspace generation the cached findings were judged against.
+    judged_with: Option<u64>,
+    /// Documents parsed by the last [`Self::new`] or [`Self::edit`].
+    pub reparsed: usize,
+}
+
+fn make_pieces(window_start: usize, window_text: &str, chunks: &[Chunk]) -> Vec<Piece> {
+    chunks
+        .iter()
+        .map(|chunk| Piece {
+            start: window_start + chunk.range.start,
+            len: chunk.range.len(),
+            parsed: chunk
+                .has_content
+                .then(|| parse(&window_text[chunk.range.start..chunk.range.end])),
+            findings: None,
+        })
+        .collect()
+}
+
+/// What a ServiceAccount decides, without where it is: a change of position
+/// alone does not require judging again.
+fn meaning(accounts: &[ServiceAccount]) -> Vec<(&str, Option<&str>, crate::AccountAutomount)> {
+    accounts
+        .iter()
+        .map(|a| (a.name.as_str(), a.namespace.as_deref(), a.automount))
+        .collect()
+}
+
+impl IncrementalFile {
+    pub fn new(text: &str) -> Self {
+        let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
+        let chunks = split_documents(text, body_start);
+        let pieces = make_pieces(0, text, &chunks);
+        Self {
+            body_start,
+            len: text.len(),
+            reparsed: pieces.iter().filter(|p| p.parsed.is_some()).count(),
+            pieces,
+            judged_with: None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Takes an edit that replaced `old` (in the previous text) with
+    /// `new_len` bytes; `text_of` reads the new text.
+    pub fn edit(&mut self, old: TextRange, new_len: usize, new_total: usize, text_of: &TextOf<'_>) {
+        let accounts_before = self.accounts();
+        self.apply_edit(old, new_len, new_total, text_of);
+        let accounts_after = self.accounts();
+        if meaning(&accounts_before) != meaning(&accounts_after) {
+            self.judged_with = None;
+        }
+    }
+
+    fn apply_edit(
+        &mut self,
+        old: TextRange,
+        new_len: usize,
+        new_total: usize,
+        text_of: &TextOf<'_>,
+    ) {
+        let delta = new_len as isize - old.len() as isize;
+        let expected_total = self.len as isize + delta;
+        // A byte-order mark touched, or edits that do not add up: start over.
+        if self.pieces.is_empty()
+            || old.start < self.body_start
+            || old.end > self.len
+            || expected_total != new_total as isize
+        {
+            *self = Self::new(&text_of(TextRange::new(0, new_total)));
+            return;
+        }
+        let n = self.pieces.len();
+        let containing = |offset: usize| {
+            self.pieces
+                .partition_point(|p| p.end() <= offset)
+                .min(n - 1)
+        };
+        // One document more on each side: an edit can make or unmake the
+        // `---` line that separates them.
+        let first = containing(old.start).saturating_sub(1);
+        let mut last = (containing(old.end) + 1).min(n - 1);
+        let window_start = self.pieces[first].start;
+        loop {
+            let window_end = (self.pieces[last].end() as isize + delta) as usize;
+            let window = TextRange::new(window_start, window_end);
+            let window_text = text_of(window);
+            let body = if window_start == 0 && window_text.starts_with(BOM) {
+                BOM.len()
+            } else {
+                0
+            };
+            let chunks = split_documents(&window_text, body);
+            let closes = chunks
+                .last()
+                .is_some_and(|c| c.has_content || c.has_marker || c.closed);
+            // The next document starts with `---` (or follows a `...`): the
+            // cut at the window's end holds when the window's last piece is a
+            // document of its own; otherwise take the next one in.
+            if last + 1 < n && !closes {
+                last += 1;
+                continue;
+            }
+            let fresh = make_pieces(window_start, &window_text, &chunks);
+            self.reparsed = fresh.iter().filter(|p| p.parsed.is_some()).count();
+            for piece in &mut self.pieces[last + 1..] {
+                piece.start = (piece.start as isize + delta) as usize;
+            }
+            self.pieces.splice(first..=last, fresh);
+            self.len = new_total;
+            return;
+        }
+    }
+
+    /// The file's ServiceAccounts, in file positions.
+    pub fn accounts(&self) -> Vec<ServiceAccount> {
+        self.pieces
+            .iter()
+            .filter_map(|p| p.parsed.as_ref().map(|parsed| (p.start, parsed)))
+            .flat_map(|(start, parsed)| parsed.accounts.iter().map(move |a| a.shifted(start)))
+            .collect()
+    }
+
+    /// Every finding of the file, judged against the file's accounts first
+    /// and `workspace` second. `generation` names the state of `workspace`:
+    /// when it changes, every document is judged again.
+    pub fn findings(
+        &mut self,
+        text_of: &TextOf<'_>,
+        workspace: &dyn AccountLookup,
+        generation: u64,
+    ) -> Vec<Finding> {
+        if self.judged_with != Some(generation) {
+            for piece in &mut self.pieces {
+                piece.findings = None;
+            }
+            self.judged_with = Some(generation);
+        }
+        let accounts = self.accounts();
+        let lookup = SameFileFirst {
+            file: &accounts,
+            workspace,
+        };
+        let mut all = Vec::new();
+        for piece in &mut self.pieces {
+            let Some(parsed) = &piece.parsed else {
+                continue;
+            };
+            if piece.findings.is_none() {
+                let judged = if parsed.workloads.is_empty() && parsed.syntax_errors.is_empty() {
+                    Vec::new()
+                } else {
+                    let text = text_of(TextRange::new(piece.start, piece.end()));
+                    check_with(&text, parsed, &lookup)
+                };
+                piece.findings = Some(judged);
+            }
+            for finding in piece.findings.iter().flatten() {
+                let mut finding = finding.shifted(piece.start);
+                // The account may have moved since the finding was judged.
+                if let Some(found) = finding.account.as_mut().and_then(|a| a.found.as_mut()) {
+                    if found.origin.is_none() {
+                        if let Some(now) = accounts.iter().rev().find(|a| {
+                            a.name == found.account.name && a.namespace == found.account.namespace
+                        }) {
+                            found.account = now.clone();
+                        }
+                    }
+                }
+                all.push(finding);
+            }
+        }
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{analyze, AccountIndex, NoAccounts};
+
+    fn edit_and_compare(before: &str, start: usize, end: usize, insert: &str) -> usize {
+        let mut file = IncrementalFile::new(before);
+        let mut after = before.to_string();
+        after.replace_range(start..end, insert);
+        let text_of = |r: TextRange| after[r.start..r.end].to_string();
+        file.findings(&|r| before[r.start..r.end].to_string(), &NoAccounts, 0);
+        file.edit(
+            TextRange::new(start, end),
+            insert.len(),
+            after.len(),
+            &text_of,
+        );
+        assert_eq!(
+            file.findings(&text_of, &NoAccounts, 0),
+            analyze(&after, &NoAccounts),
+            "after replacing {start}..{end} with {insert:?}:\n{after}"
+        );
+        file.reparsed
+    }
+
+    const FILE: &str = "kind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n---\nkind: ServiceAccount\nmetadata: {name: default}\n---\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers: []\n---\nkind: ConfigMap\ndata: {a: b}\n";
+
+    #[test]
+    fn an_edit_inside_one_document_reparses_it_and_its_neighbours_only() {
+        let at = FILE.find("name: b").unwrap();
+        let reparsed = edit_and_compare(FILE, at + 6, at + 7, "c");
+        assert!(reparsed <= 3, "{reparsed}");
+    }
+
+    #[test]
+    fn edits_that_make_or_unmake_document_markers_are_exact() {
+        let marker = FILE.find("---\nkind: Pod").unwrap();
+        edit_and_compare(FILE, marker, marker + 1, "");
+        edit_and_compare(FILE, marker, marker, "-");
+        let pod = FILE.find("kind: ConfigMap").unwrap();
+        edit_and_compare(FILE, pod, pod, "---\n");
+        edit_and_compare(FILE, 0, FILE.len(), "");
+        edit_and_compare(FILE, FILE.len(), FILE.len(), "---\nkind: Pod\nspec: {}\n");
+        edit_and_compare(FILE, 0, 0, "\u{feff}");
+        let end = FILE.find("data:").unwrap();
+        edit_and_compare(FILE, end, end, "...\n# c\n");
+    }
+
+    #[test]
+    fn a_service_account_edited_in_the_file_rejudges_the_others() {
+        let at =
+            FILE.find("metadata: {name: default}").unwrap() + "metadata: {name: default}".len();
+        // Disabling automounting on `default` makes both pods compliant.
+        edit_and_compare(FILE, at, at, "\nautomountServiceAccountToken: false");
+    }
+
+    #[test]
+    fn a_new_workspace_generation_rejudges_every_document() {
+        let mut file = IncrementalFile::new(FILE);
+        let text_of = |r: TextRange| FILE[r.start..r.end].to_string();
+        assert_eq!(file.findings(&text_of, &NoAccounts, 0).len(), 2);
+        let mut index = AccountIndex::new();
+        index.set("other.yaml", crate::parse("kind: ServiceAccount\nmetadata: {name: default}\nautomountServiceAccountToken: false\n").accounts);
+        // Same generation: the cache stands.
+        assert_eq!(file.findings(&text_of, &index, 0).len(), 2);
+        assert_eq!(file.findings(&text_of, &index, 1), analyze(FILE, &index));
+    }
+}
