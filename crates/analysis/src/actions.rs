@@ -80,22 +80,27 @@ fn append_to_block_mapping(
 /// its indentation.
 pub fn ignore_comment(text: &str, index: &LineIndex, finding: &Finding) -> Fix {
     let line = index.line_of(finding.range.start);
-    let mut line_start = index.line_start(line);
+    let line_start = index.line_start(line);
+    let eol = LineEnding::before(text, line_start).unwrap_or_else(|| LineEnding::first_in(text));
+    ignore_comment_line(index.line_text(text, line), line_start, eol)
+}
+
+/// [`ignore_comment`] from the reported line alone: its text (without the
+/// break), where it starts, and the file's line ending.
+pub fn ignore_comment_line(line: &str, line_start: usize, eol: LineEnding) -> Fix {
     // A byte-order mark must stay the first character of the file.
-    if line_start == 0 && text.starts_with('\u{feff}') {
-        line_start = '\u{feff}'.len_utf8();
-    }
-    let indent: String = index
-        .line_text(text, line)
-        .trim_start_matches('\u{feff}')
+    let (at, line) = match line.strip_prefix('\u{feff}') {
+        Some(rest) if line_start == 0 => ('\u{feff}'.len_utf8(), rest),
+        _ => (line_start, line),
+    };
+    let indent: String = line
         .chars()
         .take_while(|c| matches!(c, ' ' | '\t'))
         .collect();
-    let eol = LineEnding::before(text, line_start).unwrap_or_else(|| LineEnding::first_in(text));
     Fix {
         title: "Ignore this finding with a `tokenguard-ignore` comment".to_string(),
         edits: vec![TextEdit {
-            range: TextRange::empty(line_start),
+            range: TextRange::empty(at),
             new_text: format!(
                 "{indent}# {IGNORE_MARKER}: needs the Kubernetes API{}",
                 eol.as_str()
@@ -108,6 +113,13 @@ pub fn ignore_comment(text: &str, index: &LineIndex, finding: &Finding) -> Fix {
 /// an `apiVersion` key and some line a `kind` key. CI workflows, OpenAPI
 /// documents and Helm values files do not, and get no diagnostics in editors.
 pub fn looks_like_kubernetes(text: &str) -> bool {
+    let (api_version, kind) = kubernetes_keys(text);
+    api_version && kind
+}
+
+/// Whether the text has an `apiVersion` key, and whether it has a `kind` key
+/// (for texts seen in pieces).
+pub fn kubernetes_keys(text: &str) -> (bool, bool) {
     let has_key = |key: &str| {
         text.match_indices(key).any(|(i, _)| {
             let before = &text[..i];
@@ -118,7 +130,7 @@ pub fn looks_like_kubernetes(text: &str) -> bool {
             prefix_ok && after.starts_with(':')
         })
     };
-    has_key("apiVersion") && has_key("kind")
+    (has_key("apiVersion"), has_key("kind"))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::finding::Finding;
 use crate::objects::ServiceAccount;
 use crate::split::{split_documents, Chunk};
 use crate::text::TextRange;
-use crate::{check_with, parse, ParsedFile, BOM};
+use crate::{check_with, kubernetes_keys, parse, ParsedFile, BOM};
 
 /// The text of a byte range of the current text (the caller may keep the
 /// text in a rope: only the documents being analysed are copied out).
@@ -25,6 +25,8 @@ struct Piece {
     parsed: Option<ParsedFile>,
     /// Judged findings, relative to `start`; `None` when they must be judged.
     findings: Option<Vec<Finding>>,
+    /// Whether it has an `apiVersion` key, and a `kind` key.
+    keys: (bool, bool),
 }
 
 impl Piece {
@@ -48,13 +50,19 @@ pub struct IncrementalFile {
 fn make_pieces(window_start: usize, window_text: &str, chunks: &[Chunk]) -> Vec<Piece> {
     chunks
         .iter()
-        .map(|chunk| Piece {
-            start: window_start + chunk.range.start,
-            len: chunk.range.len(),
-            parsed: chunk
-                .has_content
-                .then(|| parse(&window_text[chunk.range.start..chunk.range.end])),
-            findings: None,
+        .map(|chunk| {
+            let text = &window_text[chunk.range.start..chunk.range.end];
+            Piece {
+                start: window_start + chunk.range.start,
+                len: chunk.range.len(),
+                parsed: chunk.has_content.then(|| parse(text)),
+                findings: None,
+                keys: if chunk.has_content {
+                    kubernetes_keys(text)
+                } else {
+                    (false, false)
+                },
+            }
         })
         .collect()
 }
@@ -159,6 +167,11 @@ impl IncrementalFile {
             self.len = new_total;
             return;
         }
+    }
+
+    /// [`crate::looks_like_kubernetes`] of the whole text.
+    pub fn looks_like_kubernetes(&self) -> bool {
+        self.pieces.iter().any(|p| p.keys.0) && self.pieces.iter().any(|p| p.keys.1)
     }
 
     /// The file's ServiceAccounts, in file positions.

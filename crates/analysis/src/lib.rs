@@ -32,7 +32,9 @@ pub mod tree;
 pub mod value;
 
 pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts, SameFileFirst};
-pub use actions::{disable_on_account, ignore_comment, looks_like_kubernetes};
+pub use actions::{
+    disable_on_account, ignore_comment, ignore_comment_line, kubernetes_keys, looks_like_kubernetes,
+};
 pub use finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use incremental::{IncrementalFile, TextOf};

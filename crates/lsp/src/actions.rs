@@ -9,8 +9,8 @@ use tower_lsp_server::ls_types::{
 };
 
 use tokenguard_analysis::{
-    disable_on_account, fix_all_edits, ignore_comment, AccountAutomount, Code, Finding, Fix,
-    TextRange,
+    disable_on_account, fix_all_edits, ignore_comment_line, AccountAutomount, Code, Finding, Fix,
+    LineEnding, TextRange,
 };
 
 use crate::analysis::Analyzed;
@@ -94,7 +94,7 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
                     false,
                 );
             }
-            let ignore = ignore_comment(&req.analyzed.text, &req.analyzed.line_index, finding);
+            let ignore = ignore_comment_fix(&req.analyzed.rope, finding);
             push(
                 ignore.title.clone(),
                 edit_for(req.uri, &req.analyzed.rope, &ignore, req.encoding),
@@ -136,6 +136,32 @@ pub fn fix_all_edit(
         edits: fix_all_edits(&findings),
     };
     edit_for(uri, &analyzed.rope, &fix, encoding)
+}
+
+/// The ignore comment above the finding's line, read from the rope.
+fn ignore_comment_fix(rope: &Rope, finding: &Finding) -> Fix {
+    let line = rope.byte_to_line(finding.range.start.min(rope.len_bytes()));
+    let line_start = rope.line_to_byte(line);
+    let text = rope.line(line).to_string();
+    let content = text.trim_end_matches(['\n', '\r']);
+    // The file's line ending: the one before this line, else this line's own.
+    let ending_of = |l: &str| {
+        if l.ends_with("\r\n") {
+            Some(LineEnding::CrLf)
+        } else if l.ends_with('\n') {
+            Some(LineEnding::Lf)
+        } else if l.ends_with('\r') {
+            Some(LineEnding::Cr)
+        } else {
+            None
+        }
+    };
+    let eol = (line > 0)
+        .then(|| ending_of(&rope.line(line - 1).to_string()))
+        .flatten()
+        .or_else(|| ending_of(&text))
+        .unwrap_or(LineEnding::Lf);
+    ignore_comment_line(content, line_start, eol)
 }
 
 /// "Disable automounting on ServiceAccount NAME", when the account lives in

@@ -9,11 +9,11 @@ use tower_lsp_server::ls_types::{
 };
 
 use tokenguard_analysis::{
-    looks_like_kubernetes, parse, AccountAutomount, AccountLookup, Code, Finding, LineIndex,
-    ServiceAccount, TextRange,
+    AccountAutomount, AccountLookup, Code, Finding, IncrementalFile, ServiceAccount, TextRange,
 };
 
 use crate::config::Settings;
+use crate::documents::Document;
 use crate::positions::{to_range, Encoding};
 
 pub const SOURCE: &str = "tokenguard";
@@ -25,33 +25,61 @@ pub struct Analyzed {
     pub revision: u64,
     pub version: i32,
     pub rope: Rope,
-    pub text: String,
-    pub line_index: LineIndex,
     /// Empty for YAML that is not Kubernetes.
     pub findings: Vec<Finding>,
     pub accounts: Vec<ServiceAccount>,
 }
 
-impl Analyzed {
-    pub fn run(revision: u64, version: i32, rope: Rope, workspace: &dyn AccountLookup) -> Self {
-        let text = rope.to_string();
-        let parsed = parse(&text);
-        let findings = if looks_like_kubernetes(&text) {
-            tokenguard_analysis::check(&text, &parsed, workspace)
+/// A document's analysis, kept between revisions: an edit re-parses only the
+/// YAML documents it touched.
+#[derive(Default)]
+pub struct LiveAnalysis {
+    /// The revision `file` is at (0: none yet).
+    revision: u64,
+    file: Option<IncrementalFile>,
+}
+
+impl LiveAnalysis {
+    /// Brings the analysis to `doc`'s revision and judges it; `None` when a
+    /// newer revision was analysed already. `generation` names the state of
+    /// `workspace`.
+    pub fn run(
+        &mut self,
+        doc: &Document,
+        workspace: &dyn AccountLookup,
+        generation: u64,
+    ) -> Option<Analyzed> {
+        if self.revision > doc.revision {
+            return None;
+        }
+        let rope = &doc.rope;
+        let text_of = |r: TextRange| rope.byte_slice(r.start..r.end).to_string();
+        let composed = doc.edits.composed_since(self.revision);
+        match (&mut self.file, composed) {
+            (Some(_), Some(None)) => {}
+            (Some(file), Some(Some((old, new_len)))) => {
+                file.edit(old, new_len, rope.len_bytes(), &text_of);
+            }
+            _ => self.file = Some(IncrementalFile::new(&rope.to_string())),
+        }
+        self.revision = doc.revision;
+        let file = self.file.as_mut()?;
+        let findings = if file.looks_like_kubernetes() {
+            file.findings(&text_of, workspace, generation)
         } else {
             Vec::new()
         };
-        Self {
-            revision,
-            version,
-            rope,
-            accounts: parsed.accounts,
-            line_index: parsed.line_index,
-            text,
+        Some(Analyzed {
+            revision: doc.revision,
+            version: doc.version,
+            rope: rope.clone(),
             findings,
-        }
+            accounts: file.accounts(),
+        })
     }
+}
 
+impl Analyzed {
     /// The findings the settings let through.
     pub fn visible<'a>(&'a self, settings: &'a Settings) -> impl Iterator<Item = &'a Finding> + 'a {
         self.findings

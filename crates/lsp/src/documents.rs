@@ -1,6 +1,9 @@
 //! Open documents: their text, kept in a rope and edited incrementally.
 
+use std::sync::Arc;
+
 use ropey::Rope;
+use tokenguard_analysis::TextRange;
 use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
 
 use crate::positions::{to_text_range, Encoding};
@@ -14,19 +17,96 @@ pub struct Document {
     /// Ours: grows with every change, even when the client's version does not.
     pub revision: u64,
     pub rope: Rope,
+    /// The edits since the document's analysis was last brought up to date,
+    /// so the next analysis re-parses only what they touched.
+    pub edits: Arc<EditLog>,
 }
 
-/// Applies the changes of one didChange, in order. Returns a note for each
-/// change that had to be clamped to the text.
+/// One change of the text, in bytes of the text it applied to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteChange {
+    Replace {
+        old: TextRange,
+        new_len: usize,
+    },
+    /// The whole text replaced.
+    Full,
+}
+
+/// Every change after revision `base`, with the revision it made.
+#[derive(Clone, Debug, Default)]
+pub struct EditLog {
+    pub base: u64,
+    pub entries: Vec<(u64, ByteChange)>,
+}
+
+impl EditLog {
+    /// This log without what an analysis at `analysed` already took in, plus
+    /// `changes` made by `revision`.
+    pub fn advanced(&self, analysed: u64, revision: u64, changes: &[ByteChange]) -> EditLog {
+        let base = self.base.max(analysed);
+        let mut entries: Vec<(u64, ByteChange)> = self
+            .entries
+            .iter()
+            .filter(|(r, _)| *r > base)
+            .copied()
+            .collect();
+        entries.extend(changes.iter().map(|c| (revision, *c)));
+        EditLog { base, entries }
+    }
+
+    /// The changes after `from` (up to the snapshot's own revision) as one
+    /// edit of the text at `from`; `Some(None)` when there were none, `None`
+    /// when they cannot be composed (a full replacement, or changes the log
+    /// no longer holds).
+    pub fn composed_since(&self, from: u64) -> Option<Option<(TextRange, usize)>> {
+        if from < self.base {
+            return None;
+        }
+        // The dirty region: [start, old_end) before, [start, new_end) after.
+        let mut dirty: Option<(usize, usize, usize)> = None;
+        for (_, change) in self.entries.iter().filter(|(r, _)| *r > from) {
+            let ByteChange::Replace { old, new_len } = *change else {
+                return None;
+            };
+            let (a, b, m) = (old.start, old.end, new_len);
+            dirty = Some(match dirty {
+                None => (a, b, a + m),
+                Some((start, old_end, new_end)) => {
+                    let shift = new_end as isize - old_end as isize;
+                    let old_end = if b > new_end {
+                        old_end.max((b as isize - shift) as usize)
+                    } else {
+                        old_end
+                    };
+                    let new_end =
+                        (new_end.max(b) as isize + m as isize - (b - a) as isize) as usize;
+                    (start.min(a), old_end, new_end)
+                }
+            });
+        }
+        Some(
+            dirty
+                .map(|(start, old_end, new_end)| (TextRange::new(start, old_end), new_end - start)),
+        )
+    }
+}
+
+/// Applies the changes of one didChange, in order. Returns each change in
+/// bytes, and a note for each change that had to be clamped to the text.
 pub fn apply_changes(
     rope: &mut Rope,
     changes: &[TextDocumentContentChangeEvent],
     encoding: Encoding,
-) -> Vec<String> {
+) -> (Vec<ByteChange>, Vec<String>) {
     let mut notes = Vec::new();
+    let mut applied = Vec::with_capacity(changes.len());
     for change in changes {
         match change.range {
-            None => *rope = Rope::from_str(&change.text),
+            None => {
+                *rope = Rope::from_str(&change.text);
+                applied.push(ByteChange::Full);
+            }
             Some(range) => {
                 let (bytes, clamped) = to_text_range(rope, range, encoding);
                 if clamped {
@@ -42,10 +122,14 @@ pub fn apply_changes(
                 let end = rope.byte_to_char(bytes.end);
                 rope.remove(start..end);
                 rope.insert(start, &change.text);
+                applied.push(ByteChange::Replace {
+                    old: bytes,
+                    new_len: change.text.len(),
+                });
             }
         }
     }
-    notes
+    (applied, notes)
 }
 
 #[cfg(test)]
@@ -64,7 +148,7 @@ mod tests {
     #[test]
     fn changes_apply_in_order_in_both_encodings() {
         let mut rope = Rope::from_str("é😀x\n");
-        let notes = apply_changes(
+        let (_, notes) = apply_changes(
             &mut rope,
             &[change(0, 3, 0, 4, "y"), change(0, 0, 0, 0, ">")],
             Encoding::Utf16,
@@ -78,11 +162,62 @@ mod tests {
     #[test]
     fn out_of_range_changes_are_clamped_and_noted() {
         let mut rope = Rope::from_str("ab");
-        let notes = apply_changes(&mut rope, &[change(5, 0, 6, 0, "!")], Encoding::Utf16);
+        let (_, notes) = apply_changes(&mut rope, &[change(5, 0, 6, 0, "!")], Encoding::Utf16);
         assert_eq!(rope.to_string(), "ab!");
         assert_eq!(notes.len(), 1);
-        let notes = apply_changes(&mut rope, &[change(0, 3, 0, 1, "")], Encoding::Utf16);
+        let (_, notes) = apply_changes(&mut rope, &[change(0, 3, 0, 1, "")], Encoding::Utf16);
         assert_eq!(rope.to_string(), "a");
         assert_eq!(notes.len(), 1, "reversed range");
+    }
+
+    /// Edits composed into one must turn the old text into the new one.
+    #[test]
+    fn composed_edits_replace_exactly_the_dirty_region() {
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n.max(1)
+        };
+        for _ in 0..500 {
+            let old = "abcdefghijklmnopqrstuvwxyz0123456789".repeat(2);
+            let mut text = old.clone();
+            let mut log = EditLog {
+                base: 1,
+                entries: Vec::new(),
+            };
+            for revision in 2..2 + next(6) as u64 + 1 {
+                let start = next(text.len() + 1);
+                let end = start + next(text.len() - start + 1).min(8);
+                let insert = "XYZ"[..next(4)].to_string();
+                text.replace_range(start..end, &insert);
+                log.entries.push((
+                    revision,
+                    ByteChange::Replace {
+                        old: TextRange::new(start, end),
+                        new_len: insert.len(),
+                    },
+                ));
+            }
+            let (range, new_len) = log.composed_since(1).unwrap().unwrap();
+            let rebuilt = format!(
+                "{}{}{}",
+                &old[..range.start],
+                &text[range.start..range.start + new_len],
+                &old[range.end..]
+            );
+            assert_eq!(rebuilt, text, "{:?}", log.entries);
+        }
+        let log = EditLog {
+            base: 5,
+            entries: Vec::new(),
+        };
+        assert_eq!(
+            log.composed_since(4),
+            None,
+            "edits before the log's base are unknown"
+        );
+        assert_eq!(log.composed_since(5), Some(None));
     }
 }

@@ -20,7 +20,12 @@ pub fn hover_markdown(analyzed: &Analyzed, settings: &Settings, offset: usize) -
     if let Some(finding) = finding {
         return Some(explain_finding(finding));
     }
-    on_field_key(&analyzed.text, offset).then(explain_field)
+    // Only the line under the cursor is needed.
+    let rope = &analyzed.rope;
+    let line = rope.byte_to_line(offset.min(rope.len_bytes()));
+    let line_start = rope.line_to_byte(line);
+    let text = rope.line(line).to_string();
+    on_field_key(&text, offset.saturating_sub(line_start)).then(explain_field)
 }
 
 fn explain_finding(finding: &Finding) -> String {

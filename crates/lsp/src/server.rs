@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use dashmap::DashMap;
 use ropey::Rope;
@@ -17,9 +17,9 @@ use tracing::{debug, info, warn};
 use tokenguard_analysis::{AccountIndex, AccountLookup, FoundAccount, TextRange};
 
 use crate::actions::{self, FIX_ALL};
-use crate::analysis::{to_diagnostic, Analyzed};
+use crate::analysis::{to_diagnostic, Analyzed, LiveAnalysis};
 use crate::config::Settings;
-use crate::documents::{apply_changes, Document};
+use crate::documents::{apply_changes, Document, EditLog};
 use crate::hover::hover_markdown;
 use crate::positions::{to_offset, to_range, to_text_range, Encoding};
 use crate::workspace;
@@ -36,9 +36,21 @@ struct Session {
     configuration_pull: bool,
 }
 
+/// A document's analysis between revisions, and the revision it is at (read
+/// without the lock when an edit trims the document's edit log).
+#[derive(Default)]
+struct Live {
+    analysis: Mutex<LiveAnalysis>,
+    analysed: AtomicU64,
+}
+
 struct State {
     docs: DashMap<Uri, Arc<Document>>,
+    live: DashMap<Uri, Arc<Live>>,
     results: DashMap<Uri, Arc<Analyzed>>,
+    /// Grows whenever the ServiceAccounts of the workspace change: findings
+    /// judged under an older generation are judged again.
+    account_generation: AtomicU64,
     accounts: RwLock<AccountIndex>,
     /// The text of every file that declares ServiceAccounts, open or on disk,
     /// keyed like the account index (URI strings).
@@ -112,20 +124,35 @@ impl State {
             .collect()
     }
 
-    /// Analyses a snapshot, off the async executor. A panic inside the
-    /// analysis is caught and becomes `None`.
-    fn analyze(&self, uri: &Uri, doc: &Document) -> Option<Analyzed> {
+    /// Analyses a snapshot, off the async executor, continuing from the
+    /// document's previous analysis. `None` when a newer revision was
+    /// analysed already, or when the analysis panicked (caught; the next
+    /// analysis then starts afresh).
+    fn analyze(&self, uri: &Uri, doc: &Document) -> Option<std::result::Result<Analyzed, ()>> {
+        let live = self.live.get(uri).map(|l| Arc::clone(&l))?;
+        let mut analysis = live.analysis.lock().unwrap_or_else(|e| e.into_inner());
         let index = self.accounts.read().unwrap_or_else(|e| e.into_inner());
+        let generation = self.account_generation.load(Ordering::SeqCst);
         // The document's own accounts come from its text; what the index
         // holds for it is an older revision (or the disk) and must not count.
         let others = OtherFiles {
             index: &index,
             except: uri.as_str(),
         };
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            Analyzed::run(doc.revision, doc.version, doc.rope.clone(), &others)
-        }))
-        .ok()
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            analysis.run(doc, &others, generation)
+        }));
+        match result {
+            Ok(Some(analyzed)) => {
+                live.analysed.store(analyzed.revision, Ordering::SeqCst);
+                Some(Ok(analyzed))
+            }
+            Ok(None) => None,
+            Err(_) => {
+                *analysis = LiveAnalysis::default();
+                Some(Err(()))
+            }
+        }
     }
 
     /// Records the ServiceAccounts an open buffer declares; true when they
@@ -138,6 +165,7 @@ impl State {
             return false;
         }
         index.set(key, analyzed.accounts.clone());
+        self.account_generation.fetch_add(1, Ordering::SeqCst);
         if analyzed.accounts.is_empty() {
             self.account_files.remove(key);
         } else {
@@ -172,6 +200,7 @@ impl State {
                 self.account_files.remove(key);
             }
         }
+        self.account_generation.fetch_add(1, Ordering::SeqCst);
         true
     }
 }
@@ -205,7 +234,9 @@ impl Backend {
         let (publisher, queue) = mpsc::unbounded_channel();
         let state = Arc::new(State {
             docs: DashMap::new(),
+            live: DashMap::new(),
             results: DashMap::new(),
+            account_generation: AtomicU64::new(0),
             accounts: RwLock::new(AccountIndex::new()),
             account_files: DashMap::new(),
             session: OnceLock::new(),
@@ -234,7 +265,10 @@ impl Backend {
                 if worker.revision_of(&worker_uri) != Some(doc.revision) {
                     return None;
                 }
-                Some(worker.analyze(&worker_uri, &doc).ok_or(doc.revision))
+                let revision = doc.revision;
+                worker
+                    .analyze(&worker_uri, &doc)
+                    .map(|r| r.map_err(|()| revision))
             })
             .await;
             let analyzed = match result {
@@ -283,7 +317,8 @@ impl Backend {
         let uri = uri.clone();
         let analyzed = tokio::task::spawn_blocking(move || state.analyze(&uri, &doc))
             .await
-            .ok()??;
+            .ok()??
+            .ok()?;
         Some(Arc::new(analyzed))
     }
 }
@@ -484,12 +519,19 @@ impl LanguageServer for Backend {
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let doc = params.text_document;
         let revision = self.state.next_revision.fetch_add(1, Ordering::SeqCst);
+        self.state
+            .live
+            .insert(doc.uri.clone(), Arc::new(Live::default()));
         self.state.docs.insert(
             doc.uri.clone(),
             Arc::new(Document {
                 version: doc.version,
                 revision,
                 rope: Rope::from_str(&doc.text),
+                edits: Arc::new(EditLog {
+                    base: revision,
+                    entries: Vec::new(),
+                }),
             }),
         );
         self.schedule(doc.uri);
@@ -512,20 +554,28 @@ impl LanguageServer for Backend {
             );
         }
         let mut rope = current.rope.clone();
-        for note in apply_changes(
+        let (changes, notes) = apply_changes(
             &mut rope,
             &params.content_changes,
             self.state.session().encoding,
-        ) {
+        );
+        for note in notes {
             warn!("{}: {note}", uri.as_str());
         }
         let revision = self.state.next_revision.fetch_add(1, Ordering::SeqCst);
+        let analysed = self
+            .state
+            .live
+            .get(&uri)
+            .map_or(0, |l| l.analysed.load(Ordering::SeqCst));
+        let edits = Arc::new(current.edits.advanced(analysed, revision, &changes));
         self.state.docs.insert(
             uri.clone(),
             Arc::new(Document {
                 version: params.text_document.version,
                 revision,
                 rope,
+                edits,
             }),
         );
         self.schedule(uri);
@@ -534,6 +584,7 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.state.docs.remove(&uri);
+        self.state.live.remove(&uri);
         self.state.results.remove(&uri);
         // The buffer no longer speaks for the file: the disk does again.
         let changed = self.state.reload_from_disk(&uri);
@@ -799,6 +850,7 @@ async fn index_workspace(client: Client, state: Arc<State>) {
             .finish_with_message(format!("{found} ServiceAccounts"))
             .await;
     }
+    state.account_generation.fetch_add(1, Ordering::SeqCst);
     info!("indexed {found} ServiceAccounts in {} files", files.len());
     reanalyze_others(&client, &state, None);
 }
