@@ -83,7 +83,11 @@ fn main() {
     let edits: usize = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(200);
     let text = std::fs::read_to_string(file).expect("readable file");
     let mut child = Command::new(server)
-        .args(["server", "--log-level", "warn"])
+        .args([
+            "server",
+            "--log-level",
+            &std::env::var("TOKENGUARD_LOG").unwrap_or_else(|_| "warn".into()),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

@@ -71,16 +71,42 @@ impl Settings {
     /// defaults; the returned notes say what was ignored.
     pub fn from_json(value: &Value) -> (Self, Vec<String>) {
         let section = value.get("tokenguard").unwrap_or(value);
-        if section.is_null() {
-            return (Self::default(), Vec::new());
+        let Some(fields) = section.as_object() else {
+            let notes = if section.is_null() {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "tokenguard settings must be an object, not {section}; defaults used"
+                )]
+            };
+            return (Self::default(), notes);
+        };
+        // Each field on its own: one bad value must not throw away the others.
+        let mut raw = RawSettings::default();
+        let mut notes = Vec::new();
+        fn read<T: serde::de::DeserializeOwned>(
+            fields: &serde_json::Map<String, Value>,
+            key: &str,
+            into: &mut T,
+            notes: &mut Vec<String>,
+        ) {
+            match fields.get(key) {
+                None | Some(Value::Null) => {}
+                Some(value) => match serde_json::from_value(value.clone()) {
+                    Ok(v) => *into = v,
+                    Err(error) => {
+                        notes.push(format!("tokenguard.{key} = {value} ignored: {error}"))
+                    }
+                },
+            }
         }
-        match serde_json::from_value::<RawSettings>(section.clone()) {
-            Ok(raw) => Self::from_raw(raw),
-            Err(error) => (
-                Self::default(),
-                vec![format!("invalid tokenguard settings ignored: {error}")],
-            ),
-        }
+        read(fields, "enable", &mut raw.enable, &mut notes);
+        read(fields, "severity", &mut raw.severity, &mut notes);
+        read(fields, "syntaxErrors", &mut raw.syntax_errors, &mut notes);
+        read(fields, "exclude", &mut raw.exclude, &mut notes);
+        let (settings, more) = Self::from_raw(raw);
+        notes.extend(more);
+        (settings, notes)
     }
 
     fn from_raw(raw: RawSettings) -> (Self, Vec<String>) {
@@ -130,6 +156,16 @@ mod tests {
         assert!(!s.excludes(&["/w/k8s/x.yaml"]));
         let (s, _) = Settings::from_json(&json!({"enable": false}));
         assert!(!s.enable);
+    }
+
+    #[test]
+    fn one_malformed_field_keeps_the_others() {
+        let (s, notes) = Settings::from_json(
+            &json!({"severity": "error", "exclude": null, "syntaxErrors": "no"}),
+        );
+        assert_eq!(s.severity, SeveritySetting::Error);
+        assert!(s.syntax_errors, "the malformed field keeps its default");
+        assert_eq!(notes.len(), 1, "{notes:?}");
     }
 
     #[test]

@@ -28,21 +28,36 @@ pub fn hover_markdown(analyzed: &Analyzed, settings: &Settings, offset: usize) -
     on_field_key(&text, offset.saturating_sub(line_start)).then(explain_field)
 }
 
+/// The editor shows the diagnostic's message beside the hover: the hover
+/// says what it means instead of repeating it.
 fn explain_finding(finding: &Finding) -> String {
-    let fix = match finding.problem {
-        Problem::Missing => format!(
-            "Add `{FIELD}: false` to the pod spec (the quick fix does it), or set it on the \
-             ServiceAccount the pod runs as, which covers every pod using that account."
+    let (what, fix) = match finding.problem {
+        Problem::Missing => (
+            format!("The pod spec does not set `{FIELD}`, and nothing else turns the token off."),
+            format!(
+                "Add `{FIELD}: false` to the pod spec (the quick fix does it), or set it on the \
+                 ServiceAccount the pod runs as, which covers every pod using that account."
+            ),
         ),
-        _ => format!("Set `{FIELD}` to the plain value `false` (the quick fix does it)."),
+        Problem::Null => (
+            format!("`{FIELD}` is present but empty, which Kubernetes reads as not set."),
+            "Give it the value `false` (the quick fix does it).".to_string(),
+        ),
+        Problem::ExplicitTrue => (
+            format!("The pod spec asks for the token with `{FIELD}: true`."),
+            "Set it to `false` unless the pod calls the Kubernetes API.".to_string(),
+        ),
+        _ => (
+            format!("`{FIELD}` must be the plain boolean `false`; this value is not a boolean."),
+            format!("Set `{FIELD}` to the plain value `false` (the quick fix does it)."),
+        ),
     };
     format!(
-        "### tokenguard TG001: service-account token mounted\n\n{}\n\n**Why it matters.** {WHY}\n\n\
+        "### tokenguard TG001: service-account token mounted\n\n{what}\n\n**Why it matters.** {WHY}\n\n\
          **How to fix it.** {fix}\n\n**When the pod really needs the API** (an operator, a \
          controller, a CI runner): set `{FIELD}: true` and put `# {IGNORE_MARKER}: <reason>` on \
          that line or the line above, so the exception is explicit and reviewed.\n\n\
-         [Kubernetes: opt out of API credential automounting]({DOCS_URL})",
-        finding.message
+         [Kubernetes: opt out of API credential automounting]({DOCS_URL})"
     )
 }
 

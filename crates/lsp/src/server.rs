@@ -139,9 +139,16 @@ impl State {
             index: &index,
             except: uri.as_str(),
         };
+        let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             analysis.run(doc, &others, generation)
         }));
+        debug!(
+            "analysed {} revision {} in {:.1} ms",
+            uri.as_str(),
+            doc.revision,
+            started.elapsed().as_secs_f64() * 1000.0
+        );
         match result {
             Ok(Some(analyzed)) => {
                 live.analysed.store(analyzed.revision, Ordering::SeqCst);
@@ -372,6 +379,12 @@ async fn publish_in_order(
             );
             continue;
         }
+        debug!(
+            "publishing {} diagnostics for {} version {}",
+            p.diagnostics.len(),
+            p.uri.as_str(),
+            p.version
+        );
         client
             .publish_diagnostics(p.uri, p.diagnostics, Some(p.version))
             .await;
@@ -518,6 +531,7 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let doc = params.text_document;
+        debug!("didOpen {} ({} bytes)", doc.uri.as_str(), doc.text.len());
         let revision = self.state.next_revision.fetch_add(1, Ordering::SeqCst);
         self.state
             .live
