@@ -7,6 +7,10 @@
 //!
 //! Prints didOpen→publishDiagnostics, p50/p95/max over the edits, and the
 //! server's resident memory (now and peak) from /proc.
+//!
+//! With `TOKENGUARD_WORKSPACE=DIR`, DIR is the workspace folder: the time
+//! from `initialized` to the end of the ServiceAccount index's progress is
+//! printed, and a hover sent while it runs is timed.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
@@ -95,16 +99,54 @@ fn main() {
     let pid = child.id();
     let mut stdin = child.stdin.take().unwrap();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let workspace = std::env::var("TOKENGUARD_WORKSPACE").ok();
+    let folders = workspace.as_ref().map(|dir| {
+        let dir = std::fs::canonicalize(dir).expect("workspace folder exists");
+        json!([{"uri": format!("file://{}", dir.display()), "name": "workspace"}])
+    });
     send(
         &mut stdin,
-        &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "capabilities": {"window": {"workDoneProgress": true}},
+            "workspaceFolders": folders}}),
     );
     receive(&mut reader);
+    let initialized = Instant::now();
     send(
         &mut stdin,
         &json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
     );
     let uri = "file:///bench/manifest.yaml";
+    if workspace.is_some() {
+        // A request while the index is being built must be answered at once.
+        send(
+            &mut stdin,
+            &json!({"jsonrpc": "2.0", "id": 99, "method": "textDocument/hover", "params": {
+                "textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}}),
+        );
+        let mut hover_time = None;
+        loop {
+            let message = receive(&mut reader);
+            if message.get("id").is_some() && message.get("method").is_some() {
+                send(
+                    &mut stdin,
+                    &json!({"jsonrpc": "2.0", "id": message["id"], "result": null}),
+                );
+            } else if message["id"] == 99 {
+                hover_time = Some(initialized.elapsed());
+            } else if message["method"] == "$/progress"
+                && message["params"]["value"]["kind"] == "end"
+            {
+                println!(
+                    "workspace index: {:.0} ms ({}); a hover sent meanwhile was answered after {:.1} ms",
+                    initialized.elapsed().as_secs_f64() * 1000.0,
+                    message["params"]["value"]["message"],
+                    hover_time.map_or(f64::NAN, |t| t.as_secs_f64() * 1000.0)
+                );
+                break;
+            }
+        }
+    }
     let opened = Instant::now();
     send(
         &mut stdin,

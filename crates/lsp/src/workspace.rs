@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use ropey::Rope;
-use tokenguard_analysis::{parse, ServiceAccount};
+use tokenguard_analysis::{service_accounts, ServiceAccount};
 
 /// Files bigger than this are not indexed.
 pub const MAX_INDEXED_FILE: u64 = 8 * 1024 * 1024;
@@ -50,7 +50,7 @@ pub fn read_accounts(path: &Path) -> Option<AccountFile> {
     if !text.contains("ServiceAccount") {
         return None;
     }
-    let accounts = parse(&text).accounts;
+    let accounts = service_accounts(&text);
     (!accounts.is_empty()).then(|| AccountFile {
         path: path.to_path_buf(),
         rope: Rope::from_str(&text),
