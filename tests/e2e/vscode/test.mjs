@@ -475,7 +475,7 @@ try {
     await view.waitFor({ state: 'visible', timeout: 10_000 });
     await until('the server log in the Output panel', async () => {
       const text = normalise(await page.locator('.part.panel').first().innerText());
-      return text.includes('[client]') || text.includes('initialized with');
+      return ['[client]', 'initialized with', 'tokenguard_lsp'].some((s) => text.includes(s));
     }, 10_000);
     const log = await outputChannelLog();
     check(log.includes('initialized with'), `the server's own log is not in the channel:\n${log}`);
