@@ -6,6 +6,8 @@
 //! trees are ever in memory, so a checkout of any size is checked in a few
 //! megabytes, and the result does not depend on the order of the paths.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use tokenguard_analysis::{AccountIndex, Finding, LineIndex, ServiceAccount};
 
@@ -13,12 +15,15 @@ use crate::errors::ErrorLog;
 use crate::load::{self, Outcome, SourceFile};
 use crate::walk::Input;
 
-/// A file with its findings, in text order. Its text and line table are kept
-/// only when it has findings (the report and the fixes need them).
+/// A file with its findings, in text order. Only what the output needs is
+/// kept: the whole text for `--fix` and `--diff`, else the line table and
+/// the lines that findings (or ServiceAccounts they point at) are on.
 #[derive(Debug)]
 pub struct CheckedFile {
     pub source: SourceFile,
     pub line_index: LineIndex,
+    /// The lines kept when the text is not (by 0-based line number).
+    pub lines: HashMap<usize, String>,
     pub findings: Vec<Finding>,
 }
 
@@ -29,6 +34,28 @@ impl CheckedFile {
 
     pub fn text(&self) -> &str {
         &self.source.text
+    }
+
+    /// A line's text without its break (empty when it was not kept).
+    pub fn line_text(&self, line: usize) -> &str {
+        if self.source.text.is_empty() {
+            self.lines.get(&line).map_or("", String::as_str)
+        } else {
+            self.line_index.line_text(&self.source.text, line)
+        }
+    }
+
+    /// The 0-based line and character column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let line = self.line_index.line_of(offset);
+        let text = self.line_text(line);
+        let mut within = offset
+            .saturating_sub(self.line_index.line_start(line))
+            .min(text.len());
+        while !text.is_char_boundary(within) {
+            within -= 1;
+        }
+        (line, text[..within].chars().count())
     }
 }
 
@@ -46,6 +73,7 @@ fn accounts_in(text: &str) -> Vec<ServiceAccount> {
 pub fn check_inputs(
     inputs: &[Input],
     max_size: u64,
+    keep_text: bool,
     log: &mut ErrorLog,
 ) -> (Vec<CheckedFile>, AccountIndex) {
     // Standard input can be read only once: it is kept whole.
@@ -115,7 +143,7 @@ pub fn check_inputs(
                     Outcome::Skipped(m) | Outcome::Failed(m) => return Err(m),
                 },
             };
-            Ok(check_source(source, &index))
+            Ok(check_source(source, &index, keep_text))
         })
         .collect();
     let mut files = Vec::with_capacity(second_pass.len());
@@ -130,20 +158,42 @@ pub fn check_inputs(
     (files, index)
 }
 
-/// Judges one file against the index; drops its text when nothing will
-/// show it (no finding, and no ServiceAccount a finding may point at).
-pub fn check_source(mut source: SourceFile, index: &AccountIndex) -> CheckedFile {
+/// Judges one file against the index, keeping what the output will need
+/// (see [`CheckedFile`]).
+pub fn check_source(mut source: SourceFile, index: &AccountIndex, keep_text: bool) -> CheckedFile {
     let parsed = tokenguard_analysis::parse(&source.text);
     let findings = tokenguard_analysis::check(&source.text, &parsed, index);
+    let mut lines = HashMap::new();
     let line_index = if findings.is_empty() && parsed.accounts.is_empty() {
         source.text = String::new();
         LineIndex::default()
     } else {
+        if !keep_text {
+            let offsets = findings
+                .iter()
+                .flat_map(|f| {
+                    let edits = f
+                        .fix
+                        .iter()
+                        .flat_map(|fix| fix.edits.iter().map(|e| e.range));
+                    std::iter::once(f.range).chain(edits)
+                })
+                .chain(parsed.accounts.iter().map(|a| a.name_range))
+                .flat_map(|r| [r.start, r.end]);
+            for offset in offsets {
+                let line = parsed.line_index.line_of(offset);
+                lines
+                    .entry(line)
+                    .or_insert_with(|| parsed.line_index.line_text(&source.text, line).to_string());
+            }
+            source.text = String::new();
+        }
         parsed.line_index
     };
     CheckedFile {
         source,
         line_index,
+        lines,
         findings,
     }
 }

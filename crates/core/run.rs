@@ -33,7 +33,9 @@ pub fn check(args: &CheckArgs) -> Status {
     if inputs.is_empty() && !log.has_errors() {
         log.warning("no YAML files (*.yaml, *.yml) found under the given paths");
     }
-    let (files, index) = check::check_inputs(&inputs, args.max_file_size, &mut log);
+    // Only fixing and diffing need whole texts after the check.
+    let keep_text = args.fix || args.diff;
+    let (files, index) = check::check_inputs(&inputs, args.max_file_size, keep_text, &mut log);
     let status = if args.diff {
         show_diff(args, &files, &mut log)
     } else if args.fix {
@@ -159,6 +161,7 @@ fn fix_and_report(
                     ..file.source
                 },
                 index,
+                true,
             ),
             None => file,
         });

@@ -109,11 +109,9 @@ fn write_snippet(
     out: &mut dyn Write,
     style: Style,
 ) -> io::Result<()> {
-    let text = file.text();
-    let index = &file.line_index;
-    let (line, start_col) = index.line_col_chars(text, range.start);
-    let (end_line, end_col) = index.line_col_chars(text, range.end);
-    let line_text = index.line_text(text, line);
+    let (line, start_col) = file.line_col(range.start);
+    let (end_line, end_col) = file.line_col(range.end);
+    let line_text = file.line_text(line);
     let end_col = if end_line == line {
         end_col
     } else {

@@ -33,7 +33,7 @@ pub struct Span {
 
 impl CheckedFile {
     pub fn position(&self, offset: usize) -> Position {
-        let (line, column) = self.line_index.line_col_chars(self.text(), offset);
+        let (line, column) = self.line_col(offset);
         Position {
             line: line + 1,
             column: column + 1,
