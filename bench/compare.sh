@@ -324,5 +324,6 @@ echo "| measurement | tokenguard | peer | ratio |"
 echo "| --- | --- | --- | --- |"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "Time, then peak RSS. Ratio: peer time / tokenguard time. Medians of $RUNS runs except Checkov and yaml-language-server (1 run each)."
+echo "Cells: wall time, then peak RSS. Ratio: peer time / tokenguard time (below 1: the peer is faster)."
+echo "Medians of $RUNS runs (PyYAML: ${py_runs:-$RUNS}), except Checkov and yaml-language-server: 1 run each; didChange: 200 edits in one server."
 for note in "${NOTES[@]}"; do echo "- $note"; done
