@@ -14,7 +14,7 @@ use crate::finding::Finding;
 use crate::objects::ServiceAccount;
 use crate::split::{split_documents, Chunk};
 use crate::text::TextRange;
-use crate::{check_with, kubernetes_keys, parse, ParsedFile, BOM};
+use crate::{check_with, kubernetes_keys, parse_document, ParsedFile, BOM};
 
 /// The text of a byte range of the current text (the caller may keep the
 /// text in a rope: only the documents being analysed are copied out).
@@ -68,7 +68,7 @@ fn make_pieces(window_start: usize, window_text: &str, chunks: &[Chunk]) -> Vec<
             Piece {
                 start: window_start + chunk.range.start,
                 len: chunk.range.len(),
-                parsed: chunk.has_content.then(|| parse(text)),
+                parsed: chunk.has_content.then(|| parse_document(text)),
                 findings: None,
                 keys: if chunk.has_content {
                     kubernetes_keys(text)

@@ -62,10 +62,27 @@ pub struct ParsedFile {
 /// Parses every document of `text`. Never fails: broken documents become
 /// syntax errors, the others are still parsed.
 pub fn parse(text: &str) -> ParsedFile {
-    let line_index = LineIndex::new(text);
     let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    parse_chunks(text, split::split_documents(text, body_start))
+}
+
+/// [`parse`] of a text already known to be one document (a piece cut by
+/// [`split::split_documents`]): it is not cut again.
+pub(crate) fn parse_document(text: &str) -> ParsedFile {
+    let whole = split::Chunk {
+        range: TextRange::new(0, text.len()),
+        first_line: 0,
+        has_content: true,
+        has_marker: false,
+        closed: false,
+    };
+    parse_chunks(text, vec![whole])
+}
+
+fn parse_chunks(text: &str, chunks: Vec<split::Chunk>) -> ParsedFile {
+    let line_index = LineIndex::new(text);
     let mut parsed = ParsedFile::default();
-    for chunk in split::split_documents(text, body_start) {
+    for chunk in chunks {
         if !chunk.has_content {
             continue;
         }
