@@ -10,7 +10,9 @@ mod analysis;
 mod config;
 mod documents;
 mod hover;
-mod positions;
+/// LSP positions <-> byte offsets (through ropey), public for the fuzz
+/// targets in `fuzz/`.
+pub mod positions;
 mod server;
 mod workspace;
 
