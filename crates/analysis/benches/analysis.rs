@@ -85,6 +85,7 @@ fn inputs() -> &'static Inputs {
     static INPUTS: OnceLock<Inputs> = OnceLock::new();
     INPUTS.get_or_init(|| {
         let dir = corpus_dir();
+        let dir = dir.canonicalize().unwrap_or(dir);
         let read: Option<Vec<String>> = CORPUS_FILES
             .iter()
             .map(|file| std::fs::read_to_string(dir.join(file)).ok())
