@@ -93,6 +93,12 @@ fn next_edit(u: &mut Unstructured<'_>, text: &str) -> Result<(TextRange, String)
     Ok((TextRange::new(start, end), insert))
 }
 
+/// `FUZZ_TRACE=1` prints every edit (to turn a crash into a test).
+fn trace() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("FUZZ_TRACE").is_some())
+}
+
 fn compare(file: &mut IncrementalFile, text: &str, lookup: &dyn AccountLookup, generation: u64) {
     let expected = analyze(text, lookup);
     let got = file.findings(&text_of(text), lookup, generation);
@@ -123,6 +129,12 @@ fuzz_target!(|data: &[u8]| {
         let Ok((range, insert)) = next_edit(&mut u, &text) else {
             break;
         };
+        if trace() {
+            eprintln!(
+                "edit {}..{} -> {insert:?} in {text:?}",
+                range.start, range.end
+            );
+        }
         text.replace_range(range.start..range.end, &insert);
         file.edit(range, insert.len(), text.len(), &text_of(&text));
         pending = true;

@@ -160,6 +160,10 @@ impl IncrementalFile {
             } else {
                 0
             };
+            if window_start == 0 {
+                // The edit may have made a byte-order mark (found by fuzzing).
+                self.body_start = body;
+            }
             let chunks = split_documents(&window_text, body);
             let closes = chunks
                 .last()

@@ -1,0 +1,96 @@
+//! Inputs the fuzz targets of `fuzz/` once crashed on, replayed on every
+//! `cargo test`. Each file of `tests/fuzz_regressions/` is one JSON case:
+//!
+//! * `{"text": "..."}`: `analyze` must not panic, its ranges must be valid,
+//!   `IncrementalFile::new(text)` must agree with it, and fix-all must leave
+//!   nothing to fix (targets `analyze_bytes`, `fix_pipeline`);
+//! * `{"text": "...", "edits": [[start, end, "insert"], ...]}`: the edits are
+//!   applied one after another to the text and to an `IncrementalFile`, which
+//!   must agree with a fresh `analyze` after each (target `incremental_edits`).
+//!
+//! Offsets are bytes. JSON keeps every byte of the text (CR, BOM, NUL) as it is.
+
+use std::fs;
+use std::path::Path;
+
+use tokenguard_analysis::{
+    analyze, apply_edits, fix_all_edits, Code, Finding, IncrementalFile, NoAccounts, TextRange,
+};
+
+const CASES: &str = "tests/fuzz_regressions";
+
+fn check_ranges(case: &str, text: &str, findings: &[Finding]) {
+    let ok = |r: TextRange| {
+        r.start <= r.end
+            && r.end <= text.len()
+            && text.is_char_boundary(r.start)
+            && text.is_char_boundary(r.end)
+    };
+    for f in findings {
+        assert!(ok(f.range), "{case}: finding range {:?}", f.range);
+        for edit in f.fix.iter().flat_map(|fix| &fix.edits) {
+            assert!(ok(edit.range), "{case}: fix range {:?}", edit.range);
+        }
+    }
+}
+
+fn check_text(case: &str, text: &str) {
+    let findings = analyze(text, &NoAccounts);
+    check_ranges(case, text, &findings);
+    let read = |r: TextRange| text[r.start..r.end].to_string();
+    assert_eq!(
+        IncrementalFile::new(text).findings(&read, &NoAccounts, 0),
+        findings,
+        "{case}: IncrementalFile::new(text) != analyze(text)"
+    );
+    if findings.iter().any(|f| f.code == Code::TG000) {
+        return;
+    }
+    let fixed = apply_edits(text, &fix_all_edits(&findings));
+    let after = analyze(&fixed, &NoAccounts);
+    assert!(
+        after
+            .iter()
+            .all(|f| f.code == Code::TG001 && f.fix.is_none()),
+        "{case}: fix-all left {after:#?}"
+    );
+}
+
+fn check_edits(case: &str, text: &str, edits: &[serde_json::Value]) {
+    let mut text = text.to_string();
+    let mut file = IncrementalFile::new(&text);
+    for (i, edit) in edits.iter().enumerate() {
+        let start = edit[0].as_u64().expect("start") as usize;
+        let end = edit[1].as_u64().expect("end") as usize;
+        let insert = edit[2].as_str().expect("insert");
+        text.replace_range(start..end, insert);
+        let read = |r: TextRange| text[r.start..r.end].to_string();
+        file.edit(TextRange::new(start, end), insert.len(), text.len(), &read);
+        assert_eq!(
+            file.findings(&read, &NoAccounts, 0),
+            analyze(&text, &NoAccounts),
+            "{case}: IncrementalFile != analyze after edit {i} ({start}..{end} -> {insert:?}): {text:?}"
+        );
+    }
+}
+
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let mut cases: Vec<_> = fs::read_dir(Path::new(CASES))
+        .expect("tests/fuzz_regressions")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no case in {CASES}");
+    for path in &cases {
+        let case = path.display().to_string();
+        let json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(path).expect("read")).expect("JSON");
+        let text = json["text"].as_str().expect("a \"text\" string");
+        match json.get("edits").and_then(|e| e.as_array()) {
+            Some(edits) => check_edits(&case, text, edits),
+            None => check_text(&case, text),
+        }
+    }
+}
