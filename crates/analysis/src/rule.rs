@@ -5,7 +5,7 @@ use crate::finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef
 use crate::fix::{insert_field, replace_value, FIELD};
 use crate::objects::{AccountAutomount, Workload};
 use crate::tree::Document;
-use crate::value::{get, get_string, read_bool_field, BoolField};
+use crate::value::{count_keys, get, get_string, read_bool_field, BoolField};
 
 /// Judges one workload; `accounts` finds ServiceAccounts (the same file's
 /// first, then the rest of the workspace).
@@ -80,6 +80,14 @@ pub fn judge(
             }
         }
     };
+    // A duplicated key is legal YAML to this decoder, and the last value is
+    // the one applied; say so, since the reader may be looking at another.
+    let occurrences = count_keys(doc, workload.pod_spec, FIELD);
+    let message = if occurrences > 1 {
+        format!("{message} {FIELD} appears {occurrences} times in this pod spec; Kubernetes uses the last one.")
+    } else {
+        message
+    };
     Some(Finding {
         code: Code::TG001,
         severity: Severity::Warning,
@@ -125,5 +133,51 @@ fn account_clause(account: &AccountCheck) -> String {
         Some(AccountAutomount::Default | AccountAutomount::Disabled) => {
             format!("{who} does not disable automounting")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{analyze, NoAccounts};
+
+    fn pod(fields: &str) -> String {
+        format!("kind: Pod\nmetadata:\n  name: web\nspec:\n{fields}  containers: []\n")
+    }
+
+    #[test]
+    fn of_duplicated_fields_the_last_decides_and_the_message_says_so() {
+        let text =
+            pod("  automountServiceAccountToken: false\n  automountServiceAccountToken: true\n");
+        let findings = analyze(&text, &NoAccounts);
+        assert_eq!(findings.len(), 1);
+        let last = text.rfind("true").unwrap();
+        assert_eq!(
+            findings[0].range.start, last,
+            "reported on the value that counts"
+        );
+        assert!(
+            findings[0].message.ends_with(
+                "automountServiceAccountToken appears 2 times in this pod spec; Kubernetes uses the last one."
+            ),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn a_last_false_is_compliant_whatever_came_before() {
+        let text = pod("  automountServiceAccountToken: true\n  automountServiceAccountToken: \"false\"\n  automountServiceAccountToken: false\n");
+        assert!(analyze(&text, &NoAccounts).is_empty());
+    }
+
+    #[test]
+    fn a_single_field_gets_no_duplicate_sentence() {
+        let text = pod("  automountServiceAccountToken: true\n");
+        let findings = analyze(&text, &NoAccounts);
+        assert!(
+            !findings[0].message.contains("appears"),
+            "{}",
+            findings[0].message
+        );
     }
 }

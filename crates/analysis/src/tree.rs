@@ -104,6 +104,9 @@ pub enum ChunkResult {
 
 /// Parses one chunk of `text` into its documents.
 pub fn parse_chunk(text: &str, index: &LineIndex, chunk: Chunk) -> ChunkResult {
+    if let Some(error) = nul_error(text, chunk) {
+        return ChunkResult::Error(error);
+    }
     if !crate::relevance::may_matter(&text[chunk.range.start..chunk.range.end]) {
         return match validate_chunk(text, index, chunk) {
             Some(error) => ChunkResult::Error(error),
@@ -145,8 +148,24 @@ fn too_deep(at: usize) -> SyntaxError {
     }
 }
 
+/// yaml-rust2 takes a NUL for the end of its input wherever it stands, so
+/// the rest of the document would go unread without a word. YAML forbids the
+/// character (Kubernetes' decoder rejects it): the document is an error.
+fn nul_error(text: &str, chunk: Chunk) -> Option<SyntaxError> {
+    let body = &text.as_bytes()[chunk.range.start..chunk.range.end];
+    let at = chunk.range.start + memchr::memchr(0, body)?;
+    Some(SyntaxError {
+        range: TextRange::new(at, at + 1),
+        message: "the NUL character (U+0000) is not allowed in YAML; the document is not analysed"
+            .to_string(),
+    })
+}
+
 /// Parses a chunk into documents with their full trees.
 pub fn build_chunk(text: &str, index: &LineIndex, chunk: Chunk) -> ChunkResult {
+    if let Some(error) = nul_error(text, chunk) {
+        return ChunkResult::Error(error);
+    }
     let source = &text[chunk.range.start..chunk.range.end];
     let mut builder = Builder::new(text, index, chunk);
     let mut parser = Parser::new_from_str(source);

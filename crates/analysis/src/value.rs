@@ -107,6 +107,9 @@ pub fn read_bool_field(doc: &Document, id: NodeId) -> BoolField {
             Some(TAG_STR) => BoolField::NotBoolean(ValueType::String),
             Some(TAG_NULL) => BoolField::Null,
             Some(TAG_INT | TAG_FLOAT) => BoolField::NotBoolean(ValueType::Number),
+            // Any other tag (`!custom false`, `! false`, `!!timestamp`): the
+            // decoder leaves the scalar undecoded, a string.
+            Some(_) => BoolField::NotBoolean(ValueType::String),
             _ if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) => {
                 BoolField::NotBoolean(ValueType::String)
             }
@@ -171,6 +174,19 @@ pub fn get(doc: &Document, mapping: NodeId, key: &str) -> Option<(NodeId, NodeId
         pending.extend(sources.into_iter().rev());
     }
     None
+}
+
+/// How many entries of the mapping itself (merged keys not counted) have
+/// `key`: more than one is a duplicate, which Kubernetes' decoder resolves by
+/// keeping the last.
+pub fn count_keys(doc: &Document, mapping: NodeId, key: &str) -> usize {
+    match &doc.node(doc.resolve(mapping)).kind {
+        NodeKind::Mapping { entries, .. } => entries
+            .iter()
+            .filter(|&&(k, _)| scalar_is(doc, k, key))
+            .count(),
+        _ => 0,
+    }
 }
 
 /// Like [`get`], for a value that must be a mapping (not an alias to one).
@@ -248,6 +264,55 @@ mod tests {
         }
         for w in ["abc", "1.2.3", "e3", "-", "0x", "1a"] {
             assert!(!yaml11_number(w), "{w}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use super::*;
+    use crate::parse;
+
+    fn automount(value: &str) -> BoolField {
+        let parsed = parse(&format!(
+            "kind: Pod\nspec:\n  automountServiceAccountToken: {value}\n"
+        ));
+        let (_, workload) = &parsed.workloads[0];
+        let doc = &parsed.documents[0];
+        let (_, v) = get(doc, workload.pod_spec, "automountServiceAccountToken").unwrap();
+        read_bool_field(doc, v)
+    }
+
+    #[test]
+    fn core_tags_decide_the_type() {
+        assert_eq!(automount("!!bool false"), BoolField::False);
+        assert_eq!(automount("!!bool yes"), BoolField::True);
+        assert_eq!(
+            automount("!!str false"),
+            BoolField::NotBoolean(ValueType::String)
+        );
+        assert_eq!(automount("!!null"), BoolField::Null);
+        assert_eq!(
+            automount("!!int 0"),
+            BoolField::NotBoolean(ValueType::Number)
+        );
+    }
+
+    /// go-yaml resolves only the core scalar tags; a scalar with any other
+    /// tag keeps its text, so the API server sees the string "false".
+    #[test]
+    fn other_tags_leave_a_string() {
+        for value in [
+            "!custom false",
+            "! false",
+            "!!timestamp false",
+            "!<!x> false",
+        ] {
+            assert_eq!(
+                automount(value),
+                BoolField::NotBoolean(ValueType::String),
+                "{value}"
+            );
         }
     }
 }
