@@ -26,12 +26,20 @@ pub fn may_declare_account(document: &str) -> bool {
 /// `relevant` says no.
 fn may_hold(document: &str, relevant: impl Fn(&str) -> bool) -> bool {
     // Escapes in double-quoted scalars can spell any kind.
-    if document.contains('\\') {
+    let bytes = document.as_bytes();
+    if memchr::memchr(b'\\', bytes).is_some() {
         return true;
     }
     let mut saw_kind = false;
-    for line in document.split(['\n', '\r']) {
+    // Only column-0 lines matter: jump from line start to line start.
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr::memchr2(b'\n', b'\r', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let line = &document[start..end];
+        start = end + 1;
         match line.as_bytes().first() {
+            // Most lines are indented or blank: nothing to read there.
+            None | Some(b' ' | b'\t' | b'#') => continue,
             // A flow, complex-key or decorated root; or a root key merged in.
             Some(b'{' | b'[' | b'?' | b'&' | b'!' | b'*' | b'<') => return true,
             Some(b'-') if line.starts_with("---") => {
