@@ -1,6 +1,8 @@
 //! One analysis of one document snapshot, and its translation into LSP
 //! diagnostics.
 
+use std::sync::OnceLock;
+
 use ropey::Rope;
 use serde_json::json;
 use tower_lsp_server::ls_types::{
@@ -28,6 +30,33 @@ pub struct Analyzed {
     /// Empty for YAML that is not Kubernetes.
     pub findings: Vec<Finding>,
     pub accounts: Vec<ServiceAccount>,
+    /// Set when the text was over the size limit and was not analysed at all
+    /// (no findings, no accounts).
+    pub too_large: Option<TooLarge>,
+}
+
+/// A document not analysed because of its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooLarge {
+    pub size: usize,
+    pub limit: u64,
+}
+
+/// **Test-only.** When this environment variable is set to a non-empty
+/// marker, analysing a text that contains the marker panics, so that tests
+/// can check how the server survives a bug in the analysis. Read once, at the
+/// first analysis; nobody sets it outside tests.
+pub const TEST_PANIC_MARKER_VAR: &str = "TOKENGUARD_TEST_PANIC_MARKER";
+
+fn test_panic_marker() -> Option<&'static str> {
+    static MARKER: OnceLock<Option<String>> = OnceLock::new();
+    MARKER
+        .get_or_init(|| {
+            std::env::var(TEST_PANIC_MARKER_VAR)
+                .ok()
+                .filter(|m| !m.is_empty())
+        })
+        .as_deref()
 }
 
 /// A document's analysis, kept between revisions: an edit re-parses only the
@@ -42,17 +71,41 @@ pub struct LiveAnalysis {
 impl LiveAnalysis {
     /// Brings the analysis to `doc`'s revision and judges it; `None` when a
     /// newer revision was analysed already. `generation` names the state of
-    /// `workspace`.
+    /// `workspace`. A text longer than `max_size` bytes is not analysed.
     pub fn run(
         &mut self,
         doc: &Document,
         workspace: &dyn AccountLookup,
         generation: u64,
+        max_size: u64,
     ) -> Option<Analyzed> {
         if self.revision > doc.revision {
             return None;
         }
         let rope = &doc.rope;
+        if rope.len_bytes() as u64 > max_size {
+            // Nothing is kept: the next analysis under the limit starts afresh.
+            *self = LiveAnalysis {
+                revision: doc.revision,
+                file: None,
+            };
+            return Some(Analyzed {
+                revision: doc.revision,
+                version: doc.version,
+                rope: rope.clone(),
+                findings: Vec::new(),
+                accounts: Vec::new(),
+                too_large: Some(TooLarge {
+                    size: rope.len_bytes(),
+                    limit: max_size,
+                }),
+            });
+        }
+        if let Some(marker) = test_panic_marker() {
+            if rope.to_string().contains(marker) {
+                panic!("{TEST_PANIC_MARKER_VAR}: the text contains {marker:?}");
+            }
+        }
         let text_of = |r: TextRange| rope.byte_slice(r.start..r.end).to_string();
         let composed = doc.edits.composed_since(self.revision);
         match (&mut self.file, composed) {
@@ -75,7 +128,25 @@ impl LiveAnalysis {
             rope: rope.clone(),
             findings,
             accounts: file.accounts(),
+            too_large: None,
         })
+    }
+}
+
+impl TooLarge {
+    /// The one diagnostic of a document over the size limit.
+    pub fn diagnostic(self) -> Diagnostic {
+        Diagnostic {
+            range: Default::default(),
+            severity: Some(DiagnosticSeverity::WARNING),
+            source: Some(SOURCE.to_string()),
+            message: format!(
+                "tokenguard does not analyse this file: it is {} bytes, over the limit of {} bytes \
+                 (setting tokenguard.maxFileSize)",
+                self.size, self.limit
+            ),
+            ..Diagnostic::default()
+        }
     }
 }
 

@@ -35,7 +35,12 @@ struct RawSettings {
     severity: SeveritySetting,
     syntax_errors: bool,
     exclude: Vec<String>,
+    max_file_size: u64,
 }
+
+/// 32 MiB: far above any real manifest, which an editor still opens; above
+/// it a document is not analysed (one diagnostic says so).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
 
 impl Default for RawSettings {
     fn default() -> Self {
@@ -44,6 +49,7 @@ impl Default for RawSettings {
             severity: SeveritySetting::Warning,
             syntax_errors: true,
             exclude: Vec::new(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -56,6 +62,8 @@ pub struct Settings {
     /// Whether TG000 (YAML syntax errors) is reported.
     pub syntax_errors: bool,
     pub exclude: Vec<String>,
+    /// Documents longer than this many bytes are not analysed.
+    pub max_file_size: u64,
     exclude_set: GlobSet,
 }
 
@@ -104,6 +112,7 @@ impl Settings {
         read(fields, "severity", &mut raw.severity, &mut notes);
         read(fields, "syntaxErrors", &mut raw.syntax_errors, &mut notes);
         read(fields, "exclude", &mut raw.exclude, &mut notes);
+        read(fields, "maxFileSize", &mut raw.max_file_size, &mut notes);
         let (settings, more) = Self::from_raw(raw);
         notes.extend(more);
         (settings, notes)
@@ -127,6 +136,7 @@ impl Settings {
                 severity: raw.severity,
                 syntax_errors: raw.syntax_errors,
                 exclude: raw.exclude,
+                max_file_size: raw.max_file_size,
                 exclude_set,
             },
             notes,
@@ -174,6 +184,20 @@ mod tests {
         assert_eq!(s.severity, SeveritySetting::Warning);
         assert_eq!(notes.len(), 1);
         let (_, notes) = Settings::from_json(&json!({"exclude": ["a/{"]}));
+        assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn the_size_limit_defaults_to_32_mib_and_takes_a_byte_count() {
+        assert_eq!(Settings::default().max_file_size, 32 * 1024 * 1024);
+        let (s, notes) = Settings::from_json(&json!({"maxFileSize": 1000}));
+        assert!(notes.is_empty());
+        assert_eq!(s.max_file_size, 1000);
+        let (s, notes) = Settings::from_json(&json!({"maxFileSize": "big"}));
+        assert_eq!(s.max_file_size, DEFAULT_MAX_FILE_SIZE);
+        assert_eq!(notes.len(), 1);
+        let (s, notes) = Settings::from_json(&json!({"maxFileSize": -1}));
+        assert_eq!(s.max_file_size, DEFAULT_MAX_FILE_SIZE);
         assert_eq!(notes.len(), 1);
     }
 }

@@ -24,6 +24,8 @@ use crate::hover::hover_markdown;
 use crate::positions::{to_offset, to_range, to_text_range, Encoding};
 use crate::workspace;
 
+mod transport;
+
 /// What the client said it can do, fixed at `initialize`.
 #[derive(Clone, Copy, Debug, Default)]
 struct Session {
@@ -42,6 +44,9 @@ struct Session {
 struct Live {
     analysis: Mutex<LiveAnalysis>,
     analysed: AtomicU64,
+    /// Whether the last analysis found the text over the size limit (the log
+    /// says so once, when it becomes too large).
+    too_large: AtomicBool,
 }
 
 struct State {
@@ -55,6 +60,11 @@ struct State {
     /// The text of every file that declares ServiceAccounts, open or on disk,
     /// keyed like the account index (URI strings).
     account_files: DashMap<String, Rope>,
+    /// When each file was last read from disk on the editor's word (a watched
+    /// change, a closed buffer), on the `disk_clock`: the workspace index
+    /// must not overwrite such a reading with an older one of its own.
+    disk_reads: DashMap<String, u64>,
+    disk_clock: AtomicU64,
     session: OnceLock<Session>,
     settings: RwLock<Arc<Settings>>,
     roots: RwLock<Vec<PathBuf>>,
@@ -111,6 +121,9 @@ impl State {
         if !settings.enable || self.excluded(uri, &settings) {
             return Vec::new();
         }
+        if let Some(too_large) = analyzed.too_large {
+            return vec![too_large.diagnostic()];
+        }
         let encoding = self.session().encoding;
         let locate = |origin: Option<&str>, range: TextRange| {
             let origin = origin?;
@@ -133,6 +146,7 @@ impl State {
         let mut analysis = live.analysis.lock().unwrap_or_else(|e| e.into_inner());
         let index = self.accounts.read().unwrap_or_else(|e| e.into_inner());
         let generation = self.account_generation.load(Ordering::SeqCst);
+        let max_size = self.settings().max_file_size;
         // The document's own accounts come from its text; what the index
         // holds for it is an older revision (or the disk) and must not count.
         let others = OtherFiles {
@@ -141,7 +155,7 @@ impl State {
         };
         let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            analysis.run(doc, &others, generation)
+            analysis.run(doc, &others, generation, max_size)
         }));
         debug!(
             "analysed {} revision {} in {:.1} ms",
@@ -152,6 +166,18 @@ impl State {
         match result {
             Ok(Some(analyzed)) => {
                 live.analysed.store(analyzed.revision, Ordering::SeqCst);
+                let too_large = analyzed.too_large.is_some();
+                if live.too_large.swap(too_large, Ordering::SeqCst) != too_large {
+                    match analyzed.too_large {
+                        Some(t) => warn!(
+                            "{} is {} bytes, over maxFileSize ({} bytes): not analysed",
+                            uri.as_str(),
+                            t.size,
+                            t.limit
+                        ),
+                        None => info!("{} is under maxFileSize again", uri.as_str()),
+                    }
+                }
                 Some(Ok(analyzed))
             }
             Ok(None) => None,
@@ -183,12 +209,20 @@ impl State {
     }
 
     /// Reloads what the disk says about `path`'s ServiceAccounts; true when
-    /// the index changed.
+    /// the index changed. Only files inside the workspace folders are read.
     fn reload_from_disk(&self, uri: &Uri) -> bool {
         let key = uri.as_str();
-        let file = uri
-            .to_file_path()
-            .and_then(|p| workspace::read_accounts(&p));
+        let read_at = self.disk_clock.fetch_add(1, Ordering::SeqCst) + 1;
+        self.disk_reads.insert(key.to_string(), read_at);
+        let file = uri.to_file_path().and_then(|p| {
+            let roots = self.roots.read().unwrap_or_else(|e| e.into_inner());
+            if workspace::within(&roots, &p) {
+                workspace::read_accounts(&p)
+            } else {
+                debug!("{} is not inside a workspace folder: not read", p.display());
+                None
+            }
+        });
         let mut index = self.accounts.write().unwrap_or_else(|e| e.into_inner());
         let before = index.accounts_of(key);
         match file {
@@ -246,6 +280,8 @@ impl Backend {
             account_generation: AtomicU64::new(0),
             accounts: RwLock::new(AccountIndex::new()),
             account_files: DashMap::new(),
+            disk_reads: DashMap::new(),
+            disk_clock: AtomicU64::new(0),
             session: OnceLock::new(),
             settings: RwLock::new(Arc::new(Settings::default())),
             roots: RwLock::new(Vec::new()),
@@ -828,6 +864,9 @@ async fn index_workspace(client: Client, state: Arc<State>) {
     let mut found = 0;
     for (i, batch) in files.chunks(256).enumerate() {
         let batch = batch.to_vec();
+        // Files the editor has us re-read from now on are newer than what
+        // this batch reads.
+        let reading_at = state.disk_clock.load(Ordering::SeqCst);
         let read = tokio::task::spawn_blocking(move || {
             batch
                 .iter()
@@ -840,16 +879,21 @@ async fn index_workspace(client: Client, state: Arc<State>) {
             let Some(uri) = Uri::from_file_path(&file.path) else {
                 continue;
             };
+            let key = uri.as_str().to_string();
+            // Under the lock an open buffer's accounts are written with.
+            let mut index = state.accounts.write().unwrap_or_else(|e| e.into_inner());
             if state.docs.contains_key(&uri) {
                 continue; // the open buffer speaks for this file
             }
+            if state
+                .disk_reads
+                .get(&key)
+                .is_some_and(|read| *read > reading_at)
+            {
+                continue; // re-read since: that reading is newer than ours
+            }
             found += file.accounts.len();
-            let key = uri.as_str().to_string();
-            state
-                .accounts
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .set(&key, file.accounts);
+            index.set(&key, file.accounts);
             state.account_files.insert(key, file.rope);
         }
         if let Some(progress) = &progress {
@@ -879,6 +923,11 @@ where
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&shutdown);
     let (service, socket) = LspService::new(move |client| Backend::new(client, flag));
-    Server::new(input, output, socket).serve(service).await;
+    // Malformed input is answered by the transport guard, never seen by
+    // tower-lsp-server (which would stop reading at the first one).
+    transport::guarded(input, Box::pin(output), |input, output| {
+        Server::new(input, output, socket).serve(service)
+    })
+    .await;
     shutdown.load(Ordering::SeqCst)
 }

@@ -300,7 +300,32 @@ pub struct TestClient {
     reader: JoinHandle<()>,
 }
 
+/// A handle that sends notifications on the client's connection, from any
+/// task: for tests that edit from several tasks at once. It keeps no copy of
+/// the documents; its owner does.
+#[derive(Clone)]
+pub struct Notifier {
+    writer: Writer,
+}
+
+impl Notifier {
+    pub async fn notify(&self, method: &str, params: Value) {
+        let message = json!({"jsonrpc": "2.0", "method": method, "params": params});
+        let mut writer = self.writer.lock().await;
+        write_message(&mut *writer, &message)
+            .await
+            .expect("server reads its input");
+    }
+}
+
 impl TestClient {
+    /// A notifier on this client's connection.
+    pub fn notifier(&self) -> Notifier {
+        Notifier {
+            writer: Arc::clone(&self.writer),
+        }
+    }
+
     /// Starts a server on an in-memory pipe.
     pub fn start() -> Self {
         let (client_side, server_side) = tokio::io::duplex(1 << 16);
