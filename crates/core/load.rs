@@ -88,10 +88,30 @@ fn read_limited(reader: impl Read, max_size: u64) -> io::Result<Option<Vec<u8>>>
 }
 
 fn decode(display: &str, bytes: Vec<u8>) -> Result<String, String> {
+    // Kubernetes reads UTF-8 (and UTF-16/32 with a byte-order mark, which no
+    // manifest in the wild uses); say what the file is rather than where its
+    // first invalid UTF-8 byte is.
+    if let Some(encoding) = wide_encoding(&bytes) {
+        return Err(format!(
+            "{display}: {encoding} text (it starts with a byte-order mark) is not supported; \
+             convert the file to UTF-8"
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "{display}: not valid UTF-8 (at byte {})",
             e.utf8_error().valid_up_to()
         )
     })
+}
+
+/// The encoding a UTF-16 or UTF-32 byte-order mark announces.
+fn wide_encoding(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => Some("UTF-32LE"),
+        [0, 0, 0xFE, 0xFF, ..] => Some("UTF-32BE"),
+        [0xFF, 0xFE, ..] => Some("UTF-16LE"),
+        [0xFE, 0xFF, ..] => Some("UTF-16BE"),
+        _ => None,
+    }
 }

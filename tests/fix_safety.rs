@@ -1,0 +1,137 @@
+//! `tokenguard check --fix` writes files safely: a file is replaced whole or
+//! not at all, nothing outside the checked tree is ever written, and files
+//! with nothing to fix are not touched. (tests/cli.rs covers permissions,
+//! CRLF, a named symlink and unchanged files' modification times.)
+
+#![cfg(unix)]
+
+use std::fs;
+use std::os::unix::fs::{symlink, MetadataExt};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
+const FIXED: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  automountServiceAccountToken: false\n  containers: []\n";
+
+fn tokenguard(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tokenguard"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("tokenguard runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The fixed text goes to a new file that is renamed over the old one: a
+/// reader (here, a second hard link to the old file) sees the old content or
+/// the new, never a mix, and no temporary file is left behind.
+#[test]
+fn a_fixed_file_is_replaced_whole_by_a_rename() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pod.yaml");
+    fs::write(&path, POD).unwrap();
+    fs::hard_link(&path, dir.path().join("reader.yaml.bak")).unwrap();
+    let before = fs::metadata(&path).unwrap().ino();
+
+    let output = tokenguard(dir.path(), &["check", "--fix", "pod.yaml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(fs::read_to_string(&path).unwrap(), FIXED);
+    assert_ne!(fs::metadata(&path).unwrap().ino(), before, "a new file");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("reader.yaml.bak")).unwrap(),
+        POD,
+        "the old file was never written in place"
+    );
+    assert_eq!(names(dir.path()), ["pod.yaml", "reader.yaml.bak"]);
+}
+
+/// The walk enters neither linked directories nor linked files, so
+/// `--fix .` cannot reach a file outside the tree through a link. (A path
+/// the user names through a linked directory, `linked-dir/pod.yaml`, is a
+/// file they asked for by name, and is fixed like any other.)
+#[test]
+fn fixing_a_tree_never_writes_through_a_link_out_of_it() {
+    let tree = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("pod.yaml"), POD).unwrap();
+    symlink(outside.path(), tree.path().join("linked-dir")).unwrap();
+    symlink(
+        outside.path().join("pod.yaml"),
+        tree.path().join("linked-pod.yaml"),
+    )
+    .unwrap();
+    fs::write(tree.path().join("own.yaml"), POD).unwrap();
+
+    let output = tokenguard(tree.path(), &["check", "--fix", "."]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        fs::read_to_string(tree.path().join("own.yaml")).unwrap(),
+        FIXED
+    );
+    assert_eq!(
+        fs::read_to_string(outside.path().join("pod.yaml")).unwrap(),
+        POD,
+        "the file outside the tree is untouched"
+    );
+    assert!(fs::symlink_metadata(tree.path().join("linked-pod.yaml"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+/// A symbolic link named on the command line is checked, but never written
+/// through: the target stays as it was, and the link stays a link.
+#[test]
+fn a_named_link_to_a_file_outside_is_reported_not_written() {
+    let tree = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("pod.yaml"), POD).unwrap();
+    symlink(
+        outside.path().join("pod.yaml"),
+        tree.path().join("link.yaml"),
+    )
+    .unwrap();
+    let output = tokenguard(tree.path(), &["check", "--fix", "link.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output)
+        .contains("link.yaml: is a symbolic link; --fix does not write through links"));
+    assert_eq!(
+        fs::read_to_string(outside.path().join("pod.yaml")).unwrap(),
+        POD
+    );
+}
+
+/// Nothing to fix: the file is not rewritten (same inode, same mtime).
+#[test]
+fn a_file_with_nothing_to_fix_is_left_exactly_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ok.yaml");
+    fs::write(&path, FIXED).unwrap();
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let before = fs::metadata(&path).unwrap();
+    let output = tokenguard(dir.path(), &["check", "--fix"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let after = fs::metadata(&path).unwrap();
+    assert_eq!(after.ino(), before.ino());
+    assert_eq!(after.modified().unwrap(), old);
+    assert_eq!(names(dir.path()), ["ok.yaml"]);
+}
