@@ -35,6 +35,7 @@ function serverSettings(): Record<string, unknown> {
     severity: config.get<string>('severity', 'warning'),
     syntaxErrors: config.get<boolean>('syntaxErrors', true),
     exclude: config.get<string[]>('exclude', []) ?? [],
+    maxFileSize: config.get<number>('maxFileSize', 32 * 1024 * 1024),
   };
 }
 
