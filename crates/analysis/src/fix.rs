@@ -44,9 +44,11 @@ pub fn insert_into_block_mapping(text: &str, first_key: usize) -> TextEdit {
     while line_start > 0 && !matches!(bytes[line_start - 1], b'\n' | b'\r') {
         line_start -= 1;
     }
+    // The mapping's indentation is where its first line's content starts:
+    // a tag or anchor before the key (`! key:`, `&a key:`) belongs to it.
     let indent: String = text[line_start..first_key]
         .chars()
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .take_while(|c| matches!(c, ' ' | '\t'))
         .collect();
     let eol = LineEnding::before(text, line_start).unwrap_or_else(|| LineEnding::first_in(text));
     TextEdit {

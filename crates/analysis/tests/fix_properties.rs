@@ -271,3 +271,18 @@ fn replacement_keeps_comments_anchors_and_everything_around() {
         );
     }
 }
+
+/// Found by fuzzing: a tag before the pod spec's first key starts the line's
+/// content, so the new key goes at the tag's column, not the key's.
+#[test]
+fn insertion_takes_the_column_of_a_tag_before_the_first_key() {
+    let text = "kind: Pod\nspec:\n  ! containers: []\n  volumes: []\n";
+    let findings = analyze(text, &NoAccounts);
+    assert_eq!(findings.len(), 1);
+    let fixed = apply_edits(text, &findings[0].fix.as_ref().unwrap().edits);
+    assert_eq!(
+        fixed,
+        "kind: Pod\nspec:\n  automountServiceAccountToken: false\n  ! containers: []\n  volumes: []\n"
+    );
+    assert!(analyze(&fixed, &NoAccounts).is_empty());
+}
