@@ -131,8 +131,11 @@ fn replace_block_collection(text: &str, colon: usize, value_end: usize) -> Vec<T
         .map_or(colon + 1, |t| {
             colon + 1 + rest.find(t).unwrap_or(0) + t.len()
         });
+    // Only among those properties: a `!` in a comment after them is no tag
+    // (found by fuzzing: the edit's range came out reversed).
     let tag_start = rest
         .split_whitespace()
+        .take_while(|t| t.starts_with('!') || t.starts_with('&'))
         .find(|t| t.starts_with('!'))
         .map(|t| colon + 1 + rest.find(t).unwrap_or(0));
     let first = match tag_start {
