@@ -223,7 +223,17 @@ impl<'t> Builder<'t> {
 
     fn on_event(&mut self, event: Event, mark: Marker) -> Result<(), SyntaxError> {
         let at = self.mapper.offset(mark);
-        self.finish_block_scalar(at);
+        // The end of a collection or document is no token: without a final
+        // line break yaml-rust2 marks it at the start of the last line, inside
+        // a block scalar's content (found by fuzzing). The content's
+        // indentation ends the scalar there.
+        let bound = match event {
+            Event::MappingEnd | Event::SequenceEnd | Event::DocumentEnd | Event::StreamEnd => {
+                self.chunk.range.end
+            }
+            _ => at,
+        };
+        self.finish_block_scalar(bound);
         let is_mapping = matches!(event, Event::MappingStart(..));
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
