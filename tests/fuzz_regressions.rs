@@ -14,7 +14,8 @@ use std::fs;
 use std::path::Path;
 
 use tokenguard_analysis::{
-    analyze, apply_edits, fix_all_edits, Code, Finding, IncrementalFile, NoAccounts, TextRange,
+    analyze, apply_edits, fix_all_edits, ignore_comment, Code, Finding, IncrementalFile, LineIndex,
+    NoAccounts, TextRange,
 };
 
 const CASES: &str = "tests/fuzz_regressions";
@@ -92,5 +93,29 @@ fn fuzz_regressions_stay_fixed() {
             Some(edits) => check_edits(&case, text, edits),
             None => check_text(&case, text),
         }
+    }
+}
+
+/// Found by the `fix_pipeline` target, not fixed yet: the ignore comment goes
+/// on a new line above the reported one, and when that line starts inside a
+/// multi-line scalar of a flow collection the comment splits the scalar (a
+/// syntax error for a plain scalar; a quoted one silently gets the comment in
+/// its value). `ignore_comment` sees only the text; it needs the tree to put
+/// the comment above the line where the scalar starts instead.
+#[test]
+#[ignore = "known bug: an ignore comment can split a multi-line scalar"]
+fn an_ignore_comment_never_splits_a_multi_line_scalar() {
+    for text in [
+        "{kind: Pod, metadata: {name: a\n b}, spec: {containers: []}}\n",
+        "{kind: Pod, metadata: {name: \"a\n b\"}, spec: {containers: []}}\n",
+    ] {
+        let findings = analyze(text, &NoAccounts);
+        assert_eq!(findings.len(), 1, "{text:?}");
+        let fix = ignore_comment(text, &LineIndex::new(text), &findings[0]);
+        let commented = apply_edits(text, &fix.edits);
+        assert_eq!(analyze(&commented, &NoAccounts), [], "{commented}");
+        // And the workload's name is still `a b`.
+        let name = |t: &str| tokenguard_analysis::parse(t).workloads[0].1.name.clone();
+        assert_eq!(name(&commented), name(text), "{commented}");
     }
 }
