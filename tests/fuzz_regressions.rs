@@ -14,8 +14,8 @@ use std::fs;
 use std::path::Path;
 
 use tokenguard_analysis::{
-    analyze, apply_edits, fix_all_edits, ignore_comment, Code, Finding, IncrementalFile, LineIndex,
-    NoAccounts, TextRange,
+    analyze, apply_edits, fix_all_edits, ignore_comment, looks_like_kubernetes, Code, Finding,
+    IncrementalFile, LineIndex, NoAccounts, TextRange,
 };
 
 const CASES: &str = "tests/fuzz_regressions";
@@ -43,6 +43,11 @@ fn check_text(case: &str, text: &str) {
         IncrementalFile::new(text).findings(&read, &NoAccounts, 0),
         findings,
         "{case}: IncrementalFile::new(text) != analyze(text)"
+    );
+    assert_eq!(
+        IncrementalFile::new(text).looks_like_kubernetes(),
+        looks_like_kubernetes(text),
+        "{case}: looks_like_kubernetes differs"
     );
     if findings.iter().any(|f| f.code == Code::TG000) {
         return;

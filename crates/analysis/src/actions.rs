@@ -123,7 +123,15 @@ pub fn kubernetes_keys(text: &str) -> (bool, bool) {
     let has_key = |key: &str| {
         text.match_indices(key).any(|(i, _)| {
             let before = &text[..i];
-            let line_prefix = &before[before.rfind(['\n', '\r']).map_or(0, |p| p + 1)..];
+            let line_start = before.rfind(['\n', '\r']).map_or(0, |p| p + 1);
+            let line_prefix = &before[line_start..];
+            // The file's byte-order mark is not part of its first line (found
+            // by fuzzing: `IncrementalFile` reads the documents after it).
+            let line_prefix = if line_start == 0 {
+                line_prefix.trim_start_matches('\u{feff}')
+            } else {
+                line_prefix
+            };
             let prefix = line_prefix.trim_end_matches(['"', '\'', ' ', '\t']);
             let prefix_ok = prefix.is_empty() || prefix.ends_with(['-', '{', ',']);
             let after = text[i + key.len()..].trim_start_matches(['"', '\'']);

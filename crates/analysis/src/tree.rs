@@ -364,6 +364,26 @@ impl<'t> Builder<'t> {
         // collection's end event points at whatever token follows it, which
         // can never be a closing bracket (block collections do not nest in
         // flow ones).
+        // After a trailing comma (`{a: 1,}`) yaml-rust2 marks the end at the
+        // comma (found by fuzzing): the bracket comes after it.
+        let mut at = at;
+        if bytes.get(at) == Some(&b',') && bytes.get(frame.start_mark) == Some(&open) {
+            let mut i = at + 1;
+            while i < self.chunk.range.end {
+                match bytes[i] {
+                    b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+                    b'#' => {
+                        while i < self.chunk.range.end && !matches!(bytes[i], b'\r' | b'\n') {
+                            i += 1;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            if bytes.get(i) == Some(&close) {
+                at = i;
+            }
+        }
         let flow = bytes.get(frame.start_mark) == Some(&open) && bytes.get(at) == Some(&close);
         // Children come in text order: the first starts the collection, the
         // last ends it.
