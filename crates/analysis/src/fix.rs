@@ -148,10 +148,17 @@ fn replace_block_collection(text: &str, colon: usize, value_end: usize) -> Vec<T
             new_text: " false".to_string(),
         },
     };
+    // The collection's last line goes whole: after the collection's end it
+    // can hold only an empty value's anchor or tag (`a: &x`), or a comment
+    // (found by fuzzing: `&x` was left after the new `false`).
+    let mut value_end = value_end.max(line_end);
+    while value_end < bytes.len() && !matches!(bytes[value_end], b'\n' | b'\r') {
+        value_end += 1;
+    }
     vec![
         first,
         TextEdit {
-            range: TextRange::new(line_end, value_end.max(line_end)),
+            range: TextRange::new(line_end, value_end),
             new_text: String::new(),
         },
     ]
