@@ -26,6 +26,9 @@ impl Code {
 pub enum Severity {
     Error,
     Warning,
+    /// Only a project configuration lowers TG001 to these two.
+    Information,
+    Hint,
 }
 
 impl Severity {
@@ -33,6 +36,8 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Information => "information",
+            Severity::Hint => "hint",
         }
     }
 }

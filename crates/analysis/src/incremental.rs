@@ -7,11 +7,14 @@
 //! can see changed (the file's own, or the workspace's generation).
 //! [`IncrementalFile::findings`] equals [`crate::analyze`] of the whole text.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::accounts::{AccountLookup, SameFileFirst};
 use crate::finding::Finding;
 use crate::objects::ServiceAccount;
+use crate::options::Options;
 use crate::split::{split_documents, Chunk};
 use crate::text::TextRange;
 use crate::{check_with, kubernetes_keys, parse_document, ParsedFile, BOM};
@@ -39,6 +42,8 @@ impl Piece {
 
 #[derive(Default)]
 pub struct IncrementalFile {
+    /// What every piece is parsed with; other options need a new file.
+    options: Arc<Options>,
     /// Where the documents start: after a byte-order mark.
     body_start: usize,
     len: usize,
@@ -52,12 +57,22 @@ pub struct IncrementalFile {
 /// Above this many bytes, documents are parsed on all cores.
 const PARALLEL_BYTES: usize = 512 * 1024;
 
-fn make_pieces(window_start: usize, window_text: &str, chunks: &[Chunk]) -> Vec<Piece> {
+fn make_pieces(
+    window_start: usize,
+    window_text: &str,
+    chunks: &[Chunk],
+    options: &Options,
+) -> Vec<Piece> {
     if window_text.len() >= PARALLEL_BYTES && chunks.len() > 1 {
         return chunks
             .par_iter()
             .flat_map_iter(|chunk| {
-                make_pieces(window_start, window_text, std::slice::from_ref(chunk))
+                make_pieces(
+                    window_start,
+                    window_text,
+                    std::slice::from_ref(chunk),
+                    options,
+                )
             })
             .collect();
     }
@@ -68,7 +83,7 @@ fn make_pieces(window_start: usize, window_text: &str, chunks: &[Chunk]) -> Vec<
             Piece {
                 start: window_start + chunk.range.start,
                 len: chunk.range.len(),
-                parsed: chunk.has_content.then(|| parse_document(text)),
+                parsed: chunk.has_content.then(|| parse_document(text, options)),
                 findings: None,
                 keys: if chunk.has_content {
                     kubernetes_keys(text)
@@ -90,11 +105,19 @@ fn meaning(accounts: &[ServiceAccount]) -> Vec<(&str, Option<&str>, crate::Accou
 }
 
 impl IncrementalFile {
+    /// The file analysed with the built-in options.
     pub fn new(text: &str) -> Self {
+        Self::with_options(text, Arc::clone(&crate::kinds::DEFAULT_OPTIONS))
+    }
+
+    /// The file analysed with a project's options (workload kinds, ignored
+    /// objects); when they change, make a new one.
+    pub fn with_options(text: &str, options: Arc<Options>) -> Self {
         let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
         let chunks = split_documents(text, body_start);
-        let pieces = make_pieces(0, text, &chunks);
+        let pieces = make_pieces(0, text, &chunks, &options);
         Self {
+            options,
             body_start,
             len: text.len(),
             reparsed: pieces.iter().filter(|p| p.parsed.is_some()).count(),
@@ -105,6 +128,11 @@ impl IncrementalFile {
 
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// The options the file is analysed with.
+    pub fn options(&self) -> &Arc<Options> {
+        &self.options
     }
 
     pub fn is_empty(&self) -> bool {
@@ -137,7 +165,10 @@ impl IncrementalFile {
             || old.end > self.len
             || expected_total != new_total as isize
         {
-            *self = Self::new(&text_of(TextRange::new(0, new_total)));
+            *self = Self::with_options(
+                &text_of(TextRange::new(0, new_total)),
+                Arc::clone(&self.options),
+            );
             return;
         }
         let n = self.pieces.len();
@@ -198,8 +229,12 @@ impl IncrementalFile {
                         fresh.push(piece);
                     }
                     None => {
-                        let piece =
-                            make_pieces(window_start, &window_text, std::slice::from_ref(chunk));
+                        let piece = make_pieces(
+                            window_start,
+                            &window_text,
+                            std::slice::from_ref(chunk),
+                            &self.options,
+                        );
                         self.reparsed += piece.iter().filter(|p| p.parsed.is_some()).count();
                         fresh.extend(piece);
                     }
@@ -347,5 +382,40 @@ mod tests {
         // Same generation: the cache stands.
         assert_eq!(file.findings(&text_of, &index, 0).len(), 2);
         assert_eq!(file.findings(&text_of, &index, 1), analyze(FILE, &index));
+    }
+
+    #[test]
+    fn options_given_at_creation_hold_across_edits() {
+        let text = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec:\n  pod: {containers: []}\n";
+        let mut options = Options::default();
+        options.kinds.add(crate::WorkloadKind::new(
+            Some("example.com"),
+            "Widget",
+            &["spec", "pod"],
+        ));
+        let options = Arc::new(options);
+        let mut file = IncrementalFile::with_options(text, Arc::clone(&options));
+        let text_of = |r: TextRange| text[r.start..r.end].to_string();
+        let expected = crate::analyze_with(text, &NoAccounts, &options);
+        assert_eq!(expected.len(), 1);
+        assert_eq!(file.findings(&text_of, &NoAccounts, 0), expected);
+        assert!(IncrementalFile::new(text)
+            .findings(&text_of, &NoAccounts, 0)
+            .is_empty());
+        let after = text.replace("name: w", "name: v");
+        let at = text.find("name: w").unwrap() + 6;
+        file.edit(
+            TextRange::new(at, at + 1),
+            1,
+            after.len(),
+            &|r: TextRange| after[r.start..r.end].to_string(),
+        );
+        let found = file.findings(
+            &|r: TextRange| after[r.start..r.end].to_string(),
+            &NoAccounts,
+            0,
+        );
+        assert_eq!(found, crate::analyze_with(&after, &NoAccounts, &options));
+        assert_eq!(found.len(), 1);
     }
 }

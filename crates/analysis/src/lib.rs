@@ -19,10 +19,14 @@
 
 mod accounts;
 mod actions;
+mod config;
 mod finding;
 mod fix;
+mod ignored;
 mod incremental;
+mod kinds;
 mod objects;
+mod options;
 mod relevance;
 mod rule;
 mod split;
@@ -35,10 +39,14 @@ pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts, SameFi
 pub use actions::{
     disable_on_account, ignore_comment, ignore_comment_line, kubernetes_keys, looks_like_kubernetes,
 };
+pub use config::{exclude_glob, parse_config, ConfigError, ProjectConfig, CONFIG_FILE_NAMES};
 pub use finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
+pub use ignored::IgnoredObject;
 pub use incremental::{IncrementalFile, TextOf};
-pub use objects::{AccountAutomount, ServiceAccount, Workload, POD_SPEC_PATHS};
+pub use kinds::{api_group, WorkloadKind, WorkloadKinds, BUILTIN_GROUP_KINDS, POD_SPEC_PATHS};
+pub use objects::{AccountAutomount, ServiceAccount, Workload};
+pub use options::Options;
 pub use suppress::IGNORE_MARKER;
 pub use text::{LineEnding, LineIndex, TextRange};
 pub use tree::{Document, Node, NodeId, NodeKind, ScalarStyle, SyntaxError};
@@ -56,19 +64,28 @@ pub struct ParsedFile {
     pub syntax_errors: Vec<SyntaxError>,
     /// Workloads as (index into `documents`, workload).
     pub workloads: Vec<(usize, Workload)>,
+    /// Workloads the options' ignored objects cover, with the pattern that
+    /// covers each: they are not judged.
+    pub ignored: Vec<(Workload, String)>,
     pub accounts: Vec<ServiceAccount>,
 }
 
-/// Parses every document of `text`. Never fails: broken documents become
-/// syntax errors, the others are still parsed.
+/// Parses every document of `text` with the built-in options. Never fails:
+/// broken documents become syntax errors, the others are still parsed.
 pub fn parse(text: &str) -> ParsedFile {
-    let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
-    parse_chunks(text, split::split_documents(text, body_start))
+    parse_with(text, &kinds::DEFAULT_OPTIONS)
 }
 
-/// [`parse`] of a text already known to be one document (a piece cut by
-/// [`split::split_documents`]): it is not cut again.
-pub(crate) fn parse_document(text: &str) -> ParsedFile {
+/// [`parse`] with a project's options: its workload kinds are workloads,
+/// and its ignored objects are set apart in [`ParsedFile::ignored`].
+pub fn parse_with(text: &str, options: &Options) -> ParsedFile {
+    let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    parse_chunks(text, split::split_documents(text, body_start), options)
+}
+
+/// [`parse_with`] of a text already known to be one document (a piece cut
+/// by [`split::split_documents`]): it is not cut again.
+pub(crate) fn parse_document(text: &str, options: &Options) -> ParsedFile {
     let whole = split::Chunk {
         range: TextRange::new(0, text.len()),
         first_line: 0,
@@ -76,17 +93,17 @@ pub(crate) fn parse_document(text: &str) -> ParsedFile {
         has_marker: false,
         closed: false,
     };
-    parse_chunks(text, vec![whole])
+    parse_chunks(text, vec![whole], options)
 }
 
-fn parse_chunks(text: &str, chunks: Vec<split::Chunk>) -> ParsedFile {
+fn parse_chunks(text: &str, chunks: Vec<split::Chunk>, options: &Options) -> ParsedFile {
     let line_index = LineIndex::new(text);
     let mut parsed = ParsedFile::default();
     for chunk in chunks {
         if !chunk.has_content {
             continue;
         }
-        match tree::parse_chunk(text, &line_index, chunk) {
+        match tree::parse_chunk(text, &line_index, chunk, &options.kinds) {
             ChunkResult::Documents(docs) => parsed.documents.extend(docs),
             ChunkResult::Error(error) => parsed.syntax_errors.push(error),
         }
@@ -94,8 +111,11 @@ fn parse_chunks(text: &str, chunks: Vec<split::Chunk>) -> ParsedFile {
     for (i, doc) in parsed.documents.iter().enumerate() {
         // (`service_accounts` reads accounts the same way, for fewer documents.)
         for object in objects::objects(doc) {
-            if let Some(workload) = objects::workload(doc, object) {
-                parsed.workloads.push((i, workload));
+            if let Some(workload) = objects::workload(doc, object, &options.kinds) {
+                match options.ignores(&workload) {
+                    Some(rule) => parsed.ignored.push((workload, rule.pattern.clone())),
+                    None => parsed.workloads.push((i, workload)),
+                }
             } else if let Some(account) = objects::service_account(doc, object) {
                 parsed.accounts.push(account);
             }
@@ -172,6 +192,11 @@ pub fn check_with(text: &str, parsed: &ParsedFile, accounts: &dyn AccountLookup)
 /// [`parse`] and [`check`] in one call.
 pub fn analyze(text: &str, workspace: &dyn AccountLookup) -> Vec<Finding> {
     check(text, &parse(text), workspace)
+}
+
+/// [`analyze`] with a project's options (see [`parse_with`]).
+pub fn analyze_with(text: &str, workspace: &dyn AccountLookup, options: &Options) -> Vec<Finding> {
+    check(text, &parse_with(text, options), workspace)
 }
 
 /// Every edit of every fix, ready for [`apply_edits`].

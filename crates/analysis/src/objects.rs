@@ -1,32 +1,10 @@
 //! Kubernetes objects in a parsed document: workloads with their pod specs,
 //! and ServiceAccounts.
 
+use crate::kinds::WorkloadKinds;
 use crate::text::TextRange;
 use crate::tree::{Document, NodeId, NodeKind};
 use crate::value::{get, get_mapping, get_string, read_bool_field, BoolField};
-
-/// Where each workload kind keeps its pod spec.
-pub const POD_SPEC_PATHS: &[(&str, &[&str])] = &[
-    ("Pod", &["spec"]),
-    ("PodTemplate", &["template", "spec"]),
-    ("Deployment", &["spec", "template", "spec"]),
-    ("ReplicaSet", &["spec", "template", "spec"]),
-    ("StatefulSet", &["spec", "template", "spec"]),
-    ("DaemonSet", &["spec", "template", "spec"]),
-    ("ReplicationController", &["spec", "template", "spec"]),
-    ("Job", &["spec", "template", "spec"]),
-    (
-        "CronJob",
-        &["spec", "jobTemplate", "spec", "template", "spec"],
-    ),
-];
-
-pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
-    POD_SPEC_PATHS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, path)| *path)
-}
 
 /// An object with a pod spec.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,9 +92,9 @@ pub fn objects(doc: &Document) -> Vec<NodeId> {
     out
 }
 
-pub fn workload(doc: &Document, object: NodeId) -> Option<Workload> {
+pub fn workload(doc: &Document, object: NodeId, kinds: &WorkloadKinds) -> Option<Workload> {
     let kind = get_string(doc, object, "kind")?;
-    let path = pod_spec_path(kind)?;
+    let path = kinds.pod_spec_path(get_string(doc, object, "apiVersion"), kind)?;
     let mut current = object;
     let mut spec_key = None;
     for segment in path {

@@ -1,18 +1,19 @@
 //! Which documents can matter to the rule, decided from their text alone.
 //!
-//! Only workloads (the kinds of [`POD_SPEC_PATHS`]), `*List` objects and
+//! Only workloads (any kind named in the [`WorkloadKinds`]), `*List` objects and
 //! ServiceAccounts matter. Most of a repository is CRDs, ConfigMaps and
 //! Services: those documents are still parsed, so their syntax errors are
 //! still reported, but no tree is built for them. The test is exact: when a
 //! document's root `kind` cannot be read safely from its column-0 lines, the
 //! document is treated as one that matters.
 
-use crate::objects::POD_SPEC_PATHS;
+use crate::kinds::WorkloadKinds;
 
 /// False only when the document certainly has a root `kind` that is neither a
-/// workload kind, nor a `*List`, nor `ServiceAccount`.
-pub fn may_matter(document: &str) -> bool {
-    may_hold(document, relevant_kind)
+/// workload kind of `kinds` (of any group: the group is not read), nor a
+/// `*List`, nor `ServiceAccount`.
+pub fn may_matter(document: &str, kinds: &WorkloadKinds) -> bool {
+    may_hold(document, |kind| relevant_kind(kind, kinds))
 }
 
 /// False only when the document certainly declares no ServiceAccount.
@@ -94,16 +95,21 @@ fn unreadable(value: &str) -> bool {
     value.is_empty() || value.starts_with(['&', '*', '!', '|', '>', '"', '\''])
 }
 
-fn relevant_kind(value: &str) -> bool {
+fn relevant_kind(value: &str, kinds: &WorkloadKinds) -> bool {
     unreadable(value)
         || value == "ServiceAccount"
         || value.ends_with("List")
-        || POD_SPEC_PATHS.iter().any(|(kind, _)| *kind == value)
+        || kinds.has_kind_named(value)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{may_declare_account, may_matter};
+    use super::{may_declare_account, WorkloadKinds};
+    use crate::kinds::WorkloadKind;
+
+    fn may_matter(document: &str) -> bool {
+        super::may_matter(document, &WorkloadKinds::default())
+    }
 
     #[test]
     fn only_accounts_and_lists_may_declare_accounts() {
@@ -149,5 +155,23 @@ mod tests {
         ] {
             assert!(may_matter(doc), "{doc:?}");
         }
+    }
+
+    #[test]
+    fn kinds_of_other_groups_and_configured_kinds_matter() {
+        assert!(may_matter(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\n"
+        ));
+        assert!(may_matter(
+            "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\n"
+        ));
+        let widget = "apiVersion: example.com/v1\nkind: Widget\nspec: {}\n";
+        assert!(!may_matter(widget));
+        let mut kinds = WorkloadKinds::default();
+        kinds.add(WorkloadKind::new(Some("example.com"), "Widget", &["spec"]));
+        assert!(
+            super::may_matter(widget, &kinds),
+            "a configured kind is not skipped"
+        );
     }
 }

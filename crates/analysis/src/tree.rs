@@ -103,11 +103,16 @@ pub enum ChunkResult {
 }
 
 /// Parses one chunk of `text` into its documents.
-pub fn parse_chunk(text: &str, index: &LineIndex, chunk: Chunk) -> ChunkResult {
+pub fn parse_chunk(
+    text: &str,
+    index: &LineIndex,
+    chunk: Chunk,
+    kinds: &crate::WorkloadKinds,
+) -> ChunkResult {
     if let Some(error) = nul_error(text, chunk) {
         return ChunkResult::Error(error);
     }
-    if !crate::relevance::may_matter(&text[chunk.range.start..chunk.range.end]) {
+    if !crate::relevance::may_matter(&text[chunk.range.start..chunk.range.end], kinds) {
         return match validate_chunk(text, index, chunk) {
             Some(error) => ChunkResult::Error(error),
             None => ChunkResult::Documents(Vec::new()),

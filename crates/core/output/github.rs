@@ -14,6 +14,7 @@ pub fn write(workspace: &Workspace, out: &mut dyn Write) -> io::Result<()> {
         let command = match finding.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Information | Severity::Hint => "notice",
         };
         writeln!(
             out,

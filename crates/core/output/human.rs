@@ -29,6 +29,7 @@ impl Style {
         match severity {
             Severity::Error => "1;31",
             Severity::Warning => "1;33",
+            Severity::Information | Severity::Hint => "1;36",
         }
     }
 }

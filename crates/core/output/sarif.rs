@@ -133,6 +133,7 @@ fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Information | Severity::Hint => "note",
     }
 }
 
