@@ -15,11 +15,19 @@ EXAMPLES:
   kustomize build overlays/prod | tokenguard check -
   tokenguard check --fix manifests/
   tokenguard check --diff
+  tokenguard check --print-config k8s/
 
 EXIT STATUS:
   0  no findings
   1  findings (or, with --diff, changes to make)
-  2  usage error, or a path that could not be read or written";
+  2  usage error, a path that could not be read or written, or a
+     configuration file that could not be read or is malformed (the
+     defaults are used, and the check still runs)
+
+CONFIGURATION:
+  tokenguard.toml (or .tokenguard.toml) in the folder of the first path, or
+  any folder above it: severity, syntax_errors, exclude, [[workloads]],
+  [[ignore]]. See --print-config.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -87,6 +95,19 @@ pub struct CheckArgs {
     /// Skip files larger than this many bytes (an error for files named explicitly)
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
+
+    /// Use this configuration file instead of searching for tokenguard.toml
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Use no configuration file: the built-in defaults only
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Print the configuration in effect, and where each value comes from,
+    /// then exit without checking
+    #[arg(long, conflicts_with_all = ["fix", "diff"])]
+    pub print_config: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

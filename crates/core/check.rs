@@ -13,6 +13,7 @@ use tokenguard_analysis::{AccountIndex, Finding, LineIndex, ServiceAccount};
 
 use crate::errors::ErrorLog;
 use crate::load::{self, Outcome, SourceFile};
+use crate::project::Project;
 use crate::walk::Input;
 
 /// A file with its findings, in text order. Only what the output needs is
@@ -74,6 +75,7 @@ pub fn check_inputs(
     inputs: &[Input],
     max_size: u64,
     keep_text: bool,
+    project: &Project,
     log: &mut ErrorLog,
 ) -> (Vec<CheckedFile>, AccountIndex) {
     // Standard input can be read only once: it is kept whole.
@@ -143,7 +145,7 @@ pub fn check_inputs(
                     Outcome::Skipped(m) | Outcome::Failed(m) => return Err(m),
                 },
             };
-            Ok(check_source(source, &index, keep_text))
+            Ok(check_source(source, &index, keep_text, project))
         })
         .collect();
     let mut files = Vec::with_capacity(second_pass.len());
@@ -158,11 +160,16 @@ pub fn check_inputs(
     (files, index)
 }
 
-/// Judges one file against the index, keeping what the output will need
-/// (see [`CheckedFile`]).
-pub fn check_source(mut source: SourceFile, index: &AccountIndex, keep_text: bool) -> CheckedFile {
-    let parsed = tokenguard_analysis::parse(&source.text);
-    let findings = tokenguard_analysis::check(&source.text, &parsed, index);
+/// Judges one file against the index, with the project's options, keeping
+/// what the output will need (see [`CheckedFile`]).
+pub fn check_source(
+    mut source: SourceFile,
+    index: &AccountIndex,
+    keep_text: bool,
+    project: &Project,
+) -> CheckedFile {
+    let parsed = tokenguard_analysis::parse_with(&source.text, &project.options);
+    let findings = project.adjust(tokenguard_analysis::check(&source.text, &parsed, index));
     let mut lines = HashMap::new();
     let line_index = if findings.is_empty() && parsed.accounts.is_empty() {
         source.text = String::new();

@@ -7,6 +7,7 @@ mod errors;
 mod fix;
 mod load;
 mod output;
+mod project;
 mod run;
 mod server;
 mod walk;

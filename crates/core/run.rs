@@ -11,6 +11,7 @@ use crate::check::{self, finding_count, CheckedFile};
 use crate::errors::ErrorLog;
 use crate::load::SourceFile;
 use crate::output::{self, plural};
+use crate::project::Project;
 use crate::{diff, fix, walk};
 
 /// Exit statuses; part of the CLI contract.
@@ -29,17 +30,33 @@ impl From<Status> for ExitCode {
 
 pub fn check(args: &CheckArgs) -> Status {
     let mut log = ErrorLog::default();
-    let inputs = walk::collect_inputs(&args.paths, &mut log);
+    let project = Project::for_check(args, &mut log);
+    if args.print_config {
+        let _ = write_to(&mut io::stdout().lock(), |out| {
+            out.write_all(project.describe().as_bytes())
+        });
+        return if log.has_errors() {
+            Status::Error
+        } else {
+            Status::Clean
+        };
+    }
+    let mut inputs = walk::collect_inputs(&args.paths, &mut log);
+    inputs.retain(|input| match input {
+        walk::Input::File { path, .. } => !project.excludes(path),
+        walk::Input::Stdin => true,
+    });
     if inputs.is_empty() && !log.has_errors() {
         log.warning("no YAML files (*.yaml, *.yml) found under the given paths");
     }
     // Only fixing and diffing need whole texts after the check.
     let keep_text = args.fix || args.diff;
-    let (files, index) = check::check_inputs(&inputs, args.max_file_size, keep_text, &mut log);
+    let (files, index) =
+        check::check_inputs(&inputs, args.max_file_size, keep_text, &project, &mut log);
     let status = if args.diff {
         show_diff(args, &files, &mut log)
     } else if args.fix {
-        fix_and_report(args, files, &index, &mut log)
+        fix_and_report(args, files, &index, &project, &mut log)
     } else {
         report(args, &files, Target::Stdout, &mut log)
     };
@@ -116,6 +133,7 @@ fn fix_and_report(
     args: &CheckArgs,
     files: Vec<CheckedFile>,
     index: &AccountIndex,
+    project: &Project,
     log: &mut ErrorLog,
 ) -> Status {
     let mut fixed_texts: HashMap<String, String> = HashMap::new();
@@ -162,6 +180,7 @@ fn fix_and_report(
                 },
                 index,
                 true,
+                project,
             ),
             None => file,
         });

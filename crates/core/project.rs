@@ -1,0 +1,303 @@
+//! The project configuration file for a `check` run: which file, read how,
+//! and what it changes. Parsing the text is the analysis crate's
+//! (`parse_config`); finding and reading the file is done here.
+//!
+//! One configuration applies to the whole run: the one named by `--config`,
+//! or else the nearest `tokenguard.toml` (or `.tokenguard.toml`) in the
+//! folder of the first checked path or any folder above it (the current
+//! folder when checking standard input only).
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use globset::GlobSet;
+use tokenguard_analysis::{
+    parse_config, Code, Finding, LineIndex, Options, ProjectConfig, Severity, CONFIG_FILE_NAMES,
+};
+
+use crate::args::CheckArgs;
+use crate::errors::ErrorLog;
+
+/// How the configuration file was chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// `--config FILE`.
+    Flag,
+    /// Found by searching upwards from this folder.
+    Found { from: PathBuf },
+    /// Searched for from this folder, and none found.
+    NotFound { from: PathBuf },
+    /// `--no-config`.
+    Disabled,
+}
+
+/// The configuration in force for a run.
+#[derive(Debug)]
+pub struct Project {
+    pub origin: Origin,
+    /// The file, when there is one (even if it could not be used).
+    pub path: Option<PathBuf>,
+    /// Whether the file was read and accepted; when not, the defaults apply.
+    pub loaded: bool,
+    pub config: ProjectConfig,
+    pub options: Options,
+    exclude: GlobSet,
+    /// The file's folder, which exclude patterns are relative to.
+    base: Option<PathBuf>,
+}
+
+impl Project {
+    fn defaults(origin: Origin, path: Option<PathBuf>) -> Self {
+        Self {
+            origin,
+            path,
+            loaded: false,
+            config: ProjectConfig::default(),
+            options: Options::default(),
+            exclude: GlobSet::empty(),
+            base: None,
+        }
+    }
+
+    /// The configuration for `args`; problems with the file are logged as
+    /// errors (exit status 2) and leave the defaults in force.
+    pub fn for_check(args: &CheckArgs, log: &mut ErrorLog) -> Self {
+        if args.no_config {
+            return Self::defaults(Origin::Disabled, None);
+        }
+        let (origin, path) = match &args.config {
+            Some(path) => (Origin::Flag, Some(path.clone())),
+            None => {
+                let from = search_start(&args.paths);
+                match find_config(&from) {
+                    Some(path) => (Origin::Found { from }, Some(path)),
+                    None => (Origin::NotFound { from }, None),
+                }
+            }
+        };
+        let Some(path) = path else {
+            return Self::defaults(origin, None);
+        };
+        let shown = path.display().to_string();
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) => {
+                log.error(format_args!(
+                    "{shown}: cannot read the configuration: {e}; defaults used"
+                ));
+                return Self::defaults(origin, Some(path));
+            }
+        };
+        match parse_config(&text) {
+            Ok(config) => {
+                let base = path
+                    .parent()
+                    .map(|p| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+                Self {
+                    origin,
+                    loaded: true,
+                    options: config.options(),
+                    exclude: config.exclude_set(),
+                    config,
+                    base,
+                    path: Some(path),
+                }
+            }
+            Err(error) => {
+                let (line, col) = LineIndex::new(&text).line_col_chars(&text, error.range.start);
+                log.error(format_args!(
+                    "{shown}:{}:{}: {}; the configuration is not used (defaults in force)",
+                    line + 1,
+                    col + 1,
+                    error.message
+                ));
+                Self::defaults(origin, Some(path))
+            }
+        }
+    }
+
+    /// Whether a file is excluded by the configuration's patterns (matched
+    /// against its path relative to the configuration's folder).
+    pub fn excludes(&self, path: &Path) -> bool {
+        let Some(base) = &self.base else {
+            return false;
+        };
+        if self.config.exclude.is_empty() {
+            return false;
+        }
+        let absolute = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        match absolute.strip_prefix(base) {
+            Ok(relative) => {
+                let relative = relative.to_string_lossy().replace('\\', "/");
+                self.exclude.is_match(relative.as_str())
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.config.severity.unwrap_or(Severity::Warning)
+    }
+
+    pub fn syntax_errors(&self) -> bool {
+        self.config.syntax_errors.unwrap_or(true)
+    }
+
+    /// The findings as the configuration wants them reported: TG001 at its
+    /// severity, TG000 dropped when syntax errors are not reported.
+    pub fn adjust(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        let severity = self.severity();
+        let syntax_errors = self.syntax_errors();
+        findings
+            .into_iter()
+            .filter(|f| syntax_errors || f.code != Code::TG000)
+            .map(|mut f| {
+                if f.code == Code::TG001 {
+                    f.severity = severity;
+                }
+                f
+            })
+            .collect()
+    }
+
+    /// The effective configuration, as TOML with comments saying where each
+    /// value comes from (`--print-config`).
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        let file = self.path.as_ref().map(|p| p.display().to_string());
+        let file_line = match (&self.origin, &file) {
+            (Origin::Disabled, _) => "none (--no-config)".to_string(),
+            (Origin::NotFound { from }, _) => {
+                format!("none found in {} or the folders above it", from.display())
+            }
+            (Origin::Flag, Some(f)) => format!("{f} (from --config)"),
+            (Origin::Found { from }, Some(f)) => format!("{f} (found from {})", from.display()),
+            (_, None) => "none".to_string(),
+        };
+        let _ = writeln!(out, "# Configuration file: {file_line}");
+        if file.is_some() && !self.loaded {
+            let _ = writeln!(
+                out,
+                "# It could not be used (see the error above): defaults in force."
+            );
+        }
+        let from = |set: bool| -> String {
+            match (&file, set && self.loaded) {
+                (Some(f), true) => f.clone(),
+                _ => "default".to_string(),
+            }
+        };
+        let _ = writeln!(
+            out,
+            "severity = {} # {}",
+            quote(self.severity().as_str()),
+            from(self.config.severity.is_some())
+        );
+        let _ = writeln!(
+            out,
+            "syntax_errors = {} # {}",
+            self.syntax_errors(),
+            from(self.config.syntax_errors.is_some())
+        );
+        let exclude: Vec<String> = self.config.exclude.iter().map(|p| quote(p)).collect();
+        let _ = writeln!(
+            out,
+            "exclude = [{}] # {}",
+            exclude.join(", "),
+            from(!self.config.exclude.is_empty())
+        );
+        let _ = writeln!(
+            out,
+            "\n# Core workload kinds (default), matched by kind whatever their apiVersion:"
+        );
+        for kind in self.options.kinds.iter().filter(|k| k.group.is_none()) {
+            let _ = writeln!(out, "#   {} at {}", kind.kind, kind.pod_spec_dotted());
+        }
+        for kind in self.options.kinds.iter() {
+            let Some(group) = &kind.group else { continue };
+            let configured = self.config.workloads.contains(kind);
+            let _ = writeln!(out, "\n[[workloads]] # {}", from(configured));
+            let _ = writeln!(out, "group = {}", quote(group));
+            let _ = writeln!(out, "kind = {}", quote(&kind.kind));
+            let _ = writeln!(out, "pod_spec = {}", quote(&kind.pod_spec_dotted()));
+        }
+        for ignored in &self.options.ignored {
+            let _ = writeln!(out, "\n[[ignore]] # {}", from(true));
+            let _ = writeln!(out, "object = {}", quote(&ignored.pattern));
+            let _ = writeln!(out, "reason = {}", quote(&ignored.reason));
+        }
+        out
+    }
+}
+
+/// Where the search for a configuration file starts: the folder of the
+/// first checked path (the path itself when it is a folder), or the current
+/// folder for standard input.
+fn search_start(paths: &[PathBuf]) -> PathBuf {
+    let first = paths.iter().find(|p| p.as_os_str() != "-");
+    let start = match first {
+        Some(path) if path.is_dir() => path.clone(),
+        Some(path) => match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+        None => PathBuf::from("."),
+    };
+    fs::canonicalize(&start).unwrap_or(start)
+}
+
+/// The nearest configuration file in `from` or a folder above it.
+pub fn find_config(from: &Path) -> Option<PathBuf> {
+    from.ancestors().find_map(|dir| {
+        CONFIG_FILE_NAMES
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// A TOML basic string.
+fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nearest_file_wins_and_the_plain_name_before_the_dotted_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let deep = root.join("a/b");
+        fs::create_dir_all(&deep).unwrap();
+        assert_eq!(find_config(&deep), None);
+        fs::write(root.join(".tokenguard.toml"), "").unwrap();
+        assert_eq!(find_config(&deep), Some(root.join(".tokenguard.toml")));
+        fs::write(root.join("tokenguard.toml"), "").unwrap();
+        assert_eq!(find_config(&deep), Some(root.join("tokenguard.toml")));
+        fs::write(root.join("a/.tokenguard.toml"), "").unwrap();
+        assert_eq!(find_config(&deep), Some(root.join("a/.tokenguard.toml")));
+    }
+
+    #[test]
+    fn quoted_strings_are_toml() {
+        assert_eq!(quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+    }
+}
