@@ -1,7 +1,7 @@
 //! One analysis of one document snapshot, and its translation into LSP
 //! diagnostics.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use ropey::Rope;
 use serde_json::json;
@@ -11,7 +11,8 @@ use tower_lsp_server::ls_types::{
 };
 
 use tokenguard_analysis::{
-    AccountAutomount, AccountLookup, Code, Finding, IncrementalFile, ServiceAccount, TextRange,
+    AccountAutomount, AccountLookup, Code, Finding, IncrementalFile, Options, ServiceAccount,
+    TextRange,
 };
 
 use crate::config::Settings;
@@ -72,12 +73,15 @@ impl LiveAnalysis {
     /// Brings the analysis to `doc`'s revision and judges it; `None` when a
     /// newer revision was analysed already. `generation` names the state of
     /// `workspace`. A text longer than `max_size` bytes is not analysed.
+    /// Other `options` than the last ones (a reloaded project configuration)
+    /// mean analysing the whole text again.
     pub fn run(
         &mut self,
         doc: &Document,
         workspace: &dyn AccountLookup,
         generation: u64,
         max_size: u64,
+        options: &Arc<Options>,
     ) -> Option<Analyzed> {
         if self.revision > doc.revision {
             return None;
@@ -108,12 +112,24 @@ impl LiveAnalysis {
         }
         let text_of = |r: TextRange| rope.byte_slice(r.start..r.end).to_string();
         let composed = doc.edits.composed_since(self.revision);
+        if self
+            .file
+            .as_ref()
+            .is_some_and(|f| !Arc::ptr_eq(f.options(), options))
+        {
+            self.file = None;
+        }
         match (&mut self.file, composed) {
             (Some(_), Some(None)) => {}
             (Some(file), Some(Some((old, new_len)))) => {
                 file.edit(old, new_len, rope.len_bytes(), &text_of);
             }
-            _ => self.file = Some(IncrementalFile::new(&rope.to_string())),
+            _ => {
+                self.file = Some(IncrementalFile::with_options(
+                    &rope.to_string(),
+                    Arc::clone(options),
+                ))
+            }
         }
         self.revision = doc.revision;
         let file = self.file.as_mut()?;

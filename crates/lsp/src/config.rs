@@ -1,9 +1,12 @@
 //! The server's settings, from `initializationOptions` and
-//! `workspace/configuration` (section `tokenguard`).
+//! `workspace/configuration` (section `tokenguard`). A project
+//! configuration file overrides them where it sets a value (see
+//! `project.rs`).
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use serde_json::Value;
+use tokenguard_analysis::{ProjectConfig, Severity};
 use tower_lsp_server::ls_types::DiagnosticSeverity;
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -18,6 +21,15 @@ pub enum SeveritySetting {
 }
 
 impl SeveritySetting {
+    fn from_analysis(severity: Severity) -> Self {
+        match severity {
+            Severity::Error => SeveritySetting::Error,
+            Severity::Warning => SeveritySetting::Warning,
+            Severity::Information => SeveritySetting::Information,
+            Severity::Hint => SeveritySetting::Hint,
+        }
+    }
+
     pub fn lsp(self) -> DiagnosticSeverity {
         match self {
             SeveritySetting::Error => DiagnosticSeverity::ERROR,
@@ -143,6 +155,20 @@ impl Settings {
         )
     }
 
+    /// These settings with what a project configuration sets taking their
+    /// place (the project's exclude patterns are applied apart, relative to
+    /// the file's folder).
+    pub fn overridden_by(&self, project: &ProjectConfig) -> Settings {
+        let mut settings = self.clone();
+        if let Some(severity) = project.severity {
+            settings.severity = SeveritySetting::from_analysis(severity);
+        }
+        if let Some(syntax_errors) = project.syntax_errors {
+            settings.syntax_errors = syntax_errors;
+        }
+        settings
+    }
+
     /// Whether a path (absolute, or relative to a workspace folder) is excluded.
     pub fn excludes(&self, paths: &[&str]) -> bool {
         paths.iter().any(|p| self.exclude_set.is_match(p))
@@ -185,6 +211,17 @@ mod tests {
         assert_eq!(notes.len(), 1);
         let (_, notes) = Settings::from_json(&json!({"exclude": ["a/{"]}));
         assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn a_project_configuration_wins_where_it_sets_a_value() {
+        let (editor, _) = Settings::from_json(&json!({"severity": "hint", "syntaxErrors": false}));
+        let project = tokenguard_analysis::parse_config("severity = \"error\"\n").unwrap();
+        let merged = editor.overridden_by(&project);
+        assert_eq!(merged.severity, SeveritySetting::Error);
+        assert!(!merged.syntax_errors, "unset in the project: the editor's");
+        let project = tokenguard_analysis::parse_config("syntax_errors = true\n").unwrap();
+        assert!(editor.overridden_by(&project).syntax_errors);
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod hover;
 /// LSP positions <-> byte offsets (through ropey), public for the fuzz
 /// targets in `fuzz/`.
 pub mod positions;
+mod project;
 mod server;
 mod workspace;
 

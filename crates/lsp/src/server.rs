@@ -14,7 +14,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 use tracing::{debug, info, warn};
 
-use tokenguard_analysis::{AccountIndex, AccountLookup, FoundAccount, TextRange};
+use tokenguard_analysis::{AccountIndex, AccountLookup, FoundAccount, Options, TextRange};
 
 use crate::actions::{self, FIX_ALL};
 use crate::analysis::{to_diagnostic, Analyzed, LiveAnalysis};
@@ -22,6 +22,7 @@ use crate::config::Settings;
 use crate::documents::{apply_changes, Document, EditLog};
 use crate::hover::hover_markdown;
 use crate::positions::{to_offset, to_range, to_text_range, Encoding};
+use crate::project::{self, Project};
 use crate::workspace;
 
 mod transport;
@@ -68,6 +69,12 @@ struct State {
     session: OnceLock<Session>,
     settings: RwLock<Arc<Settings>>,
     roots: RwLock<Vec<PathBuf>>,
+    /// The project configuration of each workspace folder.
+    projects: RwLock<Vec<Arc<Project>>>,
+    /// The analysis options of documents outside every workspace folder.
+    default_options: Arc<Options>,
+    /// Configuration files that have a diagnostic published on them.
+    config_problems: Mutex<Vec<Uri>>,
     next_revision: AtomicU64,
     shutdown: Arc<AtomicBool>,
     publisher: mpsc::UnboundedSender<Publish>,
@@ -89,6 +96,48 @@ impl State {
         Arc::clone(&self.settings.read().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// The project configuration of the workspace folder holding `uri` (the
+    /// innermost one when folders nest).
+    fn project_for(&self, uri: &Uri) -> Option<Arc<Project>> {
+        let path = uri.to_file_path()?;
+        let projects = self.projects.read().unwrap_or_else(|e| e.into_inner());
+        projects
+            .iter()
+            .filter(|p| path.starts_with(&p.root))
+            .max_by_key(|p| p.root.as_os_str().len())
+            .cloned()
+    }
+
+    /// The editor settings with the project configuration of `uri` taking
+    /// precedence where it sets a value.
+    fn settings_for(&self, uri: &Uri) -> Arc<Settings> {
+        let settings = self.settings();
+        match self.project_for(uri) {
+            Some(project) if project.file.is_some() => {
+                Arc::new(settings.overridden_by(&project.config))
+            }
+            _ => settings,
+        }
+    }
+
+    fn options_for(&self, uri: &Uri) -> Arc<Options> {
+        self.project_for(uri).map_or_else(
+            || Arc::clone(&self.default_options),
+            |p| Arc::clone(&p.options),
+        )
+    }
+
+    /// Reads the project configuration of every workspace folder again.
+    fn load_projects(&self) {
+        let roots = self.roots.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let encoding = self.session().encoding;
+        let projects = roots
+            .iter()
+            .map(|root| Arc::new(Project::load(root, &self.default_options, encoding)))
+            .collect();
+        *self.projects.write().unwrap_or_else(|e| e.into_inner()) = projects;
+    }
+
     fn doc(&self, uri: &Uri) -> Option<Arc<Document>> {
         self.docs.get(uri).map(|d| Arc::clone(&d))
     }
@@ -98,12 +147,15 @@ impl State {
     }
 
     fn excluded(&self, uri: &Uri, settings: &Settings) -> bool {
-        if settings.exclude.is_empty() {
-            return false;
-        }
         let Some(path) = uri.to_file_path() else {
             return false;
         };
+        if self.project_for(uri).is_some_and(|p| p.excludes(&path)) {
+            return true;
+        }
+        if settings.exclude.is_empty() {
+            return false;
+        }
         let roots = self.roots.read().unwrap_or_else(|e| e.into_inner());
         let absolute = path.to_string_lossy().replace('\\', "/");
         let relative: Vec<String> = roots
@@ -117,7 +169,7 @@ impl State {
     }
 
     fn diagnostics(&self, uri: &Uri, analyzed: &Analyzed) -> Vec<Diagnostic> {
-        let settings = self.settings();
+        let settings = self.settings_for(uri);
         if !settings.enable || self.excluded(uri, &settings) {
             return Vec::new();
         }
@@ -147,6 +199,7 @@ impl State {
         let index = self.accounts.read().unwrap_or_else(|e| e.into_inner());
         let generation = self.account_generation.load(Ordering::SeqCst);
         let max_size = self.settings().max_file_size;
+        let options = self.options_for(uri);
         // The document's own accounts come from its text; what the index
         // holds for it is an older revision (or the disk) and must not count.
         let others = OtherFiles {
@@ -155,7 +208,7 @@ impl State {
         };
         let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            analysis.run(doc, &others, generation, max_size)
+            analysis.run(doc, &others, generation, max_size, &options)
         }));
         debug!(
             "analysed {} revision {} in {:.1} ms",
@@ -285,6 +338,9 @@ impl Backend {
             session: OnceLock::new(),
             settings: RwLock::new(Arc::new(Settings::default())),
             roots: RwLock::new(Vec::new()),
+            projects: RwLock::new(Vec::new()),
+            default_options: Arc::new(Options::default()),
+            config_problems: Mutex::new(Vec::new()),
             next_revision: AtomicU64::new(1),
             shutdown,
             publisher,
@@ -427,6 +483,46 @@ async fn publish_in_order(
     }
 }
 
+/// Publishes the diagnostic of every project configuration that could not
+/// be used, and clears those of files that are fine again.
+async fn publish_config_problems(client: &Client, state: &Arc<State>) {
+    let problems: Vec<(Uri, Diagnostic)> = state
+        .projects
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter_map(|p| p.problem.clone())
+        .collect();
+    let cleared: Vec<Uri> = {
+        let mut published = state
+            .config_problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let now: Vec<Uri> = problems.iter().map(|(uri, _)| uri.clone()).collect();
+        let cleared = published
+            .iter()
+            .filter(|uri| !now.contains(uri))
+            .cloned()
+            .collect();
+        *published = now;
+        cleared
+    };
+    for uri in cleared {
+        client.publish_diagnostics(uri, Vec::new(), None).await;
+    }
+    // Two folders may share one file above them: one diagnostic is enough.
+    let mut sent: Vec<Uri> = Vec::new();
+    for (uri, diagnostic) in problems {
+        if sent.contains(&uri) {
+            continue;
+        }
+        sent.push(uri.clone());
+        client
+            .publish_diagnostics(uri, vec![diagnostic], None)
+            .await;
+    }
+}
+
 fn analysis_failed() -> Diagnostic {
     Diagnostic {
         range: Range::default(),
@@ -491,6 +587,9 @@ impl LanguageServer for Backend {
             );
         }
         *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
+        // Before any document is opened: the first analyses use it.
+        let state = Arc::clone(&self.state);
+        let _ = tokio::task::spawn_blocking(move || state.load_projects()).await;
         info!("initialized with {:?} positions", session.encoding);
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
@@ -534,11 +633,16 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         let session = self.state.session();
         if session.watch_files {
+            let watch = |pattern: &str| FileSystemWatcher {
+                glob_pattern: GlobPattern::String(pattern.to_string()),
+                kind: None,
+            };
             let options = DidChangeWatchedFilesRegistrationOptions {
-                watchers: vec![FileSystemWatcher {
-                    glob_pattern: GlobPattern::String("**/*.{yaml,yml}".to_string()),
-                    kind: None,
-                }],
+                watchers: vec![
+                    watch("**/*.{yaml,yml}"),
+                    watch("**/tokenguard.toml"),
+                    watch("**/.tokenguard.toml"),
+                ],
             };
             let registration = Registration {
                 id: "tokenguard-watch-yaml".to_string(),
@@ -549,6 +653,7 @@ impl LanguageServer for Backend {
                 warn!("could not register file watching: {error}");
             }
         }
+        publish_config_problems(&self.client, &self.state).await;
         if session.configuration_pull {
             self.pull_settings().await;
             // Documents opened while the settings were being fetched were
@@ -650,13 +755,28 @@ impl LanguageServer for Backend {
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         let mut changed = false;
+        let mut configuration = false;
         for event in params.changes {
+            if event
+                .uri
+                .to_file_path()
+                .is_some_and(|p| project::is_config_file(&p))
+            {
+                configuration = true;
+                continue;
+            }
             if self.state.docs.contains_key(&event.uri) {
                 continue;
             }
             changed |= self.state.reload_from_disk(&event.uri);
         }
-        if changed {
+        if configuration {
+            info!("a project configuration file changed: reloading");
+            let state = Arc::clone(&self.state);
+            let _ = tokio::task::spawn_blocking(move || state.load_projects()).await;
+            publish_config_problems(&self.client, &self.state).await;
+        }
+        if changed || configuration {
             reanalyze_others(&self.client, &self.state, None);
         }
     }
@@ -705,7 +825,7 @@ impl LanguageServer for Backend {
             encoding,
         )
         .byte;
-        let settings = self.state.settings();
+        let settings = self.state.settings_for(&uri);
         if !settings.enable || self.state.excluded(&uri, &settings) {
             return Ok(None);
         }
@@ -725,7 +845,7 @@ impl LanguageServer for Backend {
         let Some(analyzed) = self.current(&uri).await else {
             return Ok(None);
         };
-        let settings = self.state.settings();
+        let settings = self.state.settings_for(&uri);
         if !settings.enable || self.state.excluded(&uri, &settings) {
             return Ok(None);
         }
@@ -786,7 +906,7 @@ impl LanguageServer for Backend {
                 uri.as_str()
             )));
         };
-        let settings = self.state.settings();
+        let settings = self.state.settings_for(&uri);
         action.edit = Some(actions::fix_all_edit(
             &uri,
             &analyzed,

@@ -1,0 +1,133 @@
+//! The project configuration file (`tokenguard.toml`) of each workspace
+//! folder: found at the folder or any folder above it, read from disk, and
+//! turned into analysis options, exclude patterns and, when it is malformed,
+//! a diagnostic on the file itself.
+//!
+//! Precedence: what the project file sets wins over the editor settings
+//! (`tokenguard.severity`, `tokenguard.syntaxErrors`), since it is the team's
+//! shared decision; what it leaves unset falls back to them. Exclude patterns
+//! add up: a file excluded by either is not checked.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use globset::GlobSet;
+use ropey::Rope;
+use tokenguard_analysis::{parse_config, Options, ProjectConfig, CONFIG_FILE_NAMES};
+use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity, Uri};
+use tracing::{info, warn};
+
+use crate::analysis::SOURCE;
+use crate::positions::{to_range, Encoding};
+
+/// The configuration in force for one workspace folder.
+#[derive(Debug)]
+pub struct Project {
+    /// The workspace folder.
+    pub root: PathBuf,
+    /// The file found, whether or not it could be used.
+    pub file: Option<PathBuf>,
+    /// Empty when there is no usable file: the defaults.
+    pub config: ProjectConfig,
+    pub options: Arc<Options>,
+    exclude: GlobSet,
+    /// The file's folder, which exclude patterns are relative to.
+    base: Option<PathBuf>,
+    /// Why the file could not be used, as a diagnostic on it.
+    pub problem: Option<(Uri, Diagnostic)>,
+}
+
+/// The nearest configuration file in `folder` or a folder above it.
+pub fn find_config(folder: &Path) -> Option<PathBuf> {
+    folder.ancestors().find_map(|dir| {
+        CONFIG_FILE_NAMES
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// Whether a path names a configuration file (for watched-file events).
+pub fn is_config_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| CONFIG_FILE_NAMES.contains(&n))
+}
+
+impl Project {
+    /// The configuration of the workspace folder `root`, read from disk now.
+    pub fn load(root: &Path, defaults: &Arc<Options>, encoding: Encoding) -> Self {
+        let mut project = Project {
+            root: root.to_path_buf(),
+            file: None,
+            config: ProjectConfig::default(),
+            options: Arc::clone(defaults),
+            exclude: GlobSet::empty(),
+            base: None,
+            problem: None,
+        };
+        let Some(path) = find_config(root) else {
+            return project;
+        };
+        project.file = Some(path.clone());
+        let uri = Uri::from_file_path(&path);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) => {
+                warn!(
+                    "{}: cannot be read ({error}); defaults used",
+                    path.display()
+                );
+                project.problem = uri.map(|uri| {
+                    let message = format!("tokenguard cannot read this configuration ({error}); the defaults are used");
+                    (uri, problem_diagnostic(Default::default(), message))
+                });
+                return project;
+            }
+        };
+        match parse_config(&text) {
+            Ok(config) => {
+                info!("{}: project configuration in force", path.display());
+                project.options = Arc::new(config.options());
+                project.exclude = config.exclude_set();
+                project.base = path.parent().map(Path::to_path_buf);
+                project.config = config;
+            }
+            Err(error) => {
+                warn!("{}: {}; defaults used", path.display(), error.message);
+                project.problem = uri.map(|uri| {
+                    let range = to_range(&Rope::from_str(&text), error.range, encoding);
+                    let message = format!(
+                        "{}. The configuration is not used: the defaults are in force.",
+                        error.message
+                    );
+                    (uri, problem_diagnostic(range, message))
+                });
+            }
+        }
+        project
+    }
+
+    /// Whether the project's exclude patterns cover `path`.
+    pub fn excludes(&self, path: &Path) -> bool {
+        let Some(base) = &self.base else {
+            return false;
+        };
+        match path.strip_prefix(base) {
+            Ok(relative) => self
+                .exclude
+                .is_match(relative.to_string_lossy().replace('\\', "/").as_str()),
+            Err(_) => false,
+        }
+    }
+}
+
+fn problem_diagnostic(range: tower_lsp_server::ls_types::Range, message: String) -> Diagnostic {
+    Diagnostic {
+        range,
+        severity: Some(DiagnosticSeverity::ERROR),
+        source: Some(SOURCE.to_string()),
+        message,
+        ..Diagnostic::default()
+    }
+}
