@@ -284,3 +284,22 @@ fn print_config_without_a_file_shows_the_defaults() {
     );
     assert!(!shown.contains("[[ignore]]"));
 }
+
+#[test]
+fn the_readme_example_configuration_is_accepted() {
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("## Configuration")
+        .and_then(|at| {
+            readme[at..]
+                .find("```toml\n")
+                .map(|i| at + i + "```toml\n".len())
+        })
+        .expect("the README has a Configuration section with a TOML example");
+    let example = &readme[start..start + readme[start..].find("```").unwrap()];
+    let config = tokenguard_analysis::parse_config(example)
+        .unwrap_or_else(|e| panic!("README example rejected: {} at {:?}", e.message, e.range));
+    assert_eq!(config.workloads.len(), 1);
+    assert_eq!(config.ignore.len(), 1);
+    assert_eq!(config.exclude.len(), 2);
+}
