@@ -303,3 +303,22 @@ fn the_readme_example_configuration_is_accepted() {
     assert_eq!(config.ignore.len(), 1);
     assert_eq!(config.exclude.len(), 2);
 }
+
+#[test]
+fn print_config_of_a_malformed_file_shows_the_defaults_and_exits_2() {
+    let (_guard, root) = temp_dir();
+    write(&root, "tokenguard.toml", "severity = \"loud\"\n");
+    let output = tokenguard(&root, &["check", "--print-config"]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("tokenguard.toml:1:12: severity \"loud\""),
+        "{}",
+        stderr(&output)
+    );
+    let shown = String::from_utf8(output.stdout).unwrap();
+    assert!(shown.contains("could not be used"), "{shown}");
+    assert!(
+        shown.contains("severity = \"warning\" # default\n"),
+        "{shown}"
+    );
+}
