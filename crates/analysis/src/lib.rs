@@ -22,6 +22,7 @@ mod actions;
 mod finding;
 mod fix;
 mod incremental;
+pub mod kustomize;
 mod objects;
 mod relevance;
 mod rule;
@@ -38,6 +39,7 @@ pub use actions::{
 pub use finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use incremental::{IncrementalFile, TextOf};
+pub use kustomize::KustomizeIndex;
 pub use objects::{AccountAutomount, ServiceAccount, Workload, POD_SPEC_PATHS};
 pub use suppress::IGNORE_MARKER;
 pub use text::{LineEnding, LineIndex, TextRange};
@@ -46,7 +48,7 @@ pub use value::{BoolField, ValueType};
 
 use tree::ChunkResult;
 
-const BOM: &str = "\u{feff}";
+pub(crate) const BOM: &str = "\u{feff}";
 
 /// A file parsed into documents, with its workloads and ServiceAccounts.
 #[derive(Clone, Debug, Default)]
