@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
-use tokenguard_analysis::AccountIndex;
+use tokenguard_analysis::{AccountIndex, KustomizeIndex};
 
 use crate::args::{CheckArgs, Format};
 use crate::check::{self, finding_count, CheckedFile};
@@ -35,11 +35,12 @@ pub fn check(args: &CheckArgs) -> Status {
     }
     // Only fixing and diffing need whole texts after the check.
     let keep_text = args.fix || args.diff;
-    let (files, index) = check::check_inputs(&inputs, args.max_file_size, keep_text, &mut log);
+    let (files, index, kustomizations) =
+        check::check_inputs(&inputs, args.max_file_size, keep_text, &mut log);
     let status = if args.diff {
         show_diff(args, &files, &mut log)
     } else if args.fix {
-        fix_and_report(args, files, &index, &mut log)
+        fix_and_report(args, files, &index, &kustomizations, &mut log)
     } else {
         report(args, &files, Target::Stdout, &mut log)
     };
@@ -116,6 +117,7 @@ fn fix_and_report(
     args: &CheckArgs,
     files: Vec<CheckedFile>,
     index: &AccountIndex,
+    kustomizations: &KustomizeIndex,
     log: &mut ErrorLog,
 ) -> Status {
     let mut fixed_texts: HashMap<String, String> = HashMap::new();
@@ -161,6 +163,7 @@ fn fix_and_report(
                     ..file.source
                 },
                 index,
+                kustomizations,
                 true,
             ),
             None => file,
