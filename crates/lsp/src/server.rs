@@ -210,6 +210,9 @@ impl State {
     /// Kustomize hook: what the disk now says of a file that is not open;
     /// true when other documents' findings may have changed.
     fn reload_kustomize_from_disk(&self, uri: &Uri) -> bool {
+        if !self.kustomizations.concerns(uri) {
+            return false;
+        }
         let text = uri.to_file_path().and_then(|p| self.file_text(&p));
         self.kustomizations
             .update(uri, text.as_deref(), &|p| self.file_text(p))
