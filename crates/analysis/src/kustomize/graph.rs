@@ -117,28 +117,32 @@ pub fn patches_of<'k>(
 ) -> Vec<(String, &'k PatchEntry)> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    collect_patches(kustomizations, dir, &mut seen, &mut out);
+    // Depth first with an explicit stack (a chain of components as long as
+    // the workspace cannot overflow ours); each folder is entered once, so a
+    // component that includes itself ends there. `true` marks a folder whose
+    // components are done: its own patches come next.
+    let mut stack = vec![(dir.to_string(), false)];
+    while let Some((dir, components_done)) = stack.pop() {
+        let Some(k) = kustomizations.get(&dir) else {
+            continue;
+        };
+        if components_done {
+            out.extend(k.patches.iter().map(|p| (dir.clone(), p)));
+            continue;
+        }
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        let components: Vec<String> = k
+            .components
+            .iter()
+            .filter(|c| !is_remote(c))
+            .map(|c| join(&dir, c))
+            .collect();
+        stack.push((dir, true));
+        stack.extend(components.into_iter().rev().map(|c| (c, false)));
+    }
     out
-}
-
-fn collect_patches<'k>(
-    kustomizations: &'k BTreeMap<String, Kustomization>,
-    dir: &str,
-    seen: &mut BTreeSet<String>,
-    out: &mut Vec<(String, &'k PatchEntry)>,
-) {
-    // Components nest only as deep as there are kustomizations, and each is
-    // entered once: no input can make this recursion deep or endless.
-    if !seen.insert(dir.to_string()) {
-        return;
-    }
-    let Some(k) = kustomizations.get(dir) else {
-        return;
-    };
-    for component in k.components.iter().filter(|c| !is_remote(c)) {
-        collect_patches(kustomizations, &join(dir, component), seen, out);
-    }
-    out.extend(k.patches.iter().map(|p| (dir.to_string(), p)));
 }
 
 #[cfg(test)]
@@ -215,6 +219,27 @@ mod tests {
             .map(|(a, b)| (a.as_str(), b.as_str()))
             .collect();
         assert_eq!(Edges::build(&graph(&refs)).chains("w.yaml"), None);
+    }
+
+    #[test]
+    fn a_long_chain_of_components_does_not_overflow() {
+        let mut files: Vec<(String, String)> = (0..20_000)
+            .map(|i| {
+                (
+                    format!("c{i}"),
+                    format!("components: [../c{}]\npatches: [{{path: p.yaml}}]\n", i + 1),
+                )
+            })
+            .collect();
+        files.push(("c20000".into(), "patches: [{path: p.yaml}]\n".into()));
+        let k: BTreeMap<String, Kustomization> = files
+            .iter()
+            .map(|(d, t)| (d.clone(), parse_kustomization(t)))
+            .collect();
+        let patches = patches_of(&k, "c0");
+        assert_eq!(patches.len(), 20_001);
+        assert_eq!(patches[0].0, "c20000", "the innermost component first");
+        assert_eq!(patches[20_000].0, "c0");
     }
 
     #[test]
