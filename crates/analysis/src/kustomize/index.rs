@@ -105,8 +105,7 @@ impl KustomizeIndex {
         for chain in chains {
             let subject = Subject {
                 kind: workload.kind.clone(),
-                name: name.clone(),
-                namespaces: vec![workload.namespace.clone()],
+                ids: vec![(name.clone(), workload.namespace.clone())],
             };
             let disabled = self.setting_through(&chain, subject) == Some(Setting::Disables);
             let root = chain.last().cloned().unwrap_or_default();
@@ -137,14 +136,15 @@ impl KustomizeIndex {
                     setting = Some(found);
                 }
             }
-            // Kustomize moves resources to `namespace:` after the patches of
-            // the same kustomization.
-            if let Some(ns) = self
-                .kustomizations
-                .get(dir)
-                .and_then(|k| k.namespace.clone())
+            // Kustomize renames resources and moves them to `namespace:`
+            // after the patches of the same kustomization.
+            if let (Some(k), Some((name, ns))) = (self.kustomizations.get(dir), subject.ids.last())
             {
-                subject.namespaces.push(Some(ns));
+                let renamed = format!("{}{name}{}", k.name_prefix, k.name_suffix);
+                let moved = k.namespace.clone().or_else(|| ns.clone());
+                if (&renamed, &moved) != (name, ns) {
+                    subject.ids.push((renamed, moved));
+                }
             }
         }
         setting
@@ -159,7 +159,10 @@ impl KustomizeIndex {
             return findings;
         }
         let file = normalize(file);
-        if self.edges().patch_files.contains(&file) {
+        let edges = self.edges();
+        // A file some kustomization deploys as a resource is a whole object,
+        // even if another one also names it as a patch.
+        if edges.patch_files.contains(&file) && !edges.file_includers.contains_key(&file) {
             return findings
                 .into_iter()
                 .filter(|f| f.code != Code::TG001)
@@ -392,6 +395,58 @@ mod tests {
             )],
         );
         assert_eq!(adjusted(&wrong, "base/deploy.yaml", DEPLOYMENT).len(), 1);
+    }
+
+    #[test]
+    fn outer_overlays_may_name_the_prefixed_name_or_the_original() {
+        let base = ("base/kustomization.yaml", "resources: [deploy.yaml]\n");
+        let prod = (
+            "prod/kustomization.yaml",
+            "namePrefix: prod-\nnamespace: prod\nresources: [../base]\n",
+        );
+        let outer = |target: &str| {
+            index(
+                &[
+                    base,
+                    prod,
+                    (
+                        "eu/kustomization.yaml",
+                        "resources: [../prod]\npatches: [{path: p.yaml}]\n",
+                    ),
+                ],
+                &[("eu/p.yaml", &PATCH_FALSE.replace("name: api", target))],
+            )
+        };
+        assert!(adjusted(
+            &outer("name: prod-api\n  namespace: prod"),
+            "base/deploy.yaml",
+            DEPLOYMENT
+        )
+        .is_empty());
+        assert!(adjusted(&outer("name: api"), "base/deploy.yaml", DEPLOYMENT).is_empty());
+        assert_eq!(
+            adjusted(&outer("name: prod-api"), "base/deploy.yaml", DEPLOYMENT).len(),
+            1,
+            "the new name in the old namespace was never the workload's id"
+        );
+    }
+
+    #[test]
+    fn a_patch_file_that_is_also_a_resource_is_judged() {
+        let idx = index(
+            &[
+                (
+                    "a/kustomization.yaml",
+                    "patchesStrategicMerge: [../shared/deploy.yaml]\n",
+                ),
+                (
+                    "b/kustomization.yaml",
+                    "resources: [../shared/deploy.yaml]\n",
+                ),
+            ],
+            &[],
+        );
+        assert_eq!(adjusted(&idx, "shared/deploy.yaml", DEPLOYMENT).len(), 1);
     }
 
     #[test]

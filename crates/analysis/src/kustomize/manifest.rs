@@ -63,6 +63,9 @@ pub struct PatchEntry {
 pub struct Kustomization {
     /// The `namespace:` every resource is moved to.
     pub namespace: Option<String>,
+    /// `namePrefix:` and `nameSuffix:`, added to every resource's name.
+    pub name_prefix: String,
+    pub name_suffix: String,
     /// `resources:` then `bases:` entries, as written: files or folders.
     pub resources: Vec<String>,
     /// `components:` entries (folders of `kind: Component` kustomizations).
@@ -113,6 +116,12 @@ pub fn parse_kustomization(text: &str) -> Kustomization {
         namespace: get_string(doc, root, "namespace")
             .filter(|ns| !ns.is_empty())
             .map(str::to_string),
+        name_prefix: get_string(doc, root, "namePrefix")
+            .unwrap_or("")
+            .to_string(),
+        name_suffix: get_string(doc, root, "nameSuffix")
+            .unwrap_or("")
+            .to_string(),
         resources,
         components: strings(doc, root, "components"),
         patches,

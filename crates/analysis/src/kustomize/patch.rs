@@ -122,11 +122,11 @@ fn patched_object(doc: &Document, object: NodeId) -> PatchedObject {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subject {
     pub kind: String,
-    pub name: String,
-    /// Every namespace the workload has had so far, its own first, then the
-    /// `namespace:` of each kustomization it went through: Kustomize matches
-    /// a patch against any of a resource's ids, current or original.
-    pub namespaces: Vec<Option<String>>,
+    /// Every (name, namespace) the workload has had so far, its own first,
+    /// then after each kustomization that renamed or moved it (`namePrefix`,
+    /// `nameSuffix`, `namespace:`): Kustomize matches a patch against any of
+    /// a resource's ids, current or original.
+    pub ids: Vec<(String, Option<String>)>,
 }
 
 impl Subject {
@@ -174,12 +174,12 @@ impl Subject {
     /// A strategic-merge patch names its resource by kind, name and
     /// namespace; an absent namespace is the `default` one, as in Kustomize.
     fn is_named_by(&self, object: &PatchedObject) -> bool {
-        let same_namespace = |ns: &Option<String>| {
-            ns.as_deref().unwrap_or("default") == object.namespace.as_deref().unwrap_or("default")
+        let same_id = |(name, ns): &(String, Option<String>)| {
+            object.name.as_ref() == Some(name)
+                && ns.as_deref().unwrap_or("default")
+                    == object.namespace.as_deref().unwrap_or("default")
         };
-        object.kind.as_deref() == Some(self.kind.as_str())
-            && object.name.as_deref() == Some(self.name.as_str())
-            && self.namespaces.iter().any(same_namespace)
+        object.kind.as_deref() == Some(self.kind.as_str()) && self.ids.iter().any(same_id)
     }
 
     pub fn is_selected_by(&self, selector: &Selector) -> bool {
@@ -187,14 +187,14 @@ impl Subject {
             return false;
         }
         let group = kind_group(&self.kind);
+        let selects_id = |(name, ns): &(String, Option<String>)| {
+            full_match(selector.name.as_deref(), name)
+                && full_match(selector.namespace.as_deref(), ns.as_deref().unwrap_or(""))
+        };
         full_match(selector.kind.as_deref(), &self.kind)
-            && full_match(selector.name.as_deref(), &self.name)
             && full_match(selector.group.as_deref(), group)
             && full_match(selector.version.as_deref(), "v1")
-            && (selector.namespace.is_none()
-                || self.namespaces.iter().any(|ns| {
-                    full_match(selector.namespace.as_deref(), ns.as_deref().unwrap_or(""))
-                }))
+            && self.ids.iter().any(selects_id)
     }
 
     fn setting_in(&self, object: &PatchedObject) -> Option<Setting> {
@@ -244,8 +244,10 @@ mod tests {
     fn subject(kind: &str, name: &str, namespaces: &[Option<&str>]) -> Subject {
         Subject {
             kind: kind.into(),
-            name: name.into(),
-            namespaces: namespaces.iter().map(|n| n.map(str::to_string)).collect(),
+            ids: namespaces
+                .iter()
+                .map(|n| (name.to_string(), n.map(str::to_string)))
+                .collect(),
         }
     }
 
