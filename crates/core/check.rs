@@ -9,9 +9,10 @@
 use std::collections::HashMap;
 
 use rayon::prelude::*;
-use tokenguard_analysis::{AccountIndex, Finding, LineIndex, ServiceAccount};
+use tokenguard_analysis::{AccountIndex, Finding, KustomizeIndex, LineIndex, ServiceAccount};
 
 use crate::errors::ErrorLog;
+use crate::kustomize;
 use crate::load::{self, Outcome, SourceFile};
 use crate::project::Project;
 use crate::walk::Input;
@@ -70,14 +71,14 @@ fn accounts_in(text: &str) -> Vec<ServiceAccount> {
 }
 
 /// Checks every input; returns the files sorted by display path, and the
-/// ServiceAccount index they were judged against.
+/// ServiceAccount and kustomize indexes they were judged against.
 pub fn check_inputs(
     inputs: &[Input],
     max_size: u64,
     keep_text: bool,
     project: &Project,
     log: &mut ErrorLog,
-) -> (Vec<CheckedFile>, AccountIndex) {
+) -> (Vec<CheckedFile>, AccountIndex, KustomizeIndex) {
     // Standard input can be read only once: it is kept whole.
     let stdin = inputs
         .iter()
@@ -129,6 +130,10 @@ pub fn check_inputs(
         }
     }
 
+    // Kustomize hook: kustomizations and their patch files, read before any
+    // file is judged.
+    let kustomizations = kustomize::index_kustomizations(inputs, max_size, log);
+
     let second_pass: Vec<Result<CheckedFile, String>> = inputs
         .par_iter()
         .zip(&readable)
@@ -145,7 +150,13 @@ pub fn check_inputs(
                     Outcome::Skipped(m) | Outcome::Failed(m) => return Err(m),
                 },
             };
-            Ok(check_source(source, &index, keep_text, project))
+            Ok(check_source(
+                source,
+                &index,
+                &kustomizations,
+                keep_text,
+                project,
+            ))
         })
         .collect();
     let mut files = Vec::with_capacity(second_pass.len());
@@ -157,19 +168,27 @@ pub fn check_inputs(
         }
     }
     files.sort_by(|a, b| a.source.display.cmp(&b.source.display));
-    (files, index)
+    (files, index, kustomizations)
 }
 
-/// Judges one file against the index, with the project's options, keeping
-/// what the output will need (see [`CheckedFile`]).
+/// Judges one file against the index, with the project's options and the
+/// workspace's kustomizations, keeping what the output will need (see
+/// [`CheckedFile`]).
 pub fn check_source(
     mut source: SourceFile,
     index: &AccountIndex,
+    kustomizations: &KustomizeIndex,
     keep_text: bool,
     project: &Project,
 ) -> CheckedFile {
     let parsed = tokenguard_analysis::parse_with(&source.text, &project.options);
-    let findings = project.adjust(tokenguard_analysis::check(&source.text, &parsed, index));
+    let findings = tokenguard_analysis::check(&source.text, &parsed, index);
+    // Kustomize hook: patch files and patched base workloads.
+    let findings = match &source.path {
+        Some(path) => kustomizations.adjust(&kustomize::key(path), findings),
+        None => findings,
+    };
+    let findings = project.adjust(findings);
     let mut lines = HashMap::new();
     let line_index = if findings.is_empty() && parsed.accounts.is_empty() {
         source.text = String::new();

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
-use tokenguard_analysis::AccountIndex;
+use tokenguard_analysis::{AccountIndex, KustomizeIndex};
 
 use crate::args::{CheckArgs, Format};
 use crate::check::{self, finding_count, CheckedFile};
@@ -51,12 +51,12 @@ pub fn check(args: &CheckArgs) -> Status {
     }
     // Only fixing and diffing need whole texts after the check.
     let keep_text = args.fix || args.diff;
-    let (files, index) =
+    let (files, index, kustomizations) =
         check::check_inputs(&inputs, args.max_file_size, keep_text, &project, &mut log);
     let status = if args.diff {
         show_diff(args, &files, &mut log)
     } else if args.fix {
-        fix_and_report(args, files, &index, &project, &mut log)
+        fix_and_report(args, files, &index, &kustomizations, &project, &mut log)
     } else {
         report(args, &files, Target::Stdout, &mut log)
     };
@@ -133,6 +133,7 @@ fn fix_and_report(
     args: &CheckArgs,
     files: Vec<CheckedFile>,
     index: &AccountIndex,
+    kustomizations: &KustomizeIndex,
     project: &Project,
     log: &mut ErrorLog,
 ) -> Status {
@@ -179,6 +180,7 @@ fn fix_and_report(
                     ..file.source
                 },
                 index,
+                kustomizations,
                 true,
                 project,
             ),

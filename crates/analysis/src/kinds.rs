@@ -35,6 +35,25 @@ pub const BUILTIN_GROUP_KINDS: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// The pod spec path of a built-in kind known by its `kind` alone (core
+/// kinds first, then the built-in kinds of other groups): for readers that
+/// see a kind without its group, such as a Kustomize patch target.
+pub(crate) fn builtin_pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+    builtin_pod_spec_paths()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, path)| path)
+}
+
+/// Every built-in (kind, pod spec path), core kinds first.
+pub(crate) fn builtin_pod_spec_paths(
+) -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
+    POD_SPEC_PATHS.iter().copied().chain(
+        BUILTIN_GROUP_KINDS
+            .iter()
+            .map(|&(_, kind, path)| (kind, path)),
+    )
+}
+
 /// One workload kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkloadKind {

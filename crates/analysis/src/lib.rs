@@ -25,6 +25,7 @@ mod fix;
 mod ignored;
 mod incremental;
 mod kinds;
+pub mod kustomize;
 mod objects;
 mod options;
 mod relevance;
@@ -45,6 +46,7 @@ pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use ignored::IgnoredObject;
 pub use incremental::{IncrementalFile, TextOf};
 pub use kinds::{api_group, WorkloadKind, WorkloadKinds, BUILTIN_GROUP_KINDS, POD_SPEC_PATHS};
+pub use kustomize::KustomizeIndex;
 pub use objects::{AccountAutomount, ServiceAccount, Workload};
 pub use options::Options;
 pub use suppress::IGNORE_MARKER;
@@ -54,7 +56,7 @@ pub use value::{BoolField, ValueType};
 
 use tree::ChunkResult;
 
-const BOM: &str = "\u{feff}";
+pub(crate) const BOM: &str = "\u{feff}";
 
 /// A file parsed into documents, with its workloads and ServiceAccounts.
 #[derive(Clone, Debug, Default)]

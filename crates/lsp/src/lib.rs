@@ -10,6 +10,7 @@ mod analysis;
 mod config;
 mod documents;
 mod hover;
+mod kustomize;
 /// LSP positions <-> byte offsets (through ropey), public for the fuzz
 /// targets in `fuzz/`.
 pub mod positions;

@@ -21,6 +21,7 @@ use crate::analysis::{to_diagnostic, Analyzed, LiveAnalysis};
 use crate::config::Settings;
 use crate::documents::{apply_changes, Document, EditLog};
 use crate::hover::hover_markdown;
+use crate::kustomize::Kustomizations;
 use crate::positions::{to_offset, to_range, to_text_range, Encoding};
 use crate::project::{self, Project};
 use crate::workspace;
@@ -66,6 +67,8 @@ struct State {
     /// must not overwrite such a reading with an older one of its own.
     disk_reads: DashMap<String, u64>,
     disk_clock: AtomicU64,
+    /// Kustomize hook: the workspace's kustomizations and patch files.
+    kustomizations: Kustomizations,
     session: OnceLock<Session>,
     settings: RwLock<Arc<Settings>>,
     roots: RwLock<Vec<PathBuf>>,
@@ -217,7 +220,11 @@ impl State {
             started.elapsed().as_secs_f64() * 1000.0
         );
         match result {
-            Ok(Some(analyzed)) => {
+            Ok(Some(mut analyzed)) => {
+                // Kustomize hook: patch files and patched base workloads.
+                analyzed.findings = self
+                    .kustomizations
+                    .adjust(uri, std::mem::take(&mut analyzed.findings));
                 live.analysed.store(analyzed.revision, Ordering::SeqCst);
                 let too_large = analyzed.too_large.is_some();
                 if live.too_large.swap(too_large, Ordering::SeqCst) != too_large {
@@ -239,6 +246,29 @@ impl State {
                 Some(Err(()))
             }
         }
+    }
+
+    /// The text of a file: its open buffer, else the disk when the file is
+    /// inside the workspace folders.
+    fn file_text(&self, path: &std::path::Path) -> Option<String> {
+        if let Some(doc) = Uri::from_file_path(path).and_then(|uri| self.doc(&uri)) {
+            return Some(doc.rope.to_string());
+        }
+        let roots = self.roots.read().unwrap_or_else(|e| e.into_inner());
+        workspace::within(&roots, path)
+            .then(|| workspace::read_text(path))
+            .flatten()
+    }
+
+    /// Kustomize hook: what the disk now says of a file that is not open;
+    /// true when other documents' findings may have changed.
+    fn reload_kustomize_from_disk(&self, uri: &Uri) -> bool {
+        if !self.kustomizations.concerns(uri) {
+            return false;
+        }
+        let text = uri.to_file_path().and_then(|p| self.file_text(&p));
+        self.kustomizations
+            .update(uri, text.as_deref(), &|p| self.file_text(p))
     }
 
     /// Records the ServiceAccounts an open buffer declares; true when they
@@ -335,6 +365,7 @@ impl Backend {
             account_files: DashMap::new(),
             disk_reads: DashMap::new(),
             disk_clock: AtomicU64::new(0),
+            kustomizations: Kustomizations::default(),
             session: OnceLock::new(),
             settings: RwLock::new(Arc::new(Settings::default())),
             roots: RwLock::new(Vec::new()),
@@ -388,7 +419,15 @@ impl Backend {
                 return;
             }
             state.results.insert(uri.clone(), Arc::clone(&analyzed));
-            if state.update_buffer_accounts(&uri, &analyzed) {
+            let accounts_changed = state.update_buffer_accounts(&uri, &analyzed);
+            // Kustomize hook: an open kustomization or patch buffer.
+            let kustomize_changed = state.kustomizations.concerns(&uri)
+                && state
+                    .kustomizations
+                    .update(&uri, Some(&analyzed.rope.to_string()), &|p| {
+                        state.file_text(p)
+                    });
+            if accounts_changed || kustomize_changed {
                 reanalyze_others(&client, &state, Some(&uri));
             }
             if !state.session().pull_diagnostics {
@@ -640,6 +679,8 @@ impl LanguageServer for Backend {
             let options = DidChangeWatchedFilesRegistrationOptions {
                 watchers: vec![
                     watch("**/*.{yaml,yml}"),
+                    // Kustomize hook: the kustomization name without extension.
+                    watch("**/Kustomization"),
                     watch("**/tokenguard.toml"),
                     watch("**/.tokenguard.toml"),
                 ],
@@ -743,6 +784,7 @@ impl LanguageServer for Backend {
         self.state.results.remove(&uri);
         // The buffer no longer speaks for the file: the disk does again.
         let changed = self.state.reload_from_disk(&uri);
+        let changed = self.state.reload_kustomize_from_disk(&uri) || changed;
         if !self.state.session().pull_diagnostics {
             self.client
                 .publish_diagnostics(uri.clone(), Vec::new(), None)
@@ -769,6 +811,7 @@ impl LanguageServer for Backend {
                 continue;
             }
             changed |= self.state.reload_from_disk(&event.uri);
+            changed |= self.state.reload_kustomize_from_disk(&event.uri);
         }
         if configuration {
             info!("a project configuration file changed: reloading");
@@ -1023,6 +1066,19 @@ async fn index_workspace(client: Client, state: Arc<State>) {
                 .await;
         }
     }
+    // Kustomize hook: kustomizations and their patches, open buffers first.
+    let indexer = Arc::clone(&state);
+    let listed: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| tokenguard_analysis::kustomize::is_kustomization_file(&f.to_string_lossy()))
+        .cloned()
+        .collect();
+    let _ = tokio::task::spawn_blocking(move || {
+        indexer
+            .kustomizations
+            .rebuild(&listed, &|p| indexer.file_text(p))
+    })
+    .await;
     if let Some(progress) = progress {
         progress
             .finish_with_message(format!("{found} ServiceAccounts"))

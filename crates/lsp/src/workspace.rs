@@ -10,6 +10,7 @@ use std::io::{ErrorKind, Read};
 use std::path::{Component, Path, PathBuf};
 
 use ropey::Rope;
+use tokenguard_analysis::kustomize::is_kustomization_file;
 use tokenguard_analysis::{service_accounts, ServiceAccount};
 use tracing::{debug, info, warn};
 
@@ -45,7 +46,12 @@ pub fn yaml_files(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in walker {
         match entry {
-            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) && is_yaml(e.path()) => {
+            // Kustomize hook: `Kustomization` has no extension.
+            Ok(e)
+                if e.file_type().is_some_and(|t| t.is_file())
+                    && (is_yaml(e.path())
+                        || is_kustomization_file(&e.path().to_string_lossy())) =>
+            {
                 files.push(e.into_path())
             }
             Ok(_) => {}
@@ -100,7 +106,7 @@ pub fn read_accounts(path: &Path) -> Option<AccountFile> {
 
 /// The text of a regular file (not a link) of at most [`MAX_INDEXED_FILE`]
 /// bytes.
-fn read_text(path: &Path) -> Option<String> {
+pub fn read_text(path: &Path) -> Option<String> {
     let shown = path.display();
     let skip = |error: std::io::Error| {
         // A file deleted between the listing and the read is no news.

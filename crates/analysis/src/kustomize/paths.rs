@@ -1,0 +1,101 @@
+//! Lexical path arithmetic on '/'-separated paths: Kustomize resolves every
+//! entry relative to the kustomization's folder, and the index compares the
+//! results as strings, without touching a file system.
+
+/// Removes `.` segments and folds `name/..`; a leading `..` that cannot be
+/// folded is kept, and so is a leading `/`.
+pub fn normalize(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let absolute = path.starts_with('/');
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => match segments.last() {
+                Some(&last) if last != ".." => {
+                    segments.pop();
+                }
+                _ if absolute => {}
+                _ => segments.push(".."),
+            },
+            other => segments.push(other),
+        }
+    }
+    let joined = segments.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    }
+}
+
+/// `relative` resolved against the folder `dir`.
+pub fn join(dir: &str, relative: &str) -> String {
+    if relative.starts_with('/') {
+        normalize(relative)
+    } else {
+        normalize(&format!("{dir}/{relative}"))
+    }
+}
+
+/// The folder of a normalized path (`.` for a bare file name).
+pub fn parent(path: &str) -> String {
+    match path.rfind('/') {
+        Some(0) => "/".to_string(),
+        Some(i) => path[..i].to_string(),
+        None => ".".to_string(),
+    }
+}
+
+/// `to` as seen from the deepest folder it shares with `from`: how a message
+/// names an overlay to the reader of a base (`overlays/prod`).
+pub fn relative_to_common(from: &str, to: &str) -> String {
+    let from: Vec<&str> = from.split('/').collect();
+    let to_segments: Vec<&str> = to.split('/').collect();
+    let shared = from
+        .iter()
+        .zip(&to_segments)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let rest = to_segments[shared..].join("/");
+    if rest.is_empty() {
+        to.to_string()
+    } else {
+        rest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_folds_dots_and_keeps_what_cannot_fold() {
+        assert_eq!(normalize("a/./b/../c"), "a/c");
+        assert_eq!(normalize("./a"), "a");
+        assert_eq!(normalize("../a/../../b"), "../../b");
+        assert_eq!(normalize("/x/../../y"), "/y");
+        assert_eq!(normalize("a/.."), ".");
+        assert_eq!(normalize("a\\b"), "a/b");
+    }
+
+    #[test]
+    fn join_and_parent() {
+        assert_eq!(join("k/overlays/prod", "../../base"), "k/base");
+        assert_eq!(join("k", "/abs/x.yaml"), "/abs/x.yaml");
+        assert_eq!(join(".", "base"), "base");
+        assert_eq!(parent("k/base/deploy.yaml"), "k/base");
+        assert_eq!(parent("deploy.yaml"), ".");
+        assert_eq!(parent("/deploy.yaml"), "/");
+    }
+
+    #[test]
+    fn overlays_are_named_from_the_shared_folder() {
+        assert_eq!(
+            relative_to_common("app/base", "app/overlays/prod"),
+            "overlays/prod"
+        );
+        assert_eq!(relative_to_common("app/base", "app/base"), "app/base");
+        assert_eq!(relative_to_common("base", "prod"), "prod");
+    }
+}
