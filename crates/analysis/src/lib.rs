@@ -35,7 +35,7 @@ pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts, SameFi
 pub use actions::{
     disable_on_account, ignore_comment, ignore_comment_line, kubernetes_keys, looks_like_kubernetes,
 };
-pub use finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
+pub use finding::{AccountCheck, Code, Finding, Problem, Related, Severity, WorkloadRef};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use incremental::{IncrementalFile, TextOf};
 pub use objects::{AccountAutomount, ServiceAccount, Workload, POD_SPEC_PATHS};
@@ -154,6 +154,7 @@ pub fn check_with(text: &str, parsed: &ParsedFile, accounts: &dyn AccountLookup)
             workload: None,
             account: None,
             fix: None,
+            related: Vec::new(),
         })
         .collect();
     for (doc, workload) in &parsed.workloads {
@@ -174,11 +175,14 @@ pub fn analyze(text: &str, workspace: &dyn AccountLookup) -> Vec<Finding> {
     check(text, &parse(text), workspace)
 }
 
-/// Every edit of every fix, ready for [`apply_edits`].
+/// Every edit of every fix to the findings' own file, ready for
+/// [`apply_edits`] (fixes of other files, such as a Helm chart's
+/// `values.yaml`, are left out).
 pub fn fix_all_edits(findings: &[Finding]) -> Vec<TextEdit> {
     findings
         .iter()
         .filter_map(|f| f.fix.as_ref())
+        .filter(|fix| fix.file.is_none())
         .flat_map(|fix| fix.edits.iter().cloned())
         .collect()
 }

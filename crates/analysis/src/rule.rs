@@ -97,6 +97,7 @@ pub fn judge(
         workload: Some(subject),
         account,
         fix,
+        related: Vec::new(),
     })
 }
 

@@ -134,6 +134,7 @@ pub fn fix_all_edit(
     let fix = Fix {
         title: String::new(),
         edits: fix_all_edits(&findings),
+        file: None,
     };
     edit_for(uri, &analyzed.rope, &fix, encoding)
 }
