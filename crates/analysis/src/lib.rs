@@ -21,6 +21,7 @@ mod accounts;
 mod actions;
 mod finding;
 mod fix;
+pub mod helm;
 mod incremental;
 mod objects;
 mod relevance;
@@ -142,7 +143,23 @@ pub fn check(text: &str, parsed: &ParsedFile, workspace: &dyn AccountLookup) -> 
 /// [`check`] with the whole ServiceAccount lookup given: `accounts` must
 /// look in the same file first (see [`SameFileFirst`]).
 pub fn check_with(text: &str, parsed: &ParsedFile, accounts: &dyn AccountLookup) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = parsed
+    let mut findings = syntax_findings(parsed);
+    for (doc, workload) in &parsed.workloads {
+        let doc = &parsed.documents[*doc];
+        if let Some(finding) = rule::judge(text, doc, workload, accounts) {
+            let line = parsed.line_index.line_of(finding.range.start);
+            if !suppress::is_suppressed(text, &parsed.line_index, line) {
+                findings.push(finding);
+            }
+        }
+    }
+    findings.sort_by_key(|f| (f.range.start, f.range.end, f.code));
+    findings
+}
+
+/// A TG000 finding for every syntax error.
+pub(crate) fn syntax_findings(parsed: &ParsedFile) -> Vec<Finding> {
+    parsed
         .syntax_errors
         .iter()
         .map(|error| Finding {
@@ -156,18 +173,7 @@ pub fn check_with(text: &str, parsed: &ParsedFile, accounts: &dyn AccountLookup)
             fix: None,
             related: Vec::new(),
         })
-        .collect();
-    for (doc, workload) in &parsed.workloads {
-        let doc = &parsed.documents[*doc];
-        if let Some(finding) = rule::judge(text, doc, workload, accounts) {
-            let line = parsed.line_index.line_of(finding.range.start);
-            if !suppress::is_suppressed(text, &parsed.line_index, line) {
-                findings.push(finding);
-            }
-        }
-    }
-    findings.sort_by_key(|f| (f.range.start, f.range.end, f.code));
-    findings
+        .collect()
 }
 
 /// [`parse`] and [`check`] in one call.

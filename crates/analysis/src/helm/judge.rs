@@ -1,0 +1,506 @@
+//! TG001 for a Helm template: the rule of `rule.rs` on the masked text, with
+//! template values resolved against `values.yaml`, the chart's accounts as
+//! the accounts, and fixes that land outside `{{ if/with/range }}` blocks.
+
+use super::accounts::{account_name, ChartAccount, ChartAccountName, ChartAutomount};
+use super::mask::{mask, ActionKind, Masked};
+use super::values::{reference, Resolved, ValuesFile};
+use super::{original_scalar, sole_action};
+use crate::accounts::{AccountLookup, FoundAccount};
+use crate::finding::{Code, Finding, Problem, Related, Severity, WorkloadRef};
+use crate::fix::{Fix, TextEdit, FIELD};
+use crate::objects::{AccountAutomount, Workload};
+use crate::text::{LineEnding, TextRange};
+use crate::tree::{Document, NodeKind};
+use crate::value::{get, read_bool_field, BoolField};
+use crate::{rule, suppress, ParsedFile};
+
+/// A template, masked and parsed.
+#[derive(Clone, Debug, Default)]
+pub struct Template {
+    pub masked: Masked,
+    /// The masked text parsed: its ranges are the template's.
+    pub parsed: ParsedFile,
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Self {
+        let masked = mask(text);
+        let parsed = crate::parse(&masked.text);
+        Self { masked, parsed }
+    }
+}
+
+/// What a template is judged with.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TemplateContext<'a> {
+    /// The template's identity, as the caller names files.
+    pub file: &'a str,
+    /// The chart's `values.yaml`, when there is one.
+    pub values: Option<&'a ValuesFile>,
+    /// The ServiceAccounts of the chart's templates; this template's own
+    /// are taken from it when the list has none from `file`.
+    pub accounts: &'a [ChartAccount],
+}
+
+/// The findings of a template, in text order. `workspace` supplies the
+/// accounts of files outside the chart.
+pub fn check_template(
+    text: &str,
+    template: &Template,
+    context: &TemplateContext,
+    workspace: &dyn AccountLookup,
+) -> Vec<Finding> {
+    let parsed = &template.parsed;
+    let own;
+    let accounts = if context.accounts.iter().any(|a| a.file == context.file) {
+        context.accounts.to_vec()
+    } else {
+        own = super::chart_accounts(context.file, text, context.values);
+        [context.accounts, own.as_slice()].concat()
+    };
+    let judge = Judge {
+        text,
+        masked: &template.masked,
+        context,
+        accounts: &accounts,
+        workspace,
+    };
+    let mut findings = crate::syntax_findings(parsed);
+    for (doc, workload) in &parsed.workloads {
+        let doc = &parsed.documents[*doc];
+        if let Some(finding) = judge.workload(doc, workload) {
+            let line = parsed.line_index.line_of(finding.range.start);
+            if !suppress::is_suppressed(text, &parsed.line_index, line) {
+                findings.push(finding);
+            }
+        }
+    }
+    findings.sort_by_key(|f| (f.range.start, f.range.end, f.code));
+    findings
+}
+
+struct Judge<'a> {
+    text: &'a str,
+    masked: &'a Masked,
+    context: &'a TemplateContext<'a>,
+    accounts: &'a [ChartAccount],
+    workspace: &'a dyn AccountLookup,
+}
+
+/// The account decided for a pod, whatever name the rule asks for (it reads
+/// the mask's placeholder where the template computes the name).
+struct Decided(Option<FoundAccount>);
+
+impl AccountLookup for Decided {
+    fn find(&self, _: Option<&str>, _: &str) -> Option<FoundAccount> {
+        self.0.clone()
+    }
+}
+
+/// The account a pod is judged against (or none found), and the value of
+/// `values.yaml` that decides its automounting; `None` when that depends on
+/// something not resolvable (not reported).
+type AccountDecision = Option<(Option<FoundAccount>, Option<Related>)>;
+
+impl Judge<'_> {
+    fn workload(&self, doc: &Document, workload: &Workload) -> Option<Finding> {
+        let field = get(doc, workload.pod_spec, FIELD);
+        if let Some((_, value)) = field {
+            let range = doc.node(value).range;
+            if !range.is_empty() && self.masked.actions_in(range).next().is_some() {
+                return self.templated_field(doc, workload, range);
+            }
+        }
+        let needs_account = field.is_none_or(|(_, v)| read_bool_field(doc, v) == BoolField::Null);
+        let name = self.pod_account_name(doc, workload);
+        let (found, from) = if needs_account {
+            self.decide_account(workload, &name)?
+        } else {
+            (None, None)
+        };
+        let mut finding = rule::judge(&self.masked.text, doc, workload, &Decided(found))?;
+        self.show_real_names(doc, workload, &mut finding, &name);
+        if let ChartAccountName::Computed(_) = name {
+            if needs_account && !self.accounts.is_empty() {
+                finding.message.push_str(
+                    " The ServiceAccount's name is computed by the template, which tokenguard does not evaluate: \
+                     the pod was judged by the chart's ServiceAccount templates.",
+                );
+            }
+        }
+        // Both branches of a conditional are read, so a repeated field is
+        // expected here: the rule's note about duplicates would mislead.
+        if let Some(at) = finding.message.find(&format!(" {FIELD} appears ")) {
+            finding.message.truncate(at);
+        }
+        finding.related.extend(from);
+        if finding.problem == Problem::Missing {
+            if let Some(fix) = self.insertion_outside_blocks(doc, workload) {
+                finding.fix = Some(fix);
+            }
+        }
+        Some(finding)
+    }
+
+    /// `automountServiceAccountToken: {{ … }}`: reported only when
+    /// `values.yaml` (or the default) makes it true.
+    fn templated_field(
+        &self,
+        doc: &Document,
+        workload: &Workload,
+        range: TextRange,
+    ) -> Option<Finding> {
+        let action = sole_action(self.masked, self.text, range)?;
+        let reference = reference(&action.body)?;
+        let values = self.context.values?;
+        let Resolved::Bool { value: true, at } = values.resolve_bool(&reference) else {
+            return None;
+        };
+        let subject = self.subject(doc, workload);
+        let label = subject.label();
+        let expression = &self.text[action.range.start..action.range.end];
+        let (why, related, fix) = match at {
+            Some(at) => (
+                "which is true in values.yaml. Set it to false there".to_string(),
+                vec![Related {
+                    file: Some(values.id.clone()),
+                    range: at.range,
+                    message: format!(
+                        "{} is true here",
+                        reference
+                            .path
+                            .iter()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>()
+                            .join(".")
+                    ),
+                }],
+                Some(at.fix),
+            ),
+            None => (
+                "which defaults to true when values.yaml leaves it unset or false. \
+                 Set the field to false in the template"
+                    .to_string(),
+                Vec::new(),
+                None,
+            ),
+        };
+        Some(Finding {
+            code: Code::TG001,
+            severity: Severity::Warning,
+            range,
+            message: format!(
+                "{label} mounts its service-account token: {FIELD} is {expression}, {why}."
+            ),
+            problem: Problem::ExplicitTrue,
+            workload: Some(subject),
+            account: None,
+            fix,
+            related,
+        })
+    }
+
+    fn subject(&self, doc: &Document, workload: &Workload) -> WorkloadRef {
+        WorkloadRef {
+            kind: workload.kind.clone(),
+            name: self
+                .real_name(doc, workload)
+                .or_else(|| workload.name.clone()),
+            namespace: workload.namespace.clone(),
+        }
+    }
+
+    /// The workload's `metadata.name` as written in the template.
+    fn real_name(&self, doc: &Document, workload: &Workload) -> Option<String> {
+        let (_, metadata) = get(doc, workload.object, "metadata")?;
+        let (_, name) = get(doc, metadata, "name")?;
+        let range = doc.node(name).range;
+        self.masked
+            .actions_in(range)
+            .next()
+            .map(|_| original_scalar(self.text, range))
+    }
+
+    /// The pod's `serviceAccountName` (or `serviceAccount`), resolved.
+    fn pod_account_name(&self, doc: &Document, workload: &Workload) -> ChartAccountName {
+        for key in ["serviceAccountName", "serviceAccount"] {
+            if let Some((_, value)) = get(doc, workload.pod_spec, key) {
+                let node = doc.node(value);
+                let written =
+                    matches!(&node.kind, NodeKind::Scalar { value, .. } if !value.is_empty());
+                if written {
+                    return account_name(self.masked, self.text, node.range, self.context.values);
+                }
+            }
+        }
+        ChartAccountName::Known("default".to_string())
+    }
+
+    fn decide_account(&self, workload: &Workload, name: &ChartAccountName) -> AccountDecision {
+        let candidates: Vec<&ChartAccount> = match name {
+            ChartAccountName::Known(name) => self
+                .accounts
+                .iter()
+                .rev()
+                .filter(|a| a.name == ChartAccountName::Known(name.clone()))
+                .take(1)
+                .collect(),
+            ChartAccountName::Computed(_) => self.accounts.iter().collect(),
+        };
+        if candidates.is_empty() {
+            let found = match name {
+                ChartAccountName::Known(name) => {
+                    self.workspace.find(workload.namespace.as_deref(), name)
+                }
+                ChartAccountName::Computed(_) => None,
+            };
+            return Some((found, None));
+        }
+        if candidates
+            .iter()
+            .any(|a| a.automount == ChartAutomount::Unknown)
+        {
+            return None;
+        }
+        // A computed name may be any of them: one that leaves automounting
+        // on is enough to mount the token.
+        let chosen = candidates
+            .iter()
+            .find(|a| a.automount != ChartAutomount::Disabled)
+            .unwrap_or(&candidates[0]);
+        let automount = match chosen.automount {
+            ChartAutomount::Disabled => AccountAutomount::Disabled,
+            ChartAutomount::Enabled => AccountAutomount::Enabled,
+            ChartAutomount::Default | ChartAutomount::Unknown => AccountAutomount::Default,
+        };
+        let from = chosen.automount_from.as_ref().map(|at| Related {
+            file: at.fix.file.clone(),
+            range: at.range,
+            message: format!(
+                "ServiceAccount \"{}\" gets automountServiceAccountToken from this value",
+                chosen.name.shown()
+            ),
+        });
+        let origin = (chosen.file != self.context.file).then(|| chosen.file.clone());
+        let found = FoundAccount {
+            origin,
+            account: crate::objects::ServiceAccount {
+                name: chosen.name.shown().to_string(),
+                automount,
+                ..chosen.account.clone()
+            },
+        };
+        Some((Some(found), from))
+    }
+
+    /// The rule read names from the mask: show the template's text instead.
+    fn show_real_names(
+        &self,
+        doc: &Document,
+        workload: &Workload,
+        finding: &mut Finding,
+        account: &ChartAccountName,
+    ) {
+        if let (Some(real), Some(masked)) = (self.real_name(doc, workload), &workload.name) {
+            finding.message =
+                finding
+                    .message
+                    .replacen(&format!("\"{masked}\""), &format!("\"{real}\""), 1);
+            if let Some(subject) = &mut finding.workload {
+                subject.name = Some(real);
+            }
+        }
+        if let Some(check) = &mut finding.account {
+            let shown = account.shown();
+            if check.name != shown {
+                let from = format!("ServiceAccount \"{}\"", check.name);
+                let to = format!("ServiceAccount \"{shown}\"");
+                finding.message = finding.message.replacen(&from, &to, 1);
+                check.name = shown.to_string();
+            }
+        }
+    }
+
+    /// The field inserted right after the pod spec's `spec:` line, at the
+    /// pod spec's indentation, when a template block (`{{- with … }}`)
+    /// opens before its first key: inserting before that key would put the
+    /// field inside the block. `None` when no block is in the way or the
+    /// line after `spec:` is itself inside one.
+    fn insertion_outside_blocks(&self, doc: &Document, workload: &Workload) -> Option<Fix> {
+        let NodeKind::Mapping {
+            flow: false,
+            entries,
+        } = &doc.node(workload.pod_spec).kind
+        else {
+            return None;
+        };
+        let spec_key = doc.node(workload.spec_key).range;
+        let first_key = doc.node(entries.first()?.0).range;
+        let block_in_between = self.masked.actions.iter().any(|a| {
+            a.range.start >= spec_key.end
+                && a.range.end <= first_key.start
+                && matches!(
+                    a.kind,
+                    ActionKind::Open | ActionKind::Else | ActionKind::End
+                )
+        });
+        if !block_in_between {
+            return None;
+        }
+        let bytes = self.text.as_bytes();
+        let mut line_end = spec_key.end;
+        while line_end < bytes.len() && !matches!(bytes[line_end], b'\n' | b'\r') {
+            line_end += 1;
+        }
+        let eol = LineEnding::before(self.text, (line_end + 1).min(bytes.len()))
+            .unwrap_or_else(|| LineEnding::first_in(self.text));
+        let insert_at = (line_end + eol.as_str().len()).min(bytes.len());
+        let same_block = self.masked.depth_at(insert_at) == self.masked.depth_at(spec_key.start)
+            && !self
+                .masked
+                .actions
+                .iter()
+                .any(|a| a.range.start >= spec_key.end && a.range.start < insert_at);
+        if !same_block || insert_at > first_key.start {
+            return None;
+        }
+        let line_start = self.text[..first_key.start]
+            .rfind(['\n', '\r'])
+            .map_or(0, |i| i + 1);
+        let indent: String = self.text[line_start..first_key.start]
+            .chars()
+            .take_while(|c| matches!(c, ' ' | '\t'))
+            .collect();
+        // At the end of a file without a final break, the break comes first.
+        let new_text = if insert_at == bytes.len() && line_end == bytes.len() {
+            format!("{}{indent}{FIELD}: false", eol.as_str())
+        } else {
+            format!("{indent}{FIELD}: false{}", eol.as_str())
+        };
+        Some(Fix {
+            title: format!("Add `{FIELD}: false` to the pod spec"),
+            edits: vec![TextEdit {
+                range: TextRange::empty(insert_at),
+                new_text,
+            }],
+            file: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::chart_accounts;
+    use super::*;
+    use crate::{apply_edits, NoAccounts};
+
+    const DEPLOYMENT: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "demo.fullname" . }}
+spec:
+  template:
+    spec:
+      {{- with .Values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      serviceAccountName: {{ include "demo.serviceAccountName" . }}
+      containers:
+        - name: app
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+"#;
+
+    const ACCOUNT: &str = "{{- if .Values.serviceAccount.create -}}\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {{ include \"demo.serviceAccountName\" . }}\nautomountServiceAccountToken: {{ .Values.serviceAccount.automount }}\n{{- end }}\n";
+
+    fn check(text: &str, values: &ValuesFile, accounts: &[ChartAccount]) -> Vec<Finding> {
+        let context = TemplateContext {
+            file: "templates/deployment.yaml",
+            values: Some(values),
+            accounts,
+        };
+        check_template(text, &Template::parse(text), &context, &NoAccounts)
+    }
+
+    #[test]
+    fn the_scaffold_with_an_automounting_account_is_reported_and_fixed_outside_the_block() {
+        let values = ValuesFile::new(
+            "values.yaml",
+            "serviceAccount:\n  create: true\n  automount: true\n",
+        );
+        let accounts = chart_accounts("templates/serviceaccount.yaml", ACCOUNT, Some(&values));
+        let findings = check(DEPLOYMENT, &values, &accounts);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        let finding = &findings[0];
+        assert_eq!(finding.problem, Problem::Missing);
+        assert!(
+            finding.message.starts_with(
+                "Deployment \"{{ include \"demo.fullname\" . }}\" mounts its service-account token"
+            ),
+            "{}",
+            finding.message
+        );
+        assert!(finding.message.contains("ServiceAccount \"{{ include \"demo.serviceAccountName\" . }}\" explicitly enables automounting"), "{}", finding.message);
+        assert!(finding.message.contains("computed by the template"));
+        assert_eq!(finding.related.len(), 1);
+        assert_eq!(finding.related[0].file.as_deref(), Some("values.yaml"));
+        let fixed = apply_edits(DEPLOYMENT, &finding.fix.as_ref().unwrap().edits);
+        assert!(
+            fixed.contains("    spec:\n      automountServiceAccountToken: false\n      {{- with .Values.imagePullSecrets }}\n"),
+            "{fixed}"
+        );
+        assert!(check(&fixed, &values, &accounts).is_empty());
+    }
+
+    #[test]
+    fn an_account_that_disables_automounting_covers_the_pod() {
+        let values = ValuesFile::new(
+            "values.yaml",
+            "serviceAccount:\n  create: true\n  automount: false\n",
+        );
+        let accounts = chart_accounts("templates/serviceaccount.yaml", ACCOUNT, Some(&values));
+        assert!(check(DEPLOYMENT, &values, &accounts).is_empty());
+        // Without the account, the pod runs as an account outside the chart.
+        let values = ValuesFile::new("values.yaml", "serviceAccount:\n  create: false\n");
+        let accounts = chart_accounts("templates/serviceaccount.yaml", ACCOUNT, Some(&values));
+        assert_eq!(check(DEPLOYMENT, &values, &accounts).len(), 1);
+    }
+
+    #[test]
+    fn a_templated_field_is_resolved_against_values() {
+        let text = "kind: Pod\nmetadata:\n  name: web\nspec:\n  automountServiceAccountToken: {{ .Values.pod.automount }}\n  containers: []\n";
+        let on = ValuesFile::new("values.yaml", "pod:\n  automount: true # on\n");
+        let findings = check(text, &on, &[]);
+        assert_eq!(findings.len(), 1);
+        let f = &findings[0];
+        assert_eq!(
+            &text[f.range.start..f.range.end],
+            "{{ .Values.pod.automount }}"
+        );
+        assert_eq!(f.related[0].file.as_deref(), Some("values.yaml"));
+        assert_eq!(
+            &on.text[f.related[0].range.start..f.related[0].range.end],
+            "true"
+        );
+        let fix = f.fix.as_ref().unwrap();
+        assert_eq!(fix.file.as_deref(), Some("values.yaml"));
+        let fixed = ValuesFile::new("values.yaml", apply_edits(&on.text, &fix.edits));
+        assert_eq!(fixed.text, "pod:\n  automount: false # on\n");
+        assert!(check(text, &fixed, &[]).is_empty());
+        for unresolvable in ["pod: {}\n", "pod:\n  automount: maybe\n", ""] {
+            let values = ValuesFile::new("values.yaml", unresolvable);
+            assert!(check(text, &values, &[]).is_empty(), "{unresolvable}");
+        }
+    }
+
+    #[test]
+    fn a_plain_field_and_duplicates_from_branches() {
+        let text = "kind: Pod\nmetadata:\n  name: web\nspec:\n  {{- if .Values.a }}\n  automountServiceAccountToken: false\n  {{- else }}\n  automountServiceAccountToken: true\n  {{- end }}\n  containers: []\n";
+        let values = ValuesFile::new("values.yaml", "");
+        let findings = check(text, &values, &[]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].code, Code::TG001);
+        assert!(!findings[0].message.contains("appears"));
+    }
+}
