@@ -7,11 +7,14 @@
 //! megabytes, and the result does not depend on the order of the paths.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use tokenguard_analysis::{AccountIndex, Finding, LineIndex, ServiceAccount};
 
 use crate::errors::ErrorLog;
+use crate::helm::{self, Charts, OtherFile, Template};
 use crate::load::{self, Outcome, SourceFile};
 use crate::walk::Input;
 
@@ -25,6 +28,9 @@ pub struct CheckedFile {
     /// The lines kept when the text is not (by 0-based line number).
     pub lines: HashMap<usize, String>,
     pub findings: Vec<Finding>,
+    /// Files the findings point into or fix, by the name findings use (a
+    /// Helm chart's `values.yaml`).
+    pub other_files: HashMap<String, Arc<OtherFile>>,
 }
 
 impl CheckedFile {
@@ -68,21 +74,47 @@ fn accounts_in(text: &str) -> Vec<ServiceAccount> {
     }
 }
 
+/// What pass one learns of a file: the accounts of plain YAML for the
+/// workspace index; for a chart template, its chart and (when it may
+/// declare one) its text, for the chart's own accounts.
+enum FirstPass {
+    Plain(Vec<ServiceAccount>),
+    ChartTemplate {
+        root: PathBuf,
+        account_text: Option<String>,
+    },
+}
+
+fn first_pass(source: &SourceFile) -> FirstPass {
+    match helm::classify(source.path.as_deref(), &source.text) {
+        Template::InChart(root) => FirstPass::ChartTemplate {
+            root,
+            account_text: source
+                .text
+                .contains("ServiceAccount")
+                .then(|| source.text.clone()),
+        },
+        // A template outside a chart judges against its own accounts only.
+        Template::Loose => FirstPass::Plain(Vec::new()),
+        Template::No => FirstPass::Plain(accounts_in(&source.text)),
+    }
+}
+
 /// Checks every input; returns the files sorted by display path, and the
-/// ServiceAccount index they were judged against.
+/// ServiceAccount index and the Helm charts they were judged against.
 pub fn check_inputs(
     inputs: &[Input],
     max_size: u64,
     keep_text: bool,
     log: &mut ErrorLog,
-) -> (Vec<CheckedFile>, AccountIndex) {
+) -> (Vec<CheckedFile>, AccountIndex, Charts) {
     // Standard input can be read only once: it is kept whole.
     let stdin = inputs
         .iter()
         .any(|i| matches!(i, Input::Stdin))
         .then(|| load::load_stdin(max_size));
 
-    let first_pass: Vec<Option<Result<Vec<ServiceAccount>, Outcome>>> = inputs
+    let first: Vec<Option<Result<FirstPass, Outcome>>> = inputs
         .par_iter()
         .map(|input| match input {
             Input::Stdin => None,
@@ -91,7 +123,7 @@ pub fn check_inputs(
                 display,
                 explicit,
             } => Some(match load::load_file(path, display, *explicit, max_size) {
-                Outcome::Loaded(source) => Ok(accounts_in(&source.text)),
+                Outcome::Loaded(source) => Ok(first_pass(&source)),
                 other => Err(other),
             }),
         })
@@ -100,13 +132,15 @@ pub fn check_inputs(
     let mut index = AccountIndex::new();
     let mut readable = vec![false; inputs.len()];
     let mut stdin_source = None;
-    for (i, (input, result)) in inputs.iter().zip(first_pass).enumerate() {
+    let mut chart_roots = Vec::new();
+    let mut chart_templates = Vec::new();
+    for (i, (input, result)) in inputs.iter().zip(first).enumerate() {
         let result = match (input, result) {
             (Input::Stdin, _) => match stdin.clone() {
                 Some(Outcome::Loaded(source)) => {
-                    let accounts = accounts_in(&source.text);
+                    let pass = first_pass(&source);
                     stdin_source = Some(source);
-                    Ok(accounts)
+                    Ok(pass)
                 }
                 Some(other) => Err(other),
                 None => continue,
@@ -115,11 +149,18 @@ pub fn check_inputs(
             (_, None) => continue,
         };
         match result {
-            Ok(accounts) => {
+            Ok(FirstPass::Plain(accounts)) => {
                 readable[i] = true;
                 if !accounts.is_empty() {
                     index.set(input.display(), accounts);
                 }
+            }
+            Ok(FirstPass::ChartTemplate { root, account_text }) => {
+                readable[i] = true;
+                if let Some(text) = account_text {
+                    chart_templates.push((input.display().to_string(), root.clone(), text));
+                }
+                chart_roots.push(root);
             }
             Err(Outcome::Skipped(message)) => log.warning(message),
             Err(Outcome::Failed(message)) => log.error(message),
@@ -127,6 +168,7 @@ pub fn check_inputs(
         }
     }
 
+    let charts = Charts::build(chart_roots, chart_templates, log);
     let second_pass: Vec<Result<CheckedFile, String>> = inputs
         .par_iter()
         .zip(&readable)
@@ -143,7 +185,7 @@ pub fn check_inputs(
                     Outcome::Skipped(m) | Outcome::Failed(m) => return Err(m),
                 },
             };
-            Ok(check_source(source, &index, keep_text))
+            Ok(check_source(source, &index, keep_text, &charts))
         })
         .collect();
     let mut files = Vec::with_capacity(second_pass.len());
@@ -155,14 +197,43 @@ pub fn check_inputs(
         }
     }
     files.sort_by(|a, b| a.source.display.cmp(&b.source.display));
-    (files, index)
+    (files, index, charts)
 }
 
 /// Judges one file against the index, keeping what the output will need
 /// (see [`CheckedFile`]).
-pub fn check_source(mut source: SourceFile, index: &AccountIndex, keep_text: bool) -> CheckedFile {
-    let parsed = tokenguard_analysis::parse(&source.text);
-    let findings = tokenguard_analysis::check(&source.text, &parsed, index);
+pub fn check_source(
+    mut source: SourceFile,
+    index: &AccountIndex,
+    keep_text: bool,
+    charts: &Charts,
+) -> CheckedFile {
+    let mut other_files = HashMap::new();
+    let (parsed, findings) = match helm::classify(source.path.as_deref(), &source.text) {
+        Template::No => {
+            let parsed = tokenguard_analysis::parse(&source.text);
+            let findings = tokenguard_analysis::check(&source.text, &parsed, index);
+            (parsed, findings)
+        }
+        template => {
+            let chart = match &template {
+                Template::InChart(root) => charts.get(root),
+                _ => None,
+            };
+            if let Some(values) = chart.and_then(|c| c.values_file.clone()) {
+                other_files.insert(values.display.clone(), values);
+            }
+            let context = tokenguard_analysis::helm::TemplateContext {
+                file: &source.display,
+                values: chart.and_then(|c| c.values.as_ref()),
+                accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
+            };
+            let template = tokenguard_analysis::helm::Template::parse(&source.text);
+            let findings =
+                tokenguard_analysis::helm::check_template(&source.text, &template, &context, index);
+            (template.parsed, findings)
+        }
+    };
     let mut lines = HashMap::new();
     let line_index = if findings.is_empty() && parsed.accounts.is_empty() {
         source.text = String::new();
@@ -175,8 +246,12 @@ pub fn check_source(mut source: SourceFile, index: &AccountIndex, keep_text: boo
                     let edits = f
                         .fix
                         .iter()
+                        .filter(|fix| fix.file.is_none())
                         .flat_map(|fix| fix.edits.iter().map(|e| e.range));
-                    std::iter::once(f.range).chain(edits)
+                    let related = f.related.iter().filter(|r| r.file.is_none());
+                    std::iter::once(f.range)
+                        .chain(edits)
+                        .chain(related.map(|r| r.range))
                 })
                 .chain(parsed.accounts.iter().map(|a| a.name_range))
                 .flat_map(|r| [r.start, r.end]);
@@ -195,6 +270,7 @@ pub fn check_source(mut source: SourceFile, index: &AccountIndex, keep_text: boo
         line_index,
         lines,
         findings,
+        other_files,
     }
 }
 

@@ -105,6 +105,21 @@ type AccountDecision = Option<(Option<FoundAccount>, Option<Related>)>;
 
 impl Judge<'_> {
     fn workload(&self, doc: &Document, workload: &Workload) -> Option<Finding> {
+        // A namespace the template computes is the release's, as good as
+        // unset here (the mask's placeholder must not show).
+        let computed_namespace = get(doc, workload.object, "metadata")
+            .and_then(|(_, m)| get(doc, m, "namespace"))
+            .is_some_and(|(_, ns)| self.masked.actions_in(doc.node(ns).range).next().is_some());
+        let unmasked;
+        let workload = if computed_namespace {
+            unmasked = Workload {
+                namespace: None,
+                ..workload.clone()
+            };
+            &unmasked
+        } else {
+            workload
+        };
         let field = get(doc, workload.pod_spec, FIELD);
         if let Some((_, value)) = field {
             let range = doc.node(value).range;
@@ -183,7 +198,14 @@ impl Judge<'_> {
                  Set the field to false in the template"
                     .to_string(),
                 Vec::new(),
-                None,
+                Some(Fix {
+                    title: format!("Set `{FIELD}` to `false` in the template"),
+                    edits: vec![TextEdit {
+                        range: action.range,
+                        new_text: "false".to_string(),
+                    }],
+                    file: None,
+                }),
             ),
         };
         Some(Finding {

@@ -14,6 +14,8 @@ pub struct Reference {
     pub path: Vec<String>,
     /// The default's literal, as written (`false`, `"name"`).
     pub default: Option<String>,
+    /// Piped to `quote` or `squote`: renders a string, never a boolean.
+    pub quoted: bool,
 }
 
 /// Reads an action's body as a plain value reference; `None` for anything
@@ -21,7 +23,11 @@ pub struct Reference {
 /// evaluated.
 pub fn reference(body: &str) -> Option<Reference> {
     let words = split_words(body)?;
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let mut words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let quoted = matches!(words.as_slice(), [.., "|", "quote" | "squote"]);
+    if quoted {
+        words.truncate(words.len() - 2);
+    }
     let (path, default) = match words.as_slice() {
         [path] => (*path, None),
         [path, "|", "default", value] | ["default", value, path] => (*path, Some(*value)),
@@ -47,6 +53,7 @@ pub fn reference(body: &str) -> Option<Reference> {
     Some(Reference {
         path,
         default: default.map(str::to_string),
+        quoted,
     })
 }
 
@@ -164,6 +171,9 @@ impl ValuesFile {
 
     /// What `reference` renders to as a boolean field's value.
     pub fn resolve_bool(&self, reference: &Reference) -> Resolved {
+        if reference.quoted {
+            return Resolved::Unknown;
+        }
         let found = self.lookup(&reference.path);
         let reading =
             found.map(|(doc, _, value)| read_bool_field(&self.parsed.documents[doc], value));
@@ -230,26 +240,29 @@ mod tests {
             reference(".Values.serviceAccount.automount"),
             Some(Reference {
                 path: path("serviceAccount.automount"),
-                default: None
+                default: None,
+                quoted: false,
             })
         );
         assert_eq!(
             reference(".Values.a.b | default false"),
             Some(Reference {
                 path: path("a.b"),
-                default: Some("false".into())
+                default: Some("false".into()),
+                quoted: false,
             })
         );
         assert_eq!(
-            reference("default \"x y\" $.Values.a"),
+            reference("default \"x y\" $.Values.a | quote"),
             Some(Reference {
                 path: path("a"),
-                default: Some("\"x y\"".into())
+                default: Some("\"x y\"".into()),
+                quoted: true,
             })
         );
         for other in [
             "include \"c.sa\" .",
-            ".Values.a | quote",
+            ".Values.a | upper",
             ".Release.Name",
             ".Values.",
             "default .Values.b .Values.a",
