@@ -52,13 +52,7 @@ pub fn check_template(
     workspace: &dyn AccountLookup,
 ) -> Vec<Finding> {
     let parsed = &template.parsed;
-    let own;
-    let accounts = if context.accounts.iter().any(|a| a.file == context.file) {
-        context.accounts.to_vec()
-    } else {
-        own = super::chart_accounts(context.file, text, context.values);
-        [context.accounts, own.as_slice()].concat()
-    };
+    let accounts = with_own_accounts(text, context);
     let judge = Judge {
         text,
         masked: &template.masked,
@@ -69,7 +63,8 @@ pub fn check_template(
     let mut findings = crate::syntax_findings(parsed);
     for (doc, workload) in &parsed.workloads {
         let doc = &parsed.documents[*doc];
-        if let Some(finding) = judge.workload(doc, workload) {
+        if let Verdict::Reported(finding) = judge.workload(doc, workload) {
+            let finding = *finding;
             let line = parsed.line_index.line_of(finding.range.start);
             if !suppress::is_suppressed(text, &parsed.line_index, line) {
                 findings.push(finding);
@@ -78,6 +73,53 @@ pub fn check_template(
     }
     findings.sort_by_key(|f| (f.range.start, f.range.end, f.code));
     findings
+}
+
+/// What became of one workload of a template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A finding (before `tokenguard-ignore` comments are applied).
+    Reported(Box<Finding>),
+    Compliant,
+    /// Depends on a value that does not resolve: not reported.
+    Unresolvable,
+}
+
+/// The verdict on every workload of a template, in text order (what
+/// [`check_template`] reports, and what it leaves unreported and why).
+pub fn judge_workloads(
+    text: &str,
+    template: &Template,
+    context: &TemplateContext,
+    workspace: &dyn AccountLookup,
+) -> Vec<(String, Verdict)> {
+    let accounts = with_own_accounts(text, context);
+    let judge = Judge {
+        text,
+        masked: &template.masked,
+        context,
+        accounts: &accounts,
+        workspace,
+    };
+    template
+        .parsed
+        .workloads
+        .iter()
+        .map(|(doc, workload)| {
+            let doc = &template.parsed.documents[*doc];
+            (workload.kind.clone(), judge.workload(doc, workload))
+        })
+        .collect()
+}
+
+/// The chart's accounts, with the template's own when the list lacks them.
+fn with_own_accounts(text: &str, context: &TemplateContext) -> Vec<ChartAccount> {
+    if context.accounts.iter().any(|a| a.file == context.file) {
+        context.accounts.to_vec()
+    } else {
+        let own = super::chart_accounts(context.file, text, context.values);
+        [context.accounts, own.as_slice()].concat()
+    }
 }
 
 struct Judge<'a> {
@@ -104,7 +146,7 @@ impl AccountLookup for Decided {
 type AccountDecision = Option<(Option<FoundAccount>, Option<Related>)>;
 
 impl Judge<'_> {
-    fn workload(&self, doc: &Document, workload: &Workload) -> Option<Finding> {
+    fn workload(&self, doc: &Document, workload: &Workload) -> Verdict {
         // A namespace the template computes is the release's, as good as
         // unset here (the mask's placeholder must not show).
         let computed_namespace = get(doc, workload.object, "metadata")
@@ -129,12 +171,15 @@ impl Judge<'_> {
         }
         let needs_account = field.is_none_or(|(_, v)| read_bool_field(doc, v) == BoolField::Null);
         let name = self.pod_account_name(doc, workload);
-        let (found, from) = if needs_account {
-            self.decide_account(workload, &name)?
-        } else {
-            (None, None)
+        let (found, from) = match (needs_account, self.decide_account(workload, &name)) {
+            (false, _) => (None, None),
+            (true, Some(decided)) => decided,
+            (true, None) => return Verdict::Unresolvable,
         };
-        let mut finding = rule::judge(&self.masked.text, doc, workload, &Decided(found))?;
+        let Some(mut finding) = rule::judge(&self.masked.text, doc, workload, &Decided(found))
+        else {
+            return Verdict::Compliant;
+        };
         self.show_real_names(doc, workload, &mut finding, &name);
         if let ChartAccountName::Computed(_) = name {
             if needs_account && !self.accounts.is_empty() {
@@ -155,23 +200,28 @@ impl Judge<'_> {
                 finding.fix = Some(fix);
             }
         }
-        Some(finding)
+        Verdict::Reported(Box::new(finding))
     }
 
     /// `automountServiceAccountToken: {{ … }}`: reported only when
     /// `values.yaml` (or the default) makes it true.
-    fn templated_field(
-        &self,
-        doc: &Document,
-        workload: &Workload,
-        range: TextRange,
-    ) -> Option<Finding> {
-        let action = sole_action(self.masked, self.text, range)?;
-        let reference = reference(&action.body)?;
-        let values = self.context.values?;
-        let Resolved::Bool { value: true, at } = values.resolve_bool(&reference) else {
-            return None;
+    fn templated_field(&self, doc: &Document, workload: &Workload, range: TextRange) -> Verdict {
+        let resolved = sole_action(self.masked, self.text, range).and_then(|action| {
+            let reference = reference(&action.body)?;
+            Some((
+                action,
+                self.context.values?.resolve_bool(&reference),
+                reference,
+            ))
+        });
+        let (action, at, reference) = match resolved {
+            Some((action, Resolved::Bool { value: true, at }, reference)) => {
+                (action, at, reference)
+            }
+            Some((_, Resolved::Bool { value: false, .. }, _)) => return Verdict::Compliant,
+            _ => return Verdict::Unresolvable,
         };
+        let values_id = self.context.values.map_or("", |v| v.id.as_str());
         let subject = self.subject(doc, workload);
         let label = subject.label();
         let expression = &self.text[action.range.start..action.range.end];
@@ -179,7 +229,7 @@ impl Judge<'_> {
             Some(at) => (
                 "which is true in values.yaml. Set it to false there".to_string(),
                 vec![Related {
-                    file: Some(values.id.clone()),
+                    file: Some(values_id.to_string()),
                     range: at.range,
                     message: format!(
                         "{} is true here",
@@ -208,7 +258,7 @@ impl Judge<'_> {
                 }),
             ),
         };
-        Some(Finding {
+        Verdict::Reported(Box::new(Finding {
             code: Code::TG001,
             severity: Severity::Warning,
             range,
@@ -220,7 +270,7 @@ impl Judge<'_> {
             account: None,
             fix,
             related,
-        })
+        }))
     }
 
     fn subject(&self, doc: &Document, workload: &Workload) -> WorkloadRef {

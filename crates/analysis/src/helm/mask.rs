@@ -96,7 +96,8 @@ pub fn mask(text: &str) -> Masked {
     let mut out = bytes.to_vec();
     for action in &actions {
         let alone = alone_on_its_lines(bytes, &in_action, action.range);
-        let placeholder = !alone && !action.renders_nothing();
+        let placeholder =
+            !alone && !action.renders_nothing() && !renders_block(bytes, &in_action, action);
         let mut first_line = true;
         for i in action.range.start..action.range.end {
             match bytes[i] {
@@ -111,6 +112,7 @@ pub fn mask(text: &str) -> Masked {
             }
         }
     }
+    mark_block_scalar_starts(bytes, &mut out);
     // Only ASCII bytes replaced whole characters' bytes (every byte of a
     // multi-byte character inside an action was replaced): still UTF-8.
     let text = String::from_utf8(out).unwrap_or_else(|e| {
@@ -119,6 +121,70 @@ pub fn mask(text: &str) -> Masked {
         String::from_utf8_lossy(e.as_bytes()).into_owned()
     });
     Masked { text, actions }
+}
+
+/// A line blanked right after a block scalar's header (`- |`, `key: >-`)
+/// would be a leading empty line of the scalar, and one with more blanks
+/// than the first content line is a YAML error: it keeps one `x` where its
+/// action started, which makes it the scalar's first (ignored) content line.
+fn mark_block_scalar_starts(original: &[u8], out: &mut [u8]) {
+    // The indentation of the header line just before, if any.
+    let mut header_indent: Option<usize> = None;
+    let mut start = 0;
+    while start < out.len() {
+        let mut end = start;
+        while end < out.len() && !matches!(out[end], b'\n' | b'\r') {
+            end += 1;
+        }
+        let line = &out[start..end];
+        let blank = line.iter().all(|&b| b == b' ' || b == b'\t');
+        let was_blank = original[start..end]
+            .iter()
+            .all(|&b| b == b' ' || b == b'\t');
+        if blank && !was_blank {
+            let first = original[start..end]
+                .iter()
+                .position(|&b| b != b' ' && b != b'\t');
+            // Only inside the scalar: a mark left of it would end it.
+            if let (Some(header_indent), Some(first)) = (header_indent, first) {
+                if first > header_indent {
+                    out[start + first] = b'x';
+                }
+            }
+            header_indent = None;
+        } else if !blank {
+            header_indent = is_block_scalar_header(line)
+                .then(|| line.iter().take_while(|&&b| b == b' ').count());
+        }
+        start = end + 1;
+    }
+}
+
+fn is_block_scalar_header(line: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(line);
+    let last = text.split_whitespace().last().unwrap_or("");
+    let words = text.split_whitespace().count();
+    let mut chars = last.chars();
+    matches!(chars.next(), Some('|' | '>'))
+        && chars.all(|c| matches!(c, '-' | '+' | '0'..='9'))
+        && (words > 1 || text.trim_start().starts_with(['|', '>']))
+}
+
+/// Whether an action that ends its line renders a block of lines rather
+/// than a value: `labels: {{- include "x" . | nindent 4 }}` (`nindent`
+/// starts with a line break; a `{{-` after `key:` would glue a value to the
+/// colon, so it is only written before a block). The lines below then
+/// continue the block and must read as its content.
+fn renders_block(bytes: &[u8], in_action: &[bool], action: &Action) -> bool {
+    let mut j = action.range.end;
+    while j < bytes.len() && !matches!(bytes[j], b'\n' | b'\r') {
+        if !(in_action[j] || matches!(bytes[j], b' ' | b'\t')) {
+            return false;
+        }
+        j += 1;
+    }
+    let trims_before = bytes.get(action.range.start + 2) == Some(&b'-');
+    action.body.contains("nindent") || trims_before
 }
 
 /// Whether nothing but blanks and other actions share the lines of `range`.
@@ -301,6 +367,29 @@ mod tests {
     fn an_unclosed_action_and_what_follows_stay() {
         let text = "a: {{ .x }}\nb: {{ .y\nc: 1\n";
         assert_eq!(masked(text), "a: xxxxxxxx\nb: {{ .y\nc: 1\n");
+    }
+
+    #[test]
+    fn an_action_that_renders_a_block_after_a_key_becomes_blank() {
+        let text = "labels: {{- include \"l\" . | nindent 4 }}\n    a: b\nc: {{ toYaml .x | nindent 2 }}\n";
+        let m = mask(text);
+        let lines: Vec<&str> = m.text.lines().map(str::trim_end).collect();
+        assert_eq!(lines, ["labels:", "    a: b", "c:"]);
+        let parsed = crate::parse(&m.text);
+        assert!(parsed.syntax_errors.is_empty());
+    }
+
+    #[test]
+    fn a_blanked_line_opening_a_block_scalar_keeps_a_mark() {
+        let text = "run: |\n  {{- if .x }}\n  echo\n  {{- end }}\n";
+        let m = mask(text);
+        let lines: Vec<&str> = m.text.lines().map(str::trim_end).collect();
+        assert_eq!(lines, ["run: |", "  x", "  echo", ""]);
+        // Without the mark, the first blank line has more blanks than
+        // `echo` is indented: a YAML error.
+        assert!(crate::parse(&m.text).syntax_errors.is_empty());
+        let unmarked = m.text.replacen('x', " ", 1);
+        assert!(!crate::parse(&unmarked).syntax_errors.is_empty());
     }
 
     #[test]
