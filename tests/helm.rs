@@ -559,12 +559,26 @@ fn every_corpus_helm_template_is_read_tolerantly_and_every_range_is_real() {
                 let _ = apply_edits(target, &fix.edits);
             }
         }
-        for (_, verdict) in judge_workloads(&text, &template, &context, &NoAccounts) {
-            match verdict {
-                Verdict::Reported(_) => reported += 1,
-                Verdict::Compliant => compliant += 1,
-                Verdict::Unresolvable => unresolvable += 1,
-            }
+        for (kind, verdict) in judge_workloads(&text, &template, &context, &NoAccounts) {
+            // Shown with `--nocapture`, for spot checks by eye.
+            let what = match verdict {
+                Verdict::Reported(finding) => {
+                    reported += 1;
+                    format!(
+                        "reported at line {}",
+                        index.line_of(finding.range.start) + 1
+                    )
+                }
+                Verdict::Compliant => {
+                    compliant += 1;
+                    "compliant".to_string()
+                }
+                Verdict::Unresolvable => {
+                    unresolvable += 1;
+                    "unresolvable".to_string()
+                }
+            };
+            println!("  {shown}: {kind} {what}");
         }
     }
     println!(

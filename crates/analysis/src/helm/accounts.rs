@@ -109,6 +109,8 @@ fn automount(
             return match resolved {
                 Some(Resolved::Bool { value: false, at }) => (ChartAutomount::Disabled, at),
                 Some(Resolved::Bool { value: true, at }) => (ChartAutomount::Enabled, at),
+                // Rendered empty: a null field, which leaves automounting on.
+                Some(Resolved::Empty { at }) => (ChartAutomount::Default, at),
                 _ => (ChartAutomount::Unknown, None),
             };
         }
@@ -140,7 +142,7 @@ fn switched_off(masked: &Masked, object: TextRange, values: Option<&ValuesFile>)
                 if let (true, Some(condition)) = (encloses, condition) {
                     if matches!(
                         values.resolve_bool(&condition),
-                        Resolved::Bool { value: false, .. }
+                        Resolved::Bool { value: false, .. } | Resolved::Empty { .. }
                     ) {
                         return true;
                     }

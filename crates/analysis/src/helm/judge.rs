@@ -3,11 +3,11 @@
 //! the accounts, and fixes that land outside `{{ if/with/range }}` blocks.
 
 use super::accounts::{account_name, ChartAccount, ChartAccountName, ChartAutomount};
-use super::mask::{mask, ActionKind, Masked};
-use super::values::{reference, Resolved, ValuesFile};
-use super::{original_scalar, sole_action};
+use super::mask::{mask, Action, ActionKind, Masked};
+use super::sole_action;
+use super::values::{reference, Reference, Resolved, ValueAt, ValuesFile};
 use crate::accounts::{AccountLookup, FoundAccount};
-use crate::finding::{Code, Finding, Problem, Related, Severity, WorkloadRef};
+use crate::finding::{AccountCheck, Code, Finding, Problem, Related, Severity, WorkloadRef};
 use crate::fix::{Fix, TextEdit, FIELD};
 use crate::objects::{AccountAutomount, Workload};
 use crate::text::{LineEnding, TextRange};
@@ -219,6 +219,9 @@ impl Judge<'_> {
                 (action, at, reference)
             }
             Some((_, Resolved::Bool { value: false, .. }, _)) => return Verdict::Compliant,
+            Some((action, Resolved::Empty { at }, reference)) => {
+                return self.empty_field(doc, workload, range, action, at, &reference)
+            }
             _ => return Verdict::Unresolvable,
         };
         let values_id = self.context.values.map_or("", |v| v.id.as_str());
@@ -273,6 +276,82 @@ impl Judge<'_> {
         }))
     }
 
+    /// `automountServiceAccountToken: {{ .Values.x }}` where values.yaml
+    /// leaves `x` unset or null: Helm renders an empty value, a null field,
+    /// so the ServiceAccount decides.
+    fn empty_field(
+        &self,
+        doc: &Document,
+        workload: &Workload,
+        range: TextRange,
+        action: &Action,
+        at: Option<ValueAt>,
+        reference: &Reference,
+    ) -> Verdict {
+        let name = self.pod_account_name(doc, workload);
+        let Some((found, from)) = self.decide_account(workload, &name) else {
+            return Verdict::Unresolvable;
+        };
+        if found
+            .as_ref()
+            .is_some_and(|f| f.account.automount == AccountAutomount::Disabled)
+        {
+            return Verdict::Compliant;
+        }
+        let account = AccountCheck {
+            name: name.shown().to_string(),
+            namespace: workload.namespace.clone(),
+            found,
+        };
+        let why = rule::account_clause(&account);
+        let subject = self.subject(doc, workload);
+        let label = subject.label();
+        let expression = &self.text[action.range.start..action.range.end];
+        let path = reference.path.join(".");
+        let values_id = self.context.values.map_or("", |v| v.id.as_str());
+        let mut related: Vec<Related> = at
+            .as_ref()
+            .map(|at| Related {
+                file: Some(values_id.to_string()),
+                range: at.range,
+                message: format!("{path} is empty here"),
+            })
+            .into_iter()
+            .collect();
+        related.extend(from);
+        let advice = match at {
+            Some(_) => format!("Set {path} to false in values.yaml."),
+            None => format!(
+                "Add {path}: false to values.yaml, or set {FIELD} to false in the template."
+            ),
+        };
+        let fix = match at {
+            Some(at) => at.fix,
+            None => Fix {
+                title: format!("Set `{FIELD}` to `false` in the template"),
+                edits: vec![TextEdit {
+                    range: action.range,
+                    new_text: "false".to_string(),
+                }],
+                file: None,
+            },
+        };
+        Verdict::Reported(Box::new(Finding {
+            code: Code::TG001,
+            severity: Severity::Warning,
+            range,
+            message: format!(
+                "{label} mounts its service-account token: {FIELD} is {expression}, which renders empty \
+                 ({path} is not set in values.yaml), and {why}. {advice}"
+            ),
+            problem: Problem::Null,
+            workload: Some(subject),
+            account: Some(account),
+            fix: Some(fix),
+            related,
+        }))
+    }
+
     fn subject(&self, doc: &Document, workload: &Workload) -> WorkloadRef {
         WorkloadRef {
             kind: workload.kind.clone(),
@@ -288,10 +367,10 @@ impl Judge<'_> {
         let (_, metadata) = get(doc, workload.object, "metadata")?;
         let (_, name) = get(doc, metadata, "name")?;
         let range = doc.node(name).range;
-        self.masked
-            .actions_in(range)
-            .next()
-            .map(|_| original_scalar(self.text, range))
+        self.masked.actions_in(range).next()?;
+        match account_name(self.masked, self.text, range, self.context.values) {
+            ChartAccountName::Known(name) | ChartAccountName::Computed(name) => Some(name),
+        }
     }
 
     /// The pod's `serviceAccountName` (or `serviceAccount`), resolved.
@@ -560,10 +639,22 @@ spec:
         let fixed = ValuesFile::new("values.yaml", apply_edits(&on.text, &fix.edits));
         assert_eq!(fixed.text, "pod:\n  automount: false # on\n");
         assert!(check(text, &fixed, &[]).is_empty());
-        for unresolvable in ["pod: {}\n", "pod:\n  automount: maybe\n", ""] {
+        for unresolvable in ["pod:\n  automount: maybe\n", "pod: [\n"] {
             let values = ValuesFile::new("values.yaml", unresolvable);
             assert!(check(text, &values, &[]).is_empty(), "{unresolvable}");
         }
+        // Unset: Helm renders it empty, so the account decides.
+        let unset = ValuesFile::new("values.yaml", "pod: {}\n");
+        let findings = check(text, &unset, &[]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].problem, Problem::Null);
+        assert!(findings[0].message.contains("which renders empty (pod.automount is not set in values.yaml), and ServiceAccount \"default\" is not among the checked files"), "{}", findings[0].message);
+        let fix = findings[0].fix.as_ref().unwrap();
+        assert_eq!(fix.file, None);
+        assert!(check(&apply_edits(text, &fix.edits), &unset, &[]).is_empty());
+        let account = "kind: ServiceAccount\nmetadata:\n  name: default\nautomountServiceAccountToken: false\n";
+        let accounts = chart_accounts("templates/sa.yaml", account, Some(&unset));
+        assert!(check(text, &unset, &accounts).is_empty());
     }
 
     #[test]

@@ -121,8 +121,11 @@ pub enum Resolved {
     Bool { value: bool, at: Option<ValueAt> },
     /// A string, such as an account name.
     Text { value: String, at: Option<ValueAt> },
-    /// Not decidable from the values (a missing key without a default, a
-    /// collection, a number where a boolean is wanted).
+    /// Renders nothing: the key is missing (Helm renders a missing value as
+    /// empty) or null, without a default; `at` is the null value, if any.
+    Empty { at: Option<ValueAt> },
+    /// Not decidable from the values (a collection, a number where a
+    /// boolean is wanted, a quoted value).
     Unknown,
 }
 
@@ -171,7 +174,8 @@ impl ValuesFile {
 
     /// What `reference` renders to as a boolean field's value.
     pub fn resolve_bool(&self, reference: &Reference) -> Resolved {
-        if reference.quoted {
+        // A values file that does not parse decides nothing.
+        if reference.quoted || !self.parsed.syntax_errors.is_empty() {
             return Resolved::Unknown;
         }
         let found = self.lookup(&reference.path);
@@ -191,6 +195,10 @@ impl ValuesFile {
                 },
                 _ => Resolved::Unknown,
             },
+            (None, None) => Resolved::Empty { at: None },
+            (None, Some(BoolField::Null)) => Resolved::Empty {
+                at: found.map(|(doc, key, value)| self.value_at(doc, key, value)),
+            },
             (_, Some(BoolField::True | BoolField::False)) => match found {
                 Some((doc, key, value)) => Resolved::Bool {
                     value: reading == Some(BoolField::True),
@@ -204,6 +212,9 @@ impl ValuesFile {
 
     /// What `reference` renders to as a name.
     pub fn resolve_text(&self, reference: &Reference) -> Resolved {
+        if !self.parsed.syntax_errors.is_empty() {
+            return Resolved::Unknown;
+        }
         let found = self.lookup(&reference.path);
         let text = found.and_then(|(doc, _, value)| {
             let document = &self.parsed.documents[doc];
@@ -311,8 +322,11 @@ mod tests {
                 at: None
             }
         );
-        assert_eq!(resolve(".Values.missing"), Resolved::Unknown);
-        assert_eq!(resolve(".Values.empty"), Resolved::Unknown);
+        assert_eq!(resolve(".Values.missing"), Resolved::Empty { at: None });
+        assert!(matches!(
+            resolve(".Values.empty"),
+            Resolved::Empty { at: Some(_) }
+        ));
         assert_eq!(resolve(".Values.serviceAccount"), Resolved::Unknown);
     }
 
