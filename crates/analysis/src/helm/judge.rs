@@ -112,6 +112,26 @@ pub fn judge_workloads(
         .collect()
 }
 
+/// Whether two template expressions are the same call: blanks, trim
+/// markers and `template` versus `include` aside.
+fn same_expression(a: &str, b: &str) -> bool {
+    let normal = |s: &str| -> Vec<String> {
+        s.replace("{{-", "{{")
+            .replace("-}}", "}}")
+            .replace(['(', ')'], " ")
+            .split_whitespace()
+            .map(|w| {
+                if w == "template" {
+                    "include".to_string()
+                } else {
+                    w.to_string()
+                }
+            })
+            .collect()
+    };
+    normal(a) == normal(b)
+}
+
 /// The chart's accounts, with the template's own when the list lacks them.
 fn with_own_accounts(text: &str, context: &TemplateContext) -> Vec<ChartAccount> {
     if context.accounts.iter().any(|a| a.file == context.file) {
@@ -397,7 +417,24 @@ impl Judge<'_> {
                 .filter(|a| a.name == ChartAccountName::Known(name.clone()))
                 .take(1)
                 .collect(),
-            ChartAccountName::Computed(_) => self.accounts.iter().collect(),
+            // The same helper call names the same account (the scaffold's
+            // `include "chart.serviceAccountName" .` in both templates);
+            // failing that, the name may be any of the chart's accounts.
+            ChartAccountName::Computed(expression) => {
+                let same: Vec<&ChartAccount> = self
+                    .accounts
+                    .iter()
+                    .filter(|a| match &a.name {
+                        ChartAccountName::Computed(other) => same_expression(other, expression),
+                        ChartAccountName::Known(_) => false,
+                    })
+                    .collect();
+                if same.is_empty() {
+                    self.accounts.iter().collect()
+                } else {
+                    same
+                }
+            }
         };
         if candidates.is_empty() {
             let found = match name {
@@ -655,6 +692,36 @@ spec:
         let account = "kind: ServiceAccount\nmetadata:\n  name: default\nautomountServiceAccountToken: false\n";
         let accounts = chart_accounts("templates/sa.yaml", account, Some(&unset));
         assert!(check(text, &unset, &accounts).is_empty());
+    }
+
+    #[test]
+    fn a_computed_name_is_judged_by_the_account_with_the_same_helper_call() {
+        let values = ValuesFile::new(
+            "values.yaml",
+            "serviceAccount:\n  create: true\n  automount: false\n",
+        );
+        let other =
+            "kind: ServiceAccount\nmetadata:\n  name: {{ template \"demo.otherName\" . }}\n";
+        let mut accounts = chart_accounts("templates/serviceaccount.yaml", ACCOUNT, Some(&values));
+        accounts.extend(chart_accounts("templates/other.yaml", other, Some(&values)));
+        assert!(
+            check(DEPLOYMENT, &values, &accounts).is_empty(),
+            "the other account does not count"
+        );
+        let unrelated = chart_accounts("templates/other.yaml", other, Some(&values));
+        assert_eq!(
+            check(DEPLOYMENT, &values, &unrelated).len(),
+            1,
+            "no same call: any account may be it"
+        );
+        assert!(same_expression(
+            "{{- template \"a.b\" . -}}",
+            "{{ include \"a.b\" . }}"
+        ));
+        assert!(!same_expression(
+            "{{ include \"a.b\" . }}",
+            "{{ include \"a.c\" . }}"
+        ));
     }
 
     #[test]
