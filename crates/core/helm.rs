@@ -44,26 +44,7 @@ pub enum Template {
 /// The chart folder of a file under its `templates/` folder: the nearest
 /// folder above the file that holds a `Chart.yaml`.
 pub fn chart_root(path: &Path) -> Option<PathBuf> {
-    let mut dir = path.parent();
-    while let Some(current) = dir {
-        let folder = if current.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            current
-        };
-        if folder.join("Chart.yaml").is_file() {
-            let templates = folder.join("templates");
-            let relative = path.strip_prefix(current).ok()?;
-            let under_templates = relative
-                .components()
-                .next()
-                .is_some_and(|c| c.as_os_str() == "templates")
-                && relative.components().count() > 1;
-            return (under_templates && templates.is_dir()).then(|| current.to_path_buf());
-        }
-        dir = current.parent();
-    }
-    None
+    helm::chart_root(path, &|dir| dir.join("Chart.yaml").is_file())
 }
 
 /// Whether `text` (of the file at `path`, if any) is read as a template.

@@ -18,7 +18,49 @@ pub use judge::{check_template, judge_workloads, Template, TemplateContext, Verd
 pub use mask::{has_actions, mask, Action, ActionKind, Masked};
 pub use values::{reference, Reference, Resolved, ValueAt, ValuesFile};
 
+use std::path::{Path, PathBuf};
+
 use crate::text::TextRange;
+
+/// The chart of a file under its `templates/` folder: the nearest folder
+/// above the file that `is_chart` says holds a `Chart.yaml`. `None` when
+/// the file is not under that chart's `templates/` (a chart's
+/// `values.yaml`, a file of no chart). The caller looks at the disk.
+pub fn chart_root(path: &Path, is_chart: &dyn Fn(&Path) -> bool) -> Option<PathBuf> {
+    let mut dir = path.parent();
+    while let Some(current) = dir {
+        let folder = if current.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            current
+        };
+        if is_chart(folder) {
+            let relative = path.strip_prefix(current).ok()?;
+            let mut components = relative.components();
+            let under_templates = components
+                .next()
+                .is_some_and(|c| c.as_os_str() == "templates")
+                && components.next().is_some();
+            return under_templates.then(|| current.to_path_buf());
+        }
+        dir = current.parent();
+    }
+    None
+}
+
+/// The chart whose `values.yaml` `path` is.
+pub fn values_chart(path: &Path, is_chart: &dyn Fn(&Path) -> bool) -> Option<PathBuf> {
+    if path.file_name()? != "values.yaml" {
+        return None;
+    }
+    let parent = path.parent()?;
+    let folder = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    is_chart(folder).then(|| parent.to_path_buf())
+}
 
 /// Helm's own files that are not YAML: `_helpers.tpl` and other `*.tpl`
 /// files, and `NOTES.txt`. They are never analysed.
@@ -68,6 +110,40 @@ mod tests {
         for name in ["deployment.yaml", "notes.yaml", "tpl.yaml"] {
             assert!(!is_helper_file(name), "{name}");
         }
+    }
+
+    #[test]
+    fn charts_are_found_from_their_templates_and_values() {
+        let is_chart = |dir: &Path| dir == Path::new("/repo/chart");
+        let root = Some(PathBuf::from("/repo/chart"));
+        assert_eq!(
+            chart_root(Path::new("/repo/chart/templates/a.yaml"), &is_chart),
+            root
+        );
+        assert_eq!(
+            chart_root(Path::new("/repo/chart/templates/sub/b.yaml"), &is_chart),
+            root
+        );
+        assert_eq!(
+            chart_root(Path::new("/repo/chart/values.yaml"), &is_chart),
+            None
+        );
+        assert_eq!(
+            chart_root(Path::new("/repo/chart/templates"), &is_chart),
+            None
+        );
+        assert_eq!(
+            chart_root(Path::new("/repo/other/templates/a.yaml"), &is_chart),
+            None
+        );
+        assert_eq!(
+            values_chart(Path::new("/repo/chart/values.yaml"), &is_chart),
+            root
+        );
+        assert_eq!(
+            values_chart(Path::new("/repo/chart/templates/values.yaml"), &is_chart),
+            None
+        );
     }
 
     #[test]
