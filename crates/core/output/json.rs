@@ -22,7 +22,9 @@ struct JsonFinding<'a> {
     kind: Option<&'a str>,
     name: Option<&'a str>,
     fix: Option<JsonFix<'a>>,
-    /// Other places that explain the finding (a chart's values.yaml line).
+    /// Other places that explain the finding (a chart's values.yaml line);
+    /// left out when there are none, so plain manifests read as before.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     related: Vec<JsonRelated<'a>>,
 }
 
@@ -30,7 +32,9 @@ struct JsonFinding<'a> {
 struct JsonFix<'a> {
     title: &'a str,
     edits: Vec<JsonEdit<'a>>,
-    /// The file the edits apply to, when not the finding's own.
+    /// The file the edits apply to, when not the finding's own (left out
+    /// otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
     file: Option<&'a str>,
 }
 

@@ -51,12 +51,13 @@ pub fn kind(uri: &Uri, rope: &Rope) -> Kind {
     }
 }
 
-/// `{{` anywhere in the rope, also across its chunk boundaries.
+/// A template action in the rope; the whole text is read only when some
+/// `{{` is there (also across the rope's chunk boundaries).
 fn has_actions(rope: &Rope) -> bool {
     let mut previous_brace = false;
     for chunk in rope.chunks() {
         if (previous_brace && chunk.starts_with('{')) || chunk.contains("{{") {
-            return true;
+            return helm::has_actions(&rope.to_string());
         }
         previous_brace = chunk.ends_with('{');
     }

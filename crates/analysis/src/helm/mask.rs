@@ -81,7 +81,7 @@ impl Masked {
 
 /// Whether `text` holds a template action at all.
 pub fn has_actions(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), b"{{").is_some()
+    memchr::memmem::find(text.as_bytes(), b"{{").is_some() && !find_actions(text).is_empty()
 }
 
 /// Masks every action of `text`. An action without its closing `}}` is left
@@ -218,6 +218,11 @@ pub fn find_actions(text: &str) -> Vec<Action> {
             break;
         };
         let inner = &text[start + 2..end - 2];
+        if !is_go_action(inner) {
+            // YAML braces (`{{a: 1}: b}`), not a template action.
+            from = start + 1;
+            continue;
+        }
         let body = inner
             .strip_prefix('-')
             .filter(|rest| rest.starts_with([' ', '\t', '\n', '\r']))
@@ -279,6 +284,33 @@ fn action_end(bytes: &[u8], start: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Whether the text between `{{` and `}}` reads as a Go template action:
+/// a comment, or a pipeline starting with a field, variable, parenthesis,
+/// literal or a function or keyword name followed by a blank.
+fn is_go_action(inner: &str) -> bool {
+    let body = inner.strip_prefix('-').unwrap_or(inner).trim_start();
+    let body = body.strip_suffix('-').unwrap_or(body).trim_end();
+    if body.is_empty() {
+        return false;
+    }
+    if body.starts_with("/*") {
+        return true;
+    }
+    let first = body.chars().next().unwrap_or(' ');
+    if matches!(first, '.' | '$' | '(' | '"' | '`' | '\'') || first.is_ascii_digit() {
+        return true;
+    }
+    let name_end = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(body.len());
+    name_end > 0
+        && (first.is_ascii_alphabetic() || first == '_')
+        && body[name_end..]
+            .chars()
+            .next()
+            .is_none_or(|c| c.is_whitespace() || matches!(c, '|' | '(' | ')' | '.'))
 }
 
 fn classify(body: &str) -> ActionKind {
@@ -390,6 +422,29 @@ mod tests {
         assert!(crate::parse(&m.text).syntax_errors.is_empty());
         let unmarked = m.text.replacen('x', " ", 1);
         assert!(!crate::parse(&unmarked).syntax_errors.is_empty());
+    }
+
+    #[test]
+    fn yaml_braces_are_not_actions() {
+        for yaml in [
+            "a: {{b: 1}: c}\n",
+            "{{note: \"x\"}\nb: {c: 1}}\n",
+            "a: {{}}\n",
+        ] {
+            assert!(!has_actions(yaml), "{yaml}");
+            assert_eq!(mask(yaml).text, yaml);
+        }
+        for template in [
+            "{{ end }}",
+            "{{- toYaml . }}",
+            "{{ 1 }}",
+            "{{ $x }}",
+            "{{ include \"a\" . }}",
+            "{{ upper(.a) }}",
+            "{{end}}",
+        ] {
+            assert!(has_actions(template), "{template}");
+        }
     }
 
     #[test]
