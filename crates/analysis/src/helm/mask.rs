@@ -442,6 +442,7 @@ mod tests {
             "{{ include \"a\" . }}",
             "{{ upper(.a) }}",
             "{{end}}",
+            "{{- range.spec.ports }}",
         ] {
             assert!(has_actions(template), "{template}");
         }
