@@ -271,14 +271,7 @@ impl Judge<'_> {
                  Set the field to false in the template"
                     .to_string(),
                 Vec::new(),
-                Some(Fix {
-                    title: format!("Set `{FIELD}` to `false` in the template"),
-                    edits: vec![TextEdit {
-                        range: action.range,
-                        new_text: "false".to_string(),
-                    }],
-                    file: None,
-                }),
+                self.template_fix(doc, workload, action),
             ),
         };
         Verdict::Reported(Box::new(Finding {
@@ -346,15 +339,8 @@ impl Judge<'_> {
             ),
         };
         let fix = match at {
-            Some(at) => at.fix,
-            None => Fix {
-                title: format!("Set `{FIELD}` to `false` in the template"),
-                edits: vec![TextEdit {
-                    range: action.range,
-                    new_text: "false".to_string(),
-                }],
-                file: None,
-            },
+            Some(at) => Some(at.fix),
+            None => self.template_fix(doc, workload, action),
         };
         Verdict::Reported(Box::new(Finding {
             code: Code::TG001,
@@ -367,9 +353,24 @@ impl Judge<'_> {
             problem: Problem::Null,
             workload: Some(subject),
             account: Some(account),
-            fix: Some(fix),
+            fix,
             related,
         }))
+    }
+
+    /// `false` in place of the action, when the field is rendered whenever
+    /// the pod spec is: inside `{{ if hasKey … }}` the new value could stay
+    /// unrendered, and the finding would only look fixed.
+    fn template_fix(&self, doc: &Document, workload: &Workload, action: &Action) -> Option<Fix> {
+        let spec_key = doc.node(workload.spec_key).range.start;
+        (self.masked.depth_at(action.range.start) == self.masked.depth_at(spec_key)).then(|| Fix {
+            title: format!("Set `{FIELD}` to `false` in the template"),
+            edits: vec![TextEdit {
+                range: action.range,
+                new_text: "false".to_string(),
+            }],
+            file: None,
+        })
     }
 
     fn subject(&self, doc: &Document, workload: &Workload) -> WorkloadRef {
@@ -689,6 +690,16 @@ spec:
         let fix = findings[0].fix.as_ref().unwrap();
         assert_eq!(fix.file, None);
         assert!(check(&apply_edits(text, &fix.edits), &unset, &[]).is_empty());
+        // Inside a conditional block, replacing the value might not render.
+        let guarded = text
+            .replace(
+                "  automountServiceAccountToken:",
+                "  {{- if hasKey .Values \"pod\" }}\n  automountServiceAccountToken:",
+            )
+            .replace("  containers", "  {{- end }}\n  containers");
+        let findings = check(&guarded, &unset, &[]);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].fix.is_none());
         let account = "kind: ServiceAccount\nmetadata:\n  name: default\nautomountServiceAccountToken: false\n";
         let accounts = chart_accounts("templates/sa.yaml", account, Some(&unset));
         assert!(check(text, &unset, &accounts).is_empty());
