@@ -592,3 +592,18 @@ fn every_corpus_helm_template_is_read_tolerantly_and_every_range_is_real() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn a_template_checked_alone_is_judged_with_its_whole_chart() {
+    let dir = charts_copy();
+    let chart = dir.path().join("scaffold");
+    let output = tokenguard(&chart, &["check", "templates/deployment.yaml"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    // The account comes from templates/serviceaccount.yaml, not checked.
+    assert!(text.contains("explicitly enables automounting"), "{text}");
+    assert!(
+        text.contains("gets automountServiceAccountToken from this value at values.yaml:14:14"),
+        "{text}"
+    );
+}

@@ -75,25 +75,16 @@ fn accounts_in(text: &str) -> Vec<ServiceAccount> {
 }
 
 /// What pass one learns of a file: the accounts of plain YAML for the
-/// workspace index; for a chart template, its chart and (when it may
-/// declare one) its text, for the chart's own accounts.
+/// workspace index; for a chart template, its chart (whose accounts are
+/// the chart's own, read with the chart).
 enum FirstPass {
     Plain(Vec<ServiceAccount>),
-    ChartTemplate {
-        root: PathBuf,
-        account_text: Option<String>,
-    },
+    ChartTemplate(PathBuf),
 }
 
 fn first_pass(source: &SourceFile) -> FirstPass {
     match helm::classify(source.path.as_deref(), &source.text) {
-        Template::InChart(root) => FirstPass::ChartTemplate {
-            root,
-            account_text: source
-                .text
-                .contains("ServiceAccount")
-                .then(|| source.text.clone()),
-        },
+        Template::InChart(root) => FirstPass::ChartTemplate(root),
         // A template outside a chart judges against its own accounts only.
         Template::Loose => FirstPass::Plain(Vec::new()),
         Template::No => FirstPass::Plain(accounts_in(&source.text)),
@@ -133,7 +124,6 @@ pub fn check_inputs(
     let mut readable = vec![false; inputs.len()];
     let mut stdin_source = None;
     let mut chart_roots = Vec::new();
-    let mut chart_templates = Vec::new();
     for (i, (input, result)) in inputs.iter().zip(first).enumerate() {
         let result = match (input, result) {
             (Input::Stdin, _) => match stdin.clone() {
@@ -155,11 +145,8 @@ pub fn check_inputs(
                     index.set(input.display(), accounts);
                 }
             }
-            Ok(FirstPass::ChartTemplate { root, account_text }) => {
+            Ok(FirstPass::ChartTemplate(root)) => {
                 readable[i] = true;
-                if let Some(text) = account_text {
-                    chart_templates.push((input.display().to_string(), root.clone(), text));
-                }
                 chart_roots.push(root);
             }
             Err(Outcome::Skipped(message)) => log.warning(message),
@@ -168,7 +155,7 @@ pub fn check_inputs(
         }
     }
 
-    let charts = Charts::build(chart_roots, chart_templates, log);
+    let charts = Charts::build(chart_roots, log);
     let second_pass: Vec<Result<CheckedFile, String>> = inputs
         .par_iter()
         .zip(&readable)

@@ -71,67 +71,95 @@ pub struct Chart {
 #[derive(Debug, Default)]
 pub struct Charts {
     by_root: HashMap<PathBuf, Chart>,
-    /// What the accounts were read from, to read them again.
-    templates: Vec<(String, PathBuf, String)>,
 }
 
 impl Charts {
-    /// Reads each chart's `values.yaml`, then its ServiceAccounts from
-    /// `templates` (display name, chart root, text of templates that mention
-    /// `ServiceAccount`).
-    pub fn build(
-        roots: Vec<PathBuf>,
-        templates: Vec<(String, PathBuf, String)>,
-        log: &mut ErrorLog,
-    ) -> Self {
+    /// Reads each chart's `values.yaml`, and its ServiceAccounts from every
+    /// template under its `templates/` folder (checked or not: a template
+    /// checked alone is judged with its whole chart).
+    pub fn build(roots: Vec<PathBuf>, log: &mut ErrorLog) -> Self {
         let mut by_root: HashMap<PathBuf, Chart> = HashMap::new();
         for root in roots {
             if by_root.contains_key(&root) {
                 continue;
             }
-            let path = root.join("values.yaml");
-            let mut chart = Chart::default();
-            match fs::read_to_string(&path) {
-                Ok(text) => {
-                    let display = display_path(&path);
-                    chart.values = Some(ValuesFile::new(display.clone(), text.clone()));
-                    chart.values_file = Some(Arc::new(OtherFile {
-                        display,
-                        path,
-                        line_index: LineIndex::new(&text),
-                        text,
-                    }));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => log.warning(format_args!(
-                    "{}: {e}; the chart's templates are checked without their values",
-                    path.display()
-                )),
-            }
+            let chart = read_chart(&root, log);
             by_root.insert(root, chart);
         }
-        for (display, root, text) in &templates {
-            if let Some(chart) = by_root.get_mut(root) {
-                let accounts = helm::chart_accounts(display, text, chart.values.as_ref());
-                chart.accounts.extend(accounts);
-            }
-        }
-        Self { by_root, templates }
+        Self { by_root }
     }
 
-    /// The same charts with their `values.yaml` read again (after `--fix`
-    /// changed them).
+    /// The same charts read again (after `--fix` changed a `values.yaml`).
     pub fn reloaded(&self, log: &mut ErrorLog) -> Self {
-        Self::build(
-            self.by_root.keys().cloned().collect(),
-            self.templates.clone(),
-            log,
-        )
+        Self::build(self.by_root.keys().cloned().collect(), log)
     }
 
     pub fn get(&self, root: &Path) -> Option<&Chart> {
         self.by_root.get(root)
     }
+}
+
+fn read_chart(root: &Path, log: &mut ErrorLog) -> Chart {
+    let path = root.join("values.yaml");
+    let mut chart = Chart::default();
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            let display = display_path(&path);
+            chart.values = Some(ValuesFile::new(display.clone(), text.clone()));
+            chart.values_file = Some(Arc::new(OtherFile {
+                display,
+                path,
+                line_index: LineIndex::new(&text),
+                text,
+            }));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => log.warning(format_args!(
+            "{}: {e}; the chart's templates are checked without their values",
+            path.display()
+        )),
+    }
+    for template in yaml_files(&root.join("templates")) {
+        // Unreadable templates are reported when they are checked.
+        let Ok(text) = fs::read_to_string(&template) else {
+            continue;
+        };
+        if text.contains("ServiceAccount") {
+            let display = display_path(&template);
+            chart
+                .accounts
+                .extend(helm::chart_accounts(&display, &text, chart.values.as_ref()));
+        }
+    }
+    chart
+}
+
+/// The YAML files under `dir`, without following links, in name order.
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file()
+                && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
+                })
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 #[cfg(test)]
