@@ -174,3 +174,24 @@ async fn helper_files_get_no_diagnostics() {
     client.open(&helpers, text).await;
     assert!(client.wait_diagnostics(&helpers, 1).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_values_yaml_changed_on_disk_rejudges_the_open_template() {
+    let (root, mut client) = chart(VALUES_ON).await;
+    let api = file_uri(&root.path().join("templates/api.yaml"));
+    client.open(&api, API).await;
+    assert_eq!(client.wait_diagnostics(&api, 1).await.len(), 1);
+    let values = root.path().join("values.yaml");
+    write(&values, "api:\n  automount: false\n");
+    client
+        .notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": file_uri(&values), "type": 2}]}),
+        )
+        .await;
+    client
+        .wait_until(&api, "compliant after values.yaml changed on disk", |d| {
+            d.is_empty()
+        })
+        .await;
+}
