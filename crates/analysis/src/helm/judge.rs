@@ -3,6 +3,7 @@
 //! the accounts, and fixes that land outside `{{ if/with/range }}` blocks.
 
 use super::accounts::{account_name, ChartAccount, ChartAccountName, ChartAutomount};
+use super::branches;
 use super::mask::{mask, Action, ActionKind, Masked};
 use super::sole_action;
 use super::values::{reference, Reference, Resolved, ValueAt, ValuesFile};
@@ -56,6 +57,10 @@ pub fn check_template(
     let judge = Judge {
         text,
         masked: &template.masked,
+        inactive: context
+            .values
+            .map(|values| branches::inactive_ranges(&template.masked, values))
+            .unwrap_or_default(),
         context,
         accounts: &accounts,
         workspace,
@@ -97,6 +102,10 @@ pub fn judge_workloads(
     let judge = Judge {
         text,
         masked: &template.masked,
+        inactive: context
+            .values
+            .map(|values| branches::inactive_ranges(&template.masked, values))
+            .unwrap_or_default(),
         context,
         accounts: &accounts,
         workspace,
@@ -145,6 +154,8 @@ fn with_own_accounts(text: &str, context: &TemplateContext) -> Vec<ChartAccount>
 struct Judge<'a> {
     text: &'a str,
     masked: &'a Masked,
+    /// Branches of `{{ if }}` blocks that values.yaml leaves unrendered.
+    inactive: Vec<TextRange>,
     context: &'a TemplateContext<'a>,
     accounts: &'a [ChartAccount],
     workspace: &'a dyn AccountLookup,
@@ -167,6 +178,24 @@ type AccountDecision = Option<(Option<FoundAccount>, Option<Related>)>;
 
 impl Judge<'_> {
     fn workload(&self, doc: &Document, workload: &Workload) -> Verdict {
+        // A workload the values switch off as a whole is still judged, as
+        // if switched on (enabling it is the chart's ordinary use); inside
+        // it, the branches the values choose between are decided.
+        let spec_key = doc.node(workload.spec_key).range.start;
+        let inside: Vec<TextRange> = self
+            .inactive
+            .iter()
+            .copied()
+            .filter(|r| !(r.start <= spec_key && spec_key < r.end))
+            .collect();
+        if inside.is_empty() {
+            return self.rendered_workload(doc, workload);
+        }
+        self.rendered_workload(&branches::pruned(doc, &inside), workload)
+    }
+
+    /// Judges a workload whose unrendered branches are gone from `doc`.
+    fn rendered_workload(&self, doc: &Document, workload: &Workload) -> Verdict {
         // A namespace the template computes is the release's, as good as
         // unset here (the mask's placeholder must not show).
         let computed_namespace = get(doc, workload.object, "metadata")
@@ -733,6 +762,34 @@ spec:
             "{{ include \"a.b\" . }}",
             "{{ include \"a.c\" . }}"
         ));
+    }
+
+    #[test]
+    fn the_branch_values_yaml_selects_decides() {
+        let text = "kind: Pod\nmetadata:\n  name: web\nspec:\n  {{- if .Values.sa.create }}\n  serviceAccountName: web\n  {{- else }}\n  serviceAccountName: default\n  {{- end }}\n  containers: []\n";
+        let account =
+            "kind: ServiceAccount\nmetadata:\n  name: web\nautomountServiceAccountToken: false\n";
+        let on = ValuesFile::new("values.yaml", "sa:\n  create: true\n");
+        let accounts = chart_accounts("templates/sa.yaml", account, Some(&on));
+        assert!(
+            check(text, &on, &accounts).is_empty(),
+            "the `if` branch names the disabled account"
+        );
+        let off = ValuesFile::new("values.yaml", "sa:\n  create: false\n");
+        let findings = check(text, &off, &accounts);
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0].message.contains("ServiceAccount \"default\""),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn a_workload_the_values_switch_off_is_judged_as_if_on() {
+        let text = "{{- if .Values.backup.enabled }}\nkind: CronJob\nmetadata:\n  name: backup\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: []\n{{- end }}\n";
+        let off = ValuesFile::new("values.yaml", "backup:\n  enabled: false\n");
+        assert_eq!(check(text, &off, &[]).len(), 1);
     }
 
     #[test]

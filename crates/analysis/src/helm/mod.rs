@@ -9,6 +9,7 @@
 //! accounts its workloads are judged against.
 
 mod accounts;
+mod branches;
 mod judge;
 pub mod mask;
 pub mod values;
