@@ -91,7 +91,8 @@ impl Chart {
                     values: self.values.as_ref(),
                     accounts: &accounts,
                 };
-                check_template(text, &Template::parse(text), &context, &NoAccounts)
+                let template = Template::parse_with(text, self.values.as_ref());
+                check_template(text, &template, &context, &NoAccounts)
             })
             .collect()
     }
@@ -516,7 +517,7 @@ fn every_corpus_helm_template_is_read_tolerantly_and_every_range_is_real() {
             values: values.as_ref(),
             accounts,
         };
-        let template = Template::parse(&text);
+        let template = Template::parse_with(&text, values.as_ref());
         let findings = check_template(&text, &template, &context, &NoAccounts);
         tg000_plain += tokenguard_analysis::analyze(&text, &NoAccounts)
             .iter()

@@ -215,7 +215,8 @@ pub fn check_source(
                 values: chart.and_then(|c| c.values.as_ref()),
                 accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
             };
-            let template = tokenguard_analysis::helm::Template::parse(&source.text);
+            let template =
+                tokenguard_analysis::helm::Template::parse_with(&source.text, context.values);
             let findings =
                 tokenguard_analysis::helm::check_template(&source.text, &template, &context, index);
             (template.parsed, findings)

@@ -110,7 +110,8 @@ pub fn check(
         values: chart.and_then(|c| c.values.as_ref()),
         accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
     };
-    helm::check_template(text, &Template::parse(text), &context, workspace)
+    let template = Template::parse_with(text, context.values);
+    helm::check_template(text, &template, &context, workspace)
 }
 
 #[cfg(test)]

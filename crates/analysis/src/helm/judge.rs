@@ -26,10 +26,57 @@ pub struct Template {
 
 impl Template {
     pub fn parse(text: &str) -> Self {
-        let masked = mask(text);
+        Self::parse_with(text, None)
+    }
+
+    /// [`Template::parse`], with `kind: {{ .Values.x }}` read as the kind
+    /// `values` gives (when its name fits in the action's place).
+    pub fn parse_with(text: &str, values: Option<&ValuesFile>) -> Self {
+        let mut masked = mask(text);
+        if let Some(values) = values {
+            resolve_kinds(text, &mut masked, values);
+        }
         let parsed = crate::parse(&masked.text);
         Self { masked, parsed }
     }
+}
+
+/// Writes the resolved kind over the placeholder of `kind: {{ … }}` (a
+/// plain value reference alone after the key), padded with blanks: every
+/// position stays where it was.
+fn resolve_kinds(text: &str, masked: &mut Masked, values: &ValuesFile) {
+    let mut bytes = std::mem::take(&mut masked.text).into_bytes();
+    for action in &masked.actions {
+        let line_start = text[..action.range.start]
+            .rfind(['\n', '\r'])
+            .map_or(0, |i| i + 1);
+        let line_end = text[action.range.end..]
+            .find(['\n', '\r'])
+            .map_or(text.len(), |i| action.range.end + i);
+        let alone_after_kind = text[line_start..action.range.start].trim() == "kind:"
+            && text[action.range.end..line_end].trim().is_empty();
+        if !alone_after_kind {
+            continue;
+        }
+        let Some(Resolved::Text { value, .. }) =
+            reference(&action.body).map(|r| values.resolve_text(&r))
+        else {
+            continue;
+        };
+        let fits = value.len() <= action.range.len()
+            && !value.is_empty()
+            && value.bytes().all(|b| b.is_ascii_alphanumeric());
+        if fits {
+            let place = &mut bytes[action.range.start..action.range.end];
+            place.fill(b' ');
+            place[..value.len()].copy_from_slice(value.as_bytes());
+        }
+    }
+    // Only ASCII was written over ASCII: still UTF-8.
+    masked.text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
 }
 
 /// What a template is judged with.
@@ -638,7 +685,12 @@ spec:
             values: Some(values),
             accounts,
         };
-        check_template(text, &Template::parse(text), &context, &NoAccounts)
+        check_template(
+            text,
+            &Template::parse_with(text, Some(values)),
+            &context,
+            &NoAccounts,
+        )
     }
 
     #[test]
@@ -790,6 +842,28 @@ spec:
         let text = "{{- if .Values.backup.enabled }}\nkind: CronJob\nmetadata:\n  name: backup\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: []\n{{- end }}\n";
         let off = ValuesFile::new("values.yaml", "backup:\n  enabled: false\n");
         assert_eq!(check(text, &off, &[]).len(), 1);
+    }
+
+    #[test]
+    fn a_kind_from_values_makes_a_workload() {
+        let text = "kind: {{ .Values.app.kind }}\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers: []\n";
+        let values = ValuesFile::new("values.yaml", "app:\n  kind: StatefulSet\n");
+        let template = Template::parse_with(text, Some(&values));
+        assert_eq!(template.masked.text.len(), text.len());
+        assert!(template
+            .masked
+            .text
+            .starts_with(&format!("kind: StatefulSet{}\n", " ".repeat(11))));
+        let context = TemplateContext {
+            file: "templates/app.yaml",
+            values: Some(&values),
+            accounts: &[],
+        };
+        let findings = check_template(text, &template, &context, &NoAccounts);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.starts_with("StatefulSet \"app\""));
+        // Without values, the kind is unknown and nothing is judged.
+        assert!(check_template(text, &Template::parse(text), &context, &NoAccounts).is_empty());
     }
 
     #[test]
