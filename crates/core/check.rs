@@ -7,11 +7,14 @@
 //! megabytes, and the result does not depend on the order of the paths.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use tokenguard_analysis::{AccountIndex, Finding, KustomizeIndex, LineIndex, ServiceAccount};
 
 use crate::errors::ErrorLog;
+use crate::helm::{self, Charts, OtherFile, Template};
 use crate::kustomize;
 use crate::load::{self, Outcome, SourceFile};
 use crate::project::Project;
@@ -27,6 +30,9 @@ pub struct CheckedFile {
     /// The lines kept when the text is not (by 0-based line number).
     pub lines: HashMap<usize, String>,
     pub findings: Vec<Finding>,
+    /// Files the findings point into or fix, by the name findings use (a
+    /// Helm chart's `values.yaml`).
+    pub other_files: HashMap<String, Arc<OtherFile>>,
 }
 
 impl CheckedFile {
@@ -70,22 +76,39 @@ fn accounts_in(text: &str) -> Vec<ServiceAccount> {
     }
 }
 
+/// What pass one learns of a file: the accounts of plain YAML for the
+/// workspace index; for a chart template, its chart (whose accounts are
+/// the chart's own, read with the chart).
+enum FirstPass {
+    Plain(Vec<ServiceAccount>),
+    ChartTemplate(PathBuf),
+}
+
+fn first_pass(source: &SourceFile) -> FirstPass {
+    match helm::classify(source.path.as_deref(), &source.text) {
+        Template::InChart(root) => FirstPass::ChartTemplate(root),
+        // A template outside a chart judges against its own accounts only.
+        Template::Loose => FirstPass::Plain(Vec::new()),
+        Template::No => FirstPass::Plain(accounts_in(&source.text)),
+    }
+}
+
 /// Checks every input; returns the files sorted by display path, and the
-/// ServiceAccount and kustomize indexes they were judged against.
+/// workspace context they were judged against.
 pub fn check_inputs(
     inputs: &[Input],
     max_size: u64,
     keep_text: bool,
     project: &Project,
     log: &mut ErrorLog,
-) -> (Vec<CheckedFile>, AccountIndex, KustomizeIndex) {
+) -> (Vec<CheckedFile>, CheckContext) {
     // Standard input can be read only once: it is kept whole.
     let stdin = inputs
         .iter()
         .any(|i| matches!(i, Input::Stdin))
         .then(|| load::load_stdin(max_size));
 
-    let first_pass: Vec<Option<Result<Vec<ServiceAccount>, Outcome>>> = inputs
+    let first: Vec<Option<Result<FirstPass, Outcome>>> = inputs
         .par_iter()
         .map(|input| match input {
             Input::Stdin => None,
@@ -94,7 +117,7 @@ pub fn check_inputs(
                 display,
                 explicit,
             } => Some(match load::load_file(path, display, *explicit, max_size) {
-                Outcome::Loaded(source) => Ok(accounts_in(&source.text)),
+                Outcome::Loaded(source) => Ok(first_pass(&source)),
                 other => Err(other),
             }),
         })
@@ -103,13 +126,14 @@ pub fn check_inputs(
     let mut index = AccountIndex::new();
     let mut readable = vec![false; inputs.len()];
     let mut stdin_source = None;
-    for (i, (input, result)) in inputs.iter().zip(first_pass).enumerate() {
+    let mut chart_roots = Vec::new();
+    for (i, (input, result)) in inputs.iter().zip(first).enumerate() {
         let result = match (input, result) {
             (Input::Stdin, _) => match stdin.clone() {
                 Some(Outcome::Loaded(source)) => {
-                    let accounts = accounts_in(&source.text);
+                    let pass = first_pass(&source);
                     stdin_source = Some(source);
-                    Ok(accounts)
+                    Ok(pass)
                 }
                 Some(other) => Err(other),
                 None => continue,
@@ -118,11 +142,15 @@ pub fn check_inputs(
             (_, None) => continue,
         };
         match result {
-            Ok(accounts) => {
+            Ok(FirstPass::Plain(accounts)) => {
                 readable[i] = true;
                 if !accounts.is_empty() {
                     index.set(input.display(), accounts);
                 }
+            }
+            Ok(FirstPass::ChartTemplate(root)) => {
+                readable[i] = true;
+                chart_roots.push(root);
             }
             Err(Outcome::Skipped(message)) => log.warning(message),
             Err(Outcome::Failed(message)) => log.error(message),
@@ -133,7 +161,11 @@ pub fn check_inputs(
     // Kustomize hook: kustomizations and their patch files, read before any
     // file is judged.
     let kustomizations = kustomize::index_kustomizations(inputs, max_size, log);
-
+    let context = CheckContext {
+        accounts: index,
+        kustomizations,
+        charts: Charts::build(chart_roots, log),
+    };
     let second_pass: Vec<Result<CheckedFile, String>> = inputs
         .par_iter()
         .zip(&readable)
@@ -150,13 +182,7 @@ pub fn check_inputs(
                     Outcome::Skipped(m) | Outcome::Failed(m) => return Err(m),
                 },
             };
-            Ok(check_source(
-                source,
-                &index,
-                &kustomizations,
-                keep_text,
-                project,
-            ))
+            Ok(check_source(source, &context, keep_text, project))
         })
         .collect();
     let mut files = Vec::with_capacity(second_pass.len());
@@ -168,24 +194,65 @@ pub fn check_inputs(
         }
     }
     files.sort_by(|a, b| a.source.display.cmp(&b.source.display));
-    (files, index, kustomizations)
+    (files, context)
 }
 
-/// Judges one file against the index, with the project's options and the
-/// workspace's kustomizations, keeping what the output will need (see
-/// [`CheckedFile`]).
+/// What every file is judged against, gathered before any is: the
+/// workspace's ServiceAccounts, its kustomizations, and its Helm charts.
+pub struct CheckContext {
+    pub accounts: AccountIndex,
+    pub kustomizations: KustomizeIndex,
+    pub charts: Charts,
+}
+
+/// Judges one file in its workspace context, with the project's options,
+/// keeping what the output will need (see [`CheckedFile`]).
 pub fn check_source(
     mut source: SourceFile,
-    index: &AccountIndex,
-    kustomizations: &KustomizeIndex,
+    context: &CheckContext,
     keep_text: bool,
     project: &Project,
 ) -> CheckedFile {
-    let parsed = tokenguard_analysis::parse_with(&source.text, &project.options);
-    let findings = tokenguard_analysis::check(&source.text, &parsed, index);
+    let index = &context.accounts;
+    let mut other_files = HashMap::new();
+    let (parsed, findings) = match helm::classify(source.path.as_deref(), &source.text) {
+        Template::No => {
+            let parsed = tokenguard_analysis::parse_with(&source.text, &project.options);
+            let findings = tokenguard_analysis::check(&source.text, &parsed, index);
+            (parsed, findings)
+        }
+        template => {
+            let chart = match &template {
+                Template::InChart(root) => context.charts.get(root),
+                _ => None,
+            };
+            if let Some(values) = chart.and_then(|c| c.values_file.clone()) {
+                other_files.insert(values.display.clone(), values);
+            }
+            let template_context = tokenguard_analysis::helm::TemplateContext {
+                file: &source.display,
+                values: chart.and_then(|c| c.values.as_ref()),
+                accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
+            };
+            let template = tokenguard_analysis::helm::Template::parse_with_options(
+                &source.text,
+                template_context.values,
+                &project.options,
+            );
+            let findings = tokenguard_analysis::helm::check_template(
+                &source.text,
+                &template,
+                &template_context,
+                index,
+            );
+            (template.parsed, findings)
+        }
+    };
     // Kustomize hook: patch files and patched base workloads.
     let findings = match &source.path {
-        Some(path) => kustomizations.adjust(&kustomize::key(path), findings),
+        Some(path) => context
+            .kustomizations
+            .adjust(&kustomize::key(path), findings),
         None => findings,
     };
     let findings = project.adjust(findings);
@@ -201,8 +268,12 @@ pub fn check_source(
                     let edits = f
                         .fix
                         .iter()
+                        .filter(|fix| fix.file.is_none())
                         .flat_map(|fix| fix.edits.iter().map(|e| e.range));
-                    std::iter::once(f.range).chain(edits)
+                    let related = f.related.iter().filter(|r| r.file.is_none());
+                    std::iter::once(f.range)
+                        .chain(edits)
+                        .chain(related.map(|r| r.range))
                 })
                 .chain(parsed.accounts.iter().map(|a| a.name_range))
                 .flat_map(|r| [r.start, r.end]);
@@ -221,6 +292,7 @@ pub fn check_source(
         line_index,
         lines,
         findings,
+        other_files,
     }
 }
 

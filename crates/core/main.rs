@@ -5,6 +5,7 @@ mod check;
 mod diff;
 mod errors;
 mod fix;
+mod helm;
 mod kustomize;
 mod load;
 mod output;

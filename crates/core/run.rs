@@ -1,13 +1,11 @@
 //! `tokenguard check`: find the files, analyse them, then report, fix or diff.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
-use tokenguard_analysis::{AccountIndex, KustomizeIndex};
-
 use crate::args::{CheckArgs, Format};
-use crate::check::{self, finding_count, CheckedFile};
+use crate::check::{self, finding_count, CheckContext, CheckedFile};
 use crate::errors::ErrorLog;
 use crate::load::SourceFile;
 use crate::output::{self, plural};
@@ -51,12 +49,12 @@ pub fn check(args: &CheckArgs) -> Status {
     }
     // Only fixing and diffing need whole texts after the check.
     let keep_text = args.fix || args.diff;
-    let (files, index, kustomizations) =
+    let (files, context) =
         check::check_inputs(&inputs, args.max_file_size, keep_text, &project, &mut log);
     let status = if args.diff {
         show_diff(args, &files, &mut log)
     } else if args.fix {
-        fix_and_report(args, files, &index, &kustomizations, &project, &mut log)
+        fix_and_report(args, files, context, &project, &mut log)
     } else {
         report(args, &files, Target::Stdout, &mut log)
     };
@@ -104,7 +102,7 @@ fn show_diff(args: &CheckArgs, files: &[CheckedFile], log: &mut ErrorLog) -> Sta
     let color = args.color.enabled(io::stdout().is_terminal());
     let result = write_to(&mut io::stdout().lock(), |out| {
         for plan in &plans {
-            let text = diff::unified(plan.file.display(), plan.file.text(), &plan.fixed);
+            let text = diff::unified(&plan.display, &plan.original, &plan.fixed);
             out.write_all(diff::paint(&text, color).as_bytes())?;
         }
         Ok(())
@@ -132,23 +130,31 @@ fn show_diff(args: &CheckArgs, files: &[CheckedFile], log: &mut ErrorLog) -> Sta
 fn fix_and_report(
     args: &CheckArgs,
     files: Vec<CheckedFile>,
-    index: &AccountIndex,
-    kustomizations: &KustomizeIndex,
+    mut context: CheckContext,
     project: &Project,
     log: &mut ErrorLog,
 ) -> Status {
     let mut fixed_texts: HashMap<String, String> = HashMap::new();
     let mut fixes = 0;
     for plan in fix::plan(&files) {
-        let display = plan.file.display().to_string();
-        if let Some(path) = &plan.file.source.path {
-            if let Err(message) = fix::write_in_place(path, plan.file.text(), &plan.fixed) {
+        let display = plan.display;
+        if let Some(path) = &plan.path {
+            if let Err(message) = fix::write_in_place(path, &plan.original, &plan.fixed) {
                 log.error(format_args!("{display}: {message}"));
                 continue;
             }
         }
         fixes += plan.fixes;
         fixed_texts.insert(display, plan.fixed);
+    }
+    // A fixed `values.yaml` changes what its chart's templates render:
+    // those are judged again with the values as they are now.
+    let changed: HashSet<String> = fixed_texts.keys().cloned().collect();
+    let values_fixed = files
+        .iter()
+        .any(|file| file.other_files.keys().any(|other| changed.contains(other)));
+    if values_fixed {
+        context.charts = context.charts.reloaded(log);
     }
     if !fixed_texts.is_empty() {
         note(&format!(
@@ -173,17 +179,20 @@ fn fix_and_report(
         }
         // What is left: findings without a fix, and anything a fix uncovered.
         // Fixes touch pod specs only, so the ServiceAccount index still holds.
+        let values_changed = file.other_files.keys().any(|o| changed.contains(o));
         remaining.push(match fixed {
             Some(text) => check::check_source(
                 SourceFile {
                     text,
                     ..file.source
                 },
-                index,
-                kustomizations,
+                &context,
                 true,
                 project,
             ),
+            None if values_changed && !file.findings.is_empty() => {
+                check::check_source(file.source, &context, true, project)
+            }
             None => file,
         });
     }

@@ -61,6 +61,12 @@ pub fn collect_inputs(paths: &[PathBuf], errors: &mut ErrorLog) -> Vec<Input> {
                     add(file, &mut inputs);
                 }
             }
+            // Helm's helpers and notes are Go templates, not YAML (the walk
+            // never picks them: they are not *.yaml).
+            Ok(_) if is_helm_helper(path) => errors.warning(format_args!(
+                "{}: a Helm helper or notes file, not YAML; skipped",
+                path.display()
+            )),
             Ok(_) => add(
                 Input::File {
                     display: display_path(path),
@@ -112,6 +118,12 @@ fn is_yaml(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+fn is_helm_helper(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(tokenguard_analysis::helm::is_helper_file)
 }
 
 /// The path as the user would write it: `./k8s/a.yaml` becomes `k8s/a.yaml`.

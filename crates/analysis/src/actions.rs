@@ -38,6 +38,7 @@ pub fn disable_on_account(text: &str, account: &ServiceAccount) -> Option<Fix> {
             account.name
         ),
         edits: vec![edit],
+        file: None,
     })
 }
 
@@ -106,6 +107,7 @@ pub fn ignore_comment_line(line: &str, line_start: usize, eol: LineEnding) -> Fi
                 eol.as_str()
             ),
         }],
+        file: None,
     }
 }
 

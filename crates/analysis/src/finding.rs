@@ -95,6 +95,19 @@ pub struct Finding {
     pub workload: Option<WorkloadRef>,
     pub account: Option<AccountCheck>,
     pub fix: Option<Fix>,
+    /// Other places that explain the finding, such as the line of a Helm
+    /// chart's `values.yaml` that a template value comes from.
+    pub related: Vec<Related>,
+}
+
+/// A place that explains a finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Related {
+    /// The file, as the caller names files (the identity given with its
+    /// text); `None` for the finding's own file.
+    pub file: Option<String>,
+    pub range: TextRange,
+    pub message: String,
 }
 
 impl Finding {
@@ -102,7 +115,10 @@ impl Finding {
     pub fn shifted(&self, by: usize) -> Finding {
         let mut moved = self.clone();
         moved.range = moved.range.shifted(by as isize);
-        if let Some(fix) = &mut moved.fix {
+        for related in moved.related.iter_mut().filter(|r| r.file.is_none()) {
+            related.range = related.range.shifted(by as isize);
+        }
+        if let Some(fix) = moved.fix.as_mut().filter(|fix| fix.file.is_none()) {
             for edit in &mut fix.edits {
                 edit.range = edit.range.shifted(by as isize);
             }

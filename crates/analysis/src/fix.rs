@@ -16,6 +16,9 @@ pub struct TextEdit {
 pub struct Fix {
     pub title: String,
     pub edits: Vec<TextEdit>,
+    /// The file the edits apply to, as the caller names files; `None` for
+    /// the finding's own file (a Helm chart's `values.yaml` is another one).
+    pub file: Option<String>,
 }
 
 /// Adds `automountServiceAccountToken: false` to a mapping that lacks it.
@@ -33,6 +36,7 @@ pub fn insert_field(text: &str, doc: &Document, mapping: NodeId) -> Option<Fix> 
     Some(Fix {
         title: format!("Add `{FIELD}: false` to the pod spec"),
         edits: vec![edit],
+        file: None,
     })
 }
 
@@ -92,6 +96,7 @@ pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> 
         return Fix {
             title: format!("Set `{FIELD}` to `false`"),
             edits: replace_block_collection(text, colon, value_node.range.end),
+            file: None,
         };
     }
     let edit = if value_node.is_empty_scalar() {
@@ -110,6 +115,7 @@ pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> 
     Fix {
         title: format!("Set `{FIELD}` to `false`"),
         edits: vec![edit],
+        file: None,
     }
 }
 

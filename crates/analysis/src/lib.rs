@@ -22,6 +22,7 @@ mod actions;
 mod config;
 mod finding;
 mod fix;
+pub mod helm;
 mod ignored;
 mod incremental;
 mod kinds;
@@ -41,7 +42,7 @@ pub use actions::{
     disable_on_account, ignore_comment, ignore_comment_line, kubernetes_keys, looks_like_kubernetes,
 };
 pub use config::{exclude_glob, parse_config, ConfigError, ProjectConfig, CONFIG_FILE_NAMES};
-pub use finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
+pub use finding::{AccountCheck, Code, Finding, Problem, Related, Severity, WorkloadRef};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use ignored::IgnoredObject;
 pub use incremental::{IncrementalFile, TextOf};
@@ -164,20 +165,7 @@ pub fn check(text: &str, parsed: &ParsedFile, workspace: &dyn AccountLookup) -> 
 /// [`check`] with the whole ServiceAccount lookup given: `accounts` must
 /// look in the same file first (see [`SameFileFirst`]).
 pub fn check_with(text: &str, parsed: &ParsedFile, accounts: &dyn AccountLookup) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = parsed
-        .syntax_errors
-        .iter()
-        .map(|error| Finding {
-            code: Code::TG000,
-            severity: Severity::Error,
-            range: error.range,
-            message: format!("YAML syntax error: {}", error.message),
-            problem: Problem::Syntax,
-            workload: None,
-            account: None,
-            fix: None,
-        })
-        .collect();
+    let mut findings = syntax_findings(parsed);
     for (doc, workload) in &parsed.workloads {
         let doc = &parsed.documents[*doc];
         if let Some(finding) = rule::judge(text, doc, workload, accounts) {
@@ -191,6 +179,25 @@ pub fn check_with(text: &str, parsed: &ParsedFile, accounts: &dyn AccountLookup)
     findings
 }
 
+/// A TG000 finding for every syntax error.
+pub(crate) fn syntax_findings(parsed: &ParsedFile) -> Vec<Finding> {
+    parsed
+        .syntax_errors
+        .iter()
+        .map(|error| Finding {
+            code: Code::TG000,
+            severity: Severity::Error,
+            range: error.range,
+            message: format!("YAML syntax error: {}", error.message),
+            problem: Problem::Syntax,
+            workload: None,
+            account: None,
+            fix: None,
+            related: Vec::new(),
+        })
+        .collect()
+}
+
 /// [`parse`] and [`check`] in one call.
 pub fn analyze(text: &str, workspace: &dyn AccountLookup) -> Vec<Finding> {
     check(text, &parse(text), workspace)
@@ -201,11 +208,14 @@ pub fn analyze_with(text: &str, workspace: &dyn AccountLookup, options: &Options
     check(text, &parse_with(text, options), workspace)
 }
 
-/// Every edit of every fix, ready for [`apply_edits`].
+/// Every edit of every fix to the findings' own file, ready for
+/// [`apply_edits`] (fixes of other files, such as a Helm chart's
+/// `values.yaml`, are left out).
 pub fn fix_all_edits(findings: &[Finding]) -> Vec<TextEdit> {
     findings
         .iter()
         .filter_map(|f| f.fix.as_ref())
+        .filter(|fix| fix.file.is_none())
         .flat_map(|fix| fix.edits.iter().cloned())
         .collect()
 }

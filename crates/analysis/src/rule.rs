@@ -97,6 +97,7 @@ pub fn judge(
         workload: Some(subject),
         account,
         fix,
+        related: Vec::new(),
     })
 }
 
@@ -119,7 +120,7 @@ fn resolve_account(
     }
 }
 
-fn account_clause(account: &AccountCheck) -> String {
+pub(crate) fn account_clause(account: &AccountCheck) -> String {
     let who = match &account.namespace {
         Some(ns) => format!("ServiceAccount \"{}\" (namespace \"{ns}\")", account.name),
         None => format!("ServiceAccount \"{}\"", account.name),

@@ -78,12 +78,34 @@ fn write_finding(
     )?;
     write_snippet(file, finding.range, severity_sgr, out, style)?;
     if let Some(fix) = &finding.fix {
+        // A fix of another file (a chart's values.yaml) says which.
+        let elsewhere = fix
+            .file
+            .as_deref()
+            .and_then(|target| workspace.span_in(file, Some(target), TextRange::default()))
+            .map(|(display, _)| format!(" ({})", printable(display)))
+            .unwrap_or_default();
         writeln!(
             out,
-            "  {} {}",
+            "  {} {}{elsewhere}",
             style.paint(HELP, "= help:"),
             printable(&fix.title)
         )?;
+    }
+    for related in &finding.related {
+        if let Some((display, span)) =
+            workspace.span_in(file, related.file.as_deref(), related.range)
+        {
+            writeln!(
+                out,
+                "  {} {} at {}:{}:{}",
+                style.paint(BOLD, "= note:"),
+                printable(&related.message),
+                printable(display),
+                span.start.line,
+                span.start.column
+            )?;
+        }
     }
     if let Some((declaring, name_range)) = workspace.account_location(file, finding) {
         let at = declaring.position(name_range.start);

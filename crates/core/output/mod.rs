@@ -84,6 +84,37 @@ impl<'a> Workspace<'a> {
     }
 }
 
+impl<'a> Workspace<'a> {
+    /// A range in `target`, a file a finding of `file` names (`None` for
+    /// `file` itself; a Helm chart's `values.yaml` otherwise): that file's
+    /// display name and the range as printed.
+    pub fn span_in(
+        &self,
+        file: &'a CheckedFile,
+        target: Option<&str>,
+        range: TextRange,
+    ) -> Option<(&'a str, Span)> {
+        let Some(target) = target else {
+            return Some((file.display(), file.span(range)));
+        };
+        let other = file.other_files.get(target)?;
+        let position = |offset| {
+            let (line, column) = other.line_col(offset);
+            Position {
+                line: line + 1,
+                column: column + 1,
+            }
+        };
+        Some((
+            other.display.as_str(),
+            Span {
+                start: position(range.start),
+                end: position(range.end),
+            },
+        ))
+    }
+}
+
 /// Writes every finding of `files` to `out` in `format`.
 pub fn write_report(
     format: Format,

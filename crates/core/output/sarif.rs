@@ -100,31 +100,54 @@ fn result(
         "locations": [physical_location(file, finding.range)],
         "partialFingerprints": { FINGERPRINT_KEY: fingerprints.next(file, finding) },
     });
+    let mut related_locations = Vec::new();
     if let Some((declaring, name_range)) = workspace.account_location(file, finding) {
         let name = finding.account.as_ref().map_or("", |a| a.name.as_str());
         let mut related = physical_location(declaring, name_range);
         related["id"] = json!(1);
         related["message"] = json!({ "text": format!("ServiceAccount \"{name}\"") });
-        result["relatedLocations"] = json!([related]);
+        related_locations.push(related);
+    }
+    for related in &finding.related {
+        if let Some((display, span)) =
+            workspace.span_in(file, related.file.as_deref(), related.range)
+        {
+            related_locations.push(json!({
+                "id": related_locations.len() + 1,
+                "physicalLocation": {
+                    "artifactLocation": { "uri": artifact_uri(display) },
+                    "region": span_region(span),
+                },
+                "message": { "text": related.message },
+            }));
+        }
+    }
+    if !related_locations.is_empty() {
+        result["relatedLocations"] = json!(related_locations);
     }
     if let Some(fix) = &finding.fix {
-        let replacements: Vec<Value> = fix
+        let target = fix.file.as_deref();
+        let replacements: Option<Vec<Value>> = fix
             .edits
             .iter()
             .map(|edit| {
-                json!({
-                    "deletedRegion": region(file, edit.range),
+                let (_, span) = workspace.span_in(file, target, edit.range)?;
+                Some(json!({
+                    "deletedRegion": span_region(span),
                     "insertedContent": { "text": edit.new_text },
-                })
+                }))
             })
             .collect();
-        result["fixes"] = json!([{
-            "description": { "text": fix.title },
-            "artifactChanges": [{
-                "artifactLocation": { "uri": artifact_uri(file.display()) },
-                "replacements": replacements,
-            }],
-        }]);
+        let changed = workspace.span_in(file, target, TextRange::default());
+        if let (Some(replacements), Some((display, _))) = (replacements, changed) {
+            result["fixes"] = json!([{
+                "description": { "text": fix.title },
+                "artifactChanges": [{
+                    "artifactLocation": { "uri": artifact_uri(display) },
+                    "replacements": replacements,
+                }],
+            }]);
+        }
     }
     result
 }
@@ -147,7 +170,10 @@ fn physical_location(file: &CheckedFile, range: TextRange) -> Value {
 }
 
 fn region(file: &CheckedFile, range: TextRange) -> Value {
-    let span = file.span(range);
+    span_region(file.span(range))
+}
+
+fn span_region(span: super::Span) -> Value {
     json!({
         "startLine": span.start.line,
         "startColumn": span.start.column,

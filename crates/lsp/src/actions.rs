@@ -19,7 +19,8 @@ use crate::positions::{to_range, Encoding};
 
 pub const FIX_ALL: &str = "source.fixAll.tokenguard";
 
-/// The text of the file that declares a ServiceAccount (`None` = this file).
+/// The text of another file a finding names (`None` = this file): the one
+/// that declares a ServiceAccount, or a Helm chart's values.yaml.
 pub type AccountFile<'a> = dyn Fn(Option<&str>) -> Option<(Uri, Rope)> + 'a;
 
 pub struct Request<'a> {
@@ -80,12 +81,24 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
                     ..CodeAction::default()
                 }));
             };
-            if let Some(fix) = &finding.fix {
-                push(
+            match finding.fix.as_ref().map(|fix| (fix, fix.file.as_deref())) {
+                Some((fix, None)) => push(
                     fix.title.clone(),
                     edit_for(req.uri, &req.analyzed.rope, fix, req.encoding),
                     true,
-                );
+                ),
+                // A fix of another file (a Helm chart's values.yaml), in
+                // that file's positions.
+                Some((fix, Some(file))) => {
+                    if let Some((uri, rope)) = (req.account_file)(Some(file)) {
+                        push(
+                            fix.title.clone(),
+                            edit_for(&uri, &rope, fix, req.encoding),
+                            true,
+                        );
+                    }
+                }
+                None => {}
             }
             if let Some((uri, rope, fix)) = account_fix(req, finding) {
                 push(
@@ -134,6 +147,7 @@ pub fn fix_all_edit(
     let fix = Fix {
         title: String::new(),
         edits: fix_all_edits(&findings),
+        file: None,
     };
     edit_for(uri, &analyzed.rope, &fix, encoding)
 }

@@ -149,6 +149,43 @@ impl LiveAnalysis {
     }
 }
 
+impl LiveAnalysis {
+    /// Helm hook: a document analysed whole at each revision (a template,
+    /// masked and judged by `check`, or a helper file, with no findings).
+    /// Its ServiceAccounts are the chart's business: none go to the index.
+    pub fn run_whole(
+        &mut self,
+        doc: &Document,
+        max_size: u64,
+        check: impl FnOnce(&str) -> Vec<Finding>,
+    ) -> Option<Analyzed> {
+        if self.revision > doc.revision {
+            return None;
+        }
+        *self = LiveAnalysis {
+            revision: doc.revision,
+            file: None,
+        };
+        let rope = &doc.rope;
+        let too_large = (rope.len_bytes() as u64 > max_size).then_some(TooLarge {
+            size: rope.len_bytes(),
+            limit: max_size,
+        });
+        let findings = match too_large {
+            Some(_) => Vec::new(),
+            None => check(&rope.to_string()),
+        };
+        Some(Analyzed {
+            revision: doc.revision,
+            version: doc.version,
+            rope: rope.clone(),
+            findings,
+            accounts: Vec::new(),
+            too_large,
+        })
+    }
+}
+
 impl TooLarge {
     /// The one diagnostic of a document over the size limit.
     pub fn diagnostic(self) -> Diagnostic {
@@ -211,15 +248,35 @@ pub fn to_diagnostic(
             message: format!("ServiceAccount \"{}\" {what}", check.name),
         }])
     });
-    let fix = finding.fix.as_ref().map(|fix| {
-        json!({
-            "title": fix.title,
-            "edits": fix.edits.iter().map(|e| json!({
-                "range": to_range(&analyzed.rope, e.range, encoding),
-                "newText": e.new_text,
-            })).collect::<Vec<_>>(),
+    // Places in this file or another (a Helm chart's values.yaml).
+    let elsewhere = finding.related.iter().filter_map(|r| {
+        let location = match &r.file {
+            None => Location::new(uri.clone(), to_range(&analyzed.rope, r.range, encoding)),
+            Some(file) => locate(Some(file), r.range)?,
+        };
+        Some(DiagnosticRelatedInformation {
+            location,
+            message: r.message.clone(),
         })
     });
+    let related: Vec<DiagnosticRelatedInformation> =
+        related.into_iter().flatten().chain(elsewhere).collect();
+    let related = (!related.is_empty()).then_some(related);
+    // The fix in `data` is in this document's positions: a fix of another
+    // file is offered by the code action only.
+    let fix = finding
+        .fix
+        .as_ref()
+        .filter(|fix| fix.file.is_none())
+        .map(|fix| {
+            json!({
+                "title": fix.title,
+                "edits": fix.edits.iter().map(|e| json!({
+                    "range": to_range(&analyzed.rope, e.range, encoding),
+                    "newText": e.new_text,
+                })).collect::<Vec<_>>(),
+            })
+        });
     Diagnostic {
         range: to_range(&analyzed.rope, finding.range, encoding),
         severity: Some(severity),

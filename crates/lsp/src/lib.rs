@@ -9,6 +9,8 @@ mod actions;
 mod analysis;
 mod config;
 mod documents;
+/// Helm chart templates (hook: `State::analyze` and the chart re-analysis).
+mod helm;
 mod hover;
 mod kustomize;
 /// LSP positions <-> byte offsets (through ropey), public for the fuzz

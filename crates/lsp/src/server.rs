@@ -1,6 +1,6 @@
 //! The protocol: lifecycle, document sync, scheduling and publishing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
@@ -24,7 +24,7 @@ use crate::hover::hover_markdown;
 use crate::kustomize::Kustomizations;
 use crate::positions::{to_offset, to_range, to_text_range, Encoding};
 use crate::project::{self, Project};
-use crate::workspace;
+use crate::{helm, workspace};
 
 mod transport;
 
@@ -182,7 +182,7 @@ impl State {
         let encoding = self.session().encoding;
         let locate = |origin: Option<&str>, range: TextRange| {
             let origin = origin?;
-            let rope = self.account_files.get(origin)?;
+            let rope = self.rope_of(origin)?;
             let target: Uri = origin.parse().ok()?;
             Some(Location::new(target, to_range(&rope, range, encoding)))
         };
@@ -190,6 +190,32 @@ impl State {
             .visible(&settings)
             .map(|f| to_diagnostic(f, analyzed, uri, &settings, encoding, &locate))
             .collect()
+    }
+
+    /// The text of another file, by URI string: the open buffer, else the
+    /// account index's copy, else the disk (a Helm chart's values.yaml).
+    fn rope_of(&self, file: &str) -> Option<Rope> {
+        let target: Uri = file.parse().ok()?;
+        if let Some(open) = self.doc(&target) {
+            return Some(open.rope.clone());
+        }
+        if let Some(rope) = self.account_files.get(file) {
+            return Some(rope.clone());
+        }
+        let path = target.to_file_path()?;
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|t| Rope::from_str(&t))
+    }
+
+    /// A file's text for a chart: the open buffer, else the disk.
+    fn read_for_chart(&self, path: &Path) -> Option<String> {
+        if let Some(uri) = Uri::from_file_path(path) {
+            if let Some(open) = self.doc(&uri) {
+                return Some(open.rope.to_string());
+            }
+        }
+        std::fs::read_to_string(path).ok()
     }
 
     /// Analyses a snapshot, off the async executor, continuing from the
@@ -211,7 +237,22 @@ impl State {
         };
         let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            analysis.run(doc, &others, generation, max_size, &options)
+            // Helm hook: templates are masked and judged with their chart.
+            match helm::kind(uri, &doc.rope) {
+                helm::Kind::Yaml => analysis.run(doc, &others, generation, max_size, &options),
+                helm::Kind::Helper => analysis.run_whole(doc, max_size, |_| Vec::new()),
+                kind => {
+                    let chart = match &kind {
+                        helm::Kind::InChart(root) => {
+                            Some(helm::chart_view(root, &|p| self.read_for_chart(p)))
+                        }
+                        _ => None,
+                    };
+                    analysis.run_whole(doc, max_size, |text| {
+                        helm::check(text, uri, chart.as_ref(), &others, &options)
+                    })
+                }
+            }
         }));
         debug!(
             "analysed {} revision {} in {:.1} ms",
@@ -494,6 +535,42 @@ fn reanalyze_others(client: &Client, state: &Arc<State>, except: Option<&Uri>) {
     }
 }
 
+/// Helm hook: after `changed` (a chart's values.yaml or one of its
+/// templates) changed, the chart's other open templates are judged again.
+fn reanalyze_chart(client: &Client, state: &Arc<State>, changed: &Uri) {
+    let Some(root) = helm::affected_chart(changed) else {
+        return;
+    };
+    let templates = root.join("templates");
+    let backend = Backend {
+        client: client.clone(),
+        state: Arc::clone(state),
+    };
+    let uris: Vec<Uri> = state
+        .docs
+        .iter()
+        .map(|e| e.key().clone())
+        .filter(|u| u != changed)
+        .filter(|u| u.to_file_path().is_some_and(|p| p.starts_with(&templates)))
+        .collect();
+    for uri in uris {
+        if let Some(mut doc) = state.docs.get_mut(&uri) {
+            let revision = state.next_revision.fetch_add(1, Ordering::SeqCst);
+            *doc = Arc::new(Document {
+                revision,
+                ..Document::clone(&doc)
+            });
+        }
+        backend.schedule(uri);
+    }
+    if state.session().pull_diagnostics && state.session().diagnostic_refresh {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let _ = client.workspace_diagnostic_refresh().await;
+        });
+    }
+}
+
 /// Sends diagnostics one at a time, in the order analyses finish, dropping
 /// any whose revision is no longer the document's: an old result can never
 /// overwrite a newer one.
@@ -730,6 +807,7 @@ impl LanguageServer for Backend {
                 }),
             }),
         );
+        reanalyze_chart(&self.client, &self.state, &doc.uri);
         self.schedule(doc.uri);
     }
 
@@ -774,6 +852,7 @@ impl LanguageServer for Backend {
                 edits,
             }),
         );
+        reanalyze_chart(&self.client, &self.state, &uri);
         self.schedule(uri);
     }
 
@@ -792,6 +871,8 @@ impl LanguageServer for Backend {
         }
         if changed {
             reanalyze_others(&self.client, &self.state, None);
+        } else {
+            reanalyze_chart(&self.client, &self.state, &uri);
         }
     }
 
@@ -812,6 +893,7 @@ impl LanguageServer for Backend {
             }
             changed |= self.state.reload_from_disk(&event.uri);
             changed |= self.state.reload_kustomize_from_disk(&event.uri);
+            reanalyze_chart(&self.client, &self.state, &event.uri);
         }
         if configuration {
             info!("a project configuration file changed: reloading");
@@ -900,16 +982,12 @@ impl LanguageServer for Backend {
                 None => Some((uri.clone(), analyzed.rope.clone())),
                 Some(origin) => {
                     let target: Uri = origin.parse().ok()?;
-                    let rope = match self.state.doc(&target) {
-                        Some(open) => open.rope.clone(),
-                        None => self.state.account_files.get(origin)?.clone(),
-                    };
-                    Some((target, rope))
+                    Some((target, self.state.rope_of(origin)?))
                 }
             }
         };
         let locate = |origin: Option<&str>, r: TextRange| {
-            let rope = self.state.account_files.get(origin?)?;
+            let rope = self.state.rope_of(origin?)?;
             Some(Location::new(
                 origin?.parse().ok()?,
                 to_range(&rope, r, encoding),

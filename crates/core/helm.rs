@@ -1,0 +1,188 @@
+//! Helm charts on disk: which files are templates, where their chart's
+//! `values.yaml` is, and the chart's ServiceAccounts. The judging itself is
+//! `tokenguard_analysis::helm`'s.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokenguard_analysis::helm::{self, ChartAccount, ValuesFile};
+use tokenguard_analysis::LineIndex;
+
+use crate::errors::ErrorLog;
+use crate::walk::display_path;
+
+/// A file other than the checked one that findings point into or fix: a
+/// chart's `values.yaml`, as it was read.
+#[derive(Debug)]
+pub struct OtherFile {
+    pub display: String,
+    pub path: PathBuf,
+    pub text: String,
+    pub line_index: LineIndex,
+}
+
+impl OtherFile {
+    /// 0-based line and character column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        self.line_index.line_col_chars(&self.text, offset)
+    }
+}
+
+/// How a file is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Template {
+    /// Plain YAML.
+    No,
+    /// A template of the chart rooted at this folder.
+    InChart(PathBuf),
+    /// Holds template actions but belongs to no chart found.
+    Loose,
+}
+
+/// The chart folder of a file under its `templates/` folder: the nearest
+/// folder above the file that holds a `Chart.yaml`.
+pub fn chart_root(path: &Path) -> Option<PathBuf> {
+    helm::chart_root(path, &|dir| dir.join("Chart.yaml").is_file())
+}
+
+/// Whether `text` (of the file at `path`, if any) is read as a template.
+pub fn classify(path: Option<&Path>, text: &str) -> Template {
+    if let Some(root) = path.and_then(chart_root) {
+        return Template::InChart(root);
+    }
+    if helm::has_actions(text) {
+        Template::Loose
+    } else {
+        Template::No
+    }
+}
+
+/// A chart: its values and its ServiceAccount templates.
+#[derive(Debug, Default)]
+pub struct Chart {
+    pub values: Option<ValuesFile>,
+    pub values_file: Option<Arc<OtherFile>>,
+    pub accounts: Vec<ChartAccount>,
+}
+
+/// The charts of a run, by root folder.
+#[derive(Debug, Default)]
+pub struct Charts {
+    by_root: HashMap<PathBuf, Chart>,
+}
+
+impl Charts {
+    /// Reads each chart's `values.yaml`, and its ServiceAccounts from every
+    /// template under its `templates/` folder (checked or not: a template
+    /// checked alone is judged with its whole chart).
+    pub fn build(roots: Vec<PathBuf>, log: &mut ErrorLog) -> Self {
+        let mut by_root: HashMap<PathBuf, Chart> = HashMap::new();
+        for root in roots {
+            if by_root.contains_key(&root) {
+                continue;
+            }
+            let chart = read_chart(&root, log);
+            by_root.insert(root, chart);
+        }
+        Self { by_root }
+    }
+
+    /// The same charts read again (after `--fix` changed a `values.yaml`).
+    pub fn reloaded(&self, log: &mut ErrorLog) -> Self {
+        Self::build(self.by_root.keys().cloned().collect(), log)
+    }
+
+    pub fn get(&self, root: &Path) -> Option<&Chart> {
+        self.by_root.get(root)
+    }
+}
+
+fn read_chart(root: &Path, log: &mut ErrorLog) -> Chart {
+    let path = root.join("values.yaml");
+    let mut chart = Chart::default();
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            let display = display_path(&path);
+            chart.values = Some(ValuesFile::new(display.clone(), text.clone()));
+            chart.values_file = Some(Arc::new(OtherFile {
+                display,
+                path,
+                line_index: LineIndex::new(&text),
+                text,
+            }));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => log.warning(format_args!(
+            "{}: {e}; the chart's templates are checked without their values",
+            path.display()
+        )),
+    }
+    for template in yaml_files(&root.join("templates")) {
+        // Unreadable templates are reported when they are checked.
+        let Ok(text) = fs::read_to_string(&template) else {
+            continue;
+        };
+        if text.contains("ServiceAccount") {
+            let display = display_path(&template);
+            chart
+                .accounts
+                .extend(helm::chart_accounts(&display, &text, chart.values.as_ref()));
+        }
+    }
+    chart
+}
+
+/// The YAML files under `dir`, without following links, in name order.
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file()
+                && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
+                })
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_found_under_the_charts_templates_folder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let chart = dir.path().join("demo");
+        fs::create_dir_all(chart.join("templates/sub")).expect("dirs");
+        fs::write(chart.join("Chart.yaml"), "name: demo\n").expect("chart");
+        assert_eq!(
+            chart_root(&chart.join("templates/deployment.yaml")),
+            Some(chart.clone())
+        );
+        assert_eq!(
+            chart_root(&chart.join("templates/sub/job.yaml")),
+            Some(chart.clone())
+        );
+        assert_eq!(chart_root(&chart.join("values.yaml")), None);
+        assert_eq!(chart_root(&dir.path().join("other.yaml")), None);
+        assert_eq!(classify(None, "a: {{ .Values.a }}\n"), Template::Loose);
+        assert_eq!(classify(None, "a: 1\n"), Template::No);
+    }
+}
