@@ -322,3 +322,53 @@ fn print_config_of_a_malformed_file_shows_the_defaults_and_exits_2() {
         "{shown}"
     );
 }
+
+/// The project file governs every kind of input the same way: a chart
+/// template's custom kind and ignored object, a Kustomize base's severity.
+#[test]
+fn the_configuration_applies_to_helm_templates_and_kustomize_bases() {
+    let (_guard, root) = temp_dir();
+    write(
+        &root,
+        "tokenguard.toml",
+        "severity = \"error\"\n\n[[workloads]]\ngroup = \"example.com\"\nkind = \"Widget\"\npod_spec = \"spec.runtime.pod\"\n\n[[ignore]]\nobject = \"Pod/*/legacy-*\"\nreason = \"retired next quarter\"\n",
+    );
+    write(
+        &root,
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+    );
+    write(&root, "chart/values.yaml", "name: w\n");
+    write(
+        &root,
+        "chart/templates/widget.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: {{ .Values.name }}\n  labels:\n    {{- include \"demo.labels\" . | nindent 4 }}\nspec:\n  runtime:\n    pod:\n      containers: []\n",
+    );
+    write(
+        &root,
+        "chart/templates/legacy.yaml",
+        "kind: Pod\nmetadata:\n  name: legacy-{{ .Release.Name }}\nspec:\n  containers: []\n",
+    );
+    write(&root, "base/kustomization.yaml", "resources:\n- pod.yaml\n");
+    write(&root, "base/pod.yaml", POD);
+    let output = tokenguard(&root, &["check", "--format", "json", "."]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let mut found = files_and_codes(&output);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("base/pod.yaml".into(), "TG001".into(), "error".into()),
+            (
+                "chart/templates/widget.yaml".into(),
+                "TG001".into(),
+                "error".into()
+            ),
+        ]
+    );
+    let widget = findings(&output)
+        .into_iter()
+        .find(|f| f["file"] == "chart/templates/widget.yaml")
+        .unwrap();
+    assert_eq!(widget["line"], 9, "on the `pod` key: {widget}");
+}
