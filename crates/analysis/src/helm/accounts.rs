@@ -54,10 +54,14 @@ pub struct ChartAccount {
 /// inside an `{{ if .Values.x }}` block that `values` turns off are left
 /// out, since the chart does not render them.
 pub fn chart_accounts(file: &str, text: &str, values: Option<&ValuesFile>) -> Vec<ChartAccount> {
+    // Every template of a chart is read for accounts: most declare none,
+    // and those are told from their text alone (a `kind` computed by an
+    // action is not resolved here, so it never names a ServiceAccount).
+    if !text.contains("ServiceAccount") {
+        return Vec::new();
+    }
     let masked = mask(text);
-    let parsed = crate::parse(&masked.text);
-    parsed
-        .accounts
+    crate::service_accounts(&masked.text)
         .into_iter()
         .filter(|account| !switched_off(&masked, account.object, values))
         .map(|account| {

@@ -28,6 +28,19 @@ use crate::text::TextRange;
 /// the file is not under that chart's `templates/` (a chart's
 /// `values.yaml`, a file of no chart). The caller looks at the disk.
 pub fn chart_root(path: &Path, is_chart: &dyn Fn(&Path) -> bool) -> Option<PathBuf> {
+    // Only a file below some `templates` folder can be a template: deciding
+    // that from the path alone spares every other file the folder probes
+    // (one `Chart.yaml` lookup per parent), which a walk of a large
+    // repository would otherwise pay for each file.
+    let parent_is_templates = |c: &std::path::Component| c.as_os_str() == "templates";
+    let components: Vec<_> = path.components().collect();
+    if components.len() < 2
+        || !components[..components.len() - 1]
+            .iter()
+            .any(parent_is_templates)
+    {
+        return None;
+    }
     let mut dir = path.parent();
     while let Some(current) = dir {
         let folder = if current.as_os_str().is_empty() {
@@ -137,6 +150,17 @@ mod tests {
             chart_root(Path::new("/repo/other/templates/a.yaml"), &is_chart),
             None
         );
+        // Outside any `templates` folder no folder is even probed.
+        let probes = std::cell::Cell::new(0);
+        let counting = |dir: &Path| {
+            probes.set(probes.get() + 1);
+            is_chart(dir)
+        };
+        assert_eq!(
+            chart_root(Path::new("/repo/chart/deploy/a.yaml"), &counting),
+            None
+        );
+        assert_eq!(probes.get(), 0);
         assert_eq!(
             values_chart(Path::new("/repo/chart/values.yaml"), &is_chart),
             root
