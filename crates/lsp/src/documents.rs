@@ -20,6 +20,11 @@ pub struct Document {
     /// The edits since the document's analysis was last brought up to date,
     /// so the next analysis re-parses only what they touched.
     pub edits: Arc<EditLog>,
+    /// False only when the text certainly holds no `{{`, so no Helm template
+    /// action: kept from change to change (see
+    /// [`crate::helm::may_hold_actions_after`]) so that a large plain
+    /// document is not searched whole at every keystroke.
+    pub may_hold_actions: bool,
 }
 
 /// One change of the text, in bytes of the text it applied to.

@@ -11,6 +11,7 @@ use tower_lsp_server::ls_types::Uri;
 use tokenguard_analysis::helm::{self, ChartAccount, Template, TemplateContext, ValuesFile};
 use tokenguard_analysis::{AccountLookup, Finding, Options};
 
+use crate::documents::{ByteChange, Document};
 use crate::workspace;
 
 /// How the server reads a document.
@@ -30,7 +31,12 @@ fn is_chart(dir: &Path) -> bool {
     dir.join("Chart.yaml").is_file()
 }
 
-pub fn kind(uri: &Uri, rope: &Rope) -> Kind {
+/// How to read `doc`.
+pub fn kind(uri: &Uri, doc: &Document) -> Kind {
+    kind_of(uri, &doc.rope, doc.may_hold_actions)
+}
+
+fn kind_of(uri: &Uri, rope: &Rope, may_hold_actions: bool) -> Kind {
     let path = uri.to_file_path();
     if let Some(path) = &path {
         if path
@@ -44,7 +50,7 @@ pub fn kind(uri: &Uri, rope: &Rope) -> Kind {
             return Kind::InChart(root);
         }
     }
-    if has_actions(rope) {
+    if may_hold_actions && has_actions(rope) {
         Kind::Loose
     } else {
         Kind::Yaml
@@ -52,16 +58,46 @@ pub fn kind(uri: &Uri, rope: &Rope) -> Kind {
 }
 
 /// A template action in the rope; the whole text is read only when some
-/// `{{` is there (also across the rope's chunk boundaries).
+/// `{{` is there.
 fn has_actions(rope: &Rope) -> bool {
+    may_hold_actions(rope) && helm::has_actions(&rope.to_string())
+}
+
+/// Whether the rope holds `{{` (also across its chunk boundaries).
+pub fn may_hold_actions(rope: &Rope) -> bool {
     let mut previous_brace = false;
     for chunk in rope.chunks() {
         if (previous_brace && chunk.starts_with('{')) || chunk.contains("{{") {
-            return helm::has_actions(&rope.to_string());
+            return true;
         }
         previous_brace = chunk.ends_with('{');
     }
     false
+}
+
+/// [`may_hold_actions`] of a text after `changes`, given its answer before
+/// them. A text without `{{` gains one only where a change wrote, or where
+/// a deletion brought two braces together: for one change (a keystroke)
+/// only that window is read; otherwise, or when the text had `{{` before
+/// (which any change may have removed), the whole text is.
+pub fn may_hold_actions_after(before: bool, rope: &Rope, changes: &[ByteChange]) -> bool {
+    match changes {
+        [ByteChange::Replace { old, new_len }] if !before => {
+            // In characters, widened to whole ones: the window's byte ends
+            // may fall inside multi-byte characters.
+            let len = rope.len_bytes();
+            let start = rope.byte_to_char(old.start.saturating_sub(1).min(len));
+            let end = (old.start + new_len + 1).min(len);
+            let end = if end == 0 {
+                0
+            } else {
+                rope.byte_to_char(end - 1) + 1
+            };
+            let window: String = rope.slice(start..end.max(start)).chunks().collect();
+            window.contains("{{")
+        }
+        _ => may_hold_actions(rope),
+    }
 }
 
 /// The chart a `values.yaml` belongs to, or a template's chart: the charts
@@ -124,5 +160,50 @@ mod tests {
         let long = format!("{}{{{{ .Values.a }}}}", "a: b\n".repeat(2000));
         assert!(has_actions(&Rope::from_str(&long)));
         assert!(!has_actions(&Rope::from_str(&"a: {b}\n".repeat(2000))));
+    }
+
+    /// The text after replacing `old` of `before` by `new`, and what
+    /// `may_hold_actions_after` says of it given `before`'s answer.
+    fn after_one_change(before: &str, old: std::ops::Range<usize>, new: &str) -> (bool, bool) {
+        let mut text = before.to_string();
+        text.replace_range(old.clone(), new);
+        let rope = Rope::from_str(&text);
+        let change = ByteChange::Replace {
+            old: tokenguard_analysis::TextRange::new(old.start, old.end),
+            new_len: new.len(),
+        };
+        let incremental =
+            may_hold_actions_after(may_hold_actions(&Rope::from_str(before)), &rope, &[change]);
+        (incremental, may_hold_actions(&rope))
+    }
+
+    #[test]
+    fn braces_are_tracked_through_single_changes() {
+        let plain = "a: {b}\nc: d\n";
+        // A keystroke away from any brace, typing the second brace, a
+        // deletion that joins two braces, a paste of a whole action.
+        for (old, new) in [
+            (8..9, "e"),
+            (4..4, "{"),
+            (5..6, ""),
+            (12..12, "{{ .Values.x }}"),
+        ] {
+            let (incremental, whole) = after_one_change(plain, old.clone(), new);
+            assert_eq!(incremental, whole, "replacing {old:?} by {new:?}");
+        }
+        assert_eq!(after_one_change(plain, 4..4, "{"), (true, true));
+        assert_eq!(after_one_change(plain, 8..9, "e"), (false, false));
+        // Windows that end inside multi-byte characters.
+        let wide = "é: {ü}\n€: 😀\n";
+        for at in (0..=wide.len()).filter(|&i| wide.is_char_boundary(i)) {
+            for new in ["{", "x", "é"] {
+                let (incremental, whole) = after_one_change(wide, at..at, new);
+                assert_eq!(incremental, whole, "inserting {new:?} at {at}");
+            }
+        }
+        // Deleting what stood between two braces joins them.
+        assert_eq!(after_one_change("a: {x{\n", 4..5, ""), (true, true));
+        // A text that had an action: removing it is seen.
+        assert_eq!(after_one_change("a: {{ x }}\n", 3..10, "1"), (false, false));
     }
 }

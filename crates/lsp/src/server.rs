@@ -238,7 +238,7 @@ impl State {
         let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             // Helm hook: templates are masked and judged with their chart.
-            match helm::kind(uri, &doc.rope) {
+            match helm::kind(uri, doc) {
                 helm::Kind::Yaml => analysis.run(doc, &others, generation, max_size, &options),
                 helm::Kind::Helper => analysis.run_whole(doc, max_size, |_| Vec::new()),
                 kind => {
@@ -797,14 +797,18 @@ impl LanguageServer for Backend {
             .insert(doc.uri.clone(), Arc::new(Live::default()));
         self.state.docs.insert(
             doc.uri.clone(),
-            Arc::new(Document {
-                version: doc.version,
-                revision,
-                rope: Rope::from_str(&doc.text),
-                edits: Arc::new(EditLog {
-                    base: revision,
-                    entries: Vec::new(),
-                }),
+            Arc::new({
+                let rope = Rope::from_str(&doc.text);
+                Document {
+                    version: doc.version,
+                    revision,
+                    may_hold_actions: helm::may_hold_actions(&rope),
+                    rope,
+                    edits: Arc::new(EditLog {
+                        base: revision,
+                        entries: Vec::new(),
+                    }),
+                }
             }),
         );
         reanalyze_chart(&self.client, &self.state, &doc.uri);
@@ -843,6 +847,8 @@ impl LanguageServer for Backend {
             .get(&uri)
             .map_or(0, |l| l.analysed.load(Ordering::SeqCst));
         let edits = Arc::new(current.edits.advanced(analysed, revision, &changes));
+        let may_hold_actions =
+            helm::may_hold_actions_after(current.may_hold_actions, &rope, &changes);
         self.state.docs.insert(
             uri.clone(),
             Arc::new(Document {
@@ -850,6 +856,7 @@ impl LanguageServer for Backend {
                 revision,
                 rope,
                 edits,
+                may_hold_actions,
             }),
         );
         reanalyze_chart(&self.client, &self.state, &uri);
