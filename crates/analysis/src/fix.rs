@@ -116,7 +116,11 @@ pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> 
 /// A block collection under `key:` starts on a later line, maybe at the
 /// key's own indentation: the value goes after the colon (before any comment
 /// there), and the collection's lines go.
-fn replace_block_collection(text: &str, colon: usize, value_end: usize) -> Vec<TextEdit> {
+pub(crate) fn replace_block_collection(
+    text: &str,
+    colon: usize,
+    value_end: usize,
+) -> Vec<TextEdit> {
     let bytes = text.as_bytes();
     let mut line_end = colon;
     while line_end < bytes.len() && !matches!(bytes[line_end], b'\n' | b'\r') {

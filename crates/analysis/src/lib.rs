@@ -21,6 +21,7 @@ mod accounts;
 mod actions;
 mod finding;
 mod fix;
+mod ignore;
 mod incremental;
 mod objects;
 mod relevance;
@@ -32,11 +33,10 @@ pub mod tree;
 pub mod value;
 
 pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts, SameFileFirst};
-pub use actions::{
-    disable_on_account, ignore_comment, ignore_comment_line, kubernetes_keys, looks_like_kubernetes,
-};
+pub use actions::{disable_on_account, kubernetes_keys, looks_like_kubernetes};
 pub use finding::{AccountCheck, Code, Finding, Problem, Severity, WorkloadRef};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
+pub use ignore::ignore_comment;
 pub use incremental::{IncrementalFile, TextOf};
 pub use objects::{AccountAutomount, ServiceAccount, Workload, POD_SPEC_PATHS};
 pub use suppress::IGNORE_MARKER;

@@ -65,6 +65,9 @@ pub struct ServiceAccount {
     /// Its `automountServiceAccountToken` key and value, when present.
     pub automount_key: Option<TextRange>,
     pub automount_value: Option<TextRange>,
+    /// Whether that value is a block collection: it starts on a later line,
+    /// and a fix must remove its lines, not only its range.
+    pub automount_value_is_block: bool,
     /// The first key of the object's mapping, and the mapping's range: where a
     /// fix inserts the field when the account lacks it.
     pub object: TextRange,
@@ -192,6 +195,12 @@ pub fn service_account(doc: &Document, object: NodeId) -> Option<ServiceAccount>
         name_range: doc.node(name_node).range,
         automount_key: field.map(|(k, _)| doc.node(k).range),
         automount_value: field.map(|(_, v)| doc.node(v).range),
+        automount_value_is_block: field.is_some_and(|(_, v)| {
+            matches!(
+                doc.node(v).kind,
+                NodeKind::Mapping { flow: false, .. } | NodeKind::Sequence { flow: false, .. }
+            )
+        }),
         object: node.range,
         first_key,
         flow,
