@@ -109,7 +109,11 @@ fn data_besides_the_field(text: &str) -> Vec<String> {
                     NodeKind::Scalar { value, style } => {
                         out.push_str(&format!("{:?}{value:?} ", *style == ScalarStyle::Plain));
                     }
-                    NodeKind::Alias { target } => out.push_str(&format!("*{target:?} ")),
+                    // By anchor: node ids move when a fix adds nodes.
+                    NodeKind::Alias { target } => {
+                        let anchor = target.map(|t| doc.node(t).anchor);
+                        out.push_str(&format!("*{anchor:?} "));
+                    }
                     NodeKind::Mapping { flow, entries } => {
                         out.push_str(if *flow { "{" } else { "M(" });
                         todo.push(Err(") "));
