@@ -25,7 +25,12 @@ pub fn disable_on_account(text: &str, account: &ServiceAccount) -> Option<Fix> {
         }
         (Some(key), Some(value)) if fits(key) && fits(value) => vec![{
             if value.is_empty() {
-                fill_empty_value(text, key.end, value.start)
+                fill_empty_value(
+                    text,
+                    key.end,
+                    value.start,
+                    account.automount_value_properties,
+                )
             } else {
                 TextEdit {
                     range: TextRange::new(tag_start_before(text, value.start, key.end), value.end),
