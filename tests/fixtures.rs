@@ -796,7 +796,14 @@ fn check_ignore_comments(unit: &Unit, outcome: &Outcome, problems: &mut Vec<Stri
                 .iter()
                 .filter(|f| f.code == Code::TG001 && index.line_of(f.range.start) == line)
                 .count();
-            let fix = ignore_comment(&file.text, &index, finding);
+            let Some(fix) = ignore_comment(&file.text, &index, finding) else {
+                problems.push(format!(
+                    "{}:{}: no ignore comment offered",
+                    file.path,
+                    line + 1
+                ));
+                continue;
+            };
             let commented = apply_edits(&file.text, &fix.edits);
             let after = &analyse_workspace(&texts_with(unit, i, &commented))[i];
             let expected = count(findings, Code::TG001) - on_line;

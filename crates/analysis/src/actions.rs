@@ -1,11 +1,11 @@
 //! The other ways out of a finding: disabling automounting on the
 //! ServiceAccount, or recording a deliberate exception.
 
-use crate::finding::Finding;
-use crate::fix::{fill_empty_value, tag_start_before, Fix, TextEdit, FIELD};
+use crate::fix::{
+    fill_empty_value, replace_block_collection, tag_start_before, Fix, TextEdit, FIELD,
+};
 use crate::objects::ServiceAccount;
-use crate::suppress::IGNORE_MARKER;
-use crate::text::{LineEnding, LineIndex, TextRange};
+use crate::text::{LineEnding, TextRange};
 
 /// Sets `automountServiceAccountToken: false` on a ServiceAccount; `text` is
 /// the text of the file that declares it. `None` when the recorded ranges no
@@ -14,30 +14,47 @@ pub fn disable_on_account(text: &str, account: &ServiceAccount) -> Option<Fix> {
     let fits = |r: TextRange| {
         r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end)
     };
-    let edit = match (account.automount_key, account.automount_value) {
-        (Some(key), Some(value)) if fits(key) && fits(value) => {
+    let edits = match (account.automount_key, account.automount_value) {
+        (Some(key), Some(value))
+            if fits(key) && fits(value) && account.automount_value_is_block =>
+        {
+            // The collection starts on a later line (found by fuzzing: only
+            // its range went, which left `false` and its lines' rest apart).
+            let colon = text[key.end..value.start.max(key.end)].find(':')? + key.end;
+            replace_block_collection(text, colon, value.end)
+        }
+        (Some(key), Some(value)) if fits(key) && fits(value) => vec![{
             if value.is_empty() {
-                fill_empty_value(text, key.end, value.start)
+                fill_empty_value(
+                    text,
+                    key.end,
+                    value.start,
+                    account.automount_value_properties,
+                )
             } else {
                 TextEdit {
                     range: TextRange::new(tag_start_before(text, value.start, key.end), value.end),
                     new_text: "false".to_string(),
                 }
             }
-        }
+        }],
         (Some(_), _) => return None,
-        (None, _) if account.flow && fits(account.object) => TextEdit {
+        (None, _) if account.flow && fits(account.object) => vec![TextEdit {
             range: TextRange::empty(account.object.end - 1),
             new_text: format!(", {FIELD}: false"),
-        },
-        (None, _) => append_to_block_mapping(text, account.object, account.first_key?)?,
+        }],
+        (None, _) => vec![append_to_block_mapping(
+            text,
+            account.object,
+            account.first_key?,
+        )?],
     };
     Some(Fix {
         title: format!(
             "Disable automounting on ServiceAccount \"{}\"",
             account.name
         ),
-        edits: vec![edit],
+        edits,
         file: None,
     })
 }
@@ -77,40 +94,6 @@ fn append_to_block_mapping(
     })
 }
 
-/// A `# tokenguard-ignore: reason` comment line above the reported line, at
-/// its indentation.
-pub fn ignore_comment(text: &str, index: &LineIndex, finding: &Finding) -> Fix {
-    let line = index.line_of(finding.range.start);
-    let line_start = index.line_start(line);
-    let eol = LineEnding::before(text, line_start).unwrap_or_else(|| LineEnding::first_in(text));
-    ignore_comment_line(index.line_text(text, line), line_start, eol)
-}
-
-/// [`ignore_comment`] from the reported line alone: its text (without the
-/// break), where it starts, and the file's line ending.
-pub fn ignore_comment_line(line: &str, line_start: usize, eol: LineEnding) -> Fix {
-    // A byte-order mark must stay the first character of the file.
-    let (at, line) = match line.strip_prefix('\u{feff}') {
-        Some(rest) if line_start == 0 => ('\u{feff}'.len_utf8(), rest),
-        _ => (line_start, line),
-    };
-    let indent: String = line
-        .chars()
-        .take_while(|c| matches!(c, ' ' | '\t'))
-        .collect();
-    Fix {
-        title: "Ignore this finding with a `tokenguard-ignore` comment".to_string(),
-        edits: vec![TextEdit {
-            range: TextRange::empty(at),
-            new_text: format!(
-                "{indent}# {IGNORE_MARKER}: needs the Kubernetes API{}",
-                eol.as_str()
-            ),
-        }],
-        file: None,
-    }
-}
-
 /// Whether the text looks like Kubernetes manifests at all: some line holds
 /// an `apiVersion` key and some line a `kind` key. CI workflows, OpenAPI
 /// documents and Helm values files do not, and get no diagnostics in editors.
@@ -146,7 +129,7 @@ pub fn kubernetes_keys(text: &str) -> (bool, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{analyze, apply_edits, parse, NoAccounts};
+    use crate::{apply_edits, parse};
 
     fn account(text: &str) -> ServiceAccount {
         parse(text)
@@ -195,6 +178,25 @@ mod tests {
     }
 
     #[test]
+    fn account_with_a_block_collection_value_loses_its_lines() {
+        // Found by fuzzing: only the tag and `-` were replaced.
+        let text =
+            "metadata:\n name: br\nautomountServiceAccountToken: !s\n-\nkind: ServiceAccount\n";
+        let fixed = apply_edits(
+            text,
+            &disable_on_account(text, &account(text)).unwrap().edits,
+        );
+        assert_eq!(
+            fixed,
+            "metadata:\n name: br\nautomountServiceAccountToken: false\nkind: ServiceAccount\n"
+        );
+        assert_eq!(
+            parse(&fixed).accounts[0].automount,
+            crate::AccountAutomount::Disabled
+        );
+    }
+
+    #[test]
     fn flow_account_gets_the_field_before_the_brace() {
         let text = "{kind: ServiceAccount, metadata: {name: ci}}\n";
         let fixed = apply_edits(
@@ -205,20 +207,6 @@ mod tests {
             fixed,
             "{kind: ServiceAccount, metadata: {name: ci}, automountServiceAccountToken: false}\n"
         );
-    }
-
-    #[test]
-    fn ignore_comment_suppresses_the_finding() {
-        let text = "kind: Pod\nspec:\n  containers: []\n";
-        let findings = analyze(text, &NoAccounts);
-        let parsed = parse(text);
-        let fix = ignore_comment(text, &parsed.line_index, &findings[0]);
-        let fixed = apply_edits(text, &fix.edits);
-        assert_eq!(
-            fixed,
-            "kind: Pod\n# tokenguard-ignore: needs the Kubernetes API\nspec:\n  containers: []\n"
-        );
-        assert!(analyze(&fixed, &NoAccounts).is_empty());
     }
 
     #[test]

@@ -100,7 +100,9 @@ pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> 
         };
     }
     let edit = if value_node.is_empty_scalar() {
-        fill_empty_value(text, key_end, value_node.range.start)
+        let properties =
+            usize::from(value_node.anchor != 0) + usize::from(value_node.tag.is_some());
+        fill_empty_value(text, key_end, value_node.range.start, properties)
     } else {
         let start = if value_node.tag.is_some() {
             tag_start_before(text, value_node.range.start, key_end)
@@ -122,7 +124,11 @@ pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> 
 /// A block collection under `key:` starts on a later line, maybe at the
 /// key's own indentation: the value goes after the colon (before any comment
 /// there), and the collection's lines go.
-fn replace_block_collection(text: &str, colon: usize, value_end: usize) -> Vec<TextEdit> {
+pub(crate) fn replace_block_collection(
+    text: &str,
+    colon: usize,
+    value_end: usize,
+) -> Vec<TextEdit> {
     let bytes = text.as_bytes();
     let mut line_end = colon;
     while line_end < bytes.len() && !matches!(bytes[line_end], b'\n' | b'\r') {
@@ -170,8 +176,14 @@ fn replace_block_collection(text: &str, colon: usize, value_end: usize) -> Vec<T
     ]
 }
 
-/// `key:` (or `key: &a`, `key: !!null`) gets the value `false`.
-pub(crate) fn fill_empty_value(text: &str, key_end: usize, empty_at: usize) -> TextEdit {
+/// `key:` (or `key: &a`, `key: !!null`) gets the value `false`. `properties`
+/// is how many the empty value carries (its anchor, its tag: 0 to 2).
+pub(crate) fn fill_empty_value(
+    text: &str,
+    key_end: usize,
+    empty_at: usize,
+    properties: usize,
+) -> TextEdit {
     let bytes = text.as_bytes();
     if empty_at == 0 || bytes.get(empty_at - 1) != Some(&b':') {
         // A flow entry with no colon: `{automountServiceAccountToken}`.
@@ -180,13 +192,24 @@ pub(crate) fn fill_empty_value(text: &str, key_end: usize, empty_at: usize) -> T
             new_text: ": false".to_string(),
         };
     }
-    // Skip the value's properties on the same line: an anchor stays, a tag
-    // (such as `!!null`) is replaced by the value.
+    // Skip the value's properties, which may be on later lines after
+    // comments (`key:⏎  &a`; found by fuzzing: `false` went before the
+    // anchor's line, and `false &a` was read as one string): an anchor stays,
+    // a tag (such as `!!null`) is replaced by the value.
     let mut pos = empty_at;
     let mut insert_at = empty_at;
-    loop {
-        while pos < bytes.len() && matches!(bytes[pos], b' ' | b'\t') {
-            pos += 1;
+    let mut tag = None;
+    for _ in 0..properties {
+        loop {
+            match bytes.get(pos) {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => pos += 1,
+                Some(b'#') if matches!(bytes[pos - 1], b' ' | b'\t' | b'\r' | b'\n') => {
+                    while pos < bytes.len() && !matches!(bytes[pos], b'\r' | b'\n') {
+                        pos += 1;
+                    }
+                }
+                _ => break,
+            }
         }
         match bytes.get(pos) {
             Some(b'&') => {
@@ -194,17 +217,26 @@ pub(crate) fn fill_empty_value(text: &str, key_end: usize, empty_at: usize) -> T
                 insert_at = pos;
             }
             Some(b'!') => {
-                return TextEdit {
-                    range: TextRange::new(pos, prop_end(bytes, pos)),
-                    new_text: "false".to_string(),
-                };
+                tag = Some(TextRange::new(pos, prop_end(bytes, pos)));
+                pos = prop_end(bytes, pos);
             }
             _ => break,
         }
     }
-    TextEdit {
-        range: TextRange::empty(insert_at),
-        new_text: " false".to_string(),
+    match tag {
+        None => TextEdit {
+            range: TextRange::empty(insert_at),
+            new_text: " false".to_string(),
+        },
+        Some(tag) if insert_at <= tag.start => TextEdit {
+            range: tag,
+            new_text: "false".to_string(),
+        },
+        // An anchor after the tag (`!!null &a`) stays before the value.
+        Some(tag) => TextEdit {
+            range: TextRange::new(tag.start, insert_at),
+            new_text: format!("{} false", text[tag.end..insert_at].trim_start()),
+        },
     }
 }
 

@@ -23,6 +23,7 @@ mod config;
 mod finding;
 mod fix;
 pub mod helm;
+mod ignore;
 mod ignored;
 mod incremental;
 mod kinds;
@@ -38,12 +39,11 @@ pub mod tree;
 pub mod value;
 
 pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts, SameFileFirst};
-pub use actions::{
-    disable_on_account, ignore_comment, ignore_comment_line, kubernetes_keys, looks_like_kubernetes,
-};
+pub use actions::{disable_on_account, kubernetes_keys, looks_like_kubernetes};
 pub use config::{exclude_glob, parse_config, ConfigError, ProjectConfig, CONFIG_FILE_NAMES};
 pub use finding::{AccountCheck, Code, Finding, Problem, Related, Severity, WorkloadRef};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
+pub use ignore::ignore_comment;
 pub use ignored::IgnoredObject;
 pub use incremental::{IncrementalFile, TextOf};
 pub use kinds::{api_group, WorkloadKind, WorkloadKinds, BUILTIN_GROUP_KINDS, POD_SPEC_PATHS};

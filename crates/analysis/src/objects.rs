@@ -43,6 +43,12 @@ pub struct ServiceAccount {
     /// Its `automountServiceAccountToken` key and value, when present.
     pub automount_key: Option<TextRange>,
     pub automount_value: Option<TextRange>,
+    /// Whether that value is a block collection: it starts on a later line,
+    /// and a fix must remove its lines, not only its range.
+    pub automount_value_is_block: bool,
+    /// How many properties (anchor, tag) that value carries: a fix of an
+    /// empty value skips or replaces them, wherever they are.
+    pub automount_value_properties: usize,
     /// The first key of the object's mapping, and the mapping's range: where a
     /// fix inserts the field when the account lacks it.
     pub object: TextRange,
@@ -170,6 +176,16 @@ pub fn service_account(doc: &Document, object: NodeId) -> Option<ServiceAccount>
         name_range: doc.node(name_node).range,
         automount_key: field.map(|(k, _)| doc.node(k).range),
         automount_value: field.map(|(_, v)| doc.node(v).range),
+        automount_value_is_block: field.is_some_and(|(_, v)| {
+            matches!(
+                doc.node(v).kind,
+                NodeKind::Mapping { flow: false, .. } | NodeKind::Sequence { flow: false, .. }
+            )
+        }),
+        automount_value_properties: field.map_or(0, |(_, v)| {
+            let value = doc.node(v);
+            usize::from(value.anchor != 0) + usize::from(value.tag.is_some())
+        }),
         object: node.range,
         first_key,
         flow,

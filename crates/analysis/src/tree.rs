@@ -313,6 +313,11 @@ impl<'t> Builder<'t> {
                         items: Vec::new(),
                     }
                 };
+                let at = if is_mapping {
+                    at
+                } else {
+                    self.sequence_start(at)
+                };
                 let id = self.push_node(Node {
                     kind,
                     range: TextRange::empty(at),
@@ -432,8 +437,25 @@ impl<'t> Builder<'t> {
         }
     }
 
+    /// Where a sequence's start event points: its `[` or `-`, except for a
+    /// block sequence at its parent key's indentation (`a:⏎- x`), where
+    /// yaml-rust2 points just after the `-` (found by fuzzing: an empty first
+    /// item was then placed on the next line, and a fix replacing the
+    /// sequence removed that line).
+    fn sequence_start(&self, mark: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let after_dash = mark > self.chunk.range.start
+            && bytes[mark - 1] == b'-'
+            && !matches!(bytes.get(mark), Some(b'-' | b'['));
+        if after_dash {
+            mark - 1
+        } else {
+            mark
+        }
+    }
+
     /// An empty (null) value has no text; we place it right after the `:` of
-    /// its key, or after the previous sibling in a sequence.
+    /// its key, or after the `-` of its sequence item.
     fn empty_scalar_position(&self, mark: usize) -> usize {
         let Some(frame) = self.stack.last() else {
             return mark;
@@ -446,11 +468,28 @@ impl<'t> Builder<'t> {
                 colon_after(self.text, key_end, self.chunk.range.end).map_or(key_end, |c| c + 1)
             }
             (NodeKind::Sequence { items, .. }, _) => {
-                let after = items
-                    .last()
-                    .map_or(frame.start_mark, |&i| self.doc.nodes[i].range.end);
-                let dash = self.text[after.min(mark)..mark].find('-');
-                dash.map_or(mark, |d| after.min(mark) + d + 1)
+                let bytes = self.text.as_bytes();
+                let Some(&last) = items.last() else {
+                    // The first item's `-` starts the sequence.
+                    return if bytes.get(frame.start_mark) == Some(&b'-') {
+                        frame.start_mark + 1
+                    } else {
+                        mark
+                    };
+                };
+                // A later item's `-` is the first one after the previous item
+                // that starts its line (not one in a comment or a tag).
+                let after = self.doc.nodes[last].range.end.min(mark);
+                (after..mark)
+                    .find(|&i| {
+                        bytes[i] == b'-'
+                            && bytes[..i]
+                                .iter()
+                                .rev()
+                                .take_while(|&&b| !matches!(b, b'\n' | b'\r'))
+                                .all(|&b| matches!(b, b' ' | b'\t'))
+                    })
+                    .map_or(mark, |dash| dash + 1)
             }
             _ => mark,
         }

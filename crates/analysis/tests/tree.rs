@@ -90,6 +90,25 @@ fn collections_know_flow_from_block_and_their_extent() {
 }
 
 #[test]
+fn a_sequence_at_its_key_indentation_starts_at_its_dash_even_with_empty_items() {
+    // yaml-rust2 points such a sequence's start just after its `-` (found by
+    // fuzzing: its empty first item was placed on the next line).
+    let text = "a: !s\n-\nb:\n- x # a-b\n-\nc: 1\n";
+    let doc = &parse(text).documents[0];
+    assert_eq!(value_text(text, doc, "a"), "-");
+    assert_eq!(value_text(text, doc, "b"), "- x # a-b\n-");
+    let NodeKind::Sequence { items, .. } = &doc.node(value_of(doc, doc.root.unwrap(), "b")).kind
+    else {
+        panic!("not a sequence");
+    };
+    // The empty item sits after its own `-`, not after the one in the comment.
+    assert_eq!(
+        doc.node(items[1]).range.start,
+        text.rfind("-\nc").unwrap() + 1
+    );
+}
+
+#[test]
 fn anchors_tags_and_aliases_are_kept_not_expanded() {
     let text = "base: &b {x: 1}\ncopy: *b\ntyped: !!str false\n";
     let parsed = parse(text);

@@ -9,8 +9,8 @@ use tower_lsp_server::ls_types::{
 };
 
 use tokenguard_analysis::{
-    disable_on_account, fix_all_edits, ignore_comment_line, AccountAutomount, Code, Finding, Fix,
-    LineEnding, TextRange,
+    disable_on_account, fix_all_edits, ignore_comment, AccountAutomount, Code, Finding, Fix,
+    LineIndex, TextRange,
 };
 
 use crate::analysis::Analyzed;
@@ -69,6 +69,9 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
         .filter(|f| f.code == Code::TG001)
         .collect();
     if wanted(&quickfix, req.only) {
+        // The ignore comment's place depends on the YAML around the line: read
+        // once, when some finding is in the range.
+        let mut whole_text: Option<(String, LineIndex)> = None;
         for finding in visible.iter().filter(|f| intersects(f.range, req.range)) {
             let diagnostic = (req.to_diagnostic)(finding);
             let mut push = |title: String, edit: WorkspaceEdit, preferred: bool| {
@@ -107,12 +110,18 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
                     false,
                 );
             }
-            let ignore = ignore_comment_fix(&req.analyzed.rope, finding);
-            push(
-                ignore.title.clone(),
-                edit_for(req.uri, &req.analyzed.rope, &ignore, req.encoding),
-                false,
-            );
+            let (text, index) = whole_text.get_or_insert_with(|| {
+                let text = req.analyzed.rope.to_string();
+                let index = LineIndex::new(&text);
+                (text, index)
+            });
+            if let Some(ignore) = ignore_comment(text, index, finding) {
+                push(
+                    ignore.title.clone(),
+                    edit_for(req.uri, &req.analyzed.rope, &ignore, req.encoding),
+                    false,
+                );
+            }
         }
     }
     let fix_all = CodeActionKind::new(FIX_ALL);
@@ -150,32 +159,6 @@ pub fn fix_all_edit(
         file: None,
     };
     edit_for(uri, &analyzed.rope, &fix, encoding)
-}
-
-/// The ignore comment above the finding's line, read from the rope.
-fn ignore_comment_fix(rope: &Rope, finding: &Finding) -> Fix {
-    let line = rope.byte_to_line(finding.range.start.min(rope.len_bytes()));
-    let line_start = rope.line_to_byte(line);
-    let text = rope.line(line).to_string();
-    let content = text.trim_end_matches(['\n', '\r']);
-    // The file's line ending: the one before this line, else this line's own.
-    let ending_of = |l: &str| {
-        if l.ends_with("\r\n") {
-            Some(LineEnding::CrLf)
-        } else if l.ends_with('\n') {
-            Some(LineEnding::Lf)
-        } else if l.ends_with('\r') {
-            Some(LineEnding::Cr)
-        } else {
-            None
-        }
-    };
-    let eol = (line > 0)
-        .then(|| ending_of(&rope.line(line - 1).to_string()))
-        .flatten()
-        .or_else(|| ending_of(&text))
-        .unwrap_or(LineEnding::Lf);
-    ignore_comment_line(content, line_start, eol)
 }
 
 /// "Disable automounting on ServiceAccount NAME", when the account lives in
