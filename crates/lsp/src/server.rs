@@ -505,34 +505,7 @@ impl Backend {
 /// Re-analyses every open document (but `except`), after ServiceAccounts or
 /// settings changed.
 fn reanalyze_others(client: &Client, state: &Arc<State>, except: Option<&Uri>) {
-    let uris: Vec<Uri> = state
-        .docs
-        .iter()
-        .map(|e| e.key().clone())
-        .filter(|u| Some(u) != except)
-        .collect();
-    let backend = Backend {
-        client: client.clone(),
-        state: Arc::clone(state),
-    };
-    for uri in uris {
-        // A new revision (same text and version): an analysis still running
-        // with the old accounts or settings must not publish after this one.
-        if let Some(mut doc) = state.docs.get_mut(&uri) {
-            let revision = state.next_revision.fetch_add(1, Ordering::SeqCst);
-            *doc = Arc::new(Document {
-                revision,
-                ..Document::clone(&doc)
-            });
-        }
-        backend.schedule(uri);
-    }
-    if state.session().pull_diagnostics && state.session().diagnostic_refresh {
-        let client = client.clone();
-        tokio::spawn(async move {
-            let _ = client.workspace_diagnostic_refresh().await;
-        });
-    }
+    reanalyze_open(client, state, |uri| Some(uri) != except);
 }
 
 /// Helm hook: after `changed` (a chart's values.yaml or one of its
@@ -542,18 +515,31 @@ fn reanalyze_chart(client: &Client, state: &Arc<State>, changed: &Uri) {
         return;
     };
     let templates = root.join("templates");
-    let backend = Backend {
-        client: client.clone(),
-        state: Arc::clone(state),
-    };
+    reanalyze_open(client, state, |uri| {
+        uri != changed
+            && uri
+                .to_file_path()
+                .is_some_and(|p| p.starts_with(&templates))
+    });
+}
+
+/// Re-analyses the open documents that `which` selects, and asks pulling
+/// clients to pull again.
+fn reanalyze_open(client: &Client, state: &Arc<State>, which: impl Fn(&Uri) -> bool) {
     let uris: Vec<Uri> = state
         .docs
         .iter()
         .map(|e| e.key().clone())
-        .filter(|u| u != changed)
-        .filter(|u| u.to_file_path().is_some_and(|p| p.starts_with(&templates)))
+        .filter(|u| which(u))
         .collect();
+    let backend = Backend {
+        client: client.clone(),
+        state: Arc::clone(state),
+    };
     for uri in uris {
+        // A new revision (same text and version): an analysis still running
+        // with the old accounts, settings or chart must not publish after
+        // this one.
         if let Some(mut doc) = state.docs.get_mut(&uri) {
             let revision = state.next_revision.fetch_add(1, Ordering::SeqCst);
             *doc = Arc::new(Document {
