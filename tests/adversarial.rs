@@ -11,11 +11,13 @@
 //! `cargo bench -p tokenguard-analysis --bench adversarial`.
 
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 use tokenguard_analysis::{analyze, apply_edits, Code, Finding, NoAccounts};
+
+mod common;
+use common::{stderr, tokenguard};
 
 /// A Pod without the field: one TG001 on its `spec` key.
 const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
@@ -388,19 +390,6 @@ fn of_duplicate_keys_the_last_decides_and_the_message_says_so() {
 // ---------------------------------------------------------------------------
 // The command line
 // ---------------------------------------------------------------------------
-
-fn tokenguard(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tokenguard"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("tokenguard runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn reported(output: &Output) -> Vec<(String, String)> {
     let findings: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");

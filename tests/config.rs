@@ -4,23 +4,17 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
+
+mod common;
+use common::{stderr, tokenguard};
 
 const POD: &str = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
 const WIDGET: &str = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  runtime:\n    pod:\n      containers: []\n";
 const ROLLOUT: &str = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: canary\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers: []\n";
 const BROKEN: &str = "kind: Pod\nspec: [\n";
-
-fn tokenguard(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tokenguard"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the tokenguard binary runs")
-}
 
 fn write(dir: &Path, name: &str, content: &str) {
     let path = dir.join(name);
@@ -56,10 +50,6 @@ fn files_and_codes(output: &Output) -> Vec<(String, String, String)> {
             )
         })
         .collect()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn code(output: &Output) -> i32 {

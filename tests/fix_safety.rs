@@ -8,23 +8,12 @@
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+
+mod common;
+use common::{stderr, tokenguard};
 
 const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
 const FIXED: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  automountServiceAccountToken: false\n  containers: []\n";
-
-fn tokenguard(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tokenguard"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("tokenguard runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)

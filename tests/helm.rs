@@ -4,10 +4,11 @@
 //! `helm-templates/` read without a crash or a range off the real text.
 
 mod common;
+use common::tokenguard;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 use tokenguard_analysis::helm::{
@@ -247,15 +248,6 @@ fn fixing_every_fixture_chart_clears_it() {
 }
 
 // ---------------------------------------------------------------- the binary
-
-fn tokenguard(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tokenguard"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the tokenguard binary runs")
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).expect("a folder");

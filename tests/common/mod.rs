@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 /// The environment variable that turns a missing `../shared` into a failure
 /// (`.ci/run` sets it).
@@ -26,4 +27,21 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
         dir.display()
     );
     None
+}
+
+/// Runs the real `tokenguard` binary in `dir` with no standard input and no
+/// colours.
+pub fn tokenguard(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tokenguard"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the tokenguard binary runs")
+}
+
+/// What a run printed on standard error.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
