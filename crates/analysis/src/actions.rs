@@ -72,7 +72,20 @@ fn append_to_block_mapping(
     let first_line_start = text[..first_key.start]
         .rfind(['\n', '\r'])
         .map_or(0, |i| i + 1);
-    let indent = " ".repeat(text[first_line_start..first_key.start].chars().count());
+    // The mapping's column: after the blanks and the `- ` of sequence items
+    // before its first key, at a `?` or a property (found by fuzzing: with
+    // `? key` first, the field went under the key, not beside the `?`).
+    let prefix = &text[first_line_start..first_key.start];
+    let mut column = 0;
+    let chars: Vec<char> = prefix.chars().collect();
+    while column < chars.len() {
+        match chars[column] {
+            ' ' | '\t' => column += 1,
+            '-' if matches!(chars.get(column + 1), Some(' ' | '\t')) => column += 1,
+            _ => break,
+        }
+    }
+    let indent = " ".repeat(column);
     let eol =
         LineEnding::before(text, first_line_start).unwrap_or_else(|| LineEnding::first_in(text));
     let mut at = mapping.end;
