@@ -7,6 +7,10 @@ use tokenguard_analysis::{
     LineIndex, NoAccounts, NodeId, NodeKind, ScalarStyle, TextRange, FIELD,
 };
 
+#[path = "../../tests/fuzz_support/data.rs"]
+mod data;
+use data::{data_besides_the_field, data_of};
+
 /// Reads byte ranges of `text`, as the language server reads its rope.
 pub fn text_of(text: &str) -> impl Fn(TextRange) -> String + '_ {
     move |r: TextRange| text[r.start..r.end].to_string()
@@ -132,72 +136,6 @@ fn inside_a_scalar(text: &str, offset: usize) -> bool {
     })
 }
 
-/// The data of every document, without positions: what a comment must not
-/// change.
-fn data_of(text: &str) -> Vec<Vec<(NodeKind, usize, Option<String>)>> {
-    parse(text)
-        .documents
-        .into_iter()
-        .map(|d| {
-            d.nodes
-                .into_iter()
-                .map(|n| (n.kind, n.anchor, n.tag))
-                .collect()
-        })
-        .collect()
-}
-
-/// The data of every document with every `automountServiceAccountToken`
-/// entry left out: what fix-all must not change.
-fn data_besides_the_field(text: &str) -> Vec<String> {
-    parse(text)
-        .documents
-        .iter()
-        .map(|doc| {
-            let mut out = String::new();
-            // Nodes to write, and closing brackets, in order (no recursion).
-            let mut todo: Vec<Result<NodeId, &str>> = doc.root.map(Ok).into_iter().collect();
-            while let Some(next) = todo.pop() {
-                let id = match next {
-                    Ok(id) => id,
-                    Err(close) => {
-                        out.push_str(close);
-                        continue;
-                    }
-                };
-                let node = doc.node(id);
-                out.push_str(&format!("&{}!{:?}", node.anchor, node.tag));
-                match &node.kind {
-                    NodeKind::Scalar { value, style } => {
-                        out.push_str(&format!("{:?}{value:?} ", *style == ScalarStyle::Plain));
-                    }
-                    // By anchor: node ids move when a fix adds nodes.
-                    NodeKind::Alias { target } => {
-                        let anchor = target.map(|t| doc.node(t).anchor);
-                        out.push_str(&format!("*{anchor:?} "));
-                    }
-                    NodeKind::Mapping { flow, entries } => {
-                        out.push_str(if *flow { "{" } else { "M(" });
-                        todo.push(Err(") "));
-                        let kept = entries.iter().filter(|&&(k, _)| {
-                            !matches!(&doc.node(k).kind, NodeKind::Scalar { value, .. } if value == FIELD)
-                        });
-                        for &(k, v) in kept.rev() {
-                            todo.push(Ok(v));
-                            todo.push(Ok(k));
-                        }
-                    }
-                    NodeKind::Sequence { flow, items } => {
-                        out.push_str(if *flow { "[" } else { "S(" });
-                        todo.push(Err(") "));
-                        todo.extend(items.iter().rev().map(|&i| Ok(i)));
-                    }
-                }
-            }
-            out
-        })
-        .collect()
-}
 
 /// Fix-all, once, leaves nothing to fix, breaks nothing, and a second round
 /// changes nothing. The ignore comment and the account fix do what they say.
