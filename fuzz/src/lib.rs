@@ -4,7 +4,7 @@
 use tokenguard_analysis::{
     analyze, apply_edits, disable_on_account, fix_all_edits, ignore_comment, looks_like_kubernetes,
     parse, AccountAutomount, AccountIndex, AccountLookup, Code, Finding, IncrementalFile,
-    LineIndex, NoAccounts, NodeId, NodeKind, ScalarStyle, TextRange, FIELD,
+    LineIndex, NoAccounts, NodeKind, TextRange,
 };
 
 #[path = "../../tests/fuzz_support/data.rs"]
@@ -136,7 +136,6 @@ fn inside_a_scalar(text: &str, offset: usize) -> bool {
     })
 }
 
-
 /// Fix-all, once, leaves nothing to fix, breaks nothing, and a second round
 /// changes nothing. The ignore comment and the account fix do what they say.
 pub fn check_fixes(text: &str, workspace: &dyn AccountLookup) {
@@ -181,11 +180,7 @@ pub fn check_fixes(text: &str, workspace: &dyn AccountLookup) {
     // An ignore comment for a finding suppresses it, and changes nothing else.
     let index = LineIndex::new(text);
     let tg001 = count(&findings, Code::TG001);
-    for f in findings
-        .iter()
-        .filter(|f| f.code == Code::TG001)
-        .take(4)
-    {
+    for f in findings.iter().filter(|f| f.code == Code::TG001).take(4) {
         let line = index.line_of(f.range.start);
         let Some(fix) = ignore_comment(text, &index, f) else {
             // Only where no comment can count: the reported line starts and
