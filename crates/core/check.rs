@@ -158,7 +158,7 @@ pub fn check_inputs(
         }
     }
 
-    // Kustomize hook: kustomizations and their patch files, read before any
+    // Kustomize: kustomizations and their patch files, read before any
     // file is judged.
     let kustomizations = kustomize::index_kustomizations(inputs, max_size, log);
     let context = CheckContext {
@@ -248,7 +248,7 @@ pub fn check_source(
             (template.parsed, findings)
         }
     };
-    // Kustomize hook: patch files and patched base workloads.
+    // Kustomize: patch files and patched base workloads.
     let findings = match &source.path {
         Some(path) => context
             .kustomizations

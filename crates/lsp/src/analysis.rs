@@ -150,7 +150,7 @@ impl LiveAnalysis {
 }
 
 impl LiveAnalysis {
-    /// Helm hook: a document analysed whole at each revision (a template,
+    /// Helm: a document analysed whole at each revision (a template,
     /// masked and judged by `check`, or a helper file, with no findings).
     /// Its ServiceAccounts are the chart's business: none go to the index.
     pub fn run_whole(

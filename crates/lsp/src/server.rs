@@ -67,7 +67,7 @@ struct State {
     /// must not overwrite such a reading with an older one of its own.
     disk_reads: DashMap<String, u64>,
     disk_clock: AtomicU64,
-    /// Kustomize hook: the workspace's kustomizations and patch files.
+    /// Kustomize: the workspace's kustomizations and patch files.
     kustomizations: Kustomizations,
     session: OnceLock<Session>,
     settings: RwLock<Arc<Settings>>,
@@ -237,7 +237,7 @@ impl State {
         };
         let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // Helm hook: templates are masked and judged with their chart.
+            // Helm: templates are masked and judged with their chart.
             match helm::kind(uri, doc) {
                 helm::Kind::Yaml => analysis.run(doc, &others, generation, max_size, &options),
                 helm::Kind::Helper => analysis.run_whole(doc, max_size, |_| Vec::new()),
@@ -262,7 +262,7 @@ impl State {
         );
         match result {
             Ok(Some(mut analyzed)) => {
-                // Kustomize hook: patch files and patched base workloads.
+                // Kustomize: patch files and patched base workloads.
                 analyzed.findings = self
                     .kustomizations
                     .adjust(uri, std::mem::take(&mut analyzed.findings));
@@ -301,7 +301,7 @@ impl State {
             .flatten()
     }
 
-    /// Kustomize hook: what the disk now says of a file that is not open;
+    /// Kustomize: what the disk now says of a file that is not open;
     /// true when other documents' findings may have changed.
     fn reload_kustomize_from_disk(&self, uri: &Uri) -> bool {
         if !self.kustomizations.concerns(uri) {
@@ -461,7 +461,7 @@ impl Backend {
             }
             state.results.insert(uri.clone(), Arc::clone(&analyzed));
             let accounts_changed = state.update_buffer_accounts(&uri, &analyzed);
-            // Kustomize hook: an open kustomization or patch buffer.
+            // Kustomize: an open kustomization or patch buffer.
             let kustomize_changed = state.kustomizations.concerns(&uri)
                 && state
                     .kustomizations
@@ -508,7 +508,7 @@ fn reanalyze_others(client: &Client, state: &Arc<State>, except: Option<&Uri>) {
     reanalyze_open(client, state, |uri| Some(uri) != except);
 }
 
-/// Helm hook: after `changed` (a chart's values.yaml or one of its
+/// Helm: after `changed` (a chart's values.yaml or one of its
 /// templates) changed, the chart's other open templates are judged again.
 fn reanalyze_chart(client: &Client, state: &Arc<State>, changed: &Uri) {
     let Some(root) = helm::affected_chart(changed) else {
@@ -742,7 +742,7 @@ impl LanguageServer for Backend {
             let options = DidChangeWatchedFilesRegistrationOptions {
                 watchers: vec![
                     watch("**/*.{yaml,yml}"),
-                    // Kustomize hook: the kustomization name without extension.
+                    // Kustomize: the kustomization name without extension.
                     watch("**/Kustomization"),
                     watch("**/tokenguard.toml"),
                     watch("**/.tokenguard.toml"),
@@ -1137,7 +1137,7 @@ async fn index_workspace(client: Client, state: Arc<State>) {
                 .await;
         }
     }
-    // Kustomize hook: kustomizations and their patches, open buffers first.
+    // Kustomize: kustomizations and their patches, open buffers first.
     let indexer = Arc::clone(&state);
     let listed: Vec<PathBuf> = files
         .iter()

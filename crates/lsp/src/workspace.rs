@@ -46,7 +46,7 @@ pub fn yaml_files(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in walker {
         match entry {
-            // Kustomize hook: `Kustomization` has no extension.
+            // Kustomize: `Kustomization` has no extension.
             Ok(e)
                 if e.file_type().is_some_and(|t| t.is_file())
                     && (is_yaml(e.path())
