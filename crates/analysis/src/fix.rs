@@ -31,7 +31,7 @@ pub fn insert_field(text: &str, doc: &Document, mapping: NodeId) -> Option<Fix> 
         insert_into_flow_mapping(text, node.range, entries.is_empty())
     } else {
         let first_key = doc.node(entries.first()?.0).range.start;
-        insert_into_block_mapping(text, first_key)
+        insert_into_block_mapping(text, first_key)?
     };
     Some(Fix {
         title: format!("Add `{FIELD}: false` to the pod spec"),
@@ -41,8 +41,11 @@ pub fn insert_field(text: &str, doc: &Document, mapping: NodeId) -> Option<Fix> 
 }
 
 /// A new line at the column of the first key, before it, after any comment
-/// lines that come first.
-pub fn insert_into_block_mapping(text: &str, first_key: usize) -> TextEdit {
+/// lines that come first. `None` when the mapping is indented with a tab:
+/// YAML forbids tabs in indentation and Kubernetes rejects such a file
+/// (yaml-rust2 reads `  \tkey:` anyway, but not a second line like it), so
+/// no line written there could be right.
+pub fn insert_into_block_mapping(text: &str, first_key: usize) -> Option<TextEdit> {
     let bytes = text.as_bytes();
     let mut line_start = first_key;
     while line_start > 0 && !matches!(bytes[line_start - 1], b'\n' | b'\r') {
@@ -54,11 +57,14 @@ pub fn insert_into_block_mapping(text: &str, first_key: usize) -> TextEdit {
         .chars()
         .take_while(|c| matches!(c, ' ' | '\t'))
         .collect();
+    if indent.contains('\t') {
+        return None;
+    }
     let eol = LineEnding::before(text, line_start).unwrap_or_else(|| LineEnding::first_in(text));
-    TextEdit {
+    Some(TextEdit {
         range: TextRange::empty(line_start),
         new_text: format!("{indent}{FIELD}: false{}", eol.as_str()),
-    }
+    })
 }
 
 /// `{a: 1}` becomes `{automountServiceAccountToken: false, a: 1}`.
