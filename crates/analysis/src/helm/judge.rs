@@ -110,26 +110,12 @@ pub fn check_template(
     workspace: &dyn AccountLookup,
 ) -> Vec<Finding> {
     let parsed = &template.parsed;
-    let accounts = with_own_accounts(text, context);
-    let judge = Judge {
-        text,
-        masked: &template.masked,
-        inactive: context
-            .values
-            .map(|values| branches::inactive_ranges(&template.masked, values))
-            .unwrap_or_default(),
-        context,
-        accounts: &accounts,
-        workspace,
-    };
     let mut findings = crate::syntax_findings(parsed);
-    for (doc, workload) in &parsed.workloads {
-        let doc = &parsed.documents[*doc];
-        if let Verdict::Reported(finding) = judge.workload(doc, workload) {
-            let finding = *finding;
+    for (_, verdict) in judge_workloads(text, template, context, workspace) {
+        if let Verdict::Reported(finding) = verdict {
             let line = parsed.line_index.line_of(finding.range.start);
             if !suppress::is_suppressed(text, &parsed.line_index, line) {
-                findings.push(finding);
+                findings.push(*finding);
             }
         }
     }
