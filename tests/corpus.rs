@@ -6,27 +6,9 @@
 mod common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
 
 use tokenguard_analysis::{analyze, apply_edits, fix_all_edits, Code, NoAccounts, FIELD};
 use yaml_rust2::{Yaml, YamlLoader};
-
-fn yaml_files(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("corpus folder is readable") {
-            let path = entry.expect("corpus entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
 
 /// `new` equals `old` except that some mappings gained (or had replaced) the
 /// key `automountServiceAccountToken` with the value `false`; returns how
@@ -58,7 +40,7 @@ fn every_corpus_file_is_analysed_and_every_fix_is_exact() {
     let Some(shared) = common::shared_dir("corpus") else {
         return;
     };
-    let files = yaml_files(&shared.join("corpus"));
+    let files = common::files_under(&shared.join("corpus"), common::is_yaml);
     assert!(files.len() > 3000, "the corpus has {} files", files.len());
 
     let mut failures = Vec::new();

@@ -31,34 +31,11 @@ struct Chart {
     templates: Vec<(String, String)>,
 }
 
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            ) {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn load_chart(root: &Path) -> Chart {
     let values = fs::read_to_string(root.join("values.yaml"))
         .ok()
         .map(|text| ValuesFile::new("values.yaml", text));
-    let templates = yaml_files(&root.join("templates"))
+    let templates = common::files_under(&root.join("templates"), common::is_yaml)
         .into_iter()
         .filter_map(|path| {
             let text = fs::read_to_string(&path).ok()?;
@@ -368,25 +345,13 @@ fn the_cli_fix_edits_values_yaml_in_place_and_the_charts_are_clean_after() {
         "the field goes right after `spec:`, outside the `with` block:\n{deployment}"
     );
     // Written through a temporary file renamed over the original: none left.
-    let leftovers: Vec<PathBuf> = yaml_like_files(dir.path())
+    let leftovers: Vec<PathBuf> = common::files_under(dir.path(), |_| true)
         .into_iter()
         .filter(|p| p.to_string_lossy().ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let again = tokenguard(dir.path(), &["check", "."]);
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
-}
-
-fn yaml_like_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in fs::read_dir(dir).expect("a folder").flatten() {
-        if entry.path().is_dir() {
-            out.extend(yaml_like_files(&entry.path()));
-        } else {
-            out.push(entry.path());
-        }
-    }
-    out
 }
 
 #[test]
@@ -474,7 +439,7 @@ fn every_corpus_helm_template_is_read_tolerantly_and_every_range_is_real() {
         eprintln!("SKIPPED helm corpus: {} not found", corpus.display());
         return;
     }
-    let files = yaml_files(&corpus);
+    let files = common::files_under(&corpus, common::is_yaml);
     let mut problems = Vec::new();
     let (mut reported, mut compliant, mut unresolvable) = (0, 0, 0);
     let (mut tg000_plain, mut tg000_masked, mut templates) = (0, 0, 0);

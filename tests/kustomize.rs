@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -132,25 +131,6 @@ fn a_component_carries_the_patch() {
     assert_eq!(files_with(&base_alone), [("base/deployment.yaml", "TG001")]);
 }
 
-fn corpus_files(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("corpus folder is readable") {
-            let path = entry.expect("corpus entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
-                || path.file_name().is_some_and(|n| n == "Kustomization")
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 /// Reads the corpus as one workspace: how many kustomizations and patch
 /// files it has, and how many findings the kustomize step removes or
 /// rewords. It never adds one, nor touches a syntax error.
@@ -160,13 +140,15 @@ fn corpus_kustomizations_only_remove_or_reword_findings() {
         return;
     };
     let root = shared.join("corpus");
-    let texts: Vec<(String, String)> = corpus_files(&root)
-        .into_iter()
-        .filter_map(|p| {
-            let key = p.strip_prefix(&root).ok()?.to_string_lossy().into_owned();
-            Some((key, std::fs::read_to_string(&p).ok()?))
-        })
-        .collect();
+    let texts: Vec<(String, String)> = common::files_under(&root, |path| {
+        common::is_yaml(path) || path.file_name().is_some_and(|n| n == "Kustomization")
+    })
+    .into_iter()
+    .filter_map(|p| {
+        let key = p.strip_prefix(&root).ok()?.to_string_lossy().into_owned();
+        Some((key, std::fs::read_to_string(&p).ok()?))
+    })
+    .collect();
     let mut index = KustomizeIndex::new();
     for (path, text) in texts.iter().filter(|(p, _)| is_kustomization_file(p)) {
         index.set_kustomization(path, text);
