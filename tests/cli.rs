@@ -209,7 +209,7 @@ spec:
             "kind": "Pod",
             "name": "café",
             "fix": {
-                "title": "Set `automountServiceAccountToken` to `false`",
+                "title": "Set automountServiceAccountToken to false",
                 "edits": [
                     {"line": 4, "column": 51, "end_line": 4, "end_column": 55, "new_text": "false"}
                 ]
@@ -227,7 +227,7 @@ spec:
             "kind": "Deployment",
             "name": "api",
             "fix": {
-                "title": "Add `automountServiceAccountToken: false` to the pod spec",
+                "title": "Add automountServiceAccountToken: false to the pod spec",
                 "edits": [
                     {
                         "line": 11,
@@ -458,13 +458,13 @@ pod.yaml:4:1: warning[TG001] Pod \"web\" mounts its service-account token: the p
   |
 4 | spec:
   | ^^^^
-  = help: Add `automountServiceAccountToken: false` to the pod spec
+  = help: Add automountServiceAccountToken: false to the pod spec
 
 true.yaml:5:33: warning[TG001] Pod \"t\" explicitly mounts its service-account token (automountServiceAccountToken: true). Set it to false, or keep it and record why with a `# tokenguard-ignore: reason` comment.
   |
 5 |   automountServiceAccountToken: true
   |                                 ^^^^
-  = help: Set `automountServiceAccountToken` to `false`
+  = help: Set automountServiceAccountToken to false
 ";
     assert_eq!(stdout(&output), expected);
     // The summary goes to stderr, so stdout stays parseable.

@@ -34,7 +34,7 @@ pub fn insert_field(text: &str, doc: &Document, mapping: NodeId) -> Option<Fix> 
         insert_into_block_mapping(text, first_key)?
     };
     Some(Fix {
-        title: format!("Add `{FIELD}: false` to the pod spec"),
+        title: format!("Add {FIELD}: false to the pod spec"),
         edits: vec![edit],
         file: None,
     })
@@ -100,7 +100,7 @@ pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> 
         .map(|i| key_end + i);
     if let (true, Some(colon)) = (block_collection, colon) {
         return Fix {
-            title: format!("Set `{FIELD}` to `false`"),
+            title: format!("Set {FIELD} to false"),
             edits: replace_block_collection(text, colon, value_node.range.end),
             file: None,
         };
@@ -121,7 +121,7 @@ pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> 
         }
     };
     Fix {
-        title: format!("Set `{FIELD}` to `false`"),
+        title: format!("Set {FIELD} to false"),
         edits: vec![edit],
         file: None,
     }

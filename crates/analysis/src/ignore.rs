@@ -7,7 +7,7 @@ use crate::suppress::IGNORE_MARKER;
 use crate::text::{LineEnding, LineIndex, TextRange};
 use crate::tree::{self, ChunkResult, NodeKind};
 
-const TITLE: &str = "Ignore this finding with a `tokenguard-ignore` comment";
+const TITLE: &str = "Ignore this finding with a tokenguard-ignore comment";
 const REASON: &str = "needs the Kubernetes API";
 
 /// A `# tokenguard-ignore: reason` comment for `finding`, which counts on its

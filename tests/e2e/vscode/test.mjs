@@ -29,7 +29,7 @@ const url = `${env('CODE_SERVER_URL')}/?folder=${encodeURIComponent(workspace)}`
 
 const FILE = 'deployment.yaml';
 const MESSAGE = 'mounts its service-account token';
-const FIX_TITLE = 'Add `automountServiceAccountToken: false` to the pod spec';
+const FIX_TITLE = 'Add automountServiceAccountToken: false to the pod spec';
 const INSERTED = '      automountServiceAccountToken: false';
 
 // Selectors of the workbench (VS Code 1.9x to 1.10x).

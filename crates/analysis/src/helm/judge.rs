@@ -436,7 +436,7 @@ impl Judge<'_> {
     fn template_fix(&self, doc: &Document, workload: &Workload, action: &Action) -> Option<Fix> {
         let spec_key = doc.node(workload.spec_key).range.start;
         (self.masked.depth_at(action.range.start) == self.masked.depth_at(spec_key)).then(|| Fix {
-            title: format!("Set `{FIELD}` to `false` in the template"),
+            title: format!("Set {FIELD} to false in the template"),
             edits: vec![TextEdit {
                 range: action.range,
                 new_text: "false".to_string(),
@@ -640,7 +640,7 @@ impl Judge<'_> {
             format!("{indent}{FIELD}: false{}", eol.as_str())
         };
         Some(Fix {
-            title: format!("Add `{FIELD}: false` to the pod spec"),
+            title: format!("Add {FIELD}: false to the pod spec"),
             edits: vec![TextEdit {
                 range: TextRange::empty(insert_at),
                 new_text,
