@@ -128,6 +128,26 @@ fn exit_code_is_2_for_a_missing_path_and_the_other_files_are_still_reported() {
 }
 
 #[test]
+fn a_missing_path_is_reported_once_in_words_and_the_summary_does_not_call_it_clean() {
+    let dir = temp_dir();
+    let output = tokenguard(dir.path(), &["check", "nope"]);
+    assert_eq!(code(&output), 2);
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        stderr(&output),
+        "tokenguard: error: nope: no such file or directory\nNo files checked; 1 error above.\n"
+    );
+
+    write(dir.path(), "ok.yaml", POD_COMPLIANT);
+    let output = tokenguard(dir.path(), &["check", "nope", "ok.yaml"]);
+    assert_eq!(code(&output), 2);
+    assert_eq!(
+        stderr(&output),
+        "tokenguard: error: nope: no such file or directory\nNo findings in 1 file; 1 error above.\n"
+    );
+}
+
+#[test]
 fn exit_code_is_2_for_a_usage_error() {
     let dir = temp_dir();
     let output = tokenguard(dir.path(), &["check", "--format", "xml"]);

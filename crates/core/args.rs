@@ -52,6 +52,39 @@ pub enum Command {
     Check(CheckArgs),
     /// Run the language server on standard input and output (for editors)
     Server(ServerArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write every page into a folder
+    #[command(after_help = MAN_HELP)]
+    Man(ManArgs),
+}
+
+const MAN_HELP: &str = "\
+EXAMPLES:
+  tokenguard man | man -l -
+  tokenguard man --dir /usr/local/share/man/man1";
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write tokenguard.1 and a page for each subcommand (tokenguard-check.1,
+    /// ...) into this existing folder instead of printing tokenguard.1
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+const COMPLETIONS_HELP: &str = "\
+EXAMPLES:
+  tokenguard completions bash > ~/.local/share/bash-completion/completions/tokenguard
+  tokenguard completions zsh > ~/.zfunc/_tokenguard
+  tokenguard completions fish > ~/.config/fish/completions/tokenguard.fish
+  tokenguard completions powershell >> $PROFILE";
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +108,13 @@ pub struct CheckArgs {
     /// in one file applies to workloads in the others.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
+
+    /// Read this directory as context without reporting it: its
+    /// ServiceAccounts, Helm charts and kustomizations apply to the checked
+    /// paths, whose findings alone are reported and fixed. For hooks that get
+    /// only the changed files (pre-commit): `--workspace . changed.yaml`.
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
 
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -135,13 +175,62 @@ pub enum ColorChoice {
 impl ColorChoice {
     /// Whether to colour a stream, given whether it is a terminal.
     pub fn enabled(self, is_terminal: bool) -> bool {
-        match self {
+        let wanted = match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            // https://no-color.org: set and non-empty disables colour.
             ColorChoice::Auto => {
-                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                is_terminal
+                    && colour_allowed(
+                        std::env::var_os("NO_COLOR").as_deref(),
+                        std::env::var_os("TERM").as_deref(),
+                        cfg!(windows),
+                    )
             }
-        }
+        };
+        // Windows consoles show escape codes as text unless virtual-terminal
+        // processing is on: turn it on, and colour only if that worked
+        // (elsewhere this is `None`: nothing to turn on).
+        wanted && anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
+    }
+}
+
+/// Whether the environment allows colour on a terminal: <https://no-color.org>
+/// (`NO_COLOR` set and non-empty disables it), and no `TERM=dumb`; outside
+/// Windows an unset `TERM` means a terminal of unknown abilities.
+fn colour_allowed(
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+    windows: bool,
+) -> bool {
+    if no_color.is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    match term {
+        Some(term) => term != "dumb",
+        None => windows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_follows_no_color_and_term() {
+        let term = Some(OsStr::new("xterm-256color"));
+        assert!(colour_allowed(None, term, false));
+        assert!(colour_allowed(Some(OsStr::new("")), term, false));
+        assert!(!colour_allowed(Some(OsStr::new("1")), term, false));
+        assert!(!colour_allowed(None, Some(OsStr::new("dumb")), false));
+        assert!(!colour_allowed(None, None, false));
+        // Windows consoles set no TERM.
+        assert!(colour_allowed(None, None, true));
+    }
+
+    #[test]
+    fn never_and_always_ignore_the_terminal() {
+        assert!(!ColorChoice::Never.enabled(true));
+        assert!(ColorChoice::Always.enabled(false));
     }
 }

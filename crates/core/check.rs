@@ -94,14 +94,24 @@ fn first_pass(source: &SourceFile) -> FirstPass {
 }
 
 /// Checks every input; returns the files sorted by display path, and the
-/// workspace context they were judged against.
+/// workspace context they were judged against. `context_inputs` (from
+/// `--workspace`) join the context (their ServiceAccounts, charts and
+/// kustomizations count) but are neither judged nor reported; a context file
+/// that cannot be read is a warning, as nothing of it was to be reported.
 pub fn check_inputs(
-    inputs: &[Input],
+    reported_inputs: &[Input],
+    context_inputs: &[Input],
     max_size: u64,
     keep_text: bool,
     project: &Project,
     log: &mut ErrorLog,
 ) -> (Vec<CheckedFile>, CheckContext) {
+    let inputs: Vec<Input> = reported_inputs
+        .iter()
+        .chain(context_inputs)
+        .cloned()
+        .collect();
+    let reported = reported_inputs.len();
     // Standard input can be read only once: it is kept whole.
     let stdin = inputs
         .iter()
@@ -153,6 +163,9 @@ pub fn check_inputs(
                 chart_roots.push(root);
             }
             Err(Outcome::Skipped(message)) => log.warning(message),
+            Err(Outcome::Failed(message)) if i >= reported => {
+                log.warning(format_args!("{message}; not read as context"));
+            }
             Err(Outcome::Failed(message)) => log.error(message),
             Err(Outcome::Loaded(_)) => {}
         }
@@ -160,15 +173,15 @@ pub fn check_inputs(
 
     // Kustomize: kustomizations and their patch files, read before any
     // file is judged.
-    let kustomizations = kustomize::index_kustomizations(inputs, max_size, log);
+    let kustomizations = kustomize::index_kustomizations(&inputs, max_size, log);
     let context = CheckContext {
         accounts: index,
         kustomizations,
         charts: Charts::build(chart_roots, log),
     };
-    let second_pass: Vec<Result<CheckedFile, String>> = inputs
+    let second_pass: Vec<Result<CheckedFile, String>> = inputs[..reported]
         .par_iter()
-        .zip(&readable)
+        .zip(&readable[..reported])
         .filter(|(_, ok)| **ok)
         .map(|(input, _)| {
             let source = match input {

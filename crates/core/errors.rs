@@ -14,7 +14,7 @@ impl ErrorLog {
     pub fn error(&mut self, message: impl std::fmt::Display) {
         self.errors += 1;
         // A closed stderr must not turn into a panic.
-        let _ = writeln!(std::io::stderr(), "tokenguard: {message}");
+        let _ = writeln!(std::io::stderr(), "tokenguard: error: {message}");
     }
 
     /// A notice that does not change the exit code.
@@ -24,5 +24,10 @@ impl ErrorLog {
 
     pub fn has_errors(&self) -> bool {
         self.errors > 0
+    }
+
+    /// How many errors were reported.
+    pub fn count(&self) -> usize {
+        self.errors
     }
 }

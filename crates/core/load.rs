@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use crate::atomic::describe;
 use crate::walk::STDIN_DISPLAY;
 
 /// A file's text as read, before any fix.
@@ -37,7 +38,7 @@ pub fn load_file(path: &Path, display: &str, explicit: bool, max_size: u64) -> O
     };
     let file = match File::open(path) {
         Ok(file) => file,
-        Err(e) => return Outcome::Failed(format!("{display}: {e}")),
+        Err(e) => return Outcome::Failed(format!("{display}: {}", describe(&e))),
     };
     // The size on disk is known up front for regular files; pipes and files
     // growing under us are caught by reading at most one byte past the limit.
@@ -49,7 +50,7 @@ pub fn load_file(path: &Path, display: &str, explicit: bool, max_size: u64) -> O
     let bytes = match read_limited(file, max_size) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return too_big(format!("more than {max_size}")),
-        Err(e) => return Outcome::Failed(format!("{display}: {e}")),
+        Err(e) => return Outcome::Failed(format!("{display}: {}", describe(&e))),
     };
     match decode(display, bytes) {
         Ok(text) => Outcome::Loaded(SourceFile {
@@ -74,7 +75,7 @@ pub fn load_stdin(max_size: u64) -> Outcome {
         Ok(None) => Outcome::Failed(format!(
             "{STDIN_DISPLAY}: more than {max_size} bytes, over the --max-file-size limit"
         )),
-        Err(e) => Outcome::Failed(format!("{STDIN_DISPLAY}: {e}")),
+        Err(e) => Outcome::Failed(format!("{STDIN_DISPLAY}: {}", describe(&e))),
     }
 }
 

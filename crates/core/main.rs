@@ -1,10 +1,12 @@
 //! The `tokenguard` command line.
 
 mod args;
+mod atomic;
 mod check;
 mod diff;
 mod errors;
 mod fix;
+mod generate;
 mod helm;
 mod kustomize;
 mod load;
@@ -25,5 +27,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => run::check(&args).into(),
         Command::Server(args) => server::run(&args),
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man(args) => generate::man(&args),
     }
 }

@@ -18,6 +18,7 @@ use tokenguard_analysis::{
 
 use crate::args::CheckArgs;
 use crate::errors::ErrorLog;
+use crate::walk::display_path;
 
 /// How the configuration file was chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,12 +80,13 @@ impl Project {
         let Some(path) = path else {
             return Self::defaults(origin, None);
         };
-        let shown = path.display().to_string();
+        let shown = display_path(&path);
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) => {
                 log.error(format_args!(
-                    "{shown}: cannot read the configuration: {e}; defaults used"
+                    "{shown}: cannot read the configuration: {}; defaults used",
+                    crate::atomic::describe(&e)
                 ));
                 return Self::defaults(origin, Some(path));
             }
@@ -165,14 +167,19 @@ impl Project {
     /// value comes from (`--print-config`).
     pub fn describe(&self) -> String {
         let mut out = String::new();
-        let file = self.path.as_ref().map(|p| p.display().to_string());
+        let file = self.path.as_deref().map(display_path);
         let file_line = match (&self.origin, &file) {
             (Origin::Disabled, _) => "none (--no-config)".to_string(),
             (Origin::NotFound { from }, _) => {
-                format!("none found in {} or the folders above it", from.display())
+                format!(
+                    "none found in {} or the folders above it",
+                    display_path(from)
+                )
             }
             (Origin::Flag, Some(f)) => format!("{f} (from --config)"),
-            (Origin::Found { from }, Some(f)) => format!("{f} (found from {})", from.display()),
+            (Origin::Found { from }, Some(f)) => {
+                format!("{f} (found from {})", display_path(from))
+            }
             (_, None) => "none".to_string(),
         };
         let _ = writeln!(out, "# Configuration file: {file_line}");

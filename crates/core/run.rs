@@ -1,7 +1,9 @@
 //! `tokenguard check`: find the files, analyse them, then report, fix or diff.
 
 use std::collections::{HashMap, HashSet};
+use std::fs;
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::args::{CheckArgs, Format};
@@ -47,10 +49,20 @@ pub fn check(args: &CheckArgs) -> Status {
     if inputs.is_empty() && !log.has_errors() {
         log.warning("no YAML files (*.yaml, *.yml) found under the given paths");
     }
+    let context_inputs = match &args.workspace {
+        Some(dir) => workspace_inputs(dir, &inputs, &project, &mut log),
+        None => Vec::new(),
+    };
     // Only fixing and diffing need whole texts after the check.
     let keep_text = args.fix || args.diff;
-    let (files, context) =
-        check::check_inputs(&inputs, args.max_file_size, keep_text, &project, &mut log);
+    let (files, context) = check::check_inputs(
+        &inputs,
+        &context_inputs,
+        args.max_file_size,
+        keep_text,
+        &project,
+        &mut log,
+    );
     let status = if args.diff {
         show_diff(args, &files, &mut log)
     } else if args.fix {
@@ -63,6 +75,41 @@ pub fn check(args: &CheckArgs) -> Status {
     } else {
         status
     }
+}
+
+/// The YAML files under `--workspace DIR` that are not among the checked
+/// inputs: read for context only. The project's exclusions apply to them as
+/// to the checked files.
+fn workspace_inputs(
+    dir: &Path,
+    checked: &[walk::Input],
+    project: &Project,
+    log: &mut ErrorLog,
+) -> Vec<walk::Input> {
+    if !dir.is_dir() {
+        let problem = match fs::metadata(dir) {
+            Ok(_) => "not a folder".to_string(),
+            Err(e) => crate::atomic::describe(&e),
+        };
+        log.error(format_args!(
+            "--workspace {}: {problem}",
+            walk::display_path(dir)
+        ));
+        return Vec::new();
+    }
+    let identity = |input: &walk::Input| match input {
+        walk::Input::File { path, .. } => fs::canonicalize(path).ok(),
+        walk::Input::Stdin => None,
+    };
+    let checked: HashSet<PathBuf> = checked.iter().filter_map(identity).collect();
+    let mut inputs = walk::collect_inputs(&[dir.to_path_buf()], log);
+    inputs.retain(|input| match input {
+        walk::Input::File { path, .. } => {
+            !project.excludes(path) && identity(input).is_none_or(|p| !checked.contains(&p))
+        }
+        walk::Input::Stdin => false,
+    });
+    inputs
 }
 
 /// Where the findings go: stdout, unless stdout carries fixed text.
@@ -88,7 +135,10 @@ fn report(args: &CheckArgs, files: &[CheckedFile], target: Target, log: &mut Err
         let color = args.color.enabled(io::stderr().is_terminal());
         // On a terminal the summary follows the findings as one more block.
         let gap = if finding_count(files) > 0 { "\n" } else { "" };
-        note(&format!("{gap}{}", output::summary(files, color)));
+        note(&format!(
+            "{gap}{}",
+            output::summary(files, log.count(), color)
+        ));
     }
     if finding_count(files) > 0 {
         Status::Findings

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
 
+use crate::atomic::describe;
 use crate::errors::ErrorLog;
 
 /// How standard input is named in output and in the ServiceAccount index.
@@ -55,7 +56,7 @@ pub fn collect_inputs(paths: &[PathBuf], errors: &mut ErrorLog) -> Vec<Input> {
             continue;
         }
         match fs::metadata(path) {
-            Err(e) => errors.error(format_args!("{}: {e}", path.display())),
+            Err(e) => errors.error(format_args!("{}: {}", display_path(path), describe(&e))),
             Ok(meta) if meta.is_dir() => {
                 for file in walk_directory(path, errors) {
                     add(file, &mut inputs);
@@ -127,10 +128,23 @@ fn is_helm_helper(path: &Path) -> bool {
 }
 
 /// The path as the user would write it: `./k8s/a.yaml` becomes `k8s/a.yaml`.
+/// Output uses `/` on every platform, so reports, SARIF and snapshots read
+/// the same on Windows as elsewhere (Windows accepts `/` in paths too).
 pub fn display_path(path: &Path) -> String {
-    match path.strip_prefix(".") {
+    let shown = match path.strip_prefix(".") {
         Ok(rest) if !rest.as_os_str().is_empty() => rest.display().to_string(),
         _ => path.display().to_string(),
+    };
+    forward_slashes(shown, cfg!(windows))
+}
+
+/// `k8s\a.yaml` as `k8s/a.yaml` where `\` separates folders (`windows`);
+/// elsewhere `\` is an ordinary character of a file name and stays.
+fn forward_slashes(path: String, windows: bool) -> String {
+    if windows {
+        path.replace('\\', "/")
+    } else {
+        path
     }
 }
 
@@ -144,6 +158,19 @@ mod tests {
         assert_eq!(display_path(Path::new("k8s/a.yaml")), "k8s/a.yaml");
         assert_eq!(display_path(Path::new("/abs/a.yaml")), "/abs/a.yaml");
         assert_eq!(display_path(Path::new(".")), ".");
+    }
+
+    #[test]
+    fn windows_paths_are_shown_with_forward_slashes() {
+        let shown = |p: &str| forward_slashes(p.to_string(), true);
+        assert_eq!(shown(r"k8s\apps\a.yaml"), "k8s/apps/a.yaml");
+        assert_eq!(shown(r"C:\repo\k8s\a.yaml"), "C:/repo/k8s/a.yaml");
+        assert_eq!(shown(r"\\server\share\a.yaml"), "//server/share/a.yaml");
+        // A backslash in a Linux file name is part of the name.
+        assert_eq!(
+            forward_slashes(r"odd\name.yaml".into(), false),
+            r"odd\name.yaml"
+        );
     }
 
     #[test]

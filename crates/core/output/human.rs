@@ -171,13 +171,22 @@ fn write_snippet(
 }
 
 /// `Found 2 findings in 3 files (2 fixable with --fix).` or
-/// `No findings in 3 files.`; M counts the files checked.
-pub fn summary(files: &[CheckedFile], color: bool) -> String {
+/// `No findings in 3 files.`; M counts the files checked. Errors reported
+/// above (a path that could not be read) are counted at the end, so that the
+/// summary never reads as a clean bill when something was not checked.
+pub fn summary(files: &[CheckedFile], errors: usize, color: bool) -> String {
     let style = Style { color };
     let findings = finding_count(files);
     let checked = plural(files.len(), "file", "files");
+    let errors_note = match errors {
+        0 => String::new(),
+        n => format!("; {} above", plural(n, "error", "errors")),
+    };
+    if files.is_empty() && errors > 0 {
+        return style.paint(BOLD, &format!("No files checked{errors_note}."));
+    }
     if findings == 0 {
-        return style.paint(BOLD, &format!("No findings in {checked}."));
+        return style.paint(BOLD, &format!("No findings in {checked}{errors_note}."));
     }
     let fixable = files
         .iter()
@@ -187,7 +196,7 @@ pub fn summary(files: &[CheckedFile], color: bool) -> String {
     style.paint(
         BOLD,
         &format!(
-            "Found {} in {checked} ({fixable} fixable with --fix).",
+            "Found {} in {checked} ({fixable} fixable with --fix){errors_note}.",
             plural(findings, "finding", "findings")
         ),
     )
