@@ -4,7 +4,7 @@
 //! * A fenced block (```console, or ```diff / ```text) whose first line is
 //!   `$ tokenguard ...` is a command and its output. The command runs from the
 //!   repository root, and what it prints must equal the block's text. Standard
-//!   output and standard error go to one pipe, as on a terminal, so the text
+//!   output and standard error go to one file, as on a terminal, so the text
 //!   is what a terminal shows, in the order the binary wrote it (findings,
 //!   then the summary). The binary is not on a terminal here, so `--color
 //!   auto` gives no colour: examples show plain text. Examples should not
@@ -34,7 +34,7 @@
 //! printed, with a diff, before the test fails.
 
 use std::fmt::Write as _;
-use std::io::{Read, Write as _};
+use std::io::{Read, Seek, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
@@ -239,34 +239,29 @@ fn invocation(line: &str) -> Invocation {
 /// What one run of the binary did.
 struct Run {
     status: ExitStatus,
-    /// Standard output and standard error, through one pipe.
+    /// Standard output and standard error, as they interleaved.
     merged: String,
 }
 
 /// Runs the binary in `dir` with no standard input, standard output and
-/// standard error both writing to one pipe, as on a terminal.
+/// standard error both writing to one file (one open file description, so
+/// one shared offset), as on a terminal: the text keeps the order in which
+/// the binary wrote it.
 fn run_merged(dir: &Path, args: &[String]) -> Run {
-    let (mut reader, writer) = std::io::pipe().expect("a pipe");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tokenguard"));
-    command
+    let mut file = tempfile::tempfile().expect("a temporary file");
+    let status = Command::new(env!("CARGO_BIN_EXE_tokenguard"))
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
-        .stdout(writer.try_clone().expect("clone the pipe"))
-        .stderr(writer);
-    let mut child = command.spawn().expect("the tokenguard binary starts");
-    // The command holds the pipe's write ends: drop them, or the read below
-    // never sees the end of the output.
-    drop(command);
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .expect("read tokenguard's output");
-    let status = child.wait().expect("tokenguard finishes");
-    Run {
-        status,
-        merged: String::from_utf8(bytes).expect("the output is UTF-8"),
-    }
+        .stdout(file.try_clone().expect("share the file"))
+        .stderr(file.try_clone().expect("share the file"))
+        .status()
+        .expect("the tokenguard binary runs");
+    let mut merged = String::new();
+    file.seek(SeekFrom::Start(0)).expect("rewind the output");
+    file.read_to_string(&mut merged)
+        .expect("the output is UTF-8");
+    Run { status, merged }
 }
 
 /// Runs a command the documentation shows. A command that writes files
