@@ -261,7 +261,18 @@ fn run_merged(dir: &Path, args: &[String]) -> Run {
     file.seek(SeekFrom::Start(0)).expect("rewind the output");
     file.read_to_string(&mut merged)
         .expect("the output is UTF-8");
-    Run { status, merged }
+    Run {
+        status,
+        merged: as_shown(&merged),
+    }
+}
+
+/// Output as the documentation shows it: a terminal shows CRLF (a Windows
+/// checkout's line endings, copied by `--diff`) like LF, and the program is
+/// `tokenguard`, whatever the platform's suffix for executables.
+fn as_shown(output: &str) -> String {
+    let exe = format!("tokenguard{}", std::env::consts::EXE_SUFFIX);
+    output.replace("\r\n", "\n").replace(&exe, "tokenguard")
 }
 
 /// Runs a command the documentation shows. A command that writes files
@@ -507,7 +518,13 @@ fn check_toml(block: &Block, failures: &mut Vec<String>) {
     let file = dir.path().join("tokenguard.toml");
     std::fs::write(&file, block.lines.join("\n") + "\n").expect("write tokenguard.toml");
     let run = run_merged(dir.path(), &["check".into(), "--print-config".into()]);
-    let named = run.merged.contains(&file.display().to_string());
+    // The file is named as the binary resolved it (symbolic links, \\?\ on
+    // Windows): look for its name on the line that says which file is used.
+    let named = run
+        .merged
+        .lines()
+        .find_map(|l| l.strip_prefix("# Configuration file: "))
+        .is_some_and(|used| used.contains("tokenguard.toml") && !used.starts_with("none"));
     if run.status.code() != Some(0) || !named {
         failures.push(format!(
             "{}: `tokenguard check --print-config` with this tokenguard.toml exits with {}{}:\n{}",
