@@ -218,18 +218,17 @@ fn invocation(line: &str) -> Invocation {
     match words.first().map(String::as_str) {
         Some("tokenguard") => Invocation::Run(words[1..].to_vec()),
         Some("cargo") if words.get(1).is_some_and(|w| w == "run") => {
-            let Some(dashes) = words.iter().position(|w| w == "--") else {
-                return Invocation::Run(Vec::new());
-            };
+            let dashes = words.iter().position(|w| w == "--");
+            let flags = &words[2..dashes.unwrap_or(words.len())];
             // `cargo run -p other` or `--example x` runs something else.
-            let runs_other = words[2..dashes].windows(2).any(|pair| {
+            let runs_other = flags.windows(2).any(|pair| {
                 matches!(pair[0].as_str(), "-p" | "--package" | "--bin" | "--example")
                     && pair[1] != "tokenguard"
             });
             if runs_other {
                 Invocation::Other(words)
             } else {
-                Invocation::Run(words[dashes + 1..].to_vec())
+                Invocation::Run(dashes.map_or(Vec::new(), |d| words[d + 1..].to_vec()))
             }
         }
         _ => Invocation::Other(words),
@@ -775,6 +774,11 @@ fn shell_lines_are_read_as_a_user_means_them() {
         invocation("cargo run --release -p tokenguard-lsp --example latency -- x 200"),
         Invocation::Other(_)
     ));
+    assert!(matches!(
+        invocation("cargo run -p tokenguard-lsp --example latency"),
+        Invocation::Other(_)
+    ));
+    assert_eq!(run("cargo run --release"), Some(Vec::new()));
     assert_eq!(
         stated_status(
             "The first command exits with status 1: the examples contain findings on purpose.",
