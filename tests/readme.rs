@@ -209,7 +209,10 @@ fn invocation(line: &str) -> Invocation {
                 Some(words) if words.first().is_some_and(|w| w == "tokenguard") => {
                     Invocation::Run(words[1..].to_vec())
                 }
-                _ => Invocation::Skip("shell syntax this test does not interpret".into()),
+                _ => Invocation::Skip(format!(
+                    "runs through `{}`, not as the binary under test",
+                    first.split_whitespace().next().unwrap_or_default()
+                )),
             }
         } else {
             Invocation::Other(vec![line.to_string()])
