@@ -552,3 +552,41 @@ fn a_complete_log() {
     let log = redacted(log, &scratch);
     insta::assert_snapshot!(serde_json::to_string_pretty(&log).expect("JSON"));
 }
+
+#[test]
+fn rules_have_what_code_scanning_requires_within_its_limits() {
+    let scratch = Scratch::new();
+    let log = sarif(&scratch.repo(), &["."], 0);
+    assert_valid("an empty checkout", &log);
+    let rules = run(&log)["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    for rule in rules {
+        let id = &rule["id"];
+        // Required by GitHub, with its length limits.
+        for (field, limit) in [
+            ("/name", 255),
+            ("/shortDescription/text", 1024),
+            ("/fullDescription/text", 1024),
+            ("/help/text", usize::MAX),
+            ("/help/markdown", usize::MAX),
+            ("/helpUri", usize::MAX),
+        ] {
+            let text = rule
+                .pointer(field)
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("{id} lacks {field}"));
+            assert!(
+                !text.is_empty() && text.chars().count() <= limit,
+                "{id}{field}"
+            );
+        }
+        let level = rule["defaultConfiguration"]["level"].as_str();
+        assert!(matches!(level, Some("note" | "warning" | "error")), "{id}");
+        let precision = rule["properties"]["precision"].as_str();
+        assert!(
+            matches!(precision, Some("very-high" | "high" | "medium" | "low")),
+            "{id}"
+        );
+    }
+}
