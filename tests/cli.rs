@@ -313,7 +313,7 @@ fn sarif_is_a_2_1_0_log_with_rules_regions_and_fixes() {
     let runs = log["runs"].as_array().expect("runs");
     assert_eq!(runs.len(), 1);
     let run = &runs[0];
-    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    assert_eq!(run["columnKind"], "utf16CodeUnits");
     let driver = &run["tool"]["driver"];
     assert_eq!(driver["name"], "tokenguard");
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
@@ -337,8 +337,10 @@ fn sarif_is_a_2_1_0_log_with_rules_regions_and_fixes() {
             assert!(!rule[field].is_null(), "rule {} lacks {field}", rule["id"]);
         }
         assert!(rule["help"]["text"].is_string() && rule["help"]["markdown"].is_string());
-        assert_eq!(rule["properties"]["tags"], json!(["security"]));
     }
+    // A syntax error is no security result (tests/sarif.rs checks more).
+    assert_eq!(rules[0]["properties"]["tags"], json!(["correctness"]));
+    assert_eq!(rules[1]["properties"]["tags"], json!(["security"]));
     assert_eq!(
         rules[1]["helpUri"],
         "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting"

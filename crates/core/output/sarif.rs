@@ -1,46 +1,90 @@
 //! SARIF 2.1.0, as GitHub code scanning ingests it.
 //! <https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html>
+//!
+//! Paths. The run declares `%SRCROOT%` in `originalUriBaseIds`: the nearest
+//! folder at or above the current directory that holds a `.git` (the root of
+//! the checkout, which is what code scanning resolves relative paths
+//! against), else the current directory. Every file under it is named by a
+//! URI relative to it (`/` separators, percent-encoded) with
+//! `uriBaseId: "%SRCROOT%"`, so the log does not depend on the directory the
+//! command ran in nor on the OS. Paths are resolved (symbolic links too, as
+//! code scanning cannot show a result in a symlinked file) before they are
+//! compared with the root. A file outside the root gets an absolute
+//! `file://` URI and no `uriBaseId`; standard input is `%3Cstdin%3E` (the
+//! `<stdin>` the other formats print), with no `uriBaseId` either.
+//!
+//! Columns are counted in UTF-16 code units (`columnKind` says so): SARIF's
+//! default, what CodeQL writes, and what the web viewers count in.
 
 use std::collections::HashMap;
+use std::env;
+use std::fs;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use serde_json::{json, Value};
-use tokenguard_analysis::{Code, Finding, Severity, TextRange};
+use tokenguard_analysis::{Code, Finding, LineIndex, Severity, TextRange};
 
 use super::Workspace;
 use crate::check::CheckedFile;
+use crate::helm::OtherFile;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const AUTOMOUNT_DOCS: &str = "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting";
+/// The base that relative artifact URIs are resolved against.
+const SRCROOT: &str = "%SRCROOT%";
 /// Key of the fingerprint in `partialFingerprints`; bump the version if the
-/// hashed fields change, so code scanning does not mix up alerts.
-const FINGERPRINT_KEY: &str = "tokenguard/v1";
+/// hashed fields change, so that code scanning does not mix up alerts.
+/// (GitHub's `upload-sarif` adds its own `primaryLocationLineHash`, a hash
+/// of the flagged line's text, beside it.)
+const FINGERPRINT_KEY: &str = "tokenguard/v2";
+/// GitHub's `security-severity` of TG001, in (0, 10]: 4.0 to 6.9 is shown as
+/// "medium". A mounted token is a risk once a container is taken over, and
+/// what it grants depends on the account's RBAC, which tokenguard does not
+/// see; so medium, the same for every result for now.
+const TG001_SECURITY_SEVERITY: &str = "5.0";
 
 /// The rules in `ruleIndex` order.
 const RULES: [Code; 2] = [Code::TG000, Code::TG001];
 
 pub fn write(workspace: &Workspace, out: &mut dyn Write) -> io::Result<()> {
-    let mut fingerprints = Fingerprints::default();
+    let mut writer = Writer {
+        workspace,
+        root: SourceRoot::discover(),
+        artifacts: HashMap::new(),
+        fingerprints: Fingerprints::default(),
+    };
     let results: Vec<Value> = workspace
         .findings()
-        .map(|(file, finding)| result(workspace, file, finding, &mut fingerprints))
+        .map(|(file, finding)| writer.result(file, finding))
         .collect();
+    let mut run = json!({
+        "tool": {
+            "driver": {
+                "name": "tokenguard",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": RULES.iter().map(|&code| rule(code)).collect::<Vec<_>>(),
+            }
+        },
+        "columnKind": "utf16CodeUnits",
+        "results": results,
+    });
+    if let Some(root) = &writer.root.root {
+        run["originalUriBaseIds"] = json!({
+            SRCROOT: {
+                "uri": directory_uri(root),
+                "description": {
+                    "text": "The root of the checkout: the nearest folder at or above the working directory that holds .git, else the working directory."
+                },
+            }
+        });
+    }
     let log = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "tokenguard",
-                    "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": env!("CARGO_PKG_REPOSITORY"),
-                    "rules": RULES.iter().map(|&code| rule(code)).collect::<Vec<_>>(),
-                }
-            },
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }]
+        "runs": [run],
     });
     serde_json::to_writer_pretty(&mut *out, &log)?;
     writeln!(out)
@@ -48,6 +92,8 @@ pub fn write(workspace: &Workspace, out: &mut dyn Write) -> io::Result<()> {
 
 fn rule(code: Code) -> Value {
     match code {
+        // A syntax error is no security problem: no `security` tag and no
+        // `security-severity`, so it stays out of the Security tab's ranking.
         Code::TG000 => json!({
             "id": "TG000",
             "name": "YamlSyntaxError",
@@ -61,7 +107,11 @@ fn rule(code: Code) -> Value {
             },
             "helpUri": env!("CARGO_PKG_REPOSITORY"),
             "defaultConfiguration": { "level": "error" },
-            "properties": { "tags": ["security"] }
+            "properties": {
+                "tags": ["correctness"],
+                "precision": "very-high",
+                "problem.severity": "error"
+            }
         }),
         Code::TG001 => json!({
             "id": "TG001",
@@ -79,77 +129,10 @@ fn rule(code: Code) -> Value {
             "properties": {
                 "tags": ["security"],
                 "precision": "very-high",
-                "security-severity": "5.0"
+                "security-severity": TG001_SECURITY_SEVERITY
             }
         }),
     }
-}
-
-fn result(
-    workspace: &Workspace,
-    file: &CheckedFile,
-    finding: &Finding,
-    fingerprints: &mut Fingerprints,
-) -> Value {
-    let rule_index = RULES.iter().position(|&c| c == finding.code).unwrap_or(0);
-    let mut result = json!({
-        "ruleId": finding.code.as_str(),
-        "ruleIndex": rule_index,
-        "level": level(finding.severity),
-        "message": { "text": finding.message },
-        "locations": [physical_location(file, finding.range)],
-        "partialFingerprints": { FINGERPRINT_KEY: fingerprints.next(file, finding) },
-    });
-    let mut related_locations = Vec::new();
-    if let Some((declaring, name_range)) = workspace.account_location(file, finding) {
-        let name = finding.account.as_ref().map_or("", |a| a.name.as_str());
-        let mut related = physical_location(declaring, name_range);
-        related["id"] = json!(1);
-        related["message"] = json!({ "text": format!("ServiceAccount \"{name}\"") });
-        related_locations.push(related);
-    }
-    for related in &finding.related {
-        if let Some((display, span)) =
-            workspace.span_in(file, related.file.as_deref(), related.range)
-        {
-            related_locations.push(json!({
-                "id": related_locations.len() + 1,
-                "physicalLocation": {
-                    "artifactLocation": { "uri": artifact_uri(display) },
-                    "region": span_region(span),
-                },
-                "message": { "text": related.message },
-            }));
-        }
-    }
-    if !related_locations.is_empty() {
-        result["relatedLocations"] = json!(related_locations);
-    }
-    if let Some(fix) = &finding.fix {
-        let target = fix.file.as_deref();
-        let replacements: Option<Vec<Value>> = fix
-            .edits
-            .iter()
-            .map(|edit| {
-                let (_, span) = workspace.span_in(file, target, edit.range)?;
-                Some(json!({
-                    "deletedRegion": span_region(span),
-                    "insertedContent": { "text": edit.new_text },
-                }))
-            })
-            .collect();
-        let changed = workspace.span_in(file, target, TextRange::default());
-        if let (Some(replacements), Some((display, _))) = (replacements, changed) {
-            result["fixes"] = json!([{
-                "description": { "text": fix.title },
-                "artifactChanges": [{
-                    "artifactLocation": { "uri": artifact_uri(display) },
-                    "replacements": replacements,
-                }],
-            }]);
-        }
-    }
-    result
 }
 
 fn level(severity: Severity) -> &'static str {
@@ -160,52 +143,318 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-fn physical_location(file: &CheckedFile, range: TextRange) -> Value {
-    json!({
-        "physicalLocation": {
-            "artifactLocation": { "uri": artifact_uri(file.display()) },
-            "region": region(file, range),
+/// A text a region is measured in: a checked file, or a file its findings
+/// point into (a chart's `values.yaml`).
+#[derive(Clone, Copy)]
+enum Text<'a> {
+    Checked(&'a CheckedFile),
+    Other(&'a OtherFile),
+}
+
+impl<'a> Text<'a> {
+    fn display(self) -> &'a str {
+        match self {
+            Text::Checked(file) => file.display(),
+            Text::Other(other) => &other.display,
         }
-    })
-}
+    }
 
-fn region(file: &CheckedFile, range: TextRange) -> Value {
-    span_region(file.span(range))
-}
+    /// The file on disk; `None` for standard input.
+    fn path(self) -> Option<&'a Path> {
+        match self {
+            Text::Checked(file) => file.source.path.as_deref(),
+            Text::Other(other) => Some(&other.path),
+        }
+    }
 
-fn span_region(span: super::Span) -> Value {
-    json!({
-        "startLine": span.start.line,
-        "startColumn": span.start.column,
-        "endLine": span.end.line,
-        "endColumn": span.end.column,
-    })
-}
+    fn line_index(self) -> &'a LineIndex {
+        match self {
+            Text::Checked(file) => &file.line_index,
+            Text::Other(other) => &other.line_index,
+        }
+    }
 
-/// A relative path becomes a relative URI reference (resolved against the
-/// repository root by code scanning); an absolute one a `file://` URI.
-pub fn artifact_uri(display: &str) -> String {
-    let slashed = display.replace('\\', "/");
-    if Path::new(display).is_absolute() || slashed.starts_with('/') {
-        let rooted = if slashed.starts_with('/') {
-            slashed
-        } else {
-            // `C:/x` on Windows.
-            format!("/{slashed}")
-        };
-        format!("file://{}", percent_encode(&rooted, true))
-    } else {
-        // A colon in the first segment would read as a URI scheme.
-        percent_encode(&slashed, false)
+    /// A 0-based line's text without its break (empty when not kept).
+    fn line_text(self, line: usize) -> &'a str {
+        match self {
+            Text::Checked(file) => file.line_text(line),
+            Text::Other(other) => other.line_index.line_text(&other.text, line),
+        }
+    }
+
+    /// The 1-based line and 1-based UTF-16 column of a byte offset.
+    fn position(self, offset: usize) -> (usize, usize) {
+        let index = self.line_index();
+        let line = index.line_of(offset);
+        let text = self.line_text(line);
+        let mut within = offset
+            .saturating_sub(index.line_start(line))
+            .min(text.len());
+        while !text.is_char_boundary(within) {
+            within -= 1;
+        }
+        (line + 1, text[..within].encode_utf16().count() + 1)
+    }
+
+    fn region(self, range: TextRange) -> Value {
+        let (start_line, start_column) = self.position(range.start);
+        let (end_line, end_column) = self.position(range.end);
+        json!({
+            "startLine": start_line,
+            "startColumn": start_column,
+            "endLine": end_line,
+            "endColumn": end_column,
+        })
     }
 }
 
-fn percent_encode(path: &str, keep_colon: bool) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &byte in path.as_bytes() {
+/// How SARIF names one file: its `artifactLocation`, and the name that
+/// goes into fingerprints (the same on every machine for files under the
+/// root).
+#[derive(Clone)]
+struct Artifact {
+    location: Value,
+    key: String,
+}
+
+struct Writer<'w, 'a> {
+    workspace: &'w Workspace<'a>,
+    root: SourceRoot,
+    /// By display name: each file is resolved on disk once.
+    artifacts: HashMap<String, Artifact>,
+    fingerprints: Fingerprints,
+}
+
+impl<'a> Writer<'_, 'a> {
+    fn artifact(&mut self, text: Text) -> Artifact {
+        if let Some(known) = self.artifacts.get(text.display()) {
+            return known.clone();
+        }
+        let artifact = self.root.artifact(text.path(), text.display());
+        self.artifacts
+            .insert(text.display().to_string(), artifact.clone());
+        artifact
+    }
+
+    fn location(&mut self, text: Text, range: TextRange) -> Value {
+        json!({
+            "physicalLocation": {
+                "artifactLocation": self.artifact(text).location,
+                "region": text.region(range),
+            }
+        })
+    }
+
+    /// The text a finding of `file` names: `None` is `file` itself, else a
+    /// file of its chart.
+    fn text_of(file: &'a CheckedFile, target: Option<&str>) -> Option<Text<'a>> {
+        match target {
+            None => Some(Text::Checked(file)),
+            Some(id) => file.other_files.get(id).map(|other| Text::Other(other)),
+        }
+    }
+
+    fn result(&mut self, file: &'a CheckedFile, finding: &Finding) -> Value {
+        let rule_index = RULES.iter().position(|&c| c == finding.code).unwrap_or(0);
+        let own = Text::Checked(file);
+        let artifact = self.artifact(own);
+        let line = file.line_index.line_of(finding.range.start);
+        let fingerprint = self
+            .fingerprints
+            .next(finding, &artifact.key, own.line_text(line));
+        let mut result = json!({
+            "ruleId": finding.code.as_str(),
+            "ruleIndex": rule_index,
+            "level": level(finding.severity),
+            "message": { "text": finding.message },
+            "locations": [self.location(own, finding.range)],
+            "partialFingerprints": { FINGERPRINT_KEY: fingerprint },
+        });
+        let mut related_locations = Vec::new();
+        if let Some((declaring, name_range)) = self.workspace.account_location(file, finding) {
+            let name = finding.account.as_ref().map_or("", |a| a.name.as_str());
+            let mut related = self.location(Text::Checked(declaring), name_range);
+            related["id"] = json!(1);
+            related["message"] = json!({ "text": format!("ServiceAccount \"{name}\"") });
+            related_locations.push(related);
+        }
+        for related in &finding.related {
+            if let Some(text) = Self::text_of(file, related.file.as_deref()) {
+                let mut location = self.location(text, related.range);
+                location["id"] = json!(related_locations.len() + 1);
+                location["message"] = json!({ "text": related.message });
+                related_locations.push(location);
+            }
+        }
+        if !related_locations.is_empty() {
+            result["relatedLocations"] = json!(related_locations);
+        }
+        if let Some(fix) = &finding.fix {
+            if let Some(target) = Self::text_of(file, fix.file.as_deref()) {
+                let replacements: Vec<Value> = fix
+                    .edits
+                    .iter()
+                    .map(|edit| {
+                        json!({
+                            "deletedRegion": target.region(edit.range),
+                            "insertedContent": { "text": edit.new_text },
+                        })
+                    })
+                    .collect();
+                result["fixes"] = json!([{
+                    "description": { "text": fix.title },
+                    "artifactChanges": [{
+                        "artifactLocation": self.artifact(target).location,
+                        "replacements": replacements,
+                    }],
+                }]);
+            }
+        }
+        result
+    }
+}
+
+/// The folders paths are made relative to.
+struct SourceRoot {
+    /// The working directory, to resolve relative paths against.
+    cwd: Option<PathBuf>,
+    /// `%SRCROOT%`, resolved; `None` only when the working directory is
+    /// unknown (it was deleted).
+    root: Option<PathBuf>,
+}
+
+impl SourceRoot {
+    fn discover() -> Self {
+        let cwd = env::current_dir().ok();
+        let root = cwd.as_deref().map(|cwd| {
+            let real = fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+            real.ancestors()
+                .find(|dir| dir.join(".git").symlink_metadata().is_ok())
+                .map_or_else(|| real.clone(), Path::to_path_buf)
+        });
+        Self { cwd, root }
+    }
+
+    fn artifact(&self, path: Option<&Path>, display: &str) -> Artifact {
+        let absolute = match (path, &self.cwd) {
+            (Some(path), _) if path.is_absolute() => Some(path.to_path_buf()),
+            (Some(path), Some(cwd)) => Some(cwd.join(path)),
+            _ => None,
+        };
+        let Some(absolute) = absolute else {
+            // Standard input, or a relative path with no working directory.
+            let uri = display_uri(display);
+            return Artifact {
+                location: json!({ "uri": uri }),
+                key: display.replace('\\', "/"),
+            };
+        };
+        let real = fs::canonicalize(&absolute).unwrap_or_else(|_| normalize(&absolute));
+        if let Some(relative) = self
+            .root
+            .as_deref()
+            .and_then(|root| real.strip_prefix(root).ok())
+            .filter(|relative| !relative.as_os_str().is_empty())
+        {
+            let uri = relative_uri(relative);
+            return Artifact {
+                location: json!({ "uri": uri, "uriBaseId": SRCROOT }),
+                key: uri,
+            };
+        }
+        let uri = file_uri(&real);
+        Artifact {
+            location: json!({ "uri": uri }),
+            key: uri,
+        }
+    }
+}
+
+/// `.` and `..` removed without asking the file system (for a file that is
+/// gone by the time the log is written).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A relative path as a relative URI reference: its segments percent-encoded
+/// and joined with `/`.
+fn relative_uri(relative: &Path) -> String {
+    let segments: Vec<String> = relative
+        .components()
+        .map(|component| encode(component.as_os_str().as_encoded_bytes(), false))
+        .collect();
+    segments.join("/")
+}
+
+/// The `file://` URI of an absolute path.
+fn file_uri(path: &Path) -> String {
+    file_uri_of(path.as_os_str().as_encoded_bytes(), cfg!(windows))
+}
+
+/// The `file://` URI of a folder, ending in `/` as `originalUriBaseIds`
+/// requires.
+fn directory_uri(path: &Path) -> String {
+    let uri = file_uri(path);
+    if uri.ends_with('/') {
+        uri
+    } else {
+        format!("{uri}/")
+    }
+}
+
+/// `file_uri` on the bytes of a path; `windows` makes `\` a separator and
+/// reads drive letters, `\\?\` prefixes and UNC shares.
+fn file_uri_of(path: &[u8], windows: bool) -> String {
+    let mut path = path.to_vec();
+    if windows {
+        for byte in &mut path {
+            if *byte == b'\\' {
+                *byte = b'/';
+            }
+        }
+        // `fs::canonicalize` gives `\\?\C:\x` and `\\?\UNC\server\share\x`.
+        if let Some(rest) = path.strip_prefix(b"//?/UNC/") {
+            path = [b"//".as_slice(), rest].concat();
+        } else if let Some(rest) = path.strip_prefix(b"//?/") {
+            path = rest.to_vec();
+        }
+    }
+    if windows && path.starts_with(b"//") {
+        // `//server/share/x` is `file://server/share/x`.
+        format!("file:{}", encode(&path, true))
+    } else if path.starts_with(b"/") {
+        format!("file://{}", encode(&path, true))
+    } else {
+        // `C:/x`.
+        format!("file:///{}", encode(&path, true))
+    }
+}
+
+/// A display name used as a URI reference (standard input).
+fn display_uri(display: &str) -> String {
+    encode(display.replace('\\', "/").as_bytes(), false).replace("%2F", "/")
+}
+
+/// Percent-encodes per RFC 3986: unreserved characters, sub-delimiters, `@`
+/// and, when `path` (an absolute path), `/` and `:` stay as they are. A
+/// colon in a relative reference's first segment would read as a scheme, so
+/// a segment encodes it.
+fn encode(bytes: &[u8], path: bool) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &byte in bytes {
         let keep = byte.is_ascii_alphanumeric()
-            || b"-._~/!$&'()*+,;=@".contains(&byte)
-            || (keep_colon && byte == b':');
+            || b"-._~!$&'()*+,;=@".contains(&byte)
+            || (path && (byte == b'/' || byte == b':'));
         if keep {
             out.push(byte as char);
         } else {
@@ -215,22 +464,26 @@ fn percent_encode(path: &str, keep_colon: bool) -> String {
     out
 }
 
-/// Fingerprints that survive edits elsewhere in the file: they hash what the
-/// finding is about (file, rule, workload), not where it is; a repeated one
-/// gets its occurrence number so that every result keeps its own.
+/// Fingerprints that survive edits elsewhere and runs elsewhere: they hash
+/// what the finding is about (the rule, the file as named under the root,
+/// the workload, the flagged line's text without its indentation), not
+/// where it is nor where the command ran. A repeated one gets its
+/// occurrence number so that every result keeps its own.
 #[derive(Default)]
 struct Fingerprints {
     seen: HashMap<u64, usize>,
 }
 
 impl Fingerprints {
-    fn next(&mut self, file: &CheckedFile, finding: &Finding) -> String {
+    fn next(&mut self, finding: &Finding, file_key: &str, line_text: &str) -> String {
         let workload = finding.workload.as_ref();
         let parts = [
-            file.display(),
             finding.code.as_str(),
+            file_key,
             workload.map_or("", |w| w.kind.as_str()),
+            workload.and_then(|w| w.namespace.as_deref()).unwrap_or(""),
             workload.and_then(|w| w.name.as_deref()).unwrap_or(""),
+            line_text.trim(),
         ];
         let hash = fnv1a(&parts);
         let occurrence = self.seen.entry(hash).or_insert(0);
@@ -259,12 +512,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uris_are_relative_with_forward_slashes_and_encoded() {
-        assert_eq!(artifact_uri("k8s/a b.yaml"), "k8s/a%20b.yaml");
-        assert_eq!(artifact_uri("k8s\\a.yaml"), "k8s/a.yaml");
-        assert_eq!(artifact_uri("a:b.yaml"), "a%3Ab.yaml");
-        assert_eq!(artifact_uri("<stdin>"), "%3Cstdin%3E");
-        assert_eq!(artifact_uri("/srv/é.yaml"), "file:///srv/%C3%A9.yaml");
+    fn relative_uris_use_slashes_and_encode_each_segment() {
+        assert_eq!(relative_uri(Path::new("k8s/a b.yaml")), "k8s/a%20b.yaml");
+        assert_eq!(relative_uri(Path::new("a:b.yaml")), "a%3Ab.yaml");
+        assert_eq!(
+            relative_uri(Path::new("é/x#1?.yaml")),
+            "%C3%A9/x%231%3F.yaml"
+        );
+        assert_eq!(relative_uri(Path::new("50%.yaml")), "50%25.yaml");
+        #[cfg(unix)]
+        assert_eq!(relative_uri(Path::new("a\\b.yaml")), "a%5Cb.yaml");
+    }
+
+    #[test]
+    fn absolute_paths_become_file_uris_on_each_platform() {
+        assert_eq!(
+            file_uri_of(b"/srv/\xc3\xa9 x.yaml", false),
+            "file:///srv/%C3%A9%20x.yaml"
+        );
+        // On Unix a backslash is part of a name.
+        assert_eq!(file_uri_of(b"/a\\b", false), "file:///a%5Cb");
+        assert_eq!(
+            file_uri_of(b"C:\\Users\\me\\k8s\\a.yaml", true),
+            "file:///C:/Users/me/k8s/a.yaml"
+        );
+        assert_eq!(
+            file_uri_of(b"\\\\?\\C:\\repo\\a b.yaml", true),
+            "file:///C:/repo/a%20b.yaml"
+        );
+        assert_eq!(
+            file_uri_of(b"\\\\?\\UNC\\server\\share\\a.yaml", true),
+            "file://server/share/a.yaml"
+        );
+        assert_eq!(
+            file_uri_of(b"\\\\server\\share\\a.yaml", true),
+            "file://server/share/a.yaml"
+        );
+        assert_eq!(directory_uri(Path::new("/")), "file:///");
+        assert_eq!(directory_uri(Path::new("/repo")), "file:///repo/");
+    }
+
+    #[test]
+    fn standard_input_keeps_its_display_name() {
+        assert_eq!(display_uri("<stdin>"), "%3Cstdin%3E");
+    }
+
+    #[test]
+    fn normalize_drops_dots() {
+        assert_eq!(normalize(Path::new("/a/./b/../c")), Path::new("/a/c"));
     }
 
     #[test]
@@ -274,6 +569,8 @@ mod tests {
         hash ^= u64::from(b'a');
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
         assert_eq!(hash, 0xaf63_dc4c_8601_ec8c);
+        // FNV-1a 64 of "a\0", computed independently.
+        assert_eq!(fnv1a(&["a"]), 0x089b_e207_b544_f1e4);
         assert_ne!(fnv1a(&["ab", "c"]), fnv1a(&["a", "bc"]));
     }
 }
