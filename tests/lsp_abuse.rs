@@ -152,13 +152,23 @@ struct Server {
     docs: HashMap<String, (String, i64)>,
 }
 
+/// The test build of `tokenguard`, or the binary `TOKENGUARD_TEST_BINARY`
+/// names: `.ci/run` runs this suite again against the release binary, so
+/// that the shipping profile (LTO, stripped) is shown to contain panics too.
+fn binary_under_test() -> std::path::PathBuf {
+    match std::env::var_os("TOKENGUARD_TEST_BINARY") {
+        Some(path) if !path.is_empty() => path.into(),
+        _ => env!("CARGO_BIN_EXE_tokenguard").into(),
+    }
+}
+
 impl Server {
     fn start() -> Self {
         Self::start_with(&[])
     }
 
     fn start_with(env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tokenguard"))
+        let mut child = Command::new(binary_under_test())
             .args(["server", "--stdio"])
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())

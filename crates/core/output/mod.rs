@@ -1,6 +1,7 @@
 //! Writing findings in the formats `--format` offers. Every format speaks in
 //! 1-based lines and 1-based columns counted in Unicode characters, with
-//! exclusive ends.
+//! exclusive ends; except SARIF, whose columns count UTF-16 code units, as
+//! its `columnKind` says (the unit code scanning and SARIF viewers use).
 
 mod github;
 mod human;
