@@ -851,12 +851,12 @@ impl LanguageServer for Backend {
         self.state
             .live
             .insert(key.clone(), Arc::new(Live::default()));
-        self.state.docs.insert(
+        let replaced = self.state.docs.insert(
             key.clone(),
             Arc::new({
                 let rope = Rope::from_str(&doc.text);
                 Document {
-                    uri: doc.uri,
+                    uri: doc.uri.clone(),
                     version: doc.version,
                     revision,
                     may_hold_actions: helm::may_hold_actions(&rope),
@@ -870,6 +870,15 @@ impl LanguageServer for Backend {
         );
         reanalyze_chart(&self.client, &self.state, &key);
         self.schedule(key);
+        // The file was open under another spelling: what was published
+        // under that one is this document's now.
+        if let Some(old) = replaced.filter(|old| old.uri != doc.uri) {
+            if !self.state.session().pull_diagnostics {
+                self.client
+                    .publish_diagnostics(old.uri.clone(), Vec::new(), None)
+                    .await;
+            }
+        }
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {

@@ -109,16 +109,16 @@ async fn an_account_file_open_under_another_spelling_is_the_file_on_disk() {
             json!({"changes": [{"uri": disk_uri, "type": 2}]}),
         )
         .await;
-    client
-        .change(&deploy, 2, range(5, 12, 5, 13), "2")
-        .await;
+    client.change(&deploy, 2, range(5, 12, 5, 13), "2").await;
     assert!(
         client.wait_diagnostics(&deploy, 2).await.is_empty(),
         "the disk's copy counted again"
     );
 
     // What names the account file to the client is the client's URI.
-    client.change(&open_uri, 2, range(4, 30, 4, 35), "true").await;
+    client
+        .change(&open_uri, 2, range(4, 30, 4, 35), "true")
+        .await;
     assert_eq!(client.text(&open_uri), service_account(ON));
     let diagnostics = client
         .wait_until(&deploy, "reported through the open buffer", |d| {
@@ -196,7 +196,29 @@ async fn the_workspace_index_skips_a_file_open_under_another_spelling() {
         );
     }
     assert_eq!(
-        client.hover(&deploy.replace("deploy", "missing"), 4, 5).await,
+        client
+            .hover(&deploy.replace("deploy", "missing"), 4, 5)
+            .await,
         Value::Null
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_opened_again_under_another_spelling_moves_its_diagnostics() {
+    let mut client = TestClient::start();
+    client.initialize(json!({}), Value::Null).await;
+    let first = format!("file:///workspace/{CANONICAL}/deploy.yaml");
+    let second = other_spelling(&first);
+    client.open(&first, DEPLOYMENT).await;
+    assert_eq!(client.wait_diagnostics(&first, 1).await.len(), 1);
+    client.open(&second, DEPLOYMENT).await;
+    assert_eq!(client.wait_diagnostics(&second, 1).await.len(), 1);
+    client
+        .wait_until(&first, "cleared under the old spelling", |d| d.is_empty())
+        .await;
+    // Either spelling closes it; the diagnostics were the second's.
+    client.close(&first).await;
+    client
+        .wait_until(&second, "cleared on close", |d| d.is_empty())
+        .await;
 }
