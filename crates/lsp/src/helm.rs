@@ -143,8 +143,18 @@ pub fn check(
     workspace: &dyn AccountLookup,
     options: &Options,
 ) -> Vec<Finding> {
+    // The chart names its files by their paths on disk: the template goes
+    // by the same name, even when the client's spelling differs in case.
+    let file = chart
+        .and_then(|c| {
+            c.accounts
+                .iter()
+                .map(|a| a.file.as_str())
+                .find(|f| key.is_named(f))
+        })
+        .unwrap_or(key.as_str());
     let context = TemplateContext {
-        file: key.as_str(),
+        file,
         values: chart.and_then(|c| c.values.as_ref()),
         accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
     };
@@ -206,5 +216,40 @@ mod tests {
         assert_eq!(after_one_change("a: {x{\n", 4..5, ""), (true, true));
         // A text that had an action: removing it is seen.
         assert_eq!(after_one_change("a: {{ x }}\n", 3..10, "1"), (false, false));
+    }
+
+    #[test]
+    fn a_template_goes_by_the_name_its_chart_gives_it() {
+        use crate::identity::Platform;
+        // An account named by a helper: the chart's list decides it.
+        let text = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  \
+            name: {{ include \"web.sa\" . }}\n---\napiVersion: apps/v1\nkind: Deployment\n\
+            metadata:\n  name: web\nspec:\n  template:\n    spec:\n      \
+            serviceAccountName: {{ include \"web.sa\" . }}\n      containers: []\n";
+        let on_disk = "file:///C%3A/Charts/web/templates/all.yaml";
+        let chart = ChartView {
+            values: None,
+            accounts: helm::chart_accounts(on_disk, text, None),
+        };
+        assert_eq!(chart.accounts.len(), 1);
+        // Where the account of each finding was found: `Some(None)` for
+        // the template itself.
+        let origins = |spelling: &str| -> Vec<Option<Option<String>>> {
+            let key = DocumentKey::on(Platform::Windows, &spelling.parse().unwrap());
+            let workspace = tokenguard_analysis::NoAccounts;
+            check(text, &key, Some(&chart), &workspace, &Options::default())
+                .iter()
+                .map(|f| {
+                    let found = f.account.as_ref()?.found.as_ref()?;
+                    Some(found.origin.clone())
+                })
+                .collect()
+        };
+        assert_eq!(origins(on_disk), vec![Some(None)]);
+        assert_eq!(
+            origins("file:///c:/charts/WEB/templates/all.yaml"),
+            vec![Some(None)],
+            "the client's spelling differs in case only"
+        );
     }
 }

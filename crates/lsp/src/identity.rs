@@ -44,6 +44,7 @@
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tower_lsp_server::ls_types::Uri;
 
@@ -75,8 +76,13 @@ impl Platform {
 }
 
 /// The identity of a document: equal for every spelling of one file's URI.
+/// Cheap to clone.
 #[derive(Clone, Debug)]
-pub struct DocumentKey {
+pub struct DocumentKey(Arc<Identity>);
+
+#[derive(Debug)]
+struct Identity {
+    platform: Platform,
     /// The canonical URI (or the URI itself when it is not a file's).
     uri: Uri,
     /// What is compared and hashed: the canonical URI, case-folded where
@@ -98,7 +104,7 @@ struct FileName {
 
 impl PartialEq for DocumentKey {
     fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
+        self.0.id == other.0.id
     }
 }
 
@@ -106,7 +112,7 @@ impl Eq for DocumentKey {}
 
 impl Hash for DocumentKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.id.hash(state);
+        self.0.id.hash(state);
     }
 }
 
@@ -120,10 +126,13 @@ impl DocumentKey {
     pub fn on(platform: Platform, uri: &Uri) -> Self {
         parse_file_uri(uri.as_str())
             .and_then(|(host, path)| file_key(platform, host, path))
-            .unwrap_or_else(|| DocumentKey {
-                uri: uri.clone(),
-                id: uri.as_str().to_string(),
-                file: None,
+            .unwrap_or_else(|| {
+                DocumentKey(Arc::new(Identity {
+                    platform,
+                    uri: uri.clone(),
+                    id: uri.as_str().to_string(),
+                    file: None,
+                }))
             })
     }
 
@@ -174,21 +183,27 @@ impl DocumentKey {
         file_key(platform, host, path)
     }
 
+    /// Whether the URI string `name` is a spelling of this file's URI.
+    pub fn is_named(&self, name: &str) -> bool {
+        name.parse::<Uri>()
+            .is_ok_and(|uri| DocumentKey::on(self.0.platform, &uri) == *self)
+    }
+
     /// The canonical URI: how the server names the file to the analysis
     /// crate, and to the client when the file is not open.
     pub fn uri(&self) -> &Uri {
-        &self.uri
+        &self.0.uri
     }
 
     /// The canonical URI's text.
     pub fn as_str(&self) -> &str {
-        self.uri.as_str()
+        self.0.uri.as_str()
     }
 
     /// The file's path on this platform; `None` for a URI that is not a
     /// local file's (`untitled:`, a UNC host off Windows).
     pub fn to_path(&self) -> Option<PathBuf> {
-        let file = self.file.as_ref()?;
+        let file = self.0.file.as_ref()?;
         match file.platform {
             Platform::Windows => self.path_string().map(PathBuf::from),
             Platform::Posix | Platform::MacOs => {
@@ -204,7 +219,7 @@ impl DocumentKey {
     /// `\\server\share\a.yaml`, `/home/a.yaml`); not-UTF-8 bytes are
     /// replaced.
     pub fn path_string(&self) -> Option<String> {
-        let file = self.file.as_ref()?;
+        let file = self.0.file.as_ref()?;
         let path = String::from_utf8_lossy(&file.path);
         match file.platform {
             Platform::Windows => {
@@ -232,7 +247,7 @@ impl DocumentKey {
     /// segments (empty for the folder itself); `None` when it is not below
     /// it. Segments are compared as file names are on the platform.
     pub fn relative_to(&self, root: &DocumentKey) -> Option<String> {
-        let (file, folder) = (self.file.as_ref()?, root.file.as_ref()?);
+        let (file, folder) = (self.0.file.as_ref()?, root.0.file.as_ref()?);
         if file.platform != folder.platform || file.host != folder.host {
             return None;
         }
@@ -346,7 +361,8 @@ fn file_key(platform: Platform, host: String, path: Vec<u8>) -> Option<DocumentK
         canonical.clone()
     };
     let uri = canonical.parse::<Uri>().ok()?;
-    Some(DocumentKey {
+    Some(DocumentKey(Arc::new(Identity {
+        platform,
         uri,
         id,
         file: Some(FileName {
@@ -354,7 +370,7 @@ fn file_key(platform: Platform, host: String, path: Vec<u8>) -> Option<DocumentK
             host,
             path,
         }),
-    })
+    })))
 }
 
 /// `C:` or `c:` followed by nothing or a separator.
@@ -641,6 +657,10 @@ mod tests {
             key(Posix, "file:///tmp/x.yaml")
         );
         assert!(DocumentKey::parse("not a uri").is_none());
+        let key = key(Windows, "file:///c:/Users/A/x.yaml");
+        assert!(key.is_named("file:///C%3A/users/a/X.yaml"));
+        assert!(!key.is_named("file:///C%3A/users/a/y.yaml"));
+        assert!(!key.is_named("not a uri"));
         assert!(DocumentKey::from_path_on(Posix, b"relative/x.yaml").is_none());
         assert!(DocumentKey::from_path_on(Windows, br"relative\x.yaml").is_none());
     }
