@@ -94,7 +94,6 @@ struct Identity {
 /// A `file:` URI, decoded.
 #[derive(Clone, Debug)]
 struct FileName {
-    platform: Platform,
     /// Empty for a local file; the server of a UNC path (lower case).
     host: String,
     /// The decoded path: starts with `/`; on Windows `/` separated, with an
@@ -204,7 +203,7 @@ impl DocumentKey {
     /// local file's (`untitled:`, a UNC host off Windows).
     pub fn to_path(&self) -> Option<PathBuf> {
         let file = self.0.file.as_ref()?;
-        match file.platform {
+        match self.0.platform {
             Platform::Windows => self.path_string().map(PathBuf::from),
             Platform::Posix | Platform::MacOs => {
                 if !file.host.is_empty() {
@@ -221,7 +220,7 @@ impl DocumentKey {
     pub fn path_string(&self) -> Option<String> {
         let file = self.0.file.as_ref()?;
         let path = String::from_utf8_lossy(&file.path);
-        match file.platform {
+        match self.0.platform {
             Platform::Windows => {
                 let native = if !file.host.is_empty() {
                     format!("//{}{path}", file.host)
@@ -248,7 +247,7 @@ impl DocumentKey {
     /// it. Segments are compared as file names are on the platform.
     pub fn relative_to(&self, root: &DocumentKey) -> Option<String> {
         let (file, folder) = (self.0.file.as_ref()?, root.0.file.as_ref()?);
-        if file.platform != folder.platform || file.host != folder.host {
+        if self.0.platform != root.0.platform || file.host != folder.host {
             return None;
         }
         let segments = |p: &[u8]| -> Vec<Vec<u8>> {
@@ -261,7 +260,7 @@ impl DocumentKey {
         if below.len() < above.len() {
             return None;
         }
-        let ignores_case = file.platform.ignores_case();
+        let ignores_case = self.0.platform.ignores_case();
         let same = |a: &[u8], b: &[u8]| {
             if ignores_case {
                 fold(a) == fold(b)
@@ -365,11 +364,7 @@ fn file_key(platform: Platform, host: String, path: Vec<u8>) -> Option<DocumentK
         platform,
         uri,
         id,
-        file: Some(FileName {
-            platform,
-            host,
-            path,
-        }),
+        file: Some(FileName { host, path }),
     })))
 }
 
