@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ropey::Rope;
 use tokenguard_analysis::TextRange;
-use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
+use tower_lsp_server::ls_types::{TextDocumentContentChangeEvent, Uri};
 
 use crate::positions::{to_text_range, Encoding};
 
@@ -12,6 +12,9 @@ use crate::positions::{to_text_range, Encoding};
 /// (ropes share their unchanged chunks), so readers never wait for writers.
 #[derive(Clone, Debug)]
 pub struct Document {
+    /// The URI the client opened the document with: what it is sent back
+    /// (the server's maps are keyed by `identity::DocumentKey`).
+    pub uri: Uri,
     /// The client's version.
     pub version: i32,
     /// Ours: grows with every change, even when the client's version does not.

@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use ropey::Rope;
-use tower_lsp_server::ls_types::Uri;
 
 use tokenguard_analysis::helm::{self, ChartAccount, Template, TemplateContext, ValuesFile};
 use tokenguard_analysis::{AccountLookup, Finding, Options};
 
 use crate::documents::{ByteChange, Document};
+use crate::identity::DocumentKey;
 use crate::workspace;
 
 /// How the server reads a document.
@@ -32,12 +32,12 @@ fn is_chart(dir: &Path) -> bool {
 }
 
 /// How to read `doc`.
-pub fn kind(uri: &Uri, doc: &Document) -> Kind {
-    kind_of(uri, &doc.rope, doc.may_hold_actions)
+pub fn kind(key: &DocumentKey, doc: &Document) -> Kind {
+    kind_of(key, &doc.rope, doc.may_hold_actions)
 }
 
-fn kind_of(uri: &Uri, rope: &Rope, may_hold_actions: bool) -> Kind {
-    let path = uri.to_file_path();
+fn kind_of(key: &DocumentKey, rope: &Rope, may_hold_actions: bool) -> Kind {
+    let path = key.to_path();
     if let Some(path) = &path {
         if path
             .file_name()
@@ -101,9 +101,9 @@ pub fn may_hold_actions_after(before: bool, rope: &Rope, changes: &[ByteChange])
 }
 
 /// The chart a `values.yaml` belongs to, or a template's chart: the charts
-/// whose open templates must be judged again when `uri` changes.
-pub fn affected_chart(uri: &Uri) -> Option<PathBuf> {
-    let path = uri.to_file_path()?;
+/// whose open templates must be judged again when `key` changes.
+pub fn affected_chart(key: &DocumentKey) -> Option<PathBuf> {
+    let path = key.to_path()?;
     helm::values_chart(&path, &is_chart).or_else(|| helm::chart_root(&path, &is_chart))
 }
 
@@ -115,21 +115,22 @@ pub struct ChartView {
 }
 
 /// Reads the chart at `root`: `read` gives a file's text (the open buffer
-/// if there is one). Files are named by their URI strings.
+/// if there is one). Files are named by their canonical URIs (see
+/// [`DocumentKey::as_str`]).
 pub fn chart_view(root: &Path, read: &dyn Fn(&Path) -> Option<String>) -> ChartView {
     let values_path = root.join("values.yaml");
     let values = read(&values_path)
-        .zip(Uri::from_file_path(&values_path))
-        .map(|(text, uri)| ValuesFile::new(uri.as_str(), text));
+        .zip(DocumentKey::from_path(&values_path))
+        .map(|(text, key)| ValuesFile::new(key.as_str(), text));
     let mut accounts = Vec::new();
     for path in workspace::yaml_files(&root.join("templates")) {
         let Some(text) = read(&path).filter(|t| t.contains("ServiceAccount")) else {
             continue;
         };
-        let Some(uri) = Uri::from_file_path(&path) else {
+        let Some(key) = DocumentKey::from_path(&path) else {
             continue;
         };
-        accounts.extend(helm::chart_accounts(uri.as_str(), &text, values.as_ref()));
+        accounts.extend(helm::chart_accounts(key.as_str(), &text, values.as_ref()));
     }
     ChartView { values, accounts }
 }
@@ -137,13 +138,23 @@ pub fn chart_view(root: &Path, read: &dyn Fn(&Path) -> Option<String>) -> ChartV
 /// The findings of a template.
 pub fn check(
     text: &str,
-    uri: &Uri,
+    key: &DocumentKey,
     chart: Option<&ChartView>,
     workspace: &dyn AccountLookup,
     options: &Options,
 ) -> Vec<Finding> {
+    // The chart names its files by their paths on disk: the template goes
+    // by the same name, even when the client's spelling differs in case.
+    let file = chart
+        .and_then(|c| {
+            c.accounts
+                .iter()
+                .map(|a| a.file.as_str())
+                .find(|f| key.is_named(f))
+        })
+        .unwrap_or(key.as_str());
     let context = TemplateContext {
-        file: uri.as_str(),
+        file,
         values: chart.and_then(|c| c.values.as_ref()),
         accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
     };
@@ -205,5 +216,40 @@ mod tests {
         assert_eq!(after_one_change("a: {x{\n", 4..5, ""), (true, true));
         // A text that had an action: removing it is seen.
         assert_eq!(after_one_change("a: {{ x }}\n", 3..10, "1"), (false, false));
+    }
+
+    #[test]
+    fn a_template_goes_by_the_name_its_chart_gives_it() {
+        use crate::identity::Platform;
+        // An account named by a helper: the chart's list decides it.
+        let text = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  \
+            name: {{ include \"web.sa\" . }}\n---\napiVersion: apps/v1\nkind: Deployment\n\
+            metadata:\n  name: web\nspec:\n  template:\n    spec:\n      \
+            serviceAccountName: {{ include \"web.sa\" . }}\n      containers: []\n";
+        let on_disk = "file:///C%3A/Charts/web/templates/all.yaml";
+        let chart = ChartView {
+            values: None,
+            accounts: helm::chart_accounts(on_disk, text, None),
+        };
+        assert_eq!(chart.accounts.len(), 1);
+        // Where the account of each finding was found: `Some(None)` for
+        // the template itself.
+        let origins = |spelling: &str| -> Vec<Option<Option<String>>> {
+            let key = DocumentKey::on(Platform::Windows, &spelling.parse().unwrap());
+            let workspace = tokenguard_analysis::NoAccounts;
+            check(text, &key, Some(&chart), &workspace, &Options::default())
+                .iter()
+                .map(|f| {
+                    let found = f.account.as_ref()?.found.as_ref()?;
+                    Some(found.origin.clone())
+                })
+                .collect()
+        };
+        assert_eq!(origins(on_disk), vec![Some(None)]);
+        assert_eq!(
+            origins("file:///c:/charts/WEB/templates/all.yaml"),
+            vec![Some(None)],
+            "the client's spelling differs in case only"
+        );
     }
 }

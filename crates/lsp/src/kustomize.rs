@@ -10,20 +10,24 @@ use std::sync::RwLock;
 
 use tokenguard_analysis::kustomize::{is_kustomization_file, normalize};
 use tokenguard_analysis::{Finding, KustomizeIndex};
-use tower_lsp_server::ls_types::Uri;
 use tracing::info;
+
+use crate::identity::DocumentKey;
 
 /// The current text of a file, or `None` when it is neither open nor
 /// readable.
 pub type TextSource<'a> = dyn Fn(&Path) -> Option<String> + 'a;
 
-/// How the index names a file.
+/// How the index names a file. Paths come from document keys (drive letter
+/// and separators written one way) or from the workspace walk; letter case
+/// is compared as written (the analysis crate joins a kustomization's folder
+/// with the names it lists).
 pub fn key_of(path: &Path) -> String {
     normalize(&path.to_string_lossy())
 }
 
-fn path_of(uri: &Uri) -> Option<PathBuf> {
-    uri.to_file_path().map(|p| p.into_owned())
+fn path_of(key: &DocumentKey) -> Option<PathBuf> {
+    key.to_path()
 }
 
 #[derive(Default)]
@@ -32,19 +36,19 @@ pub struct Kustomizations {
 }
 
 impl Kustomizations {
-    /// `findings` of the document at `uri`, as the kustomizations deploy it.
-    pub fn adjust(&self, uri: &Uri, findings: Vec<Finding>) -> Vec<Finding> {
-        let Some(path) = path_of(uri) else {
+    /// `findings` of the document at `key`, as the kustomizations deploy it.
+    pub fn adjust(&self, key: &DocumentKey, findings: Vec<Finding>) -> Vec<Finding> {
+        let Some(path) = path_of(key) else {
             return findings;
         };
         let index = self.index.read().unwrap_or_else(|e| e.into_inner());
         index.adjust(&key_of(&path), findings)
     }
 
-    /// Whether the file at `uri` is a kustomization or a patch file: only
+    /// Whether the file at `key` is a kustomization or a patch file: only
     /// those feed the index.
-    pub fn concerns(&self, uri: &Uri) -> bool {
-        let Some(path) = path_of(uri) else {
+    pub fn concerns(&self, key: &DocumentKey) -> bool {
+        let Some(path) = path_of(key) else {
             return false;
         };
         let key = key_of(&path);
@@ -77,11 +81,16 @@ impl Kustomizations {
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = fresh;
     }
 
-    /// Takes in the text of the file at `uri` (an open buffer's, or the
+    /// Takes in the text of the file at `document` (an open buffer's, or the
     /// disk's after a change or a close: `None` when it is gone); true when
     /// the findings of other documents may have changed.
-    pub fn update(&self, uri: &Uri, text: Option<&str>, text_of: &TextSource<'_>) -> bool {
-        let Some(path) = path_of(uri) else {
+    pub fn update(
+        &self,
+        document: &DocumentKey,
+        text: Option<&str>,
+        text_of: &TextSource<'_>,
+    ) -> bool {
+        let Some(path) = path_of(document) else {
             return false;
         };
         let key = key_of(&path);

@@ -12,6 +12,8 @@ mod documents;
 /// Helm chart templates (hook: `State::analyze` and the chart re-analysis).
 mod helm;
 mod hover;
+/// Which URIs and paths name the same file (document keys).
+mod identity;
 mod kustomize;
 /// LSP positions <-> byte offsets (through ropey), public for the fuzz
 /// targets in `fuzz/`.

@@ -14,10 +14,11 @@ use std::sync::Arc;
 use globset::GlobSet;
 use ropey::Rope;
 use tokenguard_analysis::{parse_config, Options, ProjectConfig, CONFIG_FILE_NAMES};
-use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity, Uri};
+use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity};
 use tracing::{info, warn};
 
 use crate::analysis::SOURCE;
+use crate::identity::{self, DocumentKey};
 use crate::positions::{to_range, Encoding};
 
 /// The configuration in force for one workspace folder.
@@ -34,7 +35,7 @@ pub struct Project {
     /// The file's folder, which exclude patterns are relative to.
     base: Option<PathBuf>,
     /// Why the file could not be used, as a diagnostic on it.
-    pub problem: Option<(Uri, Diagnostic)>,
+    pub problem: Option<(DocumentKey, Diagnostic)>,
 }
 
 /// The nearest configuration file in `folder` or a folder above it.
@@ -70,7 +71,7 @@ impl Project {
             return project;
         };
         project.file = Some(path.clone());
-        let uri = Uri::from_file_path(&path);
+        let uri = DocumentKey::from_path(&path);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(error) => {
@@ -113,11 +114,11 @@ impl Project {
         let Some(base) = &self.base else {
             return false;
         };
-        match path.strip_prefix(base) {
-            Ok(relative) => self
+        match identity::strip_root(base, path) {
+            Some(relative) => self
                 .exclude
                 .is_match(relative.to_string_lossy().replace('\\', "/").as_str()),
-            Err(_) => false,
+            None => false,
         }
     }
 }

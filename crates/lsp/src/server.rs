@@ -21,6 +21,7 @@ use crate::analysis::{to_diagnostic, Analyzed, LiveAnalysis};
 use crate::config::Settings;
 use crate::documents::{apply_changes, Document, EditLog};
 use crate::hover::hover_markdown;
+use crate::identity::{self, DocumentKey};
 use crate::kustomize::Kustomizations;
 use crate::positions::{to_offset, to_range, to_text_range, Encoding};
 use crate::project::{self, Project};
@@ -51,21 +52,32 @@ struct Live {
     too_large: AtomicBool,
 }
 
+/// A file whose ServiceAccounts the account index holds.
+struct AccountFile {
+    /// The name the index knows the file by (the canonical URI of the key it
+    /// was put there with: spellings of one file may differ in letter case).
+    uri: Uri,
+    rope: Rope,
+}
+
+/// Every map is keyed by [`DocumentKey`]: the spellings a client may use for
+/// one file's URI are one key. What is sent to the client about an open
+/// document uses the URI it opened it with ([`Document::uri`]).
 struct State {
-    docs: DashMap<Uri, Arc<Document>>,
-    live: DashMap<Uri, Arc<Live>>,
-    results: DashMap<Uri, Arc<Analyzed>>,
+    docs: DashMap<DocumentKey, Arc<Document>>,
+    live: DashMap<DocumentKey, Arc<Live>>,
+    results: DashMap<DocumentKey, Arc<Analyzed>>,
     /// Grows whenever the ServiceAccounts of the workspace change: findings
     /// judged under an older generation are judged again.
     account_generation: AtomicU64,
     accounts: RwLock<AccountIndex>,
-    /// The text of every file that declares ServiceAccounts, open or on disk,
-    /// keyed like the account index (URI strings).
-    account_files: DashMap<String, Rope>,
+    /// Every file that declares ServiceAccounts, open or on disk: exactly
+    /// the files the account index holds (changed together, under its lock).
+    account_files: DashMap<DocumentKey, AccountFile>,
     /// When each file was last read from disk on the editor's word (a watched
     /// change, a closed buffer), on the `disk_clock`: the workspace index
     /// must not overwrite such a reading with an older one of its own.
-    disk_reads: DashMap<String, u64>,
+    disk_reads: DashMap<DocumentKey, u64>,
     disk_clock: AtomicU64,
     /// Kustomize: the workspace's kustomizations and patch files.
     kustomizations: Kustomizations,
@@ -77,13 +89,15 @@ struct State {
     /// The analysis options of documents outside every workspace folder.
     default_options: Arc<Options>,
     /// Configuration files that have a diagnostic published on them.
-    config_problems: Mutex<Vec<Uri>>,
+    config_problems: Mutex<Vec<DocumentKey>>,
     next_revision: AtomicU64,
     shutdown: Arc<AtomicBool>,
     publisher: mpsc::UnboundedSender<Publish>,
 }
 
 struct Publish {
+    key: DocumentKey,
+    /// The client's URI of the document.
     uri: Uri,
     revision: u64,
     version: i32,
@@ -99,23 +113,23 @@ impl State {
         Arc::clone(&self.settings.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// The project configuration of the workspace folder holding `uri` (the
+    /// The project configuration of the workspace folder holding `key` (the
     /// innermost one when folders nest).
-    fn project_for(&self, uri: &Uri) -> Option<Arc<Project>> {
-        let path = uri.to_file_path()?;
+    fn project_for(&self, key: &DocumentKey) -> Option<Arc<Project>> {
+        let path = key.to_path()?;
         let projects = self.projects.read().unwrap_or_else(|e| e.into_inner());
         projects
             .iter()
-            .filter(|p| path.starts_with(&p.root))
+            .filter(|p| identity::is_within(&p.root, &path))
             .max_by_key(|p| p.root.as_os_str().len())
             .cloned()
     }
 
-    /// The editor settings with the project configuration of `uri` taking
+    /// The editor settings with the project configuration of `key` taking
     /// precedence where it sets a value.
-    fn settings_for(&self, uri: &Uri) -> Arc<Settings> {
+    fn settings_for(&self, key: &DocumentKey) -> Arc<Settings> {
         let settings = self.settings();
-        match self.project_for(uri) {
+        match self.project_for(key) {
             Some(project) if project.file.is_some() => {
                 Arc::new(settings.overridden_by(&project.config))
             }
@@ -123,8 +137,8 @@ impl State {
         }
     }
 
-    fn options_for(&self, uri: &Uri) -> Arc<Options> {
-        self.project_for(uri).map_or_else(
+    fn options_for(&self, key: &DocumentKey) -> Arc<Options> {
+        self.project_for(key).map_or_else(
             || Arc::clone(&self.default_options),
             |p| Arc::clone(&p.options),
         )
@@ -141,19 +155,27 @@ impl State {
         *self.projects.write().unwrap_or_else(|e| e.into_inner()) = projects;
     }
 
-    fn doc(&self, uri: &Uri) -> Option<Arc<Document>> {
-        self.docs.get(uri).map(|d| Arc::clone(&d))
+    fn doc(&self, key: &DocumentKey) -> Option<Arc<Document>> {
+        self.docs.get(key).map(|d| Arc::clone(&d))
     }
 
-    fn revision_of(&self, uri: &Uri) -> Option<u64> {
-        self.docs.get(uri).map(|d| d.revision)
+    fn revision_of(&self, key: &DocumentKey) -> Option<u64> {
+        self.docs.get(key).map(|d| d.revision)
     }
 
-    fn excluded(&self, uri: &Uri, settings: &Settings) -> bool {
-        let Some(path) = uri.to_file_path() else {
+    /// The URI to name a file by to the client: the one it opened the
+    /// document with, else the file's canonical URI.
+    fn client_uri(&self, key: &DocumentKey) -> Uri {
+        self.docs
+            .get(key)
+            .map_or_else(|| key.uri().clone(), |d| d.uri.clone())
+    }
+
+    fn excluded(&self, key: &DocumentKey, settings: &Settings) -> bool {
+        let Some(path) = key.to_path() else {
             return false;
         };
-        if self.project_for(uri).is_some_and(|p| p.excludes(&path)) {
+        if self.project_for(key).is_some_and(|p| p.excludes(&path)) {
             return true;
         }
         if settings.exclude.is_empty() {
@@ -163,7 +185,7 @@ impl State {
         let absolute = path.to_string_lossy().replace('\\', "/");
         let relative: Vec<String> = roots
             .iter()
-            .filter_map(|r| path.strip_prefix(r).ok())
+            .filter_map(|r| identity::strip_root(r, &path))
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .collect();
         let mut candidates: Vec<&str> = relative.iter().map(String::as_str).collect();
@@ -171,9 +193,11 @@ impl State {
         settings.excludes(&candidates)
     }
 
-    fn diagnostics(&self, uri: &Uri, analyzed: &Analyzed) -> Vec<Diagnostic> {
-        let settings = self.settings_for(uri);
-        if !settings.enable || self.excluded(uri, &settings) {
+    /// The diagnostics of the document at `key`, which the client calls
+    /// `uri`.
+    fn diagnostics(&self, key: &DocumentKey, uri: &Uri, analyzed: &Analyzed) -> Vec<Diagnostic> {
+        let settings = self.settings_for(key);
+        if !settings.enable || self.excluded(key, &settings) {
             return Vec::new();
         }
         if let Some(too_large) = analyzed.too_large {
@@ -181,9 +205,7 @@ impl State {
         }
         let encoding = self.session().encoding;
         let locate = |origin: Option<&str>, range: TextRange| {
-            let origin = origin?;
-            let rope = self.rope_of(origin)?;
-            let target: Uri = origin.parse().ok()?;
+            let (target, rope) = self.file_of(origin?)?;
             Some(Location::new(target, to_range(&rope, range, encoding)))
         };
         analyzed
@@ -192,53 +214,98 @@ impl State {
             .collect()
     }
 
-    /// The text of another file, by URI string: the open buffer, else the
+    /// Another file, by the name the analysis gave it (a URI string): the
+    /// URI to tell the client and the text, from the open buffer, else the
     /// account index's copy, else the disk (a Helm chart's values.yaml).
-    fn rope_of(&self, file: &str) -> Option<Rope> {
-        let target: Uri = file.parse().ok()?;
-        if let Some(open) = self.doc(&target) {
-            return Some(open.rope.clone());
+    fn file_of(&self, name: &str) -> Option<(Uri, Rope)> {
+        let key = DocumentKey::parse(name)?;
+        if let Some(open) = self.doc(&key) {
+            return Some((open.uri.clone(), open.rope.clone()));
         }
-        if let Some(rope) = self.account_files.get(file) {
-            return Some(rope.clone());
+        if let Some(file) = self.account_files.get(&key) {
+            return Some((file.uri.clone(), file.rope.clone()));
         }
-        let path = target.to_file_path()?;
-        std::fs::read_to_string(path)
-            .ok()
-            .map(|t| Rope::from_str(&t))
+        let text = std::fs::read_to_string(key.to_path()?).ok()?;
+        Some((key.uri().clone(), Rope::from_str(&text)))
+    }
+
+    /// The open buffer of the file at `path`.
+    fn open_at(&self, path: &Path) -> Option<Arc<Document>> {
+        DocumentKey::from_path(path).and_then(|key| self.doc(&key))
     }
 
     /// A file's text for a chart: the open buffer, else the disk.
     fn read_for_chart(&self, path: &Path) -> Option<String> {
-        if let Some(uri) = Uri::from_file_path(path) {
-            if let Some(open) = self.doc(&uri) {
-                return Some(open.rope.to_string());
-            }
+        if let Some(open) = self.open_at(path) {
+            return Some(open.rope.to_string());
         }
         std::fs::read_to_string(path).ok()
+    }
+
+    /// The name the account index knows the file at `key` by, when it
+    /// holds it. Read under the index's lock.
+    fn indexed_name(&self, key: &DocumentKey) -> Option<String> {
+        self.account_files
+            .get(key)
+            .map(|f| f.uri.as_str().to_string())
+    }
+
+    /// Puts a file's accounts in the index (whose write guard the caller
+    /// holds) under the key's name, replacing what it held under another
+    /// spelling of the same file.
+    fn index_accounts(
+        &self,
+        index: &mut AccountIndex,
+        key: &DocumentKey,
+        accounts: Vec<tokenguard_analysis::ServiceAccount>,
+        rope: Rope,
+    ) {
+        if let Some(old) = self.indexed_name(key) {
+            index.remove(&old);
+        }
+        if accounts.is_empty() {
+            self.account_files.remove(key);
+            return;
+        }
+        index.set(key.as_str(), accounts);
+        let uri = key.uri().clone();
+        self.account_files
+            .insert(key.clone(), AccountFile { uri, rope });
+    }
+
+    /// Takes a file out of the index (whose write guard the caller holds).
+    fn unindex_accounts(&self, index: &mut AccountIndex, key: &DocumentKey) {
+        if let Some((_, old)) = self.account_files.remove(key) {
+            index.remove(old.uri.as_str());
+        }
     }
 
     /// Analyses a snapshot, off the async executor, continuing from the
     /// document's previous analysis. `None` when a newer revision was
     /// analysed already, or when the analysis panicked (caught; the next
     /// analysis then starts afresh).
-    fn analyze(&self, uri: &Uri, doc: &Document) -> Option<std::result::Result<Analyzed, ()>> {
-        let live = self.live.get(uri).map(|l| Arc::clone(&l))?;
+    fn analyze(
+        &self,
+        key: &DocumentKey,
+        doc: &Document,
+    ) -> Option<std::result::Result<Analyzed, ()>> {
+        let live = self.live.get(key).map(|l| Arc::clone(&l))?;
         let mut analysis = live.analysis.lock().unwrap_or_else(|e| e.into_inner());
         let index = self.accounts.read().unwrap_or_else(|e| e.into_inner());
         let generation = self.account_generation.load(Ordering::SeqCst);
         let max_size = self.settings().max_file_size;
-        let options = self.options_for(uri);
+        let options = self.options_for(key);
         // The document's own accounts come from its text; what the index
         // holds for it is an older revision (or the disk) and must not count.
+        let except = self.indexed_name(key);
         let others = OtherFiles {
             index: &index,
-            except: uri.as_str(),
+            except: except.as_deref(),
         };
         let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             // Helm: templates are masked and judged with their chart.
-            match helm::kind(uri, doc) {
+            match helm::kind(key, doc) {
                 helm::Kind::Yaml => analysis.run(doc, &others, generation, max_size, &options),
                 helm::Kind::Helper => analysis.run_whole(doc, max_size, |_| Vec::new()),
                 kind => {
@@ -249,14 +316,14 @@ impl State {
                         _ => None,
                     };
                     analysis.run_whole(doc, max_size, |text| {
-                        helm::check(text, uri, chart.as_ref(), &others, &options)
+                        helm::check(text, key, chart.as_ref(), &others, &options)
                     })
                 }
             }
         }));
         debug!(
             "analysed {} revision {} in {:.1} ms",
-            uri.as_str(),
+            key.as_str(),
             doc.revision,
             started.elapsed().as_secs_f64() * 1000.0
         );
@@ -265,18 +332,18 @@ impl State {
                 // Kustomize: patch files and patched base workloads.
                 analyzed.findings = self
                     .kustomizations
-                    .adjust(uri, std::mem::take(&mut analyzed.findings));
+                    .adjust(key, std::mem::take(&mut analyzed.findings));
                 live.analysed.store(analyzed.revision, Ordering::SeqCst);
                 let too_large = analyzed.too_large.is_some();
                 if live.too_large.swap(too_large, Ordering::SeqCst) != too_large {
                     match analyzed.too_large {
                         Some(t) => warn!(
                             "{} is {} bytes, over maxFileSize ({} bytes): not analysed",
-                            uri.as_str(),
+                            key.as_str(),
                             t.size,
                             t.limit
                         ),
-                        None => info!("{} is under maxFileSize again", uri.as_str()),
+                        None => info!("{} is under maxFileSize again", key.as_str()),
                     }
                 }
                 Some(Ok(analyzed))
@@ -292,7 +359,7 @@ impl State {
     /// The text of a file: its open buffer, else the disk when the file is
     /// inside the workspace folders.
     fn file_text(&self, path: &std::path::Path) -> Option<String> {
-        if let Some(doc) = Uri::from_file_path(path).and_then(|uri| self.doc(&uri)) {
+        if let Some(doc) = self.open_at(path) {
             return Some(doc.rope.to_string());
         }
         let roots = self.roots.read().unwrap_or_else(|e| e.into_inner());
@@ -303,42 +370,40 @@ impl State {
 
     /// Kustomize: what the disk now says of a file that is not open;
     /// true when other documents' findings may have changed.
-    fn reload_kustomize_from_disk(&self, uri: &Uri) -> bool {
-        if !self.kustomizations.concerns(uri) {
+    fn reload_kustomize_from_disk(&self, key: &DocumentKey) -> bool {
+        if !self.kustomizations.concerns(key) {
             return false;
         }
-        let text = uri.to_file_path().and_then(|p| self.file_text(&p));
+        let text = key.to_path().and_then(|p| self.file_text(&p));
         self.kustomizations
-            .update(uri, text.as_deref(), &|p| self.file_text(p))
+            .update(key, text.as_deref(), &|p| self.file_text(p))
     }
 
     /// Records the ServiceAccounts an open buffer declares; true when they
     /// changed (the other documents then need a new analysis).
-    fn update_buffer_accounts(&self, uri: &Uri, analyzed: &Analyzed) -> bool {
-        let key = uri.as_str();
+    fn update_buffer_accounts(&self, key: &DocumentKey, analyzed: &Analyzed) -> bool {
         let mut index = self.accounts.write().unwrap_or_else(|e| e.into_inner());
-        let before = index.accounts_of(key);
+        let name = self.indexed_name(key);
+        let before = name.as_deref().map_or(&[][..], |n| index.accounts_of(n));
         if before == analyzed.accounts {
             return false;
         }
-        index.set(key, analyzed.accounts.clone());
+        self.index_accounts(
+            &mut index,
+            key,
+            analyzed.accounts.clone(),
+            analyzed.rope.clone(),
+        );
         self.account_generation.fetch_add(1, Ordering::SeqCst);
-        if analyzed.accounts.is_empty() {
-            self.account_files.remove(key);
-        } else {
-            self.account_files
-                .insert(key.to_string(), analyzed.rope.clone());
-        }
         true
     }
 
     /// Reloads what the disk says about `path`'s ServiceAccounts; true when
     /// the index changed. Only files inside the workspace folders are read.
-    fn reload_from_disk(&self, uri: &Uri) -> bool {
-        let key = uri.as_str();
+    fn reload_from_disk(&self, key: &DocumentKey) -> bool {
         let read_at = self.disk_clock.fetch_add(1, Ordering::SeqCst) + 1;
-        self.disk_reads.insert(key.to_string(), read_at);
-        let file = uri.to_file_path().and_then(|p| {
+        self.disk_reads.insert(key.clone(), read_at);
+        let file = key.to_path().and_then(|p| {
             let roots = self.roots.read().unwrap_or_else(|e| e.into_inner());
             if workspace::within(&roots, &p) {
                 workspace::read_accounts(&p)
@@ -348,21 +413,20 @@ impl State {
             }
         });
         let mut index = self.accounts.write().unwrap_or_else(|e| e.into_inner());
-        let before = index.accounts_of(key);
+        let name = self.indexed_name(key);
+        let before = name.as_deref().map_or(&[][..], |n| index.accounts_of(n));
         match file {
             Some(file) => {
                 if before == file.accounts {
                     return false;
                 }
-                index.set(key, file.accounts);
-                self.account_files.insert(key.to_string(), file.rope);
+                self.index_accounts(&mut index, key, file.accounts, file.rope);
             }
             None => {
                 if before.is_empty() {
                     return false;
                 }
-                index.remove(key);
-                self.account_files.remove(key);
+                self.unindex_accounts(&mut index, key);
             }
         }
         self.account_generation.fetch_add(1, Ordering::SeqCst);
@@ -370,21 +434,22 @@ impl State {
     }
 }
 
-/// The account index without one file's entries.
+/// The account index without one file's entries (by the name the index
+/// knows it by; `None` when the index does not hold it).
 struct OtherFiles<'a> {
     index: &'a AccountIndex,
-    except: &'a str,
+    except: Option<&'a str>,
 }
 
 impl AccountLookup for OtherFiles<'_> {
     fn find(&self, namespace: Option<&str>, name: &str) -> Option<FoundAccount> {
         let found = self.index.find(namespace, name)?;
-        if found.origin.as_deref() != Some(self.except) {
+        let Some(except) = self.except.filter(|e| found.origin.as_deref() == Some(*e)) else {
             return Some(found);
-        }
+        };
         // Rare: look again without that file.
         let mut others = self.index.clone();
-        others.remove(self.except);
+        others.remove(except);
         others.find(namespace, name)
     }
 }
@@ -422,23 +487,24 @@ impl Backend {
     }
 
     /// Analyses the document's current revision and queues its diagnostics.
-    fn schedule(&self, uri: Uri) {
+    fn schedule(&self, key: DocumentKey) {
         let state = Arc::clone(&self.state);
         let client = self.client.clone();
         tokio::spawn(async move {
-            let Some(doc) = state.doc(&uri) else {
+            let Some(doc) = state.doc(&key) else {
                 return;
             };
+            let uri = doc.uri.clone();
             let worker = Arc::clone(&state);
-            let worker_uri = uri.clone();
+            let worker_key = key.clone();
             let result = tokio::task::spawn_blocking(move || {
                 // Skip the work when a newer revision already arrived.
-                if worker.revision_of(&worker_uri) != Some(doc.revision) {
+                if worker.revision_of(&worker_key) != Some(doc.revision) {
                     return None;
                 }
                 let revision = doc.revision;
                 worker
-                    .analyze(&worker_uri, &doc)
+                    .analyze(&worker_key, &doc)
                     .map(|r| r.map_err(|()| revision))
             })
             .await;
@@ -447,33 +513,35 @@ impl Backend {
                 Ok(Some(Err(revision))) => {
                     warn!("analysis of {} panicked", uri.as_str());
                     let _ = state.publisher.send(Publish {
-                        uri: uri.clone(),
+                        version: state.doc(&key).map_or(0, |d| d.version),
+                        key,
+                        uri,
                         revision,
-                        version: state.doc(&uri).map_or(0, |d| d.version),
                         diagnostics: vec![analysis_failed()],
                     });
                     return;
                 }
                 _ => return,
             };
-            if state.revision_of(&uri) != Some(analyzed.revision) {
+            if state.revision_of(&key) != Some(analyzed.revision) {
                 return;
             }
-            state.results.insert(uri.clone(), Arc::clone(&analyzed));
-            let accounts_changed = state.update_buffer_accounts(&uri, &analyzed);
+            state.results.insert(key.clone(), Arc::clone(&analyzed));
+            let accounts_changed = state.update_buffer_accounts(&key, &analyzed);
             // Kustomize: an open kustomization or patch buffer.
-            let kustomize_changed = state.kustomizations.concerns(&uri)
+            let kustomize_changed = state.kustomizations.concerns(&key)
                 && state
                     .kustomizations
-                    .update(&uri, Some(&analyzed.rope.to_string()), &|p| {
+                    .update(&key, Some(&analyzed.rope.to_string()), &|p| {
                         state.file_text(p)
                     });
             if accounts_changed || kustomize_changed {
-                reanalyze_others(&client, &state, Some(&uri));
+                reanalyze_others(&client, &state, Some(&key));
             }
             if !state.session().pull_diagnostics {
-                let diagnostics = state.diagnostics(&uri, &analyzed);
+                let diagnostics = state.diagnostics(&key, &uri, &analyzed);
                 let _ = state.publisher.send(Publish {
+                    key,
                     uri,
                     revision: analyzed.revision,
                     version: analyzed.version,
@@ -485,16 +553,16 @@ impl Backend {
 
     /// The analysis of the document's current revision, computed now if the
     /// scheduled one has not finished.
-    async fn current(&self, uri: &Uri) -> Option<Arc<Analyzed>> {
-        let doc = self.state.doc(uri)?;
-        if let Some(done) = self.state.results.get(uri).map(|r| Arc::clone(&r)) {
+    async fn current(&self, key: &DocumentKey) -> Option<Arc<Analyzed>> {
+        let doc = self.state.doc(key)?;
+        if let Some(done) = self.state.results.get(key).map(|r| Arc::clone(&r)) {
             if done.revision == doc.revision {
                 return Some(done);
             }
         }
         let state = Arc::clone(&self.state);
-        let uri = uri.clone();
-        let analyzed = tokio::task::spawn_blocking(move || state.analyze(&uri, &doc))
+        let key = key.clone();
+        let analyzed = tokio::task::spawn_blocking(move || state.analyze(&key, &doc))
             .await
             .ok()??
             .ok()?;
@@ -504,29 +572,29 @@ impl Backend {
 
 /// Re-analyses every open document (but `except`), after ServiceAccounts or
 /// settings changed.
-fn reanalyze_others(client: &Client, state: &Arc<State>, except: Option<&Uri>) {
-    reanalyze_open(client, state, |uri| Some(uri) != except);
+fn reanalyze_others(client: &Client, state: &Arc<State>, except: Option<&DocumentKey>) {
+    reanalyze_open(client, state, |key| Some(key) != except);
 }
 
 /// Helm: after `changed` (a chart's values.yaml or one of its
 /// templates) changed, the chart's other open templates are judged again.
-fn reanalyze_chart(client: &Client, state: &Arc<State>, changed: &Uri) {
+fn reanalyze_chart(client: &Client, state: &Arc<State>, changed: &DocumentKey) {
     let Some(root) = helm::affected_chart(changed) else {
         return;
     };
     let templates = root.join("templates");
-    reanalyze_open(client, state, |uri| {
-        uri != changed
-            && uri
-                .to_file_path()
-                .is_some_and(|p| p.starts_with(&templates))
+    reanalyze_open(client, state, |key| {
+        key != changed
+            && key
+                .to_path()
+                .is_some_and(|p| identity::is_within(&templates, &p))
     });
 }
 
 /// Re-analyses the open documents that `which` selects, and asks pulling
 /// clients to pull again.
-fn reanalyze_open(client: &Client, state: &Arc<State>, which: impl Fn(&Uri) -> bool) {
-    let uris: Vec<Uri> = state
+fn reanalyze_open(client: &Client, state: &Arc<State>, which: impl Fn(&DocumentKey) -> bool) {
+    let keys: Vec<DocumentKey> = state
         .docs
         .iter()
         .map(|e| e.key().clone())
@@ -536,18 +604,18 @@ fn reanalyze_open(client: &Client, state: &Arc<State>, which: impl Fn(&Uri) -> b
         client: client.clone(),
         state: Arc::clone(state),
     };
-    for uri in uris {
+    for key in keys {
         // A new revision (same text and version): an analysis still running
         // with the old accounts, settings or chart must not publish after
         // this one.
-        if let Some(mut doc) = state.docs.get_mut(&uri) {
+        if let Some(mut doc) = state.docs.get_mut(&key) {
             let revision = state.next_revision.fetch_add(1, Ordering::SeqCst);
             *doc = Arc::new(Document {
                 revision,
                 ..Document::clone(&doc)
             });
         }
-        backend.schedule(uri);
+        backend.schedule(key);
     }
     if state.session().pull_diagnostics && state.session().diagnostic_refresh {
         let client = client.clone();
@@ -566,7 +634,7 @@ async fn publish_in_order(
     mut queue: mpsc::UnboundedReceiver<Publish>,
 ) {
     while let Some(p) = queue.recv().await {
-        if state.revision_of(&p.uri) != Some(p.revision) {
+        if state.revision_of(&p.key) != Some(p.revision) {
             debug!(
                 "dropping diagnostics of an outdated revision of {}",
                 p.uri.as_str()
@@ -588,37 +656,39 @@ async fn publish_in_order(
 /// Publishes the diagnostic of every project configuration that could not
 /// be used, and clears those of files that are fine again.
 async fn publish_config_problems(client: &Client, state: &Arc<State>) {
-    let problems: Vec<(Uri, Diagnostic)> = state
+    let problems: Vec<(DocumentKey, Diagnostic)> = state
         .projects
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
         .filter_map(|p| p.problem.clone())
         .collect();
-    let cleared: Vec<Uri> = {
+    let cleared: Vec<DocumentKey> = {
         let mut published = state
             .config_problems
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        let now: Vec<Uri> = problems.iter().map(|(uri, _)| uri.clone()).collect();
+        let now: Vec<DocumentKey> = problems.iter().map(|(key, _)| key.clone()).collect();
         let cleared = published
             .iter()
-            .filter(|uri| !now.contains(uri))
+            .filter(|key| !now.contains(key))
             .cloned()
             .collect();
         *published = now;
         cleared
     };
-    for uri in cleared {
+    for key in cleared {
+        let uri = state.client_uri(&key);
         client.publish_diagnostics(uri, Vec::new(), None).await;
     }
     // Two folders may share one file above them: one diagnostic is enough.
-    let mut sent: Vec<Uri> = Vec::new();
-    for (uri, diagnostic) in problems {
-        if sent.contains(&uri) {
+    let mut sent: Vec<DocumentKey> = Vec::new();
+    for (key, diagnostic) in problems {
+        if sent.contains(&key) {
             continue;
         }
-        sent.push(uri.clone());
+        let uri = state.client_uri(&key);
+        sent.push(key);
         client
             .publish_diagnostics(uri, vec![diagnostic], None)
             .await;
@@ -676,7 +746,7 @@ impl LanguageServer for Backend {
             .workspace_folders
             .iter()
             .flatten()
-            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .filter_map(|f| DocumentKey::new(&f.uri).to_path())
             .collect();
         #[allow(deprecated)]
         if roots.is_empty() {
@@ -684,8 +754,7 @@ impl LanguageServer for Backend {
                 params
                     .root_uri
                     .as_ref()
-                    .and_then(|u| u.to_file_path())
-                    .map(|p| p.into_owned()),
+                    .and_then(|u| DocumentKey::new(u).to_path()),
             );
         }
         *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
@@ -776,16 +845,18 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let doc = params.text_document;
+        let key = DocumentKey::new(&doc.uri);
         debug!("didOpen {} ({} bytes)", doc.uri.as_str(), doc.text.len());
         let revision = self.state.next_revision.fetch_add(1, Ordering::SeqCst);
         self.state
             .live
-            .insert(doc.uri.clone(), Arc::new(Live::default()));
-        self.state.docs.insert(
-            doc.uri.clone(),
+            .insert(key.clone(), Arc::new(Live::default()));
+        let replaced = self.state.docs.insert(
+            key.clone(),
             Arc::new({
                 let rope = Rope::from_str(&doc.text);
                 Document {
+                    uri: doc.uri.clone(),
                     version: doc.version,
                     revision,
                     may_hold_actions: helm::may_hold_actions(&rope),
@@ -797,15 +868,25 @@ impl LanguageServer for Backend {
                 }
             }),
         );
-        reanalyze_chart(&self.client, &self.state, &doc.uri);
-        self.schedule(doc.uri);
+        reanalyze_chart(&self.client, &self.state, &key);
+        self.schedule(key);
+        // The file was open under another spelling: what was published
+        // under that one is this document's now.
+        if let Some(old) = replaced.filter(|old| old.uri != doc.uri) {
+            if !self.state.session().pull_diagnostics {
+                self.client
+                    .publish_diagnostics(old.uri.clone(), Vec::new(), None)
+                    .await;
+            }
+        }
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let uri = params.text_document.uri;
+        let key = DocumentKey::new(&uri);
         // All of the edit happens before the first await, so changes apply in
         // the order they arrived.
-        let Some(current) = self.state.doc(&uri) else {
+        let Some(current) = self.state.doc(&key) else {
             warn!("didChange for {} which is not open; ignored", uri.as_str());
             return;
         };
@@ -830,14 +911,15 @@ impl LanguageServer for Backend {
         let analysed = self
             .state
             .live
-            .get(&uri)
+            .get(&key)
             .map_or(0, |l| l.analysed.load(Ordering::SeqCst));
         let edits = Arc::new(current.edits.advanced(analysed, revision, &changes));
         let may_hold_actions =
             helm::may_hold_actions_after(current.may_hold_actions, &rope, &changes);
         self.state.docs.insert(
-            uri.clone(),
+            key.clone(),
             Arc::new(Document {
+                uri: current.uri.clone(),
                 version: params.text_document.version,
                 revision,
                 rope,
@@ -845,27 +927,30 @@ impl LanguageServer for Backend {
                 may_hold_actions,
             }),
         );
-        reanalyze_chart(&self.client, &self.state, &uri);
-        self.schedule(uri);
+        reanalyze_chart(&self.client, &self.state, &key);
+        self.schedule(key);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        let uri = params.text_document.uri;
-        self.state.docs.remove(&uri);
-        self.state.live.remove(&uri);
-        self.state.results.remove(&uri);
+        let key = DocumentKey::new(&params.text_document.uri);
+        // Diagnostics were published under the URI of the didOpen.
+        let uri = self
+            .state
+            .docs
+            .remove(&key)
+            .map_or(params.text_document.uri, |(_, doc)| doc.uri.clone());
+        self.state.live.remove(&key);
+        self.state.results.remove(&key);
         // The buffer no longer speaks for the file: the disk does again.
-        let changed = self.state.reload_from_disk(&uri);
-        let changed = self.state.reload_kustomize_from_disk(&uri) || changed;
+        let changed = self.state.reload_from_disk(&key);
+        let changed = self.state.reload_kustomize_from_disk(&key) || changed;
         if !self.state.session().pull_diagnostics {
-            self.client
-                .publish_diagnostics(uri.clone(), Vec::new(), None)
-                .await;
+            self.client.publish_diagnostics(uri, Vec::new(), None).await;
         }
         if changed {
             reanalyze_others(&self.client, &self.state, None);
         } else {
-            reanalyze_chart(&self.client, &self.state, &uri);
+            reanalyze_chart(&self.client, &self.state, &key);
         }
     }
 
@@ -873,20 +958,18 @@ impl LanguageServer for Backend {
         let mut changed = false;
         let mut configuration = false;
         for event in params.changes {
-            if event
-                .uri
-                .to_file_path()
-                .is_some_and(|p| project::is_config_file(&p))
-            {
+            let key = DocumentKey::new(&event.uri);
+            if key.to_path().is_some_and(|p| project::is_config_file(&p)) {
                 configuration = true;
                 continue;
             }
-            if self.state.docs.contains_key(&event.uri) {
+            // An open buffer speaks for its file, however the event spells it.
+            if self.state.docs.contains_key(&key) {
                 continue;
             }
-            changed |= self.state.reload_from_disk(&event.uri);
-            changed |= self.state.reload_kustomize_from_disk(&event.uri);
-            reanalyze_chart(&self.client, &self.state, &event.uri);
+            changed |= self.state.reload_from_disk(&key);
+            changed |= self.state.reload_kustomize_from_disk(&key);
+            reanalyze_chart(&self.client, &self.state, &key);
         }
         if configuration {
             info!("a project configuration file changed: reloading");
@@ -913,13 +996,15 @@ impl LanguageServer for Backend {
         params: DocumentDiagnosticParams,
     ) -> Result<DocumentDiagnosticReportResult> {
         let uri = params.text_document.uri;
-        let Some(analyzed) = self.current(&uri).await else {
+        let key = DocumentKey::new(&uri);
+        let Some(analyzed) = self.current(&key).await else {
             return Err(Error::invalid_params(format!(
                 "{} is not open",
                 uri.as_str()
             )));
         };
-        let items = self.state.diagnostics(&uri, &analyzed);
+        let uri = self.state.client_uri(&key);
+        let items = self.state.diagnostics(&key, &uri, &analyzed);
         Ok(DocumentDiagnosticReportResult::Report(
             DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
                 related_documents: None,
@@ -932,8 +1017,8 @@ impl LanguageServer for Backend {
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        let uri = params.text_document_position_params.text_document.uri;
-        let Some(analyzed) = self.current(&uri).await else {
+        let key = DocumentKey::new(&params.text_document_position_params.text_document.uri);
+        let Some(analyzed) = self.current(&key).await else {
             return Ok(None);
         };
         let encoding = self.state.session().encoding;
@@ -943,8 +1028,8 @@ impl LanguageServer for Backend {
             encoding,
         )
         .byte;
-        let settings = self.state.settings_for(&uri);
-        if !settings.enable || self.state.excluded(&uri, &settings) {
+        let settings = self.state.settings_for(&key);
+        if !settings.enable || self.state.excluded(&key, &settings) {
             return Ok(None);
         }
         Ok(
@@ -959,32 +1044,28 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        let uri = params.text_document.uri;
-        let Some(analyzed) = self.current(&uri).await else {
+        let key = DocumentKey::new(&params.text_document.uri);
+        let Some(analyzed) = self.current(&key).await else {
             return Ok(None);
         };
-        let settings = self.state.settings_for(&uri);
-        if !settings.enable || self.state.excluded(&uri, &settings) {
+        let settings = self.state.settings_for(&key);
+        if !settings.enable || self.state.excluded(&key, &settings) {
             return Ok(None);
         }
+        // Edits and diagnostics name the document as the client opened it.
+        let uri = self.state.client_uri(&key);
         let session = self.state.session();
         let encoding = session.encoding;
         let (range, _) = to_text_range(&analyzed.rope, params.range, encoding);
         let account_file = |origin: Option<&str>| -> Option<(Uri, Rope)> {
             match origin {
                 None => Some((uri.clone(), analyzed.rope.clone())),
-                Some(origin) => {
-                    let target: Uri = origin.parse().ok()?;
-                    Some((target, self.state.rope_of(origin)?))
-                }
+                Some(origin) => self.state.file_of(origin),
             }
         };
         let locate = |origin: Option<&str>, r: TextRange| {
-            let rope = self.state.rope_of(origin?)?;
-            Some(Location::new(
-                origin?.parse().ok()?,
-                to_range(&rope, r, encoding),
-            ))
+            let (target, rope) = self.state.file_of(origin?)?;
+            Some(Location::new(target, to_range(&rope, r, encoding)))
         };
         let to_diag = |f: &tokenguard_analysis::Finding| {
             to_diagnostic(f, &analyzed, &uri, &settings, encoding, &locate)
@@ -1014,13 +1095,15 @@ impl LanguageServer for Backend {
         let Some(uri) = uri else {
             return Ok(action);
         };
-        let Some(analyzed) = self.current(&uri).await else {
+        let key = DocumentKey::new(&uri);
+        let Some(analyzed) = self.current(&key).await else {
             return Err(Error::invalid_params(format!(
                 "{} is not open",
                 uri.as_str()
             )));
         };
-        let settings = self.state.settings_for(&uri);
+        let uri = self.state.client_uri(&key);
+        let settings = self.state.settings_for(&key);
         action.edit = Some(actions::fix_all_edit(
             &uri,
             &analyzed,
@@ -1110,13 +1193,12 @@ async fn index_workspace(client: Client, state: Arc<State>) {
         .await
         .unwrap_or_default();
         for file in read {
-            let Some(uri) = Uri::from_file_path(&file.path) else {
+            let Some(key) = DocumentKey::from_path(&file.path) else {
                 continue;
             };
-            let key = uri.as_str().to_string();
             // Under the lock an open buffer's accounts are written with.
             let mut index = state.accounts.write().unwrap_or_else(|e| e.into_inner());
-            if state.docs.contains_key(&uri) {
+            if state.docs.contains_key(&key) {
                 continue; // the open buffer speaks for this file
             }
             if state
@@ -1127,8 +1209,7 @@ async fn index_workspace(client: Client, state: Arc<State>) {
                 continue; // re-read since: that reading is newer than ours
             }
             found += file.accounts.len();
-            index.set(&key, file.accounts);
-            state.account_files.insert(key, file.rope);
+            state.index_accounts(&mut index, &key, file.accounts, file.rope);
         }
         if let Some(progress) = &progress {
             let done = ((i + 1) * 256).min(total);

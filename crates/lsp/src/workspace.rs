@@ -65,7 +65,8 @@ pub fn yaml_files(root: &Path) -> Vec<PathBuf> {
 /// Whether `path` lies inside one of `roots` without passing through a
 /// symbolic link on the way down from the root (the root itself may be
 /// reached through links), nor through a folder the index skips. Only such
-/// files are ever read from disk.
+/// files are ever read from disk. Names compare as the platform's file
+/// system does (see `identity::strip_root`).
 pub fn within(roots: &[PathBuf], path: &Path) -> bool {
     if path
         .components()
@@ -74,7 +75,7 @@ pub fn within(roots: &[PathBuf], path: &Path) -> bool {
         return false;
     }
     roots.iter().any(|root| {
-        let Ok(below) = path.strip_prefix(root) else {
+        let Some(below) = crate::identity::strip_root(root, path) else {
             return false;
         };
         let mut at = root.clone();
