@@ -16,10 +16,11 @@ FROM rust:${RUST_VERSION}-alpine AS build
 WORKDIR /build
 # Only what `cargo build` reads (see .dockerignore for what stays out).
 COPY . .
+# Stripped like the release archives' binaries.
+ENV CARGO_PROFILE_RELEASE_STRIP=symbols
 RUN cargo build --release --locked --bin tokenguard \
     && mkdir -p /out \
     && cp target/release/tokenguard /out/tokenguard \
-    && strip /out/tokenguard \
     && /out/tokenguard --version
 
 # Stage 2: nothing but the binary. No shell, no package manager, no libc.
