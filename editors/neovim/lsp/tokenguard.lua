@@ -1,22 +1,19 @@
 ---@brief
 ---
---- tokenguard: language server for Kubernetes manifests that reports pod specs
---- which leave the service-account token mounted (rule TG001), with a one-line
---- quick fix, an ignore comment, `source.fixAll.tokenguard` and hovers.
+--- https://github.com/tokenguard/tokenguard
 ---
---- Install the binary so that `tokenguard` is on your `PATH`, from a checkout of
---- the tokenguard repository:
+--- Language server for Kubernetes manifests: reports pod specs that leave the
+--- service-account token mounted (rule TG001), with a one-line quick fix, an
+--- ignore comment, `source.fixAll.tokenguard` and hovers. ServiceAccounts,
+--- Helm charts and kustomizations anywhere under the root are taken into
+--- account.
+---
+--- Install the `tokenguard` binary on your `PATH`: a release archive from
+--- https://github.com/tokenguard/tokenguard/releases, Mason
+--- (`:MasonInstall tokenguard`), or cargo:
 ---
 --- ```sh
---- cargo install --path .
---- ```
----
---- This file is not part of nvim-lspconfig: add the repository's
---- `editors/neovim` folder to 'runtimepath', or copy this file to
---- `~/.config/nvim/lsp/tokenguard.lua`, then:
----
---- ```lua
---- vim.lsp.enable('tokenguard')
+--- cargo install --locked tokenguard
 --- ```
 ---
 --- Settings (section `tokenguard`, shown with their defaults):
