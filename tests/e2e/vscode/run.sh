@@ -117,7 +117,7 @@ if missing "$playwright_dir" ".ok-$playwright_version"; then
     cold+=("playwright-core $(since "$step") s")
 fi
 
-# --- the extension ----------------------------------------------------------
+# --- the extension's unit tests ---------------------------------------------
 step=$(now)
 extension=$repo/editors/vscode
 (
@@ -135,24 +135,28 @@ extension=$repo/editors/vscode
     fi
     printf '[e2e vscode] extension unit tests: %s\n' \
         "$(grep -E '^# (pass|fail) ' "$cache/unit-tests.log" | sed 's/^# //' | paste -sd, -)"
-    if ! npm run package > "$cache/vsix-build.log" 2>&1; then
-        cat "$cache/vsix-build.log" >&2
-        die "npm run package failed"
-    fi
 )
-vsix=$extension/tokenguard.vsix
-[[ -f $vsix ]] || die "npm run package did not write $vsix"
-say "built $(basename "$vsix") ($(du -k "$vsix" | cut -f1) KiB) in $(since "$step") s"
 
 # --- the server --------------------------------------------------------------
 tokenguard=${TOKENGUARD:-$repo/target/release/tokenguard}
 if [[ -z ${TOKENGUARD:-} && ! -x $tokenguard ]]; then
     say "building the release binary"
-    (cd "$repo" && cargo build --release --quiet)
+    (cd "$repo" && cargo build --release --locked --quiet)
 fi
 [[ -x $tokenguard ]] || die "no server binary at $tokenguard"
 tokenguard=$(cd "$(dirname "$tokenguard")" && pwd)/$(basename "$tokenguard")
 say "server: $tokenguard ($("$tokenguard" --version))"
+
+# --- the platform .vsix, with that server inside -------------------------------
+rm -rf "$artifacts"
+mkdir -p "$artifacts"
+vsix=$artifacts/tokenguard-platform.vsix
+if ! "$repo/scripts/package-vsix.sh" --binary "$tokenguard" --out "$vsix" > "$artifacts/package-vsix.log" 2>&1; then
+    cat "$artifacts/package-vsix.log" >&2
+    die "scripts/package-vsix.sh failed"
+fi
+grep -E '^\[package-vsix\] (server|wrote)' "$artifacts/package-vsix.log" | sed 's/^\[package-vsix\]/[e2e vscode]/'
+say "unit tests and packing took $(since "$step") s"
 
 setup_secs=$(since "$setup_start")
 if ((${#cold[@]})); then
@@ -162,12 +166,32 @@ else
 fi
 say "setup took $setup_secs s ($setup_kind)"
 
-# --- an isolated VS Code -----------------------------------------------------
+# --- an environment with no tokenguard in it -----------------------------------
+# code-server, its extension host and so the extension get a PATH without any
+# folder that holds a tokenguard, and no TOKENGUARD_PATH: the server can only
+# come from the .vsix. Relative PATH entries (which depend on the current
+# folder) are left out too.
+clean_path=
+IFS=: read -ra path_dirs <<< "$PATH"
+for dir in "${path_dirs[@]}"; do
+    [[ $dir == /* ]] || continue
+    if [[ -e $dir/tokenguard ]]; then
+        say "leaving $dir out of PATH: it has a tokenguard"
+        continue
+    fi
+    clean_path+=${clean_path:+:}$dir
+done
+unset TOKENGUARD_PATH
+if found=$(PATH=$clean_path command -v tokenguard); then
+    die "tokenguard is still on the PATH given to code-server: $found"
+fi
+
+# --- an isolated VS Code per phase ---------------------------------------------
 run_start=$(now)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tokenguard-e2e-vscode.XXXXXX")
+[[ -d $tmp ]] || die "mktemp -d failed"
 server_pid=
-cleanup() {
-    local status=$?
+stop_code_server() {
     if [[ -n $server_pid ]]; then
         # code-server runs in its own process group, with its children
         # (the extension host, the tokenguard server): end them all.
@@ -177,7 +201,12 @@ cleanup() {
             sleep 0.1
         done
         kill -KILL -- "-$server_pid" 2> /dev/null || true
+        server_pid=
     fi
+}
+cleanup() {
+    local status=$?
+    stop_code_server
     if [[ ${TOKENGUARD_E2E_KEEP:-} == 1 ]]; then
         say "kept $tmp"
     else
@@ -188,12 +217,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-rm -rf "$artifacts"
-mkdir -p "$artifacts" "$tmp"/{xdg/config,xdg/data,xdg/cache,xdg/state,user-data/User,extensions,workspace}
-cp -R "$here/workspace/." "$tmp/workspace/"
+mkdir -p "$tmp"/{xdg/config,xdg/data,xdg/cache,xdg/state,extensions}
 export XDG_CONFIG_HOME=$tmp/xdg/config XDG_DATA_HOME=$tmp/xdg/data
 export XDG_CACHE_HOME=$tmp/xdg/cache XDG_STATE_HOME=$tmp/xdg/state
-export TOKENGUARD_PATH=$tokenguard
 
 port=$("$node24" -e '
     const s = require("net").createServer();
@@ -203,10 +229,35 @@ bind-addr: 127.0.0.1:$port
 auth: none
 cert: false
 EOF
-cat > "$tmp/user-data/User/settings.json" << 'EOF'
+url=http://127.0.0.1:$port
+
+# The extension is installed once, into the extensions folder both phases use.
+PATH=$clean_path "$node24" "$code_server" --config "$tmp/config.yaml" \
+    --user-data-dir "$tmp/user-data-install" --extensions-dir "$tmp/extensions" \
+    --install-extension "$vsix" > "$artifacts/install-extension.log" 2>&1 ||
+    die "installing the extension failed: $(cat "$artifacts/install-extension.log")"
+bundled=$(find "$tmp/extensions" -path '*/bin/tokenguard' -type f)
+[[ -n $bundled && -x $bundled ]] ||
+    die "the installed extension has no executable bin/tokenguard: ${bundled:-none}"
+say "installed the .vsix: extensions/${bundled#"$tmp/extensions/"}"
+
+# run_phase NAME TRUST WORKSPACE: starts code-server on WORKSPACE with a fresh
+# profile (TRUST off: workspace trust disabled, so everything is trusted;
+# on: enabled, nothing trusted yet, no prompt) and runs test.mjs's phase NAME.
+run_phase() {
+    local name=$1 trust=$2 workspace=$3
+    local user_data=$tmp/user-data-$name options=() enabled=false status=0 i
+    mkdir -p "$user_data/User" "$artifacts/$name"
+    if [[ $trust == on ]]; then
+        enabled=true
+    else
+        options+=(--disable-workspace-trust)
+    fi
+    cat > "$user_data/User/settings.json" << EOF
 {
   "workbench.startupEditor": "none",
-  "security.workspace.trust.enabled": false,
+  "security.workspace.trust.enabled": $enabled,
+  "security.workspace.trust.startupPrompt": "never",
   "workbench.secondarySideBar.defaultVisibility": "hidden",
   "chat.disableAIFeatures": true,
   "workbench.tips.enabled": false,
@@ -221,55 +272,81 @@ cat > "$tmp/user-data/User/settings.json" << 'EOF'
   "git.enabled": false
 }
 EOF
-code_server_options=(--config "$tmp/config.yaml" --user-data-dir "$tmp/user-data"
-    --extensions-dir "$tmp/extensions")
-
-"$node24" "$code_server" "${code_server_options[@]}" --install-extension "$vsix" \
-    > "$artifacts/install-extension.log" 2>&1 ||
-    die "installing the extension failed: $(cat "$artifacts/install-extension.log")"
-
-setsid "$node24" "$code_server" "${code_server_options[@]}" \
-    --disable-telemetry --disable-update-check --disable-workspace-trust \
-    --disable-getting-started-override "$tmp/workspace" \
-    > "$artifacts/code-server.log" 2>&1 &
-server_pid=$!
-
-url=http://127.0.0.1:$port
-for i in $(seq 300); do
-    if curl -fsS -o /dev/null "$url/healthz" 2> /dev/null; then
-        break
-    fi
-    kill -0 "$server_pid" 2> /dev/null ||
-        die "code-server exited; its log: $(tail -n 30 "$artifacts/code-server.log")"
-    ((i < 300)) || die "code-server did not answer /healthz within 60 s"
-    sleep 0.2
-done
-say "code-server $code_server_version is up on $url"
+    PATH=$clean_path setsid "$node24" "$code_server" --config "$tmp/config.yaml" \
+        --user-data-dir "$user_data" --extensions-dir "$tmp/extensions" \
+        --disable-telemetry --disable-update-check --disable-getting-started-override \
+        "${options[@]}" "$workspace" > "$artifacts/$name/code-server.log" 2>&1 &
+    server_pid=$!
+    for i in $(seq 300); do
+        if curl -fsS -o /dev/null "$url/healthz" 2> /dev/null; then
+            break
+        fi
+        kill -0 "$server_pid" 2> /dev/null ||
+            die "code-server exited; its log: $(tail -n 30 "$artifacts/$name/code-server.log")"
+        ((i < 300)) || die "code-server did not answer /healthz within 60 s"
+        sleep 0.2
+    done
+    say "phase $name: code-server $code_server_version on $url, workspace trust $trust"
+    PLAYWRIGHT_CORE=$playwright_dir/node_modules/playwright-core \
+        CHROMIUM=$chromium \
+        CODE_SERVER_URL=$url \
+        WORKSPACE=$workspace \
+        EXPECTED=$here/expected \
+        USER_SETTINGS=$user_data/User/settings.json \
+        USER_DATA=$user_data \
+        EXTENSIONS=$tmp/extensions \
+        ARTIFACTS=$artifacts/$name \
+        SUMMARY_FILE=$artifacts/$name/summary.txt \
+        PHASE=$name \
+        MARKER=$marker \
+        "$node24" "$here/test.mjs" || status=$?
+    stop_code_server
+    return "$status"
+}
 
 status=0
-PLAYWRIGHT_CORE=$playwright_dir/node_modules/playwright-core \
-    CHROMIUM=$chromium \
-    CODE_SERVER_URL=$url \
-    WORKSPACE=$tmp/workspace \
-    EXPECTED=$here/expected \
-    USER_SETTINGS=$tmp/user-data/User/settings.json \
-    USER_DATA=$tmp/user-data \
-    ARTIFACTS=$artifacts \
-    SUMMARY_FILE=$artifacts/summary.txt \
-    "$node24" "$here/test.mjs" || status=$?
+marker=$tmp/marker-workspace-script-ran
+
+# Phase 1, trusted: the workspace sets nothing.
+mkdir -p "$tmp/workspace"
+cp -R "$here/workspace/." "$tmp/workspace/"
+run_phase trusted off "$tmp/workspace" || status=$?
+
+# Phase 2, restricted: the folder's settings point tokenguard.path at a
+# script of the workspace that appends to a marker file when anything runs
+# it (and then runs the real server, so that the control, trusting the
+# folder, ends with a working server).
+restricted=$tmp/restricted-workspace
+mkdir -p "$restricted/.vscode" "$restricted/tools"
+cp -R "$here/workspace/." "$restricted/"
+printf '#!/bin/sh\necho "ran with: $*" >> %q\nexec %q "$@"\n' "$marker" "$tokenguard" \
+    > "$restricted/tools/tokenguard"
+chmod 755 "$restricted/tools/tokenguard"
+printf '{\n  "tokenguard.path": "./tools/tokenguard"\n}\n' > "$restricted/.vscode/settings.json"
+run_phase restricted on "$restricted" || status=$?
 
 say "screenshots and logs: $artifacts"
 if [[ ${TOKENGUARD_E2E_UPDATE_IMAGES:-} == 1 && $status == 0 ]]; then
     mkdir -p "$repo/docs/images"
-    cp "$artifacts/vscode-hover.png" "$artifacts/vscode-quickfix.png" "$repo/docs/images/"
+    cp "$artifacts/trusted/vscode-hover.png" "$artifacts/trusted/vscode-quickfix.png" "$repo/docs/images/"
     say "updated docs/images/vscode-hover.png and docs/images/vscode-quickfix.png"
 fi
 say "setup: $setup_secs s ($setup_kind); run: $(since "$run_start") s"
-# The closing line: the test's own count, or a failure if it died before it.
-if [[ -s $artifacts/summary.txt ]]; then
-    cat "$artifacts/summary.txt"
-else
-    echo "0 passed, 1 failed"
-    ((status != 0)) || status=1
-fi
+# The closing line: the phases' own counts, and a failure for a phase that
+# died before it wrote one.
+passed=0
+failed=0
+for name in trusted restricted; do
+    if [[ -s $artifacts/$name/summary.txt ]]; then
+        read -r p _ f _ < "$artifacts/$name/summary.txt"
+        say "phase $name: $(cat "$artifacts/$name/summary.txt")"
+        passed=$((passed + p))
+        failed=$((failed + f))
+    else
+        say "phase $name: no summary (the test died)"
+        failed=$((failed + 1))
+        ((status != 0)) || status=1
+    fi
+done
+echo "$passed passed, $failed failed"
 exit "$status"
