@@ -156,13 +156,25 @@ async function stop(): Promise<void> {
   }
 }
 
+/**
+ * A restart that is queued or stopping the old server, and has not looked
+ * for the executable yet: later requests join it, since it will see their
+ * change anyway (trusting a workspace, for one, also changes tokenguard.path).
+ */
+let restartQueued: Promise<void> | undefined;
+
 function restart(why: string): Promise<void> {
-  return queue(async () => {
-    log(`restarting the server: ${why}`);
+  log(`restarting the server: ${why}`);
+  if (restartQueued) {
+    return restartQueued;
+  }
+  restartQueued = queue(async () => {
     await stop();
     restartPending = false;
+    restartQueued = undefined;
     await start();
   });
+  return restartQueued;
 }
 
 export function activate(context: vscode.ExtensionContext): Promise<void> {
