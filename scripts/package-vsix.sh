@@ -20,9 +20,11 @@
 #      when present: ELF/Mach-O/PE and the CPU; a static or musl binary for
 #      alpine-*), and refuses a mismatch;
 #   2. copies it to editors/vscode/bin/tokenguard (bin/tokenguard.exe for
-#      win32-*), executable, and strips that copy when the binary is for this
-#      machine and `strip` is present (the copy is then run with --version);
-#      otherwise it is copied as it is, and the script says so;
+#      win32-*), executable, and strips that copy when the binary runs on this
+#      machine (its own target, or alpine-* on a Linux of the same CPU) and
+#      `strip` is present; such a copy is then run with --version. Otherwise
+#      it is copied as it is (strip it when building, e.g. with
+#      CARGO_PROFILE_RELEASE_STRIP=symbols), and the script says so;
 #   3. runs `vsce package --target <vsce-target>` (npm run vsce in
 #      editors/vscode, after `npm ci` when node_modules is missing or stale);
 #      vscode:prepublish copies the root licence files into the package and
@@ -108,6 +110,21 @@ host_target() {
 }
 
 host=$(host_target) || host=
+
+# Whether a binary for $1 runs on this machine: its own target, and on a
+# glibc Linux also the static (musl) binary of the alpine-* target.
+runs_here() {
+    [[ -n $host && ($1 == "$host" || ($host == linux-* && $1 == "alpine-${host#linux-}")) ]]
+}
+
+# A path as the native (Windows) programs want it under Git Bash/MSYS2.
+native() {
+    if command -v cygpath > /dev/null; then
+        cygpath -m "$1"
+    else
+        printf '%s\n' "$1"
+    fi
+}
 if [[ -z $target ]]; then
     [[ -n $host ]] || die "cannot tell the vsce target of this machine ($(uname -s) $(uname -m)); pass --target"
     target=$host
@@ -148,17 +165,17 @@ check_binary() {
             darwin-x64) want='Mach-O*x86_64' ;;
             darwin-arm64) want='Mach-O*arm64' ;;
             win32-x64) want='PE32+ executable*x86-64' ;;
-            win32-arm64) want='PE32+ executable*Aarch64' ;;
+            win32-arm64) want='PE32+ executable*Aarch64' ;; # older `file`: ARM64, below
         esac
         shopt -s nocasematch
-        if [[ $description != *$want* ]]; then
+        if [[ $description != *$want* && ! ($target == win32-arm64 && $description == *PE32+\ executable*ARM64*) ]]; then
             shopt -u nocasematch
             die "$binary is not a $target executable: file says \"$description\" (expected ${want//\*/ ... })"
         fi
         if [[ $target == alpine-* && $description != *statically\ linked* &&
             $description != *static-pie\ linked* && $description != *ld-musl* ]]; then
             shopt -u nocasematch
-            die "$binary is dynamically linked against glibc, which Alpine does not have (file says \"$description\"); build a musl binary (e.g. --target x86_64-unknown-linux-musl)"
+            die "$binary is neither static nor linked against musl, and Alpine has no glibc (file says \"$description\"); build a static musl binary (e.g. cargo build --target x86_64-unknown-linux-musl)"
         fi
         shopt -u nocasematch
         say "binary: $binary ($description)"
@@ -193,14 +210,12 @@ out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 command -v npm > /dev/null || die "npm is needed (Node.js and npm)"
 (
     cd "$extension"
-    # npm ci starts from scratch; skip it when node_modules is from this lockfile.
-    stamp=node_modules/.tokenguard-lock
-    want=$(node -e 'const c = require("crypto"), f = require("fs");
-        console.log(c.createHash("sha256").update(f.readFileSync("package-lock.json")).digest("hex"))')
-    if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+    # npm ci starts from scratch: skip it when node_modules was installed
+    # (npm writes node_modules/.package-lock.json) after the last change of
+    # package-lock.json.
+    if [[ ! node_modules/.package-lock.json -nt package-lock.json ]]; then
         say "npm ci in editors/vscode"
         npm ci --no-audit --no-fund --loglevel=error > /dev/null
-        echo "$want" > "$stamp"
     fi
 ) || die "npm ci in editors/vscode failed"
 
@@ -215,7 +230,7 @@ mkdir "$bin"
 server=$bin/$server_name
 
 strip_note=
-if [[ $target == "$host" && $target != win32-* ]] && command -v strip > /dev/null; then
+if runs_here "$target" && [[ $target != win32-* ]] && command -v strip > /dev/null; then
     strip -o "$server" "$binary" || die "strip -o $server $binary failed"
     # Apple Silicon runs only signed code, and stripping changes the file:
     # sign the copy again (ad hoc, as the linker did).
@@ -227,14 +242,14 @@ else
     cp "$binary" "$server"
     if [[ $target == win32-* ]]; then
         strip_note="copied as is (Windows binaries keep their debug information in a separate .pdb)"
-    elif [[ $target != "$host" ]]; then
+    elif ! runs_here "$target"; then
         strip_note="copied as is, not stripped (built for $target, and this machine is ${host:-unknown}: strip it when building)"
     else
         strip_note="copied as is, not stripped (no strip command here)"
     fi
 fi
 chmod 755 "$server"
-if [[ $target == "$host" ]]; then
+if runs_here "$target"; then
     version=$("$server" --version 2>&1 | head -n 1) || die "the copy in the package does not run: $server --version: $version"
     [[ $version == tokenguard* ]] || die "$server --version printed \"$version\", not tokenguard's version"
     say "server: $version; $(human "$(size_of "$binary")") -> $(human "$(size_of "$server")") ($(size_of "$server") bytes), $strip_note"
@@ -246,7 +261,7 @@ fi
 rm -f "$out"
 (
     cd "$extension"
-    TOKENGUARD_VSIX_TARGET=$target npm run --silent vsce -- --target "$target" --out "$out"
+    TOKENGUARD_VSIX_TARGET=$target npm run --silent vsce -- --target "$target" --out "$(native "$out")"
 ) || die "vsce package --target $target failed"
 cleanup
 [[ -f $out ]] || die "vsce wrote no $out"
@@ -281,7 +296,7 @@ if command -v unzip > /dev/null; then
             if (!fs.existsSync(path.join(repo, file))) bad.push(`${link} -> ${file}, not a file of the repository`);
         }
         if (bad.length) { console.error(bad.join("\n")); process.exit(1); }
-    ' "$repo" "$(node -p 'require(process.argv[1]).repository.url.replace(/\.git$/, "")' "$extension/package.json")" ||
+    ' "$(native "$repo")" "$(node -p 'require(process.argv[1]).repository.url.replace(/\.git$/, "")' "$(native "$extension/package.json")")" ||
         die "the README in $out has links that do not resolve"
     say "checked: bin/$server_name (executable), LICENSE.txt, LICENSE-MIT, LICENSE-APACHE, README links"
 else

@@ -87,10 +87,11 @@ async function start(): Promise<void> {
   }
   const found = resolution.found;
   if (!found && resolution.restricted) {
-    const bundled = resolution.attempts.find((a) => a.place === 'bundled with the extension');
+    const bundled = resolution.attempts.find((a) => a.place === 'bundled with the extension')?.outcome ?? '';
+    const problem = / does not exist$/.test(bundled) ? 'this installation has none' : `that server does not work (${bundled})`;
     offer(
       'tokenguard: this window is in Restricted Mode, where tokenguard runs only the server bundled with the extension, ' +
-        `and this installation has none (${bundled?.outcome ?? 'not found'}), so YAML files are not checked. ` +
+        `and ${problem}, so YAML files are not checked. ` +
         'Trust the workspace to use tokenguard from PATH or the tokenguard.path setting, or install the tokenguard extension built for your platform, which includes the server.',
       'Manage Workspace Trust',
     );

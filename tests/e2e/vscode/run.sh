@@ -3,14 +3,34 @@
 # workbench: code-server serves it, headless Chromium shows it, playwright-core
 # drives it like a person with a keyboard and a mouse (test.mjs).
 #
+# The extension under test is the platform .vsix that scripts/package-vsix.sh
+# packs from this checkout, with $TOKENGUARD inside. code-server and so the
+# extension run with no tokenguard on PATH, no TOKENGUARD_PATH and no
+# tokenguard.path setting: the server can only come from the package.
+# package-vsix.test.sh checks the script's refusals and packs for other
+# targets first. Then three phases, each a fresh code-server and profile:
+#   trusted               workspace trust off; squiggle, hover, Problems, quick
+#                         fix, settings, restarts (the bundled server must be
+#                         the one running)
+#   restricted            workspace trust on, folder not trusted; its
+#                         .vscode/settings.json points tokenguard.path at a
+#                         script of the workspace that leaves a marker when run:
+#                         the bundled server still reports, the output channel
+#                         says why, the marker never appears; then trusting the
+#                         folder runs the script (the control)
+#   universal-restricted  the universal .vsix (npm run package, no server) in
+#                         such a window: an error naming Restricted Mode, no
+#                         server, no marker
+#
 # Usage: tests/e2e/vscode/run.sh
 #
 # Environment:
-#   TOKENGUARD               the server binary (default: target/release/tokenguard,
-#                            built when missing)
+#   TOKENGUARD               the server binary to pack (default:
+#                            target/release/tokenguard, built when missing)
 #   TOKENGUARD_E2E_CACHE     where Node 24, code-server and playwright-core are
 #                            installed and reused (default: target/e2e-cache)
-#   TOKENGUARD_E2E_ARTIFACTS screenshots and logs (default: target/e2e-vscode)
+#   TOKENGUARD_E2E_ARTIFACTS the .vsix files, screenshots and logs (default:
+#                            target/e2e-vscode)
 #   TOKENGUARD_E2E_KEEP=1    keep the temporary folders (workspace, profiles)
 #   TOKENGUARD_E2E_UPDATE_IMAGES=1
 #                            copy the hover and quick-fix screenshots to
@@ -28,7 +48,7 @@ artifacts=${TOKENGUARD_E2E_ARTIFACTS:-$repo/target/e2e-vscode}
 node24_version=24.22.3
 code_server_version=4.139.1
 playwright_version=1.65.1
-apt_packages=(chromium fonts-dejavu-core build-essential python3 pkg-config
+apt_packages=(chromium fonts-dejavu-core build-essential python3 pkg-config file unzip
     libx11-dev libxkbfile-dev libkrb5-dev libsecret-1-dev)
 chromium=/usr/bin/chromium
 
@@ -156,6 +176,21 @@ if ! "$repo/scripts/package-vsix.sh" --binary "$tokenguard" --out "$vsix" > "$ar
     die "scripts/package-vsix.sh failed"
 fi
 grep -E '^\[package-vsix\] (server|wrote)' "$artifacts/package-vsix.log" | sed 's/^\[package-vsix\]/[e2e vscode]/'
+if ! "$here/package-vsix.test.sh" "$tokenguard" > "$artifacts/package-vsix-test.log" 2>&1; then
+    cat "$artifacts/package-vsix-test.log" >&2
+    die "tests/e2e/vscode/package-vsix.test.sh failed"
+fi
+say "scripts/package-vsix.sh refusals and other targets: $(tail -n 1 "$artifacts/package-vsix-test.log")"
+universal=$artifacts/tokenguard.vsix
+if ! (cd "$extension" && npm run package) > "$artifacts/package-universal.log" 2>&1; then
+    cat "$artifacts/package-universal.log" >&2
+    die "npm run package (the universal .vsix) failed"
+fi
+mv "$extension/tokenguard.vsix" "$universal"
+if unzip -l "$universal" | grep -q 'extension/bin/'; then
+    die "the universal .vsix has a bin/ folder"
+fi
+say "universal package $(basename "$universal"): $(wc -c < "$universal" | tr -d ' ') bytes, no server inside"
 say "unit tests and packing took $(since "$step") s"
 
 setup_secs=$(since "$setup_start")
@@ -231,21 +266,26 @@ cert: false
 EOF
 url=http://127.0.0.1:$port
 
-# The extension is installed once, into the extensions folder both phases use.
-PATH=$clean_path "$node24" "$code_server" --config "$tmp/config.yaml" \
-    --user-data-dir "$tmp/user-data-install" --extensions-dir "$tmp/extensions" \
-    --install-extension "$vsix" > "$artifacts/install-extension.log" 2>&1 ||
-    die "installing the extension failed: $(cat "$artifacts/install-extension.log")"
+# install VSIX DIR: installs a package into the extensions folder DIR.
+install() {
+    PATH=$clean_path "$node24" "$code_server" --config "$tmp/config.yaml" \
+        --user-data-dir "$tmp/user-data-install" --extensions-dir "$2" \
+        --install-extension "$1" >> "$artifacts/install-extension.log" 2>&1 ||
+        die "installing $1 failed: $(cat "$artifacts/install-extension.log")"
+}
+install "$vsix" "$tmp/extensions"
 bundled=$(find "$tmp/extensions" -path '*/bin/tokenguard' -type f)
 [[ -n $bundled && -x $bundled ]] ||
     die "the installed extension has no executable bin/tokenguard: ${bundled:-none}"
-say "installed the .vsix: extensions/${bundled#"$tmp/extensions/"}"
+say "installed the platform .vsix: extensions/${bundled#"$tmp/extensions/"}"
+install "$universal" "$tmp/extensions-universal"
 
-# run_phase NAME TRUST WORKSPACE: starts code-server on WORKSPACE with a fresh
-# profile (TRUST off: workspace trust disabled, so everything is trusted;
-# on: enabled, nothing trusted yet, no prompt) and runs test.mjs's phase NAME.
+# run_phase NAME TRUST WORKSPACE EXTENSIONS: starts code-server on WORKSPACE
+# with a fresh profile and the extensions folder EXTENSIONS (TRUST off:
+# workspace trust disabled, so everything is trusted; on: enabled, nothing
+# trusted yet, no prompt) and runs test.mjs's phase NAME.
 run_phase() {
-    local name=$1 trust=$2 workspace=$3
+    local name=$1 trust=$2 workspace=$3 extensions=$4
     local user_data=$tmp/user-data-$name options=() enabled=false status=0 i
     mkdir -p "$user_data/User" "$artifacts/$name"
     if [[ $trust == on ]]; then
@@ -273,7 +313,7 @@ run_phase() {
 }
 EOF
     PATH=$clean_path setsid "$node24" "$code_server" --config "$tmp/config.yaml" \
-        --user-data-dir "$user_data" --extensions-dir "$tmp/extensions" \
+        --user-data-dir "$user_data" --extensions-dir "$extensions" \
         --disable-telemetry --disable-update-check --disable-getting-started-override \
         "${options[@]}" "$workspace" > "$artifacts/$name/code-server.log" 2>&1 &
     server_pid=$!
@@ -294,36 +334,39 @@ EOF
         EXPECTED=$here/expected \
         USER_SETTINGS=$user_data/User/settings.json \
         USER_DATA=$user_data \
-        EXTENSIONS=$tmp/extensions \
+        EXTENSIONS=$extensions \
         ARTIFACTS=$artifacts/$name \
         SUMMARY_FILE=$artifacts/$name/summary.txt \
         PHASE=$name \
-        MARKER=$marker \
+        MARKER=$tmp/marker-$name \
         "$node24" "$here/test.mjs" || status=$?
     stop_code_server
     return "$status"
 }
 
 status=0
-marker=$tmp/marker-workspace-script-ran
 
-# Phase 1, trusted: the workspace sets nothing.
+# restricted_workspace DIR MARKER: a copy of the workspace whose settings
+# point tokenguard.path at a script of the workspace that appends to MARKER
+# when anything runs it (and then runs the real server, so that the control,
+# trusting the folder, ends with a working server).
+restricted_workspace() {
+    mkdir -p "$1/.vscode" "$1/tools"
+    cp -R "$here/workspace/." "$1/"
+    printf '#!/bin/sh\necho "ran with: $*" >> %q\nexec %q "$@"\n' "$2" "$tokenguard" > "$1/tools/tokenguard"
+    chmod 755 "$1/tools/tokenguard"
+    printf '{\n  "tokenguard.path": "./tools/tokenguard"\n}\n' > "$1/.vscode/settings.json"
+}
+
 mkdir -p "$tmp/workspace"
 cp -R "$here/workspace/." "$tmp/workspace/"
-run_phase trusted off "$tmp/workspace" || status=$?
+run_phase trusted off "$tmp/workspace" "$tmp/extensions" || status=$?
 
-# Phase 2, restricted: the folder's settings point tokenguard.path at a
-# script of the workspace that appends to a marker file when anything runs
-# it (and then runs the real server, so that the control, trusting the
-# folder, ends with a working server).
-restricted=$tmp/restricted-workspace
-mkdir -p "$restricted/.vscode" "$restricted/tools"
-cp -R "$here/workspace/." "$restricted/"
-printf '#!/bin/sh\necho "ran with: $*" >> %q\nexec %q "$@"\n' "$marker" "$tokenguard" \
-    > "$restricted/tools/tokenguard"
-chmod 755 "$restricted/tools/tokenguard"
-printf '{\n  "tokenguard.path": "./tools/tokenguard"\n}\n' > "$restricted/.vscode/settings.json"
-run_phase restricted on "$restricted" || status=$?
+restricted_workspace "$tmp/restricted" "$tmp/marker-restricted"
+run_phase restricted on "$tmp/restricted" "$tmp/extensions" || status=$?
+
+restricted_workspace "$tmp/universal-restricted" "$tmp/marker-universal-restricted"
+run_phase universal-restricted on "$tmp/universal-restricted" "$tmp/extensions-universal" || status=$?
 
 say "screenshots and logs: $artifacts"
 if [[ ${TOKENGUARD_E2E_UPDATE_IMAGES:-} == 1 && $status == 0 ]]; then
@@ -336,7 +379,7 @@ say "setup: $setup_secs s ($setup_kind); run: $(since "$run_start") s"
 # died before it wrote one.
 passed=0
 failed=0
-for name in trusted restricted; do
+for name in trusted restricted universal-restricted; do
     if [[ -s $artifacts/$name/summary.txt ]]; then
         read -r p _ f _ < "$artifacts/$name/summary.txt"
         say "phase $name: $(cat "$artifacts/$name/summary.txt")"

@@ -13,10 +13,13 @@
 //   squiggle, the output channel must say why it was chosen, and the marker
 //   must not appear, until the test trusts the folder (the control: then the
 //   extension runs the script, and the marker appears).
+// - `universal-restricted`: the universal package (no server inside) in the
+//   same kind of window: an error that names Restricted Mode, no server, no
+//   marker.
 //
 // Environment (all set by run.sh): PLAYWRIGHT_CORE, CHROMIUM, CODE_SERVER_URL,
 // WORKSPACE, EXPECTED, USER_SETTINGS, USER_DATA, EXTENSIONS, ARTIFACTS,
-// SUMMARY_FILE, PHASE; MARKER in the restricted phase.
+// SUMMARY_FILE, PHASE; MARKER in the restricted phases.
 
 import { createRequire } from 'node:module';
 import { promises as fs, readFileSync } from 'node:fs';
@@ -39,7 +42,7 @@ const userSettings = env('USER_SETTINGS');
 const userData = env('USER_DATA');
 const extensions = env('EXTENSIONS');
 const phase = process.env.PHASE || 'trusted';
-const marker = phase === 'restricted' ? env('MARKER') : undefined;
+const marker = phase === 'trusted' ? undefined : env('MARKER');
 const url = `${env('CODE_SERVER_URL')}/?folder=${encodeURIComponent(workspace)}`;
 
 const FILE = 'deployment.yaml';
@@ -324,6 +327,30 @@ async function restrictedPhase() {
   });
 }
 
+/** The universal package (no server inside) in Restricted Mode. */
+async function universalRestrictedPhase() {
+  await required('the window is in Restricted Mode', async () => {
+    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    return 'status bar shows "Restricted Mode"';
+  });
+
+  await step(`opening ${FILE} brings an error that names Restricted Mode, and nothing runs`, async () => {
+    await openFromExplorer(FILE);
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Restricted Mode' }).first();
+    await toast.waitFor({ state: 'visible', timeout: 30_000 });
+    const text = normalise(await toast.innerText()).replace(/\s+/g, ' ');
+    check(/runs only the server bundled with the extension, and this installation has none/.test(text), `the error says: ${text}`);
+    check(text.includes('Manage Workspace Trust'), `the error offers no way to trust the workspace: ${text}`);
+    await page.screenshot({ path: path.join(artifacts, 'vscode-universal-restricted.png') });
+    const servers = await serverProcesses();
+    check(servers.length === 0, `${servers.length} tokenguard server process(es) running`);
+    check(!(await exists(marker)), `${marker} exists: the extension ran the workspace's script`);
+    const squiggles = await page.locator(WARNING).count();
+    check(squiggles === 0, `${squiggles} squiggle(s) without a server`);
+    return text.slice(0, 120);
+  });
+}
+
 const specLine = (() => {
   // The reported position: the innermost `spec:` key (a Deployment's pod spec).
   const lines = readFileSync(path.join(workspace, FILE), 'utf8').split('\n');
@@ -364,6 +391,8 @@ try {
 
   if (phase === 'restricted') {
     await restrictedPhase();
+  } else if (phase === 'universal-restricted') {
+    await universalRestrictedPhase();
   } else {
     await required(`opening ${FILE} from the Explorer shows a warning squiggle`, async () => {
       await openFromExplorer(FILE);
