@@ -278,6 +278,7 @@ if command -v unzip > /dev/null; then
             die "extension/bin/$server_name in $out is not executable"
     fi
     # The README's relative links are now plain github.com URLs of files of this repository.
+    # shellcheck disable=SC2016 # JavaScript, not shell
     unzip -p "$out" extension/readme.md | node -e '
         const fs = require("fs"), path = require("path");
         const [repo, base] = process.argv.slice(1);

@@ -195,7 +195,8 @@ say "unit tests and packing took $(since "$step") s"
 
 setup_secs=$(since "$setup_start")
 if ((${#cold[@]})); then
-    setup_kind="cold: $(IFS=,; echo "${cold[*]}" | sed 's/,/, /g')"
+    joined=$(IFS=,; echo "${cold[*]}")
+    setup_kind="cold: ${joined//,/, }"
 else
     setup_kind="warm: everything reused"
 fi
@@ -239,6 +240,7 @@ stop_code_server() {
         server_pid=
     fi
 }
+# shellcheck disable=SC2329 # run by the EXIT trap
 cleanup() {
     local status=$?
     stop_code_server
