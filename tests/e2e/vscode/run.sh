@@ -14,10 +14,12 @@
 #                         the one running)
 #   restricted            workspace trust on, folder not trusted; its
 #                         .vscode/settings.json points tokenguard.path at a
-#                         script of the workspace that leaves a marker when run:
-#                         the bundled server still reports, the output channel
-#                         says why, the marker never appears; then trusting the
-#                         folder runs the script (the control)
+#                         script of the workspace that leaves a marker when run
+#                         (so do the machine settings and TOKENGUARD_PATH, which
+#                         VS Code does not hide): the bundled server still
+#                         reports, the output channel says why, the marker never
+#                         appears; then trusting the folder runs the script
+#                         (the control)
 #   universal-restricted  the universal .vsix (npm run package, no server) in
 #                         such a window: an error naming Restricted Mode, no
 #                         server, no marker
@@ -283,15 +285,24 @@ say "installed the platform .vsix: extensions/${bundled#"$tmp/extensions/"}"
 install "$universal" "$tmp/extensions-universal"
 
 # run_phase NAME TRUST WORKSPACE EXTENSIONS: starts code-server on WORKSPACE
-# with a fresh profile and the extensions folder EXTENSIONS (TRUST off:
-# workspace trust disabled, so everything is trusted; on: enabled, nothing
-# trusted yet, no prompt) and runs test.mjs's phase NAME.
+# with a fresh profile and the extensions folder EXTENSIONS and runs
+# test.mjs's phase NAME. TRUST off: workspace trust disabled (everything
+# trusted), and nothing names a tokenguard. TRUST on: trust enabled, nothing
+# trusted yet, no prompt; and besides the workspace's own setting, the
+# machine (remote) settings and TOKENGUARD_PATH name WORKSPACE/tools/tokenguard
+# too, which VS Code does not hide in Restricted Mode: the extension itself
+# must ignore them.
 run_phase() {
     local name=$1 trust=$2 workspace=$3 extensions=$4
     local user_data=$tmp/user-data-$name options=() enabled=false status=0 i
-    mkdir -p "$user_data/User" "$artifacts/$name"
+    local env_path=(env -u TOKENGUARD_PATH)
+    mkdir -p "$user_data/User" "$user_data/Machine" "$artifacts/$name"
     if [[ $trust == on ]]; then
         enabled=true
+        # A machine-overridable setting: code-server reads it from the
+        # Machine (remote) settings, not from the User ones.
+        printf '{\n  "tokenguard.path": "%s"\n}\n' "$workspace/tools/tokenguard" > "$user_data/Machine/settings.json"
+        env_path=(env "TOKENGUARD_PATH=$workspace/tools/tokenguard")
     else
         options+=(--disable-workspace-trust)
     fi
@@ -314,7 +325,7 @@ run_phase() {
   "git.enabled": false
 }
 EOF
-    PATH=$clean_path setsid "$node24" "$code_server" --config "$tmp/config.yaml" \
+    PATH=$clean_path "${env_path[@]}" setsid "$node24" "$code_server" --config "$tmp/config.yaml" \
         --user-data-dir "$user_data" --extensions-dir "$extensions" \
         --disable-telemetry --disable-update-check --disable-getting-started-override \
         "${options[@]}" "$workspace" > "$artifacts/$name/code-server.log" 2>&1 &

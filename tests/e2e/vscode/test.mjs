@@ -9,7 +9,8 @@
 //   hover, the Problems entry and the quick fix, and follows settings.
 // - `restricted`: workspace trust is on and the folder is not trusted; its
 //   .vscode/settings.json points tokenguard.path at a script of the workspace
-//   that leaves a marker file when run. The bundled server must give the
+//   that leaves a marker file when run, and so do the machine settings and
+//   TOKENGUARD_PATH (which VS Code does not hide in Restricted Mode). The bundled server must give the
 //   squiggle, the output channel must say why it was chosen, and the marker
 //   must not appear, until the test trusts the folder (the control: then the
 //   extension runs the script, and the marker appears).
@@ -236,24 +237,27 @@ async function tokenguardOnPath(value) {
 
 /**
  * Checks that `server` (from serverProcesses) is the binary inside the
- * installed extension, started with nothing else to find: no tokenguard on
- * its PATH, no TOKENGUARD_PATH; and that the output channel says so.
+ * installed extension, with no tokenguard on its PATH, and that the output
+ * channel says it started the bundled one. `withoutEnv`: and no
+ * TOKENGUARD_PATH either (the restricted phases set one, as bait).
  */
-async function checkBundled(server, log) {
+async function checkBundled(server, log, withoutEnv = true) {
   const exe = await fs.realpath(`/proc/${server.pid}/exe`);
   const root = await fs.realpath(extensions);
   check(
     exe.startsWith(root + path.sep) && /\/bin\/tokenguard$/.test(exe),
     `the server runs ${exe}, not a bin/tokenguard inside ${root}`,
   );
-  check(!('TOKENGUARD_PATH' in server.env), `the server's environment has TOKENGUARD_PATH=${server.env.TOKENGUARD_PATH}`);
+  if (withoutEnv) {
+    check(!('TOKENGUARD_PATH' in server.env), `the server's environment has TOKENGUARD_PATH=${server.env.TOKENGUARD_PATH}`);
+  }
   const onPath = await tokenguardOnPath(server.env.PATH);
   check(!onPath, `the extension host's PATH has ${onPath}`);
   check(
     /starting \S+\/bin\/tokenguard server \(tokenguard [^,]+, from bundled with the extension\)/.test(log),
     `the output channel does not say it started the bundled server:\n${log}`,
   );
-  return `${path.relative(root, exe)} (pid ${server.pid}); PATH without tokenguard; no TOKENGUARD_PATH`;
+  return `${path.relative(root, exe)} (pid ${server.pid}); PATH without tokenguard${withoutEnv ? '; no TOKENGUARD_PATH' : ''}`;
 }
 
 async function exists(file) {
@@ -271,7 +275,9 @@ async function restrictedPhase() {
     await restrictedItem.waitFor({ state: 'visible', timeout: 30_000 });
     const settings = JSON.parse(await fs.readFile(path.join(workspace, '.vscode', 'settings.json'), 'utf8'));
     check(settings['tokenguard.path'], 'the workspace settings do not set tokenguard.path');
-    return `status bar shows "Restricted Mode"; the workspace sets tokenguard.path to ${settings['tokenguard.path']}`;
+    const machine = JSON.parse(await fs.readFile(path.join(userData, 'Machine', 'settings.json'), 'utf8'))['tokenguard.path'];
+    check(machine?.startsWith(workspace), `the machine settings do not point tokenguard.path into the workspace: ${machine}`);
+    return `status bar shows "Restricted Mode"; tokenguard.path is ${settings['tokenguard.path']} in the workspace settings, ${path.relative(workspace, machine)} (absolute) in the machine settings`;
   });
 
   await required(`opening ${FILE} shows the bundled server's warning squiggle`, async () => {
@@ -289,9 +295,19 @@ async function restrictedPhase() {
       log.includes('this window is in Restricted Mode (the workspace is not trusted): running only the server bundled with the extension'),
       `no Restricted Mode line in the output channel:\n${log}`,
     );
+    for (const place of ['TOKENGUARD_PATH', 'setting tokenguard.path', 'PATH']) {
+      check(
+        log.includes(`looked for the server: ${place}: not used in Restricted Mode`),
+        `the output channel does not say that ${place} is not used:\n${log}`,
+      );
+    }
     const servers = await serverProcesses();
     check(servers.length === 1, `${servers.length} tokenguard server processes of this VS Code`);
-    const detail = await checkBundled(servers[0], log);
+    check(
+      servers[0].env.TOKENGUARD_PATH?.startsWith(workspace),
+      `the bait is missing: TOKENGUARD_PATH=${servers[0].env.TOKENGUARD_PATH}`,
+    );
+    const detail = await checkBundled(servers[0], log, false);
     await page.screenshot({ path: path.join(artifacts, 'vscode-restricted.png') });
     return detail;
   });
@@ -309,7 +325,7 @@ async function restrictedPhase() {
     return `no ${path.basename(marker)} after two server starts; the squiggle is back`;
   });
 
-  await step('the control: trusting the folder makes the extension use the setting, and the script runs', async () => {
+  await step('the control: trusting the folder restores the usual lookup, and the script runs', async () => {
     await restrictedItem.click();
     const trust = page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust/ }).first();
     await trust.waitFor({ state: 'visible', timeout: 15_000 });
@@ -322,7 +338,10 @@ async function restrictedPhase() {
     }, 20_000);
     check(await exists(marker), `${marker} does not exist after trusting the folder: the marker proves nothing`);
     const log = await outputChannelLog().then((t) => t.split('the workspace is now trusted')[1]);
-    check(/from setting tokenguard\.path\)/.test(log), `the server did not come from the setting:\n${log}`);
+    check(
+      /starting \S+\/tools\/tokenguard server \(tokenguard [^,]+, from (TOKENGUARD_PATH|setting tokenguard\.path)\)/.test(log),
+      `the server did not come from the workspace's script:\n${log}`,
+    );
     return `${path.basename(marker)} written by the workspace script once the folder is trusted`;
   });
 }
