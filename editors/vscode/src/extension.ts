@@ -50,34 +50,59 @@ function queue(job: () => Promise<void>): Promise<void> {
   return lifecycle;
 }
 
+/** Opens the tokenguard.path setting, or the output channel, as the user chose. */
+function offer(message: string, ...choices: string[]): void {
+  void vscode.window.showErrorMessage(message, ...choices, 'Show Output').then((choice) => {
+    if (choice === 'Open Settings') {
+      void vscode.commands.executeCommand('workbench.action.openSettings', 'tokenguard.path');
+    } else if (choice === 'Manage Workspace Trust') {
+      void vscode.commands.executeCommand('workbench.trust.manage');
+    } else if (choice === 'Show Output') {
+      output.show(true);
+    }
+  });
+}
+
 async function start(): Promise<void> {
   const config = vscode.workspace.getConfiguration(SECTION);
   const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
+  const trusted = vscode.workspace.isTrusted;
+  if (!trusted) {
+    log(
+      'this window is in Restricted Mode (the workspace is not trusted): running only the server bundled with the extension; ' +
+        'TOKENGUARD_PATH, the tokenguard.path setting and PATH are not used until you trust the workspace',
+    );
+  }
   const resolution = await resolveServer({
     env: process.env,
+    // In Restricted Mode VS Code hides the workspace's value of this
+    // setting, and resolveServer does not use the setting at all.
     setting: config.get<string>('path'),
     extensionPath,
     workspaceFolder: folder?.uri.fsPath,
+    trusted,
   });
   for (const attempt of resolution.attempts) {
     log(`looked for the server: ${attempt.place}: ${attempt.outcome}`);
   }
   const found = resolution.found;
+  if (!found && resolution.restricted) {
+    const bundled = resolution.attempts.find((a) => a.place === 'bundled with the extension')?.outcome ?? '';
+    const problem = / does not exist$/.test(bundled) ? 'this installation has none' : `that server does not work (${bundled})`;
+    offer(
+      'tokenguard: this window is in Restricted Mode, where tokenguard runs only the server bundled with the extension, ' +
+        `and ${problem}, so YAML files are not checked. ` +
+        'Trust the workspace to use tokenguard from PATH or the tokenguard.path setting, or install the tokenguard extension built for your platform, which includes the server.',
+      'Manage Workspace Trust',
+    );
+    return;
+  }
   if (!found) {
     const tried = resolution.attempts.map((a) => `${a.place} (${a.outcome})`).join('; ');
-    void vscode.window
-      .showErrorMessage(
-        `tokenguard: could not find a working tokenguard executable, so YAML files are not checked. Tried: ${tried}. Install tokenguard or set "tokenguard.path".`,
-        'Open Settings',
-        'Show Output',
-      )
-      .then((choice) => {
-        if (choice === 'Open Settings') {
-          void vscode.commands.executeCommand('workbench.action.openSettings', 'tokenguard.path');
-        } else if (choice === 'Show Output') {
-          output.show(true);
-        }
-      });
+    offer(
+      `tokenguard: could not find a working tokenguard executable, so YAML files are not checked. Tried: ${tried}. Install tokenguard or set "tokenguard.path".`,
+      'Open Settings',
+    );
     return;
   }
   log(`starting ${found.command} server (${found.version}, from ${found.place})`);
@@ -114,13 +139,7 @@ async function start(): Promise<void> {
     await next.start();
   } catch (error) {
     log(`the server did not start: ${String(error)}`);
-    void vscode.window
-      .showErrorMessage(`tokenguard: the language server (${found.command}) did not start.`, 'Show Output')
-      .then((choice) => {
-        if (choice) {
-          output.show(true);
-        }
-      });
+    offer(`tokenguard: the language server (${found.command}) did not start.`);
   }
 }
 
@@ -138,13 +157,25 @@ async function stop(): Promise<void> {
   }
 }
 
+/**
+ * A restart that is queued or stopping the old server, and has not looked
+ * for the executable yet: later requests join it, since it will see their
+ * change anyway (trusting a workspace, for one, also changes tokenguard.path).
+ */
+let restartQueued: Promise<void> | undefined;
+
 function restart(why: string): Promise<void> {
-  return queue(async () => {
-    log(`restarting the server: ${why}`);
+  log(`restarting the server: ${why}`);
+  if (restartQueued) {
+    return restartQueued;
+  }
+  restartQueued = queue(async () => {
     await stop();
     restartPending = false;
+    restartQueued = undefined;
     await start();
   });
+  return restartQueued;
 }
 
 export function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -162,6 +193,9 @@ export function activate(context: vscode.ExtensionContext): Promise<void> {
         void restart(`${changed} changed`);
       }
     }),
+    // Trusting the workspace makes TOKENGUARD_PATH, tokenguard.path and PATH
+    // count: look for the server again.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => restart('the workspace is now trusted')),
   );
   return queue(start);
 }

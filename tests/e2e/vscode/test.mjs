@@ -3,8 +3,24 @@
 // its hover, look at the Problems panel, apply the quick fix with Ctrl+.,
 // save, change a setting, restart the server. run.sh sets everything up.
 //
+// Two phases, each against its own code-server (PHASE):
+// - `trusted` (the default): the platform .vsix, whose bundled server must be
+//   the one running (nothing on PATH, no setting), gives the squiggle, the
+//   hover, the Problems entry and the quick fix, and follows settings.
+// - `restricted`: workspace trust is on and the folder is not trusted; its
+//   .vscode/settings.json points tokenguard.path at a script of the workspace
+//   that leaves a marker file when run, and so do the machine settings and
+//   TOKENGUARD_PATH (which VS Code does not hide in Restricted Mode). The bundled server must give the
+//   squiggle, the output channel must say why it was chosen, and the marker
+//   must not appear, until the test trusts the folder (the control: then the
+//   extension runs the script, and the marker appears).
+// - `universal-restricted`: the universal package (no server inside) in the
+//   same kind of window: an error that names Restricted Mode, no server, no
+//   marker.
+//
 // Environment (all set by run.sh): PLAYWRIGHT_CORE, CHROMIUM, CODE_SERVER_URL,
-// WORKSPACE, EXPECTED, USER_SETTINGS, USER_DATA, ARTIFACTS, SUMMARY_FILE.
+// WORKSPACE, EXPECTED, USER_SETTINGS, USER_DATA, EXTENSIONS, ARTIFACTS,
+// SUMMARY_FILE, PHASE; MARKER in the restricted phases.
 
 import { createRequire } from 'node:module';
 import { promises as fs, readFileSync } from 'node:fs';
@@ -25,6 +41,9 @@ const artifacts = env('ARTIFACTS');
 const expectedDir = env('EXPECTED');
 const userSettings = env('USER_SETTINGS');
 const userData = env('USER_DATA');
+const extensions = env('EXTENSIONS');
+const phase = process.env.PHASE || 'trusted';
+const marker = phase === 'trusted' ? undefined : env('MARKER');
 const url = `${env('CODE_SERVER_URL')}/?folder=${encodeURIComponent(workspace)}`;
 
 const FILE = 'deployment.yaml';
@@ -203,6 +222,154 @@ async function serverProcesses() {
   return found;
 }
 
+/** Whether any folder of a PATH value holds an executable `tokenguard`. */
+async function tokenguardOnPath(value) {
+  for (const dir of (value ?? '').split(':').filter(Boolean)) {
+    try {
+      await fs.access(path.join(dir, 'tokenguard'), 1 /* X_OK */);
+      return path.join(dir, 'tokenguard');
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks that `server` (from serverProcesses) is the binary inside the
+ * installed extension, with no tokenguard on its PATH, and that the output
+ * channel says it started the bundled one. `withoutEnv`: and no
+ * TOKENGUARD_PATH either (the restricted phases set one, as bait).
+ */
+async function checkBundled(server, log, withoutEnv = true) {
+  const exe = await fs.realpath(`/proc/${server.pid}/exe`);
+  const root = await fs.realpath(extensions);
+  check(
+    exe.startsWith(root + path.sep) && /\/bin\/tokenguard$/.test(exe),
+    `the server runs ${exe}, not a bin/tokenguard inside ${root}`,
+  );
+  if (withoutEnv) {
+    check(!('TOKENGUARD_PATH' in server.env), `the server's environment has TOKENGUARD_PATH=${server.env.TOKENGUARD_PATH}`);
+  }
+  const onPath = await tokenguardOnPath(server.env.PATH);
+  check(!onPath, `the extension host's PATH has ${onPath}`);
+  check(
+    /starting \S+\/bin\/tokenguard server \(tokenguard [^,]+, from bundled with the extension\)/.test(log),
+    `the output channel does not say it started the bundled server:\n${log}`,
+  );
+  return `${path.relative(root, exe)} (pid ${server.pid}); PATH without tokenguard${withoutEnv ? '; no TOKENGUARD_PATH' : ''}`;
+}
+
+async function exists(file) {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The steps in a window whose workspace is not trusted (Restricted Mode). */
+async function restrictedPhase() {
+  const restrictedItem = page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first();
+
+  await required('the window is in Restricted Mode', async () => {
+    await restrictedItem.waitFor({ state: 'visible', timeout: 30_000 });
+    const settings = JSON.parse(await fs.readFile(path.join(workspace, '.vscode', 'settings.json'), 'utf8'));
+    check(settings['tokenguard.path'], 'the workspace settings do not set tokenguard.path');
+    const machine = JSON.parse(await fs.readFile(path.join(userData, 'Machine', 'settings.json'), 'utf8'))['tokenguard.path'];
+    check(machine?.startsWith(workspace), `the machine settings do not point tokenguard.path into the workspace: ${machine}`);
+    return `status bar shows "Restricted Mode"; tokenguard.path is ${settings['tokenguard.path']} in the workspace settings, ${path.relative(workspace, machine)} (absolute) in the machine settings`;
+  });
+
+  await required(`opening ${FILE} shows the bundled server's warning squiggle`, async () => {
+    await openFromExplorer(FILE);
+    const t0 = Date.now();
+    await page.locator(WARNING).first().waitFor({ state: 'visible', timeout: 60_000 });
+    const count = await page.locator(WARNING).count();
+    check(count === 1, `expected 1 warning squiggle, found ${count}`);
+    return `squiggle after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  });
+
+  await step('the output channel says it runs the bundled server because the window is restricted', async () => {
+    const log = await outputChannelLog();
+    check(
+      log.includes('this window is in Restricted Mode (the workspace is not trusted): running only the server bundled with the extension'),
+      `no Restricted Mode line in the output channel:\n${log}`,
+    );
+    for (const place of ['TOKENGUARD_PATH', 'setting tokenguard.path', 'PATH']) {
+      check(
+        log.includes(`looked for the server: ${place}: not used in Restricted Mode`),
+        `the output channel does not say that ${place} is not used:\n${log}`,
+      );
+    }
+    const servers = await serverProcesses();
+    check(servers.length === 1, `${servers.length} tokenguard server processes of this VS Code`);
+    check(
+      servers[0].env.TOKENGUARD_PATH?.startsWith(workspace),
+      `the bait is missing: TOKENGUARD_PATH=${servers[0].env.TOKENGUARD_PATH}`,
+    );
+    const detail = await checkBundled(servers[0], log, false);
+    await page.screenshot({ path: path.join(artifacts, 'vscode-restricted.png') });
+    return detail;
+  });
+
+  await step('the workspace script named by tokenguard.path never ran, not even after a restart', async () => {
+    await runCommand('tokenguard: Restart Server');
+    await until('a second server start in the output channel', async () => {
+      const log = await outputChannelLog();
+      return (log.match(/initialized with/g) ?? []).length >= 2;
+    }, 20_000);
+    await page.locator(WARNING).first().waitFor({ state: 'visible', timeout: 20_000 });
+    check(!(await exists(marker)), `${marker} exists: the extension ran the workspace's script`);
+    const log = await outputChannelLog();
+    check(!log.includes(path.join(workspace, 'tools')), `the output channel names the workspace's script:\n${log}`);
+    return `no ${path.basename(marker)} after two server starts; the squiggle is back`;
+  });
+
+  await step('the control: trusting the folder restores the usual lookup, and the script runs', async () => {
+    await restrictedItem.click();
+    const trust = page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust/ }).first();
+    await trust.waitFor({ state: 'visible', timeout: 15_000 });
+    await trust.click();
+    await restrictedItem.waitFor({ state: 'detached', timeout: 15_000 });
+    await until('a restart for the granted trust in the output channel', async () => {
+      const text = await outputChannelLog();
+      const after = text.split('restarting the server: the workspace is now trusted')[1];
+      return after && /initialized with/.test(after);
+    }, 20_000);
+    check(await exists(marker), `${marker} does not exist after trusting the folder: the marker proves nothing`);
+    const log = await outputChannelLog().then((t) => t.split('the workspace is now trusted')[1]);
+    check(
+      /starting \S+\/tools\/tokenguard server \(tokenguard [^,]+, from (TOKENGUARD_PATH|setting tokenguard\.path)\)/.test(log),
+      `the server did not come from the workspace's script:\n${log}`,
+    );
+    return `${path.basename(marker)} written by the workspace script once the folder is trusted`;
+  });
+}
+
+/** The universal package (no server inside) in Restricted Mode. */
+async function universalRestrictedPhase() {
+  await required('the window is in Restricted Mode', async () => {
+    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    return 'status bar shows "Restricted Mode"';
+  });
+
+  await step(`opening ${FILE} brings an error that names Restricted Mode, and nothing runs`, async () => {
+    await openFromExplorer(FILE);
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Restricted Mode' }).first();
+    await toast.waitFor({ state: 'visible', timeout: 30_000 });
+    const text = normalise(await toast.innerText()).replace(/\s+/g, ' ');
+    check(/runs only the server bundled with the extension, and this installation has none/.test(text), `the error says: ${text}`);
+    check(text.includes('Manage Workspace Trust'), `the error offers no way to trust the workspace: ${text}`);
+    await page.screenshot({ path: path.join(artifacts, 'vscode-universal-restricted.png') });
+    const servers = await serverProcesses();
+    check(servers.length === 0, `${servers.length} tokenguard server process(es) running`);
+    check(!(await exists(marker)), `${marker} exists: the extension ran the workspace's script`);
+    const squiggles = await page.locator(WARNING).count();
+    check(squiggles === 0, `${squiggles} squiggle(s) without a server`);
+    return text.slice(0, 120);
+  });
+}
+
 const specLine = (() => {
   // The reported position: the innermost `spec:` key (a Deployment's pod spec).
   const lines = readFileSync(path.join(workspace, FILE), 'utf8').split('\n');
@@ -241,248 +408,261 @@ try {
     return `${FILE} is listed in the Explorer`;
   });
 
-  await required(`opening ${FILE} from the Explorer shows a warning squiggle`, async () => {
-    await openFromExplorer(FILE);
-    const t0 = Date.now();
-    await page.locator(WARNING).first().waitFor({ state: 'visible', timeout: 60_000 });
-    return `squiggle after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
-  });
-
-  await step('the squiggle underlines exactly the pod spec key `spec`', async () => {
-    const count = await page.locator(WARNING).count();
-    check(count === 1, `expected 1 warning squiggle, found ${count}`);
-    const geometry = await page.$eval(WARNING, (squiggle, editorSelector) => {
-      const s = squiggle.getBoundingClientRect();
-      const editor = document.querySelector(editorSelector);
-      const line = [...editor.querySelectorAll('.view-lines .view-line')].find(
-        (l) => Math.abs(l.getBoundingClientRect().top - s.top) < 3,
-      );
-      if (!line) {
-        return { error: 'no text line at the height of the squiggle' };
-      }
-      const text = (line.textContent ?? '').replace(/\u00a0/g, ' ');
-      // The screen box of the characters under the squiggle.
-      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
-      const range = document.createRange();
-      let offset = 0;
-      let startSet = false;
-      const from = text.indexOf('spec');
-      const to = from + 4;
-      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        const length = node.textContent.length;
-        if (!startSet && from < offset + length) {
-          range.setStart(node, from - offset);
-          startSet = true;
-        }
-        if (startSet && to <= offset + length) {
-          range.setEnd(node, to - offset);
-          break;
-        }
-        offset += length;
-      }
-      const r = range.getBoundingClientRect();
-      return { text, squiggle: { left: s.left, width: s.width }, spec: { left: r.left, width: r.width } };
-    }, EDITOR);
-    check(!geometry.error, geometry.error);
-    check(geometry.text.trim() === 'spec:', `the squiggle is on the line ${JSON.stringify(geometry.text)}`);
-    const dl = Math.abs(geometry.squiggle.left - geometry.spec.left);
-    const dw = Math.abs(geometry.squiggle.width - geometry.spec.width);
-    check(
-      dl < 2 && dw < 2,
-      `squiggle at x=${geometry.squiggle.left.toFixed(1)} w=${geometry.squiggle.width.toFixed(1)}, ` +
-        `"spec" at x=${geometry.spec.left.toFixed(1)} w=${geometry.spec.width.toFixed(1)}`,
-    );
-    return `on ${JSON.stringify(geometry.text.trimEnd())}, ${geometry.squiggle.width.toFixed(0)} px wide like "spec"`;
-  });
-
-  await step('hovering the squiggle shows the tokenguard message', async () => {
-    const squiggle = page.locator(WARNING).first();
-    const { x, y, box } = await centre(squiggle);
-    await page.mouse.move(x - 30, y - 30);
-    await page.mouse.move(x, y, { steps: 5 });
-    const hover = page.locator(HOVER, { hasText: MESSAGE }).first();
-    await hover.waitFor({ state: 'visible', timeout: 10_000 });
-    const text = normalise(await hover.innerText());
-    check(text.includes('TG001'), `the hover does not name TG001: ${text}`);
-    await page.waitForTimeout(300); // let the hover finish laying out
-    const editor = await page.locator(EDITOR).first().boundingBox();
-    // The gutter with the line numbers, the squiggle and the whole hover.
-    await shot('vscode-hover.png', [{ x: editor.x, y: box.y, width: 1, height: 1 }, box, await hover.boundingBox()]);
-    return text.split('\n')[0].slice(0, 90);
-  });
-
-  await step('the Problems panel lists the finding at the `spec` key', async () => {
-    await page.mouse.move(5, 400); // away from the squiggle: the hover closes
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+Shift+M');
-    const row = page.locator(PROBLEM_ROWS, { hasText: MESSAGE }).first();
-    await row.waitFor({ state: 'visible', timeout: 10_000 });
-    const text = normalise(await row.innerText()).replace(/\s+/g, ' ');
-    const position = `Ln ${specLine.line}, Col ${specLine.column}`;
-    check(text.includes(position), `expected "${position}" in the row: ${text}`);
-    check(text.includes('tokenguard'), `the row does not name the source tokenguard: ${text}`);
-    check(text.includes('TG001'), `the row does not name TG001: ${text}`);
-    const rows = await page.locator(PROBLEM_ROWS).count();
-    return `${position}; ${rows} row(s) (the file and its finding)`;
-  });
-
-  await required('Ctrl+. on the squiggle offers the quick fix', async () => {
-    await page.keyboard.press('Control+Shift+M'); // close the panel again
-    const { x, y } = await centre(page.locator(WARNING).first());
-    await page.mouse.click(x, y);
-    await page.mouse.move(5, 400);
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+.');
-    const rows = page.locator(QUICK_FIX_ROWS);
-    await rows.first().waitFor({ state: 'visible', timeout: 10_000 });
-    const titles = (await rows.allInnerTexts()).map((t) => normalise(t).trim()).filter(Boolean);
-    check(
-      titles.some((t) => t.includes(FIX_TITLE)),
-      `"${FIX_TITLE}" is not among ${JSON.stringify(titles)}`,
-    );
-    await page.waitForTimeout(300);
-    const widget = await page.locator('.action-widget').first().boundingBox();
-    const squiggle = await page.locator(WARNING).first().boundingBox();
-    const editor = await page.locator(EDITOR).first().boundingBox();
-    // From the left edge of the text to the menu, from the line above the squiggle.
-    await shot('vscode-quickfix.png', [
-      { x: editor.x, y: squiggle.y - 60, width: 10, height: 10 },
-      squiggle,
-      widget,
-    ]);
-    return titles.join(' | ');
-  });
-
-  await required('choosing the fix inserts the line and the squiggle goes away', async () => {
-    await page.locator(QUICK_FIX_ROWS, { hasText: FIX_TITLE }).first().click();
-    const lines = await until(`"${INSERTED.trim()}" in the editor`, async () => {
-      const l = await editorText();
-      return l.some((x) => x === INSERTED) ? l : undefined;
+  if (phase === 'restricted') {
+    await restrictedPhase();
+  } else if (phase === 'universal-restricted') {
+    await universalRestrictedPhase();
+  } else {
+    await required(`opening ${FILE} from the Explorer shows a warning squiggle`, async () => {
+      await openFromExplorer(FILE);
+      const t0 = Date.now();
+      await page.locator(WARNING).first().waitFor({ state: 'visible', timeout: 60_000 });
+      return `squiggle after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
     });
-    // A final newline shows as an empty last line, as in the editor.
-    const expected = readFileSync(path.join(expectedDir, FILE), 'utf8').split('\n');
-    check(
-      JSON.stringify(lines) === JSON.stringify(expected),
-      `editor text differs from expected/${FILE}:\n${lines.join('\n')}`,
-    );
-    await page.locator(WARNING).first().waitFor({ state: 'detached', timeout: 15_000 });
-    const at = lines.indexOf(INSERTED) + 1;
-    return `line ${at} is ${JSON.stringify(INSERTED)}; no squiggle left`;
-  });
 
-  await step('Ctrl+S saves exactly the fixed text to disk', async () => {
-    await page.keyboard.press('Control+S');
-    const expected = await fs.readFile(path.join(expectedDir, FILE));
-    const file = path.join(workspace, FILE);
-    await until('the saved file', async () => (await fs.readFile(file)).equals(expected), 10_000).catch(
-      async () => {
-        throw new Error(`on disk:\n${await fs.readFile(file, 'utf8')}`);
-      },
-    );
-    await page
-      .locator('.part.editor .tab.active.dirty')
-      .waitFor({ state: 'detached', timeout: 10_000 });
-    return `${expected.length} bytes, identical to expected/${FILE}`;
-  });
+    await step('the server is the one bundled with the extension: no tokenguard on PATH, no setting', async () => {
+      const servers = await serverProcesses();
+      check(servers.length === 1, `${servers.length} tokenguard server processes of this VS Code`);
+      return checkBundled(servers[0], await outputChannelLog());
+    });
 
-  await step('a changed tokenguard.severity reaches the server without a restart', async () => {
-    await openFromExplorer('pod.yaml');
-    await page.locator(WARNING).first().waitFor({ state: 'visible', timeout: 30_000 });
-    // Through the Settings editor, as a person would (VS Code writes the
-    // user settings.json; the client forwards the change to the server).
-    await page.keyboard.press('Control+,');
-    const search = page.locator('.settings-editor .settings-header .suggest-input-container').first();
-    await search.waitFor({ state: 'visible', timeout: 15_000 });
-    await search.click();
-    await page.keyboard.type('tokenguard');
-    const select = page.locator('.settings-editor select[aria-label="tokenguard.severity"]');
-    await select.waitFor({ state: 'visible', timeout: 15_000 });
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(artifacts, 'vscode-settings.png') });
-    await select.selectOption('error');
-    await until('"tokenguard.severity": "error" in the user settings.json', async () => {
-      const text = await fs.readFile(userSettings, 'utf8');
-      return JSON.parse(text)['tokenguard.severity'] === 'error';
-    }, 10_000);
-    await page.keyboard.press('Escape');
-    await page.locator('.settings-editor').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
-    await page.locator('.part.editor .tab', { hasText: 'pod.yaml' }).first().click();
-    await page.locator(ERROR).first().waitFor({ state: 'visible', timeout: 20_000 });
-    const warnings = await page.locator(WARNING).count();
-    check(warnings === 0, `${warnings} warning squiggle(s) left beside the error`);
-    const log = await outputChannelLog();
-    check(!log.includes('restarting the server'), 'the server was restarted');
-    return 'the squiggle turned red';
-  });
+    await step('the squiggle underlines exactly the pod spec key `spec`', async () => {
+      const count = await page.locator(WARNING).count();
+      check(count === 1, `expected 1 warning squiggle, found ${count}`);
+      const geometry = await page.$eval(WARNING, (squiggle, editorSelector) => {
+        const s = squiggle.getBoundingClientRect();
+        const editor = document.querySelector(editorSelector);
+        const line = [...editor.querySelectorAll('.view-lines .view-line')].find(
+          (l) => Math.abs(l.getBoundingClientRect().top - s.top) < 3,
+        );
+        if (!line) {
+          return { error: 'no text line at the height of the squiggle' };
+        }
+        const text = (line.textContent ?? '').replace(/\u00a0/g, ' ');
+        // The screen box of the characters under the squiggle.
+        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+        const range = document.createRange();
+        let offset = 0;
+        let startSet = false;
+        const from = text.indexOf('spec');
+        const to = from + 4;
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const length = node.textContent.length;
+          if (!startSet && from < offset + length) {
+            range.setStart(node, from - offset);
+            startSet = true;
+          }
+          if (startSet && to <= offset + length) {
+            range.setEnd(node, to - offset);
+            break;
+          }
+          offset += length;
+        }
+        const r = range.getBoundingClientRect();
+        return { text, squiggle: { left: s.left, width: s.width }, spec: { left: r.left, width: r.width } };
+      }, EDITOR);
+      check(!geometry.error, geometry.error);
+      check(geometry.text.trim() === 'spec:', `the squiggle is on the line ${JSON.stringify(geometry.text)}`);
+      const dl = Math.abs(geometry.squiggle.left - geometry.spec.left);
+      const dw = Math.abs(geometry.squiggle.width - geometry.spec.width);
+      check(
+        dl < 2 && dw < 2,
+        `squiggle at x=${geometry.squiggle.left.toFixed(1)} w=${geometry.squiggle.width.toFixed(1)}, ` +
+          `"spec" at x=${geometry.spec.left.toFixed(1)} w=${geometry.spec.width.toFixed(1)}`,
+      );
+      return `on ${JSON.stringify(geometry.text.trimEnd())}, ${geometry.squiggle.width.toFixed(0)} px wide like "spec"`;
+    });
 
-  await step('"tokenguard: Restart Server" restarts it and the findings come back', async () => {
-    const before = (await serverProcesses()).map((p) => p.pid);
-    await runCommand('tokenguard: Restart Server');
-    await until('a second server start in the output channel', async () => {
+    await step('hovering the squiggle shows the tokenguard message', async () => {
+      const squiggle = page.locator(WARNING).first();
+      const { x, y, box } = await centre(squiggle);
+      await page.mouse.move(x - 30, y - 30);
+      await page.mouse.move(x, y, { steps: 5 });
+      const hover = page.locator(HOVER, { hasText: MESSAGE }).first();
+      await hover.waitFor({ state: 'visible', timeout: 10_000 });
+      const text = normalise(await hover.innerText());
+      check(text.includes('TG001'), `the hover does not name TG001: ${text}`);
+      await page.waitForTimeout(300); // let the hover finish laying out
+      const editor = await page.locator(EDITOR).first().boundingBox();
+      // The gutter with the line numbers, the squiggle and the whole hover.
+      await shot('vscode-hover.png', [{ x: editor.x, y: box.y, width: 1, height: 1 }, box, await hover.boundingBox()]);
+      return text.split('\n')[0].slice(0, 90);
+    });
+
+    await step('the Problems panel lists the finding at the `spec` key', async () => {
+      await page.mouse.move(5, 400); // away from the squiggle: the hover closes
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+Shift+M');
+      const row = page.locator(PROBLEM_ROWS, { hasText: MESSAGE }).first();
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      const text = normalise(await row.innerText()).replace(/\s+/g, ' ');
+      const position = `Ln ${specLine.line}, Col ${specLine.column}`;
+      check(text.includes(position), `expected "${position}" in the row: ${text}`);
+      check(text.includes('tokenguard'), `the row does not name the source tokenguard: ${text}`);
+      check(text.includes('TG001'), `the row does not name TG001: ${text}`);
+      const rows = await page.locator(PROBLEM_ROWS).count();
+      return `${position}; ${rows} row(s) (the file and its finding)`;
+    });
+
+    await required('Ctrl+. on the squiggle offers the quick fix', async () => {
+      await page.keyboard.press('Control+Shift+M'); // close the panel again
+      const { x, y } = await centre(page.locator(WARNING).first());
+      await page.mouse.click(x, y);
+      await page.mouse.move(5, 400);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+.');
+      const rows = page.locator(QUICK_FIX_ROWS);
+      await rows.first().waitFor({ state: 'visible', timeout: 10_000 });
+      const titles = (await rows.allInnerTexts()).map((t) => normalise(t).trim()).filter(Boolean);
+      check(
+        titles.some((t) => t.includes(FIX_TITLE)),
+        `"${FIX_TITLE}" is not among ${JSON.stringify(titles)}`,
+      );
+      await page.waitForTimeout(300);
+      const widget = await page.locator('.action-widget').first().boundingBox();
+      const squiggle = await page.locator(WARNING).first().boundingBox();
+      const editor = await page.locator(EDITOR).first().boundingBox();
+      // From the left edge of the text to the menu, from the line above the squiggle.
+      await shot('vscode-quickfix.png', [
+        { x: editor.x, y: squiggle.y - 60, width: 10, height: 10 },
+        squiggle,
+        widget,
+      ]);
+      return titles.join(' | ');
+    });
+
+    await required('choosing the fix inserts the line and the squiggle goes away', async () => {
+      await page.locator(QUICK_FIX_ROWS, { hasText: FIX_TITLE }).first().click();
+      const lines = await until(`"${INSERTED.trim()}" in the editor`, async () => {
+        const l = await editorText();
+        return l.some((x) => x === INSERTED) ? l : undefined;
+      });
+      // A final newline shows as an empty last line, as in the editor.
+      const expected = readFileSync(path.join(expectedDir, FILE), 'utf8').split('\n');
+      check(
+        JSON.stringify(lines) === JSON.stringify(expected),
+        `editor text differs from expected/${FILE}:\n${lines.join('\n')}`,
+      );
+      await page.locator(WARNING).first().waitFor({ state: 'detached', timeout: 15_000 });
+      const at = lines.indexOf(INSERTED) + 1;
+      return `line ${at} is ${JSON.stringify(INSERTED)}; no squiggle left`;
+    });
+
+    await step('Ctrl+S saves exactly the fixed text to disk', async () => {
+      await page.keyboard.press('Control+S');
+      const expected = await fs.readFile(path.join(expectedDir, FILE));
+      const file = path.join(workspace, FILE);
+      await until('the saved file', async () => (await fs.readFile(file)).equals(expected), 10_000).catch(
+        async () => {
+          throw new Error(`on disk:\n${await fs.readFile(file, 'utf8')}`);
+        },
+      );
+      await page
+        .locator('.part.editor .tab.active.dirty')
+        .waitFor({ state: 'detached', timeout: 10_000 });
+      return `${expected.length} bytes, identical to expected/${FILE}`;
+    });
+
+    await step('a changed tokenguard.severity reaches the server without a restart', async () => {
+      await openFromExplorer('pod.yaml');
+      await page.locator(WARNING).first().waitFor({ state: 'visible', timeout: 30_000 });
+      // Through the Settings editor, as a person would (VS Code writes the
+      // user settings.json; the client forwards the change to the server).
+      await page.keyboard.press('Control+,');
+      const search = page.locator('.settings-editor .settings-header .suggest-input-container').first();
+      await search.waitFor({ state: 'visible', timeout: 15_000 });
+      await search.click();
+      await page.keyboard.type('tokenguard');
+      const select = page.locator('.settings-editor select[aria-label="tokenguard.severity"]');
+      await select.waitFor({ state: 'visible', timeout: 15_000 });
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(artifacts, 'vscode-settings.png') });
+      await select.selectOption('error');
+      await until('"tokenguard.severity": "error" in the user settings.json', async () => {
+        const text = await fs.readFile(userSettings, 'utf8');
+        return JSON.parse(text)['tokenguard.severity'] === 'error';
+      }, 10_000);
+      await page.keyboard.press('Escape');
+      await page.locator('.settings-editor').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+      await page.locator('.part.editor .tab', { hasText: 'pod.yaml' }).first().click();
+      await page.locator(ERROR).first().waitFor({ state: 'visible', timeout: 20_000 });
+      const warnings = await page.locator(WARNING).count();
+      check(warnings === 0, `${warnings} warning squiggle(s) left beside the error`);
       const log = await outputChannelLog();
-      return (log.match(/initialized with/g) ?? []).length >= 2;
-    }, 20_000);
-    await page.locator(ERROR).first().waitFor({ state: 'visible', timeout: 20_000 });
-    const log = await outputChannelLog();
-    check(log.includes('restarting the server: requested'), 'no restart line in the output channel');
-    const now = (await serverProcesses()).map((p) => p.pid);
-    check(
-      now.length === 1 && !before.includes(now[0]),
-      `server processes before the restart: ${before.join(', ') || 'none'}; after: ${now.join(', ') || 'none'}`,
-    );
-    return `server pid ${before.join(', ')} replaced by ${now[0]}, which publishes the finding again`;
-  });
+      check(!log.includes('restarting the server'), 'the server was restarted');
+      return 'the squiggle turned red';
+    });
 
-  await step('changing tokenguard.logLevel restarts the server with that log level', async () => {
-    // A machine-overridable setting: in code-server it lives in the Remote tab.
-    await page.keyboard.press('Control+,');
-    const search = page.locator('.settings-editor .settings-header .suggest-input-container').first();
-    await search.waitFor({ state: 'visible', timeout: 15_000 });
-    await search.click();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('tokenguard.logLevel');
-    await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: 'Remote' }).first().click();
-    const select = page.locator('.settings-editor select[aria-label="tokenguard.logLevel"]');
-    await select.waitFor({ state: 'visible', timeout: 15_000 });
-    await select.selectOption('debug');
-    await until('"tokenguard.logLevel": "debug" in the remote machine settings', async () => {
-      const text = await fs.readFile(path.join(userData, 'Machine', 'settings.json'), 'utf8').catch(() => '{}');
-      return JSON.parse(text)['tokenguard.logLevel'] === 'debug';
-    }, 10_000);
-    await page.keyboard.press('Escape');
-    await page.locator('.settings-editor').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
-    await page.locator('.part.editor .tab', { hasText: 'pod.yaml' }).first().click();
-    await until('a restart for tokenguard.logLevel in the output channel', async () => {
-      const text = await outputChannelLog();
-      const after = text.split('restarting the server: tokenguard.logLevel changed')[1];
-      return after && /initialized with/.test(after);
-    }, 20_000);
-    const servers = await until('a tokenguard server process with RUST_LOG=debug', async () => {
-      const found = (await serverProcesses()).filter((p) => p.env.RUST_LOG === 'debug');
-      return found.length ? found : undefined;
-    }, 10_000);
-    const all = await serverProcesses();
-    check(all.length === 1, `${all.length} tokenguard server processes of this VS Code are running`);
-    await page.locator(ERROR).first().waitFor({ state: 'visible', timeout: 20_000 });
-    const toasts = (await page.locator('.notifications-toasts .notification-toast').allInnerTexts()).map(normalise);
-    check(!toasts.some((t) => /fail|error/i.test(t)), `error notification(s): ${JSON.stringify(toasts)}`);
-    return `one server (pid ${servers[0].pid}) with RUST_LOG=debug; the finding is back, still an error`;
-  });
+    await step('"tokenguard: Restart Server" restarts it and the findings come back', async () => {
+      const before = (await serverProcesses()).map((p) => p.pid);
+      await runCommand('tokenguard: Restart Server');
+      await until('a second server start in the output channel', async () => {
+        const log = await outputChannelLog();
+        return (log.match(/initialized with/g) ?? []).length >= 2;
+      }, 20_000);
+      await page.locator(ERROR).first().waitFor({ state: 'visible', timeout: 20_000 });
+      const log = await outputChannelLog();
+      check(log.includes('restarting the server: requested'), 'no restart line in the output channel');
+      const now = (await serverProcesses()).map((p) => p.pid);
+      check(
+        now.length === 1 && !before.includes(now[0]),
+        `server processes before the restart: ${before.join(', ') || 'none'}; after: ${now.join(', ') || 'none'}`,
+      );
+      return `server pid ${before.join(', ')} replaced by ${now[0]}, which publishes the finding again`;
+    });
 
-  await step('"tokenguard: Show Output" shows the server log', async () => {
-    await runCommand('tokenguard: Show Output');
-    const view = page.locator('.part.panel .output-view, .part.panel [id="workbench.panel.output"]').first();
-    await view.waitFor({ state: 'visible', timeout: 10_000 });
-    await until('the server log in the Output panel', async () => {
-      const text = normalise(await page.locator('.part.panel').first().innerText());
-      return ['[client]', 'initialized with', 'tokenguard_lsp'].some((s) => text.includes(s));
-    }, 10_000);
-    const log = await outputChannelLog();
-    check(log.includes('initialized with'), `the server's own log is not in the channel:\n${log}`);
-    await page.screenshot({ path: path.join(artifacts, 'vscode-output.png') });
-    const lines = log.split('\n').filter(Boolean).length;
-    return `${lines} lines, server log included`;
-  });
+    await step('changing tokenguard.logLevel restarts the server with that log level', async () => {
+      // A machine-overridable setting: in code-server it lives in the Remote tab.
+      await page.keyboard.press('Control+,');
+      const search = page.locator('.settings-editor .settings-header .suggest-input-container').first();
+      await search.waitFor({ state: 'visible', timeout: 15_000 });
+      await search.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('tokenguard.logLevel');
+      await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: 'Remote' }).first().click();
+      const select = page.locator('.settings-editor select[aria-label="tokenguard.logLevel"]');
+      await select.waitFor({ state: 'visible', timeout: 15_000 });
+      await select.selectOption('debug');
+      await until('"tokenguard.logLevel": "debug" in the remote machine settings', async () => {
+        const text = await fs.readFile(path.join(userData, 'Machine', 'settings.json'), 'utf8').catch(() => '{}');
+        return JSON.parse(text)['tokenguard.logLevel'] === 'debug';
+      }, 10_000);
+      await page.keyboard.press('Escape');
+      await page.locator('.settings-editor').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+      await page.locator('.part.editor .tab', { hasText: 'pod.yaml' }).first().click();
+      await until('a restart for tokenguard.logLevel in the output channel', async () => {
+        const text = await outputChannelLog();
+        const after = text.split('restarting the server: tokenguard.logLevel changed')[1];
+        return after && /initialized with/.test(after);
+      }, 20_000);
+      const servers = await until('a tokenguard server process with RUST_LOG=debug', async () => {
+        const found = (await serverProcesses()).filter((p) => p.env.RUST_LOG === 'debug');
+        return found.length ? found : undefined;
+      }, 10_000);
+      const all = await serverProcesses();
+      check(all.length === 1, `${all.length} tokenguard server processes of this VS Code are running`);
+      await page.locator(ERROR).first().waitFor({ state: 'visible', timeout: 20_000 });
+      const toasts = (await page.locator('.notifications-toasts .notification-toast').allInnerTexts()).map(normalise);
+      check(!toasts.some((t) => /fail|error/i.test(t)), `error notification(s): ${JSON.stringify(toasts)}`);
+      return `one server (pid ${servers[0].pid}) with RUST_LOG=debug; the finding is back, still an error`;
+    });
+
+    await step('"tokenguard: Show Output" shows the server log', async () => {
+      await runCommand('tokenguard: Show Output');
+      const view = page.locator('.part.panel .output-view, .part.panel [id="workbench.panel.output"]').first();
+      await view.waitFor({ state: 'visible', timeout: 10_000 });
+      await until('the server log in the Output panel', async () => {
+        const text = normalise(await page.locator('.part.panel').first().innerText());
+        return ['[client]', 'initialized with', 'tokenguard_lsp'].some((s) => text.includes(s));
+      }, 10_000);
+      const log = await outputChannelLog();
+      check(log.includes('initialized with'), `the server's own log is not in the channel:\n${log}`);
+      await page.screenshot({ path: path.join(artifacts, 'vscode-output.png') });
+      const lines = log.split('\n').filter(Boolean).length;
+      return `${lines} lines, server log included`;
+    });
+
+  }
 
   await page.screenshot({ path: path.join(artifacts, 'vscode-final.png') });
 } catch (error) {
