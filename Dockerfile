@@ -16,8 +16,7 @@ FROM rust:${RUST_VERSION}-alpine AS build
 WORKDIR /build
 # Only what `cargo build` reads (see .dockerignore for what stays out).
 COPY . .
-# Stripped like the release archives' binaries.
-ENV CARGO_PROFILE_RELEASE_STRIP=symbols
+# The release profile strips symbols, like the release archives' binaries.
 RUN cargo build --release --locked --bin tokenguard \
     && mkdir -p /out \
     && cp target/release/tokenguard /out/tokenguard \

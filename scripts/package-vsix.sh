@@ -23,8 +23,8 @@
 #      win32-*), executable, and strips that copy when the binary runs on this
 #      machine (its own target, or alpine-* on a Linux of the same CPU) and
 #      `strip` is present; such a copy is then run with --version. Otherwise
-#      it is copied as it is (strip it when building, e.g. with
-#      CARGO_PROFILE_RELEASE_STRIP=symbols), and the script says so;
+#      it is copied as it is (the release profile already strips symbols;
+#      a `--profile profiling` build keeps them), and the script says so;
 #   3. runs `vsce package --target <vsce-target>` (npm run vsce in
 #      editors/vscode, after `npm ci` when node_modules is missing or stale);
 #      vscode:prepublish copies the root licence files into the package and
