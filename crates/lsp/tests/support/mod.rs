@@ -196,6 +196,13 @@ pub fn apply_text_edits(text: &str, edits: &[Value], enc: Enc) -> String {
 /// A `file://` URI for a path, percent-encoding like editors do.
 pub fn file_uri(path: &Path) -> String {
     let path = path.to_str().expect("UTF-8 path");
+    // Windows: `C:\dir\x.yaml` is `file:///C%3A/dir/x.yaml`, as VS Code
+    // spells it (the server takes any spelling of the same file).
+    let path = if cfg!(windows) {
+        format!("/{}", path.replace('\\', "/"))
+    } else {
+        path.to_string()
+    };
     let mut uri = String::from("file://");
     for byte in path.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
