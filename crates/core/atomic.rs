@@ -3,9 +3,9 @@
 //! it, and a failure leaves the old file and no stray temporary behind.
 
 use std::ffi::OsString;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Replaces `path`'s content, which was `analysed`, with `new`. A file
 /// changed since it was analysed is not overwritten; nor is a link, a
@@ -33,7 +33,7 @@ pub fn replace(path: &Path, analysed: &[u8], new: &[u8]) -> Result<(), String> {
     temp.fill(new, Some(&meta)).map_err(|e| {
         format!(
             "cannot write the temporary file {}: {}",
-            temp.path.display(),
+            temp.path().display(),
             describe(&e)
         )
     })?;
@@ -113,50 +113,33 @@ fn parent_of(path: &Path) -> &Path {
     }
 }
 
-/// A temporary file beside the target, removed unless persisted.
+/// A temporary file beside the target (so that the rename stays within one
+/// file system), hidden and ending in `.tmp`, which ignore files usually
+/// cover; `tempfile` creates it owner-only and removes it unless persisted.
 struct TempFile {
-    path: PathBuf,
-    file: Option<File>,
+    file: tempfile::NamedTempFile,
 }
 
 impl TempFile {
     fn create(dir: &Path, target: &Path) -> io::Result<Self> {
-        let name = target.file_name().unwrap_or_default();
-        let mut last_error = None;
-        for attempt in 0..100u32 {
-            // Hidden, and ending in `.tmp`, which ignore files usually cover.
-            let mut temp_name = OsString::from(".");
-            temp_name.push(name);
-            temp_name.push(format!(".{}.{attempt}.tokenguard.tmp", std::process::id()));
-            let path = dir.join(temp_name);
-            let mut options = OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            match options.open(&path) {
-                Ok(file) => {
-                    return Ok(Self {
-                        path,
-                        file: Some(file),
-                    })
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| io::Error::other("no free temporary name")))
+        let mut prefix = OsString::from(".");
+        prefix.push(target.file_name().unwrap_or_default());
+        prefix.push(".");
+        let file = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(".tokenguard.tmp")
+            .tempfile_in(dir)?;
+        Ok(Self { file })
+    }
+
+    fn path(&self) -> &Path {
+        self.file.path()
     }
 
     /// Writes the content with the original's permissions (and owner, where
     /// allowed), and makes it durable before it replaces anything.
     fn fill(&mut self, content: &[u8], original: Option<&fs::Metadata>) -> io::Result<()> {
-        let file = self
-            .file
-            .as_mut()
-            .ok_or_else(|| io::Error::other("temporary file already closed"))?;
+        let file = self.file.as_file_mut();
         file.write_all(content)?;
         match original {
             // Never read-only: the callers refuse read-only targets, and a
@@ -187,21 +170,8 @@ impl TempFile {
         file.sync_all()
     }
 
-    fn persist(mut self, target: &Path) -> io::Result<()> {
-        self.file = None;
-        fs::rename(&self.path, target)?;
-        // Renamed: nothing left to clean up.
-        self.path = PathBuf::new();
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        self.file = None;
-        if !self.path.as_os_str().is_empty() {
-            let _ = fs::remove_file(&self.path);
-        }
+    fn persist(self, target: &Path) -> io::Result<()> {
+        self.file.persist(target).map(drop).map_err(|e| e.error)
     }
 }
 
