@@ -11,7 +11,7 @@ use tokenguard_analysis::helm::{self, ChartAccount, ValuesFile};
 use tokenguard_analysis::LineIndex;
 
 use crate::errors::ErrorLog;
-use crate::walk::display_path;
+use crate::walk::{display_path, is_yaml};
 
 /// A file other than the checked one that findings point into or fix: a
 /// chart's `values.yaml`, as it was read.
@@ -135,29 +135,17 @@ fn read_chart(root: &Path, log: &mut ErrorLog) -> Chart {
 }
 
 /// The YAML files under `dir`, without following links, in name order.
+/// Every file counts, ignored or hidden: Helm renders them all.
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            let path = entry.path();
-            if kind.is_dir() {
-                pending.push(path);
-            } else if kind.is_file()
-                && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                    e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
-                })
-            {
-                files.push(path);
-            }
-        }
-    }
+    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .follow_links(false)
+        .build()
+        .flatten()
+        .filter(|entry| entry.file_type().is_some_and(|t| t.is_file()))
+        .map(ignore::DirEntry::into_path)
+        .filter(|path| is_yaml(path))
+        .collect();
     files.sort();
     files
 }

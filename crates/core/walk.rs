@@ -115,7 +115,7 @@ fn walk_directory(dir: &Path, errors: &mut ErrorLog) -> Vec<Input> {
     files
 }
 
-fn is_yaml(path: &Path) -> bool {
+pub fn is_yaml(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))

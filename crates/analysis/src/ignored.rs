@@ -1,16 +1,26 @@
 //! Objects a project has decided not to judge: `kind/namespace/name`
 //! patterns with `*` wildcards, each with the reason the team recorded.
 
+use globset::{GlobBuilder, GlobMatcher};
+
 /// One ignored-objects entry of the project configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct IgnoredObject {
     /// As written: `Deployment/kube-system/*`.
     pub pattern: String,
     pub reason: String,
-    kind: String,
-    namespace: String,
-    name: String,
+    kind: GlobMatcher,
+    namespace: GlobMatcher,
+    name: GlobMatcher,
 }
+
+impl PartialEq for IgnoredObject {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern && self.reason == other.reason
+    }
+}
+
+impl Eq for IgnoredObject {}
 
 impl IgnoredObject {
     /// Reads `kind/namespace/name`; the message says what is wrong.
@@ -35,48 +45,40 @@ impl IgnoredObject {
         Ok(Self {
             pattern: pattern.to_string(),
             reason: reason.to_string(),
-            kind: kind.to_string(),
-            namespace: namespace.to_string(),
-            name: name.to_string(),
+            kind: wildcard(kind)?,
+            namespace: wildcard(namespace)?,
+            name: wildcard(name)?,
         })
     }
 
     /// Whether it covers an object; an absent namespace or name is empty.
     pub fn matches(&self, kind: &str, namespace: Option<&str>, name: Option<&str>) -> bool {
-        wildcard_match(&self.kind, kind)
-            && wildcard_match(&self.namespace, namespace.unwrap_or(""))
-            && wildcard_match(&self.name, name.unwrap_or(""))
+        self.kind.is_match(kind)
+            && self.namespace.is_match(namespace.unwrap_or(""))
+            && self.name.is_match(name.unwrap_or(""))
     }
 }
 
-/// `*` matches any run of characters (none included); everything else
-/// matches itself.
-fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // Greedy with one backtrack point: linear enough for names.
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+/// A matcher where `*` matches any run of characters (none included) and
+/// everything else matches itself: every other glob character is escaped,
+/// so `?` or `[` in a pattern mean themselves.
+fn wildcard(pattern: &str) -> Result<GlobMatcher, String> {
+    let escaped: Vec<String> = pattern.split('*').map(globset::escape).collect();
+    GlobBuilder::new(&escaped.join("*"))
+        .literal_separator(false)
+        .backslash_escape(false)
+        .build()
+        .map(|glob| glob.compile_matcher())
+        .map_err(|e| format!("object pattern part {pattern:?}: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn wildcard_match(pattern: &str, text: &str) -> bool {
+        wildcard(pattern).expect("a valid pattern").is_match(text)
+    }
 
     #[test]
     fn wildcards_match_any_run_of_characters() {
@@ -86,6 +88,17 @@ mod tests {
         assert!(!wildcard_match("web-*", "api-1"));
         assert!(!wildcard_match("web", "web-1"));
         assert!(wildcard_match("a*b*c", "aXbYbc"));
+        assert!(wildcard_match("a*c", "a/b.c"));
+    }
+
+    #[test]
+    fn other_glob_characters_mean_themselves() {
+        assert!(wildcard_match("web?", "web?"));
+        assert!(!wildcard_match("web?", "web1"));
+        assert!(wildcard_match("[ab]", "[ab]"));
+        assert!(!wildcard_match("[ab]", "a"));
+        assert!(wildcard_match("{a,b}*", "{a,b}-1"));
+        assert!(wildcard_match(r"a\b", r"a\b"));
     }
 
     #[test]
