@@ -10,10 +10,13 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::finding::Severity;
-use crate::ignored::IgnoredObject;
 use crate::kinds::WorkloadKind;
 use crate::options::Options;
 use crate::text::TextRange;
+
+mod ignored_objects;
+
+pub use ignored_objects::IgnoredObject;
 
 /// The names the file may have, in the order they are looked for in a folder.
 pub const CONFIG_FILE_NAMES: &[&str] = &["tokenguard.toml", ".tokenguard.toml"];

@@ -17,14 +17,13 @@
 //! assert!(analyze(&fixed, &NoAccounts).is_empty());
 //! ```
 
+mod account_fix;
 mod accounts;
-mod actions;
 mod config;
 mod finding;
 mod fix;
 pub mod helm;
-mod ignore;
-mod ignored;
+mod ignore_comment;
 mod incremental;
 mod kinds;
 pub mod kustomize;
@@ -33,24 +32,24 @@ mod options;
 mod relevance;
 mod rule;
 mod split;
-mod suppress;
 pub mod text;
 pub mod tree;
 pub mod value;
 
+pub use account_fix::disable_on_account;
 pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts, SameFileFirst};
-pub use actions::{disable_on_account, kubernetes_keys, looks_like_kubernetes};
-pub use config::{exclude_glob, parse_config, ConfigError, ProjectConfig, CONFIG_FILE_NAMES};
+pub use config::{
+    exclude_glob, parse_config, ConfigError, IgnoredObject, ProjectConfig, CONFIG_FILE_NAMES,
+};
 pub use finding::{AccountCheck, Code, Finding, Problem, Related, Severity, WorkloadRef};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
-pub use ignore::ignore_comment;
-pub use ignored::IgnoredObject;
+pub use ignore_comment::{ignore_comment, IGNORE_MARKER};
 pub use incremental::{IncrementalFile, TextOf};
 pub use kinds::{api_group, WorkloadKind, WorkloadKinds, BUILTIN_GROUP_KINDS, POD_SPEC_PATHS};
 pub use kustomize::KustomizeIndex;
 pub use objects::{AccountAutomount, ServiceAccount, Workload};
 pub use options::Options;
-pub use suppress::IGNORE_MARKER;
+pub use relevance::{kubernetes_keys, looks_like_kubernetes};
 pub use text::{LineEnding, LineIndex, TextRange};
 pub use tree::{Document, Node, NodeId, NodeKind, ScalarStyle, SyntaxError};
 pub use value::{BoolField, ValueType};
@@ -170,7 +169,7 @@ pub fn check_with(text: &str, parsed: &ParsedFile, accounts: &dyn AccountLookup)
         let doc = &parsed.documents[*doc];
         if let Some(finding) = rule::judge(text, doc, workload, accounts) {
             let line = parsed.line_index.line_of(finding.range.start);
-            if !suppress::is_suppressed(text, &parsed.line_index, line) {
+            if !ignore_comment::is_suppressed(text, &parsed.line_index, line) {
                 findings.push(finding);
             }
         }

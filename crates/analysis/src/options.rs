@@ -1,7 +1,7 @@
 //! What a project can change about the analysis itself: which objects are
 //! workloads, and which of them are not judged.
 
-use crate::ignored::IgnoredObject;
+use crate::config::IgnoredObject;
 use crate::kinds::WorkloadKinds;
 use crate::objects::Workload;
 

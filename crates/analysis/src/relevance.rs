@@ -1,4 +1,6 @@
-//! Which documents can matter to the rule, decided from their text alone.
+//! Which texts and documents can matter to the rule, decided from their
+//! text alone: whether a file looks like Kubernetes manifests at all, and
+//! which of its documents can hold a workload or a ServiceAccount.
 //!
 //! Only workloads (any kind named in the [`WorkloadKinds`]), `*List` objects and
 //! ServiceAccounts matter. Most of a repository is CRDs, ConfigMaps and
@@ -102,9 +104,41 @@ fn relevant_kind(value: &str, kinds: &WorkloadKinds) -> bool {
         || kinds.has_kind_named(value)
 }
 
+/// Whether the text looks like Kubernetes manifests at all: some line holds
+/// an `apiVersion` key and some line a `kind` key. CI workflows, OpenAPI
+/// documents and Helm values files do not, and get no diagnostics in editors.
+pub fn looks_like_kubernetes(text: &str) -> bool {
+    let (api_version, kind) = kubernetes_keys(text);
+    api_version && kind
+}
+
+/// Whether the text has an `apiVersion` key, and whether it has a `kind` key
+/// (for texts seen in pieces).
+pub fn kubernetes_keys(text: &str) -> (bool, bool) {
+    let has_key = |key: &str| {
+        text.match_indices(key).any(|(i, _)| {
+            let before = &text[..i];
+            let line_start = before.rfind(['\n', '\r']).map_or(0, |p| p + 1);
+            let line_prefix = &before[line_start..];
+            // The file's byte-order mark is not part of its first line (found
+            // by fuzzing: `IncrementalFile` reads the documents after it).
+            let line_prefix = if line_start == 0 {
+                line_prefix.trim_start_matches('\u{feff}')
+            } else {
+                line_prefix
+            };
+            let prefix = line_prefix.trim_end_matches(['"', '\'', ' ', '\t']);
+            let prefix_ok = prefix.is_empty() || prefix.ends_with(['-', '{', ',']);
+            let after = text[i + key.len()..].trim_start_matches(['"', '\'']);
+            prefix_ok && after.starts_with(':')
+        })
+    };
+    (has_key("apiVersion"), has_key("kind"))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{may_declare_account, WorkloadKinds};
+    use super::{looks_like_kubernetes, may_declare_account, WorkloadKinds};
     use crate::kinds::WorkloadKind;
 
     fn may_matter(document: &str) -> bool {
@@ -173,5 +207,25 @@ mod tests {
             super::may_matter(widget, &kinds),
             "a configured kind is not skipped"
         );
+    }
+
+    #[test]
+    fn kubernetes_is_told_from_other_yaml() {
+        assert!(looks_like_kubernetes("apiVersion: v1\nkind: Pod\n"));
+        assert!(looks_like_kubernetes(
+            "items:\n- apiVersion: v1\n  kind: Pod\n"
+        ));
+        assert!(looks_like_kubernetes(
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}"
+        ));
+        assert!(!looks_like_kubernetes(
+            "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n"
+        ));
+        assert!(!looks_like_kubernetes(
+            "openapi: 3.0.0\ninfo: {title: kind of api}\n"
+        ));
+        assert!(!looks_like_kubernetes(
+            "replicaCount: 1\nimage: {repository: nginx}\n"
+        ));
     }
 }

@@ -14,7 +14,7 @@ use crate::objects::{AccountAutomount, Workload};
 use crate::text::{LineEnding, TextRange};
 use crate::tree::{Document, NodeKind};
 use crate::value::{get, read_bool_field, BoolField};
-use crate::{rule, suppress, ParsedFile};
+use crate::{ignore_comment, rule, ParsedFile};
 
 /// A template, masked and parsed.
 #[derive(Clone, Debug, Default)]
@@ -114,7 +114,7 @@ pub fn check_template(
     for (_, verdict) in judge_workloads(text, template, context, workspace) {
         if let Verdict::Reported(finding) = verdict {
             let line = parsed.line_index.line_of(finding.range.start);
-            if !suppress::is_suppressed(text, &parsed.line_index, line) {
+            if !ignore_comment::is_suppressed(text, &parsed.line_index, line) {
                 findings.push(*finding);
             }
         }

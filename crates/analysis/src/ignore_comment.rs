@@ -1,17 +1,40 @@
-//! The `# tokenguard-ignore` comment that records a deliberate exception,
-//! placed where a comment is legal YAML and changes no value.
+//! The `# tokenguard-ignore` comment: finding it (a finding on its line or
+//! the line below is suppressed), and writing it (the ignore action, placed
+//! where a comment is legal YAML and changes no value).
 
 use crate::finding::Finding;
 use crate::fix::{Fix, TextEdit};
-use crate::suppress::IGNORE_MARKER;
 use crate::text::{LineEnding, LineIndex, TextRange};
 use crate::tree::{self, ChunkResult, NodeKind};
+
+pub const IGNORE_MARKER: &str = "tokenguard-ignore";
+
+/// Whether a finding reported on `line` is suppressed by a comment on that
+/// line or on the line directly above it.
+pub fn is_suppressed(text: &str, index: &LineIndex, line: usize) -> bool {
+    has_ignore_comment(index.line_text(text, line))
+        || (line > 0 && has_ignore_comment(index.line_text(text, line - 1)))
+}
+
+/// A `#` at the start of the line or after a blank opens a YAML comment; the
+/// marker counts only inside one.
+fn has_ignore_comment(line: &str) -> bool {
+    let line = line.trim_start_matches('\u{feff}');
+    let Some(marker) = line.find(IGNORE_MARKER) else {
+        return false;
+    };
+    let bytes = line.as_bytes();
+    bytes[..marker]
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'#' && (i == 0 || matches!(bytes[i - 1], b' ' | b'\t')))
+}
 
 const TITLE: &str = "Ignore this finding with a tokenguard-ignore comment";
 const REASON: &str = "needs the Kubernetes API";
 
 /// A `# tokenguard-ignore: reason` comment for `finding`, which counts on its
-/// line or on the line directly above (see `suppress`). Usually a new line
+/// line or on the line directly above (see [`is_suppressed`]). Usually a new line
 /// above the reported one, at its indentation. When the reported line starts
 /// inside a multi-line scalar (`{name: a⏎ b}, spec: ...`), a comment line
 /// above it would split the scalar (a syntax error, or a changed string), so
@@ -139,5 +162,25 @@ mod tests {
     fn no_comment_when_the_reported_line_starts_and_ends_inside_scalars() {
         let text = "{kind: Pod, metadata: {name: a\n b}, spec: {containers: []}, x: 'c\n d'}\n";
         assert_eq!(commented(text), None);
+    }
+
+    #[test]
+    fn marker_must_be_in_a_comment() {
+        assert!(has_ignore_comment("spec: # tokenguard-ignore"));
+        assert!(has_ignore_comment(
+            "# tokenguard-ignore: operator needs the API"
+        ));
+        assert!(has_ignore_comment("\t#tokenguard-ignore"));
+        assert!(!has_ignore_comment("name: tokenguard-ignore"));
+        assert!(!has_ignore_comment("url: http://x#tokenguard-ignore"));
+        assert!(!has_ignore_comment("spec: # nothing"));
+    }
+
+    #[test]
+    fn same_line_or_the_line_above() {
+        let text = "# tokenguard-ignore\nspec:\n  a: 1\n";
+        let index = LineIndex::new(text);
+        assert!(is_suppressed(text, &index, 1));
+        assert!(!is_suppressed(text, &index, 2));
     }
 }

@@ -1,5 +1,5 @@
-//! The other ways out of a finding: disabling automounting on the
-//! ServiceAccount, or recording a deliberate exception.
+//! The account fix: disabling automounting on the ServiceAccount a pod runs
+//! as, instead of in the pod spec.
 
 use crate::fix::{
     fill_empty_value, replace_block_collection, tag_start_before, Fix, TextEdit, FIELD,
@@ -107,38 +107,6 @@ fn append_to_block_mapping(
     })
 }
 
-/// Whether the text looks like Kubernetes manifests at all: some line holds
-/// an `apiVersion` key and some line a `kind` key. CI workflows, OpenAPI
-/// documents and Helm values files do not, and get no diagnostics in editors.
-pub fn looks_like_kubernetes(text: &str) -> bool {
-    let (api_version, kind) = kubernetes_keys(text);
-    api_version && kind
-}
-
-/// Whether the text has an `apiVersion` key, and whether it has a `kind` key
-/// (for texts seen in pieces).
-pub fn kubernetes_keys(text: &str) -> (bool, bool) {
-    let has_key = |key: &str| {
-        text.match_indices(key).any(|(i, _)| {
-            let before = &text[..i];
-            let line_start = before.rfind(['\n', '\r']).map_or(0, |p| p + 1);
-            let line_prefix = &before[line_start..];
-            // The file's byte-order mark is not part of its first line (found
-            // by fuzzing: `IncrementalFile` reads the documents after it).
-            let line_prefix = if line_start == 0 {
-                line_prefix.trim_start_matches('\u{feff}')
-            } else {
-                line_prefix
-            };
-            let prefix = line_prefix.trim_end_matches(['"', '\'', ' ', '\t']);
-            let prefix_ok = prefix.is_empty() || prefix.ends_with(['-', '{', ',']);
-            let after = text[i + key.len()..].trim_start_matches(['"', '\'']);
-            prefix_ok && after.starts_with(':')
-        })
-    };
-    (has_key("apiVersion"), has_key("kind"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,25 +188,5 @@ mod tests {
             fixed,
             "{kind: ServiceAccount, metadata: {name: ci}, automountServiceAccountToken: false}\n"
         );
-    }
-
-    #[test]
-    fn kubernetes_is_told_from_other_yaml() {
-        assert!(looks_like_kubernetes("apiVersion: v1\nkind: Pod\n"));
-        assert!(looks_like_kubernetes(
-            "items:\n- apiVersion: v1\n  kind: Pod\n"
-        ));
-        assert!(looks_like_kubernetes(
-            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}"
-        ));
-        assert!(!looks_like_kubernetes(
-            "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n"
-        ));
-        assert!(!looks_like_kubernetes(
-            "openapi: 3.0.0\ninfo: {title: kind of api}\n"
-        ));
-        assert!(!looks_like_kubernetes(
-            "replicaCount: 1\nimage: {repository: nginx}\n"
-        ));
     }
 }
