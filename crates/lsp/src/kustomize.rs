@@ -5,8 +5,8 @@
 //! A file's text comes from a [`TextSource`]: the server's open buffer of
 //! the file when there is one, else the disk (inside the workspace folders).
 
+use parking_lot::RwLock;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
 
 use tokenguard_analysis::kustomize::{is_kustomization_file, normalize};
 use tokenguard_analysis::{Finding, KustomizeIndex};
@@ -41,7 +41,7 @@ impl Kustomizations {
         let Some(path) = path_of(key) else {
             return findings;
         };
-        let index = self.index.read().unwrap_or_else(|e| e.into_inner());
+        let index = self.index.read();
         index.adjust(&key_of(&path), findings)
     }
 
@@ -52,12 +52,7 @@ impl Kustomizations {
             return false;
         };
         let key = key_of(&path);
-        is_kustomization_file(&key)
-            || self
-                .index
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_patch_file(&key)
+        is_kustomization_file(&key) || self.index.read().is_patch_file(&key)
     }
 
     /// Replaces the index with one read from `files` (every file of the
@@ -78,7 +73,7 @@ impl Kustomizations {
             fresh.kustomization_count(),
             fresh.patch_files().len()
         );
-        *self.index.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        *self.index.write() = fresh;
     }
 
     /// Takes in the text of the file at `document` (an open buffer's, or the
@@ -94,7 +89,7 @@ impl Kustomizations {
             return false;
         };
         let key = key_of(&path);
-        let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
+        let mut index = self.index.write();
         if is_kustomization_file(&key) {
             let changed = match text {
                 Some(text) => index.set_kustomization(&key, text),

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::{Mutex, RwLock};
 
 use dashmap::DashMap;
 use ropey::Rope;
@@ -110,14 +112,14 @@ impl State {
     }
 
     fn settings(&self) -> Arc<Settings> {
-        Arc::clone(&self.settings.read().unwrap_or_else(|e| e.into_inner()))
+        Arc::clone(&self.settings.read())
     }
 
     /// The project configuration of the workspace folder holding `key` (the
     /// innermost one when folders nest).
     fn project_for(&self, key: &DocumentKey) -> Option<Arc<Project>> {
         let path = key.to_path()?;
-        let projects = self.projects.read().unwrap_or_else(|e| e.into_inner());
+        let projects = self.projects.read();
         projects
             .iter()
             .filter(|p| identity::is_within(&p.root, &path))
@@ -146,13 +148,13 @@ impl State {
 
     /// Reads the project configuration of every workspace folder again.
     fn load_projects(&self) {
-        let roots = self.roots.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let roots = self.roots.read().clone();
         let encoding = self.session().encoding;
         let projects = roots
             .iter()
             .map(|root| Arc::new(Project::load(root, &self.default_options, encoding)))
             .collect();
-        *self.projects.write().unwrap_or_else(|e| e.into_inner()) = projects;
+        *self.projects.write() = projects;
     }
 
     fn doc(&self, key: &DocumentKey) -> Option<Arc<Document>> {
@@ -181,7 +183,7 @@ impl State {
         if settings.exclude.is_empty() {
             return false;
         }
-        let roots = self.roots.read().unwrap_or_else(|e| e.into_inner());
+        let roots = self.roots.read();
         let absolute = path.to_string_lossy().replace('\\', "/");
         let relative: Vec<String> = roots
             .iter()
@@ -290,8 +292,8 @@ impl State {
         doc: &Document,
     ) -> Option<std::result::Result<Analyzed, ()>> {
         let live = self.live.get(key).map(|l| Arc::clone(&l))?;
-        let mut analysis = live.analysis.lock().unwrap_or_else(|e| e.into_inner());
-        let index = self.accounts.read().unwrap_or_else(|e| e.into_inner());
+        let mut analysis = live.analysis.lock();
+        let index = self.accounts.read();
         let generation = self.account_generation.load(Ordering::SeqCst);
         let max_size = self.settings().max_file_size;
         let options = self.options_for(key);
@@ -362,7 +364,7 @@ impl State {
         if let Some(doc) = self.open_at(path) {
             return Some(doc.rope.to_string());
         }
-        let roots = self.roots.read().unwrap_or_else(|e| e.into_inner());
+        let roots = self.roots.read();
         workspace::within(&roots, path)
             .then(|| workspace::read_text(path))
             .flatten()
@@ -382,7 +384,7 @@ impl State {
     /// Records the ServiceAccounts an open buffer declares; true when they
     /// changed (the other documents then need a new analysis).
     fn update_buffer_accounts(&self, key: &DocumentKey, analyzed: &Analyzed) -> bool {
-        let mut index = self.accounts.write().unwrap_or_else(|e| e.into_inner());
+        let mut index = self.accounts.write();
         let name = self.indexed_name(key);
         let before = name.as_deref().map_or(&[][..], |n| index.accounts_of(n));
         if before == analyzed.accounts {
@@ -404,7 +406,7 @@ impl State {
         let read_at = self.disk_clock.fetch_add(1, Ordering::SeqCst) + 1;
         self.disk_reads.insert(key.clone(), read_at);
         let file = key.to_path().and_then(|p| {
-            let roots = self.roots.read().unwrap_or_else(|e| e.into_inner());
+            let roots = self.roots.read();
             if workspace::within(&roots, &p) {
                 workspace::read_accounts(&p)
             } else {
@@ -412,7 +414,7 @@ impl State {
                 None
             }
         });
-        let mut index = self.accounts.write().unwrap_or_else(|e| e.into_inner());
+        let mut index = self.accounts.write();
         let name = self.indexed_name(key);
         let before = name.as_deref().map_or(&[][..], |n| index.accounts_of(n));
         match file {
@@ -659,15 +661,11 @@ async fn publish_config_problems(client: &Client, state: &Arc<State>) {
     let problems: Vec<(DocumentKey, Diagnostic)> = state
         .projects
         .read()
-        .unwrap_or_else(|e| e.into_inner())
         .iter()
         .filter_map(|p| p.problem.clone())
         .collect();
     let cleared: Vec<DocumentKey> = {
-        let mut published = state
-            .config_problems
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut published = state.config_problems.lock();
         let now: Vec<DocumentKey> = problems.iter().map(|(key, _)| key.clone()).collect();
         let cleared = published
             .iter()
@@ -757,7 +755,7 @@ impl LanguageServer for Backend {
                     .and_then(|u| DocumentKey::new(u).to_path()),
             );
         }
-        *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
+        *self.state.roots.write() = roots;
         // Before any document is opened: the first analyses use it.
         let state = Arc::clone(&self.state);
         let _ = tokio::task::spawn_blocking(move || state.load_projects()).await;
@@ -1120,11 +1118,7 @@ impl Backend {
         for note in notes {
             warn!("{note}");
         }
-        *self
-            .state
-            .settings
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Arc::new(settings);
+        *self.state.settings.write() = Arc::new(settings);
     }
 
     async fn pull_settings(&self) {
@@ -1146,11 +1140,7 @@ impl Backend {
 /// Indexes the ServiceAccounts of every YAML file under the workspace
 /// folders, with progress, then re-analyses the open documents.
 async fn index_workspace(client: Client, state: Arc<State>) {
-    let roots = state
-        .roots
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let roots = state.roots.read().clone();
     if roots.is_empty() {
         return;
     }
@@ -1197,7 +1187,7 @@ async fn index_workspace(client: Client, state: Arc<State>) {
                 continue;
             };
             // Under the lock an open buffer's accounts are written with.
-            let mut index = state.accounts.write().unwrap_or_else(|e| e.into_inner());
+            let mut index = state.accounts.write();
             if state.docs.contains_key(&key) {
                 continue; // the open buffer speaks for this file
             }
