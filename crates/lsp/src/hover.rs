@@ -2,8 +2,8 @@
 
 use tokenguard_analysis::{Code, Finding, Problem, FIELD, IGNORE_MARKER};
 
-use crate::analysis::{Analyzed, DOCS_URL};
 use crate::config::Settings;
+use crate::diagnostics::{Analyzed, DOCS_URL};
 
 const WHY: &str = "Unless a pod says otherwise, Kubernetes mounts a token of its ServiceAccount \
 at `/var/run/secrets/kubernetes.io/serviceaccount` in every container. Whoever gains control of \

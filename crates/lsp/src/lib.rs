@@ -5,9 +5,9 @@
 //! The server only translates and schedules: analysis runs off the async
 //! executor, and a result is published only while its revision is current.
 
-mod actions;
-mod analysis;
+mod code_actions;
 mod config;
+mod diagnostics;
 mod documents;
 /// Helm chart templates (hook: `State::analyze` and the chart re-analysis).
 mod helm;

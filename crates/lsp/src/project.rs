@@ -17,7 +17,7 @@ use tokenguard_analysis::{parse_config, Options, ProjectConfig, CONFIG_FILE_NAME
 use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity};
 use tracing::{info, warn};
 
-use crate::analysis::SOURCE;
+use crate::diagnostics::SOURCE;
 use crate::identity::{self, DocumentKey};
 use crate::positions::{to_range, Encoding};
 

@@ -18,9 +18,9 @@ use tracing::{debug, info, warn};
 
 use tokenguard_analysis::{AccountIndex, AccountLookup, FoundAccount, Options, TextRange};
 
-use crate::actions::{self, FIX_ALL};
-use crate::analysis::{to_diagnostic, Analyzed, LiveAnalysis};
+use crate::code_actions::{self, FIX_ALL};
 use crate::config::Settings;
+use crate::diagnostics::{to_diagnostic, Analyzed, LiveAnalysis};
 use crate::documents::{apply_changes, Document, EditLog};
 use crate::hover::hover_markdown;
 use crate::identity::{self, DocumentKey};
@@ -697,7 +697,7 @@ fn analysis_failed() -> Diagnostic {
     Diagnostic {
         range: Range::default(),
         severity: Some(DiagnosticSeverity::ERROR),
-        source: Some(crate::analysis::SOURCE.to_string()),
+        source: Some(crate::diagnostics::SOURCE.to_string()),
         message: "tokenguard could not analyse this document (internal error; the server log has details)".to_string(),
         ..Diagnostic::default()
     }
@@ -1068,7 +1068,7 @@ impl LanguageServer for Backend {
         let to_diag = |f: &tokenguard_analysis::Finding| {
             to_diagnostic(f, &analyzed, &uri, &settings, encoding, &locate)
         };
-        let request = actions::Request {
+        let request = code_actions::Request {
             uri: &uri,
             analyzed: &analyzed,
             settings: &settings,
@@ -1079,7 +1079,7 @@ impl LanguageServer for Backend {
             account_file: &account_file,
             to_diagnostic: &to_diag,
         };
-        let found = actions::code_actions(&request);
+        let found = code_actions::code_actions(&request);
         Ok((!found.is_empty()).then_some(found))
     }
 
@@ -1102,7 +1102,7 @@ impl LanguageServer for Backend {
         };
         let uri = self.state.client_uri(&key);
         let settings = self.state.settings_for(&key);
-        action.edit = Some(actions::fix_all_edit(
+        action.edit = Some(code_actions::fix_all_edit(
             &uri,
             &analyzed,
             &settings,

@@ -13,8 +13,8 @@ use tokenguard_analysis::{
     LineIndex, TextRange,
 };
 
-use crate::analysis::Analyzed;
 use crate::config::Settings;
+use crate::diagnostics::Analyzed;
 use crate::positions::{to_range, Encoding};
 
 pub const FIX_ALL: &str = "source.fixAll.tokenguard";
