@@ -265,23 +265,11 @@ pub fn find_config(from: &Path) -> Option<PathBuf> {
 }
 
 /// A TOML basic string.
+/// A TOML string for `value`, as the toml crate writes it (a basic string,
+/// or a literal one where that reads better), so that `--print-config` is
+/// always TOML the configuration reader accepts.
 fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    toml::Value::String(value.to_owned()).to_string()
 }
 
 #[cfg(test)]
@@ -304,7 +292,11 @@ mod tests {
     }
 
     #[test]
-    fn quoted_strings_are_toml() {
-        assert_eq!(quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+    fn quoted_strings_read_back_as_the_same_string() {
+        for value in ["plain", "a\"b\\c\n", "tab\there", "it's", "\u{7}bell", "é/**"] {
+            let line = format!("v = {}", quote(value));
+            let table: toml::Table = line.parse().unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(table["v"].as_str(), Some(value), "{line}");
+        }
     }
 }
