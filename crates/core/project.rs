@@ -12,8 +12,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
+use tokenguard_analysis::files;
 use tokenguard_analysis::{
-    parse_config, Code, Finding, LineIndex, Options, ProjectConfig, Severity, CONFIG_FILE_NAMES,
+    parse_config, Code, Finding, LineIndex, Options, ProjectConfig, Severity,
 };
 
 use crate::args::CheckArgs;
@@ -256,15 +257,9 @@ fn search_start(paths: &[PathBuf]) -> PathBuf {
 
 /// The nearest configuration file in `from` or a folder above it.
 pub fn find_config(from: &Path) -> Option<PathBuf> {
-    from.ancestors().find_map(|dir| {
-        CONFIG_FILE_NAMES
-            .iter()
-            .map(|name| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    })
+    files::find_config(from, Path::is_file)
 }
 
-/// A TOML basic string.
 /// A TOML string for `value`, as the toml crate writes it (a basic string,
 /// or a literal one where that reads better), so that `--print-config` is
 /// always TOML the configuration reader accepts.
@@ -277,23 +272,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_nearest_file_wins_and_the_plain_name_before_the_dotted_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = fs::canonicalize(dir.path()).unwrap();
-        let deep = root.join("a/b");
-        fs::create_dir_all(&deep).unwrap();
-        assert_eq!(find_config(&deep), None);
-        fs::write(root.join(".tokenguard.toml"), "").unwrap();
-        assert_eq!(find_config(&deep), Some(root.join(".tokenguard.toml")));
-        fs::write(root.join("tokenguard.toml"), "").unwrap();
-        assert_eq!(find_config(&deep), Some(root.join("tokenguard.toml")));
-        fs::write(root.join("a/.tokenguard.toml"), "").unwrap();
-        assert_eq!(find_config(&deep), Some(root.join("a/.tokenguard.toml")));
-    }
-
-    #[test]
     fn quoted_strings_read_back_as_the_same_string() {
-        for value in ["plain", "a\"b\\c\n", "tab\there", "it's", "\u{7}bell", "é/**"] {
+        for value in [
+            "plain",
+            "a\"b\\c\n",
+            "tab\there",
+            "it's",
+            "\u{7}bell",
+            "é/**",
+        ] {
             let line = format!("v = {}", quote(value));
             let table: toml::Table = line.parse().unwrap_or_else(|e| panic!("{line}: {e}"));
             assert_eq!(table["v"].as_str(), Some(value), "{line}");

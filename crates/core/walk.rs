@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
+pub use tokenguard_analysis::files::is_yaml;
 
 use crate::atomic::describe;
 use crate::errors::ErrorLog;
@@ -115,12 +116,6 @@ fn walk_directory(dir: &Path, errors: &mut ErrorLog) -> Vec<Input> {
     files
 }
 
-pub fn is_yaml(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
-}
-
 fn is_helm_helper(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
@@ -171,13 +166,5 @@ mod tests {
             forward_slashes(r"odd\name.yaml".into(), false),
             r"odd\name.yaml"
         );
-    }
-
-    #[test]
-    fn yaml_extensions() {
-        assert!(is_yaml(Path::new("a.yaml")));
-        assert!(is_yaml(Path::new("a.YML")));
-        assert!(!is_yaml(Path::new("a.json")));
-        assert!(!is_yaml(Path::new("yaml")));
     }
 }

@@ -20,6 +20,7 @@
 mod account_fix;
 mod accounts;
 mod config;
+pub mod files;
 mod finding;
 mod fix;
 pub mod helm;

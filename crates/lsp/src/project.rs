@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use globset::GlobSet;
 use ropey::Rope;
-use tokenguard_analysis::{parse_config, Options, ProjectConfig, CONFIG_FILE_NAMES};
+use tokenguard_analysis::{files, parse_config, Options, ProjectConfig};
 use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity};
 use tracing::{info, warn};
 
@@ -40,20 +40,10 @@ pub struct Project {
 
 /// The nearest configuration file in `folder` or a folder above it.
 pub fn find_config(folder: &Path) -> Option<PathBuf> {
-    folder.ancestors().find_map(|dir| {
-        CONFIG_FILE_NAMES
-            .iter()
-            .map(|name| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    })
+    files::find_config(folder, Path::is_file)
 }
 
-/// Whether a path names a configuration file (for watched-file events).
-pub fn is_config_file(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| CONFIG_FILE_NAMES.contains(&n))
-}
+pub use tokenguard_analysis::files::is_config_file;
 
 impl Project {
     /// The configuration of the workspace folder `root`, read from disk now.

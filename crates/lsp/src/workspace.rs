@@ -28,10 +28,7 @@ pub struct AccountFile {
     pub accounts: Vec<ServiceAccount>,
 }
 
-pub fn is_yaml(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
-}
+pub use tokenguard_analysis::files::is_yaml;
 
 /// Every YAML file under `root`, honouring .gitignore and .ignore, hidden
 /// folders included, `.git` and `node_modules` excluded, symlinks never
