@@ -265,7 +265,7 @@ pub fn check_source(
     let findings = match &source.path {
         Some(path) => context
             .kustomizations
-            .adjust(&kustomize::key(path), findings),
+            .adjust(&tokenguard_analysis::kustomize::file_key(path), findings),
         None => findings,
     };
     let findings = project.adjust(findings);

@@ -9,25 +9,19 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use tokenguard_analysis::kustomize::{
-    join, normalize, parse_kustomization, KUSTOMIZATION_FILE_NAMES,
+    file_key, join, parse_kustomization, KUSTOMIZATION_FILE_NAMES,
 };
 use tokenguard_analysis::KustomizeIndex;
 
 use crate::errors::ErrorLog;
 use crate::walk::Input;
 
-/// How a path is named in the index: '/'-separated and normalized, so that
-/// `a/./b.yaml` and the `../a/b.yaml` of a kustomization meet.
-pub fn key(path: &Path) -> String {
-    normalize(&path.to_string_lossy())
-}
-
 pub fn index_kustomizations(inputs: &[Input], max_size: u64, log: &mut ErrorLog) -> KustomizeIndex {
     let mut index = KustomizeIndex::new();
     let mut pending: Vec<String> = inputs
         .iter()
         .filter_map(|input| match input {
-            Input::File { path, .. } => Some(key(path.parent().unwrap_or(Path::new(".")))),
+            Input::File { path, .. } => Some(file_key(path.parent().unwrap_or(Path::new(".")))),
             Input::Stdin => None,
         })
         .collect::<BTreeSet<_>>()
@@ -41,7 +35,7 @@ pub fn index_kustomizations(inputs: &[Input], max_size: u64, log: &mut ErrorLog)
         let Some(text) = read(&file, max_size, log) else {
             continue;
         };
-        index.set_kustomization(&key(&file), &text);
+        index.set_kustomization(&file_key(&file), &text);
         // Folders it includes may hold kustomizations the inputs did not reach.
         let kustomization = parse_kustomization(&text);
         for entry in kustomization

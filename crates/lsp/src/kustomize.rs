@@ -8,7 +8,7 @@
 use parking_lot::RwLock;
 use std::path::{Path, PathBuf};
 
-use tokenguard_analysis::kustomize::{is_kustomization_file, normalize};
+use tokenguard_analysis::kustomize::{file_key, is_kustomization_file};
 use tokenguard_analysis::{Finding, KustomizeIndex};
 use tracing::info;
 
@@ -17,14 +17,6 @@ use crate::identity::DocumentKey;
 /// The current text of a file, or `None` when it is neither open nor
 /// readable.
 pub type TextSource<'a> = dyn Fn(&Path) -> Option<String> + 'a;
-
-/// How the index names a file. Paths come from document keys (drive letter
-/// and separators written one way) or from the workspace walk; letter case
-/// is compared as written (the analysis crate joins a kustomization's folder
-/// with the names it lists).
-pub fn key_of(path: &Path) -> String {
-    normalize(&path.to_string_lossy())
-}
 
 fn path_of(key: &DocumentKey) -> Option<PathBuf> {
     key.to_path()
@@ -42,7 +34,7 @@ impl Kustomizations {
             return findings;
         };
         let index = self.index.read();
-        index.adjust(&key_of(&path), findings)
+        index.adjust(&file_key(&path), findings)
     }
 
     /// Whether the file at `key` is a kustomization or a patch file: only
@@ -51,7 +43,7 @@ impl Kustomizations {
         let Some(path) = path_of(key) else {
             return false;
         };
-        let key = key_of(&path);
+        let key = file_key(&path);
         is_kustomization_file(&key) || self.index.read().is_patch_file(&key)
     }
 
@@ -64,7 +56,7 @@ impl Kustomizations {
             .filter(|f| is_kustomization_file(&f.to_string_lossy()))
         {
             if let Some(text) = text_of(file) {
-                fresh.set_kustomization(&key_of(file), &text);
+                fresh.set_kustomization(&file_key(file), &text);
             }
         }
         reload_patches(&mut fresh, text_of);
@@ -88,7 +80,7 @@ impl Kustomizations {
         let Some(path) = path_of(document) else {
             return false;
         };
-        let key = key_of(&path);
+        let key = file_key(&path);
         let mut index = self.index.write();
         if is_kustomization_file(&key) {
             let changed = match text {

@@ -2,6 +2,13 @@
 //! entry relative to the kustomization's folder, and the index compares the
 //! results as strings, without touching a file system.
 
+/// How a file is named in the Kustomize index: its path '/'-separated and
+/// normalized, so that `a/./b.yaml` and the `../a/b.yaml` of a kustomization
+/// meet. The command line and the server both name files this way.
+pub fn file_key(path: &std::path::Path) -> String {
+    normalize(&path.to_string_lossy())
+}
+
 /// Removes `.` segments and folds `name/..`; a leading `..` that cannot be
 /// folded is kept, and so is a leading `/`.
 pub fn normalize(path: &str) -> String {
