@@ -137,6 +137,35 @@ fn a_missing_workspace_is_an_error_and_the_named_files_are_still_checked() {
     assert!(stdout(&output).contains("pod.yaml:4:1"));
 }
 
+// --- the walk ---------------------------------------------------------------------
+
+#[test]
+fn the_walk_skips_package_manager_trees_as_the_editor_index_does() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    write(repo.path(), "k8s/pod.yaml", POD_MISSING);
+    write(
+        repo.path(),
+        "node_modules/some-lib/test/pod.yaml",
+        POD_MISSING,
+    );
+    let output = tokenguard(repo.path(), &["check", "--format", "json"]);
+    assert_eq!(reported_files(&output), ["k8s/pod.yaml"]);
+    // Named explicitly, such a file is checked.
+    let named = tokenguard(
+        repo.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "node_modules/some-lib/test/pod.yaml",
+        ],
+    );
+    assert_eq!(
+        reported_files(&named),
+        ["node_modules/some-lib/test/pod.yaml"]
+    );
+}
+
 // --- --fix on a read-only file ------------------------------------------------
 
 #[test]

@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
+use tokenguard_analysis::files::is_skipped_folder;
 pub use tokenguard_analysis::files::is_yaml;
 
 use crate::atomic::describe;
@@ -93,7 +94,7 @@ fn walk_directory(dir: &Path, errors: &mut ErrorLog) -> Vec<Input> {
         // A symlink can lead out of the tree, or be fixed through.
         .follow_links(false)
         .sort_by_file_name(|a, b| a.cmp(b))
-        .filter_entry(|entry| entry.file_name() != ".git");
+        .filter_entry(|entry| !is_skipped_folder(entry.file_name()));
     let mut files = Vec::new();
     for result in builder.build() {
         match result {

@@ -7,6 +7,17 @@ use std::path::{Path, PathBuf};
 
 use crate::config::CONFIG_FILE_NAMES;
 
+/// Folders a search for manifests never enters, in the command line's walk
+/// and the editor's index alike: version control, and package managers'
+/// trees (whose YAML is other projects' test data). A file named explicitly
+/// is still checked.
+pub const SKIPPED_FOLDERS: &[&str] = &[".git", "node_modules"];
+
+/// Whether a folder of this name is never searched (see [`SKIPPED_FOLDERS`]).
+pub fn is_skipped_folder(name: &std::ffi::OsStr) -> bool {
+    SKIPPED_FOLDERS.iter().any(|skipped| name == *skipped)
+}
+
 /// Whether a path names a YAML file (`*.yaml` or `*.yml`, any case): the
 /// files a folder is searched for.
 pub fn is_yaml(path: &Path) -> bool {
@@ -44,6 +55,15 @@ mod tests {
         assert!(is_yaml(Path::new("a.YML")));
         assert!(!is_yaml(Path::new("a.json")));
         assert!(!is_yaml(Path::new("yaml")));
+    }
+
+    #[test]
+    fn version_control_and_package_trees_are_skipped() {
+        use std::ffi::OsStr;
+        assert!(is_skipped_folder(OsStr::new(".git")));
+        assert!(is_skipped_folder(OsStr::new("node_modules")));
+        assert!(!is_skipped_folder(OsStr::new(".github")));
+        assert!(!is_skipped_folder(OsStr::new("k8s")));
     }
 
     #[test]

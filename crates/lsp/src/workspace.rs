@@ -17,10 +17,6 @@ use tracing::{debug, info, warn};
 /// Files bigger than this are not indexed.
 pub const MAX_INDEXED_FILE: u64 = 8 * 1024 * 1024;
 
-/// Folders the index never enters: version control, and package managers'
-/// trees (whose YAML is other projects' test data).
-const SKIPPED_DIRS: &[&str] = &[".git", "node_modules"];
-
 /// A file on disk that declares ServiceAccounts.
 pub struct AccountFile {
     pub path: PathBuf,
@@ -28,7 +24,7 @@ pub struct AccountFile {
     pub accounts: Vec<ServiceAccount>,
 }
 
-pub use tokenguard_analysis::files::is_yaml;
+pub use tokenguard_analysis::files::{is_skipped_folder, is_yaml};
 
 /// Every YAML file under `root`, honouring .gitignore and .ignore, hidden
 /// folders included, `.git` and `node_modules` excluded, symlinks never
@@ -38,7 +34,7 @@ pub fn yaml_files(root: &Path) -> Vec<PathBuf> {
         .hidden(false)
         .require_git(false)
         .follow_links(false)
-        .filter_entry(|e| !SKIPPED_DIRS.iter().any(|skipped| e.file_name() == *skipped))
+        .filter_entry(|e| !is_skipped_folder(e.file_name()))
         .build();
     let mut files = Vec::new();
     for entry in walker {
@@ -77,7 +73,7 @@ pub fn within(roots: &[PathBuf], path: &Path) -> bool {
         };
         let mut at = root.clone();
         below.components().all(|c| {
-            if SKIPPED_DIRS.iter().any(|skipped| c.as_os_str() == *skipped) {
+            if is_skipped_folder(c.as_os_str()) {
                 return false;
             }
             at.push(c);
