@@ -11,10 +11,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use tokenguard_analysis::files::FileKind;
 use tokenguard_analysis::{AccountIndex, Finding, KustomizeIndex, LineIndex, ServiceAccount};
 
 use crate::errors::ErrorLog;
-use crate::helm::{self, Charts, OtherFile, Template};
+use crate::helm::{self, Charts, OtherFile};
 use crate::kustomize;
 use crate::load::{self, Outcome, SourceFile};
 use crate::project::Project;
@@ -86,10 +87,11 @@ enum FirstPass {
 
 fn first_pass(source: &SourceFile) -> FirstPass {
     match helm::classify(source.path.as_deref(), &source.text) {
-        Template::InChart(root) => FirstPass::ChartTemplate(root),
-        // A template outside a chart judges against its own accounts only.
-        Template::Loose => FirstPass::Plain(Vec::new()),
-        Template::No => FirstPass::Plain(accounts_in(&source.text)),
+        FileKind::ChartTemplate(root) => FirstPass::ChartTemplate(root),
+        // A template outside a chart judges against its own accounts only;
+        // a helper declares none (the walk never picks one anyway).
+        FileKind::LooseTemplate | FileKind::ChartHelper => FirstPass::Plain(Vec::new()),
+        FileKind::Manifest => FirstPass::Plain(accounts_in(&source.text)),
     }
 }
 
@@ -229,14 +231,19 @@ pub fn check_source(
     let index = &context.accounts;
     let mut other_files = HashMap::new();
     let (parsed, findings) = match helm::classify(source.path.as_deref(), &source.text) {
-        Template::No => {
+        FileKind::Manifest => {
             let parsed = tokenguard_analysis::parse_with(&source.text, &project.options);
             let findings = tokenguard_analysis::check(&source.text, &parsed, index);
             (parsed, findings)
         }
+        // Go templates, not YAML: never judged (as in the editor).
+        FileKind::ChartHelper => (
+            tokenguard_analysis::parse_with("", &project.options),
+            Vec::new(),
+        ),
         template => {
             let chart = match &template {
-                Template::InChart(root) => context.charts.get(root),
+                FileKind::ChartTemplate(root) => context.charts.get(root),
                 _ => None,
             };
             if let Some(values) = chart.and_then(|c| c.values_file.clone()) {

@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use tokenguard_analysis::files::{self, FileKind};
 use tokenguard_analysis::helm::{self, ChartAccount, ValuesFile};
 use tokenguard_analysis::LineIndex;
 
@@ -30,33 +31,14 @@ impl OtherFile {
     }
 }
 
-/// How a file is read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Template {
-    /// Plain YAML.
-    No,
-    /// A template of the chart rooted at this folder.
-    InChart(PathBuf),
-    /// Holds template actions but belongs to no chart found.
-    Loose,
+/// Whether a folder holds a chart (`Chart.yaml`).
+fn is_chart(dir: &Path) -> bool {
+    dir.join("Chart.yaml").is_file()
 }
 
-/// The chart folder of a file under its `templates/` folder: the nearest
-/// folder above the file that holds a `Chart.yaml`.
-pub fn chart_root(path: &Path) -> Option<PathBuf> {
-    helm::chart_root(path, &|dir| dir.join("Chart.yaml").is_file())
-}
-
-/// Whether `text` (of the file at `path`, if any) is read as a template.
-pub fn classify(path: Option<&Path>, text: &str) -> Template {
-    if let Some(root) = path.and_then(chart_root) {
-        return Template::InChart(root);
-    }
-    if helm::has_actions(text) {
-        Template::Loose
-    } else {
-        Template::No
-    }
+/// How the file at `path` (if any) with this text is read.
+pub fn classify(path: Option<&Path>, text: &str) -> FileKind {
+    files::classify(path, &is_chart, || helm::has_actions(text))
 }
 
 /// A chart: its values and its ServiceAccount templates.
@@ -154,6 +136,13 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 mod tests {
     use super::*;
 
+    fn chart_root(path: &Path) -> Option<PathBuf> {
+        match classify(Some(path), "") {
+            FileKind::ChartTemplate(root) => Some(root),
+            _ => None,
+        }
+    }
+
     #[test]
     fn templates_are_found_under_the_charts_templates_folder() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -170,7 +159,10 @@ mod tests {
         );
         assert_eq!(chart_root(&chart.join("values.yaml")), None);
         assert_eq!(chart_root(&dir.path().join("other.yaml")), None);
-        assert_eq!(classify(None, "a: {{ .Values.a }}\n"), Template::Loose);
-        assert_eq!(classify(None, "a: 1\n"), Template::No);
+        assert_eq!(
+            classify(None, "a: {{ .Values.a }}\n"),
+            FileKind::LooseTemplate
+        );
+        assert_eq!(classify(None, "a: 1\n"), FileKind::Manifest);
     }
 }

@@ -6,6 +6,47 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::CONFIG_FILE_NAMES;
+use crate::helm;
+
+/// How a file is read: one classification for the command line and the
+/// server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// Plain YAML manifests.
+    Manifest,
+    /// A Helm helper or notes file (`_helpers.tpl`, `NOTES.txt`): Go
+    /// templates, not YAML; never analysed.
+    ChartHelper,
+    /// A template of the chart whose folder (holding `Chart.yaml`) this is.
+    ChartTemplate(PathBuf),
+    /// Holds Go template actions but belongs to no chart found.
+    LooseTemplate,
+}
+
+/// How to read the file at `path` (none for standard input or an unsaved
+/// buffer). `is_chart` says whether a folder holds a `Chart.yaml` (the
+/// embedder looks); `has_actions` whether the text holds template actions,
+/// asked only when the path does not decide.
+pub fn classify(
+    path: Option<&Path>,
+    is_chart: &dyn Fn(&Path) -> bool,
+    has_actions: impl FnOnce() -> bool,
+) -> FileKind {
+    if let Some(path) = path {
+        let name = path.file_name().and_then(|n| n.to_str());
+        if name.is_some_and(helm::is_helper_file) {
+            return FileKind::ChartHelper;
+        }
+        if let Some(root) = helm::chart_root(path, is_chart) {
+            return FileKind::ChartTemplate(root);
+        }
+    }
+    if has_actions() {
+        FileKind::LooseTemplate
+    } else {
+        FileKind::Manifest
+    }
+}
 
 /// Folders a search for manifests never enters, in the command line's walk
 /// and the editor's index alike: version control, and package managers'
@@ -64,6 +105,34 @@ mod tests {
         assert!(is_skipped_folder(OsStr::new("node_modules")));
         assert!(!is_skipped_folder(OsStr::new(".github")));
         assert!(!is_skipped_folder(OsStr::new("k8s")));
+    }
+
+    #[test]
+    fn files_are_told_apart_by_path_then_by_their_text() {
+        let chart = |dir: &Path| dir == Path::new("/c");
+        let template = Path::new("/c/templates/deploy.yaml");
+        assert_eq!(
+            classify(Some(template), &chart, || false),
+            FileKind::ChartTemplate(PathBuf::from("/c"))
+        );
+        assert_eq!(
+            classify(Some(Path::new("/c/templates/_helpers.tpl")), &chart, || {
+                true
+            }),
+            FileKind::ChartHelper
+        );
+        let loose = Path::new("/x/a.yaml");
+        assert_eq!(
+            classify(Some(loose), &chart, || true),
+            FileKind::LooseTemplate
+        );
+        assert_eq!(classify(Some(loose), &chart, || false), FileKind::Manifest);
+        assert_eq!(classify(None, &chart, || false), FileKind::Manifest);
+        // A chart's values file is not a template.
+        assert_eq!(
+            classify(Some(Path::new("/c/values.yaml")), &chart, || false),
+            FileKind::Manifest
+        );
     }
 
     #[test]

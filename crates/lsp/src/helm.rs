@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ropey::Rope;
 
+use tokenguard_analysis::files::{self, FileKind};
 use tokenguard_analysis::helm::{self, ChartAccount, Template, TemplateContext, ValuesFile};
 use tokenguard_analysis::{AccountLookup, Finding, Options};
 
@@ -14,47 +15,16 @@ use crate::documents::{ByteChange, Document};
 use crate::identity::DocumentKey;
 use crate::workspace;
 
-/// How the server reads a document.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// Plain YAML: the incremental analysis.
-    Yaml,
-    /// `_helpers.tpl`, `NOTES.txt`: not YAML, never analysed.
-    Helper,
-    /// A template of the chart at this folder.
-    InChart(PathBuf),
-    /// Template actions outside any chart found.
-    Loose,
-}
-
 fn is_chart(dir: &Path) -> bool {
     dir.join("Chart.yaml").is_file()
 }
 
-/// How to read `doc`.
-pub fn kind(key: &DocumentKey, doc: &Document) -> Kind {
-    kind_of(key, &doc.rope, doc.may_hold_actions)
-}
-
-fn kind_of(key: &DocumentKey, rope: &Rope, may_hold_actions: bool) -> Kind {
+/// How to read `doc` (the classification the command line uses too).
+pub fn kind(key: &DocumentKey, doc: &Document) -> FileKind {
     let path = key.to_path();
-    if let Some(path) = &path {
-        if path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(helm::is_helper_file)
-        {
-            return Kind::Helper;
-        }
-        if let Some(root) = helm::chart_root(path, &is_chart) {
-            return Kind::InChart(root);
-        }
-    }
-    if may_hold_actions && has_actions(rope) {
-        Kind::Loose
-    } else {
-        Kind::Yaml
-    }
+    files::classify(path.as_deref(), &is_chart, || {
+        doc.may_hold_actions && has_actions(&doc.rope)
+    })
 }
 
 /// A template action in the rope; the whole text is read only when some

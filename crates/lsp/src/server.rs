@@ -18,6 +18,8 @@ use tracing::{debug, info, warn};
 
 use tokenguard_analysis::{AccountIndex, AccountLookup, FoundAccount, Options, TextRange};
 
+use tokenguard_analysis::files::FileKind;
+
 use crate::code_actions::{self, FIX_ALL};
 use crate::config::Settings;
 use crate::diagnostics::{to_diagnostic, Analyzed, LiveAnalysis};
@@ -308,11 +310,11 @@ impl State {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             // Helm: templates are masked and judged with their chart.
             match helm::kind(key, doc) {
-                helm::Kind::Yaml => analysis.run(doc, &others, generation, max_size, &options),
-                helm::Kind::Helper => analysis.run_whole(doc, max_size, |_| Vec::new()),
+                FileKind::Manifest => analysis.run(doc, &others, generation, max_size, &options),
+                FileKind::ChartHelper => analysis.run_whole(doc, max_size, |_| Vec::new()),
                 kind => {
                     let chart = match &kind {
-                        helm::Kind::InChart(root) => {
+                        FileKind::ChartTemplate(root) => {
                             Some(helm::chart_view(root, &|p| self.read_for_chart(p)))
                         }
                         _ => None,
