@@ -251,8 +251,8 @@ pub fn check_source(
             }
             let template_context = tokenguard_analysis::helm::TemplateContext {
                 file: &source.display,
-                values: chart.and_then(|c| c.values.as_ref()),
-                accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
+                values: chart.and_then(|c| c.view.values.as_ref()),
+                accounts: chart.map_or(&[], |c| c.view.accounts.as_slice()),
             };
             let template = tokenguard_analysis::helm::Template::parse_with_options(
                 &source.text,

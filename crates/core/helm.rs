@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokenguard_analysis::files::{self, FileKind};
-use tokenguard_analysis::helm::{self, ChartAccount, ValuesFile};
+use tokenguard_analysis::helm::{self, ChartView, ValuesFile};
 use tokenguard_analysis::LineIndex;
 
 use crate::errors::ErrorLog;
@@ -41,12 +41,12 @@ pub fn classify(path: Option<&Path>, text: &str) -> FileKind {
     files::classify(path, &is_chart, || helm::has_actions(text))
 }
 
-/// A chart: its values and its ServiceAccount templates.
+/// A chart: what its templates are judged with, and its `values.yaml` as a
+/// file fixes may edit.
 #[derive(Debug, Default)]
 pub struct Chart {
-    pub values: Option<ValuesFile>,
+    pub view: ChartView,
     pub values_file: Option<Arc<OtherFile>>,
-    pub accounts: Vec<ChartAccount>,
 }
 
 /// The charts of a run, by root folder.
@@ -83,12 +83,13 @@ impl Charts {
 
 fn read_chart(root: &Path, log: &mut ErrorLog) -> Chart {
     let path = root.join("values.yaml");
-    let mut chart = Chart::default();
+    let mut values = None;
+    let mut values_file = None;
     match fs::read_to_string(&path) {
         Ok(text) => {
             let display = display_path(&path);
-            chart.values = Some(ValuesFile::new(display.clone(), text.clone()));
-            chart.values_file = Some(Arc::new(OtherFile {
+            values = Some(ValuesFile::new(display.clone(), text.clone()));
+            values_file = Some(Arc::new(OtherFile {
                 display,
                 path,
                 line_index: LineIndex::new(&text),
@@ -97,23 +98,23 @@ fn read_chart(root: &Path, log: &mut ErrorLog) -> Chart {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => log.warning(format_args!(
-            "{}: {e}; the chart's templates are checked without their values",
-            path.display()
+            "{}: {}; the chart's templates are checked without their values",
+            display_path(&path),
+            crate::atomic::describe(&e)
         )),
     }
-    for template in yaml_files(&root.join("templates")) {
-        // Unreadable templates are reported when they are checked.
-        let Ok(text) = fs::read_to_string(&template) else {
-            continue;
-        };
-        if text.contains("ServiceAccount") {
-            let display = display_path(&template);
-            chart
-                .accounts
-                .extend(helm::chart_accounts(&display, &text, chart.values.as_ref()));
-        }
+    // Unreadable templates are reported when they are checked.
+    let templates = yaml_files(&root.join("templates"))
+        .into_iter()
+        .filter_map(|template| {
+            let text = fs::read_to_string(&template).ok()?;
+            text.contains("ServiceAccount")
+                .then(|| (display_path(&template), text))
+        });
+    Chart {
+        view: ChartView::new(values, templates),
+        values_file,
     }
-    chart
 }
 
 /// The YAML files under `dir`, without following links, in name order.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use ropey::Rope;
 
 use tokenguard_analysis::files::{self, FileKind};
-use tokenguard_analysis::helm::{self, ChartAccount, Template, TemplateContext, ValuesFile};
+use tokenguard_analysis::helm::{self, ChartView, Template, TemplateContext, ValuesFile};
 use tokenguard_analysis::{AccountLookup, Finding, Options};
 
 use crate::documents::{ByteChange, Document};
@@ -77,13 +77,6 @@ pub fn affected_chart(key: &DocumentKey) -> Option<PathBuf> {
     helm::values_chart(&path, &is_chart).or_else(|| helm::chart_root(&path, &is_chart))
 }
 
-/// A chart as the editor sees it now.
-#[derive(Debug, Default)]
-pub struct ChartView {
-    pub values: Option<ValuesFile>,
-    pub accounts: Vec<ChartAccount>,
-}
-
 /// Reads the chart at `root`: `read` gives a file's text (the open buffer
 /// if there is one). Files are named by their canonical URIs (see
 /// [`DocumentKey::as_str`]).
@@ -92,17 +85,13 @@ pub fn chart_view(root: &Path, read: &dyn Fn(&Path) -> Option<String>) -> ChartV
     let values = read(&values_path)
         .zip(DocumentKey::from_path(&values_path))
         .map(|(text, key)| ValuesFile::new(key.as_str(), text));
-    let mut accounts = Vec::new();
-    for path in workspace::yaml_files(&root.join("templates")) {
-        let Some(text) = read(&path).filter(|t| t.contains("ServiceAccount")) else {
-            continue;
-        };
-        let Some(key) = DocumentKey::from_path(&path) else {
-            continue;
-        };
-        accounts.extend(helm::chart_accounts(key.as_str(), &text, values.as_ref()));
-    }
-    ChartView { values, accounts }
+    let templates = workspace::yaml_files(&root.join("templates"))
+        .into_iter()
+        .filter_map(|path| {
+            let text = read(&path).filter(|t| t.contains("ServiceAccount"))?;
+            Some((DocumentKey::from_path(&path)?.as_str().to_string(), text))
+        });
+    ChartView::new(values, templates)
 }
 
 /// The findings of a template.

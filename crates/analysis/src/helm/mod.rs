@@ -10,11 +10,13 @@
 
 mod accounts;
 mod branches;
+mod chart;
 mod judge;
 pub mod mask;
 pub mod values;
 
 pub use accounts::{chart_accounts, ChartAccount, ChartAccountName, ChartAutomount};
+pub use chart::ChartView;
 pub use judge::{check_template, judge_workloads, Template, TemplateContext, Verdict};
 pub use mask::{has_actions, mask, Action, ActionKind, Masked};
 pub use values::{reference, Reference, Resolved, ValueAt, ValuesFile};

@@ -1,0 +1,56 @@
+//! A chart as its templates are judged with it: its values and the
+//! ServiceAccounts its templates declare. Built from files the embedder
+//! reads (the command line from disk, the server from open buffers first).
+
+use super::accounts::{chart_accounts, ChartAccount};
+use super::values::ValuesFile;
+
+/// What a chart's templates are judged with.
+#[derive(Debug, Default)]
+pub struct ChartView {
+    /// `values.yaml`, when the chart has one.
+    pub values: Option<ValuesFile>,
+    /// The ServiceAccounts of every template, rendered as the values say.
+    pub accounts: Vec<ChartAccount>,
+}
+
+impl ChartView {
+    /// The chart of `values` (`values.yaml` as a [`ValuesFile`], if any)
+    /// and `templates` (each template's name and text; those that declare
+    /// no ServiceAccount cost a substring search).
+    pub fn new(
+        values: Option<ValuesFile>,
+        templates: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        let mut accounts = Vec::new();
+        for (name, text) in templates {
+            accounts.extend(chart_accounts(&name, &text, values.as_ref()));
+        }
+        Self { values, accounts }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_follow_the_values() {
+        let values = ValuesFile::new("values.yaml", "sa:\n  create: false\n");
+        let templates = [
+            (
+                "templates/sa.yaml".to_string(),
+                "{{- if .Values.sa.create }}\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n{{- end }}\n".to_string(),
+            ),
+            (
+                "templates/sa2.yaml".to_string(),
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: b\n".to_string(),
+            ),
+            ("templates/cm.yaml".to_string(), "kind: ConfigMap\n".to_string()),
+        ];
+        let chart = ChartView::new(Some(values), templates);
+        assert_eq!(chart.accounts.len(), 1, "{:?}", chart.accounts);
+        assert_eq!(chart.accounts[0].file, "templates/sa2.yaml");
+        assert!(chart.values.is_some());
+    }
+}
