@@ -79,7 +79,10 @@ fn write_stdout(bytes: &[u8], what: &str) -> ExitCode {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => fail(format_args!("cannot write {what}: {e}")),
+        Err(e) => fail(format_args!(
+            "cannot write {what}: {}",
+            atomic::describe(&e)
+        )),
     }
 }
 

@@ -71,7 +71,7 @@ fn kustomization_in(dir: &str) -> Option<PathBuf> {
 /// A kustomization or patch file's text; one that cannot be read is said once
 /// on stderr (the check goes on without it: its patches count as absent).
 fn read(path: &Path, max_size: u64, log: &mut ErrorLog) -> Option<String> {
-    let shown = path.display();
+    let shown = crate::walk::display_path(path);
     match fs::metadata(path) {
         Ok(meta) if meta.len() > max_size => {
             log.warning(format_args!(
@@ -84,7 +84,8 @@ fn read(path: &Path, max_size: u64, log: &mut ErrorLog) -> Option<String> {
         Ok(_) => {}
         Err(error) => {
             log.warning(format_args!(
-                "{shown}: named by a kustomization but cannot be read ({error})"
+                "{shown}: named by a kustomization but cannot be read ({})",
+                crate::atomic::describe(&error)
             ));
             return None;
         }
@@ -92,7 +93,10 @@ fn read(path: &Path, max_size: u64, log: &mut ErrorLog) -> Option<String> {
     match fs::read_to_string(path) {
         Ok(text) => Some(text),
         Err(error) => {
-            log.warning(format_args!("{shown}: cannot be read as UTF-8 text ({error}); its kustomize patches are not read"));
+            log.warning(format_args!(
+                "{shown}: cannot be read as UTF-8 text ({}); its kustomize patches are not read",
+                crate::atomic::describe(&error)
+            ));
             None
         }
     }

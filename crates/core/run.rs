@@ -128,7 +128,10 @@ fn report(args: &CheckArgs, files: &[CheckedFile], target: Target, log: &mut Err
     if let Err(e) = write_to(&mut stream, |out| {
         output::write_report(args.format, files, out, color)
     }) {
-        log.error(format_args!("cannot write the report: {e}"));
+        log.error(format_args!(
+            "cannot write the report: {}",
+            crate::atomic::describe(&e)
+        ));
     }
     drop(stream);
     if args.format == Format::Human {
@@ -158,7 +161,10 @@ fn show_diff(args: &CheckArgs, files: &[CheckedFile], log: &mut ErrorLog) -> Sta
         Ok(())
     });
     if let Err(e) = result {
-        log.error(format_args!("cannot write the diff: {e}"));
+        log.error(format_args!(
+            "cannot write the diff: {}",
+            crate::atomic::describe(&e)
+        ));
     }
     if plans.is_empty() {
         note(&format!(
@@ -224,7 +230,10 @@ fn fix_and_report(
             target = Target::Stderr;
             let text = fixed.as_deref().unwrap_or(file.text()).as_bytes();
             if let Err(e) = write_to(&mut io::stdout().lock(), |out| out.write_all(text)) {
-                log.error(format_args!("cannot write the fixed text: {e}"));
+                log.error(format_args!(
+                    "cannot write the fixed text: {}",
+                    crate::atomic::describe(&e)
+                ));
             }
         }
         // What is left: findings without a fix, and anything a fix uncovered.
