@@ -22,10 +22,14 @@
 //! ranges are converted to the JSON form here (lines end at LF, CRLF or a
 //! lone CR, as in LSP), so both sides are shown as `line:column`.
 //!
+//! Not compared: severity, related information (the ServiceAccount's
+//! location), fixes and code actions, hovers.
+//!
 //! Settings: the server runs with its defaults (no `initializationOptions`,
 //! no `workspace/configuration`). They differ from the command line's in
 //! one way that could matter: the size limit (the server skips documents
-//! over 32 MiB, the CLI files over 64 MiB); no corpus file is near either.
+//! over 32 MiB, the CLI files over 64 MiB, and the server indexes the
+//! ServiceAccounts of files up to 8 MiB; the largest corpus file has 2 MB).
 //!
 //! To rewrite the list after an intended change (existing entries keep their
 //! category and reason; new ones get the category `unclassified`, which the
