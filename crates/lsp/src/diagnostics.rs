@@ -1,7 +1,7 @@
 //! One analysis of one document snapshot, and its translation into LSP
 //! diagnostics.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use ropey::Rope;
 use serde_json::json;
@@ -46,11 +46,14 @@ pub struct TooLarge {
 /// **Test-only.** When this environment variable is set to a non-empty
 /// marker, analysing a text that contains the marker panics, so that tests
 /// can check how the server survives a bug in the analysis. Read once, at the
-/// first analysis; nobody sets it outside tests.
+/// first analysis. Compiled only with the `test-hooks` feature, which the
+/// test builds turn on and release builds do not have.
+#[cfg(feature = "test-hooks")]
 pub const TEST_PANIC_MARKER_VAR: &str = "TOKENGUARD_TEST_PANIC_MARKER";
 
+#[cfg(feature = "test-hooks")]
 fn test_panic_marker() -> Option<&'static str> {
-    static MARKER: OnceLock<Option<String>> = OnceLock::new();
+    static MARKER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     MARKER
         .get_or_init(|| {
             std::env::var(TEST_PANIC_MARKER_VAR)
@@ -105,6 +108,7 @@ impl LiveAnalysis {
                 }),
             });
         }
+        #[cfg(feature = "test-hooks")]
         if let Some(marker) = test_panic_marker() {
             if rope.to_string().contains(marker) {
                 panic!("{TEST_PANIC_MARKER_VAR}: the text contains {marker:?}");
