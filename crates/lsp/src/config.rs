@@ -3,7 +3,7 @@
 //! configuration file overrides them where it sets a value (see
 //! `project.rs`).
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use serde_json::Value;
 use tokenguard_analysis::{ProjectConfig, Severity};
@@ -134,7 +134,8 @@ impl Settings {
         let mut notes = Vec::new();
         let mut builder = GlobSetBuilder::new();
         for pattern in &raw.exclude {
-            match Glob::new(pattern) {
+            // The project file's dialect: one glob language for both.
+            match tokenguard_analysis::exclude_glob(pattern) {
                 Ok(glob) => {
                     builder.add(glob);
                 }
@@ -190,6 +191,11 @@ mod tests {
         assert!(!s.syntax_errors && s.enable);
         assert!(s.excludes(&["/w/charts/a/templates/x.yaml"]));
         assert!(!s.excludes(&["/w/k8s/x.yaml"]));
+        // The same dialect as tokenguard.toml's exclude: `*` stays within
+        // one folder, `**` spans folders.
+        let (s, _) = Settings::from_json(&json!({"exclude": ["vendor/*.yaml"]}));
+        assert!(s.excludes(&["vendor/a.yaml"]));
+        assert!(!s.excludes(&["vendor/sub/a.yaml"]));
         let (s, _) = Settings::from_json(&json!({"enable": false}));
         assert!(!s.enable);
     }
