@@ -190,6 +190,25 @@ async function outputChannelLog() {
   return texts.join('\n');
 }
 
+/** The line the extension logs when it starts the server it bundles. */
+const STARTED_BUNDLED = /starting \S+\/bin\/tokenguard server \(tokenguard [^,]+, from bundled with the extension\)/;
+
+/**
+ * The output channel once it holds a line matching `pattern`, or as it is
+ * after `timeoutMs`: VS Code writes the channel's log file behind the
+ * channel itself, so a squiggle can be on screen before the file has the
+ * line that started its server.
+ */
+async function outputChannelLogWith(pattern, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let log = await outputChannelLog();
+  while (!pattern.test(log) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    log = await outputChannelLog();
+  }
+  return log;
+}
+
 /**
  * The `tokenguard server` processes started by this VS Code (found by the
  * XDG_CONFIG_HOME that run.sh gave code-server), with their environments.
@@ -254,7 +273,7 @@ async function checkBundled(server, log, withoutEnv = true) {
   const onPath = await tokenguardOnPath(server.env.PATH);
   check(!onPath, `the extension host's PATH has ${onPath}`);
   check(
-    /starting \S+\/bin\/tokenguard server \(tokenguard [^,]+, from bundled with the extension\)/.test(log),
+    STARTED_BUNDLED.test(log),
     `the output channel does not say it started the bundled server:\n${log}`,
   );
   return `${path.relative(root, exe)} (pid ${server.pid}); PATH without tokenguard${withoutEnv ? '; no TOKENGUARD_PATH' : ''}`;
@@ -290,7 +309,7 @@ async function restrictedPhase() {
   });
 
   await step('the output channel says it runs the bundled server because the window is restricted', async () => {
-    const log = await outputChannelLog();
+    const log = await outputChannelLogWith(STARTED_BUNDLED);
     check(
       log.includes('this window is in Restricted Mode (the workspace is not trusted): running only the server bundled with the extension'),
       `no Restricted Mode line in the output channel:\n${log}`,
@@ -423,7 +442,7 @@ try {
     await step('the server is the one bundled with the extension: no tokenguard on PATH, no setting', async () => {
       const servers = await serverProcesses();
       check(servers.length === 1, `${servers.length} tokenguard server processes of this VS Code`);
-      return checkBundled(servers[0], await outputChannelLog());
+      return checkBundled(servers[0], await outputChannelLogWith(STARTED_BUNDLED));
     });
 
     await step('the squiggle underlines exactly the pod spec key `spec`', async () => {
