@@ -109,9 +109,9 @@ fn workspace_files_are_context_only_their_findings_are_not_reported_or_fixed() {
 }
 
 #[test]
-fn a_checked_file_inside_the_workspace_counts_its_accounts_once() {
-    // The account file is both named and under the workspace: one account,
-    // not two declarations of the same name.
+fn a_named_file_inside_the_workspace_is_reported_and_its_account_applies() {
+    // The account file is both named and under the workspace: it is checked
+    // (and counted) as a named file, and its account decides the workload.
     let repo = tempfile::tempdir().expect("temp dir");
     write(repo.path(), "account.yaml", ACCOUNT_DISABLING);
     write(repo.path(), "web.yaml", DEPLOYMENT_AS_WEB);
