@@ -186,6 +186,40 @@ fn broken_yaml_is_a_tg000_error_finding_with_exit_1() {
 }
 
 #[test]
+fn yaml_that_holds_no_kubernetes_object_gets_no_findings_even_when_broken() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        ".github/workflows/ci.yaml",
+        "name: CI\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n      broken: [\n",
+    );
+    write(
+        dir.path(),
+        "fixtures/invalid.yaml",
+        "key: \"unterminated\nother: value\n",
+    );
+    let output = tokenguard(dir.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(json_stdout(&output), Value::Array(Vec::new()));
+}
+
+#[test]
+fn a_deployment_with_a_misspelled_api_version_is_still_judged() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "deploy.yaml",
+        "apiVersoin: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers: []\n",
+    );
+    let output = tokenguard(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let findings = json_stdout(&output);
+    assert_eq!(findings.as_array().map(Vec::len), Some(1), "{findings}");
+    assert_eq!(findings[0]["code"], "TG001");
+    assert_eq!(findings[0]["name"], "web");
+}
+
+#[test]
 fn a_leading_byte_order_mark_is_accepted() {
     let dir = temp_dir();
     write(dir.path(), "bom.yaml", &format!("\u{feff}{POD_COMPLIANT}"));

@@ -105,7 +105,7 @@ fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Value {
 
 /// A fresh analysis of `text`, as (range, code, message).
 fn expected(text: &str) -> Vec<(Value, String, String)> {
-    if !tokenguard_analysis::looks_like_kubernetes(text) {
+    if !tokenguard_analysis::holds_kubernetes_object(text, &tokenguard_analysis::parse(text)) {
         return Vec::new();
     }
     tokenguard_analysis::analyze(text, &tokenguard_analysis::NoAccounts)

@@ -268,6 +268,13 @@ pub fn check_source(
             (template.parsed, findings)
         }
     };
+    // Only a file that holds a Kubernetes object gets findings (the
+    // editor's rule too).
+    let findings = if tokenguard_analysis::holds_kubernetes_object(&source.text, &parsed) {
+        findings
+    } else {
+        Vec::new()
+    };
     // Kustomize: patch files and patched base workloads.
     let findings = match &source.path {
         Some(path) => context

@@ -15,9 +15,10 @@ use crate::accounts::{AccountLookup, SameFileFirst};
 use crate::finding::Finding;
 use crate::objects::ServiceAccount;
 use crate::options::Options;
+use crate::relevance::{has_objects, ObjectKeys};
 use crate::split::{split_documents, Chunk};
 use crate::text::TextRange;
-use crate::{check_with, kubernetes_keys, parse_document, ParsedFile, BOM};
+use crate::{check_with, parse_document, ParsedFile, BOM};
 
 /// The text of a byte range of the current text (the caller may keep the
 /// text in a rope: only the documents being analysed are copied out).
@@ -30,8 +31,8 @@ struct Piece {
     parsed: Option<ParsedFile>,
     /// Judged findings, relative to `start`; `None` when they must be judged.
     findings: Option<Vec<Finding>>,
-    /// Whether it has an `apiVersion` key, and a `kind` key.
-    keys: (bool, bool),
+    /// Its `apiVersion` and `kind` keys.
+    keys: ObjectKeys,
 }
 
 impl Piece {
@@ -86,9 +87,9 @@ fn make_pieces(
                 parsed: chunk.has_content.then(|| parse_document(text, options)),
                 findings: None,
                 keys: if chunk.has_content {
-                    kubernetes_keys(text)
+                    ObjectKeys::of(text)
                 } else {
-                    (false, false)
+                    ObjectKeys::default()
                 },
             }
         })
@@ -251,7 +252,24 @@ impl IncrementalFile {
 
     /// [`crate::looks_like_kubernetes`] of the whole text.
     pub fn looks_like_kubernetes(&self) -> bool {
-        self.pieces.iter().any(|p| p.keys.0) && self.pieces.iter().any(|p| p.keys.1)
+        let keys = self.keys();
+        keys.api_version && keys.kind
+    }
+
+    /// [`crate::holds_kubernetes_object`] of the whole text: whether the
+    /// file gets findings at all.
+    pub fn holds_kubernetes_object(&self) -> bool {
+        self.keys().say_kubernetes()
+            || self
+                .pieces
+                .iter()
+                .any(|p| p.parsed.as_ref().is_some_and(has_objects))
+    }
+
+    fn keys(&self) -> ObjectKeys {
+        self.pieces
+            .iter()
+            .fold(ObjectKeys::default(), |all, p| all.union(p.keys))
     }
 
     /// The file's ServiceAccounts, in file positions.

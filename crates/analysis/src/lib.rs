@@ -24,6 +24,7 @@ pub mod files;
 mod finding;
 mod fix;
 pub mod helm;
+pub mod host;
 mod ignore_comment;
 mod incremental;
 mod kinds;
@@ -50,7 +51,7 @@ pub use kinds::{api_group, WorkloadKind, WorkloadKinds, BUILTIN_GROUP_KINDS, POD
 pub use kustomize::KustomizeIndex;
 pub use objects::{AccountAutomount, ServiceAccount, Workload};
 pub use options::Options;
-pub use relevance::{kubernetes_keys, looks_like_kubernetes};
+pub use relevance::{holds_kubernetes_object, kubernetes_keys, looks_like_kubernetes, ObjectKeys};
 pub use text::{LineEnding, LineIndex, TextRange};
 pub use tree::{Document, Node, NodeId, NodeKind, ScalarStyle, SyntaxError};
 pub use value::{BoolField, ValueType};

@@ -106,7 +106,9 @@ fn relevant_kind(value: &str, kinds: &WorkloadKinds) -> bool {
 
 /// Whether the text looks like Kubernetes manifests at all: some line holds
 /// an `apiVersion` key and some line a `kind` key. CI workflows, OpenAPI
-/// documents and Helm values files do not, and get no diagnostics in editors.
+/// documents and Helm values files do not. (The rule that decides whether a
+/// file gets findings is [`holds_kubernetes_object`], which also accepts a
+/// `kind` with a broken `apiVersion`.)
 pub fn looks_like_kubernetes(text: &str) -> bool {
     let (api_version, kind) = kubernetes_keys(text);
     api_version && kind
@@ -115,30 +117,102 @@ pub fn looks_like_kubernetes(text: &str) -> bool {
 /// Whether the text has an `apiVersion` key, and whether it has a `kind` key
 /// (for texts seen in pieces).
 pub fn kubernetes_keys(text: &str) -> (bool, bool) {
-    let has_key = |key: &str| {
-        text.match_indices(key).any(|(i, _)| {
-            let before = &text[..i];
-            let line_start = before.rfind(['\n', '\r']).map_or(0, |p| p + 1);
-            let line_prefix = &before[line_start..];
-            // The file's byte-order mark is not part of its first line (found
-            // by fuzzing: `IncrementalFile` reads the documents after it).
-            let line_prefix = if line_start == 0 {
-                line_prefix.trim_start_matches('\u{feff}')
-            } else {
-                line_prefix
-            };
-            let prefix = line_prefix.trim_end_matches(['"', '\'', ' ', '\t']);
-            let prefix_ok = prefix.is_empty() || prefix.ends_with(['-', '{', ',']);
-            let after = text[i + key.len()..].trim_start_matches(['"', '\'']);
-            prefix_ok && after.starts_with(':')
-        })
-    };
-    (has_key("apiVersion"), has_key("kind"))
+    let keys = ObjectKeys::of(text);
+    (keys.api_version, keys.kind)
+}
+
+/// What a text's lines say about Kubernetes objects, read without parsing
+/// (so a document that does not parse still says it). Line-based: the keys
+/// of a text are the union of the keys of its pieces cut at line breaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ObjectKeys {
+    /// Some line holds an `apiVersion` key.
+    pub api_version: bool,
+    /// Some line holds a `kind` key (at any depth).
+    pub kind: bool,
+    /// Some line holds a `kind` key that is not indented: the root `kind` of
+    /// a document (`kind: Pod`, `{kind: Pod}`, `- kind: Pod`).
+    pub root_kind: bool,
+}
+
+impl ObjectKeys {
+    pub fn of(text: &str) -> Self {
+        let (api_version, _) = key_places(text, "apiVersion");
+        let (kind, root_kind) = key_places(text, "kind");
+        Self {
+            api_version,
+            kind,
+            root_kind,
+        }
+    }
+
+    /// The keys of two pieces of one text.
+    pub fn union(self, other: Self) -> Self {
+        Self {
+            api_version: self.api_version || other.api_version,
+            kind: self.kind || other.kind,
+            root_kind: self.root_kind || other.root_kind,
+        }
+    }
+
+    /// Whether these keys alone say the text holds a Kubernetes object: a
+    /// `kind` at the root of a document (whatever its `apiVersion`, which
+    /// may be missing or mistyped), or an `apiVersion` and a `kind` anywhere
+    /// (the items of a list).
+    pub fn say_kubernetes(self) -> bool {
+        self.root_kind || (self.api_version && self.kind)
+    }
+}
+
+/// THE rule for which files get findings, in the command line and the
+/// editor alike: only a file that holds a Kubernetes object is judged (its
+/// TG000 syntax errors and TG001 workloads reported); any other YAML (a CI
+/// workflow, a values file, another tool's broken fixture) gets nothing, not
+/// even a syntax error. A file holds a Kubernetes object when its text says
+/// so ([`ObjectKeys::say_kubernetes`], read from the lines, so it holds for a
+/// document that does not parse), or when its parse found a workload or a
+/// ServiceAccount (`parsed`: the file's or the masked template's).
+pub fn holds_kubernetes_object(text: &str, parsed: &crate::ParsedFile) -> bool {
+    has_objects(parsed) || ObjectKeys::of(text).say_kubernetes()
+}
+
+/// Whether a parse found a Kubernetes object that matters to the rule.
+pub(crate) fn has_objects(parsed: &crate::ParsedFile) -> bool {
+    !parsed.workloads.is_empty() || !parsed.ignored.is_empty() || !parsed.accounts.is_empty()
+}
+
+/// Whether some line holds `key` as a key, and whether some such line holds
+/// it unindented.
+fn key_places(text: &str, key: &str) -> (bool, bool) {
+    let mut anywhere = false;
+    for (i, _) in text.match_indices(key) {
+        let before = &text[..i];
+        let line_start = before.rfind(['\n', '\r']).map_or(0, |p| p + 1);
+        let line_prefix = &before[line_start..];
+        // The file's byte-order mark is not part of its first line (found
+        // by fuzzing: `IncrementalFile` reads the documents after it).
+        let line_prefix = if line_start == 0 {
+            line_prefix.trim_start_matches('\u{feff}')
+        } else {
+            line_prefix
+        };
+        let prefix = line_prefix.trim_end_matches(['"', '\'', ' ', '\t']);
+        let prefix_ok = prefix.is_empty() || prefix.ends_with(['-', '{', ',']);
+        let after = text[i + key.len()..].trim_start_matches(['"', '\'']);
+        if !(prefix_ok && after.starts_with(':')) {
+            continue;
+        }
+        anywhere = true;
+        if !line_prefix.starts_with([' ', '\t']) {
+            return (true, true);
+        }
+    }
+    (anywhere, false)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{looks_like_kubernetes, may_declare_account, WorkloadKinds};
+    use super::{looks_like_kubernetes, may_declare_account, ObjectKeys, WorkloadKinds};
     use crate::kinds::WorkloadKind;
 
     fn may_matter(document: &str) -> bool {
@@ -227,5 +301,43 @@ mod tests {
         assert!(!looks_like_kubernetes(
             "replicaCount: 1\nimage: {repository: nginx}\n"
         ));
+    }
+
+    fn holds(text: &str) -> bool {
+        super::holds_kubernetes_object(text, &crate::parse(text))
+    }
+
+    #[test]
+    fn only_files_holding_a_kubernetes_object_are_judged() {
+        // A broken workflow and another tool's broken fixture: nothing.
+        assert!(!holds(
+            "name: CI\non: [push]\njobs:\n  build:\n    steps:\n      - run: x\n      broken: [\n"
+        ));
+        assert!(!holds("key: \"unterminated\nother: value\n"));
+        assert!(!holds("replicaCount: 1\nimage:\n  kind: x\n"));
+        // A root `kind` with a mistyped or missing `apiVersion` is judged.
+        assert!(holds("apiVersoin: apps/v1\nkind: Deployment\nspec: {}\n"));
+        assert!(holds("kind: Deployment\nspec: [\n"));
+        assert!(holds("{kind: Pod}\n"));
+        assert!(holds("- kind: Pod\n"));
+        // Both keys anywhere (a list's items), even when it does not parse.
+        assert!(holds(
+            "items:\n  - apiVersion: v1\n    kind: Pod\n  broken: [\n"
+        ));
+        // A workload the line test misses is still found by the parse.
+        assert!(holds("apiVersion: v1\nkind : Pod\nspec: {}\n"));
+        assert!(!ObjectKeys::of("a:\n  kind : Pod\n").say_kubernetes());
+    }
+
+    #[test]
+    fn object_keys_of_a_text_are_the_union_of_its_pieces() {
+        let text = "apiVersion: v1\n---\n  kind: Pod\n---\nx: 1\n";
+        let pieces = ["apiVersion: v1\n", "---\n  kind: Pod\n", "---\nx: 1\n"];
+        let union = pieces
+            .iter()
+            .fold(ObjectKeys::default(), |all, p| all.union(ObjectKeys::of(p)));
+        assert_eq!(union, ObjectKeys::of(text));
+        assert!(union.say_kubernetes() && !union.root_kind);
+        assert!(ObjectKeys::of("\u{feff}kind: Pod\n").root_kind);
     }
 }

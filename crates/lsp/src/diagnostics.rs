@@ -28,7 +28,8 @@ pub struct Analyzed {
     pub revision: u64,
     pub version: i32,
     pub rope: Rope,
-    /// Empty for YAML that is not Kubernetes.
+    /// Empty for YAML that holds no Kubernetes object
+    /// (`tokenguard_analysis::holds_kubernetes_object`).
     pub findings: Vec<Finding>,
     pub accounts: Vec<ServiceAccount>,
     /// Set when the text was over the size limit and was not analysed at all
@@ -137,7 +138,8 @@ impl LiveAnalysis {
         }
         self.revision = doc.revision;
         let file = self.file.as_mut()?;
-        let findings = if file.looks_like_kubernetes() {
+        // The one rule of which files get findings (the CLI's too).
+        let findings = if file.holds_kubernetes_object() {
             file.findings(&text_of, workspace, generation)
         } else {
             Vec::new()

@@ -118,6 +118,10 @@ pub fn check(
         accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
     };
     let template = Template::parse_with_options(text, context.values, options);
+    // The one rule of which files get findings (the CLI's too).
+    if !tokenguard_analysis::holds_kubernetes_object(text, &template.parsed) {
+        return Vec::new();
+    }
     helm::check_template(text, &template, &context, workspace)
 }
 

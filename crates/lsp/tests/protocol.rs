@@ -319,6 +319,27 @@ async fn yaml_that_is_not_kubernetes_gets_an_empty_list() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_with_a_misspelled_api_version_is_still_judged() {
+    let mut client = started(json!({}), Value::Null).await;
+    let doc = uri("typo.yaml");
+    client
+        .open(
+            &doc,
+            "apiVersoin: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers: []\n",
+        )
+        .await;
+    let diagnostics = client.wait_diagnostics(&doc, 1).await;
+    assert_eq!(only_code(&diagnostics), "TG001", "{diagnostics:?}");
+    // Broken too: the `kind` at the root still makes it a manifest.
+    let broken = uri("typo-broken.yaml");
+    client
+        .open(&broken, "apiVerison: v1\nkind: Pod\nmetadata: {name: x\n")
+        .await;
+    let diagnostics = client.wait_diagnostics(&broken, 1).await;
+    assert_eq!(only_code(&diagnostics), "TG000", "{diagnostics:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_syntax_error_in_a_kubernetes_file_is_tg000() {
     let mut client = started(json!({}), Value::Null).await;
     let doc = uri("broken.yaml");

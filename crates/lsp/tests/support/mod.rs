@@ -814,7 +814,7 @@ async fn read_loop(
 /// ServiceAccounts: a fresh analysis, in LSP ranges, as (range, code,
 /// message); nothing for YAML that is not Kubernetes.
 pub fn expected_diagnostics(text: &str, enc: Enc) -> Vec<(Value, String, String)> {
-    if !tokenguard_analysis::looks_like_kubernetes(text) {
+    if !tokenguard_analysis::holds_kubernetes_object(text, &tokenguard_analysis::parse(text)) {
         return Vec::new();
     }
     tokenguard_analysis::analyze(text, &tokenguard_analysis::NoAccounts)

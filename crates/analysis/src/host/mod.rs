@@ -1,0 +1,507 @@
+//! The analysis host: the analysis owns the state of the world, front ends
+//! report changes and ask questions (the idea of rust-analyzer's).
+//!
+//! The host holds the files it was fed (path, revision, and the text when
+//! it was fed to be kept), classifies each once ([`FileKind`]), and keeps
+//! the derived indexes current as files change: the workspace's
+//! ServiceAccounts ([`AccountIndex`]), its Helm charts ([`ChartView`]), its
+//! kustomizations ([`KustomizeIndex`]) and the configuration in force per
+//! folder ([`Configuration`]). It answers: the findings (with their fixes)
+//! of a file, hover facts, and which files' findings may differ since a
+//! revision.
+//!
+//! No I/O and no async: the embedder feeds text, and the host asks it for
+//! the files it needs but was not fed (a chart's values and templates, a
+//! kustomization and its patches, a configuration file) through one trait,
+//! [`FileSource`]. A file fed with [`AnalysisHost::index_file`] leaves only
+//! its facts behind (its text is dropped and asked for again when needed),
+//! so a command-line run over a large checkout stays small; a file fed with
+//! [`AnalysisHost::set_file`] (an editor's open buffer) keeps its text,
+//! which then wins over the source's.
+//!
+//! Which files get findings at all is one rule for every front end:
+//! [`crate::holds_kubernetes_object`].
+
+mod charts;
+mod configuration;
+mod hover;
+mod kustomize;
+mod path;
+mod source;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+pub use configuration::Configuration;
+pub use hover::{hover_fact, on_field_key, HoverFact};
+pub use path::FilePath;
+pub use source::{FileSource, NoFiles};
+
+use crate::files::{self, FileKind};
+use crate::helm::{self, ChartView, Template, TemplateContext};
+use crate::kustomize::{is_kustomization_file, normalize};
+use crate::{AccountIndex, Finding, KustomizeIndex, LineIndex, ParsedFile, ServiceAccount};
+
+/// Which files' findings may differ after some changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Affected {
+    /// Every file's (an account, a kustomization or a configuration changed).
+    Everything,
+    /// These files' (empty: none).
+    Files(BTreeSet<FilePath>),
+}
+
+impl Affected {
+    fn none() -> Self {
+        Affected::Files(BTreeSet::new())
+    }
+
+    fn add(&mut self, other: Affected) {
+        match (&mut *self, other) {
+            (Affected::Everything, _) => {}
+            (_, Affected::Everything) => *self = Affected::Everything,
+            (Affected::Files(mine), Affected::Files(theirs)) => mine.extend(theirs),
+        }
+    }
+
+    /// Whether the findings of `path` may have changed.
+    pub fn includes(&self, path: &FilePath) -> bool {
+        match self {
+            Affected::Everything => true,
+            Affected::Files(files) => files.contains(path),
+        }
+    }
+}
+
+/// What the host keeps of a file it was fed.
+#[derive(Debug)]
+struct Entry {
+    revision: u64,
+    kind: FileKind,
+    /// Kept only for files fed with [`AnalysisHost::set_file`].
+    text: Option<Arc<str>>,
+}
+
+/// What a file's text says for the indexes, computed without the host's
+/// indexes (so many files can be read in parallel, then fed in order with
+/// [`AnalysisHost::add_facts`]).
+#[derive(Clone, Debug)]
+pub struct FileFacts {
+    pub kind: FileKind,
+    /// The ServiceAccounts it gives the workspace (a plain manifest's; a
+    /// template's belong to its chart).
+    pub accounts: Vec<ServiceAccount>,
+}
+
+/// The analysis of one file.
+#[derive(Debug)]
+pub struct FileAnalysis {
+    pub kind: FileKind,
+    /// The findings, as the configuration wants them reported, in text order.
+    pub findings: Vec<Finding>,
+    pub line_index: LineIndex,
+    /// The ServiceAccounts the file declares.
+    pub accounts: Vec<ServiceAccount>,
+    /// The chart of a template, when the host knows it.
+    pub chart: Option<FilePath>,
+}
+
+/// Changes older than this many are summed up as "everything".
+const CHANGE_LOG: usize = 4096;
+
+pub struct AnalysisHost<S> {
+    source: S,
+    revision: u64,
+    files: HashMap<FilePath, Entry>,
+    accounts: AccountIndex,
+    charts: HashMap<FilePath, ChartView>,
+    kustomize: kustomize::Kustomizations,
+    /// By scope: `None` for every file, else the files within a folder (the
+    /// deepest scope holding a file wins).
+    configurations: Vec<(Option<FilePath>, Arc<Configuration>)>,
+    defaults: Arc<Configuration>,
+    /// (revision, what that change affected), oldest first.
+    changes: Vec<(u64, Affected)>,
+    /// Changes up to this revision were dropped from the log.
+    forgotten: u64,
+}
+
+impl<S: FileSource> AnalysisHost<S> {
+    pub fn new(source: S) -> Self {
+        Self {
+            source,
+            revision: 0,
+            files: HashMap::new(),
+            accounts: AccountIndex::new(),
+            charts: HashMap::new(),
+            kustomize: kustomize::Kustomizations::default(),
+            configurations: Vec::new(),
+            defaults: Arc::new(Configuration::defaults()),
+            changes: Vec::new(),
+            forgotten: 0,
+        }
+    }
+
+    /// The embedder's source of files.
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
+    /// The revision of the last change (0: none yet).
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    // ----- configuration -------------------------------------------------
+
+    /// The configuration file that governs the folder `from` (the nearest
+    /// `tokenguard.toml` / `.tokenguard.toml` in it or above it), asked of
+    /// the source.
+    pub fn find_configuration(&self, from: &FilePath) -> Option<FilePath> {
+        let from = from.as_path()?;
+        files::find_config(from, |p| self.source.is_file(&FilePath::from_path(p)))
+            .map(|p| FilePath::from_path(&p))
+    }
+
+    /// Puts `configuration` in force for the files within `scope` (every
+    /// file when `None`), replacing the one of that scope.
+    pub fn set_configuration(&mut self, scope: Option<FilePath>, configuration: Configuration) {
+        self.configurations.retain(|(s, _)| *s != scope);
+        self.configurations
+            .push((scope.clone(), Arc::new(configuration)));
+        let affected = match &scope {
+            None => Affected::Everything,
+            Some(folder) => Affected::Files(
+                self.files
+                    .keys()
+                    .filter(|p| p.is_within(folder))
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        self.record(affected);
+    }
+
+    /// The configuration in force for `path`.
+    pub fn configuration(&self, path: &FilePath) -> &Arc<Configuration> {
+        let scoped = self
+            .configurations
+            .iter()
+            .filter_map(|(scope, c)| Some((scope.as_ref()?, c)))
+            .filter(|(scope, _)| path.is_within(scope))
+            .max_by_key(|(scope, _)| scope.as_str().len())
+            .map(|(_, c)| c);
+        scoped
+            .or_else(|| {
+                self.configurations
+                    .iter()
+                    .find(|(scope, _)| scope.is_none())
+                    .map(|(_, c)| c)
+            })
+            .unwrap_or(&self.defaults)
+    }
+
+    /// THE exclusion rule (see [`Configuration::excludes`]): whether the
+    /// configuration in force for `path` excludes it.
+    pub fn is_excluded(&self, path: &FilePath) -> bool {
+        self.configuration(path).excludes(path)
+    }
+
+    // ----- feeding -------------------------------------------------------
+
+    /// What `text` at `path` gives the indexes; `&self`, so files can be
+    /// read in parallel.
+    pub fn facts(&self, path: &FilePath, text: &str) -> FileFacts {
+        let kind = charts::classify(&self.source, path, text);
+        let accounts = match kind {
+            FileKind::Manifest if text.contains("ServiceAccount") => crate::service_accounts(text),
+            _ => Vec::new(),
+        };
+        FileFacts { kind, accounts }
+    }
+
+    /// Feeds a file whose text the host keeps (an open buffer): it wins over
+    /// the source's until the file is fed again or removed.
+    pub fn set_file(&mut self, path: FilePath, text: String) -> u64 {
+        let facts = self.facts(&path, &text);
+        let text: Arc<str> = Arc::from(text);
+        self.feed(path, facts, Some(text))
+    }
+
+    /// Feeds a file for its facts only: its text is not kept (the source
+    /// gives it again when it is needed).
+    pub fn index_file(&mut self, path: FilePath, text: &str) -> u64 {
+        let facts = self.facts(&path, text);
+        self.feed(path, facts, None)
+    }
+
+    /// Feeds facts computed with [`AnalysisHost::facts`].
+    pub fn add_facts(&mut self, path: FilePath, facts: FileFacts) -> u64 {
+        self.feed(path, facts, None)
+    }
+
+    /// Forgets a file (deleted, or closed and gone from the disk).
+    pub fn remove_file(&mut self, path: &FilePath) -> u64 {
+        let Some(old) = self.files.remove(path) else {
+            return self.revision;
+        };
+        let mut affected = Affected::Files(BTreeSet::from([path.clone()]));
+        if !self.accounts.accounts_of(path.as_str()).is_empty() {
+            self.accounts.remove(path.as_str());
+            affected = Affected::Everything;
+        }
+        affected.add(self.refresh_context(path, &old.kind, None, true));
+        self.record(affected)
+    }
+
+    fn feed(&mut self, path: FilePath, facts: FileFacts, text: Option<Arc<str>>) -> u64 {
+        let known = self.files.contains_key(&path);
+        let mut affected = Affected::Files(BTreeSet::from([path.clone()]));
+        // ServiceAccounts: a change of any account (its place too, which
+        // other files' findings point at) may change every file's findings.
+        let name = path.as_str();
+        if self.accounts.accounts_of(name) != facts.accounts.as_slice() {
+            self.accounts.set(name, facts.accounts);
+            affected = Affected::Everything;
+        }
+        let kept = text.clone();
+        self.files.insert(
+            path.clone(),
+            Entry {
+                revision: self.revision + 1,
+                kind: facts.kind.clone(),
+                text,
+            },
+        );
+        affected.add(self.refresh_context(&path, &facts.kind, kept.as_deref(), known));
+        self.record(affected)
+    }
+
+    /// Brings the charts and kustomizations up to date with a file that was
+    /// fed (`text`: what the host keeps of it; `changed`: it was known
+    /// before) or removed.
+    fn refresh_context(
+        &mut self,
+        path: &FilePath,
+        kind: &FileKind,
+        text: Option<&str>,
+        changed: bool,
+    ) -> Affected {
+        let mut affected = Affected::none();
+        if path.is_detached() {
+            return affected;
+        }
+        let files = &self.files;
+        let source = &self.source;
+        let text_of = |p: &FilePath| -> Option<String> {
+            match files.get(p).and_then(|e| e.text.as_deref()) {
+                Some(text) => Some(text.to_string()),
+                None => source.read(p),
+            }
+        };
+        // Helm: a template's chart is read once; a changed template or
+        // `values.yaml` changes what the chart's templates are judged with.
+        let chart = match kind {
+            FileKind::ChartTemplate(root) => Some(FilePath::from_path(root)),
+            _ if path.file_name() == "values.yaml" => charts::values_chart(source, path),
+            _ => None,
+        };
+        if let Some(root) = chart {
+            let loaded = self.charts.contains_key(&root);
+            if !loaded && matches!(kind, FileKind::ChartTemplate(_)) {
+                let view = charts::read_chart(&root, source, &text_of);
+                self.charts.insert(root, view);
+            } else if loaded && (changed || text.is_some()) {
+                // A kept text (an open buffer) may differ from the source's.
+                let view = charts::read_chart(&root, source, &text_of);
+                self.charts.insert(root.clone(), view);
+                affected.add(Affected::Files(self.chart_templates(&root)));
+            }
+        }
+        // Kustomize: the folder's kustomization, once; a changed
+        // kustomization or patch file.
+        let files = &self.files;
+        let text_of = |p: &FilePath| -> Option<String> {
+            match files.get(p).and_then(|e| e.text.as_deref()) {
+                Some(text) => Some(text.to_string()),
+                None => source.read(p),
+            }
+        };
+        if let Some(folder) = path.parent() {
+            if self.kustomize.visit(&folder, source, &text_of) {
+                affected = Affected::Everything;
+            }
+        }
+        let key = normalize(path.as_str());
+        if changed && (is_kustomization_file(&key) || self.kustomize.index.is_patch_file(&key)) {
+            let current = match text {
+                Some(text) => Some(text.to_string()),
+                None if self.files.contains_key(path) => source.read(path),
+                None => None,
+            };
+            if self.kustomize.update(&key, current.as_deref(), &text_of) {
+                affected = Affected::Everything;
+            }
+        }
+        affected
+    }
+
+    /// The templates of the chart at `root` the host was fed.
+    fn chart_templates(&self, root: &FilePath) -> BTreeSet<FilePath> {
+        self.files
+            .iter()
+            .filter(|(_, e)| match &e.kind {
+                FileKind::ChartTemplate(r) => FilePath::from_path(r) == *root,
+                _ => false,
+            })
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    fn record(&mut self, affected: Affected) -> u64 {
+        self.revision += 1;
+        self.changes.push((self.revision, affected));
+        if self.changes.len() > CHANGE_LOG {
+            let dropped = self.changes.len() - CHANGE_LOG / 2;
+            self.forgotten = self.changes[dropped - 1].0;
+            self.changes.drain(..dropped);
+        }
+        self.revision
+    }
+
+    // ----- questions -----------------------------------------------------
+
+    /// Which files' findings may differ from what they were at `revision`.
+    pub fn changed_since(&self, revision: u64) -> Affected {
+        if revision < self.forgotten {
+            return Affected::Everything;
+        }
+        let mut affected = Affected::none();
+        for (_, change) in self.changes.iter().filter(|(r, _)| *r > revision) {
+            affected.add(change.clone());
+            if affected == Affected::Everything {
+                break;
+            }
+        }
+        affected
+    }
+
+    /// The revision at which a file was last fed.
+    pub fn file_revision(&self, path: &FilePath) -> Option<u64> {
+        self.files.get(path).map(|e| e.revision)
+    }
+
+    /// How a file fed to the host is read.
+    pub fn kind(&self, path: &FilePath) -> Option<&FileKind> {
+        self.files.get(path).map(|e| &e.kind)
+    }
+
+    /// The findings of a file the host was fed, from the text it keeps or
+    /// the source's.
+    pub fn analysis(&self, path: &FilePath) -> Option<FileAnalysis> {
+        let entry = self.files.get(path)?;
+        match &entry.text {
+            Some(text) => Some(self.analyze(path, text)),
+            None => Some(self.analyze(path, &self.source.read(path)?)),
+        }
+    }
+
+    /// The findings of `text` at `path` (fed or not), judged against the
+    /// workspace as the host knows it: classification, the rule of which
+    /// files get findings, the chart or the account index, Kustomize, then
+    /// the configuration. `&self`: files can be judged in parallel.
+    pub fn analyze(&self, path: &FilePath, text: &str) -> FileAnalysis {
+        let configuration = self.configuration(path);
+        let options = &configuration.options;
+        let kind = match self.files.get(path) {
+            Some(entry) => entry.kind.clone(),
+            None => charts::classify(&self.source, path, text),
+        };
+        let mut chart_root = None;
+        let (parsed, findings) = match &kind {
+            FileKind::Manifest => {
+                let parsed = crate::parse_with(text, options);
+                let findings = crate::check(text, &parsed, &self.accounts);
+                (parsed, findings)
+            }
+            // Go templates, not YAML: never judged.
+            FileKind::ChartHelper => (ParsedFile::default(), Vec::new()),
+            template => {
+                let chart = match template {
+                    FileKind::ChartTemplate(root) => {
+                        let root = FilePath::from_path(root);
+                        let chart = self.charts.get(&root);
+                        chart_root = chart.map(|_| root);
+                        chart
+                    }
+                    _ => None,
+                };
+                let context = TemplateContext {
+                    file: path.as_str(),
+                    values: chart.and_then(|c| c.values.as_ref()),
+                    accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
+                };
+                let template = Template::parse_with_options(text, context.values, options);
+                let findings = helm::check_template(text, &template, &context, &self.accounts);
+                (template.parsed, findings)
+            }
+        };
+        let findings = if crate::holds_kubernetes_object(text, &parsed) {
+            findings
+        } else {
+            Vec::new()
+        };
+        let findings = if path.is_detached() {
+            findings
+        } else {
+            self.kustomize
+                .index
+                .adjust(&normalize(path.as_str()), findings)
+        };
+        FileAnalysis {
+            kind,
+            findings: configuration.adjust(findings),
+            line_index: parsed.line_index,
+            accounts: parsed.accounts,
+            chart: chart_root,
+        }
+    }
+
+    /// What a hover at byte `offset` of a file is about.
+    pub fn hover(&self, path: &FilePath, offset: usize) -> Option<HoverFact> {
+        let text: Arc<str> = match &self.files.get(path)?.text {
+            Some(text) => Arc::clone(text),
+            None => Arc::from(self.source.read(path)?),
+        };
+        let analysis = self.analyze(path, &text);
+        let offset = offset.min(text.len());
+        let line = analysis.line_index.line_of(offset);
+        let start = analysis.line_index.line_start(line);
+        let line_text = analysis.line_index.line_text(&text, line);
+        hover_fact(&analysis.findings, line_text, start, offset)
+    }
+
+    // ----- indexes -------------------------------------------------------
+
+    /// The workspace's ServiceAccounts.
+    pub fn accounts(&self) -> &AccountIndex {
+        &self.accounts
+    }
+
+    /// A chart the host read, by its folder.
+    pub fn chart(&self, root: &FilePath) -> Option<&ChartView> {
+        self.charts.get(root)
+    }
+
+    /// Every chart the host read.
+    pub fn charts(&self) -> impl Iterator<Item = (&FilePath, &ChartView)> {
+        self.charts.iter()
+    }
+
+    /// The kustomizations and patch files the host read.
+    pub fn kustomizations(&self) -> &KustomizeIndex {
+        &self.kustomize.index
+    }
+}

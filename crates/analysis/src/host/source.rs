@@ -1,0 +1,38 @@
+//! `FileSource`: the one way the host asks its embedder for a file it was
+//! not given (a chart's `values.yaml` and templates, a kustomization and
+//! its patches, a configuration file). The embedder decides what "the
+//! file" is: the disk (the command line), or an open buffer first and the
+//! disk inside the workspace otherwise (an editor).
+
+use super::path::FilePath;
+
+pub trait FileSource: Sync {
+    /// The text of a file, or `None` when it cannot be had (missing,
+    /// unreadable, too large: the embedder says why to its user).
+    fn read(&self, path: &FilePath) -> Option<String>;
+
+    /// Whether a regular file is there.
+    fn is_file(&self, path: &FilePath) -> bool;
+
+    /// Every YAML file (`*.yaml`, `*.yml`) under the folder, at any depth,
+    /// without following links, in name order (a chart's templates: Helm
+    /// renders them all, hidden or ignored ones too).
+    fn list_yaml(&self, dir: &FilePath) -> Vec<FilePath>;
+}
+
+/// A source with no files: everything the host needs must be fed to it.
+pub struct NoFiles;
+
+impl FileSource for NoFiles {
+    fn read(&self, _: &FilePath) -> Option<String> {
+        None
+    }
+
+    fn is_file(&self, _: &FilePath) -> bool {
+        false
+    }
+
+    fn list_yaml(&self, _: &FilePath) -> Vec<FilePath> {
+        Vec::new()
+    }
+}

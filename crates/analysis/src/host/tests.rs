@@ -1,0 +1,324 @@
+//! The host: feeding files, changing them, what changed since a revision,
+//! and what it asks of its source.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use super::*;
+use crate::Code;
+
+/// Files in memory; every request is written down.
+#[derive(Default)]
+struct Disk {
+    files: BTreeMap<String, String>,
+    requests: Mutex<Vec<String>>,
+}
+
+impl Disk {
+    fn with(files: &[(&str, &str)]) -> Self {
+        Self {
+            files: files
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.to_string()))
+                .collect(),
+            requests: Mutex::default(),
+        }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    fn note(&self, what: String) {
+        if let Ok(mut requests) = self.requests.lock() {
+            requests.push(what);
+        }
+    }
+}
+
+impl FileSource for Disk {
+    fn read(&self, path: &FilePath) -> Option<String> {
+        self.note(format!("read {path}"));
+        self.files.get(path.as_str()).cloned()
+    }
+
+    fn is_file(&self, path: &FilePath) -> bool {
+        self.files.contains_key(path.as_str())
+    }
+
+    fn list_yaml(&self, dir: &FilePath) -> Vec<FilePath> {
+        self.note(format!("list {dir}"));
+        self.files
+            .keys()
+            .filter(|p| FilePath::new(p.as_str()).is_within(dir))
+            .filter(|p| p.ends_with(".yaml") || p.ends_with(".yml"))
+            .map(|p| FilePath::new(p.as_str()))
+            .collect()
+    }
+}
+
+const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      serviceAccountName: app\n      containers: []\n";
+const ACCOUNT_OFF: &str =
+    "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\nautomountServiceAccountToken: false\n";
+const ACCOUNT_ON: &str =
+    "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\nautomountServiceAccountToken: true\n";
+
+fn path(p: &str) -> FilePath {
+    FilePath::new(p)
+}
+
+fn codes(host: &AnalysisHost<impl FileSource>, p: &str) -> Vec<Code> {
+    host.analysis(&path(p))
+        .map(|a| a.findings.iter().map(|f| f.code).collect())
+        .unwrap_or_default()
+}
+
+fn files(list: &[&str]) -> Affected {
+    Affected::Files(list.iter().map(|p| path(p)).collect::<BTreeSet<_>>())
+}
+
+#[test]
+fn an_account_in_another_file_decides_and_its_change_affects_everything() {
+    let mut host = AnalysisHost::new(NoFiles);
+    host.set_file(path("k8s/deploy.yaml"), DEPLOY.to_string());
+    assert_eq!(codes(&host, "k8s/deploy.yaml"), [Code::TG001]);
+    let before = host.revision();
+    host.set_file(path("k8s/sa.yaml"), ACCOUNT_OFF.to_string());
+    assert_eq!(host.changed_since(before), Affected::Everything);
+    assert_eq!(codes(&host, "k8s/deploy.yaml"), Vec::<Code>::new());
+    // The same accounts again: only the file itself.
+    let before = host.revision();
+    host.set_file(path("k8s/sa.yaml"), ACCOUNT_OFF.to_string());
+    assert_eq!(host.changed_since(before), files(&["k8s/sa.yaml"]));
+    host.set_file(path("k8s/sa.yaml"), ACCOUNT_ON.to_string());
+    assert_eq!(codes(&host, "k8s/deploy.yaml"), [Code::TG001]);
+    let before = host.revision();
+    host.remove_file(&path("k8s/sa.yaml"));
+    assert_eq!(host.changed_since(before), Affected::Everything);
+    assert!(host.accounts().is_empty());
+}
+
+#[test]
+fn a_plain_edit_affects_only_its_file_and_changes_add_up() {
+    let mut host = AnalysisHost::new(NoFiles);
+    host.set_file(path("a.yaml"), DEPLOY.to_string());
+    host.set_file(path("b.yaml"), DEPLOY.to_string());
+    let start = host.revision();
+    host.set_file(path("a.yaml"), format!("{DEPLOY}# edited\n"));
+    assert_eq!(host.changed_since(start), files(&["a.yaml"]));
+    let middle = host.revision();
+    host.set_file(path("b.yaml"), format!("{DEPLOY}# edited\n"));
+    assert_eq!(host.changed_since(start), files(&["a.yaml", "b.yaml"]));
+    assert_eq!(host.changed_since(middle), files(&["b.yaml"]));
+    assert_eq!(host.changed_since(host.revision()), files(&[]));
+    assert_eq!(host.file_revision(&path("b.yaml")), Some(host.revision()));
+}
+
+#[test]
+fn indexed_files_keep_no_text_and_are_read_again_when_asked() {
+    let disk = Disk::with(&[("d.yaml", DEPLOY), ("sa.yaml", ACCOUNT_OFF)]);
+    let mut host = AnalysisHost::new(disk);
+    host.index_file(path("sa.yaml"), ACCOUNT_OFF);
+    host.index_file(path("d.yaml"), DEPLOY);
+    assert!(host
+        .source()
+        .requests()
+        .iter()
+        .all(|r| !r.starts_with("read")));
+    assert_eq!(codes(&host, "d.yaml"), Vec::<Code>::new());
+    assert_eq!(host.source().requests(), ["read d.yaml"]);
+    // Facts computed apart (in parallel, say), then fed in order.
+    let facts = host.facts(&path("sa2.yaml"), ACCOUNT_ON);
+    assert_eq!(facts.kind, FileKind::Manifest);
+    assert_eq!(facts.accounts.len(), 1);
+    host.add_facts(path("sa2.yaml"), facts);
+    assert_eq!(host.accounts().len(), 2);
+    // A text judged without being fed.
+    let analysis = host.analyze(&path("other.yaml"), DEPLOY);
+    assert_eq!(analysis.findings.len(), 1, "sa2 enables automounting");
+}
+
+#[test]
+fn a_chart_is_read_through_the_source_and_values_affect_its_templates() {
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      automountServiceAccountToken: {{ .Values.automount }}\n      containers: []\n";
+    let disk = Disk::with(&[
+        ("c/Chart.yaml", "name: c\n"),
+        ("c/values.yaml", "automount: true\n"),
+        ("c/templates/deploy.yaml", template),
+    ]);
+    let mut host = AnalysisHost::new(disk);
+    host.index_file(path("c/templates/deploy.yaml"), template);
+    assert_eq!(
+        host.kind(&path("c/templates/deploy.yaml")),
+        Some(&FileKind::ChartTemplate("c".into()))
+    );
+    let requests = host.source().requests();
+    assert!(
+        requests.contains(&"read c/values.yaml".to_string()),
+        "{requests:?}"
+    );
+    assert!(
+        requests.contains(&"list c/templates".to_string()),
+        "{requests:?}"
+    );
+    let analysis = host
+        .analysis(&path("c/templates/deploy.yaml"))
+        .expect("fed");
+    assert_eq!(analysis.chart, Some(path("c")));
+    assert_eq!(analysis.findings.len(), 1);
+    assert_eq!(
+        analysis.findings[0]
+            .fix
+            .as_ref()
+            .and_then(|f| f.file.clone()),
+        Some("c/values.yaml".to_string()),
+        "fixed in values.yaml"
+    );
+    // The values change (an editor's buffer): the chart's templates.
+    let before = host.revision();
+    host.set_file(path("c/values.yaml"), "automount: false\n".to_string());
+    assert_eq!(
+        host.changed_since(before),
+        files(&["c/templates/deploy.yaml", "c/values.yaml"])
+    );
+    assert_eq!(codes(&host, "c/templates/deploy.yaml"), Vec::<Code>::new());
+    // A helper is never judged.
+    host.set_file(
+        path("c/templates/_helpers.tpl"),
+        "{{ define }}: [".to_string(),
+    );
+    assert_eq!(codes(&host, "c/templates/_helpers.tpl"), Vec::<Code>::new());
+}
+
+#[test]
+fn kustomizations_are_read_for_the_folders_fed_and_a_change_affects_everything() {
+    let base = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers: []\n";
+    let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      automountServiceAccountToken: false\n";
+    let disk = Disk::with(&[
+        ("base/kustomization.yaml", "resources:\n- deploy.yaml\n"),
+        ("base/deploy.yaml", base),
+        (
+            "prod/kustomization.yaml",
+            "resources:\n- ../base\npatches:\n- path: patch.yaml\n",
+        ),
+        ("prod/patch.yaml", patch),
+    ]);
+    let mut host = AnalysisHost::new(disk);
+    host.index_file(path("base/deploy.yaml"), base);
+    // The base alone: nothing patches it.
+    assert_eq!(codes(&host, "base/deploy.yaml"), [Code::TG001]);
+    let before = host.revision();
+    host.index_file(path("prod/patch.yaml"), patch);
+    assert_eq!(host.changed_since(before), Affected::Everything);
+    assert!(host.kustomizations().is_patch_file("prod/patch.yaml"));
+    // Every overlay patches it now; the patch itself is not judged.
+    assert_eq!(codes(&host, "base/deploy.yaml"), Vec::<Code>::new());
+    assert_eq!(codes(&host, "prod/patch.yaml"), Vec::<Code>::new());
+    let requests = host.source().requests();
+    assert!(
+        requests.contains(&"read prod/patch.yaml".to_string()),
+        "{requests:?}"
+    );
+    // The patch stops patching (an editor's buffer).
+    host.set_file(path("prod/patch.yaml"), patch.replace("false", "true"));
+    assert_eq!(codes(&host, "base/deploy.yaml"), [Code::TG001]);
+}
+
+#[test]
+fn configurations_by_scope_severity_and_the_exclusion_rule() {
+    let disk = Disk::with(&[("/r/tokenguard.toml", "")]);
+    let mut host = AnalysisHost::new(disk);
+    assert_eq!(
+        host.find_configuration(&path("/r/k8s/app")),
+        Some(path("/r/tokenguard.toml"))
+    );
+    assert_eq!(host.find_configuration(&path("/elsewhere")), None);
+    host.set_file(path("/r/k8s/a.yaml"), DEPLOY.to_string());
+    host.set_file(path("/s/b.yaml"), "kind: Pod\nspec: [\n".to_string());
+    let before = host.revision();
+    let config = Configuration::from_text(
+        path("/r/tokenguard.toml"),
+        "severity = \"error\"\nexclude = [\"vendor/**\"]\n",
+    )
+    .expect("valid");
+    host.set_configuration(Some(path("/r")), config);
+    assert_eq!(host.changed_since(before), files(&["/r/k8s/a.yaml"]));
+    let a = host.analysis(&path("/r/k8s/a.yaml")).expect("fed");
+    assert_eq!(a.findings[0].severity, crate::Severity::Error);
+    assert!(host.is_excluded(&path("/r/vendor/x/y.yaml")));
+    assert!(!host.is_excluded(&path("/r/k8s/a.yaml")));
+    // Outside the scope: the defaults; then a configuration for every file.
+    assert_eq!(codes(&host, "/s/b.yaml"), [Code::TG000]);
+    let quiet = Configuration::from_text(path("/s/tokenguard.toml"), "syntax_errors = false\n")
+        .expect("valid");
+    let before = host.revision();
+    host.set_configuration(None, quiet);
+    assert_eq!(host.changed_since(before), Affected::Everything);
+    assert_eq!(codes(&host, "/s/b.yaml"), Vec::<Code>::new());
+    let a = host.analysis(&path("/r/k8s/a.yaml")).expect("fed");
+    assert_eq!(
+        a.findings[0].severity,
+        crate::Severity::Error,
+        "deepest scope wins"
+    );
+}
+
+#[test]
+fn files_without_a_kubernetes_object_get_nothing() {
+    let mut host = AnalysisHost::new(NoFiles);
+    host.set_file(
+        path(".github/workflows/ci.yaml"),
+        "on: push\njobs:\n  build: {runs-on: [ubuntu\n".to_string(),
+    );
+    assert_eq!(
+        codes(&host, ".github/workflows/ci.yaml"),
+        Vec::<Code>::new()
+    );
+    host.set_file(
+        path("typo.yaml"),
+        DEPLOY.replace("apiVersion", "apiVersoin"),
+    );
+    assert_eq!(codes(&host, "typo.yaml"), [Code::TG001]);
+    host.set_file(
+        FilePath::detached("<stdin>"),
+        "kind: Pod\nspec: [\n".to_string(),
+    );
+    assert_eq!(
+        codes(&host, "<stdin>"),
+        Vec::<Code>::new(),
+        "not fed under that path"
+    );
+    let stdin = host.analysis(&FilePath::detached("<stdin>")).expect("fed");
+    assert_eq!(stdin.findings.len(), 1);
+}
+
+#[test]
+fn hover_facts() {
+    let mut host = AnalysisHost::new(NoFiles);
+    let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers: []\n";
+    host.set_file(path("p.yaml"), text.to_string());
+    let spec = text.find("spec").expect("spec");
+    assert!(matches!(
+        host.hover(&path("p.yaml"), spec + 1),
+        Some(HoverFact::Finding(f)) if f.code == Code::TG001
+    ));
+    let fixed = "apiVersion: v1\nkind: Pod\nspec:\n  automountServiceAccountToken: false\n";
+    host.set_file(path("q.yaml"), fixed.to_string());
+    let key = fixed.find("automount").expect("key");
+    assert_eq!(
+        host.hover(&path("q.yaml"), key + 3),
+        Some(HoverFact::FieldKey)
+    );
+    assert_eq!(host.hover(&path("q.yaml"), 1), None);
+    assert_eq!(host.hover(&path("nope.yaml"), 1), None);
+}
+
+#[test]
+fn an_old_revision_beyond_the_log_means_everything() {
+    let mut host = AnalysisHost::new(NoFiles);
+    for i in 0..(CHANGE_LOG + 10) {
+        host.set_file(path("a.yaml"), format!("# {i}\n"));
+    }
+    assert_eq!(host.changed_since(0), Affected::Everything);
+    assert_eq!(host.changed_since(host.revision() - 1), files(&["a.yaml"]));
+}
