@@ -1,25 +1,26 @@
-//! Analysing the inputs as one workspace, in two streaming passes.
+//! Analysing the inputs as one workspace, in two streaming passes over the
+//! analysis host (`tokenguard_analysis::host`).
 //!
-//! Pass one reads every file and keeps only its ServiceAccounts; pass two
-//! reads each file again, judges its workloads against all accounts, and
-//! keeps the text only of files with findings. No more than a few files'
-//! trees are ever in memory, so a checkout of any size is checked in a few
-//! megabytes, and the result does not depend on the order of the paths.
+//! Pass one reads every file in parallel and feeds the host only its facts
+//! (classification and ServiceAccounts; the host reads the charts,
+//! kustomizations and patch files it needs through [`DiskSource`]); pass two
+//! reads each reported file again, asks the host for its findings, and keeps
+//! the text only of files with findings. No more than a few files' trees are
+//! ever in memory, so a checkout of any size is checked in a few megabytes,
+//! and the result does not depend on the order of the paths.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
-use tokenguard_analysis::files::FileKind;
-use tokenguard_analysis::{AccountIndex, Finding, KustomizeIndex, LineIndex, ServiceAccount};
+use tokenguard_analysis::host::{AnalysisHost, FilePath, FileSource};
+use tokenguard_analysis::{Finding, LineIndex};
 
 use crate::errors::ErrorLog;
-use crate::helm::{self, Charts, OtherFile};
-use crate::kustomize;
 use crate::load::{self, Outcome, SourceFile};
 use crate::project::Project;
-use crate::walk::Input;
+use crate::walk::{display_path, is_yaml, Input};
 
 /// A file with its findings, in text order. Only what the output needs is
 /// kept: the whole text for `--fix` and `--diff`, else the line table and
@@ -68,30 +69,132 @@ impl CheckedFile {
     }
 }
 
-/// The accounts of one file; only documents that can declare one are parsed.
-fn accounts_in(text: &str) -> Vec<ServiceAccount> {
-    if text.contains("ServiceAccount") {
-        tokenguard_analysis::service_accounts(text)
-    } else {
-        Vec::new()
+/// A file other than the checked one that findings point into or fix: a
+/// chart's `values.yaml`, as it was read.
+#[derive(Debug)]
+pub struct OtherFile {
+    pub display: String,
+    pub path: PathBuf,
+    pub text: String,
+    pub line_index: LineIndex,
+}
+
+impl OtherFile {
+    /// 0-based line and character column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        self.line_index.line_col_chars(&self.text, offset)
     }
 }
 
-/// What pass one learns of a file: the accounts of plain YAML for the
-/// workspace index; for a chart template, its chart (whose accounts are
-/// the chart's own, read with the chart).
-enum FirstPass {
-    Plain(Vec<ServiceAccount>),
-    ChartTemplate(PathBuf),
+/// The disk, as the host sees it: files are named by their display paths
+/// (which are paths relative to the current folder, or absolute), read
+/// with the run's size limit. What cannot be read is a warning: nothing of
+/// such a file was to be reported.
+pub struct DiskSource {
+    max_size: u64,
+    warnings: Mutex<Vec<String>>,
 }
 
-fn first_pass(source: &SourceFile) -> FirstPass {
-    match helm::classify(source.path.as_deref(), &source.text) {
-        FileKind::ChartTemplate(root) => FirstPass::ChartTemplate(root),
-        // A template outside a chart judges against its own accounts only;
-        // a helper declares none (the walk never picks one anyway).
-        FileKind::LooseTemplate | FileKind::ChartHelper => FirstPass::Plain(Vec::new()),
-        FileKind::Manifest => FirstPass::Plain(accounts_in(&source.text)),
+impl DiskSource {
+    fn new(max_size: u64) -> Self {
+        Self {
+            max_size,
+            warnings: Mutex::default(),
+        }
+    }
+
+    /// The warnings of the reads so far, once each.
+    fn take_warnings(&self) -> Vec<String> {
+        let mut warnings = match self.warnings.lock() {
+            Ok(mut w) => std::mem::take(&mut *w),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        warnings.dedup();
+        warnings
+    }
+}
+
+impl FileSource for DiskSource {
+    fn read(&self, path: &FilePath) -> Option<String> {
+        let disk = Path::new(path.as_str());
+        // A chart without `values.yaml` is no news.
+        if !disk.exists() {
+            return None;
+        }
+        match load::load_file(disk, path.as_str(), false, self.max_size) {
+            Outcome::Loaded(source) => Some(source.text),
+            Outcome::Skipped(message) | Outcome::Failed(message) => {
+                if let Ok(mut warnings) = self.warnings.lock() {
+                    warnings.push(format!(
+                        "{message}; read as context (a chart's values or templates, a kustomization or a patch), it is left out"
+                    ));
+                }
+                None
+            }
+        }
+    }
+
+    fn is_file(&self, path: &FilePath) -> bool {
+        Path::new(path.as_str()).is_file()
+    }
+
+    /// Every file counts, ignored or hidden: Helm renders them all.
+    fn list_yaml(&self, dir: &FilePath) -> Vec<FilePath> {
+        let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(dir.as_str())
+            .standard_filters(false)
+            .follow_links(false)
+            .build()
+            .flatten()
+            .filter(|entry| entry.file_type().is_some_and(|t| t.is_file()))
+            .map(ignore::DirEntry::into_path)
+            .filter(|path| is_yaml(path))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|path| FilePath::new(display_path(path)))
+            .collect()
+    }
+}
+
+/// The host of a run, and the charts' `values.yaml` files as findings
+/// point into them.
+pub struct CheckContext {
+    pub host: AnalysisHost<DiskSource>,
+    values: HashMap<FilePath, Arc<OtherFile>>,
+}
+
+impl CheckContext {
+    /// Feeds a file's new text (after `--fix`); a `values.yaml` re-reads
+    /// its chart.
+    pub fn update(&mut self, display: &str, text: String) {
+        self.host.set_file(FilePath::new(display), text);
+        self.values = values_files(&self.host);
+    }
+}
+
+/// The `values.yaml` of every chart the host read.
+fn values_files(host: &AnalysisHost<DiskSource>) -> HashMap<FilePath, Arc<OtherFile>> {
+    host.charts()
+        .filter_map(|(root, chart)| {
+            let values = chart.values.as_ref()?;
+            let file = OtherFile {
+                display: values.id.clone(),
+                path: PathBuf::from(&values.id),
+                line_index: LineIndex::new(&values.text),
+                text: values.text.clone(),
+            };
+            Some((root.clone(), Arc::new(file)))
+        })
+        .collect()
+}
+
+/// How the host names an input: by its display path (standard input is in
+/// no folder).
+fn file_path(input: &Input) -> FilePath {
+    match input {
+        Input::Stdin => FilePath::detached(input.display()),
+        Input::File { .. } => FilePath::new(input.display()),
     }
 }
 
@@ -114,13 +217,15 @@ pub fn check_inputs(
         .cloned()
         .collect();
     let reported = reported_inputs.len();
+    let mut host = AnalysisHost::new(DiskSource::new(max_size));
+    host.set_configuration(None, project.configuration.clone());
     // Standard input can be read only once: it is kept whole.
     let stdin = inputs
         .iter()
         .any(|i| matches!(i, Input::Stdin))
         .then(|| load::load_stdin(max_size));
 
-    let first: Vec<Option<Result<FirstPass, Outcome>>> = inputs
+    let first: Vec<Option<Result<_, Outcome>>> = inputs
         .par_iter()
         .map(|input| match input {
             Input::Stdin => None,
@@ -129,23 +234,21 @@ pub fn check_inputs(
                 display,
                 explicit,
             } => Some(match load::load_file(path, display, *explicit, max_size) {
-                Outcome::Loaded(source) => Ok(first_pass(&source)),
+                Outcome::Loaded(source) => Ok(host.facts(&file_path(input), &source.text)),
                 other => Err(other),
             }),
         })
         .collect();
 
-    let mut index = AccountIndex::new();
     let mut readable = vec![false; inputs.len()];
     let mut stdin_source = None;
-    let mut chart_roots = Vec::new();
     for (i, (input, result)) in inputs.iter().zip(first).enumerate() {
         let result = match (input, result) {
             (Input::Stdin, _) => match stdin.clone() {
                 Some(Outcome::Loaded(source)) => {
-                    let pass = first_pass(&source);
+                    let facts = host.facts(&file_path(input), &source.text);
                     stdin_source = Some(source);
-                    Ok(pass)
+                    Ok(facts)
                 }
                 Some(other) => Err(other),
                 None => continue,
@@ -154,15 +257,9 @@ pub fn check_inputs(
             (_, None) => continue,
         };
         match result {
-            Ok(FirstPass::Plain(accounts)) => {
+            Ok(facts) => {
                 readable[i] = true;
-                if !accounts.is_empty() {
-                    index.set(input.display(), accounts);
-                }
-            }
-            Ok(FirstPass::ChartTemplate(root)) => {
-                readable[i] = true;
-                chart_roots.push(root);
+                host.add_facts(file_path(input), facts);
             }
             Err(Outcome::Skipped(message)) => log.warning(message),
             Err(Outcome::Failed(message)) if i >= reported => {
@@ -172,14 +269,12 @@ pub fn check_inputs(
             Err(Outcome::Loaded(_)) => {}
         }
     }
-
-    // Kustomize: kustomizations and their patch files, read before any
-    // file is judged.
-    let kustomizations = kustomize::index_kustomizations(&inputs, max_size, log);
+    for warning in host.source().take_warnings() {
+        log.warning(warning);
+    }
     let context = CheckContext {
-        accounts: index,
-        kustomizations,
-        charts: Charts::build(chart_roots, log),
+        values: values_files(&host),
+        host,
     };
     let second_pass: Vec<Result<CheckedFile, String>> = inputs[..reported]
         .par_iter()
@@ -197,7 +292,7 @@ pub fn check_inputs(
                     Outcome::Skipped(m) | Outcome::Failed(m) => return Err(m),
                 },
             };
-            Ok(check_source(source, &context, keep_text, project))
+            Ok(check_source(source, &context, keep_text))
         })
         .collect();
     let mut files = Vec::with_capacity(second_pass.len());
@@ -212,79 +307,29 @@ pub fn check_inputs(
     (files, context)
 }
 
-/// What every file is judged against, gathered before any is: the
-/// workspace's ServiceAccounts, its kustomizations, and its Helm charts.
-pub struct CheckContext {
-    pub accounts: AccountIndex,
-    pub kustomizations: KustomizeIndex,
-    pub charts: Charts,
-}
-
-/// Judges one file in its workspace context, with the project's options,
-/// keeping what the output will need (see [`CheckedFile`]).
+/// Judges one file in its workspace context, keeping what the output will
+/// need (see [`CheckedFile`]).
 pub fn check_source(
     mut source: SourceFile,
     context: &CheckContext,
     keep_text: bool,
-    project: &Project,
 ) -> CheckedFile {
-    let index = &context.accounts;
+    let path = match source.path {
+        Some(_) => FilePath::new(source.display.as_str()),
+        None => FilePath::detached(source.display.as_str()),
+    };
+    let analysis = context.host.analyze(&path, &source.text);
     let mut other_files = HashMap::new();
-    let (parsed, findings) = match helm::classify(source.path.as_deref(), &source.text) {
-        FileKind::Manifest => {
-            let parsed = tokenguard_analysis::parse_with(&source.text, &project.options);
-            let findings = tokenguard_analysis::check(&source.text, &parsed, index);
-            (parsed, findings)
-        }
-        // Go templates, not YAML: never judged (as in the editor).
-        FileKind::ChartHelper => (
-            tokenguard_analysis::parse_with("", &project.options),
-            Vec::new(),
-        ),
-        template => {
-            let chart = match &template {
-                FileKind::ChartTemplate(root) => context.charts.get(root),
-                _ => None,
-            };
-            if let Some(values) = chart.and_then(|c| c.values_file.clone()) {
-                other_files.insert(values.display.clone(), values);
-            }
-            let template_context = tokenguard_analysis::helm::TemplateContext {
-                file: &source.display,
-                values: chart.and_then(|c| c.view.values.as_ref()),
-                accounts: chart.map_or(&[], |c| c.view.accounts.as_slice()),
-            };
-            let template = tokenguard_analysis::helm::Template::parse_with_options(
-                &source.text,
-                template_context.values,
-                &project.options,
-            );
-            let findings = tokenguard_analysis::helm::check_template(
-                &source.text,
-                &template,
-                &template_context,
-                index,
-            );
-            (template.parsed, findings)
-        }
-    };
-    // Only a file that holds a Kubernetes object gets findings (the
-    // editor's rule too).
-    let findings = if tokenguard_analysis::holds_kubernetes_object(&source.text, &parsed) {
-        findings
-    } else {
-        Vec::new()
-    };
-    // Kustomize: patch files and patched base workloads.
-    let findings = match &source.path {
-        Some(path) => context
-            .kustomizations
-            .adjust(&tokenguard_analysis::kustomize::file_key(path), findings),
-        None => findings,
-    };
-    let findings = project.adjust(findings);
+    if let Some(values) = analysis
+        .chart
+        .as_ref()
+        .and_then(|root| context.values.get(root))
+    {
+        other_files.insert(values.display.clone(), Arc::clone(values));
+    }
+    let findings = analysis.findings;
     let mut lines = HashMap::new();
-    let line_index = if findings.is_empty() && parsed.accounts.is_empty() {
+    let line_index = if findings.is_empty() && analysis.accounts.is_empty() {
         source.text = String::new();
         LineIndex::default()
     } else {
@@ -302,17 +347,20 @@ pub fn check_source(
                         .chain(edits)
                         .chain(related.map(|r| r.range))
                 })
-                .chain(parsed.accounts.iter().map(|a| a.name_range))
+                .chain(analysis.accounts.iter().map(|a| a.name_range))
                 .flat_map(|r| [r.start, r.end]);
             for offset in offsets {
-                let line = parsed.line_index.line_of(offset);
-                lines
-                    .entry(line)
-                    .or_insert_with(|| parsed.line_index.line_text(&source.text, line).to_string());
+                let line = analysis.line_index.line_of(offset);
+                lines.entry(line).or_insert_with(|| {
+                    analysis
+                        .line_index
+                        .line_text(&source.text, line)
+                        .to_string()
+                });
             }
             source.text = String::new();
         }
-        parsed.line_index
+        analysis.line_index
     };
     CheckedFile {
         source,
@@ -325,4 +373,43 @@ pub fn check_source(
 
 pub fn finding_count(files: &[CheckedFile]) -> usize {
     files.iter().map(|f| f.findings.len()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use tokenguard_analysis::files::FileKind;
+
+    #[test]
+    fn templates_are_found_under_the_charts_templates_folder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let chart = dir.path().join("demo");
+        fs::create_dir_all(chart.join("templates/sub")).expect("dirs");
+        fs::write(chart.join("Chart.yaml"), "name: demo\n").expect("chart");
+        let host = AnalysisHost::new(DiskSource::new(1 << 20));
+        let kind = |path: &Path, text: &str| host.facts(&FilePath::from_path(path), text).kind;
+        let root = PathBuf::from(FilePath::from_path(&chart).as_str());
+        assert_eq!(
+            kind(&chart.join("templates/deployment.yaml"), ""),
+            FileKind::ChartTemplate(root.clone())
+        );
+        assert_eq!(
+            kind(&chart.join("templates/sub/job.yaml"), ""),
+            FileKind::ChartTemplate(root)
+        );
+        assert_eq!(kind(&chart.join("values.yaml"), ""), FileKind::Manifest);
+        assert_eq!(kind(&dir.path().join("other.yaml"), ""), FileKind::Manifest);
+        let stdin = |text: &str| host.facts(&FilePath::detached("<stdin>"), text).kind;
+        assert_eq!(stdin("a: {{ .Values.a }}\n"), FileKind::LooseTemplate);
+        assert_eq!(stdin("a: 1\n"), FileKind::Manifest);
+        // The chart's templates, listed as the host names them.
+        fs::write(chart.join("templates/sub/job.yaml"), "kind: Job\n").expect("job");
+        fs::write(chart.join("templates/notes.txt"), "x").expect("notes");
+        let listed = host
+            .source()
+            .list_yaml(&FilePath::from_path(&chart.join("templates")));
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert!(listed[0].as_str().ends_with("templates/sub/job.yaml"));
+    }
 }

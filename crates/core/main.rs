@@ -7,8 +7,6 @@ mod diff;
 mod errors;
 mod fix;
 mod generate;
-mod helm;
-mod kustomize;
 mod load;
 mod output;
 mod project;

@@ -1,6 +1,7 @@
 //! The project configuration file for a `check` run: which file, read how,
-//! and what it changes. Parsing the text is the analysis crate's
-//! (`parse_config`); finding and reading the file is done here.
+//! and `--print-config`. What the configuration means (its options, its
+//! exclusion rule, how it adjusts findings) is the analysis host's
+//! `Configuration`; finding and reading the file is done here.
 //!
 //! One configuration applies to the whole run: the one named by `--config`,
 //! or else the nearest `tokenguard.toml` (or `.tokenguard.toml`) in the
@@ -11,11 +12,9 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use globset::GlobSet;
 use tokenguard_analysis::files;
-use tokenguard_analysis::{
-    parse_config, Code, Finding, LineIndex, Options, ProjectConfig, Severity,
-};
+use tokenguard_analysis::host::{Configuration, FilePath};
+use tokenguard_analysis::{parse_config, LineIndex, Severity};
 
 use crate::args::CheckArgs;
 use crate::errors::ErrorLog;
@@ -42,11 +41,9 @@ pub struct Project {
     pub path: Option<PathBuf>,
     /// Whether the file was read and accepted; when not, the defaults apply.
     pub loaded: bool,
-    pub config: ProjectConfig,
-    pub options: Options,
-    exclude: GlobSet,
-    /// The file's folder, which exclude patterns are relative to.
-    base: Option<PathBuf>,
+    /// What it says; its exclude patterns are relative to the file's
+    /// folder, canonical (so is every path [`Project::excludes`] is asked).
+    pub configuration: Configuration,
 }
 
 impl Project {
@@ -55,10 +52,7 @@ impl Project {
             origin,
             path,
             loaded: false,
-            config: ProjectConfig::default(),
-            options: Options::default(),
-            exclude: GlobSet::empty(),
-            base: None,
+            configuration: Configuration::defaults(),
         }
     }
 
@@ -94,16 +88,28 @@ impl Project {
         };
         match parse_config(&text) {
             Ok(config) => {
-                let base = path
-                    .parent()
-                    .map(|p| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+                // The file named by its canonical folder, as the paths
+                // asked about are.
+                let canonical = match (path.parent(), path.file_name()) {
+                    (Some(parent), Some(name)) => {
+                        let parent = if parent.as_os_str().is_empty() {
+                            Path::new(".")
+                        } else {
+                            parent
+                        };
+                        fs::canonicalize(parent)
+                            .unwrap_or_else(|_| parent.to_path_buf())
+                            .join(name)
+                    }
+                    _ => path.clone(),
+                };
                 Self {
                     origin,
                     loaded: true,
-                    options: config.options(),
-                    exclude: config.exclude_set(),
-                    config,
-                    base,
+                    configuration: Configuration::from_config(
+                        FilePath::from_path(&canonical),
+                        config,
+                    ),
                     path: Some(path),
                 }
             }
@@ -120,48 +126,23 @@ impl Project {
         }
     }
 
-    /// Whether a file is excluded by the configuration's patterns (matched
-    /// against its path relative to the configuration's folder).
+    /// Whether a file is excluded by the configuration's patterns (the
+    /// analysis host's rule, `Configuration::excludes`, on the canonical
+    /// path).
     pub fn excludes(&self, path: &Path) -> bool {
-        let Some(base) = &self.base else {
-            return false;
-        };
-        if self.config.exclude.is_empty() {
+        if self.configuration.config.exclude.is_empty() {
             return false;
         }
         let absolute = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        match absolute.strip_prefix(base) {
-            Ok(relative) => {
-                let relative = relative.to_string_lossy().replace('\\', "/");
-                self.exclude.is_match(relative.as_str())
-            }
-            Err(_) => false,
-        }
+        self.configuration.excludes(&FilePath::from_path(&absolute))
     }
 
     pub fn severity(&self) -> Severity {
-        self.config.severity.unwrap_or(Severity::Warning)
+        self.configuration.severity()
     }
 
     pub fn syntax_errors(&self) -> bool {
-        self.config.syntax_errors.unwrap_or(true)
-    }
-
-    /// The findings as the configuration wants them reported: TG001 at its
-    /// severity, TG000 dropped when syntax errors are not reported.
-    pub fn adjust(&self, findings: Vec<Finding>) -> Vec<Finding> {
-        let severity = self.severity();
-        let syntax_errors = self.syntax_errors();
-        findings
-            .into_iter()
-            .filter(|f| syntax_errors || f.code != Code::TG000)
-            .map(|mut f| {
-                if f.code == Code::TG001 {
-                    f.severity = severity;
-                }
-                f
-            })
-            .collect()
+        self.configuration.syntax_errors()
     }
 
     /// The effective configuration, as TOML with comments saying where each
@@ -200,37 +181,49 @@ impl Project {
             out,
             "severity = {} # {}",
             quote(self.severity().as_str()),
-            from(self.config.severity.is_some())
+            from(self.configuration.config.severity.is_some())
         );
         let _ = writeln!(
             out,
             "syntax_errors = {} # {}",
             self.syntax_errors(),
-            from(self.config.syntax_errors.is_some())
+            from(self.configuration.config.syntax_errors.is_some())
         );
-        let exclude: Vec<String> = self.config.exclude.iter().map(|p| quote(p)).collect();
+        let exclude: Vec<String> = self
+            .configuration
+            .config
+            .exclude
+            .iter()
+            .map(|p| quote(p))
+            .collect();
         let _ = writeln!(
             out,
             "exclude = [{}] # {}",
             exclude.join(", "),
-            from(!self.config.exclude.is_empty())
+            from(!self.configuration.config.exclude.is_empty())
         );
         let _ = writeln!(
             out,
             "\n# Core workload kinds (default), matched by kind whatever their apiVersion:"
         );
-        for kind in self.options.kinds.iter().filter(|k| k.group.is_none()) {
+        for kind in self
+            .configuration
+            .options
+            .kinds
+            .iter()
+            .filter(|k| k.group.is_none())
+        {
             let _ = writeln!(out, "#   {} at {}", kind.kind, kind.pod_spec_dotted());
         }
-        for kind in self.options.kinds.iter() {
+        for kind in self.configuration.options.kinds.iter() {
             let Some(group) = &kind.group else { continue };
-            let configured = self.config.workloads.contains(kind);
+            let configured = self.configuration.config.workloads.contains(kind);
             let _ = writeln!(out, "\n[[workloads]] # {}", from(configured));
             let _ = writeln!(out, "group = {}", quote(group));
             let _ = writeln!(out, "kind = {}", quote(&kind.kind));
             let _ = writeln!(out, "pod_spec = {}", quote(&kind.pod_spec_dotted()));
         }
-        for ignored in &self.options.ignored {
+        for ignored in &self.configuration.options.ignored {
             let _ = writeln!(out, "\n[[ignore]] # {}", from(true));
             let _ = writeln!(out, "object = {}", quote(&ignored.pattern));
             let _ = writeln!(out, "reason = {}", quote(&ignored.reason));

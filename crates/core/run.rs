@@ -66,7 +66,7 @@ pub fn check(args: &CheckArgs) -> Status {
     let status = if args.diff {
         show_diff(args, &files, &mut log)
     } else if args.fix {
-        fix_and_report(args, files, context, &project, &mut log)
+        fix_and_report(args, files, context, &mut log)
     } else {
         report(args, &files, Target::Stdout, &mut log)
     };
@@ -187,7 +187,6 @@ fn fix_and_report(
     args: &CheckArgs,
     files: Vec<CheckedFile>,
     mut context: CheckContext,
-    project: &Project,
     log: &mut ErrorLog,
 ) -> Status {
     let mut fixed_texts: HashMap<String, String> = HashMap::new();
@@ -206,11 +205,16 @@ fn fix_and_report(
     // A fixed `values.yaml` changes what its chart's templates render:
     // those are judged again with the values as they are now.
     let changed: HashSet<String> = fixed_texts.keys().cloned().collect();
-    let values_fixed = files
+    let fixed_values: HashSet<String> = files
         .iter()
-        .any(|file| file.other_files.keys().any(|other| changed.contains(other)));
-    if values_fixed {
-        context.charts = context.charts.reloaded(log);
+        .flat_map(|file| file.other_files.keys())
+        .filter(|other| changed.contains(*other))
+        .cloned()
+        .collect();
+    for values in fixed_values {
+        if let Some(text) = fixed_texts.get(&values) {
+            context.update(&values, text.clone());
+        }
     }
     if !fixed_texts.is_empty() {
         note(&format!(
@@ -247,10 +251,9 @@ fn fix_and_report(
                 },
                 &context,
                 true,
-                project,
             ),
             None if values_changed && !file.findings.is_empty() => {
-                check::check_source(file.source, &context, true, project)
+                check::check_source(file.source, &context, true)
             }
             None => file,
         });

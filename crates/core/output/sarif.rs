@@ -27,7 +27,7 @@ use tokenguard_analysis::{Code, Finding, LineIndex, Severity, TextRange};
 
 use super::Workspace;
 use crate::check::CheckedFile;
-use crate::helm::OtherFile;
+use crate::check::OtherFile;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const AUTOMOUNT_DOCS: &str = "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting";
