@@ -10,11 +10,12 @@
 //! and the result does not depend on the order of the paths.
 
 use std::collections::HashMap;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
-use tokenguard_analysis::host::{AnalysisHost, FilePath, FileSource};
+use tokenguard_analysis::host::{AnalysisHost, FilePath, FileSource, Need};
 use tokenguard_analysis::{Finding, LineIndex};
 
 use crate::errors::ErrorLog;
@@ -87,9 +88,9 @@ impl OtherFile {
 }
 
 /// The disk, as the host sees it: files are named by their display paths
-/// (which are paths relative to the current folder, or absolute), read
-/// with the run's size limit. What cannot be read is a warning: nothing of
-/// such a file was to be reported.
+/// (which are paths relative to the current folder, or absolute). What
+/// cannot be read is a warning, worded after what the host needed it for:
+/// nothing of such a file was to be reported.
 pub struct DiskSource {
     max_size: u64,
     warnings: Mutex<Vec<String>>,
@@ -103,34 +104,84 @@ impl DiskSource {
         }
     }
 
-    /// The warnings of the reads so far, once each.
+    /// The warnings of the reads so far.
     fn take_warnings(&self) -> Vec<String> {
-        let mut warnings = match self.warnings.lock() {
+        match self.warnings.lock() {
             Ok(mut w) => std::mem::take(&mut *w),
             Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-        };
-        warnings.dedup();
-        warnings
+        }
+    }
+}
+
+impl DiskSource {
+    fn warn(&self, message: String) {
+        if let Ok(mut warnings) = self.warnings.lock() {
+            warnings.push(message);
+        }
+    }
+
+    /// A kustomization or patch file's text; one that cannot be read is said
+    /// once on stderr (the check goes on without it: its patches count as
+    /// absent).
+    fn read_kustomize(&self, path: &Path, shown: &str) -> Option<String> {
+        match fs::metadata(path) {
+            Ok(meta) if meta.len() > self.max_size => {
+                self.warn(format!(
+                    "{shown}: {} bytes is over the --max-file-size limit; its kustomize patches are not read",
+                    meta.len()
+                ));
+                return None;
+            }
+            Ok(meta) if !meta.is_file() => return None,
+            Ok(_) => {}
+            Err(error) => {
+                self.warn(format!(
+                    "{shown}: named by a kustomization but cannot be read ({})",
+                    crate::atomic::describe(&error)
+                ));
+                return None;
+            }
+        }
+        match fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(error) => {
+                self.warn(format!(
+                    "{shown}: cannot be read as UTF-8 text ({}); its kustomize patches are not read",
+                    crate::atomic::describe(&error)
+                ));
+                None
+            }
+        }
     }
 }
 
 impl FileSource for DiskSource {
-    fn read(&self, path: &FilePath) -> Option<String> {
+    fn read(&self, path: &FilePath, need: Need) -> Option<String> {
         let disk = Path::new(path.as_str());
-        // A chart without `values.yaml` is no news.
-        if !disk.exists() {
-            return None;
-        }
-        match load::load_file(disk, path.as_str(), false, self.max_size) {
-            Outcome::Loaded(source) => Some(source.text),
-            Outcome::Skipped(message) | Outcome::Failed(message) => {
-                if let Ok(mut warnings) = self.warnings.lock() {
-                    warnings.push(format!(
-                        "{message}; read as context (a chart's values or templates, a kustomization or a patch), it is left out"
+        let shown = display_path(disk);
+        match need {
+            Need::Kustomization | Need::Patch => self.read_kustomize(disk, &shown),
+            Need::ChartValues => match fs::read_to_string(disk) {
+                Ok(text) => Some(text),
+                // A chart without `values.yaml` is no news.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    self.warn(format!(
+                        "{shown}: {}; the chart's templates are checked without their values",
+                        crate::atomic::describe(&e)
                     ));
+                    None
                 }
-                None
-            }
+            },
+            // Unreadable templates are reported when they are checked.
+            Need::ChartTemplate => fs::read_to_string(disk).ok(),
+            Need::FedFile => match load::load_file(disk, &shown, false, self.max_size) {
+                Outcome::Loaded(source) => Some(source.text),
+                Outcome::Skipped(message) | Outcome::Failed(message) => {
+                    self.warn(message);
+                    None
+                }
+            },
         }
     }
 
@@ -378,7 +429,6 @@ pub fn finding_count(files: &[CheckedFile]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
     use tokenguard_analysis::files::FileKind;
 
     #[test]

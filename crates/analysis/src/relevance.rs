@@ -117,8 +117,10 @@ pub fn looks_like_kubernetes(text: &str) -> bool {
 /// Whether the text has an `apiVersion` key, and whether it has a `kind` key
 /// (for texts seen in pieces).
 pub fn kubernetes_keys(text: &str) -> (bool, bool) {
-    let keys = ObjectKeys::of(text);
-    (keys.api_version, keys.kind)
+    (
+        key_places(text, "apiVersion", false).0,
+        key_places(text, "kind", false).0,
+    )
 }
 
 /// What a text's lines say about Kubernetes objects, read without parsing
@@ -137,8 +139,8 @@ pub struct ObjectKeys {
 
 impl ObjectKeys {
     pub fn of(text: &str) -> Self {
-        let (api_version, _) = key_places(text, "apiVersion");
-        let (kind, root_kind) = key_places(text, "kind");
+        let (api_version, _) = key_places(text, "apiVersion", false);
+        let (kind, root_kind) = key_places(text, "kind", true);
         Self {
             api_version,
             kind,
@@ -173,7 +175,12 @@ impl ObjectKeys {
 /// document that does not parse), or when its parse found a workload or a
 /// ServiceAccount (`parsed`: the file's or the masked template's).
 pub fn holds_kubernetes_object(text: &str, parsed: &crate::ParsedFile) -> bool {
-    has_objects(parsed) || ObjectKeys::of(text).say_kubernetes()
+    has_objects(parsed) || {
+        // The root `kind` alone decides most files: `apiVersion` is looked
+        // for only when there is none.
+        let (kind, root_kind) = key_places(text, "kind", true);
+        root_kind || (kind && key_places(text, "apiVersion", false).0)
+    }
 }
 
 /// Whether a parse found a Kubernetes object that matters to the rule.
@@ -181,9 +188,9 @@ pub(crate) fn has_objects(parsed: &crate::ParsedFile) -> bool {
     !parsed.workloads.is_empty() || !parsed.ignored.is_empty() || !parsed.accounts.is_empty()
 }
 
-/// Whether some line holds `key` as a key, and whether some such line holds
-/// it unindented.
-fn key_places(text: &str, key: &str) -> (bool, bool) {
+/// Whether some line holds `key` as a key, and (when `at_root` is asked)
+/// whether some such line holds it unindented.
+fn key_places(text: &str, key: &str, at_root: bool) -> (bool, bool) {
     let mut anywhere = false;
     for (i, _) in text.match_indices(key) {
         let before = &text[..i];
@@ -203,6 +210,9 @@ fn key_places(text: &str, key: &str) -> (bool, bool) {
             continue;
         }
         anywhere = true;
+        if !at_root {
+            return (true, false);
+        }
         if !line_prefix.starts_with([' ', '\t']) {
             return (true, true);
         }

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use super::path::FilePath;
-use super::source::FileSource;
+use super::source::{FileSource, Need};
 use crate::files::{self, FileKind};
 use crate::helm::{self, ChartView, ValuesFile};
 
@@ -35,15 +35,17 @@ pub(crate) fn values_chart(source: &dyn FileSource, path: &FilePath) -> Option<F
 pub(crate) fn read_chart(
     root: &FilePath,
     source: &dyn FileSource,
-    text_of: &dyn Fn(&FilePath) -> Option<String>,
+    text_of: &dyn Fn(&FilePath, Need) -> Option<String>,
 ) -> ChartView {
     let values_path = root.join("values.yaml");
-    let values = text_of(&values_path).map(|text| ValuesFile::new(values_path.as_str(), text));
+    let values = text_of(&values_path, Need::ChartValues)
+        .map(|text| ValuesFile::new(values_path.as_str(), text));
     let templates = source
         .list_yaml(&root.join("templates"))
         .into_iter()
         .filter_map(|template| {
-            let text = text_of(&template).filter(|t| t.contains("ServiceAccount"))?;
+            let text =
+                text_of(&template, Need::ChartTemplate).filter(|t| t.contains("ServiceAccount"))?;
             Some((template.as_str().to_string(), text))
         });
     ChartView::new(values, templates)

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::path::FilePath;
-use super::source::FileSource;
+use super::source::{FileSource, Need};
 use crate::kustomize::{join, normalize, parse_kustomization, KUSTOMIZATION_FILE_NAMES};
 use crate::KustomizeIndex;
 
@@ -28,7 +28,7 @@ impl Kustomizations {
         &mut self,
         folder: &FilePath,
         source: &dyn FileSource,
-        text_of: &dyn Fn(&FilePath) -> Option<String>,
+        text_of: &dyn Fn(&FilePath, Need) -> Option<String>,
     ) -> bool {
         let start = normalize(folder.as_str());
         if !self.seen.insert(start.clone()) {
@@ -44,7 +44,7 @@ impl Kustomizations {
             else {
                 continue;
             };
-            let Some(text) = text_of(&file) else {
+            let Some(text) = text_of(&file, Need::Kustomization) else {
                 continue;
             };
             changed |= self.index.set_kustomization(file.as_str(), &text);
@@ -70,7 +70,7 @@ impl Kustomizations {
             .cloned()
             .collect();
         for patch in named {
-            if let Some(text) = text_of(&FilePath::new(patch.clone())) {
+            if let Some(text) = text_of(&FilePath::new(patch.clone()), Need::Patch) {
                 changed |= self.index.set_patch(&patch, &text);
             }
             self.patches_read.insert(patch);
@@ -84,7 +84,7 @@ impl Kustomizations {
         &mut self,
         key: &str,
         text: Option<&str>,
-        text_of: &dyn Fn(&FilePath) -> Option<String>,
+        text_of: &dyn Fn(&FilePath, Need) -> Option<String>,
     ) -> bool {
         if crate::kustomize::is_kustomization_file(key) {
             let changed = match text {
@@ -107,10 +107,10 @@ impl Kustomizations {
 
     /// Reads every patch file the kustomizations name (forgetting those that
     /// are gone).
-    fn read_patches(&mut self, text_of: &dyn Fn(&FilePath) -> Option<String>) {
+    fn read_patches(&mut self, text_of: &dyn Fn(&FilePath, Need) -> Option<String>) {
         let named: Vec<String> = self.index.patch_files().iter().cloned().collect();
         for patch in named {
-            match text_of(&FilePath::new(patch.clone())) {
+            match text_of(&FilePath::new(patch.clone()), Need::Patch) {
                 Some(text) => self.index.set_patch(&patch, &text),
                 None => self.index.remove_patch(&patch),
             };

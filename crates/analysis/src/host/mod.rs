@@ -37,7 +37,7 @@ use std::sync::Arc;
 pub use configuration::Configuration;
 pub use hover::{hover_fact, on_field_key, HoverFact};
 pub use path::FilePath;
-pub use source::{FileSource, NoFiles};
+pub use source::{FileSource, Need, NoFiles};
 
 use crate::files::{self, FileKind};
 use crate::helm::{self, ChartView, Template, TemplateContext};
@@ -295,10 +295,10 @@ impl<S: FileSource> AnalysisHost<S> {
         }
         let files = &self.files;
         let source = &self.source;
-        let text_of = |p: &FilePath| -> Option<String> {
+        let text_of = |p: &FilePath, need: Need| -> Option<String> {
             match files.get(p).and_then(|e| e.text.as_deref()) {
                 Some(text) => Some(text.to_string()),
-                None => source.read(p),
+                None => source.read(p, need),
             }
         };
         // Helm: a template's chart is read once; a changed template or
@@ -323,10 +323,10 @@ impl<S: FileSource> AnalysisHost<S> {
         // Kustomize: the folder's kustomization, once; a changed
         // kustomization or patch file.
         let files = &self.files;
-        let text_of = |p: &FilePath| -> Option<String> {
+        let text_of = |p: &FilePath, need: Need| -> Option<String> {
             match files.get(p).and_then(|e| e.text.as_deref()) {
                 Some(text) => Some(text.to_string()),
-                None => source.read(p),
+                None => source.read(p, need),
             }
         };
         if let Some(folder) = path.parent() {
@@ -338,7 +338,14 @@ impl<S: FileSource> AnalysisHost<S> {
         if changed && (is_kustomization_file(&key) || self.kustomize.index.is_patch_file(&key)) {
             let current = match text {
                 Some(text) => Some(text.to_string()),
-                None if self.files.contains_key(path) => source.read(path),
+                None if self.files.contains_key(path) => {
+                    let need = if is_kustomization_file(&key) {
+                        Need::Kustomization
+                    } else {
+                        Need::Patch
+                    };
+                    source.read(path, need)
+                }
                 None => None,
             };
             if self.kustomize.update(&key, current.as_deref(), &text_of) {
@@ -404,7 +411,7 @@ impl<S: FileSource> AnalysisHost<S> {
         let entry = self.files.get(path)?;
         match &entry.text {
             Some(text) => Some(self.analyze(path, text)),
-            None => Some(self.analyze(path, &self.source.read(path)?)),
+            None => Some(self.analyze(path, &self.source.read(path, Need::FedFile)?)),
         }
     }
 
@@ -473,7 +480,7 @@ impl<S: FileSource> AnalysisHost<S> {
     pub fn hover(&self, path: &FilePath, offset: usize) -> Option<HoverFact> {
         let text: Arc<str> = match &self.files.get(path)?.text {
             Some(text) => Arc::clone(text),
-            None => Arc::from(self.source.read(path)?),
+            None => Arc::from(self.source.read(path, Need::FedFile)?),
         };
         let analysis = self.analyze(path, &text);
         let offset = offset.min(text.len());

@@ -6,10 +6,29 @@
 
 use super::path::FilePath;
 
+/// Why the host asks for a file's text: the embedder may say a failure in
+/// its own words (a chart without `values.yaml` is normal; a patch file a
+/// kustomization names but that is missing deserves a warning).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// A chart's `values.yaml` (often absent).
+    ChartValues,
+    /// A template of a chart, for the ServiceAccounts it declares.
+    ChartTemplate,
+    /// A kustomization of a folder the host was fed a file of, or one it
+    /// includes.
+    Kustomization,
+    /// A patch file a kustomization names.
+    Patch,
+    /// A file the host was fed without keeping its text, to judge it.
+    FedFile,
+}
+
 pub trait FileSource: Sync {
     /// The text of a file, or `None` when it cannot be had (missing,
-    /// unreadable, too large: the embedder says why to its user).
-    fn read(&self, path: &FilePath) -> Option<String>;
+    /// unreadable, too large: the embedder says why to its user, if `need`
+    /// calls for it).
+    fn read(&self, path: &FilePath, need: Need) -> Option<String>;
 
     /// Whether a regular file is there.
     fn is_file(&self, path: &FilePath) -> bool;
@@ -24,7 +43,7 @@ pub trait FileSource: Sync {
 pub struct NoFiles;
 
 impl FileSource for NoFiles {
-    fn read(&self, _: &FilePath) -> Option<String> {
+    fn read(&self, _: &FilePath, _: Need) -> Option<String> {
         None
     }
 

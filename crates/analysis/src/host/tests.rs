@@ -37,7 +37,7 @@ impl Disk {
 }
 
 impl FileSource for Disk {
-    fn read(&self, path: &FilePath) -> Option<String> {
+    fn read(&self, path: &FilePath, _: Need) -> Option<String> {
         self.note(format!("read {path}"));
         self.files.get(path.as_str()).cloned()
     }
