@@ -108,7 +108,7 @@ pub struct FileAnalysis {
     pub chart: Option<FilePath>,
 }
 
-/// Changes older than this many are summed up as "everything".
+/// Logged changes older than this many are summed up as "everything".
 const CHANGE_LOG: usize = 4096;
 
 pub struct AnalysisHost<S> {
@@ -122,9 +122,14 @@ pub struct AnalysisHost<S> {
     /// deepest scope holding a file wins).
     configurations: Vec<(Option<FilePath>, Arc<Configuration>)>,
     defaults: Arc<Configuration>,
-    /// (revision, what that change affected), oldest first.
-    changes: Vec<(u64, Affected)>,
-    /// Changes up to this revision were dropped from the log.
+    /// The last change that affected every file (0: none).
+    everything_at: u64,
+    /// What changes affected besides the files fed at that revision (which
+    /// their entries say): removed files, a chart's templates, the files of
+    /// a configuration's scope. (revision, files), oldest first. Feeding a
+    /// file logs nothing here, so a command-line run keeps no log.
+    others: Vec<(u64, BTreeSet<FilePath>)>,
+    /// Entries of `others` up to this revision were dropped.
     forgotten: u64,
 }
 
@@ -139,7 +144,8 @@ impl<S: FileSource> AnalysisHost<S> {
             kustomize: kustomize::Kustomizations::default(),
             configurations: Vec::new(),
             defaults: Arc::new(Configuration::defaults()),
-            changes: Vec::new(),
+            everything_at: 0,
+            others: Vec::new(),
             forgotten: 0,
         }
     }
@@ -258,7 +264,8 @@ impl<S: FileSource> AnalysisHost<S> {
 
     fn feed(&mut self, path: FilePath, facts: FileFacts, text: Option<Arc<str>>) -> u64 {
         let known = self.files.contains_key(&path);
-        let mut affected = Affected::Files(BTreeSet::from([path.clone()]));
+        // The file itself: its entry's revision says so.
+        let mut affected = Affected::none();
         // ServiceAccounts: a change of any account (its place too, which
         // other files' findings point at) may change every file's findings.
         let name = path.as_str();
@@ -369,11 +376,17 @@ impl<S: FileSource> AnalysisHost<S> {
 
     fn record(&mut self, affected: Affected) -> u64 {
         self.revision += 1;
-        self.changes.push((self.revision, affected));
-        if self.changes.len() > CHANGE_LOG {
-            let dropped = self.changes.len() - CHANGE_LOG / 2;
-            self.forgotten = self.changes[dropped - 1].0;
-            self.changes.drain(..dropped);
+        match affected {
+            Affected::Everything => self.everything_at = self.revision,
+            Affected::Files(files) if files.is_empty() => {}
+            Affected::Files(files) => {
+                self.others.push((self.revision, files));
+                if self.others.len() > CHANGE_LOG {
+                    let dropped = self.others.len() - CHANGE_LOG / 2;
+                    self.forgotten = self.others[dropped - 1].0;
+                    self.others.drain(..dropped);
+                }
+            }
         }
         self.revision
     }
@@ -382,17 +395,19 @@ impl<S: FileSource> AnalysisHost<S> {
 
     /// Which files' findings may differ from what they were at `revision`.
     pub fn changed_since(&self, revision: u64) -> Affected {
-        if revision < self.forgotten {
+        if revision < self.everything_at || revision < self.forgotten {
             return Affected::Everything;
         }
-        let mut affected = Affected::none();
-        for (_, change) in self.changes.iter().filter(|(r, _)| *r > revision) {
-            affected.add(change.clone());
-            if affected == Affected::Everything {
-                break;
-            }
+        let mut files: BTreeSet<FilePath> = self
+            .files
+            .iter()
+            .filter(|(_, e)| e.revision > revision)
+            .map(|(p, _)| p.clone())
+            .collect();
+        for (_, others) in self.others.iter().filter(|(r, _)| *r > revision) {
+            files.extend(others.iter().cloned());
         }
-        affected
+        Affected::Files(files)
     }
 
     /// The revision at which a file was last fed.
