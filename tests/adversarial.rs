@@ -23,7 +23,7 @@ use common::{stderr, tokenguard};
 const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
 
 fn findings(text: &str) -> Vec<Finding> {
-    analyze(text, &NoAccounts)
+    analyze(text, &NoAccounts, tokenguard_analysis::Options::builtin())
 }
 
 fn codes(findings: &[Finding]) -> Vec<Code> {

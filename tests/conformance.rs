@@ -523,7 +523,10 @@ fn analyse_texts(
     line_offset: usize,
     col_offset: usize,
 ) -> Vec<Analysed> {
-    let parsed: Vec<ParsedFile> = sources.iter().map(|(_, text)| parse(text)).collect();
+    let parsed: Vec<ParsedFile> = sources
+        .iter()
+        .map(|(_, text)| parse(text, tokenguard_analysis::Options::builtin()))
+        .collect();
     let mut index = AccountIndex::new();
     for ((rel, _), p) in sources.iter().zip(&parsed) {
         index.set(rel, p.accounts.clone());
@@ -1382,7 +1385,7 @@ fn fix_clears(
     for other in group {
         index.set(&other.rel, other.parsed.accounts.clone());
     }
-    let parsed = parse(&fixed);
+    let parsed = parse(&fixed, tokenguard_analysis::Options::builtin());
     index.set(&file.rel, parsed.accounts.clone());
     !check(&fixed, &parsed, &index)
         .iter()

@@ -55,7 +55,9 @@ fn every_corpus_file_is_analysed_and_every_fix_is_exact() {
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
-        let findings = match catch_unwind(AssertUnwindSafe(|| analyze(&text, &NoAccounts))) {
+        let findings = match catch_unwind(AssertUnwindSafe(|| {
+            analyze(&text, &NoAccounts, tokenguard_analysis::Options::builtin())
+        })) {
             Ok(findings) => findings,
             Err(_) => {
                 failures.push(format!("{shown}: the analysis panicked"));
@@ -87,7 +89,7 @@ fn every_corpus_file_is_analysed_and_every_fix_is_exact() {
             continue;
         }
         let fixed = apply_edits(&text, &fix_all_edits(&findings));
-        let after = analyze(&fixed, &NoAccounts);
+        let after = analyze(&fixed, &NoAccounts, tokenguard_analysis::Options::builtin());
         if !after.is_empty() {
             failures.push(format!(
                 "{shown}: after the fix, still {} findings: {}",

@@ -197,7 +197,10 @@ struct Outcome {
 
 /// Analyses the texts as one workspace: each file sees the ServiceAccounts of all.
 fn analyse_workspace(texts: &[(&str, &str)]) -> Vec<Vec<Finding>> {
-    let parsed: Vec<ParsedFile> = texts.iter().map(|(_, text)| parse(text)).collect();
+    let parsed: Vec<ParsedFile> = texts
+        .iter()
+        .map(|(_, text)| parse(text, tokenguard_analysis::Options::builtin()))
+        .collect();
     let mut index = AccountIndex::new();
     for ((origin, _), parsed) in texts.iter().zip(&parsed) {
         index.set(origin, parsed.accounts.clone());

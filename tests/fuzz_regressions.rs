@@ -42,7 +42,7 @@ fn check_ranges(case: &str, text: &str, findings: &[Finding]) {
 }
 
 fn check_text(case: &str, text: &str) {
-    let findings = analyze(text, &NoAccounts);
+    let findings = analyze(text, &NoAccounts, tokenguard_analysis::Options::builtin());
     check_ranges(case, text, &findings);
     let read = |r: TextRange| text[r.start..r.end].to_string();
     assert_eq!(
@@ -59,7 +59,7 @@ fn check_text(case: &str, text: &str) {
         return;
     }
     let fixed = apply_edits(text, &fix_all_edits(&findings));
-    let after = analyze(&fixed, &NoAccounts);
+    let after = analyze(&fixed, &NoAccounts, tokenguard_analysis::Options::builtin());
     assert!(
         after
             .iter()
@@ -83,7 +83,11 @@ fn check_ignore_comments(case: &str, text: &str, findings: &[Finding]) {
             continue;
         };
         let commented = apply_edits(text, &fix.edits);
-        let after = analyze(&commented, &NoAccounts);
+        let after = analyze(
+            &commented,
+            &NoAccounts,
+            tokenguard_analysis::Options::builtin(),
+        );
         assert!(
             after.iter().all(|f| f.code == Code::TG001) && after.len() < findings.len(),
             "{case}: the ignore comment did not suppress {:?}: {commented:?}",
@@ -99,12 +103,16 @@ fn check_ignore_comments(case: &str, text: &str, findings: &[Finding]) {
 /// Disabling automounting on each ServiceAccount of the text makes no syntax
 /// error and disables it (`fix_pipeline`).
 fn check_account_fixes(case: &str, text: &str) {
-    for (i, account) in parse(text).accounts.iter().enumerate() {
+    for (i, account) in parse(text, tokenguard_analysis::Options::builtin())
+        .accounts
+        .iter()
+        .enumerate()
+    {
         let Some(fix) = disable_on_account(text, account) else {
             continue;
         };
         let changed = apply_edits(text, &fix.edits);
-        let parsed = parse(&changed);
+        let parsed = parse(&changed, tokenguard_analysis::Options::builtin());
         assert!(
             parsed.syntax_errors.is_empty(),
             "{case}: the account fix made a syntax error: {changed:?}"
@@ -131,7 +139,7 @@ fn check_edits(case: &str, text: &str, edits: &[serde_json::Value]) {
         file.edit(TextRange::new(start, end), insert.len(), text.len(), &read);
         assert_eq!(
             file.findings(&read, &NoAccounts, 0),
-            analyze(&text, &NoAccounts),
+            analyze(&text, &NoAccounts, tokenguard_analysis::Options::builtin()),
             "{case}: IncrementalFile != analyze after edit {i} ({start}..{end} -> {insert:?}): {text:?}"
         );
     }
@@ -169,14 +177,27 @@ fn an_ignore_comment_never_splits_a_multi_line_scalar() {
         "{kind: Pod, metadata: {name: a\n b}, spec: {containers: []}}\n",
         "{kind: Pod, metadata: {name: \"a\n b\"}, spec: {containers: []}}\n",
     ] {
-        let findings = analyze(text, &NoAccounts);
+        let findings = analyze(text, &NoAccounts, tokenguard_analysis::Options::builtin());
         assert_eq!(findings.len(), 1, "{text:?}");
         let fix = ignore_comment(text, &LineIndex::new(text), &findings[0])
             .expect("a place for the comment");
         let commented = apply_edits(text, &fix.edits);
-        assert_eq!(analyze(&commented, &NoAccounts), [], "{commented}");
+        assert_eq!(
+            analyze(
+                &commented,
+                &NoAccounts,
+                tokenguard_analysis::Options::builtin()
+            ),
+            [],
+            "{commented}"
+        );
         // And the workload's name is still `a b`.
-        let name = |t: &str| tokenguard_analysis::parse(t).workloads[0].1.name.clone();
+        let name = |t: &str| {
+            tokenguard_analysis::parse(t, tokenguard_analysis::Options::builtin()).workloads[0]
+                .1
+                .name
+                .clone()
+        };
         assert_eq!(name(&commented), name(text), "{commented}");
     }
 }

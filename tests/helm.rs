@@ -476,10 +476,14 @@ fn every_corpus_helm_template_is_read_tolerantly_and_every_range_is_real() {
         };
         let template = Template::parse_with(&text, values.as_ref());
         let findings = check_template(&text, &template, &context, &NoAccounts);
-        tg000_plain += tokenguard_analysis::analyze(&text, &NoAccounts)
-            .iter()
-            .filter(|f| f.code == Code::TG000)
-            .count();
+        tg000_plain += tokenguard_analysis::analyze(
+            &text,
+            &NoAccounts,
+            tokenguard_analysis::Options::builtin(),
+        )
+        .iter()
+        .filter(|f| f.code == Code::TG000)
+        .count();
         tg000_masked += findings.iter().filter(|f| f.code == Code::TG000).count();
         let index = LineIndex::new(&text);
         for finding in &findings {

@@ -161,7 +161,7 @@ fn corpus_kustomizations_only_remove_or_reword_findings() {
     }
     let (mut removed, mut reworded, mut in_patch_files) = (0, 0, 0);
     for (path, text) in &texts {
-        let before = analyze(text, &NoAccounts);
+        let before = analyze(text, &NoAccounts, tokenguard_analysis::Options::builtin());
         let after = index.adjust(path, before.clone());
         assert!(after.len() <= before.len(), "{path}: a finding was added");
         let syntax = |f: &[tokenguard_analysis::Finding]| {

@@ -105,10 +105,13 @@ fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Value {
 
 /// A fresh analysis of `text`, as (range, code, message).
 fn expected(text: &str) -> Vec<(Value, String, String)> {
-    if !tokenguard_analysis::holds_kubernetes_object(text, &tokenguard_analysis::parse(text)) {
+    if !tokenguard_analysis::holds_kubernetes_object(
+        text,
+        &tokenguard_analysis::parse(text, tokenguard_analysis::Options::builtin()),
+    ) {
         return Vec::new();
     }
-    tokenguard_analysis::analyze(text, &tokenguard_analysis::NoAccounts)
+    tokenguard_analysis::analyze(text, &tokenguard_analysis::NoAccounts, tokenguard_analysis::Options::builtin())
         .into_iter()
         .map(|f| {
             (

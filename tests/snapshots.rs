@@ -161,7 +161,7 @@ fn render_finding(text: &str, index: &LineIndex, finding: &Finding) -> String {
 /// them all.
 fn render(text: &str) -> String {
     let index = LineIndex::new(text);
-    let findings = analyze(text, &NoAccounts);
+    let findings = analyze(text, &NoAccounts, tokenguard_analysis::Options::builtin());
     let mut out = String::from("input:\n");
     for (n, line) in lines_with_breaks(text).iter().enumerate() {
         let _ = writeln!(out, "  {:>3} | {}", n + 1, visible(line));
@@ -172,7 +172,7 @@ fn render(text: &str) -> String {
         out.push('\n');
     }
     let fixed = apply_edits(text, &fix_all_edits(&findings));
-    let left = analyze(&fixed, &NoAccounts);
+    let left = analyze(&fixed, &NoAccounts, tokenguard_analysis::Options::builtin());
     let count = |code: Code| left.iter().filter(|f| f.code == code).count();
     let _ = writeln!(
         out,

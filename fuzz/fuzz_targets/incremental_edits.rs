@@ -100,7 +100,7 @@ fn trace() -> bool {
 }
 
 fn compare(file: &mut IncrementalFile, text: &str, lookup: &dyn AccountLookup, generation: u64) {
-    let expected = analyze(text, lookup);
+    let expected = analyze(text, lookup, tokenguard_analysis::Options::builtin());
     let got = file.findings(&text_of(text), lookup, generation);
     check_findings(text, &got);
     assert_eq!(got, expected, "IncrementalFile != analyze for:\n{text:?}");

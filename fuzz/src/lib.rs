@@ -86,6 +86,7 @@ pub fn workspace() -> AccountIndex {
         parse(
             "kind: ServiceAccount\nmetadata: {name: default}\nautomountServiceAccountToken: false\n\
              ---\nkind: ServiceAccount\nmetadata: {name: api, namespace: prod}\n",
+            tokenguard_analysis::Options::builtin(),
         )
         .accounts,
     );
@@ -95,7 +96,7 @@ pub fn workspace() -> AccountIndex {
 /// `analyze` must not panic, its ranges must be valid, and the incremental
 /// engine built from scratch must agree with it.
 pub fn check_text(text: &str) {
-    let findings = analyze(text, &NoAccounts);
+    let findings = analyze(text, &NoAccounts, tokenguard_analysis::Options::builtin());
     check_findings(text, &findings);
     let read = text_of(text);
     let mut file = IncrementalFile::new(text);
@@ -111,7 +112,7 @@ pub fn check_text(text: &str) {
     );
     // The same file against a workspace with accounts.
     let index = workspace();
-    let with_workspace = analyze(text, &index);
+    let with_workspace = analyze(text, &index, tokenguard_analysis::Options::builtin());
     check_findings(text, &with_workspace);
     assert_eq!(
         file.findings(&read, &index, 1),
@@ -127,26 +128,29 @@ fn count(findings: &[Finding], code: Code) -> usize {
 /// Whether byte `offset` falls inside a scalar (`{name: a⏎ b}`): no comment
 /// can go there.
 fn inside_a_scalar(text: &str, offset: usize) -> bool {
-    parse(text).documents.iter().any(|d| {
-        d.nodes.iter().any(|n| {
-            matches!(n.kind, NodeKind::Scalar { .. })
-                && n.range.start < offset
-                && offset < n.range.end
+    parse(text, tokenguard_analysis::Options::builtin())
+        .documents
+        .iter()
+        .any(|d| {
+            d.nodes.iter().any(|n| {
+                matches!(n.kind, NodeKind::Scalar { .. })
+                    && n.range.start < offset
+                    && offset < n.range.end
+            })
         })
-    })
 }
 
 /// Fix-all, once, leaves nothing to fix, breaks nothing, and a second round
 /// changes nothing. The ignore comment and the account fix do what they say.
 pub fn check_fixes(text: &str, workspace: &dyn AccountLookup) {
-    let findings = analyze(text, workspace);
+    let findings = analyze(text, workspace, tokenguard_analysis::Options::builtin());
     if findings.iter().any(|f| f.code == Code::TG000) {
         return;
     }
     check_findings(text, &findings);
     let edits = fix_all_edits(&findings);
     let fixed = apply_edits(text, &edits);
-    let after = analyze(&fixed, workspace);
+    let after = analyze(&fixed, workspace, tokenguard_analysis::Options::builtin());
     check_findings(&fixed, &after);
     assert_eq!(
         count(&after, Code::TG000),
@@ -197,7 +201,11 @@ pub fn check_fixes(text: &str, workspace: &dyn AccountLookup) {
             check_range(text, edit.range, true, &"ignore comment");
         }
         let commented = apply_edits(text, &fix.edits);
-        let after = analyze(&commented, workspace);
+        let after = analyze(
+            &commented,
+            workspace,
+            tokenguard_analysis::Options::builtin(),
+        );
         assert_eq!(
             count(&after, Code::TG000),
             0,
@@ -215,7 +223,7 @@ pub fn check_fixes(text: &str, workspace: &dyn AccountLookup) {
     }
 
     // Disabling automounting on an account of the file.
-    let accounts = parse(text).accounts;
+    let accounts = parse(text, tokenguard_analysis::Options::builtin()).accounts;
     for (i, account) in accounts.iter().enumerate().take(4) {
         let Some(fix) = disable_on_account(text, account) else {
             continue;
@@ -224,7 +232,7 @@ pub fn check_fixes(text: &str, workspace: &dyn AccountLookup) {
             check_range(text, edit.range, true, &"account fix");
         }
         let changed = apply_edits(text, &fix.edits);
-        let parsed = parse(&changed);
+        let parsed = parse(&changed, tokenguard_analysis::Options::builtin());
         assert!(
             parsed.syntax_errors.is_empty(),
             "the account fix made a syntax error: {:?}\n--- text:\n{changed}",

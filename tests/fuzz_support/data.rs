@@ -10,7 +10,7 @@ use tokenguard_analysis::{parse, NodeId, NodeKind, ScalarStyle, FIELD};
 /// The data of every document, without positions: what a comment must not
 /// change.
 pub fn data_of(text: &str) -> Vec<Vec<(NodeKind, usize, Option<String>)>> {
-    parse(text)
+    parse(text, tokenguard_analysis::Options::builtin())
         .documents
         .into_iter()
         .map(|d| {
@@ -25,7 +25,7 @@ pub fn data_of(text: &str) -> Vec<Vec<(NodeKind, usize, Option<String>)>> {
 /// The data of every document with every `automountServiceAccountToken`
 /// entry left out: what fix-all must not change.
 pub fn data_besides_the_field(text: &str) -> Vec<String> {
-    parse(text)
+    parse(text, tokenguard_analysis::Options::builtin())
         .documents
         .iter()
         .map(|doc| {

@@ -13,7 +13,7 @@ use tokenguard_analysis::{analyze, NoAccounts};
 fn main() {
     for (name, build) in INPUTS {
         let text = build();
-        let findings = analyze(&text, &NoAccounts);
+        let findings = analyze(&text, &NoAccounts, tokenguard_analysis::Options::builtin());
         eprintln!(
             "  {name:<28} {:>10} bytes {:>3} findings",
             text.len(),
@@ -80,7 +80,11 @@ fn analyze_input(bencher: Bencher, name: &str) {
         .find(|(n, _)| *n == name)
         .expect("an input of that name");
     let text = build();
-    bencher
-        .counter(BytesCount::new(text.len()))
-        .bench(|| analyze(black_box(&text), &NoAccounts));
+    bencher.counter(BytesCount::new(text.len())).bench(|| {
+        analyze(
+            black_box(&text),
+            &NoAccounts,
+            tokenguard_analysis::Options::builtin(),
+        )
+    });
 }

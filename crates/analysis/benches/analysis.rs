@@ -38,10 +38,18 @@ fn main() {
     let inputs = inputs();
     eprintln!("tokenguard-analysis benchmarks: {}", inputs.source);
     for ((name, label), text) in NAMES.iter().zip(&inputs.labels).zip(&inputs.texts) {
-        let findings = check(text, &parse(text), &NoAccounts);
+        let findings = check(
+            text,
+            &parse(text, tokenguard_analysis::Options::builtin()),
+            &NoAccounts,
+        );
         // A benchmark of fixes that do not hold would be meaningless.
         let fixed = apply_edits(text, &fix_all_edits(&findings));
-        let left = check(&fixed, &parse(&fixed), &NoAccounts);
+        let left = check(
+            &fixed,
+            &parse(&fixed, tokenguard_analysis::Options::builtin()),
+            &NoAccounts,
+        );
         assert!(
             left.iter().all(|f| f.fix.is_none()),
             "{name}: fixes left fixable findings"
@@ -277,14 +285,24 @@ fn stage<I: Input>(bencher: Bencher, stage: &str) {
     let bencher = bencher.counter(BytesCount::new(text.len()));
     match stage {
         "0_floor_yaml_rust2" => bencher.bench(|| raw_events(black_box(text))),
-        "1_parse" => bencher.bench(|| parse(black_box(text))),
+        "1_parse" => {
+            bencher.bench(|| parse(black_box(text), tokenguard_analysis::Options::builtin()))
+        }
         "2_parse_check" => bencher.bench(|| {
             let text = black_box(text);
-            check(text, &parse(text), &NoAccounts)
+            check(
+                text,
+                &parse(text, tokenguard_analysis::Options::builtin()),
+                &NoAccounts,
+            )
         }),
         "3_fix_all" => bencher.bench(|| {
             let text = black_box(text);
-            let findings = check(text, &parse(text), &NoAccounts);
+            let findings = check(
+                text,
+                &parse(text, tokenguard_analysis::Options::builtin()),
+                &NoAccounts,
+            );
             apply_edits(text, &fix_all_edits(&findings))
         }),
         other => unreachable!("unknown stage {other}"),

@@ -113,7 +113,7 @@ mod tests {
     use crate::{apply_edits, parse};
 
     fn account(text: &str) -> ServiceAccount {
-        parse(text)
+        parse(text, crate::Options::builtin())
             .accounts
             .into_iter()
             .next()
@@ -127,7 +127,7 @@ mod tests {
         let fixed = apply_edits(text, &fix.edits);
         assert_eq!(fixed, "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ci\nautomountServiceAccountToken: false\n---\nkind: X\n");
         assert_eq!(
-            parse(&fixed).accounts[0].automount,
+            parse(&fixed, crate::Options::builtin()).accounts[0].automount,
             crate::AccountAutomount::Disabled
         );
     }
@@ -172,7 +172,7 @@ mod tests {
             "metadata:\n name: br\nautomountServiceAccountToken: false\nkind: ServiceAccount\n"
         );
         assert_eq!(
-            parse(&fixed).accounts[0].automount,
+            parse(&fixed, crate::Options::builtin()).accounts[0].automount,
             crate::AccountAutomount::Disabled
         );
     }

@@ -138,7 +138,7 @@ mod tests {
     use crate::parse;
 
     fn accounts(text: &str) -> Vec<ServiceAccount> {
-        parse(text).accounts
+        parse(text, crate::Options::builtin()).accounts
     }
 
     #[test]

@@ -122,7 +122,7 @@ mod tests {
     use crate::{analyze, apply_edits, parse, NoAccounts};
 
     fn commented(text: &str) -> Option<String> {
-        let findings = analyze(text, &NoAccounts);
+        let findings = analyze(text, &NoAccounts, crate::Options::builtin());
         assert_eq!(findings.len(), 1, "{text:?}");
         let fix = ignore_comment(text, &LineIndex::new(text), &findings[0])?;
         Some(apply_edits(text, &fix.edits))
@@ -136,7 +136,7 @@ mod tests {
             fixed,
             "kind: Pod\n# tokenguard-ignore: needs the Kubernetes API\nspec:\n  containers: []\n"
         );
-        assert!(analyze(&fixed, &NoAccounts).is_empty());
+        assert!(analyze(&fixed, &NoAccounts, crate::Options::builtin()).is_empty());
     }
 
     #[test]
@@ -153,8 +153,8 @@ mod tests {
         ] {
             let fixed = commented(text).unwrap();
             assert_eq!(fixed, expected);
-            assert!(analyze(&fixed, &NoAccounts).is_empty());
-            assert_eq!(parse(&fixed).workloads[0].1.name.as_deref(), Some("a b"));
+            assert!(analyze(&fixed, &NoAccounts, crate::Options::builtin()).is_empty());
+            assert_eq!(parse(&fixed, crate::Options::builtin()).workloads[0].1.name.as_deref(), Some("a b"));
         }
     }
 

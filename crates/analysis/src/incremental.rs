@@ -18,7 +18,7 @@ use crate::options::Options;
 use crate::relevance::{has_objects, ObjectKeys};
 use crate::split::{split_documents, Chunk};
 use crate::text::TextRange;
-use crate::{check_with, parse_document, ParsedFile, BOM};
+use crate::{judge_parsed, parse_single_document, ParsedFile, BOM};
 
 /// The text of a byte range of the current text (the caller may keep the
 /// text in a rope: only the documents being analysed are copied out).
@@ -84,7 +84,9 @@ fn make_pieces(
             Piece {
                 start: window_start + chunk.range.start,
                 len: chunk.range.len(),
-                parsed: chunk.has_content.then(|| parse_document(text, options)),
+                parsed: chunk
+                    .has_content
+                    .then(|| parse_single_document(text, options)),
                 findings: None,
                 keys: if chunk.has_content {
                     ObjectKeys::of(text)
@@ -311,7 +313,7 @@ impl IncrementalFile {
                     Vec::new()
                 } else {
                     let text = text_of(TextRange::new(piece.start, piece.end()));
-                    check_with(&text, parsed, &lookup)
+                    judge_parsed(&text, parsed, &lookup)
                 };
                 piece.findings = Some(judged);
             }
@@ -353,7 +355,7 @@ mod tests {
         );
         assert_eq!(
             file.findings(&text_of, &NoAccounts, 0),
-            analyze(&after, &NoAccounts),
+            analyze(&after, &NoAccounts, crate::Options::builtin()),
             "after replacing {start}..{end} with {insert:?}:\n{after}"
         );
         file.reparsed
@@ -396,10 +398,13 @@ mod tests {
         let text_of = |r: TextRange| FILE[r.start..r.end].to_string();
         assert_eq!(file.findings(&text_of, &NoAccounts, 0).len(), 2);
         let mut index = AccountIndex::new();
-        index.set("other.yaml", crate::parse("kind: ServiceAccount\nmetadata: {name: default}\nautomountServiceAccountToken: false\n").accounts);
+        index.set("other.yaml", crate::parse("kind: ServiceAccount\nmetadata: {name: default}\nautomountServiceAccountToken: false\n", crate::Options::builtin()).accounts);
         // Same generation: the cache stands.
         assert_eq!(file.findings(&text_of, &index, 0).len(), 2);
-        assert_eq!(file.findings(&text_of, &index, 1), analyze(FILE, &index));
+        assert_eq!(
+            file.findings(&text_of, &index, 1),
+            analyze(FILE, &index, crate::Options::builtin())
+        );
     }
 
     #[test]
@@ -414,7 +419,7 @@ mod tests {
         let options = Arc::new(options);
         let mut file = IncrementalFile::with_options(text, Arc::clone(&options));
         let text_of = |r: TextRange| text[r.start..r.end].to_string();
-        let expected = crate::analyze_with(text, &NoAccounts, &options);
+        let expected = crate::analyze(text, &NoAccounts, &options);
         assert_eq!(expected.len(), 1);
         assert_eq!(file.findings(&text_of, &NoAccounts, 0), expected);
         assert!(IncrementalFile::new(text)
@@ -433,7 +438,7 @@ mod tests {
             &NoAccounts,
             0,
         );
-        assert_eq!(found, crate::analyze_with(&after, &NoAccounts, &options));
+        assert_eq!(found, crate::analyze(&after, &NoAccounts, &options));
         assert_eq!(found.len(), 1);
     }
 }

@@ -7,14 +7,14 @@
 //! translate.
 //!
 //! ```
-//! use tokenguard_analysis::{analyze, apply_edits, NoAccounts};
+//! use tokenguard_analysis::{analyze, apply_edits, NoAccounts, Options};
 //!
 //! let text = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
-//! let findings = analyze(text, &NoAccounts);
+//! let findings = analyze(text, &NoAccounts, Options::builtin());
 //! assert_eq!(findings.len(), 1);
 //! let fixed = apply_edits(text, &findings[0].fix.as_ref().unwrap().edits);
 //! assert!(fixed.contains("  automountServiceAccountToken: false\n  containers: []"));
-//! assert!(analyze(&fixed, &NoAccounts).is_empty());
+//! assert!(analyze(&fixed, &NoAccounts, Options::builtin()).is_empty());
 //! ```
 
 mod account_fix;
@@ -74,22 +74,18 @@ pub struct ParsedFile {
     pub accounts: Vec<ServiceAccount>,
 }
 
-/// Parses every document of `text` with the built-in options. Never fails:
-/// broken documents become syntax errors, the others are still parsed.
-pub fn parse(text: &str) -> ParsedFile {
-    parse_with(text, &kinds::DEFAULT_OPTIONS)
-}
-
-/// [`parse`] with a project's options: its workload kinds are workloads,
-/// and its ignored objects are set apart in [`ParsedFile::ignored`].
-pub fn parse_with(text: &str, options: &Options) -> ParsedFile {
+/// Parses every document of `text` with `options` (a project's, or
+/// [`Options::builtin`]): its workload kinds are workloads, and its ignored
+/// objects are set apart in [`ParsedFile::ignored`]. Never fails: broken
+/// documents become syntax errors, the others are still parsed.
+pub fn parse(text: &str, options: &Options) -> ParsedFile {
     let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
     parse_chunks(text, split::split_documents(text, body_start), options)
 }
 
-/// [`parse_with`] of a text already known to be one document (a piece cut
-/// by [`split::split_documents`]): it is not cut again.
-pub(crate) fn parse_document(text: &str, options: &Options) -> ParsedFile {
+/// [`parse`] of a text already known to be one document (a piece cut by
+/// [`split::split_documents`]): it is not cut again.
+pub(crate) fn parse_single_document(text: &str, options: &Options) -> ParsedFile {
     let whole = split::Chunk {
         range: TextRange::new(0, text.len()),
         first_line: 0,
@@ -160,12 +156,17 @@ pub fn check(text: &str, parsed: &ParsedFile, workspace: &dyn AccountLookup) -> 
         file: &parsed.accounts,
         workspace,
     };
-    check_with(text, parsed, &accounts)
+    judge_parsed(text, parsed, &accounts)
 }
 
-/// [`check`] with the whole ServiceAccount lookup given: `accounts` must
+/// [`check`] with the whole ServiceAccount lookup given (`IncrementalFile`
+/// judges a piece against the whole file's accounts): `accounts` must
 /// look in the same file first (see [`SameFileFirst`]).
-pub fn check_with(text: &str, parsed: &ParsedFile, accounts: &dyn AccountLookup) -> Vec<Finding> {
+pub(crate) fn judge_parsed(
+    text: &str,
+    parsed: &ParsedFile,
+    accounts: &dyn AccountLookup,
+) -> Vec<Finding> {
     let mut findings = syntax_findings(parsed);
     for (doc, workload) in &parsed.workloads {
         let doc = &parsed.documents[*doc];
@@ -200,13 +201,8 @@ pub(crate) fn syntax_findings(parsed: &ParsedFile) -> Vec<Finding> {
 }
 
 /// [`parse`] and [`check`] in one call.
-pub fn analyze(text: &str, workspace: &dyn AccountLookup) -> Vec<Finding> {
-    check(text, &parse(text), workspace)
-}
-
-/// [`analyze`] with a project's options (see [`parse_with`]).
-pub fn analyze_with(text: &str, workspace: &dyn AccountLookup, options: &Options) -> Vec<Finding> {
-    check(text, &parse_with(text, options), workspace)
+pub fn analyze(text: &str, workspace: &dyn AccountLookup, options: &Options) -> Vec<Finding> {
+    check(text, &parse(text, options), workspace)
 }
 
 /// Every edit of every fix to the findings' own file, ready for

@@ -314,7 +314,7 @@ mod tests {
     }
 
     fn holds(text: &str) -> bool {
-        super::holds_kubernetes_object(text, &crate::parse(text))
+        super::holds_kubernetes_object(text, &crate::parse(text, crate::Options::builtin()))
     }
 
     #[test]

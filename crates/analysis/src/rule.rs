@@ -149,7 +149,7 @@ mod tests {
     fn of_duplicated_fields_the_last_decides_and_the_message_says_so() {
         let text =
             pod("  automountServiceAccountToken: false\n  automountServiceAccountToken: true\n");
-        let findings = analyze(&text, &NoAccounts);
+        let findings = analyze(&text, &NoAccounts, crate::Options::builtin());
         assert_eq!(findings.len(), 1);
         let last = text.rfind("true").unwrap();
         assert_eq!(
@@ -168,13 +168,13 @@ mod tests {
     #[test]
     fn a_last_false_is_compliant_whatever_came_before() {
         let text = pod("  automountServiceAccountToken: true\n  automountServiceAccountToken: \"false\"\n  automountServiceAccountToken: false\n");
-        assert!(analyze(&text, &NoAccounts).is_empty());
+        assert!(analyze(&text, &NoAccounts, crate::Options::builtin()).is_empty());
     }
 
     #[test]
     fn a_single_field_gets_no_duplicate_sentence() {
         let text = pod("  automountServiceAccountToken: true\n");
-        let findings = analyze(&text, &NoAccounts);
+        let findings = analyze(&text, &NoAccounts, crate::Options::builtin());
         assert!(
             !findings[0].message.contains("appears"),
             "{}",

@@ -274,9 +274,10 @@ mod tag_tests {
     use crate::parse;
 
     fn automount(value: &str) -> BoolField {
-        let parsed = parse(&format!(
-            "kind: Pod\nspec:\n  automountServiceAccountToken: {value}\n"
-        ));
+        let parsed = parse(
+            &format!("kind: Pod\nspec:\n  automountServiceAccountToken: {value}\n"),
+            crate::Options::builtin(),
+        );
         let (_, workload) = &parsed.workloads[0];
         let doc = &parsed.documents[0];
         let (_, v) = get(doc, workload.pod_spec, "automountServiceAccountToken").unwrap();
@@ -330,13 +331,19 @@ mod merge_tests {
             "spec:\n  <<: [*other, *off]\n  containers: []",
         ] {
             let text = format!("x: &off {{automountServiceAccountToken: false}}\ny: &other {{a: 1}}\nkind: Pod\n{spec}\n");
-            assert!(analyze(&text, &NoAccounts).is_empty(), "{text}");
+            assert!(
+                analyze(&text, &NoAccounts, crate::Options::builtin()).is_empty(),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn the_pod_spec_own_key_wins_over_a_merged_one() {
         let text = "x: &off {automountServiceAccountToken: false}\nkind: Pod\nspec:\n  <<: *off\n  automountServiceAccountToken: true\n";
-        assert_eq!(analyze(text, &NoAccounts).len(), 1);
+        assert_eq!(
+            analyze(text, &NoAccounts, crate::Options::builtin()).len(),
+            1
+        );
     }
 }

@@ -167,13 +167,13 @@ proptest! {
     #[test]
     fn every_fix_is_exact(m in manifest()) {
         let text = render(&m);
-        let findings = analyze(&text, &NoAccounts);
+        let findings = analyze(&text, &NoAccounts, tokenguard_analysis::Options::builtin());
         prop_assert_eq!(findings.len(), 1, "{}\n{:?}", text, findings);
         prop_assert_eq!(findings[0].code, Code::TG001);
         let fix = findings[0].fix.as_ref().expect("every TG001 has a fix");
 
         let fixed = apply_edits(&text, &fix.edits);
-        let after = analyze(&fixed, &NoAccounts);
+        let after = analyze(&fixed, &NoAccounts, tokenguard_analysis::Options::builtin());
         prop_assert!(after.is_empty(), "still {:?} in\n{}", after, fixed);
         prop_assert_eq!(apply_edits(&fixed, &fix_all_edits(&after)), fixed.clone());
 
@@ -202,7 +202,7 @@ fn block_insertion_goes_before_the_first_key_after_comment_lines() {
         extra_document: false,
     };
     let text = render(&m);
-    let findings = analyze(&text, &NoAccounts);
+    let findings = analyze(&text, &NoAccounts, tokenguard_analysis::Options::builtin());
     let fixed = apply_edits(&text, &findings[0].fix.as_ref().unwrap().edits);
     assert!(fixed.contains(
         "    spec: # the pod\r\n      # containers first\r\n      automountServiceAccountToken: false\r\n      containers:\r\n"
@@ -212,11 +212,11 @@ fn block_insertion_goes_before_the_first_key_after_comment_lines() {
 #[test]
 fn flow_insertion_goes_right_after_the_brace() {
     let text = "kind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n";
-    let findings = analyze(text, &NoAccounts);
+    let findings = analyze(text, &NoAccounts, tokenguard_analysis::Options::builtin());
     let fixed = apply_edits(text, &findings[0].fix.as_ref().unwrap().edits);
     assert_eq!(fixed, "kind: Pod\nmetadata: {name: a}\nspec: {automountServiceAccountToken: false, containers: []}\n");
     let empty = "kind: Pod\nspec: {}\n";
-    let findings = analyze(empty, &NoAccounts);
+    let findings = analyze(empty, &NoAccounts, tokenguard_analysis::Options::builtin());
     let fixed = apply_edits(empty, &findings[0].fix.as_ref().unwrap().edits);
     assert_eq!(
         fixed,
@@ -262,7 +262,7 @@ fn replacement_keeps_comments_anchors_and_everything_around() {
     ];
     for (line, expected) in cases {
         let text = format!("kind: Pod\nspec:\n  containers: []\n{line}");
-        let findings = analyze(&text, &NoAccounts);
+        let findings = analyze(&text, &NoAccounts, tokenguard_analysis::Options::builtin());
         assert_eq!(findings.len(), 1, "{text}");
         let fixed = apply_edits(&text, &findings[0].fix.as_ref().unwrap().edits);
         assert_eq!(
@@ -277,12 +277,12 @@ fn replacement_keeps_comments_anchors_and_everything_around() {
 #[test]
 fn insertion_takes_the_column_of_a_tag_before_the_first_key() {
     let text = "kind: Pod\nspec:\n  ! containers: []\n  volumes: []\n";
-    let findings = analyze(text, &NoAccounts);
+    let findings = analyze(text, &NoAccounts, tokenguard_analysis::Options::builtin());
     assert_eq!(findings.len(), 1);
     let fixed = apply_edits(text, &findings[0].fix.as_ref().unwrap().edits);
     assert_eq!(
         fixed,
         "kind: Pod\nspec:\n  automountServiceAccountToken: false\n  ! containers: []\n  volumes: []\n"
     );
-    assert!(analyze(&fixed, &NoAccounts).is_empty());
+    assert!(analyze(&fixed, &NoAccounts, tokenguard_analysis::Options::builtin()).is_empty());
 }

@@ -85,7 +85,7 @@ proptest! {
         let mut text = BASE.to_string();
         let mut file = IncrementalFile::new(&text);
         let mut index = AccountIndex::new();
-        index.set("other.yaml", tokenguard_analysis::parse("kind: ServiceAccount\nmetadata: {name: default, namespace: x}\nautomountServiceAccountToken: false\n").accounts);
+        index.set("other.yaml", tokenguard_analysis::parse("kind: ServiceAccount\nmetadata: {name: default, namespace: x}\nautomountServiceAccountToken: false\n", tokenguard_analysis::Options::builtin()).accounts);
         for (step, edit) in edits.iter().enumerate() {
             let (start, end, insert) = match *edit {
                 Edit::Insert(at, s) => {
@@ -103,7 +103,7 @@ proptest! {
             let generation = (step % 2) as u64;
             let lookup: &dyn tokenguard_analysis::AccountLookup = if generation == 0 { &NoAccounts } else { &index };
             let incremental = file.findings(&|r| current[r.start..r.end].to_string(), lookup, generation);
-            prop_assert_eq!(incremental, analyze(&current, lookup), "after {:?}:\n{}", edits, current);
+            prop_assert_eq!(incremental, analyze(&current, lookup, tokenguard_analysis::Options::builtin()), "after {:?}:\n{}", edits, current);
         }
     }
 }

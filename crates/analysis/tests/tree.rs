@@ -39,7 +39,7 @@ fn scalar_ranges_cover_exactly_their_text_in_every_style() {
         "bare: |\n",
         "last: x\n",
     );
-    let parsed = parse(text);
+    let parsed = parse(text, tokenguard_analysis::Options::builtin());
     let doc = &parsed.documents[0];
     assert_eq!(value_text(text, doc, "plain"), "some words");
     assert_eq!(value_text(text, doc, "single"), "'it''s'");
@@ -64,7 +64,7 @@ fn scalar_ranges_cover_exactly_their_text_in_every_style() {
 #[test]
 fn collections_know_flow_from_block_and_their_extent() {
     let text = "flow: {a: [1, 2], b: {}}\nblock:\n  k: v\n  seq:\n  - x\n  - y\nafter: 1\n";
-    let parsed = parse(text);
+    let parsed = parse(text, tokenguard_analysis::Options::builtin());
     let doc = &parsed.documents[0];
     assert_eq!(value_text(text, doc, "flow"), "{a: [1, 2], b: {}}");
     assert_eq!(value_text(text, doc, "block"), "k: v\n  seq:\n  - x\n  - y");
@@ -94,7 +94,7 @@ fn a_sequence_at_its_key_indentation_starts_at_its_dash_even_with_empty_items() 
     // yaml-rust2 points such a sequence's start just after its `-` (found by
     // fuzzing: its empty first item was placed on the next line).
     let text = "a: !s\n-\nb:\n- x # a-b\n-\nc: 1\n";
-    let doc = &parse(text).documents[0];
+    let doc = &parse(text, tokenguard_analysis::Options::builtin()).documents[0];
     assert_eq!(value_text(text, doc, "a"), "-");
     assert_eq!(value_text(text, doc, "b"), "- x # a-b\n-");
     let NodeKind::Sequence { items, .. } = &doc.node(value_of(doc, doc.root.unwrap(), "b")).kind
@@ -111,7 +111,7 @@ fn a_sequence_at_its_key_indentation_starts_at_its_dash_even_with_empty_items() 
 #[test]
 fn anchors_tags_and_aliases_are_kept_not_expanded() {
     let text = "base: &b {x: 1}\ncopy: *b\ntyped: !!str false\n";
-    let parsed = parse(text);
+    let parsed = parse(text, tokenguard_analysis::Options::builtin());
     let doc = &parsed.documents[0];
     let base = value_of(doc, doc.root.unwrap(), "base");
     let copy = value_of(doc, doc.root.unwrap(), "copy");
@@ -130,7 +130,7 @@ fn anchors_tags_and_aliases_are_kept_not_expanded() {
 #[test]
 fn positions_after_multibyte_text_are_byte_exact() {
     let text = "a: \"日本語 é\" # b\nname: ünïcødé\nx: {k: \"é\", spec: 1}\n";
-    let parsed = parse(text);
+    let parsed = parse(text, tokenguard_analysis::Options::builtin());
     let doc = &parsed.documents[0];
     assert_eq!(value_text(text, doc, "name"), "ünïcødé");
     let x = value_of(doc, doc.root.unwrap(), "x");
@@ -145,7 +145,7 @@ fn positions_after_multibyte_text_are_byte_exact() {
 #[test]
 fn byte_order_mark_is_stripped_and_counted() {
     let text = "\u{feff}kind: Pod\nname: x\n";
-    let parsed = parse(text);
+    let parsed = parse(text, tokenguard_analysis::Options::builtin());
     assert!(parsed.syntax_errors.is_empty());
     let doc = &parsed.documents[0];
     assert_eq!(value_text(text, doc, "kind"), "Pod");
@@ -161,7 +161,7 @@ fn byte_order_mark_is_stripped_and_counted() {
 fn crlf_and_lone_cr_line_endings_keep_exact_ranges() {
     for eol in ["\r\n", "\r"] {
         let text = format!("a: 1{eol}b:{eol}  c: two words{eol}d: |{eol}  x{eol}  y{eol}e: 2{eol}");
-        let parsed = parse(&text);
+        let parsed = parse(&text, tokenguard_analysis::Options::builtin());
         let doc = &parsed.documents[0];
         assert_eq!(value_text(&text, doc, "b"), "c: two words", "{eol:?}");
         assert_eq!(
@@ -178,7 +178,7 @@ fn crlf_and_lone_cr_line_endings_keep_exact_ranges() {
 #[test]
 fn every_document_is_parsed_on_its_own() {
     let text = "a: 1\n---\nb: [oops\n---\nc: 3\n";
-    let parsed = parse(text);
+    let parsed = parse(text, tokenguard_analysis::Options::builtin());
     assert_eq!(parsed.documents.len(), 2);
     assert_eq!(parsed.syntax_errors.len(), 1);
     let error = &parsed.syntax_errors[0];
@@ -188,7 +188,10 @@ fn every_document_is_parsed_on_its_own() {
 
 #[test]
 fn a_document_of_only_markers_and_comments_is_empty_not_an_error() {
-    let parsed = parse("---\n# nothing\n...\n---\n");
+    let parsed = parse(
+        "---\n# nothing\n...\n---\n",
+        tokenguard_analysis::Options::builtin(),
+    );
     assert!(parsed.documents.iter().all(|d| d.root.is_none()));
     assert!(parsed.syntax_errors.is_empty());
 }
@@ -196,15 +199,15 @@ fn a_document_of_only_markers_and_comments_is_empty_not_an_error() {
 #[test]
 fn very_deep_nesting_is_reported_not_overflowed() {
     let flow = "[".repeat(100_000);
-    let parsed = parse(&flow);
+    let parsed = parse(&flow, tokenguard_analysis::Options::builtin());
     assert_eq!(parsed.syntax_errors.len(), 1);
 
     let block = format!("{}x\n", "- ".repeat(100_000));
-    let parsed = parse(&block);
+    let parsed = parse(&block, tokenguard_analysis::Options::builtin());
     assert_eq!(parsed.syntax_errors.len(), 1, "{:?}", parsed.syntax_errors);
 
     let mappings: String = (0..100_000).map(|_| "{a: ").collect();
-    let parsed = parse(&mappings);
+    let parsed = parse(&mappings, tokenguard_analysis::Options::builtin());
     assert_eq!(parsed.syntax_errors.len(), 1);
 }
 
@@ -213,7 +216,12 @@ fn service_accounts_reads_the_same_accounts_as_parse() {
     let text = "kind: ServiceAccount\nmetadata: {name: a}\n---\nkind: RoleBinding\nsubjects: [{kind: ServiceAccount, name: a}]\n---\nkind: List\nitems:\n- kind: ServiceAccount\n  metadata: {name: b, namespace: x}\n  automountServiceAccountToken: false\n---\nkind: [broken\n";
     assert_eq!(
         tokenguard_analysis::service_accounts(text),
-        parse(text).accounts
+        parse(text, tokenguard_analysis::Options::builtin()).accounts
     );
-    assert_eq!(parse(text).accounts.len(), 2);
+    assert_eq!(
+        parse(text, tokenguard_analysis::Options::builtin())
+            .accounts
+            .len(),
+        2
+    );
 }

@@ -241,7 +241,7 @@ async fn scenario() {
     }
     for doc in &docs {
         let published = client.wait_diagnostics(&doc.uri, doc.version).await;
-        let expected: Vec<_> = analyze(&doc.text, &index)
+        let expected: Vec<_> = analyze(&doc.text, &index, tokenguard_analysis::Options::builtin())
             .into_iter()
             .map(|f| {
                 (

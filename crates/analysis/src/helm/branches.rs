@@ -101,7 +101,7 @@ mod tests {
             .map(|r| text[r.start..r.end].trim())
             .collect();
         assert_eq!(dropped, ["b: 2", "c: 3"]);
-        let parsed = crate::parse(&masked.text);
+        let parsed = crate::parse(&masked.text, crate::Options::builtin());
         let doc = pruned(&parsed.documents[0], &inactive);
         let root = doc.root.unwrap();
         let NodeKind::Mapping { entries, .. } = &doc.node(root).kind else {

@@ -46,7 +46,7 @@ impl Template {
         if let Some(values) = values {
             resolve_kinds(text, &mut masked, values);
         }
-        let parsed = crate::parse_with(&masked.text, options);
+        let parsed = crate::parse(&masked.text, options);
         Self { masked, parsed }
     }
 }

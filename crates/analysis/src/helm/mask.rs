@@ -407,7 +407,7 @@ mod tests {
         let m = mask(text);
         let lines: Vec<&str> = m.text.lines().map(str::trim_end).collect();
         assert_eq!(lines, ["labels:", "    a: b", "c:"]);
-        let parsed = crate::parse(&m.text);
+        let parsed = crate::parse(&m.text, crate::Options::builtin());
         assert!(parsed.syntax_errors.is_empty());
     }
 
@@ -419,9 +419,13 @@ mod tests {
         assert_eq!(lines, ["run: |", "  x", "  echo", ""]);
         // Without the mark, the first blank line has more blanks than
         // `echo` is indented: a YAML error.
-        assert!(crate::parse(&m.text).syntax_errors.is_empty());
+        assert!(crate::parse(&m.text, crate::Options::builtin())
+            .syntax_errors
+            .is_empty());
         let unmarked = m.text.replacen('x', " ", 1);
-        assert!(!crate::parse(&unmarked).syntax_errors.is_empty());
+        assert!(!crate::parse(&unmarked, crate::Options::builtin())
+            .syntax_errors
+            .is_empty());
     }
 
     #[test]

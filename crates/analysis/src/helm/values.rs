@@ -132,7 +132,7 @@ pub enum Resolved {
 impl ValuesFile {
     pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let parsed = crate::parse(&text);
+        let parsed = crate::parse(&text, crate::Options::builtin());
         Self {
             id: id.into(),
             text,

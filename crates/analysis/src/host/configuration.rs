@@ -142,6 +142,7 @@ mod tests {
         let findings = crate::analyze(
             "kind: Pod\nspec: {}\n---\nkind: Pod\nspec: [\n",
             &crate::NoAccounts,
+            crate::Options::builtin(),
         );
         assert_eq!(findings.len(), 2);
         let adjusted = config.adjust(findings);

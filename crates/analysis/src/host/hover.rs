@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn a_finding_wins_over_the_key() {
         let text = "kind: Pod\nspec:\n  containers: []\n";
-        let findings = crate::analyze(text, &crate::NoAccounts);
+        let findings = crate::analyze(text, &crate::NoAccounts, crate::Options::builtin());
         let spec = text.find("spec").unwrap();
         assert!(matches!(
             hover_fact(&findings, "spec:", spec, spec + 1),

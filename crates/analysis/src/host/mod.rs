@@ -444,7 +444,7 @@ impl<S: FileSource> AnalysisHost<S> {
         let mut chart_root = None;
         let (parsed, findings) = match &kind {
             FileKind::Manifest => {
-                let parsed = crate::parse_with(text, options);
+                let parsed = crate::parse(text, options);
                 let findings = crate::check(text, &parsed, &self.accounts);
                 (parsed, findings)
             }

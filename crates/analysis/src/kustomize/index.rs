@@ -239,7 +239,7 @@ mod tests {
     }
 
     fn adjusted(index: &KustomizeIndex, path: &str, text: &str) -> Vec<Finding> {
-        index.adjust(path, analyze(text, &NoAccounts))
+        index.adjust(path, analyze(text, &NoAccounts, crate::Options::builtin()))
     }
 
     #[test]
@@ -328,7 +328,10 @@ mod tests {
             &[],
         );
         let partial = "kind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec:\n      containers: [{name: x, image: y}]\n";
-        assert_eq!(analyze(partial, &NoAccounts).len(), 1);
+        assert_eq!(
+            analyze(partial, &NoAccounts, crate::Options::builtin()).len(),
+            1
+        );
         assert!(adjusted(&idx, "o/p.yaml", partial).is_empty());
         let broken = "kind: Deployment\nspec: [\n";
         let kept = adjusted(&idx, "o/ops.yaml", broken);
@@ -456,7 +459,11 @@ mod tests {
             &[],
         );
         let findings = adjusted(&idx, "base/deploy.yaml", DEPLOYMENT);
-        assert_eq!(findings, analyze(DEPLOYMENT, &NoAccounts), "unchanged");
+        assert_eq!(
+            findings,
+            analyze(DEPLOYMENT, &NoAccounts, crate::Options::builtin()),
+            "unchanged"
+        );
         // A kustomization may patch its own resources.
         let own = index(
             &[("base/kustomization.yaml", "resources: [deploy.yaml]\npatches:\n- target: {kind: Deployment}\n  patch: |\n    - op: replace\n      path: /spec/template/spec/automountServiceAccountToken\n      value: false\n")],
@@ -469,8 +476,8 @@ mod tests {
     fn kustomization_and_component_documents_are_not_workloads() {
         let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: prod\nresources:\n- ../base\npatches:\n- path: p.yaml\n  target: {kind: Deployment}\n";
         let component = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatchesStrategicMerge:\n- |-\n  kind: Deployment\n  metadata: {name: api}\n  spec: {template: {spec: {automountServiceAccountToken: false}}}\n";
-        assert!(analyze(kustomization, &NoAccounts).is_empty());
-        assert!(analyze(component, &NoAccounts).is_empty());
+        assert!(analyze(kustomization, &NoAccounts, crate::Options::builtin()).is_empty());
+        assert!(analyze(component, &NoAccounts, crate::Options::builtin()).is_empty());
     }
 
     #[test]

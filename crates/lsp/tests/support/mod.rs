@@ -814,19 +814,26 @@ async fn read_loop(
 /// ServiceAccounts: a fresh analysis, in LSP ranges, as (range, code,
 /// message); nothing for YAML that is not Kubernetes.
 pub fn expected_diagnostics(text: &str, enc: Enc) -> Vec<(Value, String, String)> {
-    if !tokenguard_analysis::holds_kubernetes_object(text, &tokenguard_analysis::parse(text)) {
+    if !tokenguard_analysis::holds_kubernetes_object(
+        text,
+        &tokenguard_analysis::parse(text, tokenguard_analysis::Options::builtin()),
+    ) {
         return Vec::new();
     }
-    tokenguard_analysis::analyze(text, &tokenguard_analysis::NoAccounts)
-        .into_iter()
-        .map(|f| {
-            (
-                range_of(text, f.range.start, f.range.end, enc),
-                f.code.as_str().to_string(),
-                f.message,
-            )
-        })
-        .collect()
+    tokenguard_analysis::analyze(
+        text,
+        &tokenguard_analysis::NoAccounts,
+        tokenguard_analysis::Options::builtin(),
+    )
+    .into_iter()
+    .map(|f| {
+        (
+            range_of(text, f.range.start, f.range.end, enc),
+            f.code.as_str().to_string(),
+            f.message,
+        )
+    })
+    .collect()
 }
 
 /// Published diagnostics as (range, code, message), for comparison with
