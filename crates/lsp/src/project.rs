@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use globset::GlobSet;
 use ropey::Rope;
+use tokenguard_analysis::host::{Configuration, FilePath};
 use tokenguard_analysis::{files, parse_config, Options, ProjectConfig};
 use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity};
 use tracing::{info, warn};
@@ -31,7 +31,9 @@ pub struct Project {
     /// Empty when there is no usable file: the defaults.
     pub config: ProjectConfig,
     pub options: Arc<Options>,
-    exclude: GlobSet,
+    /// The configuration as the analysis host reads it: its exclusion
+    /// rule is the command line's (`Configuration::excludes_relative`).
+    configuration: Configuration,
     /// The file's folder, which exclude patterns are relative to.
     base: Option<PathBuf>,
     /// Why the file could not be used, as a diagnostic on it.
@@ -53,7 +55,7 @@ impl Project {
             file: None,
             config: ProjectConfig::default(),
             options: Arc::clone(defaults),
-            exclude: GlobSet::empty(),
+            configuration: Configuration::defaults(),
             base: None,
             problem: None,
         };
@@ -80,7 +82,8 @@ impl Project {
             Ok(config) => {
                 info!("{}: project configuration in force", path.display());
                 project.options = Arc::new(config.options());
-                project.exclude = config.exclude_set();
+                project.configuration =
+                    Configuration::from_config(FilePath::from_path(&path), config.clone());
                 project.base = path.parent().map(Path::to_path_buf);
                 project.config = config;
             }
@@ -104,10 +107,12 @@ impl Project {
         let Some(base) = &self.base else {
             return false;
         };
+        // Relative to the configuration's folder as this platform compares
+        // paths; the patterns then match as on the command line.
         match identity::strip_root(base, path) {
             Some(relative) => self
-                .exclude
-                .is_match(relative.to_string_lossy().replace('\\', "/").as_str()),
+                .configuration
+                .excludes_relative(&relative.to_string_lossy().replace('\\', "/")),
             None => false,
         }
     }
