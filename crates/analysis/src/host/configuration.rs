@@ -66,7 +66,11 @@ impl Configuration {
         let relative = if base.as_str() == "." {
             path.as_str().trim_start_matches("./")
         } else {
-            path.as_str()[base.as_str().trim_end_matches('/').len()..].trim_start_matches('/')
+            let base_len = base.as_str().trim_end_matches('/').len();
+            path.as_str()
+                .get(base_len..)
+                .unwrap_or_default()
+                .trim_start_matches('/')
         };
         self.excludes_relative(relative)
     }

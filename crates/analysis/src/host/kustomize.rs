@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 
 use super::path::FilePath;
 use super::source::{FileSource, Need};
-use crate::kustomize::{join, normalize, parse_kustomization, KUSTOMIZATION_FILE_NAMES};
+use crate::kustomize::{
+    join, normalize, parse_kustomization, PatchSource, KUSTOMIZATION_FILE_NAMES,
+};
 use crate::KustomizeIndex;
 
 /// The folders already looked at, and the index they made.
@@ -35,6 +37,7 @@ impl Kustomizations {
             return false;
         }
         let mut changed = false;
+        let mut unread = BTreeSet::new();
         let mut pending = vec![start];
         while let Some(dir) = pending.pop() {
             let Some(file) = KUSTOMIZATION_FILE_NAMES
@@ -60,16 +63,21 @@ impl Kustomizations {
                     pending.push(included);
                 }
             }
+            // Its patch files, to be read once. (Taken from the
+            // kustomization itself: asking the index for every patch file
+            // it knows would rebuild its graph after each kustomization of
+            // a walk.)
+            for patch in &kustomization.patches {
+                if let PatchSource::File(name) = &patch.source {
+                    let patch = join(&dir, name);
+                    if !self.patches_read.contains(&patch) {
+                        unread.insert(patch);
+                    }
+                }
+            }
         }
-        // Only the patch files not read yet: a walk visits many folders.
-        let named: Vec<String> = self
-            .index
-            .patch_files()
-            .iter()
-            .filter(|p| !self.patches_read.contains(*p))
-            .cloned()
-            .collect();
-        for patch in named {
+        // In name order, as a walk's messages about them read best.
+        for patch in unread {
             if let Some(text) = text_of(&FilePath::new(patch.clone()), Need::Patch) {
                 changed |= self.index.set_patch(&patch, &text);
             }
