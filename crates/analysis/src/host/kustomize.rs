@@ -21,6 +21,8 @@ pub(crate) struct Kustomizations {
     seen: BTreeSet<String>,
     /// Patch files read since they were named.
     patches_read: BTreeSet<String>,
+    /// Kustomization files read (normalized).
+    files_read: BTreeSet<String>,
 }
 
 impl Kustomizations {
@@ -51,6 +53,7 @@ impl Kustomizations {
                 continue;
             };
             changed |= self.index.set_kustomization(file.as_str(), &text);
+            self.files_read.insert(file.as_str().to_string());
             let kustomization = parse_kustomization(&text);
             for entry in kustomization
                 .resources
@@ -86,6 +89,11 @@ impl Kustomizations {
         changed
     }
 
+    /// Whether the kustomization file `key` (normalized) was read.
+    pub fn has_read(&self, key: &str) -> bool {
+        self.files_read.contains(key)
+    }
+
     /// Takes in a new text of a kustomization or patch file (`None`: gone);
     /// true when the index changed.
     pub fn update(
@@ -96,8 +104,14 @@ impl Kustomizations {
     ) -> bool {
         if crate::kustomize::is_kustomization_file(key) {
             let changed = match text {
-                Some(text) => self.index.set_kustomization(key, text),
-                None => self.index.remove_kustomization(key),
+                Some(text) => {
+                    self.files_read.insert(key.to_string());
+                    self.index.set_kustomization(key, text)
+                }
+                None => {
+                    self.files_read.remove(key);
+                    self.index.remove_kustomization(key)
+                }
             };
             if changed {
                 self.read_patches(text_of);

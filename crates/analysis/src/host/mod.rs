@@ -31,7 +31,7 @@ mod source;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 pub use configuration::Configuration;
@@ -41,7 +41,7 @@ pub use source::{FileSource, Need, NoFiles};
 
 use crate::files::{self, FileKind};
 use crate::helm::{self, ChartView, Template, TemplateContext};
-use crate::kustomize::{is_kustomization_file, normalize};
+use crate::kustomize::{is_kustomization_file, normalize, KUSTOMIZATION_FILE_NAMES};
 use crate::{AccountIndex, Finding, KustomizeIndex, LineIndex, ParsedFile, ServiceAccount};
 
 /// Which files' findings may differ after some changes.
@@ -118,6 +118,9 @@ pub struct AnalysisHost<S> {
     accounts: AccountIndex,
     charts: HashMap<FilePath, ChartView>,
     kustomize: kustomize::Kustomizations,
+    /// Folders (as written in the paths fed) whose kustomization was looked
+    /// for.
+    folders_visited: HashSet<String>,
     /// By scope: `None` for every file, else the files within a folder (the
     /// deepest scope holding a file wins).
     configurations: Vec<(Option<FilePath>, Arc<Configuration>)>,
@@ -142,6 +145,7 @@ impl<S: FileSource> AnalysisHost<S> {
             accounts: AccountIndex::new(),
             charts: HashMap::new(),
             kustomize: kustomize::Kustomizations::default(),
+            folders_visited: HashSet::new(),
             configurations: Vec::new(),
             defaults: Arc::new(Configuration::defaults()),
             everything_at: 0,
@@ -269,7 +273,13 @@ impl<S: FileSource> AnalysisHost<S> {
         // ServiceAccounts: a change of any account (its place too, which
         // other files' findings point at) may change every file's findings.
         let name = path.as_str();
-        if self.accounts.accounts_of(name) != facts.accounts.as_slice() {
+        // (A file not fed before has nothing in the index.)
+        let changed_accounts = if known {
+            self.accounts.accounts_of(name) != facts.accounts.as_slice()
+        } else {
+            !facts.accounts.is_empty()
+        };
+        if changed_accounts {
             self.accounts.set(name, facts.accounts);
             affected = Affected::Everything;
         }
@@ -336,13 +346,27 @@ impl<S: FileSource> AnalysisHost<S> {
                 None => source.read(p, need),
             }
         };
-        if let Some(folder) = path.parent() {
-            if self.kustomize.visit(&folder, source, &text_of) {
-                affected = Affected::Everything;
+        // (Most files share their folder with others: the folder's name as
+        // written is checked before any path arithmetic.)
+        let written_folder = path.as_str().rsplit_once('/').map_or("", |(dir, _)| dir);
+        if !self.folders_visited.contains(written_folder) {
+            self.folders_visited.insert(written_folder.to_string());
+            if let Some(folder) = path.parent() {
+                if self.kustomize.visit(&folder, source, &text_of) {
+                    affected = Affected::Everything;
+                }
+            }
+        }
+        let kustomization_name = KUSTOMIZATION_FILE_NAMES.contains(&path.file_name());
+        if !changed && text.is_none() {
+            // Fed for the first time, for its facts: the folder's visit has
+            // read it, unless it appeared after that visit.
+            if !kustomization_name || self.kustomize.has_read(&normalize(path.as_str())) {
+                return affected;
             }
         }
         let key = normalize(path.as_str());
-        if changed && (is_kustomization_file(&key) || self.kustomize.index.is_patch_file(&key)) {
+        if is_kustomization_file(&key) || self.kustomize.index.is_patch_file(&key) {
             let current = match text {
                 Some(text) => Some(text.to_string()),
                 None if self.files.contains_key(path) => {

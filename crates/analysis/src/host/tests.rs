@@ -324,3 +324,19 @@ fn an_old_revision_beyond_the_log_means_everything() {
     let last = format!("{}.yaml", CHANGE_LOG + 9);
     assert_eq!(host.changed_since(host.revision() - 1), files(&[&last]));
 }
+
+#[test]
+fn a_kustomization_written_after_its_folder_was_visited_is_taken_in() {
+    let base = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers: []\n";
+    let mut host = AnalysisHost::new(NoFiles);
+    host.set_file(path("o/deploy.yaml"), base.to_string());
+    assert_eq!(host.kustomizations().kustomization_count(), 0);
+    let before = host.revision();
+    host.set_file(
+        path("o/kustomization.yaml"),
+        "resources:\n- deploy.yaml\npatches:\n- path: p.yaml\n".to_string(),
+    );
+    assert_eq!(host.changed_since(before), Affected::Everything);
+    assert_eq!(host.kustomizations().kustomization_count(), 1);
+    assert!(host.kustomizations().is_patch_file("o/p.yaml"));
+}
