@@ -169,3 +169,71 @@ async fn files_outside_the_workspace_folders_are_never_read() {
     client.wait_until(&uri, "compliant", |d| d.is_empty()).await;
     assert!(client.shutdown_and_exit().await);
 }
+
+/// A chart whose template takes `automountServiceAccountToken` from its
+/// values.
+const CHART: &str = "apiVersion: v2\nname: web\nversion: 0.1.0\n";
+const TEMPLATE: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      automountServiceAccountToken: {{ .Values.automount }}
+      containers:
+        - name: web
+          image: nginx
+";
+const VALUES_ON: &str = "automount: true\n";
+
+/// The diagnostics of the chart's template, opened in a server whose
+/// workspace folder is `root`.
+async fn template_diagnostics(root: &Path) -> Vec<Value> {
+    let mut client = TestClient::start();
+    client.initialize_in(root, json!({}), Value::Null).await;
+    let uri = file_uri(&root.join("chart/templates/web.yaml"));
+    client.open(&uri, TEMPLATE).await;
+    let diagnostics = client.wait_diagnostics(&uri, 1).await;
+    assert!(client.shutdown_and_exit().await);
+    diagnostics
+}
+
+/// A chart's values.yaml is read like any other file: not through a link
+/// out of the workspace folder (the chart reader once read it without
+/// asking).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chart_values_file_linked_from_outside_the_workspace_is_not_read() {
+    let outside = tempfile::tempdir().unwrap();
+    write(&outside.path().join("values.yaml"), VALUES_ON);
+    let workspace = |values: Option<&str>| {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("chart/Chart.yaml"), CHART);
+        write(&dir.path().join("chart/templates/web.yaml"), TEMPLATE);
+        if let Some(values) = values {
+            write(&dir.path().join("chart/values.yaml"), values);
+        }
+        dir
+    };
+
+    // In the folder, the values are read: the template is flagged.
+    let real = workspace(Some(VALUES_ON));
+    let flagged = template_diagnostics(real.path()).await;
+    assert_eq!(flagged.len(), 1, "{flagged:#?}");
+    assert_eq!(flagged[0]["code"], "TG001");
+
+    // Linked from outside, they are not read: as if there were none.
+    let linked = workspace(None);
+    std::os::unix::fs::symlink(
+        outside.path().join("values.yaml"),
+        linked.path().join("chart/values.yaml"),
+    )
+    .unwrap();
+    let without = workspace(None);
+    let expected = template_diagnostics(without.path()).await;
+    assert_ne!(summarize(&expected), summarize(&flagged));
+    let found = template_diagnostics(linked.path()).await;
+    assert_eq!(summarize(&found), summarize(&expected));
+}
