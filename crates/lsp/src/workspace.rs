@@ -1,4 +1,6 @@
-//! ServiceAccounts declared on disk under the workspace folders.
+//! The workspace folders on disk: their YAML files (`yaml_files`), the
+//! ServiceAccounts a file declares (`accounts_in`), and the one disk reader
+//! of the server (`read_within`).
 //!
 //! Only files inside the folders are read: symbolic links are never followed
 //! (a link loop or a link out of the tree is simply not entered), `.git` and

@@ -203,3 +203,77 @@ impl OpenDocuments {
         keys.into_iter().filter(|key| which(key)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(uri: &str) -> DocumentKey {
+        DocumentKey::parse(uri).unwrap()
+    }
+
+    fn analyzed_at(revision: u64) -> Arc<Analyzed> {
+        Arc::new(Analyzed {
+            revision,
+            version: 1,
+            rope: Rope::new(),
+            findings: Vec::new(),
+            accounts: Vec::new(),
+            too_large: None,
+        })
+    }
+
+    fn insert(text: &str) -> Vec<TextDocumentContentChangeEvent> {
+        vec![TextDocumentContentChangeEvent {
+            range: Some(Default::default()),
+            range_length: None,
+            text: text.to_string(),
+        }]
+    }
+
+    #[test]
+    fn a_result_is_kept_only_for_the_current_revision() {
+        let open = OpenDocuments::default();
+        let k = key("file:///ws/a.yaml");
+        assert!(open.open(&k, k.uri().clone(), 1, "a: b\n").is_none());
+        let first = open.revision_of(&k).unwrap();
+        open.edit(&k, 2, &insert("# x\n"), Encoding::Utf16).unwrap();
+        assert_eq!(open.doc(&k).unwrap().rope.to_string(), "# x\na: b\n");
+        assert!(!open.finish(&k, &analyzed_at(first)), "edited since");
+        let second = open.revision_of(&k).unwrap();
+        assert!(open.finish(&k, &analyzed_at(second)));
+        assert_eq!(open.get(&k).unwrap().analyzed.unwrap().revision, second);
+        // A new revision for the same text: the result is no longer current.
+        assert!(open.renew(&k));
+        let entry = open.get(&k).unwrap();
+        assert!(entry.doc.revision > second);
+        assert_eq!(entry.doc.version, 2);
+        assert!(open.close(&k).is_some());
+        assert!(!open.finish(&k, &analyzed_at(entry.doc.revision)), "closed");
+        assert!(open.edit(&k, 3, &insert("x"), Encoding::Utf16).is_none());
+    }
+
+    #[test]
+    fn one_entry_per_file_whatever_the_spelling() {
+        let open = OpenDocuments::default();
+        let first = "file:///ws/%7Eme.yaml".parse::<Uri>().unwrap();
+        let second = "file:///ws/~me.yaml".parse::<Uri>().unwrap();
+        let k = DocumentKey::new(&first);
+        open.open(&k, first.clone(), 1, "");
+        let replaced = open.open(&DocumentKey::new(&second), second.clone(), 1, "");
+        assert_eq!(replaced.unwrap().uri, first);
+        assert_eq!(open.client_uri(&k), second, "named as last opened");
+        assert_eq!(open.keys(|_| true).len(), 1);
+    }
+
+    #[test]
+    fn the_selection_may_look_at_the_map() {
+        let open = OpenDocuments::default();
+        for name in ["a", "b", "c"] {
+            let k = key(&format!("file:///ws/{name}.yaml"));
+            open.open(&k, k.uri().clone(), 1, "");
+        }
+        let chosen = open.keys(|k| open.is_open(k) && open.renew(k));
+        assert_eq!(chosen.len(), 3);
+    }
+}

@@ -366,3 +366,95 @@ impl AccountLookup for OtherFiles<'_> {
         others.find(namespace, name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const ACCOUNT: &str =
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: builder\nautomountServiceAccountToken: false\n";
+
+    fn key(path: &str) -> DocumentKey {
+        DocumentKey::from_path(Path::new(path)).unwrap()
+    }
+
+    fn accounts(text: &str) -> Vec<ServiceAccount> {
+        tokenguard_analysis::service_accounts(text)
+    }
+
+    /// Where the document at `from` finds the account `builder`.
+    fn origin_seen_from(store: &WorkspaceStore, from: &DocumentKey) -> Option<String> {
+        store.judge_with(from, |context| {
+            context.accounts.find(None, "builder")?.origin
+        })
+    }
+
+    fn nothing_to_read(_: &Path) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn a_buffer_feeds_its_accounts_to_the_others_but_not_to_itself() {
+        let store = WorkspaceStore::default();
+        let (a, b) = (key("/ws/a.yaml"), key("/ws/b.yaml"));
+        let rope = Rope::from_str(ACCOUNT);
+        let before = store.generation.load(Ordering::SeqCst);
+        assert!(store.buffer_analysed(&a, &accounts(ACCOUNT), &rope, &nothing_to_read));
+        assert!(store.generation.load(Ordering::SeqCst) > before);
+        assert!(
+            !store.buffer_analysed(&a, &accounts(ACCOUNT), &rope, &nothing_to_read),
+            "the same accounts again change nothing"
+        );
+        assert_eq!(origin_seen_from(&store, &b).as_deref(), Some(a.as_str()));
+        assert_eq!(
+            origin_seen_from(&store, &a),
+            None,
+            "its own text speaks for it"
+        );
+        assert_eq!(
+            store.indexed_copy(&a).map(|(_, r)| r.to_string()),
+            Some(ACCOUNT.to_string())
+        );
+        // Its accounts gone from the buffer: gone from the index.
+        assert!(store.buffer_analysed(&a, &[], &Rope::new(), &nothing_to_read));
+        assert_eq!(origin_seen_from(&store, &b), None);
+        assert!(store.indexed_copy(&a).is_none());
+    }
+
+    #[test]
+    fn the_disk_is_read_through_the_embedders_reader() {
+        let store = WorkspaceStore::default();
+        let (a, b) = (key("/ws/a.yaml"), key("/ws/b.yaml"));
+        let on_disk = |p: &Path| (p == Path::new("/ws/a.yaml")).then(|| ACCOUNT.to_string());
+        assert!(store.disk_changed(&a, &on_disk));
+        assert_eq!(origin_seen_from(&store, &b).as_deref(), Some(a.as_str()));
+        assert!(!store.disk_changed(&a, &on_disk), "unchanged");
+        // Gone (or not readable: the reader refused it).
+        assert!(store.disk_changed(&a, &nothing_to_read));
+        assert_eq!(origin_seen_from(&store, &b), None);
+        assert!(!store.disk_changed(&a, &nothing_to_read));
+    }
+
+    #[test]
+    fn the_index_skips_open_files_and_files_read_again_since() {
+        let store = WorkspaceStore::default();
+        let file = |path: &str| workspace::accounts_in(Path::new(path), ACCOUNT).unwrap();
+        let read_at = store.disk_clock();
+        // The editor had `/ws/c.yaml` read again after the index read it.
+        store.disk_changed(&key("/ws/c.yaml"), &nothing_to_read);
+        let open = key("/ws/open.yaml");
+        let found = store.index_disk_files(
+            vec![
+                file("/ws/open.yaml"),
+                file("/ws/c.yaml"),
+                file("/ws/d.yaml"),
+            ],
+            read_at,
+            &|k| *k == open,
+        );
+        assert_eq!(found, 1);
+        let seen = origin_seen_from(&store, &key("/ws/x.yaml"));
+        assert_eq!(seen.as_deref(), Some(key("/ws/d.yaml").as_str()));
+    }
+}
