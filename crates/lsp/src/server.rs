@@ -7,7 +7,7 @@
 //! * `open_documents`: the open documents, one map;
 //! * `workspace_store`: the ServiceAccounts, kustomizations and projects of
 //!   the workspace, with its own locking rules;
-//! * `files`: the one reader of other files (open buffer, else the disk
+//! * `reader`: the one reader of other files (open buffer, else the disk
 //!   inside the workspace folders);
 //! * `analyze`: one analysis of one snapshot;
 //! * `schedule`: when analyses run, and re-analysis after a change
@@ -29,10 +29,10 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 mod analyze;
 mod capabilities;
-mod files;
 mod handlers;
 mod open_documents;
 mod publish;
+mod reader;
 mod schedule;
 mod settings;
 mod state;
