@@ -504,29 +504,43 @@ mod tests {
     #[test]
     fn absolute_paths_become_file_uris_on_each_platform() {
         use identity::Platform::{Posix, Windows};
-        let uri = |platform, path: &[u8]| identity::file_uri_on(platform, path).unwrap();
-        assert_eq!(
-            uri(Posix, b"/srv/\xc3\xa9 x.yaml"),
-            "file:///srv/%C3%A9%20x.yaml"
-        );
-        // On Unix a backslash is part of a name.
-        assert_eq!(uri(Posix, b"/a\\b"), "file:///a%5Cb");
-        assert_eq!(
-            uri(Windows, b"c:\\Users\\me\\k8s\\a.yaml"),
-            "file:///C%3A/Users/me/k8s/a.yaml"
-        );
-        assert_eq!(
-            uri(Windows, b"\\\\?\\C:\\repo\\a b.yaml"),
-            "file:///C%3A/repo/a%20b.yaml"
-        );
-        assert_eq!(
-            uri(Windows, b"\\\\?\\UNC\\server\\share\\a.yaml"),
-            "file://server/share/a.yaml"
-        );
-        assert_eq!(
-            uri(Windows, b"\\\\server\\share\\a.yaml"),
-            "file://server/share/a.yaml"
-        );
+        let cases: &[(identity::Platform, &[u8], &str)] = &[
+            (
+                Posix,
+                b"/srv/\xc3\xa9 x.yaml",
+                "file:///srv/%C3%A9%20x.yaml",
+            ),
+            // On Unix a backslash is part of a name.
+            (Posix, b"/a\\b", "file:///a%5Cb"),
+            (
+                Windows,
+                b"c:\\Users\\me\\a.yaml",
+                "file:///C%3A/Users/me/a.yaml",
+            ),
+            (
+                Windows,
+                b"\\\\?\\C:\\repo\\a b.yaml",
+                "file:///C%3A/repo/a%20b.yaml",
+            ),
+            (
+                Windows,
+                b"\\\\?\\UNC\\server\\share\\a.yaml",
+                "file://server/share/a.yaml",
+            ),
+            (
+                Windows,
+                b"\\\\server\\share\\a.yaml",
+                "file://server/share/a.yaml",
+            ),
+        ];
+        for (platform, path, uri) in cases {
+            assert_eq!(
+                identity::file_uri_on(*platform, path).as_deref(),
+                Some(*uri),
+                "{}",
+                String::from_utf8_lossy(path)
+            );
+        }
         assert_eq!(directory_uri(Path::new("/")), "file:///");
         assert_eq!(directory_uri(Path::new("/repo")), "file:///repo/");
     }

@@ -173,19 +173,13 @@ async fn files_outside_the_workspace_folders_are_never_read() {
 /// A chart whose template takes `automountServiceAccountToken` from its
 /// values.
 const CHART: &str = "apiVersion: v2\nname: web\nversion: 0.1.0\n";
-const TEMPLATE: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      automountServiceAccountToken: {{ .Values.automount }}
-      containers:
-        - name: web
-          image: nginx
-";
+/// The Deployment with its pod spec's automounting taken from the values.
+fn template() -> String {
+    DEPLOYMENT.replace(
+        "    spec:\n      containers:",
+        "    spec:\n      automountServiceAccountToken: {{ .Values.automount }}\n      containers:",
+    )
+}
 const VALUES_ON: &str = "automount: true\n";
 
 /// The diagnostics of the chart's template, opened in a server whose
@@ -194,7 +188,7 @@ async fn template_diagnostics(root: &Path) -> Vec<Value> {
     let mut client = TestClient::start();
     client.initialize_in(root, json!({}), Value::Null).await;
     let uri = file_uri(&root.join("chart/templates/web.yaml"));
-    client.open(&uri, TEMPLATE).await;
+    client.open(&uri, &template()).await;
     let diagnostics = client.wait_diagnostics(&uri, 1).await;
     assert!(client.shutdown_and_exit().await);
     diagnostics
@@ -211,7 +205,7 @@ async fn a_chart_values_file_linked_from_outside_the_workspace_is_not_read() {
     let workspace = |values: Option<&str>| {
         let dir = tempfile::tempdir().unwrap();
         write(&dir.path().join("chart/Chart.yaml"), CHART);
-        write(&dir.path().join("chart/templates/web.yaml"), TEMPLATE);
+        write(&dir.path().join("chart/templates/web.yaml"), &template());
         if let Some(values) = values {
             write(&dir.path().join("chart/values.yaml"), values);
         }

@@ -13,3 +13,25 @@ pub mod did_open;
 pub mod hover;
 pub mod initialize;
 pub mod watched_files;
+
+use std::sync::Arc;
+
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::Uri;
+
+use super::Backend;
+use crate::diagnostics::Analyzed;
+use crate::identity::DocumentKey;
+
+/// The current analysis of the open document `uri`, for a request that
+/// must be answered with an error when it is not open.
+async fn analysis_of_open(backend: &Backend, uri: &Uri) -> Result<(DocumentKey, Arc<Analyzed>)> {
+    let key = DocumentKey::new(uri);
+    match backend.scheduler().current(&key).await {
+        Some(analyzed) => Ok((key, analyzed)),
+        None => Err(Error::invalid_params(format!(
+            "{} is not open",
+            uri.as_str()
+        ))),
+    }
+}

@@ -1,11 +1,11 @@
 //! `codeAction/resolve`: the edit of a fix-all left for later.
 
 use serde_json::Value;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{CodeAction, Uri};
 
+use super::analysis_of_open;
 use crate::code_actions;
-use crate::identity::DocumentKey;
 use crate::server::Backend;
 
 #[tracing::instrument(level = "debug", skip_all, fields(title = action.title.as_str()))]
@@ -19,13 +19,7 @@ pub async fn code_action_resolve(backend: &Backend, mut action: CodeAction) -> R
     let Some(uri) = uri else {
         return Ok(action);
     };
-    let key = DocumentKey::new(&uri);
-    let Some(analyzed) = backend.scheduler().current(&key).await else {
-        return Err(Error::invalid_params(format!(
-            "{} is not open",
-            uri.as_str()
-        )));
-    };
+    let (key, analyzed) = analysis_of_open(backend, &uri).await?;
     let state = backend.state();
     let uri = state.open.client_uri(&key);
     let settings = state.settings_for(&key);

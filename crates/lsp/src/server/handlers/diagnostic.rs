@@ -1,9 +1,9 @@
 //! `textDocument/diagnostic`: pull diagnostics, from the current analysis.
 
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
-use crate::identity::DocumentKey;
+use super::analysis_of_open;
 use crate::server::Backend;
 
 #[tracing::instrument(level = "debug", skip_all, fields(uri = params.text_document.uri.as_str()))]
@@ -11,14 +11,7 @@ pub async fn diagnostic(
     backend: &Backend,
     params: DocumentDiagnosticParams,
 ) -> Result<DocumentDiagnosticReportResult> {
-    let uri = params.text_document.uri;
-    let key = DocumentKey::new(&uri);
-    let Some(analyzed) = backend.scheduler().current(&key).await else {
-        return Err(Error::invalid_params(format!(
-            "{} is not open",
-            uri.as_str()
-        )));
-    };
+    let (key, analyzed) = analysis_of_open(backend, &params.text_document.uri).await?;
     let state = backend.state();
     let uri = state.open.client_uri(&key);
     let items = state.diagnostics(&key, &uri, &analyzed);
