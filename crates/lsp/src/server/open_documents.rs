@@ -113,28 +113,30 @@ impl OpenDocuments {
         encoding: Encoding,
     ) -> Option<Edited> {
         // The text is edited outside the map's lock (a full replacement may
-        // be large); edits of one document arrive one at a time.
-        let current = self.get(key)?;
-        let mut rope = current.doc.rope.clone();
+        // be large): only `didChange` changes a document's text, one at a
+        // time, so it is still the text under the lock below (`renew` may
+        // have given it a new revision meanwhile, not a new text).
+        let before = self.doc(key)?;
+        let mut rope = before.rope.clone();
         let (changes, notes) = apply_changes(&mut rope, changes, encoding);
-        let revision = self.next_revision();
-        let analysed = current.live.analysed.load(Ordering::SeqCst);
-        let edits = Arc::new(current.doc.edits.advanced(analysed, revision, &changes));
         let may_hold_actions =
-            helm::may_hold_actions_after(current.doc.may_hold_actions, &rope, &changes);
-        let doc = Arc::new(Document {
-            uri: current.doc.uri.clone(),
+            helm::may_hold_actions_after(before.may_hold_actions, &rope, &changes);
+        let mut entry = self.map.get_mut(key)?;
+        // Under the lock, so that revisions are installed in the order they
+        // are drawn: a document's revision only grows.
+        let revision = self.next_revision();
+        let analysed = entry.live.analysed.load(Ordering::SeqCst);
+        let edits = Arc::new(entry.doc.edits.advanced(analysed, revision, &changes));
+        entry.doc = Arc::new(Document {
+            uri: entry.doc.uri.clone(),
             version,
             revision,
             rope,
             edits,
             may_hold_actions,
         });
-        if let Some(mut entry) = self.map.get_mut(key) {
-            entry.doc = doc;
-        }
         Some(Edited {
-            previous_version: current.doc.version,
+            previous_version: before.version,
             notes,
         })
     }
@@ -143,17 +145,16 @@ impl OpenDocuments {
     /// analysis still running with older accounts, settings or chart does not
     /// publish after the next one; false when it is not open.
     pub fn renew(&self, key: &DocumentKey) -> bool {
+        let Some(mut entry) = self.map.get_mut(key) else {
+            return false;
+        };
+        // Drawn under the lock, like an edit's.
         let revision = self.next_revision();
-        match self.map.get_mut(key) {
-            Some(mut entry) => {
-                entry.doc = Arc::new(Document {
-                    revision,
-                    ..Document::clone(&entry.doc)
-                });
-                true
-            }
-            None => false,
-        }
+        entry.doc = Arc::new(Document {
+            revision,
+            ..Document::clone(&entry.doc)
+        });
+        true
     }
 
     /// Keeps `analyzed` as the document's result if it is of the current
