@@ -162,12 +162,12 @@ async fn removing_a_service_account_from_the_same_document_reports_the_workload_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_account_on_disk_is_found_after_the_workspace_is_indexed() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     write(
         &root.path().join("accounts/default.yaml"),
         &service_account("false"),
     );
-    write(&root.path().join("app/config.yaml"), "replicaCount: 1\n");
+    root.write("app/config.yaml", "replicaCount: 1\n");
     let mut client = support::start();
     client
         .initialize_in(
@@ -193,8 +193,8 @@ async fn a_service_account_on_disk_is_found_after_the_workspace_is_indexed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_opened_before_indexing_finishes_are_republished_after_it() {
-    let root = tempfile::tempdir().unwrap();
-    write(&root.path().join("sa.yml"), &service_account("no"));
+    let root = Dir::new();
+    root.write("sa.yml", &service_account("no"));
     let mut client = support::start();
     client
         .initialize_in(root.path(), json!({}), Value::Null)
@@ -210,7 +210,7 @@ async fn documents_opened_before_indexing_finishes_are_republished_after_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fix_on_a_service_account_on_disk_edits_its_file_and_watched_changes_republish() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let sa_path = root.path().join("rbac/service account.yaml");
     let sa_text = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n";
     write(&sa_path, sa_text);
@@ -311,7 +311,7 @@ async fn the_fix_on_a_service_account_on_disk_edits_its_file_and_watched_changes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_buffer_speaks_for_its_file_not_the_copy_on_disk() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let path = root.path().join("all-in-one.yaml");
     let text = format!("{}---\n{DEPLOYMENT}", service_account("false"));
     write(&path, &text);

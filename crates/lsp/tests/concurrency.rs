@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokenguard_analysis::{analyze, service_accounts, AccountIndex};
 
-use support::{apply_change, file_uri, find_range, range_of, summarize, Enc, Notifier};
+use support::{apply_change, file_uri, find_range, range_of, summarize, Dir, Enc, Notifier};
 
 const DOCUMENTS: usize = 200;
 const EDITORS: usize = 4;
@@ -167,7 +167,7 @@ async fn documents_edited_from_several_tasks_during_indexing_and_disk_changes_en
 }
 
 async fn scenario() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let root = dir.path().to_path_buf();
     std::fs::create_dir_all(root.join("m-accounts")).unwrap();
     for k in 0..ACCOUNTS {

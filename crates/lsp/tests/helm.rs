@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::{json, Value};
 
-use support::{file_uri, range, workspace_edit_for, workspace_edit_uris, write, TestClient};
+use support::{file_uri, range, workspace_edit_for, workspace_edit_uris, write, Dir, TestClient};
 
 const CHART: &str = "apiVersion: v2\nname: shop\nversion: 0.1.0\n";
 
@@ -49,12 +49,12 @@ spec:
 ";
 
 /// A chart on disk with `values`, and a started client in its folder.
-async fn chart(values: &str) -> (tempfile::TempDir, TestClient) {
-    let root = tempfile::tempdir().unwrap();
-    write(&root.path().join("Chart.yaml"), CHART);
-    write(&root.path().join("values.yaml"), values);
-    write(&root.path().join("templates/api.yaml"), API);
-    write(&root.path().join("templates/worker.yaml"), WORKER);
+async fn chart(values: &str) -> (Dir, TestClient) {
+    let root = Dir::new();
+    root.write("Chart.yaml", CHART);
+    root.write("values.yaml", values);
+    root.write("templates/api.yaml", API);
+    root.write("templates/worker.yaml", WORKER);
     let mut client = support::start();
     client
         .initialize_in(root.path(), json!({}), Value::Null)

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use support::{file_uri, find_range, write, TestClient};
+use support::{file_uri, find_range, write, Dir, TestClient};
 
 const DEPLOYMENT: &str = "\
 apiVersion: apps/v1
@@ -64,8 +64,8 @@ fn overlay(patches: &[&str]) -> String {
 
 /// base/ with the Deployment; overlays/prod patching it to false; and, when
 /// `dev_patches` is given, overlays/dev applying those patches.
-fn workspace(dev_patches: Option<&[&str]>) -> tempfile::TempDir {
-    let root = tempfile::tempdir().unwrap();
+fn workspace(dev_patches: Option<&[&str]>) -> Dir {
+    let root = Dir::new();
     let at = |p: &str| root.path().join(p);
     write(&at("base/deployment.yaml"), DEPLOYMENT);
     write(

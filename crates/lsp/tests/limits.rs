@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::{json, Value};
 
-use support::{expected_diagnostics, file_uri, summarize, write, Enc};
+use support::{expected_diagnostics, file_uri, summarize, write, Dir, Enc};
 
 const DEPLOYMENT: &str = "\
 apiVersion: apps/v1
@@ -94,10 +94,10 @@ async fn a_document_over_max_file_size_gets_one_diagnostic_until_it_shrinks() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_outside_the_workspace_folders_are_never_read() {
-    let outside = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let outside = Dir::new();
+    let dir = Dir::new();
     let root = dir.path().join("workspace");
-    write(&outside.path().join("sa.yaml"), DEFAULT_ACCOUNT);
+    outside.write("sa.yaml", DEFAULT_ACCOUNT);
     write(&root.join("node_modules/chart/sa.yaml"), DEFAULT_ACCOUNT);
     write(&root.join(".git/sa.yaml"), DEFAULT_ACCOUNT);
     std::fs::create_dir_all(&root).unwrap();

@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::{json, Value};
 
-use support::{file_uri, write, TestClient};
+use support::{file_uri, write, Dir, TestClient};
 
 const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
 const ROLLOUT: &str = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: canary\nspec:\n  template:\n    spec:\n      containers: []\n";
@@ -39,7 +39,7 @@ async fn changed(client: &TestClient, uri: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_configuration_at_the_workspace_root_applies_from_the_start() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     write(
         &root.path().join("tokenguard.toml"),
         "severity = \"error\"\nexclude = [\"generated/**\"]\n",
@@ -61,7 +61,7 @@ async fn the_configuration_at_the_workspace_root_applies_from_the_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configuration_above_the_workspace_folder_is_found_and_beats_the_editor_setting() {
-    let above = tempfile::tempdir().unwrap();
+    let above = Dir::new();
     write(
         &above.path().join(".tokenguard.toml"),
         "severity = \"hint\"\n",
@@ -79,7 +79,7 @@ async fn a_configuration_above_the_workspace_folder_is_found_and_beats_the_edito
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watched_change_of_the_configuration_reloads_it_and_republishes_open_documents() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let config = root.path().join("tokenguard.toml");
     write(&config, "severity = \"error\"\n");
     let mut client = support::start();
@@ -132,7 +132,7 @@ async fn a_watched_change_of_the_configuration_reloads_it_and_republishes_open_d
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_configuration_is_a_diagnostic_on_the_file_and_the_defaults_stay() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let config = root.path().join("tokenguard.toml");
     let config_uri = file_uri(&config);
     write(&config, "severity = \"error\"\n\nsyntax_error = false\n");
@@ -179,7 +179,7 @@ async fn a_malformed_configuration_is_a_diagnostic_on_the_file_and_the_defaults_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollouts_get_a_diagnostic_without_any_configuration() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let mut client = support::start();
     client
         .initialize_in(root.path(), json!({}), Value::Null)

@@ -120,7 +120,7 @@ async fn syntax_errors_can_be_turned_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_excluded_file_gets_no_diagnostics() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let mut client = support::start();
     client
         .initialize_in(root.path(), json!({}), json!({"exclude": ["generated/**"]}))

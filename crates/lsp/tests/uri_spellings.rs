@@ -8,7 +8,7 @@ mod support;
 
 use serde_json::{json, Value};
 
-use support::{file_uri, range, workspace_edit_uris, write};
+use support::{file_uri, range, workspace_edit_uris, write, Dir};
 
 /// A Deployment running as ServiceAccount `default`; its pod spec's `spec`
 /// key is line 9, columns 4-8.
@@ -59,7 +59,7 @@ fn watching() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_file_open_under_another_spelling_is_the_file_on_disk() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let sa_path = root.path().join(FOLDER).join("sa.yaml");
     write(&sa_path, &service_account(""));
     let disk_uri = file_uri(&sa_path);
@@ -146,7 +146,7 @@ async fn an_account_file_open_under_another_spelling_is_the_file_on_disk() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workspace_index_skips_a_file_open_under_another_spelling() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let sa_path = root.path().join(FOLDER).join("sa.yaml");
     write(&sa_path, &service_account(OFF));
     let disk_uri = file_uri(&sa_path);
