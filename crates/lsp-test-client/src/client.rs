@@ -914,3 +914,52 @@ fn answer(request: &Value, id: Value, settings: &Value) -> Value {
         Err(error) => json!({"jsonrpc": "2.0", "id": id, "error": error}),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scripted server: asks the client for its configuration, answers
+    /// `initialize` with what it got, sends an error nobody asked for, and
+    /// returns once it reads `exit`.
+    async fn scripted(input: ReadHalf<DuplexStream>, mut output: WriteHalf<DuplexStream>) -> bool {
+        let mut input = BufReader::new(input);
+        let initialize = read_message(&mut input).await.unwrap().unwrap();
+        assert_eq!(initialize["method"], "initialize");
+        let ask = json!({"jsonrpc": "2.0", "id": "c1", "method": "workspace/configuration",
+            "params": {"items": [{"section": "tokenguard"}, {"section": "other"}]}});
+        write_message(&mut output, &ask).await.unwrap();
+        let answer = read_message(&mut input).await.unwrap().unwrap();
+        assert_eq!(answer["id"], "c1");
+        let reply = json!({"jsonrpc": "2.0", "id": initialize["id"],
+            "result": {"capabilities": {"positionEncoding": "utf-8"}, "got": answer["result"]}});
+        write_message(&mut output, &reply).await.unwrap();
+        let stray =
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "x"}});
+        write_message(&mut output, &stray).await.unwrap();
+        loop {
+            let message = read_message(&mut input).await.unwrap().unwrap();
+            if message["method"] == "exit" {
+                return true;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn server_requests_are_answered_and_unclaimed_responses_are_kept() {
+        let mut client = TestClient::in_process(scripted);
+        *client.configuration.lock().unwrap() = json!({"tokenguard": {"severity": "hint"}});
+        let result = client.initialize(json!({}), Value::Null).await;
+        assert_eq!(result["got"], json!([{"severity": "hint"}, null]));
+        assert_eq!(client.encoding, Enc::Utf8);
+        let stray = client
+            .wait_for("the stray error", |m| m["error"]["code"] == -32700)
+            .await;
+        assert_eq!(stray["id"], Value::Null);
+        let asked = client
+            .wait_message("workspace/configuration", |_| true)
+            .await;
+        assert_eq!(asked["id"], "c1");
+        assert!(client.exit().await.clean());
+    }
+}
