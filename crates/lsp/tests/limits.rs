@@ -4,11 +4,9 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::{json, Value};
 
-use support::{expected_diagnostics, file_uri, summarize, Enc, TestClient};
+use support::{expected_diagnostics, file_uri, summarize, write, Dir, Enc};
 
 const DEPLOYMENT: &str = "\
 apiVersion: apps/v1
@@ -28,14 +26,9 @@ spec:
 const DEFAULT_ACCOUNT: &str =
     "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\nautomountServiceAccountToken: false\n";
 
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_document_over_max_file_size_gets_one_diagnostic_until_it_shrinks() {
-    let mut client = TestClient::start();
+    let mut client = support::start();
     client
         .initialize(json!({}), json!({"maxFileSize": 300}))
         .await;
@@ -80,7 +73,7 @@ async fn a_document_over_max_file_size_gets_one_diagnostic_until_it_shrinks() {
         .await;
     assert_eq!(client.wait_diagnostics(uri, 3).await.len(), 1);
     client
-        .notify(
+        .notify_json(
             "workspace/didChangeConfiguration",
             json!({"settings": {"tokenguard": {"maxFileSize": 1_000_000}}}),
         )
@@ -95,16 +88,16 @@ async fn a_document_over_max_file_size_gets_one_diagnostic_until_it_shrinks() {
         summarize(&diagnostics),
         expected_diagnostics(&text, Enc::Utf16)
     );
-    assert!(client.shutdown_and_exit().await);
+    assert!(client.shutdown_and_exit().await.clean());
 }
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_outside_the_workspace_folders_are_never_read() {
-    let outside = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let outside = Dir::new();
+    let dir = Dir::new();
     let root = dir.path().join("workspace");
-    write(&outside.path().join("sa.yaml"), DEFAULT_ACCOUNT);
+    outside.write("sa.yaml", DEFAULT_ACCOUNT);
     write(&root.join("node_modules/chart/sa.yaml"), DEFAULT_ACCOUNT);
     write(&root.join(".git/sa.yaml"), DEFAULT_ACCOUNT);
     std::fs::create_dir_all(&root).unwrap();
@@ -112,7 +105,7 @@ async fn files_outside_the_workspace_folders_are_never_read() {
     std::os::unix::fs::symlink(outside.path().join("sa.yaml"), root.join("linked-sa.yaml"))
         .unwrap();
 
-    let mut client = TestClient::start();
+    let mut client = support::start();
     let capabilities = json!({
         "window": {"workDoneProgress": true},
         "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
@@ -137,7 +130,7 @@ async fn files_outside_the_workspace_folders_are_never_read() {
     .map(|p| json!({"uri": file_uri(p), "type": 2}))
     .collect();
     client
-        .notify(
+        .notify_json(
             "workspace/didChangeWatchedFiles",
             json!({"changes": events}),
         )
@@ -161,13 +154,13 @@ async fn files_outside_the_workspace_folders_are_never_read() {
     let inside = root.join("rbac/sa.yaml");
     write(&inside, DEFAULT_ACCOUNT);
     client
-        .notify(
+        .notify_json(
             "workspace/didChangeWatchedFiles",
             json!({"changes": [{"uri": file_uri(&inside), "type": 1}]}),
         )
         .await;
     client.wait_until(&uri, "compliant", |d| d.is_empty()).await;
-    assert!(client.shutdown_and_exit().await);
+    assert!(client.shutdown_and_exit().await.clean());
 }
 
 /// A chart whose template takes `automountServiceAccountToken` from its
