@@ -282,3 +282,51 @@ impl Finding {
         moved
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifting_moves_the_places_in_the_same_file_only() {
+        let workload = WorkloadRef {
+            kind: "Pod".to_string(),
+            name: None,
+            namespace: None,
+        };
+        let mut finding = Finding::tg001(
+            Problem::Null,
+            workload,
+            TextRange::new(1, 2),
+            TextRange::new(3, 9),
+        );
+        let place = |file: Option<&str>| Place {
+            file: file.map(str::to_string),
+            range: TextRange::new(4, 5),
+        };
+        finding.helm = Some(HelmFacts {
+            field: Some(TemplatedField {
+                expression: "{{ .Values.a }}".to_string(),
+                path: "a".to_string(),
+                renders: Renders::Empty,
+                origin: Some(place(Some("values.yaml"))),
+            }),
+            computed_account: false,
+            account_origin: Some(place(None)),
+        });
+        let moved = finding.rendered().shifted(100);
+        assert_eq!(moved.range, TextRange::new(101, 102));
+        assert_eq!(moved.pod_spec, Some(TextRange::new(103, 109)));
+        let helm = moved.helm.as_ref().unwrap();
+        assert_eq!(
+            helm.field.as_ref().unwrap().origin,
+            Some(place(Some("values.yaml")))
+        );
+        assert_eq!(
+            helm.account_origin.as_ref().unwrap().range,
+            TextRange::new(104, 105)
+        );
+        assert_eq!(moved.related.len(), 1, "no account found: no account note");
+        assert_eq!(moved.related[0].range, TextRange::new(4, 5));
+    }
+}

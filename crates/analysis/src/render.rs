@@ -306,6 +306,131 @@ fn on_field_key(text: &str, offset: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::accounts::FoundAccount;
+    use crate::finding::{HelmFacts, Place, WorkloadRef};
+    use crate::text::TextRange;
+
+    fn pod(problem: Problem) -> Finding {
+        let workload = WorkloadRef {
+            kind: "Pod".to_string(),
+            name: Some("web".to_string()),
+            namespace: None,
+        };
+        Finding::tg001(
+            problem,
+            workload,
+            TextRange::new(0, 4),
+            TextRange::new(6, 20),
+        )
+    }
+
+    fn account(automount: Option<AccountAutomount>) -> AccountCheck {
+        let parsed = crate::parse("kind: ServiceAccount\nmetadata: {name: web}\n");
+        AccountCheck {
+            name: "web".to_string(),
+            namespace: Some("prod".to_string()),
+            found: automount.map(|automount| FoundAccount {
+                origin: Some("sa.yaml".to_string()),
+                account: crate::objects::ServiceAccount {
+                    automount,
+                    ..parsed.accounts[0].clone()
+                },
+            }),
+        }
+    }
+
+    #[test]
+    fn each_fact_is_one_sentence_in_a_fixed_order() {
+        let mut finding = pod(Problem::Missing);
+        finding.account = Some(account(None));
+        finding.overlays = Some(Overlays {
+            patching: vec!["prod".to_string()],
+            not_patching: vec!["dev".to_string(), "qa".to_string()],
+        });
+        assert_eq!(
+            message(&finding),
+            "Pod \"web\" mounts its service-account token: the pod spec does not set \
+             automountServiceAccountToken and ServiceAccount \"web\" (namespace \"prod\") is not \
+             among the checked files, so nothing disables automounting. Add \
+             automountServiceAccountToken: false to the pod spec. prod sets \
+             automountServiceAccountToken: false through a patch, dev and qa do not."
+        );
+        let mut twice = pod(Problem::ExplicitTrue);
+        twice.occurrences = 2;
+        assert!(message(&twice).ends_with(
+            "comment. automountServiceAccountToken appears 2 times in this pod spec; Kubernetes uses the last one."
+        ));
+        twice.helm = Some(HelmFacts::default());
+        assert!(!message(&twice).contains("appears"), "not in a template");
+        let syntax = Finding::syntax(TextRange::new(0, 1), "did not find expected key");
+        assert_eq!(
+            syntax.message,
+            "YAML syntax error: did not find expected key"
+        );
+        assert!(syntax.related.is_empty());
+    }
+
+    #[test]
+    fn a_templated_field_names_its_values_and_the_accounts_value() {
+        let mut finding = pod(Problem::Null);
+        finding.account = Some(account(Some(AccountAutomount::Enabled)));
+        let values = |start| Place {
+            file: Some("values.yaml".to_string()),
+            range: TextRange::new(start, start + 4),
+        };
+        finding.helm = Some(HelmFacts {
+            field: Some(TemplatedField {
+                expression: "{{ .Values.pod.automount }}".to_string(),
+                path: "pod.automount".to_string(),
+                renders: Renders::Empty,
+                origin: Some(values(10)),
+            }),
+            computed_account: true,
+            account_origin: Some(values(30)),
+        });
+        let finding = finding.rendered();
+        assert_eq!(
+            finding.message,
+            "Pod \"web\" mounts its service-account token: automountServiceAccountToken is \
+             {{ .Values.pod.automount }}, which renders empty (pod.automount is not set in \
+             values.yaml), and ServiceAccount \"web\" (namespace \"prod\") explicitly enables \
+             automounting. Set pod.automount to false in values.yaml."
+        );
+        let related: Vec<(usize, &str)> = finding
+            .related
+            .iter()
+            .map(|r| (r.range.start, r.message.as_str()))
+            .collect();
+        assert_eq!(
+            related,
+            [
+                (10, "pod.automount is empty here"),
+                (
+                    30,
+                    "ServiceAccount \"web\" gets automountServiceAccountToken from this value"
+                )
+            ]
+        );
+        assert_eq!(
+            account_note(finding.account.as_ref().unwrap()).as_deref(),
+            Some("ServiceAccount \"web\" enables automounting")
+        );
+        assert_eq!(account_note(&account(None)), None);
+    }
+
+    #[test]
+    fn hovers_on_a_finding_or_on_the_key() {
+        let finding = pod(Problem::Null);
+        let line = "  automountServiceAccountToken: ~";
+        let on_finding = hover(std::iter::once(&finding), 2, "spec:", 0).unwrap();
+        assert!(on_finding.starts_with("### tokenguard TG001"));
+        assert!(on_finding.contains("present but empty"));
+        assert_eq!(
+            hover(std::iter::empty(), 45, line, 40).as_deref(),
+            Some(field_hover().as_str())
+        );
+        assert_eq!(hover(std::iter::empty(), 72, line, 40), None);
+    }
 
     #[test]
     fn the_key_is_recognised_not_the_word_elsewhere() {
