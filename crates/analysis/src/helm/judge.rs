@@ -194,10 +194,12 @@ impl Judge<'_> {
         let Some(value) = templated_bool(self.masked, self.text, self.values, range) else {
             return Verdict::Unresolvable;
         };
-        let (reading, renders, at) = match value.resolved {
-            Resolved::Bool { value: true, at } => (BoolField::True, Renders::True, at),
-            Resolved::Bool { value: false, .. } => (BoolField::False, Renders::True, None),
-            Resolved::Empty { at } => (BoolField::Null, Renders::Empty, at),
+        // What Helm renders is read as the plain rule reads a value: empty
+        // is null, and the account decides.
+        let (reading, at) = match value.resolved {
+            Resolved::Bool { value: true, at } => (BoolField::True, at),
+            Resolved::Bool { value: false, at } => (BoolField::False, at),
+            Resolved::Empty { at } => (BoolField::Null, at),
             _ => return Verdict::Unresolvable,
         };
         let name = pod_account_name(self.masked, self.text, self.values, doc, workload);
@@ -206,6 +208,10 @@ impl Judge<'_> {
             Decision::Compliant => return Verdict::Compliant,
             Decision::Undecided => return Verdict::Unresolvable,
             Decision::Reported(reported) => (reported.problem, reported.account),
+        };
+        let renders = match problem {
+            Problem::Null => Renders::Empty,
+            _ => Renders::True,
         };
         let values_id = self.values.map_or("", |v| v.id.as_str());
         let action = value.action;
