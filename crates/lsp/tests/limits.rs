@@ -177,13 +177,13 @@ const VALUES_ON: &str = "automount: true\n";
 
 /// The diagnostics of the chart's template, opened in a server whose
 /// workspace folder is `root`.
-async fn template_diagnostics(root: &Path) -> Vec<Value> {
-    let mut client = TestClient::start();
+async fn template_diagnostics(root: &std::path::Path) -> Vec<Value> {
+    let mut client = support::start();
     client.initialize_in(root, json!({}), Value::Null).await;
     let uri = file_uri(&root.join("chart/templates/web.yaml"));
     client.open(&uri, &template()).await;
     let diagnostics = client.wait_diagnostics(&uri, 1).await;
-    assert!(client.shutdown_and_exit().await);
+    assert!(client.shutdown_and_exit().await.clean());
     diagnostics
 }
 
