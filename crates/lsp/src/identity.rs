@@ -40,6 +40,10 @@
 //! case kept as given): the name under which the server hands the file to
 //! the analysis crate. What the client is sent for an open document is the
 //! URI it opened the document with, kept by the server with the document.
+//!
+//! That canonical URI is also the one way tokenguard writes a path as a
+//! `file:` URI ([`file_uri`]): the command line's SARIF output uses it for
+//! files outside the checkout.
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};

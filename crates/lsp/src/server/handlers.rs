@@ -1,5 +1,5 @@
 //! One module per LSP method (or pair of methods), each a thin function
-//! over the [`Backend`](super::Backend): it translates the request, asks
+//! over the [`Backend`]: it translates the request, asks
 //! the state, the workspace store or the scheduler, and answers. They are
 //! traced with `tracing::instrument` (the method and the document).
 
