@@ -1,6 +1,8 @@
 //! The `tokenguard` binary, run as a user runs it: exit codes, output
 //! formats, `--fix`, `--diff`, the directory walk and standard input.
 
+mod common;
+
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -8,6 +10,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{json, Value};
+
+use common::write;
 
 /// A Pod with no `automountServiceAccountToken`: one TG001 on line 4.
 const POD_MISSING: &str = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
@@ -52,14 +56,6 @@ fn stderr(output: &Output) -> String {
 
 fn json_stdout(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).expect("stdout is JSON")
-}
-
-fn write(dir: &Path, name: &str, content: &str) {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).expect("create parent directory");
-    }
-    fs::write(path, content).expect("write test file");
 }
 
 fn temp_dir() -> tempfile::TempDir {

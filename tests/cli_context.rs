@@ -5,10 +5,9 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 use std::process::Output;
 
-use common::{stderr, tokenguard};
+use common::{stderr, tokenguard, write};
 
 const ACCOUNT_DISABLING: &str = "\
 apiVersion: v1
@@ -36,12 +35,6 @@ spec:
 
 /// A Pod with no `automountServiceAccountToken`: one finding.
 const POD_MISSING: &str = "kind: Pod\nmetadata:\n  name: p\nspec:\n  containers: []\n";
-
-fn write(dir: &Path, name: &str, content: &str) {
-    let path = dir.join(name);
-    fs::create_dir_all(path.parent().expect("has a parent")).expect("create folder");
-    fs::write(path, content).expect("write test file");
-}
 
 fn code(output: &Output) -> i32 {
     output.status.code().expect("tokenguard exits normally")

@@ -49,16 +49,14 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::process::Command;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use tokenguard_lsp_test_client::{file_uri, line_starts, TestClient};
 
 /// The list of known differences, relative to the repository root.
 const KNOWN: &str = "tests/cli_server_agreement/known_differences.json";
@@ -78,23 +76,6 @@ const UNCLASSIFIED: &str = "unclassified";
 // ---------------------------------------------------------------------------
 // Positions
 // ---------------------------------------------------------------------------
-
-/// Byte offsets where lines start: lines end at LF, CRLF or a lone CR.
-fn line_starts(text: &str) -> Vec<usize> {
-    let bytes = text.as_bytes();
-    let mut starts = vec![0];
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-            i += 1;
-        }
-        if bytes[i] == b'\n' || bytes[i] == b'\r' {
-            starts.push(i + 1);
-        }
-        i += 1;
-    }
-    starts
-}
 
 /// An LSP position in UTF-8 (0-based line, byte in the line) as the JSON
 /// output writes it (`line:column`, 1-based, the column in characters).
@@ -173,162 +154,9 @@ fn server_finding(text: &str, starts: &[usize], d: &Value) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// A minimal LSP client over the child's standard input and output
+// The server, through the test client over the child's standard input and
+// output
 // ---------------------------------------------------------------------------
-
-struct Server {
-    child: Child,
-    stdin: ChildStdin,
-    incoming: Receiver<Value>,
-    /// The end of what the server logged on standard error.
-    log: Arc<Mutex<String>>,
-    next_id: i64,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tokenguard"))
-            .args(["server", "--stdio"])
-            .current_dir(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("tokenguard server starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, incoming) = mpsc::channel();
-        thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            while let Some(message) = read_message(&mut reader) {
-                if tx.send(message).is_err() {
-                    return;
-                }
-            }
-        });
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut stderr = child.stderr.take().expect("stderr");
-        let keep = Arc::clone(&log);
-        thread::spawn(move || {
-            let mut buffer = [0; 8192];
-            while let Ok(n @ 1..) = stderr.read(&mut buffer) {
-                let mut log = keep.lock().unwrap_or_else(|e| e.into_inner());
-                log.push_str(&String::from_utf8_lossy(&buffer[..n]));
-                if log.len() > 64 * 1024 {
-                    let cut = log.len() - 32 * 1024;
-                    let cut = (cut..log.len())
-                        .find(|&i| log.is_char_boundary(i))
-                        .unwrap_or(0);
-                    log.drain(..cut);
-                }
-            }
-        });
-        let stdin = child.stdin.take().expect("stdin");
-        Self {
-            child,
-            stdin,
-            incoming,
-            log,
-            next_id: 1,
-        }
-    }
-
-    fn send(&mut self, message: &Value) {
-        let body = serde_json::to_string(message).expect("JSON");
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len())
-            .and_then(|()| self.stdin.flush())
-            .unwrap_or_else(|e| panic!("the server does not read: {e}\n{}", self.log_tail()));
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    fn log_tail(&self) -> String {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// The next message (answering the server's requests with `null`), or
-    /// a failure after `deadline`.
-    fn next(&mut self, deadline: Instant, waiting_for: &dyn Fn() -> String) -> Value {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match self.incoming.recv_timeout(left) {
-            Ok(message) => {
-                if let (Some(_), Some(id)) = (message.get("method"), message.get("id")) {
-                    let id = id.clone();
-                    self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
-                }
-                message
-            }
-            Err(RecvTimeoutError::Timeout) => panic!(
-                "no {} within {TIMEOUT:?}; the end of the server log:\n{}",
-                waiting_for(),
-                self.log_tail()
-            ),
-            Err(RecvTimeoutError::Disconnected) => panic!(
-                "the server closed its output while waiting for {}; the end of its log:\n{}",
-                waiting_for(),
-                self.log_tail()
-            ),
-        }
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let message = self.next(deadline, &|| format!("answer to {method}"));
-            if message.get("method").is_none() && message["id"] == id {
-                assert!(message.get("error").is_none(), "{method} failed: {message}");
-                return message["result"].clone();
-            }
-        }
-    }
-
-    /// Ends the session as an editor does and waits for the process.
-    fn stop(mut self) {
-        self.request("shutdown", Value::Null);
-        self.notify("exit", Value::Null);
-        let status = self.child.wait().expect("the server exits");
-        assert!(status.success(), "the server exited with {status}");
-    }
-}
-
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse::<usize>().ok();
-            }
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
-}
-
-/// A `file://` URI, percent-encoded as editors do.
-fn file_uri(path: &Path) -> String {
-    let mut uri = String::from("file://");
-    for byte in path.to_str().expect("a UTF-8 path").bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
-            uri.push(byte as char);
-        } else {
-            uri.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    uri
-}
 
 /// The server's findings per file for `files` (each the path the CLI
 /// shows, the file's path, its text) in a session whose workspace folder is
@@ -338,82 +166,64 @@ fn server_findings(
     workspace: &Path,
     files: &[(String, PathBuf, String)],
 ) -> (BTreeMap<String, Vec<String>>, Duration, Duration) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(server_session(root, workspace, files))
+}
+
+async fn server_session(
+    root: &Path,
+    workspace: &Path,
+    files: &[(String, PathBuf, String)],
+) -> (BTreeMap<String, Vec<String>>, Duration, Duration) {
     let started = Instant::now();
-    let mut server = Server::start(root);
-    let folder = file_uri(workspace);
-    let result = server.request(
-        "initialize",
-        json!({
-            "processId": std::process::id(),
-            "rootUri": folder,
-            "workspaceFolders": [{"uri": folder, "name": "workspace"}],
-            "capabilities": {
-                "general": {"positionEncodings": ["utf-8"]},
-                "window": {"workDoneProgress": true},
-            },
-        }),
-    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tokenguard"));
+    command.args(["server", "--stdio"]).current_dir(root);
+    let mut server = TestClient::spawn(command);
+    server.timeout = TIMEOUT;
+    let capabilities = json!({
+        "general": {"positionEncodings": ["utf-8"]},
+        "window": {"workDoneProgress": true},
+    });
+    let result = server
+        .initialize_in(workspace, capabilities, Value::Null)
+        .await;
     assert_eq!(
         result["capabilities"]["positionEncoding"], "utf-8",
         "the server did not take UTF-8 positions: {result}"
     );
-    server.notify("initialized", json!({}));
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        let message = server.next(deadline, &|| "end of the workspace index".to_string());
-        if message["method"] == "$/progress" && message["params"]["value"]["kind"] == "end" {
-            break;
-        }
-    }
+    server
+        .wait_message("$/progress", |m| m["params"]["value"]["kind"] == "end")
+        .await;
     let indexed = started.elapsed();
 
     let started = Instant::now();
     let mut published = BTreeMap::new();
     for batch in files.chunks(BATCH) {
-        let mut waiting: HashMap<String, (&str, &str)> = HashMap::new();
-        for (rel, path, text) in batch {
-            let uri = file_uri(path);
-            server.notify(
-                "textDocument/didOpen",
-                json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
-            );
-            waiting.insert(uri, (rel.as_str(), text.as_str()));
+        let uris: Vec<String> = batch.iter().map(|(_, path, _)| file_uri(path)).collect();
+        for ((_, _, text), uri) in batch.iter().zip(&uris) {
+            server.open(uri, text).await;
         }
-        let uris: Vec<String> = waiting.keys().cloned().collect();
-        let deadline = Instant::now() + TIMEOUT;
-        while !waiting.is_empty() {
-            let message = server.next(deadline, &|| {
-                format!("diagnostics for {} files of a batch", waiting.len())
-            });
-            if message["method"] != "textDocument/publishDiagnostics"
-                || message["params"]["version"] != 1
-            {
-                continue;
-            }
-            let Some(uri) = message["params"]["uri"].as_str() else {
-                continue;
-            };
-            let Some((rel, text)) = waiting.remove(uri) else {
-                continue;
-            };
+        for ((rel, _, text), uri) in batch.iter().zip(&uris) {
+            let diagnostics = server.wait_diagnostics(uri, 1).await;
             let starts = line_starts(text);
-            let findings = message["params"]["diagnostics"]
-                .as_array()
-                .expect("diagnostics")
+            let findings = diagnostics
                 .iter()
                 .map(|d| server_finding(text, &starts, d))
                 .collect::<Vec<_>>();
-            published.insert(rel.to_string(), findings);
+            published.insert(rel.clone(), findings);
         }
-        for uri in uris {
-            server.notify(
-                "textDocument/didClose",
-                json!({"textDocument": {"uri": uri}}),
-            );
+        for uri in &uris {
+            server.close(uri).await;
         }
     }
     let opened = started.elapsed();
-    server.stop();
+    // Ends the session as an editor does and waits for the process.
+    let exit = server.shutdown_and_exit().await;
+    assert!(exit.clean(), "the server exited with {exit:?}");
     (published, indexed, opened)
 }
 

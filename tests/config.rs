@@ -3,24 +3,17 @@
 //! binary.
 
 use std::fs;
-use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
 
 mod common;
-use common::{stderr, tokenguard};
+use common::{stderr, tokenguard, write};
 
 const POD: &str = "kind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
 const WIDGET: &str = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  runtime:\n    pod:\n      containers: []\n";
 const ROLLOUT: &str = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: canary\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers: []\n";
 const BROKEN: &str = "kind: Pod\nspec: [\n";
-
-fn write(dir: &Path, name: &str, content: &str) {
-    let path = dir.join(name);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, content).unwrap();
-}
 
 /// A temporary folder by its canonical path (macOS's /tmp is a link).
 fn temp_dir() -> (tempfile::TempDir, std::path::PathBuf) {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use common::{stderr, tokenguard};
+use common::{stderr, tokenguard, write};
 use serde_json::Value;
 
 /// A Pod with no `automountServiceAccountToken`: one TG001 on line 4.
@@ -108,14 +108,6 @@ fn assert_valid(what: &str, log: &Value) {
         errors.join("\n"),
         serde_json::to_string_pretty(log).unwrap_or_default()
     );
-}
-
-fn write(dir: &Path, name: &str, content: &str) {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).expect("create parent directory");
-    }
-    fs::write(path, content).expect("write test file");
 }
 
 /// A scratch folder holding a `repo` checkout (a `.git` folder is all it

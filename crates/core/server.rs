@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
 
 use crate::args::ServerArgs;
@@ -20,6 +21,9 @@ pub fn run(args: &ServerArgs) -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(false)
+        // Each handler is a span (`tracing::instrument`); at debug level its
+        // end is logged with how long it took, instead of hand-written lines.
+        .with_span_events(FmtSpan::CLOSE)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

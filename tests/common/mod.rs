@@ -29,6 +29,12 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
     None
 }
 
+/// Writes `content` to `dir/name`, creating its folders (the fixture
+/// helper of the test client, `tokenguard_lsp_test_client::write`).
+pub fn write(dir: &Path, name: &str, content: &str) {
+    tokenguard_lsp_test_client::write(&dir.join(name), content);
+}
+
 /// Runs the real `tokenguard` binary in `dir` with no standard input and no
 /// colours.
 pub fn tokenguard(dir: &Path, args: &[&str]) -> Output {

@@ -2,6 +2,7 @@
 
 use crate::accounts::FoundAccount;
 use crate::fix::Fix;
+use crate::render;
 use crate::text::TextRange;
 use crate::value::ValueType;
 
@@ -57,7 +58,8 @@ pub enum Problem {
     Syntax,
 }
 
-/// The object a finding is about.
+/// The object a finding is about: its identity (two analyses of the same
+/// object compare equal whatever moved in the text).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkloadRef {
     pub kind: String,
@@ -75,7 +77,9 @@ impl WorkloadRef {
     }
 }
 
-/// The ServiceAccount consulted for a finding.
+/// The ServiceAccount consulted for a finding, and where it is declared:
+/// `found.origin` is the declaring file (`None`: the finding's own file),
+/// `found.account.name_range` the range of its name there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountCheck {
     pub name: String,
@@ -83,6 +87,65 @@ pub struct AccountCheck {
     pub found: Option<FoundAccount>,
 }
 
+/// A place in a file a finding names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// The file, as the caller names files; `None` for the finding's own file.
+    pub file: Option<String>,
+    pub range: TextRange,
+}
+
+/// What Helm renders for a templated field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Renders {
+    /// `true`: from `values.yaml`, or the template's default.
+    True,
+    /// Nothing (the value is unset or null): a null field, so the
+    /// ServiceAccount decides.
+    Empty,
+}
+
+/// `automountServiceAccountToken: {{ … }}` in a Helm template, as resolved
+/// against the chart's `values.yaml`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplatedField {
+    /// The action as written: `{{ .Values.pod.automount }}`.
+    pub expression: String,
+    /// The values path it reads: `pod.automount`.
+    pub path: String,
+    pub renders: Renders,
+    /// The value in `values.yaml` it renders; `None` when `values.yaml`
+    /// does not set it (the template's default, or nothing, is rendered).
+    pub origin: Option<Place>,
+}
+
+/// What a Helm chart adds to a finding on one of its templates.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HelmFacts {
+    /// The field's value is a template action.
+    pub field: Option<TemplatedField>,
+    /// The pod's ServiceAccount name is computed by the template (which
+    /// tokenguard does not evaluate), and the account was decided by the
+    /// chart's ServiceAccount templates.
+    pub computed_account: bool,
+    /// The value in `values.yaml` the consulted account's automounting
+    /// comes from.
+    pub account_origin: Option<Place>,
+}
+
+/// The Kustomize overlays that deploy a workload, when some set the field to
+/// false through a patch and others do not (named relative to the finding's
+/// folder, sorted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overlays {
+    pub patching: Vec<String>,
+    pub not_patching: Vec<String>,
+}
+
+/// A finding: where it is, the facts it is made of, and their rendering.
+/// `message` and `related` are rendered from the facts by
+/// [`crate::render`] and never edited: a step that learns a new fact (the
+/// overlays) records it and renders again ([`Finding::set_overlays`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub code: Code,
@@ -90,13 +153,30 @@ pub struct Finding {
     /// Where to report: the pod spec's `spec` key, the wrong value, or the
     /// key with a null value; the parser's location for TG000.
     pub range: TextRange,
+    /// Rendered from the facts.
     pub message: String,
+    /// The verdict: which row of the decision table.
     pub problem: Problem,
+    /// What the workload is (TG001).
     pub workload: Option<WorkloadRef>,
+    /// Where the workload's pod spec is: the mapping (TG001).
+    pub pod_spec: Option<TextRange>,
+    /// How many times the pod spec sets the field (Kubernetes uses the
+    /// last one).
+    pub occurrences: usize,
+    /// The ServiceAccount consulted, when the pod spec leaves it to the
+    /// account (missing or null).
     pub account: Option<AccountCheck>,
+    /// What the chart adds, for a finding on a Helm template.
+    pub helm: Option<HelmFacts>,
+    /// The overlays that patch the workload and those that do not.
+    pub overlays: Option<Overlays>,
+    /// TG000: the parser's message.
+    pub syntax_error: Option<String>,
     pub fix: Option<Fix>,
     /// Other places that explain the finding, such as the line of a Helm
-    /// chart's `values.yaml` that a template value comes from.
+    /// chart's `values.yaml` that a template value comes from; rendered
+    /// from the facts.
     pub related: Vec<Related>,
 }
 
@@ -111,10 +191,86 @@ pub struct Related {
 }
 
 impl Finding {
+    /// A TG001 finding of `problem` on `workload`, its other facts unset
+    /// and nothing rendered yet (see [`Finding::rendered`]).
+    pub(crate) fn tg001(
+        problem: Problem,
+        workload: WorkloadRef,
+        range: TextRange,
+        pod_spec: TextRange,
+    ) -> Finding {
+        Finding {
+            code: Code::TG001,
+            severity: Severity::Warning,
+            range,
+            message: String::new(),
+            problem,
+            workload: Some(workload),
+            pod_spec: Some(pod_spec),
+            occurrences: 0,
+            account: None,
+            helm: None,
+            overlays: None,
+            syntax_error: None,
+            fix: None,
+            related: Vec::new(),
+        }
+    }
+
+    /// A TG000 finding for a syntax error, rendered.
+    pub(crate) fn syntax(range: TextRange, error: &str) -> Finding {
+        Finding {
+            code: Code::TG000,
+            severity: Severity::Error,
+            range,
+            message: String::new(),
+            problem: Problem::Syntax,
+            workload: None,
+            pod_spec: None,
+            occurrences: 0,
+            account: None,
+            helm: None,
+            overlays: None,
+            syntax_error: Some(error.to_string()),
+            fix: None,
+            related: Vec::new(),
+        }
+        .rendered()
+    }
+
+    /// The finding with its message and related places rendered from its
+    /// facts.
+    pub(crate) fn rendered(mut self) -> Finding {
+        self.message = render::message(&self);
+        self.related = render::related(&self);
+        self
+    }
+
+    /// Records the overlays that deploy the workload, and renders again.
+    pub(crate) fn set_overlays(&mut self, overlays: Overlays) {
+        self.overlays = Some(overlays);
+        self.message = render::message(self);
+        self.related = render::related(self);
+    }
+
     /// The same finding in a text where its document starts `by` bytes later.
     pub fn shifted(&self, by: usize) -> Finding {
         let mut moved = self.clone();
         moved.range = moved.range.shifted(by as isize);
+        moved.pod_spec = moved.pod_spec.map(|r| r.shifted(by as isize));
+        let own = |place: &mut Place| {
+            if place.file.is_none() {
+                place.range = place.range.shifted(by as isize);
+            }
+        };
+        if let Some(helm) = moved.helm.as_mut() {
+            if let Some(origin) = helm.field.as_mut().and_then(|f| f.origin.as_mut()) {
+                own(origin);
+            }
+            if let Some(origin) = helm.account_origin.as_mut() {
+                own(origin);
+            }
+        }
         for related in moved.related.iter_mut().filter(|r| r.file.is_none()) {
             related.range = related.range.shifted(by as isize);
         }
@@ -124,5 +280,53 @@ impl Finding {
             }
         }
         moved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifting_moves_the_places_in_the_same_file_only() {
+        let workload = WorkloadRef {
+            kind: "Pod".to_string(),
+            name: None,
+            namespace: None,
+        };
+        let mut finding = Finding::tg001(
+            Problem::Null,
+            workload,
+            TextRange::new(1, 2),
+            TextRange::new(3, 9),
+        );
+        let place = |file: Option<&str>| Place {
+            file: file.map(str::to_string),
+            range: TextRange::new(4, 5),
+        };
+        finding.helm = Some(HelmFacts {
+            field: Some(TemplatedField {
+                expression: "{{ .Values.a }}".to_string(),
+                path: "a".to_string(),
+                renders: Renders::Empty,
+                origin: Some(place(Some("values.yaml"))),
+            }),
+            computed_account: false,
+            account_origin: Some(place(None)),
+        });
+        let moved = finding.rendered().shifted(100);
+        assert_eq!(moved.range, TextRange::new(101, 102));
+        assert_eq!(moved.pod_spec, Some(TextRange::new(103, 109)));
+        let helm = moved.helm.as_ref().unwrap();
+        assert_eq!(
+            helm.field.as_ref().unwrap().origin,
+            Some(place(Some("values.yaml")))
+        );
+        assert_eq!(
+            helm.account_origin.as_ref().unwrap().range,
+            TextRange::new(104, 105)
+        );
+        assert_eq!(moved.related.len(), 1, "no account found: no account note");
+        assert_eq!(moved.related[0].range, TextRange::new(4, 5));
     }
 }

@@ -31,19 +31,25 @@ mod kinds;
 pub mod kustomize;
 mod objects;
 mod options;
+mod placement;
 mod relevance;
+pub mod render;
 mod rule;
 mod split;
 pub mod text;
 pub mod tree;
 pub mod value;
+mod verdict;
 
 pub use account_fix::disable_on_account;
 pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts, SameFileFirst};
 pub use config::{
     exclude_glob, parse_config, ConfigError, IgnoredObject, ProjectConfig, CONFIG_FILE_NAMES,
 };
-pub use finding::{AccountCheck, Code, Finding, Problem, Related, Severity, WorkloadRef};
+pub use finding::{
+    AccountCheck, Code, Finding, HelmFacts, Overlays, Place, Problem, Related, Renders, Severity,
+    TemplatedField, WorkloadRef,
+};
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use ignore_comment::{ignore_comment, IGNORE_MARKER};
 pub use incremental::{IncrementalFile, TextOf};
@@ -186,17 +192,7 @@ pub(crate) fn syntax_findings(parsed: &ParsedFile) -> Vec<Finding> {
     parsed
         .syntax_errors
         .iter()
-        .map(|error| Finding {
-            code: Code::TG000,
-            severity: Severity::Error,
-            range: error.range,
-            message: format!("YAML syntax error: {}", error.message),
-            problem: Problem::Syntax,
-            workload: None,
-            account: None,
-            fix: None,
-            related: Vec::new(),
-        })
+        .map(|error| Finding::syntax(error.range, &error.message))
         .collect()
 }
 

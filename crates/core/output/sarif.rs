@@ -10,8 +10,10 @@
 //! command ran in nor on the OS. Paths are resolved (symbolic links too, as
 //! code scanning cannot show a result in a symlinked file) before they are
 //! compared with the root. A file outside the root gets an absolute
-//! `file://` URI and no `uriBaseId`; standard input is `%3Cstdin%3E` (the
-//! `<stdin>` the other formats print), with no `uriBaseId` either.
+//! `file://` URI (written as the language server writes it,
+//! `tokenguard_lsp::identity::file_uri`) and no `uriBaseId`; standard
+//! input is `%3Cstdin%3E` (the `<stdin>` the other formats print), with no
+//! `uriBaseId` either.
 //!
 //! Columns are counted in UTF-16 code units (`columnKind` says so): SARIF's
 //! default, what CodeQL writes, and what the web viewers count in.
@@ -24,6 +26,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{json, Value};
 use tokenguard_analysis::{Code, Finding, LineIndex, Severity, TextRange};
+use tokenguard_lsp::identity;
 
 use super::Workspace;
 use crate::check::CheckedFile;
@@ -391,14 +394,15 @@ fn normalize(path: &Path) -> PathBuf {
 fn relative_uri(relative: &Path) -> String {
     let segments: Vec<String> = relative
         .components()
-        .map(|component| encode(component.as_os_str().as_encoded_bytes(), false))
+        .map(|component| encode(component.as_os_str().as_encoded_bytes()))
         .collect();
     segments.join("/")
 }
 
-/// The `file://` URI of an absolute path.
+/// The `file://` URI of an absolute path, written by the one encoder the
+/// language server names its files with (`identity::file_uri`).
 fn file_uri(path: &Path) -> String {
-    file_uri_of(path.as_os_str().as_encoded_bytes(), cfg!(windows))
+    identity::file_uri(path).unwrap_or_else(|| relative_uri(path))
 }
 
 /// The `file://` URI of a folder, ending in `/` as `originalUriBaseIds`
@@ -412,49 +416,19 @@ fn directory_uri(path: &Path) -> String {
     }
 }
 
-/// `file_uri` on the bytes of a path; `windows` makes `\` a separator and
-/// reads drive letters, `\\?\` prefixes and UNC shares.
-fn file_uri_of(path: &[u8], windows: bool) -> String {
-    let mut path = path.to_vec();
-    if windows {
-        for byte in &mut path {
-            if *byte == b'\\' {
-                *byte = b'/';
-            }
-        }
-        // `fs::canonicalize` gives `\\?\C:\x` and `\\?\UNC\server\share\x`.
-        if let Some(rest) = path.strip_prefix(b"//?/UNC/") {
-            path = [b"//".as_slice(), rest].concat();
-        } else if let Some(rest) = path.strip_prefix(b"//?/") {
-            path = rest.to_vec();
-        }
-    }
-    if windows && path.starts_with(b"//") {
-        // `//server/share/x` is `file://server/share/x`.
-        format!("file:{}", encode(&path, true))
-    } else if path.starts_with(b"/") {
-        format!("file://{}", encode(&path, true))
-    } else {
-        // `C:/x`.
-        format!("file:///{}", encode(&path, true))
-    }
-}
-
 /// A display name used as a URI reference (standard input).
 fn display_uri(display: &str) -> String {
-    encode(display.replace('\\', "/").as_bytes(), false).replace("%2F", "/")
+    encode(display.replace('\\', "/").as_bytes()).replace("%2F", "/")
 }
 
-/// Percent-encodes per RFC 3986: unreserved characters, sub-delimiters, `@`
-/// and, when `path` (an absolute path), `/` and `:` stay as they are. A
-/// colon in a relative reference's first segment would read as a scheme, so
-/// a segment encodes it.
-fn encode(bytes: &[u8], path: bool) -> String {
+/// Percent-encodes one segment of a relative URI reference per RFC 3986:
+/// unreserved characters, sub-delimiters and `@` stay as they are. A colon
+/// in a relative reference's first segment would read as a scheme, so a
+/// segment encodes it. (Absolute URIs are `identity::file_uri`'s.)
+fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for &byte in bytes {
-        let keep = byte.is_ascii_alphanumeric()
-            || b"-._~!$&'()*+,;=@".contains(&byte)
-            || (path && (byte == b'/' || byte == b':'));
+        let keep = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=@".contains(&byte);
         if keep {
             out.push(byte as char);
         } else {
@@ -524,30 +498,49 @@ mod tests {
         assert_eq!(relative_uri(Path::new("a\\b.yaml")), "a%5Cb.yaml");
     }
 
+    /// Absolute URIs are the language server's (`identity::file_uri_on`):
+    /// what SARIF names a file outside the checkout by is what the editor
+    /// knows it by.
     #[test]
     fn absolute_paths_become_file_uris_on_each_platform() {
-        assert_eq!(
-            file_uri_of(b"/srv/\xc3\xa9 x.yaml", false),
-            "file:///srv/%C3%A9%20x.yaml"
-        );
-        // On Unix a backslash is part of a name.
-        assert_eq!(file_uri_of(b"/a\\b", false), "file:///a%5Cb");
-        assert_eq!(
-            file_uri_of(b"C:\\Users\\me\\k8s\\a.yaml", true),
-            "file:///C:/Users/me/k8s/a.yaml"
-        );
-        assert_eq!(
-            file_uri_of(b"\\\\?\\C:\\repo\\a b.yaml", true),
-            "file:///C:/repo/a%20b.yaml"
-        );
-        assert_eq!(
-            file_uri_of(b"\\\\?\\UNC\\server\\share\\a.yaml", true),
-            "file://server/share/a.yaml"
-        );
-        assert_eq!(
-            file_uri_of(b"\\\\server\\share\\a.yaml", true),
-            "file://server/share/a.yaml"
-        );
+        use identity::Platform::{Posix, Windows};
+        let cases: &[(identity::Platform, &[u8], &str)] = &[
+            (
+                Posix,
+                b"/srv/\xc3\xa9 x.yaml",
+                "file:///srv/%C3%A9%20x.yaml",
+            ),
+            // On Unix a backslash is part of a name.
+            (Posix, b"/a\\b", "file:///a%5Cb"),
+            (
+                Windows,
+                b"c:\\Users\\me\\a.yaml",
+                "file:///C%3A/Users/me/a.yaml",
+            ),
+            (
+                Windows,
+                b"\\\\?\\C:\\repo\\a b.yaml",
+                "file:///C%3A/repo/a%20b.yaml",
+            ),
+            (
+                Windows,
+                b"\\\\?\\UNC\\server\\share\\a.yaml",
+                "file://server/share/a.yaml",
+            ),
+            (
+                Windows,
+                b"\\\\server\\share\\a.yaml",
+                "file://server/share/a.yaml",
+            ),
+        ];
+        for (platform, path, uri) in cases {
+            assert_eq!(
+                identity::file_uri_on(*platform, path).as_deref(),
+                Some(*uri),
+                "{}",
+                String::from_utf8_lossy(path)
+            );
+        }
         assert_eq!(directory_uri(Path::new("/")), "file:///");
         assert_eq!(directory_uri(Path::new("/repo")), "file:///repo/");
     }

@@ -11,61 +11,16 @@
 //! With `TOKENGUARD_WORKSPACE=DIR`, DIR is the workspace folder: the time
 //! from `initialized` to the end of the ServiceAccount index's progress is
 //! printed, and a hover sent while it runs is timed.
+//!
+//! It speaks through the suites' test client (`crates/lsp-test-client`),
+//! sending `didOpen` and `didChange` as JSON so that no time goes into the
+//! client's own copy of the text between a timer's start and the send.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{ChildStdin, ChildStdout, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-
-fn send(stdin: &mut ChildStdin, message: &Value) {
-    let body = message.to_string();
-    write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("server stdin");
-    stdin.flush().expect("server stdin");
-}
-
-fn receive(reader: &mut BufReader<ChildStdout>) -> Value {
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("server stdout");
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(n) = line.strip_prefix("Content-Length: ") {
-            length = n.parse().expect("length");
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).expect("body");
-    serde_json::from_slice(&body).expect("json")
-}
-
-/// Reads until the diagnostics of `version` arrive; answers server requests.
-fn wait_diagnostics(
-    reader: &mut BufReader<ChildStdout>,
-    stdin: &mut ChildStdin,
-    version: i64,
-) -> usize {
-    loop {
-        let message = receive(reader);
-        if message.get("id").is_some() && message.get("method").is_some() {
-            send(
-                stdin,
-                &json!({"jsonrpc": "2.0", "id": message["id"], "result": null}),
-            );
-            continue;
-        }
-        if message["method"] == "textDocument/publishDiagnostics"
-            && message["params"]["version"] == version
-        {
-            return message["params"]["diagnostics"]
-                .as_array()
-                .map_or(0, Vec::len);
-        }
-    }
-}
+use tokenguard_lsp_test_client::TestClient;
 
 fn memory_kb(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -81,58 +36,48 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn main() {
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (server, file) = (&args[1], &args[2]);
     let edits: usize = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(200);
     let text = std::fs::read_to_string(file).expect("readable file");
-    let mut child = Command::new(server)
-        .args([
-            "server",
-            "--log-level",
-            &std::env::var("TOKENGUARD_LOG").unwrap_or_else(|_| "warn".into()),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("server starts");
-    let pid = child.id();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut command = Command::new(server);
+    command.args([
+        "server",
+        "--log-level",
+        &std::env::var("TOKENGUARD_LOG").unwrap_or_else(|_| "warn".into()),
+    ]);
+    let mut client = TestClient::spawn(command);
+    client.timeout = Duration::from_secs(600);
+    let pid = client.process_id().expect("a child process");
     let workspace = std::env::var("TOKENGUARD_WORKSPACE").ok();
     let folders = workspace.as_ref().map(|dir| {
         let dir = std::fs::canonicalize(dir).expect("workspace folder exists");
         json!([{"uri": format!("file://{}", dir.display()), "name": "workspace"}])
     });
-    send(
-        &mut stdin,
-        &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "capabilities": {"window": {"workDoneProgress": true}},
-            "workspaceFolders": folders}}),
-    );
-    receive(&mut reader);
+    client
+        .request_json(
+            "initialize",
+            json!({"capabilities": {"window": {"workDoneProgress": true}},
+                   "workspaceFolders": folders}),
+        )
+        .await;
     let initialized = Instant::now();
-    send(
-        &mut stdin,
-        &json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
-    );
+    client.notify_json("initialized", json!({})).await;
     let uri = "file:///bench/manifest.yaml";
     if workspace.is_some() {
         // A request while the index is being built must be answered at once.
-        send(
-            &mut stdin,
-            &json!({"jsonrpc": "2.0", "id": 99, "method": "textDocument/hover", "params": {
+        client
+            .send(
+                &json!({"jsonrpc": "2.0", "id": 99, "method": "textDocument/hover", "params": {
                 "textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}}),
-        );
+            )
+            .await;
         let mut hover_time = None;
         loop {
-            let message = receive(&mut reader);
-            if message.get("id").is_some() && message.get("method").is_some() {
-                send(
-                    &mut stdin,
-                    &json!({"jsonrpc": "2.0", "id": message["id"], "result": null}),
-                );
-            } else if message["id"] == 99 {
+            let message = client.next_message().await.expect("the server runs");
+            if message.get("method").is_none() && message["id"] == 99 {
                 hover_time = Some(initialized.elapsed());
             } else if message["method"] == "$/progress"
                 && message["params"]["value"]["kind"] == "end"
@@ -148,12 +93,13 @@ fn main() {
         }
     }
     let opened = Instant::now();
-    send(
-        &mut stdin,
-        &json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
-        "textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}}),
-    );
-    let findings = wait_diagnostics(&mut reader, &mut stdin, 1);
+    client
+        .notify_json(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+        )
+        .await;
+    let findings = client.wait_diagnostics(uri, 1).await.len();
     let open_time = opened.elapsed();
     let rss_after_open = memory_kb(pid, "VmRSS:");
 
@@ -170,15 +116,13 @@ fn main() {
         let character = lines[line] + extra[line];
         extra[line] += 1;
         let version = 2 + i as i64;
-        let sent = Instant::now();
-        send(
-            &mut stdin,
-            &json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        let change = json!({
             "textDocument": {"uri": uri, "version": version},
             "contentChanges": [{"range": {"start": {"line": line, "character": character},
-                                           "end": {"line": line, "character": character}}, "text": " "}]}}),
-        );
-        let after = wait_diagnostics(&mut reader, &mut stdin, version);
+                                          "end": {"line": line, "character": character}}, "text": " "}]});
+        let sent = Instant::now();
+        client.notify_json("textDocument/didChange", change).await;
+        let after = client.wait_diagnostics(uri, version).await.len();
         times.push(sent.elapsed());
         assert_eq!(
             after, findings,
@@ -206,13 +150,7 @@ fn main() {
         memory_kb(pid, "VmRSS:") as f64 / 1024.0,
         memory_kb(pid, "VmHWM:") as f64 / 1024.0
     );
-    send(
-        &mut stdin,
-        &json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}),
-    );
-    send(
-        &mut stdin,
-        &json!({"jsonrpc": "2.0", "method": "exit", "params": null}),
-    );
-    let _ = child.wait();
+    let _ = client.request_json("shutdown", Value::Null).await;
+    client.notify_json("exit", Value::Null).await;
+    let _ = client.wait_for_exit().await;
 }

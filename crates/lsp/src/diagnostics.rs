@@ -11,8 +11,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use tokenguard_analysis::{
-    AccountAutomount, AccountLookup, Code, Finding, IncrementalFile, Options, ServiceAccount,
-    TextRange,
+    render, AccountLookup, Code, Finding, IncrementalFile, Options, ServiceAccount, TextRange,
 };
 
 use crate::config::Settings;
@@ -20,7 +19,8 @@ use crate::documents::Document;
 use crate::positions::{to_range, Encoding};
 
 pub const SOURCE: &str = "tokenguard";
-pub const DOCS_URL: &str = "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting";
+/// Kubernetes' documentation of the setting (the analysis's hovers link it too).
+pub use tokenguard_analysis::render::DOCS_URL;
 
 /// The analysis of one revision of a document.
 #[derive(Debug)]
@@ -244,14 +244,9 @@ pub fn to_diagnostic(
                 )
             })
         })?;
-        let what = match found.account.automount {
-            AccountAutomount::Enabled => "enables automounting",
-            AccountAutomount::Invalid => "sets automountServiceAccountToken to a non-boolean",
-            _ => "does not disable automounting",
-        };
         Some(vec![DiagnosticRelatedInformation {
             location,
-            message: format!("ServiceAccount \"{}\" {what}", check.name),
+            message: render::account_note(check)?,
         }])
     });
     // Places in this file or another (a Helm chart's values.yaml).

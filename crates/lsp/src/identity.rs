@@ -40,6 +40,10 @@
 //! case kept as given): the name under which the server hands the file to
 //! the analysis crate. What the client is sent for an open document is the
 //! URI it opened the document with, kept by the server with the document.
+//!
+//! That canonical URI is also the one way tokenguard writes a path as a
+//! `file:` URI ([`file_uri`]): the command line's SARIF output uses it for
+//! files outside the checkout.
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
@@ -366,6 +370,22 @@ fn file_key(platform: Platform, host: String, path: Vec<u8>) -> Option<DocumentK
         id,
         file: Some(FileName { host, path }),
     })))
+}
+
+/// The `file:` URI of an absolute path on `platform` (its bytes, `\` or
+/// `/` separated on Windows): the one way tokenguard writes a path as a file
+/// URI, for the server's documents and for SARIF alike. It is the URI of the
+/// path's [`DocumentKey`]: decoded names re-encoded one way (unreserved
+/// characters and `/` as they are, every other byte as `%XX`), a Windows
+/// drive letter in upper case, a UNC share as `file://server/share/...`.
+/// `None` for a relative path.
+pub fn file_uri_on(platform: Platform, path: &[u8]) -> Option<String> {
+    DocumentKey::from_path_on(platform, path).map(|key| key.uri().as_str().to_string())
+}
+
+/// [`file_uri_on`] for a path of the platform tokenguard runs on.
+pub fn file_uri(path: &Path) -> Option<String> {
+    file_uri_on(Platform::CURRENT, &path_bytes(path))
 }
 
 /// `C:` or `c:` followed by nothing or a separator.

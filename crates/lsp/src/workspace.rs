@@ -1,4 +1,6 @@
-//! ServiceAccounts declared on disk under the workspace folders.
+//! The workspace folders on disk: their YAML files (`yaml_files`), the
+//! ServiceAccounts a file declares (`accounts_in`), and the one disk reader
+//! of the server (`read_within`).
 //!
 //! Only files inside the folders are read: symbolic links are never followed
 //! (a link loop or a link out of the tree is simply not entered), `.git` and
@@ -82,25 +84,39 @@ pub fn within(roots: &[PathBuf], path: &Path) -> bool {
     })
 }
 
-/// Reads one file's ServiceAccounts; `None` when it declares none or cannot
-/// be read (too big, not UTF-8, gone, not a regular file), which is logged.
-pub fn read_accounts(path: &Path) -> Option<AccountFile> {
-    let text = read_text(path)?;
+/// The ServiceAccounts a file declares, from its text; `None` when it
+/// declares none.
+pub fn accounts_in(path: &Path, text: &str) -> Option<AccountFile> {
     // Most files have no ServiceAccount: do not parse those.
     if !text.contains("ServiceAccount") {
         return None;
     }
-    let accounts = service_accounts(&text);
+    let accounts = service_accounts(text);
     (!accounts.is_empty()).then(|| AccountFile {
         path: path.to_path_buf(),
-        rope: Rope::from_str(&text),
+        rope: Rope::from_str(text),
         accounts,
     })
 }
 
+/// **The one way the server reads a file from disk**: the text of `path`
+/// when it is [`within`] the workspace folders `roots` (no link on the way,
+/// no skipped folder) and a regular UTF-8 file of at most
+/// [`MAX_INDEXED_FILE`] bytes; `None` otherwise (logged).
+pub fn read_within(roots: &[PathBuf], path: &Path) -> Option<String> {
+    if !within(roots, path) {
+        debug!(
+            "{}: not inside a workspace folder; not read",
+            path.display()
+        );
+        return None;
+    }
+    read_text(path)
+}
+
 /// The text of a regular file (not a link) of at most [`MAX_INDEXED_FILE`]
 /// bytes.
-pub fn read_text(path: &Path) -> Option<String> {
+fn read_text(path: &Path) -> Option<String> {
     let shown = path.display();
     let skip = |error: std::io::Error| {
         // A file deleted between the listing and the read is no news.
@@ -170,6 +186,11 @@ mod tests {
         fs::write(path, text).unwrap();
     }
 
+    /// What the index reads of a file it listed.
+    fn read_accounts(path: &Path) -> Option<AccountFile> {
+        accounts_in(path, &read_text(path)?)
+    }
+
     fn relative(root: &Path, files: Vec<PathBuf>) -> Vec<String> {
         files
             .iter()
@@ -227,6 +248,20 @@ mod tests {
         write(&root.join("node_modules/x/sa.yaml"), ACCOUNT);
         assert!(!within(&roots, &root.join("node_modules/x/sa.yaml")));
         assert!(read_accounts(&root.join("linked.yaml")).is_none());
+        // The one reader asks `within` first.
+        assert!(read_within(&roots, &root.join("k8s/sa.yaml")).is_some());
+        for refused in [
+            root.join("linked.yaml"),
+            root.join("linked-dir/sa.yaml"),
+            root.join("node_modules/x/sa.yaml"),
+            outside.path().join("secret/sa.yaml"),
+        ] {
+            assert!(
+                read_within(&roots, &refused).is_none(),
+                "{}",
+                refused.display()
+            );
+        }
     }
 
     #[test]

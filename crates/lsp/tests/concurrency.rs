@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokenguard_analysis::{analyze, service_accounts, AccountIndex};
 
-use support::{apply_change, file_uri, find_range, range_of, summarize, Enc, Notifier, TestClient};
+use support::{apply_change, file_uri, find_range, range_of, summarize, Dir, Enc, Notifier};
 
 const DOCUMENTS: usize = 200;
 const EDITORS: usize = 4;
@@ -114,7 +114,7 @@ async fn rewrite_accounts(root: PathBuf, notifier: Notifier, seed: u64) -> Vec<b
         let path = account_path(&root, k);
         std::fs::write(&path, account(k, automount[k])).expect("write the account");
         notifier
-            .notify(
+            .notify_json(
                 "workspace/didChangeWatchedFiles",
                 json!({"changes": [{"uri": file_uri(&path), "type": 2}]}),
             )
@@ -152,7 +152,7 @@ async fn edit_documents(mut docs: Vec<Doc>, notifier: Notifier, seed: u64) -> Ve
     for _ in 0..EDIT_ROUNDS {
         for doc in &mut docs {
             let params = doc.edit(&mut rng);
-            notifier.notify("textDocument/didChange", params).await;
+            notifier.notify_json("textDocument/didChange", params).await;
         }
         tokio::task::yield_now().await;
     }
@@ -167,7 +167,7 @@ async fn documents_edited_from_several_tasks_during_indexing_and_disk_changes_en
 }
 
 async fn scenario() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let root = dir.path().to_path_buf();
     std::fs::create_dir_all(root.join("m-accounts")).unwrap();
     for k in 0..ACCOUNTS {
@@ -176,7 +176,7 @@ async fn scenario() {
     write_filler(&root, "a-charts", FILLER_BEFORE, 0);
     write_filler(&root, "z-charts", SLOW_AFTER, SLOW_ITEMS);
 
-    let mut client = TestClient::start();
+    let mut client = support::start();
     let capabilities = json!({
         "window": {"workDoneProgress": true},
         "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
@@ -224,7 +224,7 @@ async fn scenario() {
         apply_change(&mut doc.text, &range, "# done\n", Enc::Utf16);
         doc.version += 1;
         notifier
-            .notify(
+            .notify_json(
                 "textDocument/didChange",
                 json!({"textDocument": {"uri": doc.uri, "version": doc.version},
                        "contentChanges": [{"range": range, "text": "# done\n"}]}),
@@ -260,5 +260,5 @@ async fn scenario() {
             doc.text
         );
     }
-    assert!(client.shutdown_and_exit().await);
+    assert!(client.shutdown_and_exit().await.clean());
 }

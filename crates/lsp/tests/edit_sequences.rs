@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::Value;
 
-use support::{expected_diagnostics, position_of, summarize, Enc, TestClient};
+use support::{expected_diagnostics, position_of, summarize, Enc};
 
 /// Two workloads and a ServiceAccount, with non-ASCII text on the reported
 /// lines and a mix of LF, CRLF and CR line endings.
@@ -126,7 +126,7 @@ fn concrete_edits(text: &str, seeds: &[EditSeed], enc: Enc) -> Vec<Vec<(Value, S
 }
 
 async fn check_sequence(enc: Enc, seeds: Vec<EditSeed>) -> Result<(), TestCaseError> {
-    let mut client = TestClient::start();
+    let mut client = support::start();
     client.initialize(enc.capabilities(), Value::Null).await;
     prop_assert_eq!(client.encoding, enc);
     let uri = "file:///workspace/manifest.yaml";
@@ -144,7 +144,7 @@ async fn check_sequence(enc: Enc, seeds: Vec<EditSeed>) -> Result<(), TestCaseEr
         "final text: {:?}",
         text
     );
-    prop_assert!(client.shutdown_and_exit().await);
+    prop_assert!(client.shutdown_and_exit().await.clean());
     Ok(())
 }
 

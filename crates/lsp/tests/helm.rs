@@ -5,11 +5,9 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::{json, Value};
 
-use support::{file_uri, range, workspace_edit_for, workspace_edit_uris, TestClient};
+use support::{file_uri, range, workspace_edit_for, workspace_edit_uris, write, Dir, TestClient};
 
 const CHART: &str = "apiVersion: v2\nname: shop\nversion: 0.1.0\n";
 
@@ -50,19 +48,14 @@ spec:
           image: registry.example/worker:1
 ";
 
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 /// A chart on disk with `values`, and a started client in its folder.
-async fn chart(values: &str) -> (tempfile::TempDir, TestClient) {
-    let root = tempfile::tempdir().unwrap();
-    write(&root.path().join("Chart.yaml"), CHART);
-    write(&root.path().join("values.yaml"), values);
-    write(&root.path().join("templates/api.yaml"), API);
-    write(&root.path().join("templates/worker.yaml"), WORKER);
-    let mut client = TestClient::start();
+async fn chart(values: &str) -> (Dir, TestClient) {
+    let root = Dir::new();
+    root.write("Chart.yaml", CHART);
+    root.write("values.yaml", values);
+    root.write("templates/api.yaml", API);
+    root.write("templates/worker.yaml", WORKER);
+    let mut client = support::start();
     client
         .initialize_in(root.path(), json!({}), Value::Null)
         .await;
@@ -184,7 +177,7 @@ async fn a_values_yaml_changed_on_disk_rejudges_the_open_template() {
     let values = root.path().join("values.yaml");
     write(&values, "api:\n  automount: false\n");
     client
-        .notify(
+        .notify_json(
             "workspace/didChangeWatchedFiles",
             json!({"changes": [{"uri": file_uri(&values), "type": 2}]}),
         )

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use support::{file_uri, find_range, TestClient};
+use support::{file_uri, find_range, write, Dir, TestClient};
 
 const DEPLOYMENT: &str = "\
 apiVersion: apps/v1
@@ -51,11 +51,6 @@ spec:
 const PARTIAL_MESSAGE: &str =
     "overlays/prod sets automountServiceAccountToken: false through a patch, overlays/dev does not.";
 
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 fn overlay(patches: &[&str]) -> String {
     let mut text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\n".to_string();
     if !patches.is_empty() {
@@ -69,8 +64,8 @@ fn overlay(patches: &[&str]) -> String {
 
 /// base/ with the Deployment; overlays/prod patching it to false; and, when
 /// `dev_patches` is given, overlays/dev applying those patches.
-fn workspace(dev_patches: Option<&[&str]>) -> tempfile::TempDir {
-    let root = tempfile::tempdir().unwrap();
+fn workspace(dev_patches: Option<&[&str]>) -> Dir {
+    let root = Dir::new();
     let at = |p: &str| root.path().join(p);
     write(&at("base/deployment.yaml"), DEPLOYMENT);
     write(
@@ -92,7 +87,7 @@ fn workspace(dev_patches: Option<&[&str]>) -> tempfile::TempDir {
 
 /// Starts a session in `root` and waits until the workspace is indexed.
 async fn indexed(root: &Path, capabilities: Value) -> TestClient {
-    let mut client = TestClient::start();
+    let mut client = support::start();
     let mut capabilities = capabilities;
     capabilities["window"] = json!({"workDoneProgress": true});
     client.initialize_in(root, capabilities, Value::Null).await;
@@ -239,7 +234,7 @@ async fn an_overlay_written_on_disk_is_seen_through_watched_files() {
     let dev = root.path().join("overlays/dev/Kustomization");
     write(&dev, &overlay(&[]));
     client
-        .notify(
+        .notify_json(
             "workspace/didChangeWatchedFiles",
             json!({"changes": [{"uri": file_uri(&dev), "type": 1}]}),
         )

@@ -4,11 +4,9 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::{json, Value};
 
-use support::{expected_diagnostics, file_uri, summarize, Enc, TestClient};
+use support::{expected_diagnostics, file_uri, summarize, write, Dir, Enc};
 
 const DEPLOYMENT: &str = "\
 apiVersion: apps/v1
@@ -28,14 +26,9 @@ spec:
 const DEFAULT_ACCOUNT: &str =
     "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\nautomountServiceAccountToken: false\n";
 
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_document_over_max_file_size_gets_one_diagnostic_until_it_shrinks() {
-    let mut client = TestClient::start();
+    let mut client = support::start();
     client
         .initialize(json!({}), json!({"maxFileSize": 300}))
         .await;
@@ -80,7 +73,7 @@ async fn a_document_over_max_file_size_gets_one_diagnostic_until_it_shrinks() {
         .await;
     assert_eq!(client.wait_diagnostics(uri, 3).await.len(), 1);
     client
-        .notify(
+        .notify_json(
             "workspace/didChangeConfiguration",
             json!({"settings": {"tokenguard": {"maxFileSize": 1_000_000}}}),
         )
@@ -95,16 +88,16 @@ async fn a_document_over_max_file_size_gets_one_diagnostic_until_it_shrinks() {
         summarize(&diagnostics),
         expected_diagnostics(&text, Enc::Utf16)
     );
-    assert!(client.shutdown_and_exit().await);
+    assert!(client.shutdown_and_exit().await.clean());
 }
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_outside_the_workspace_folders_are_never_read() {
-    let outside = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let outside = Dir::new();
+    let dir = Dir::new();
     let root = dir.path().join("workspace");
-    write(&outside.path().join("sa.yaml"), DEFAULT_ACCOUNT);
+    outside.write("sa.yaml", DEFAULT_ACCOUNT);
     write(&root.join("node_modules/chart/sa.yaml"), DEFAULT_ACCOUNT);
     write(&root.join(".git/sa.yaml"), DEFAULT_ACCOUNT);
     std::fs::create_dir_all(&root).unwrap();
@@ -112,7 +105,7 @@ async fn files_outside_the_workspace_folders_are_never_read() {
     std::os::unix::fs::symlink(outside.path().join("sa.yaml"), root.join("linked-sa.yaml"))
         .unwrap();
 
-    let mut client = TestClient::start();
+    let mut client = support::start();
     let capabilities = json!({
         "window": {"workDoneProgress": true},
         "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
@@ -137,7 +130,7 @@ async fn files_outside_the_workspace_folders_are_never_read() {
     .map(|p| json!({"uri": file_uri(p), "type": 2}))
     .collect();
     client
-        .notify(
+        .notify_json(
             "workspace/didChangeWatchedFiles",
             json!({"changes": events}),
         )
@@ -161,11 +154,73 @@ async fn files_outside_the_workspace_folders_are_never_read() {
     let inside = root.join("rbac/sa.yaml");
     write(&inside, DEFAULT_ACCOUNT);
     client
-        .notify(
+        .notify_json(
             "workspace/didChangeWatchedFiles",
             json!({"changes": [{"uri": file_uri(&inside), "type": 1}]}),
         )
         .await;
     client.wait_until(&uri, "compliant", |d| d.is_empty()).await;
-    assert!(client.shutdown_and_exit().await);
+    assert!(client.shutdown_and_exit().await.clean());
+}
+
+/// A chart whose template takes `automountServiceAccountToken` from its
+/// values.
+const CHART: &str = "apiVersion: v2\nname: web\nversion: 0.1.0\n";
+/// The Deployment with its pod spec's automounting taken from the values.
+fn template() -> String {
+    DEPLOYMENT.replace(
+        "    spec:\n      containers:",
+        "    spec:\n      automountServiceAccountToken: {{ .Values.automount }}\n      containers:",
+    )
+}
+const VALUES_ON: &str = "automount: true\n";
+
+/// The diagnostics of the chart's template, opened in a server whose
+/// workspace folder is `root`.
+async fn template_diagnostics(root: &std::path::Path) -> Vec<Value> {
+    let mut client = support::start();
+    client.initialize_in(root, json!({}), Value::Null).await;
+    let uri = file_uri(&root.join("chart/templates/web.yaml"));
+    client.open(&uri, &template()).await;
+    let diagnostics = client.wait_diagnostics(&uri, 1).await;
+    assert!(client.shutdown_and_exit().await.clean());
+    diagnostics
+}
+
+/// A chart's values.yaml is read like any other file: not through a link
+/// out of the workspace folder (the chart reader once read it without
+/// asking).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chart_values_file_linked_from_outside_the_workspace_is_not_read() {
+    let outside = tempfile::tempdir().unwrap();
+    write(&outside.path().join("values.yaml"), VALUES_ON);
+    let workspace = |values: Option<&str>| {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("chart/Chart.yaml"), CHART);
+        write(&dir.path().join("chart/templates/web.yaml"), &template());
+        if let Some(values) = values {
+            write(&dir.path().join("chart/values.yaml"), values);
+        }
+        dir
+    };
+
+    // In the folder, the values are read: the template is flagged.
+    let real = workspace(Some(VALUES_ON));
+    let flagged = template_diagnostics(real.path()).await;
+    assert_eq!(flagged.len(), 1, "{flagged:#?}");
+    assert_eq!(flagged[0]["code"], "TG001");
+
+    // Linked from outside, they are not read: as if there were none.
+    let linked = workspace(None);
+    std::os::unix::fs::symlink(
+        outside.path().join("values.yaml"),
+        linked.path().join("chart/values.yaml"),
+    )
+    .unwrap();
+    let without = workspace(None);
+    let expected = template_diagnostics(without.path()).await;
+    assert_ne!(summarize(&expected), summarize(&flagged));
+    let found = template_diagnostics(linked.path()).await;
+    assert_eq!(summarize(&found), summarize(&expected));
 }

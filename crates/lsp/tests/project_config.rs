@@ -5,11 +5,9 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::{json, Value};
 
-use support::{file_uri, TestClient};
+use support::{file_uri, write, Dir, TestClient};
 
 const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
 const ROLLOUT: &str = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: canary\nspec:\n  template:\n    spec:\n      containers: []\n";
@@ -18,11 +16,6 @@ const WIDGET: &str = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  nam
 const ERROR: i64 = 1;
 const WARNING: i64 = 2;
 const HINT: i64 = 4;
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
 
 fn watching() -> Value {
     json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}})
@@ -37,7 +30,7 @@ fn severities(diagnostics: &[Value]) -> Vec<i64> {
 
 async fn changed(client: &TestClient, uri: &str) {
     client
-        .notify(
+        .notify_json(
             "workspace/didChangeWatchedFiles",
             json!({"changes": [{"uri": uri, "type": 2}]}),
         )
@@ -46,12 +39,12 @@ async fn changed(client: &TestClient, uri: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_configuration_at_the_workspace_root_applies_from_the_start() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     write(
         &root.path().join("tokenguard.toml"),
         "severity = \"error\"\nexclude = [\"generated/**\"]\n",
     );
-    let mut client = TestClient::start();
+    let mut client = support::start();
     client
         .initialize_in(root.path(), json!({}), Value::Null)
         .await;
@@ -68,14 +61,14 @@ async fn the_configuration_at_the_workspace_root_applies_from_the_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configuration_above_the_workspace_folder_is_found_and_beats_the_editor_setting() {
-    let above = tempfile::tempdir().unwrap();
+    let above = Dir::new();
     write(
         &above.path().join(".tokenguard.toml"),
         "severity = \"hint\"\n",
     );
     let root = above.path().join("repo");
     std::fs::create_dir_all(&root).unwrap();
-    let mut client = TestClient::start();
+    let mut client = support::start();
     client
         .initialize_in(&root, json!({}), json!({"severity": "error"}))
         .await;
@@ -86,10 +79,10 @@ async fn a_configuration_above_the_workspace_folder_is_found_and_beats_the_edito
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watched_change_of_the_configuration_reloads_it_and_republishes_open_documents() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let config = root.path().join("tokenguard.toml");
     write(&config, "severity = \"error\"\n");
-    let mut client = TestClient::start();
+    let mut client = support::start();
     client
         .initialize_in(root.path(), watching(), Value::Null)
         .await;
@@ -139,11 +132,11 @@ async fn a_watched_change_of_the_configuration_reloads_it_and_republishes_open_d
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_configuration_is_a_diagnostic_on_the_file_and_the_defaults_stay() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let config = root.path().join("tokenguard.toml");
     let config_uri = file_uri(&config);
     write(&config, "severity = \"error\"\n\nsyntax_error = false\n");
-    let mut client = TestClient::start();
+    let mut client = support::start();
     client
         .initialize_in(root.path(), watching(), Value::Null)
         .await;
@@ -186,8 +179,8 @@ async fn a_malformed_configuration_is_a_diagnostic_on_the_file_and_the_defaults_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollouts_get_a_diagnostic_without_any_configuration() {
-    let root = tempfile::tempdir().unwrap();
-    let mut client = TestClient::start();
+    let root = Dir::new();
+    let mut client = support::start();
     client
         .initialize_in(root.path(), json!({}), Value::Null)
         .await;

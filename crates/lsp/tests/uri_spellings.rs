@@ -6,11 +6,9 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::{json, Value};
 
-use support::{file_uri, range, workspace_edit_uris, TestClient};
+use support::{file_uri, range, workspace_edit_uris, write, Dir};
 
 /// A Deployment running as ServiceAccount `default`; its pod spec's `spec`
 /// key is line 9, columns 4-8.
@@ -38,11 +36,6 @@ fn service_account(automount: &str) -> String {
 const OFF: &str = "automountServiceAccountToken: false\n";
 const ON: &str = "automountServiceAccountToken: true\n";
 
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 /// The folder of the account file: non-ASCII and a `+`, which clients
 /// encode differently.
 const FOLDER: &str = "équipe+ops";
@@ -66,12 +59,12 @@ fn watching() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_file_open_under_another_spelling_is_the_file_on_disk() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let sa_path = root.path().join(FOLDER).join("sa.yaml");
     write(&sa_path, &service_account(""));
     let disk_uri = file_uri(&sa_path);
     let open_uri = other_spelling(&disk_uri);
-    let mut client = TestClient::start();
+    let mut client = support::start();
     client
         .initialize_in(root.path(), watching(), Value::Null)
         .await;
@@ -104,7 +97,7 @@ async fn an_account_file_open_under_another_spelling_is_the_file_on_disk() {
     // A watched-file event under the disk's spelling while the buffer is
     // open does not bring the disk's copy back.
     client
-        .notify(
+        .notify_json(
             "workspace/didChangeWatchedFiles",
             json!({"changes": [{"uri": disk_uri, "type": 2}]}),
         )
@@ -153,15 +146,15 @@ async fn an_account_file_open_under_another_spelling_is_the_file_on_disk() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workspace_index_skips_a_file_open_under_another_spelling() {
-    let root = tempfile::tempdir().unwrap();
+    let root = Dir::new();
     let sa_path = root.path().join(FOLDER).join("sa.yaml");
     write(&sa_path, &service_account(OFF));
     let disk_uri = file_uri(&sa_path);
     let open_uri = other_spelling(&disk_uri);
-    let mut client = TestClient::start();
+    let mut client = support::start();
     let folder = file_uri(root.path());
     client
-        .request(
+        .request_json(
             "initialize",
             json!({
                 "processId": std::process::id(),
@@ -174,7 +167,7 @@ async fn the_workspace_index_skips_a_file_open_under_another_spelling() {
     // Open before `initialized`, which starts the index: the open buffer
     // speaks for the file, and the index counts nothing of it.
     client.open(&open_uri, &service_account(OFF)).await;
-    client.notify("initialized", json!({})).await;
+    client.notify_json("initialized", json!({})).await;
     let end = client
         .wait_message("$/progress", |m| m["params"]["value"]["kind"] == "end")
         .await;
@@ -205,7 +198,7 @@ async fn the_workspace_index_skips_a_file_open_under_another_spelling() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_opened_again_under_another_spelling_moves_its_diagnostics() {
-    let mut client = TestClient::start();
+    let mut client = support::start();
     client.initialize(json!({}), Value::Null).await;
     let first = format!("file:///workspace/{CANONICAL}/deploy.yaml");
     let second = other_spelling(&first);

@@ -1,93 +1,27 @@
-//! TG001 for a Helm template: the rule of `rule.rs` on the masked text, with
-//! template values resolved against `values.yaml`, the chart's accounts as
-//! the accounts, and fixes that land outside `{{ if/with/range }}` blocks.
+//! TG001 for a Helm template: each workload of the masked template judged
+//! as the plain rule judges it, with template values resolved against
+//! `values.yaml` (`resolve.rs`), the chart's accounts deciding
+//! (`verdict.rs`) and fixes placed outside `{{ if/with/range }}` blocks
+//! (`placement.rs`). This module builds the findings from those facts.
 
-use super::accounts::{account_name, ChartAccount, ChartAccountName, ChartAutomount};
+use super::accounts::ChartAccount;
 use super::branches;
-use super::mask::{mask, Action, ActionKind, Masked};
-use super::sole_action;
-use super::values::{reference, Reference, Resolved, ValueAt, ValuesFile};
-use crate::accounts::{AccountLookup, FoundAccount};
-use crate::finding::{AccountCheck, Code, Finding, Problem, Related, Severity, WorkloadRef};
-use crate::fix::{Fix, TextEdit, FIELD};
-use crate::objects::{AccountAutomount, Workload};
-use crate::text::{LineEnding, TextRange};
-use crate::tree::{Document, NodeKind};
-use crate::value::{get, read_bool_field, BoolField};
-use crate::{ignore_comment, rule, ParsedFile};
-
-/// A template, masked and parsed.
-#[derive(Clone, Debug, Default)]
-pub struct Template {
-    pub masked: Masked,
-    /// The masked text parsed: its ranges are the template's.
-    pub parsed: ParsedFile,
-}
-
-impl Template {
-    pub fn parse(text: &str) -> Self {
-        Self::parse_with(text, None)
-    }
-
-    /// [`Template::parse`], with `kind: {{ .Values.x }}` read as the kind
-    /// `values` gives (when its name fits in the action's place).
-    pub fn parse_with(text: &str, values: Option<&ValuesFile>) -> Self {
-        Self::parse_with_options(text, values, &crate::Options::default())
-    }
-
-    /// [`Template::parse_with`] with a project's workload kinds and ignored
-    /// objects.
-    pub fn parse_with_options(
-        text: &str,
-        values: Option<&ValuesFile>,
-        options: &crate::Options,
-    ) -> Self {
-        let mut masked = mask(text);
-        if let Some(values) = values {
-            resolve_kinds(text, &mut masked, values);
-        }
-        let parsed = crate::parse(&masked.text, options);
-        Self { masked, parsed }
-    }
-}
-
-/// Writes the resolved kind over the placeholder of `kind: {{ … }}` (a
-/// plain value reference alone after the key), padded with blanks: every
-/// position stays where it was.
-fn resolve_kinds(text: &str, masked: &mut Masked, values: &ValuesFile) {
-    let mut bytes = std::mem::take(&mut masked.text).into_bytes();
-    for action in &masked.actions {
-        let line_start = text[..action.range.start]
-            .rfind(['\n', '\r'])
-            .map_or(0, |i| i + 1);
-        let line_end = text[action.range.end..]
-            .find(['\n', '\r'])
-            .map_or(text.len(), |i| action.range.end + i);
-        let alone_after_kind = text[line_start..action.range.start].trim() == "kind:"
-            && text[action.range.end..line_end].trim().is_empty();
-        if !alone_after_kind {
-            continue;
-        }
-        let Some(Resolved::Text { value, .. }) =
-            reference(&action.body).map(|r| values.resolve_text(&r))
-        else {
-            continue;
-        };
-        let fits = value.len() <= action.range.len()
-            && !value.is_empty()
-            && value.bytes().all(|b| b.is_ascii_alphanumeric());
-        if fits {
-            let place = &mut bytes[action.range.start..action.range.end];
-            place.fill(b' ');
-            place[..value.len()].copy_from_slice(value.as_bytes());
-        }
-    }
-    // Only ASCII was written over ASCII: still UTF-8.
-    masked.text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
-}
+use super::mask::Masked;
+use super::placement::{insertion_outside_blocks, template_fix};
+use super::resolve::{computed_namespace, pod_account_name, real_name, templated_bool};
+use super::template::Template;
+use super::values::{Resolved, ValuesFile};
+use super::verdict::{with_own_accounts, ChartAccounts};
+use crate::accounts::AccountLookup;
+use crate::finding::{Finding, HelmFacts, Place, Problem, Renders, TemplatedField, WorkloadRef};
+use crate::fix::FIELD;
+use crate::ignore_comment;
+use crate::objects::Workload;
+use crate::placement::place;
+use crate::text::TextRange;
+use crate::tree::Document;
+use crate::value::{count_keys, get, read_bool_field, BoolField};
+use crate::verdict::Decision;
 
 /// What a template is judged with.
 #[derive(Clone, Copy, Debug, Default)]
@@ -149,9 +83,12 @@ pub fn judge_workloads(
             .values
             .map(|values| branches::inactive_ranges(&template.masked, values))
             .unwrap_or_default(),
-        context,
-        accounts: &accounts,
-        workspace,
+        values: context.values,
+        accounts: ChartAccounts {
+            file: context.file,
+            accounts: &accounts,
+            workspace,
+        },
     };
     template
         .parsed
@@ -164,60 +101,14 @@ pub fn judge_workloads(
         .collect()
 }
 
-/// Whether two template expressions are the same call: blanks, trim
-/// markers and `template` versus `include` aside.
-fn same_expression(a: &str, b: &str) -> bool {
-    let normal = |s: &str| -> Vec<String> {
-        s.replace("{{-", "{{")
-            .replace("-}}", "}}")
-            .replace(['(', ')'], " ")
-            .split_whitespace()
-            .map(|w| {
-                if w == "template" {
-                    "include".to_string()
-                } else {
-                    w.to_string()
-                }
-            })
-            .collect()
-    };
-    normal(a) == normal(b)
-}
-
-/// The chart's accounts, with the template's own when the list lacks them.
-fn with_own_accounts(text: &str, context: &TemplateContext) -> Vec<ChartAccount> {
-    if context.accounts.iter().any(|a| a.file == context.file) {
-        context.accounts.to_vec()
-    } else {
-        let own = super::chart_accounts(context.file, text, context.values);
-        [context.accounts, own.as_slice()].concat()
-    }
-}
-
 struct Judge<'a> {
     text: &'a str,
     masked: &'a Masked,
     /// Branches of `{{ if }}` blocks that values.yaml leaves unrendered.
     inactive: Vec<TextRange>,
-    context: &'a TemplateContext<'a>,
-    accounts: &'a [ChartAccount],
-    workspace: &'a dyn AccountLookup,
+    values: Option<&'a ValuesFile>,
+    accounts: ChartAccounts<'a>,
 }
-
-/// The account decided for a pod, whatever name the rule asks for (it reads
-/// the mask's placeholder where the template computes the name).
-struct Decided(Option<FoundAccount>);
-
-impl AccountLookup for Decided {
-    fn find(&self, _: Option<&str>, _: &str) -> Option<FoundAccount> {
-        self.0.clone()
-    }
-}
-
-/// The account a pod is judged against (or none found), and the value of
-/// `values.yaml` that decides its automounting; `None` when that depends on
-/// something not resolvable (not reported).
-type AccountDecision = Option<(Option<FoundAccount>, Option<Related>)>;
 
 impl Judge<'_> {
     fn workload(&self, doc: &Document, workload: &Workload) -> Verdict {
@@ -239,13 +130,8 @@ impl Judge<'_> {
 
     /// Judges a workload whose unrendered branches are gone from `doc`.
     fn rendered_workload(&self, doc: &Document, workload: &Workload) -> Verdict {
-        // A namespace the template computes is the release's, as good as
-        // unset here (the mask's placeholder must not show).
-        let computed_namespace = get(doc, workload.object, "metadata")
-            .and_then(|(_, m)| get(doc, m, "namespace"))
-            .is_some_and(|(_, ns)| self.masked.actions_in(doc.node(ns).range).next().is_some());
         let unmasked;
-        let workload = if computed_namespace {
+        let workload = if computed_namespace(self.masked, doc, workload) {
             unmasked = Workload {
                 namespace: None,
                 ..workload.clone()
@@ -261,392 +147,119 @@ impl Judge<'_> {
                 return self.templated_field(doc, workload, range);
             }
         }
-        let needs_account = field.is_none_or(|(_, v)| read_bool_field(doc, v) == BoolField::Null);
-        let name = self.pod_account_name(doc, workload);
-        let (found, from) = match (needs_account, self.decide_account(workload, &name)) {
-            (false, _) => (None, None),
-            (true, Some(decided)) => decided,
-            (true, None) => return Verdict::Unresolvable,
+        let reading = field.map(|(_, v)| read_bool_field(doc, v));
+        let name = pod_account_name(self.masked, self.text, self.values, doc, workload);
+        let (decision, account_origin) = self.accounts.decide(reading, workload, &name);
+        let (problem, account) = match decision {
+            Decision::Compliant => return Verdict::Compliant,
+            Decision::Undecided => return Verdict::Unresolvable,
+            Decision::Reported(reported) => (reported.problem, reported.account),
         };
-        let Some(mut finding) = rule::judge(&self.masked.text, doc, workload, &Decided(found))
-        else {
-            return Verdict::Compliant;
+        // The fix is written from the masked text (same positions); an
+        // insertion that would land inside a block goes before it.
+        let (range, fix) = place(
+            &self.masked.text,
+            doc,
+            workload,
+            field,
+            problem == Problem::Null,
+        );
+        let fix = match problem {
+            Problem::Missing => {
+                insertion_outside_blocks(self.masked, self.text, doc, workload).or(fix)
+            }
+            _ => fix,
         };
-        self.show_real_names(doc, workload, &mut finding, &name);
-        if let ChartAccountName::Computed(_) = name {
-            if needs_account && !self.accounts.is_empty() {
-                finding.message.push_str(
-                    " The ServiceAccount's name is computed by the template, which tokenguard does not evaluate: \
-                     the pod was judged by the chart's ServiceAccount templates.",
-                );
-            }
-        }
-        // Both branches of a conditional are read, so a repeated field is
-        // expected here: the rule's note about duplicates would mislead.
-        if let Some(at) = finding.message.find(&format!(" {FIELD} appears ")) {
-            finding.message.truncate(at);
-        }
-        finding.related.extend(from);
-        if finding.problem == Problem::Missing {
-            if let Some(fix) = self.insertion_outside_blocks(doc, workload) {
-                finding.fix = Some(fix);
-            }
-        }
-        Verdict::Reported(Box::new(finding))
-    }
-
-    /// `automountServiceAccountToken: {{ … }}`: reported only when
-    /// `values.yaml` (or the default) makes it true.
-    fn templated_field(&self, doc: &Document, workload: &Workload, range: TextRange) -> Verdict {
-        let resolved = sole_action(self.masked, self.text, range).and_then(|action| {
-            let reference = reference(&action.body)?;
-            Some((
-                action,
-                self.context.values?.resolve_bool(&reference),
-                reference,
-            ))
+        // The name as the template writes it, where the mask's placeholder
+        // made a name.
+        let name_shown = real_name(self.masked, self.text, self.values, doc, workload)
+            .filter(|_| workload.name.is_some())
+            .or_else(|| workload.name.clone());
+        let computed_account = account.is_some() && self.accounts.computed_by_chart(&name);
+        let mut finding = self.finding(doc, workload, problem, range, name_shown);
+        finding.account = account;
+        finding.helm = Some(HelmFacts {
+            field: None,
+            computed_account,
+            account_origin,
         });
-        let (action, at, reference) = match resolved {
-            Some((action, Resolved::Bool { value: true, at }, reference)) => {
-                (action, at, reference)
-            }
-            Some((_, Resolved::Bool { value: false, .. }, _)) => return Verdict::Compliant,
-            Some((action, Resolved::Empty { at }, reference)) => {
-                return self.empty_field(doc, workload, range, action, at, &reference)
-            }
-            _ => return Verdict::Unresolvable,
-        };
-        let values_id = self.context.values.map_or("", |v| v.id.as_str());
-        let subject = self.subject(doc, workload);
-        let label = subject.label();
-        let expression = &self.text[action.range.start..action.range.end];
-        let (why, related, fix) = match at {
-            Some(at) => (
-                "which is true in values.yaml. Set it to false there".to_string(),
-                vec![Related {
-                    file: Some(values_id.to_string()),
-                    range: at.range,
-                    message: format!(
-                        "{} is true here",
-                        reference
-                            .path
-                            .iter()
-                            .map(String::as_str)
-                            .collect::<Vec<_>>()
-                            .join(".")
-                    ),
-                }],
-                Some(at.fix),
-            ),
-            None => (
-                "which defaults to true when values.yaml leaves it unset or false. \
-                 Set the field to false in the template"
-                    .to_string(),
-                Vec::new(),
-                self.template_fix(doc, workload, action),
-            ),
-        };
-        Verdict::Reported(Box::new(Finding {
-            code: Code::TG001,
-            severity: Severity::Warning,
-            range,
-            message: format!(
-                "{label} mounts its service-account token: {FIELD} is {expression}, {why}."
-            ),
-            problem: Problem::ExplicitTrue,
-            workload: Some(subject),
-            account: None,
-            fix,
-            related,
-        }))
+        finding.fix = fix;
+        Verdict::Reported(Box::new(finding.rendered()))
     }
 
-    /// `automountServiceAccountToken: {{ .Values.x }}` where values.yaml
-    /// leaves `x` unset or null: Helm renders an empty value, a null field,
-    /// so the ServiceAccount decides.
-    fn empty_field(
-        &self,
-        doc: &Document,
-        workload: &Workload,
-        range: TextRange,
-        action: &Action,
-        at: Option<ValueAt>,
-        reference: &Reference,
-    ) -> Verdict {
-        let name = self.pod_account_name(doc, workload);
-        let Some((found, from)) = self.decide_account(workload, &name) else {
+    /// `automountServiceAccountToken: {{ … }}`: reported when `values.yaml`
+    /// (or the default) makes it true, or leaves it empty (a null field,
+    /// so the ServiceAccount decides).
+    fn templated_field(&self, doc: &Document, workload: &Workload, range: TextRange) -> Verdict {
+        let Some(value) = templated_bool(self.masked, self.text, self.values, range) else {
             return Verdict::Unresolvable;
         };
-        if found
-            .as_ref()
-            .is_some_and(|f| f.account.automount == AccountAutomount::Disabled)
-        {
-            return Verdict::Compliant;
-        }
-        let account = AccountCheck {
-            name: name.shown().to_string(),
-            namespace: workload.namespace.clone(),
-            found,
+        // What Helm renders is read as the plain rule reads a value: empty
+        // is null, and the account decides.
+        let (reading, at) = match value.resolved {
+            Resolved::Bool { value: true, at } => (BoolField::True, at),
+            Resolved::Bool { value: false, at } => (BoolField::False, at),
+            Resolved::Empty { at } => (BoolField::Null, at),
+            _ => return Verdict::Unresolvable,
         };
-        let why = rule::account_clause(&account);
-        let subject = self.subject(doc, workload);
-        let label = subject.label();
-        let expression = &self.text[action.range.start..action.range.end];
-        let path = reference.path.join(".");
-        let values_id = self.context.values.map_or("", |v| v.id.as_str());
-        let mut related: Vec<Related> = at
-            .as_ref()
-            .map(|at| Related {
-                file: Some(values_id.to_string()),
-                range: at.range,
-                message: format!("{path} is empty here"),
-            })
-            .into_iter()
-            .collect();
-        related.extend(from);
-        let advice = match at {
-            Some(_) => format!("Set {path} to false in values.yaml."),
-            None => format!(
-                "Add {path}: false to values.yaml, or set {FIELD} to false in the template."
-            ),
+        let name = pod_account_name(self.masked, self.text, self.values, doc, workload);
+        let (decision, account_origin) = self.accounts.decide(Some(reading), workload, &name);
+        let (problem, account) = match decision {
+            Decision::Compliant => return Verdict::Compliant,
+            Decision::Undecided => return Verdict::Unresolvable,
+            Decision::Reported(reported) => (reported.problem, reported.account),
         };
-        let fix = match at {
-            Some(at) => Some(at.fix),
-            None => self.template_fix(doc, workload, action),
+        let renders = match problem {
+            Problem::Null => Renders::Empty,
+            _ => Renders::True,
         };
-        Verdict::Reported(Box::new(Finding {
-            code: Code::TG001,
-            severity: Severity::Warning,
-            range,
-            message: format!(
-                "{label} mounts its service-account token: {FIELD} is {expression}, which renders empty \
-                 ({path} is not set in values.yaml), and {why}. {advice}"
-            ),
-            problem: Problem::Null,
-            workload: Some(subject),
-            account: Some(account),
-            fix,
-            related,
-        }))
-    }
-
-    /// `false` in place of the action, when the field is rendered whenever
-    /// the pod spec is: inside `{{ if hasKey … }}` the new value could stay
-    /// unrendered, and the finding would only look fixed.
-    fn template_fix(&self, doc: &Document, workload: &Workload, action: &Action) -> Option<Fix> {
-        let spec_key = doc.node(workload.spec_key).range.start;
-        (self.masked.depth_at(action.range.start) == self.masked.depth_at(spec_key)).then(|| Fix {
-            title: format!("Set {FIELD} to false in the template"),
-            edits: vec![TextEdit {
-                range: action.range,
-                new_text: "false".to_string(),
-            }],
-            file: None,
-        })
-    }
-
-    fn subject(&self, doc: &Document, workload: &Workload) -> WorkloadRef {
-        WorkloadRef {
-            kind: workload.kind.clone(),
-            name: self
-                .real_name(doc, workload)
-                .or_else(|| workload.name.clone()),
-            namespace: workload.namespace.clone(),
-        }
-    }
-
-    /// The workload's `metadata.name` as written in the template.
-    fn real_name(&self, doc: &Document, workload: &Workload) -> Option<String> {
-        let (_, metadata) = get(doc, workload.object, "metadata")?;
-        let (_, name) = get(doc, metadata, "name")?;
-        let range = doc.node(name).range;
-        self.masked.actions_in(range).next()?;
-        match account_name(self.masked, self.text, range, self.context.values) {
-            ChartAccountName::Known(name) | ChartAccountName::Computed(name) => Some(name),
-        }
-    }
-
-    /// The pod's `serviceAccountName` (or `serviceAccount`), resolved.
-    fn pod_account_name(&self, doc: &Document, workload: &Workload) -> ChartAccountName {
-        for key in ["serviceAccountName", "serviceAccount"] {
-            if let Some((_, value)) = get(doc, workload.pod_spec, key) {
-                let node = doc.node(value);
-                let written =
-                    matches!(&node.kind, NodeKind::Scalar { value, .. } if !value.is_empty());
-                if written {
-                    return account_name(self.masked, self.text, node.range, self.context.values);
-                }
-            }
-        }
-        ChartAccountName::Known("default".to_string())
-    }
-
-    fn decide_account(&self, workload: &Workload, name: &ChartAccountName) -> AccountDecision {
-        let candidates: Vec<&ChartAccount> = match name {
-            ChartAccountName::Known(name) => self
-                .accounts
-                .iter()
-                .rev()
-                .filter(|a| a.name == ChartAccountName::Known(name.clone()))
-                .take(1)
-                .collect(),
-            // The same helper call names the same account (the scaffold's
-            // `include "chart.serviceAccountName" .` in both templates);
-            // failing that, the name may be any of the chart's accounts.
-            ChartAccountName::Computed(expression) => {
-                let same: Vec<&ChartAccount> = self
-                    .accounts
-                    .iter()
-                    .filter(|a| match &a.name {
-                        ChartAccountName::Computed(other) => same_expression(other, expression),
-                        ChartAccountName::Known(_) => false,
-                    })
-                    .collect();
-                if same.is_empty() {
-                    self.accounts.iter().collect()
-                } else {
-                    same
-                }
-            }
+        let values_id = self.values.map_or("", |v| v.id.as_str());
+        let action = value.action;
+        let fix = match &at {
+            Some(at) => Some(at.fix.clone()),
+            None => template_fix(self.masked, doc, workload, action),
         };
-        if candidates.is_empty() {
-            let found = match name {
-                ChartAccountName::Known(name) => {
-                    self.workspace.find(workload.namespace.as_deref(), name)
-                }
-                ChartAccountName::Computed(_) => None,
-            };
-            return Some((found, None));
-        }
-        if candidates
-            .iter()
-            .any(|a| a.automount == ChartAutomount::Unknown)
-        {
-            return None;
-        }
-        // A computed name may be any of them: one that leaves automounting
-        // on is enough to mount the token.
-        let chosen = candidates
-            .iter()
-            .find(|a| a.automount != ChartAutomount::Disabled)
-            .unwrap_or(&candidates[0]);
-        let automount = match chosen.automount {
-            ChartAutomount::Disabled => AccountAutomount::Disabled,
-            ChartAutomount::Enabled => AccountAutomount::Enabled,
-            ChartAutomount::Default | ChartAutomount::Unknown => AccountAutomount::Default,
-        };
-        let from = chosen.automount_from.as_ref().map(|at| Related {
-            file: at.fix.file.clone(),
-            range: at.range,
-            message: format!(
-                "ServiceAccount \"{}\" gets automountServiceAccountToken from this value",
-                chosen.name.shown()
-            ),
+        let name_shown = real_name(self.masked, self.text, self.values, doc, workload)
+            .or_else(|| workload.name.clone());
+        let computed_account = account.is_some() && self.accounts.computed_by_chart(&name);
+        let mut finding = self.finding(doc, workload, problem, range, name_shown);
+        finding.account = account;
+        finding.helm = Some(HelmFacts {
+            field: Some(TemplatedField {
+                expression: self.text[action.range.start..action.range.end].to_string(),
+                path: value.reference.path.join("."),
+                renders,
+                origin: at.map(|at| Place {
+                    file: Some(values_id.to_string()),
+                    range: at.range,
+                }),
+            }),
+            computed_account,
+            account_origin,
         });
-        let origin = (chosen.file != self.context.file).then(|| chosen.file.clone());
-        let found = FoundAccount {
-            origin,
-            account: crate::objects::ServiceAccount {
-                name: chosen.name.shown().to_string(),
-                automount,
-                ..chosen.account.clone()
-            },
-        };
-        Some((Some(found), from))
+        finding.fix = fix;
+        Verdict::Reported(Box::new(finding.rendered()))
     }
 
-    /// The rule read names from the mask: show the template's text instead.
-    fn show_real_names(
+    /// A finding on `workload` (named `name` in the template), its Helm
+    /// facts still to be given.
+    fn finding(
         &self,
         doc: &Document,
         workload: &Workload,
-        finding: &mut Finding,
-        account: &ChartAccountName,
-    ) {
-        if let (Some(real), Some(masked)) = (self.real_name(doc, workload), &workload.name) {
-            finding.message =
-                finding
-                    .message
-                    .replacen(&format!("\"{masked}\""), &format!("\"{real}\""), 1);
-            if let Some(subject) = &mut finding.workload {
-                subject.name = Some(real);
-            }
-        }
-        if let Some(check) = &mut finding.account {
-            let shown = account.shown();
-            if check.name != shown {
-                let from = format!("ServiceAccount \"{}\"", check.name);
-                let to = format!("ServiceAccount \"{shown}\"");
-                finding.message = finding.message.replacen(&from, &to, 1);
-                check.name = shown.to_string();
-            }
-        }
-    }
-
-    /// The field inserted right after the pod spec's `spec:` line, at the
-    /// pod spec's indentation, when a template block (`{{- with … }}`)
-    /// opens before its first key: inserting before that key would put the
-    /// field inside the block. `None` when no block is in the way or the
-    /// line after `spec:` is itself inside one.
-    fn insertion_outside_blocks(&self, doc: &Document, workload: &Workload) -> Option<Fix> {
-        let NodeKind::Mapping {
-            flow: false,
-            entries,
-        } = &doc.node(workload.pod_spec).kind
-        else {
-            return None;
+        problem: Problem,
+        range: TextRange,
+        name: Option<String>,
+    ) -> Finding {
+        let subject = WorkloadRef {
+            kind: workload.kind.clone(),
+            name,
+            namespace: workload.namespace.clone(),
         };
-        let spec_key = doc.node(workload.spec_key).range;
-        let first_key = doc.node(entries.first()?.0).range;
-        let block_in_between = self.masked.actions.iter().any(|a| {
-            a.range.start >= spec_key.end
-                && a.range.end <= first_key.start
-                && matches!(
-                    a.kind,
-                    ActionKind::Open | ActionKind::Else | ActionKind::End
-                )
-        });
-        if !block_in_between {
-            return None;
-        }
-        let bytes = self.text.as_bytes();
-        let mut line_end = spec_key.end;
-        while line_end < bytes.len() && !matches!(bytes[line_end], b'\n' | b'\r') {
-            line_end += 1;
-        }
-        let eol = LineEnding::before(self.text, (line_end + 1).min(bytes.len()))
-            .unwrap_or_else(|| LineEnding::first_in(self.text));
-        let insert_at = (line_end + eol.as_str().len()).min(bytes.len());
-        let same_block = self.masked.depth_at(insert_at) == self.masked.depth_at(spec_key.start)
-            && !self
-                .masked
-                .actions
-                .iter()
-                .any(|a| a.range.start >= spec_key.end && a.range.start < insert_at);
-        if !same_block || insert_at > first_key.start {
-            return None;
-        }
-        let line_start = self.text[..first_key.start]
-            .rfind(['\n', '\r'])
-            .map_or(0, |i| i + 1);
-        let indent: String = self.text[line_start..first_key.start]
-            .chars()
-            .take_while(|c| matches!(c, ' ' | '\t'))
-            .collect();
-        // At the end of a file without a final break, the break comes first.
-        let new_text = if insert_at == bytes.len() && line_end == bytes.len() {
-            format!("{}{indent}{FIELD}: false", eol.as_str())
-        } else {
-            format!("{indent}{FIELD}: false{}", eol.as_str())
-        };
-        Some(Fix {
-            title: format!("Add {FIELD}: false to the pod spec"),
-            edits: vec![TextEdit {
-                range: TextRange::empty(insert_at),
-                new_text,
-            }],
-            file: None,
-        })
+        let mut finding =
+            Finding::tg001(problem, subject, range, doc.node(workload.pod_spec).range);
+        finding.occurrences = count_keys(doc, workload.pod_spec, FIELD);
+        finding
     }
 }
 
@@ -654,7 +267,7 @@ impl Judge<'_> {
 mod tests {
     use super::super::chart_accounts;
     use super::*;
-    use crate::{apply_edits, NoAccounts};
+    use crate::{apply_edits, Code, NoAccounts};
 
     const DEPLOYMENT: &str = r#"apiVersion: apps/v1
 kind: Deployment
@@ -802,14 +415,6 @@ spec:
             1,
             "no same call: any account may be it"
         );
-        assert!(same_expression(
-            "{{- template \"a.b\" . -}}",
-            "{{ include \"a.b\" . }}"
-        ));
-        assert!(!same_expression(
-            "{{ include \"a.b\" . }}",
-            "{{ include \"a.c\" . }}"
-        ));
     }
 
     #[test]

@@ -13,12 +13,17 @@ mod branches;
 mod chart;
 mod judge;
 pub mod mask;
+mod placement;
+mod resolve;
+mod template;
 pub mod values;
+mod verdict;
 
 pub use accounts::{chart_accounts, ChartAccount, ChartAccountName, ChartAutomount};
 pub use chart::ChartView;
-pub use judge::{check_template, judge_workloads, Template, TemplateContext, Verdict};
+pub use judge::{check_template, judge_workloads, TemplateContext, Verdict};
 pub use mask::{has_actions, mask, Action, ActionKind, Masked};
+pub use template::Template;
 pub use values::{reference, Reference, Resolved, ValueAt, ValuesFile};
 
 use std::path::{Path, PathBuf};

@@ -1,11 +1,11 @@
 //! The kustomizations and patch files of a workspace, and the step that
-//! adjusts a file's findings to them.
+//! adjusts a file's findings to them (dropping those the overlays fix, and
+//! recording on the others which overlays patch them).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
-use crate::finding::{Code, Finding, WorkloadRef};
-use crate::fix::FIELD;
+use crate::finding::{Code, Finding, Overlays, WorkloadRef};
 
 use super::graph::{patches_of, Deployment, Edges, Verdict};
 use super::manifest::{parse_kustomization, Kustomization, PatchSource};
@@ -153,7 +153,7 @@ impl KustomizeIndex {
     /// The findings of `file` as its kustomizations deploy it: a patch file
     /// has no TG001 finding; a workload every deploying kustomization patches
     /// to `false` has none either; one that only some patch keeps its finding,
-    /// whose message names them. TG000 findings are never touched.
+    /// with the overlays recorded (its message names them). TG000 findings are never touched.
     pub fn adjust(&self, file: &str, findings: Vec<Finding>) -> Vec<Finding> {
         if self.kustomizations.is_empty() {
             return findings;
@@ -189,33 +189,14 @@ impl KustomizeIndex {
                     return None;
                 }
                 if !patched.is_empty() {
-                    let patched: Vec<String> = patched.iter().map(name).collect();
-                    let unpatched: Vec<String> = unpatched.iter().map(name).collect();
-                    let set = if patched.len() == 1 { "sets" } else { "set" };
-                    let not = if unpatched.len() == 1 {
-                        "does not"
-                    } else {
-                        "do not"
-                    };
-                    finding.message = format!(
-                        "{} {} {set} {FIELD}: false through a patch, {} {not}.",
-                        finding.message,
-                        list(&patched),
-                        list(&unpatched),
-                    );
+                    finding.set_overlays(Overlays {
+                        patching: patched.iter().map(name).collect(),
+                        not_patching: unpatched.iter().map(name).collect(),
+                    });
                 }
                 Some(finding)
             })
             .collect()
-    }
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn list(names: &[String]) -> String {
-    match names {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 

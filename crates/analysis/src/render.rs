@@ -1,0 +1,462 @@
+//! The one place where a finding's facts become text: its message, its
+//! related places, and the hover that explains it (Markdown). Nothing else
+//! writes or edits a finding's prose.
+
+use crate::finding::{AccountCheck, Finding, Overlays, Problem, Related, Renders, TemplatedField};
+use crate::fix::FIELD;
+use crate::ignore_comment::IGNORE_MARKER;
+use crate::objects::AccountAutomount;
+
+/// Kubernetes' documentation of the setting, linked from hovers.
+pub const DOCS_URL: &str = "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting";
+
+/// The finding's message: sentences, each from one fact.
+pub fn message(finding: &Finding) -> String {
+    if finding.problem == Problem::Syntax {
+        let error = finding.syntax_error.as_deref().unwrap_or_default();
+        return format!("YAML syntax error: {error}");
+    }
+    let label = finding
+        .workload
+        .as_ref()
+        .map_or_else(String::new, |w| w.label());
+    let account = finding.account.as_ref();
+    let helm = finding.helm.as_ref();
+    let verdict = match helm.and_then(|h| h.field.as_ref()) {
+        Some(field) => templated_verdict(&label, field, account),
+        None => verdict(&label, finding.problem, account),
+    };
+    let duplicated = finding.occurrences > 1;
+    let note = match helm {
+        // A duplicated key is legal YAML to this decoder, and the last
+        // value is the one applied; say so, since the reader may be looking
+        // at another.
+        None if duplicated => Some(format!(
+            "{FIELD} appears {} times in this pod spec; Kubernetes uses the last one.",
+            finding.occurrences
+        )),
+        // In a template both branches of a conditional are read, so a
+        // repeated field is expected: nothing is said of it. (Nor, then,
+        // of a computed account name: that sentence used to be cut off with
+        // the one about duplicates, and the output is kept as it was. Nor
+        // for a templated field, which never had it.)
+        Some(helm) if helm.computed_account && helm.field.is_none() && !duplicated => Some(
+            "The ServiceAccount's name is computed by the template, which tokenguard does not \
+             evaluate: the pod was judged by the chart's ServiceAccount templates."
+                .to_string(),
+        ),
+        _ => None,
+    };
+    let overlays = finding.overlays.as_ref().map(overlays_sentence);
+    [Some(verdict), note, overlays]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The verdict on a plain field (or none), and what to do.
+fn verdict(label: &str, problem: Problem, account: Option<&AccountCheck>) -> String {
+    let why = || account.map_or_else(String::new, account_clause);
+    match problem {
+        Problem::ExplicitTrue => format!(
+            "{label} explicitly mounts its service-account token ({FIELD}: true). \
+             Set it to false, or keep it and record why with a `# tokenguard-ignore: reason` comment."
+        ),
+        Problem::NotBoolean(kind) => format!(
+            "{label} sets {FIELD} to {}, not a boolean: the API server rejects it. \
+             Set it to the plain value false.",
+            kind.describe()
+        ),
+        Problem::Null => format!(
+            "{label} leaves {FIELD} empty, so its service-account token is mounted: {}. \
+             Set {FIELD}: false.",
+            why()
+        ),
+        Problem::Missing | Problem::Syntax => format!(
+            "{label} mounts its service-account token: the pod spec does not set {FIELD} and {}. \
+             Add {FIELD}: false to the pod spec.",
+            why()
+        ),
+    }
+}
+
+/// `automountServiceAccountToken: {{ … }}` that Helm renders true, or
+/// empty (then the account decides).
+fn templated_verdict(
+    label: &str,
+    field: &TemplatedField,
+    account: Option<&AccountCheck>,
+) -> String {
+    let expression = &field.expression;
+    let path = &field.path;
+    match (field.renders, &field.origin) {
+        (Renders::True, Some(_)) => format!(
+            "{label} mounts its service-account token: {FIELD} is {expression}, \
+             which is true in values.yaml. Set it to false there."
+        ),
+        (Renders::True, None) => format!(
+            "{label} mounts its service-account token: {FIELD} is {expression}, \
+             which defaults to true when values.yaml leaves it unset or false. \
+             Set the field to false in the template."
+        ),
+        (Renders::Empty, origin) => {
+            let why = account.map_or_else(String::new, account_clause);
+            let advice = match origin {
+                Some(_) => format!("Set {path} to false in values.yaml."),
+                None => format!(
+                    "Add {path}: false to values.yaml, or set {FIELD} to false in the template."
+                ),
+            };
+            format!(
+                "{label} mounts its service-account token: {FIELD} is {expression}, which renders empty \
+                 ({path} is not set in values.yaml), and {why}. {advice}"
+            )
+        }
+    }
+}
+
+/// Why the account does not turn the token off.
+fn account_clause(account: &AccountCheck) -> String {
+    let who = match &account.namespace {
+        Some(ns) => format!("ServiceAccount \"{}\" (namespace \"{ns}\")", account.name),
+        None => format!("ServiceAccount \"{}\"", account.name),
+    };
+    match account.found.as_ref().map(|f| f.account.automount) {
+        None => format!("{who} is not among the checked files, so nothing disables automounting"),
+        Some(AccountAutomount::Enabled) => format!("{who} explicitly enables automounting"),
+        Some(AccountAutomount::Invalid) => {
+            format!("{who} sets {FIELD} to a value that is not a boolean")
+        }
+        Some(AccountAutomount::Default | AccountAutomount::Disabled) => {
+            format!("{who} does not disable automounting")
+        }
+    }
+}
+
+/// `overlays/prod sets automountServiceAccountToken: false through a patch,
+/// overlays/dev does not.`
+fn overlays_sentence(overlays: &Overlays) -> String {
+    let set = if overlays.patching.len() == 1 {
+        "sets"
+    } else {
+        "set"
+    };
+    let not = if overlays.not_patching.len() == 1 {
+        "does not"
+    } else {
+        "do not"
+    };
+    format!(
+        "{} {set} {FIELD}: false through a patch, {} {not}.",
+        list(&overlays.patching),
+        list(&overlays.not_patching),
+    )
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The places that explain the finding: the value of a chart's
+/// `values.yaml` a templated field renders, then the one the account's
+/// automounting comes from. (Where the account is declared is a fact of
+/// [`Finding::account`], which each front end shows its own way, with
+/// [`account_note`] as the words.)
+pub fn related(finding: &Finding) -> Vec<Related> {
+    let mut related = Vec::new();
+    let Some(helm) = &finding.helm else {
+        return related;
+    };
+    if let Some(field) = &helm.field {
+        if let Some(origin) = &field.origin {
+            let state = match field.renders {
+                Renders::True => "true",
+                Renders::Empty => "empty",
+            };
+            related.push(Related {
+                file: origin.file.clone(),
+                range: origin.range,
+                message: format!("{} is {state} here", field.path),
+            });
+        }
+    }
+    let found = finding.account.as_ref().and_then(|a| a.found.as_ref());
+    if let (Some(origin), Some(found)) = (&helm.account_origin, found) {
+        related.push(Related {
+            file: origin.file.clone(),
+            range: origin.range,
+            message: format!(
+                "ServiceAccount \"{}\" gets {FIELD} from this value",
+                found.account.name
+            ),
+        });
+    }
+    related
+}
+
+/// What the consulted account does, said where it is declared: `None` when
+/// it was not found.
+pub fn account_note(account: &AccountCheck) -> Option<String> {
+    let found = account.found.as_ref()?;
+    let what = match found.account.automount {
+        AccountAutomount::Enabled => "enables automounting",
+        AccountAutomount::Invalid => "sets automountServiceAccountToken to a non-boolean",
+        _ => "does not disable automounting",
+    };
+    Some(format!("ServiceAccount \"{}\" {what}", account.name))
+}
+
+const WHY: &str = "Unless a pod says otherwise, Kubernetes mounts a token of its ServiceAccount \
+at `/var/run/secrets/kubernetes.io/serviceaccount` in every container. Whoever gains control of \
+one of those containers can read the token and act on the API server with every permission the \
+account holds. Most workloads never talk to the Kubernetes API, so for them the token is only \
+something an attacker can use.";
+
+/// The hover on a TG001 finding (Markdown). The editor shows the message
+/// beside it: the hover says what the verdict means instead of repeating it.
+pub fn finding_hover(finding: &Finding) -> String {
+    let (what, fix) = match finding.problem {
+        Problem::Missing => (
+            format!("The pod spec does not set `{FIELD}`, and nothing else turns the token off."),
+            format!(
+                "Add `{FIELD}: false` to the pod spec (the quick fix does it), or set it on the \
+                 ServiceAccount the pod runs as, which covers every pod using that account."
+            ),
+        ),
+        Problem::Null => (
+            format!("`{FIELD}` is present but empty, which Kubernetes reads as not set."),
+            "Give it the value `false` (the quick fix does it).".to_string(),
+        ),
+        Problem::ExplicitTrue => (
+            format!("The pod spec asks for the token with `{FIELD}: true`."),
+            "Set it to `false` unless the pod calls the Kubernetes API.".to_string(),
+        ),
+        Problem::NotBoolean(_) | Problem::Syntax => (
+            format!("`{FIELD}` must be the plain boolean `false`; this value is not a boolean."),
+            format!("Set `{FIELD}` to the plain value `false` (the quick fix does it)."),
+        ),
+    };
+    format!(
+        "### tokenguard TG001: service-account token mounted\n\n{what}\n\n**Why it matters.** {WHY}\n\n\
+         **How to fix it.** {fix}\n\n**When the pod really needs the API** (an operator, a \
+         controller, a CI runner): set `{FIELD}: true` and put `# {IGNORE_MARKER}: <reason>` on \
+         that line or the line above, so the exception is explicit and reviewed.\n\n\
+         [Kubernetes: opt out of API credential automounting]({DOCS_URL})"
+    )
+}
+
+/// The hover on an `automountServiceAccountToken` key (Markdown).
+pub fn field_hover() -> String {
+    format!(
+        "### `{FIELD}`\n\nWhether Kubernetes mounts the ServiceAccount token into the pod's \
+         containers. Only the plain boolean `false` turns it off (YAML 1.1: `false`, `no`, `off`, \
+         `n` in any of their usual spellings); a quoted `\"false\"` is a string and the API \
+         server rejects it. A value in the pod spec wins over the ServiceAccount's.\n\n{WHY}\n\n\
+         [Kubernetes: opt out of API credential automounting]({DOCS_URL})"
+    )
+}
+
+/// The hover at byte `offset` of a file whose reported `findings` are given
+/// and whose line under the cursor is `line` (starting at byte
+/// `line_start`): a TG001 finding's range, or an
+/// `automountServiceAccountToken` key.
+pub fn hover<'a>(
+    mut findings: impl Iterator<Item = &'a Finding>,
+    offset: usize,
+    line: &str,
+    line_start: usize,
+) -> Option<String> {
+    let on_finding = findings
+        .find(|f| f.code == crate::Code::TG001 && f.range.start <= offset && offset <= f.range.end);
+    if let Some(finding) = on_finding {
+        return Some(finding_hover(finding));
+    }
+    on_field_key(line, offset.saturating_sub(line_start)).then(field_hover)
+}
+
+/// Whether `offset` is on an `automountServiceAccountToken` key (followed by
+/// `:` after an optional closing quote).
+fn on_field_key(text: &str, offset: usize) -> bool {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric();
+    let offset = offset.min(bytes.len());
+    let mut start = offset;
+    while start > 0 && is_word(bytes[start - 1]) {
+        start -= 1;
+    }
+    let mut end = offset;
+    while end < bytes.len() && is_word(bytes[end]) {
+        end += 1;
+    }
+    if text.get(start..end) != Some(FIELD) {
+        return false;
+    }
+    let rest = text[end..]
+        .trim_start_matches(['"', '\''])
+        .trim_start_matches([' ', '\t']);
+    rest.starts_with(':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::FoundAccount;
+    use crate::finding::{HelmFacts, Place, WorkloadRef};
+    use crate::text::TextRange;
+
+    fn pod(problem: Problem) -> Finding {
+        let workload = WorkloadRef {
+            kind: "Pod".to_string(),
+            name: Some("web".to_string()),
+            namespace: None,
+        };
+        Finding::tg001(
+            problem,
+            workload,
+            TextRange::new(0, 4),
+            TextRange::new(6, 20),
+        )
+    }
+
+    fn account(automount: Option<AccountAutomount>) -> AccountCheck {
+        let parsed = crate::parse(
+            "kind: ServiceAccount\nmetadata: {name: web}\n",
+            crate::Options::builtin(),
+        );
+        AccountCheck {
+            name: "web".to_string(),
+            namespace: Some("prod".to_string()),
+            found: automount.map(|automount| FoundAccount {
+                origin: Some("sa.yaml".to_string()),
+                account: crate::objects::ServiceAccount {
+                    automount,
+                    ..parsed.accounts[0].clone()
+                },
+            }),
+        }
+    }
+
+    #[test]
+    fn each_fact_is_one_sentence_in_a_fixed_order() {
+        let mut finding = pod(Problem::Missing);
+        finding.account = Some(account(None));
+        finding.overlays = Some(Overlays {
+            patching: vec!["prod".to_string()],
+            not_patching: vec!["dev".to_string(), "qa".to_string()],
+        });
+        assert_eq!(
+            message(&finding),
+            "Pod \"web\" mounts its service-account token: the pod spec does not set \
+             automountServiceAccountToken and ServiceAccount \"web\" (namespace \"prod\") is not \
+             among the checked files, so nothing disables automounting. Add \
+             automountServiceAccountToken: false to the pod spec. prod sets \
+             automountServiceAccountToken: false through a patch, dev and qa do not."
+        );
+        let mut twice = pod(Problem::ExplicitTrue);
+        twice.occurrences = 2;
+        assert!(message(&twice).ends_with(
+            "comment. automountServiceAccountToken appears 2 times in this pod spec; Kubernetes uses the last one."
+        ));
+        twice.helm = Some(HelmFacts::default());
+        assert!(!message(&twice).contains("appears"), "not in a template");
+        let syntax = Finding::syntax(TextRange::new(0, 1), "did not find expected key");
+        assert_eq!(
+            syntax.message,
+            "YAML syntax error: did not find expected key"
+        );
+        assert!(syntax.related.is_empty());
+    }
+
+    #[test]
+    fn a_templated_field_names_its_values_and_the_accounts_value() {
+        let mut finding = pod(Problem::Null);
+        finding.account = Some(account(Some(AccountAutomount::Enabled)));
+        let values = |start| Place {
+            file: Some("values.yaml".to_string()),
+            range: TextRange::new(start, start + 4),
+        };
+        finding.helm = Some(HelmFacts {
+            field: Some(TemplatedField {
+                expression: "{{ .Values.pod.automount }}".to_string(),
+                path: "pod.automount".to_string(),
+                renders: Renders::Empty,
+                origin: Some(values(10)),
+            }),
+            computed_account: true,
+            account_origin: Some(values(30)),
+        });
+        let finding = finding.rendered();
+        assert_eq!(
+            finding.message,
+            "Pod \"web\" mounts its service-account token: automountServiceAccountToken is \
+             {{ .Values.pod.automount }}, which renders empty (pod.automount is not set in \
+             values.yaml), and ServiceAccount \"web\" (namespace \"prod\") explicitly enables \
+             automounting. Set pod.automount to false in values.yaml."
+        );
+        let related: Vec<(usize, &str)> = finding
+            .related
+            .iter()
+            .map(|r| (r.range.start, r.message.as_str()))
+            .collect();
+        assert_eq!(
+            related,
+            [
+                (10, "pod.automount is empty here"),
+                (
+                    30,
+                    "ServiceAccount \"web\" gets automountServiceAccountToken from this value"
+                )
+            ]
+        );
+        assert_eq!(
+            account_note(finding.account.as_ref().unwrap()).as_deref(),
+            Some("ServiceAccount \"web\" enables automounting")
+        );
+        assert_eq!(account_note(&account(None)), None);
+    }
+
+    #[test]
+    fn hovers_on_a_finding_or_on_the_key() {
+        let finding = pod(Problem::Null);
+        let line = "  automountServiceAccountToken: ~";
+        let on_finding = hover(std::iter::once(&finding), 2, "spec:", 0).unwrap();
+        assert!(on_finding.starts_with("### tokenguard TG001"));
+        assert!(on_finding.contains("present but empty"));
+        assert_eq!(
+            hover(std::iter::empty(), 45, line, 40).as_deref(),
+            Some(field_hover().as_str())
+        );
+        assert_eq!(hover(std::iter::empty(), 72, line, 40), None);
+    }
+
+    #[test]
+    fn the_key_is_recognised_not_the_word_elsewhere() {
+        let text = "automountServiceAccountToken: false\nnote: automountServiceAccountToken\n\"automountServiceAccountToken\" : x";
+        assert!(on_field_key(text, 3));
+        assert!(on_field_key(text, 0));
+        assert!(!on_field_key(text, 45));
+        assert!(on_field_key(text, text.rfind("Token").unwrap()));
+    }
+
+    #[test]
+    fn lists_read_as_prose() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(list(&names(&["a"])), "a");
+        assert_eq!(list(&names(&["a", "b"])), "a and b");
+        assert_eq!(list(&names(&["a", "b", "c"])), "a, b and c");
+        let overlays = Overlays {
+            patching: names(&["prod", "stage"]),
+            not_patching: names(&["dev"]),
+        };
+        assert_eq!(
+            overlays_sentence(&overlays),
+            "prod and stage set automountServiceAccountToken: false through a patch, dev does not."
+        );
+    }
+}

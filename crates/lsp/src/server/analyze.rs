@@ -1,0 +1,96 @@
+//! One analysis of one document snapshot, off the async executor: the file
+//! kind decides the path (plain YAML incrementally, a Helm template whole
+//! with its chart), the workspace store gives the context, Kustomize
+//! adjusts the findings, and a panic is contained.
+
+use std::sync::atomic::Ordering;
+
+use tracing::{debug, info, warn};
+
+use tokenguard_analysis::files::FileKind;
+
+use super::state::State;
+use crate::diagnostics::{Analyzed, LiveAnalysis};
+use crate::documents::Document;
+use crate::helm;
+use crate::identity::DocumentKey;
+
+/// An analysis that panicked (caught; the next analysis starts afresh).
+pub struct Panicked;
+
+impl State {
+    /// Analyses a snapshot, continuing from the document's previous
+    /// analysis. Blocking: run it on the blocking pool. `None` when the
+    /// document is closed or a newer revision was analysed already.
+    pub fn analyze(&self, key: &DocumentKey, doc: &Document) -> Option<Result<Analyzed, Panicked>> {
+        let live = self.open.get(key)?.live;
+        let mut analysis = live.analysis.lock();
+        let max_size = self.settings().max_file_size;
+        let started = std::time::Instant::now();
+        let result = self.store.judge_with(key, |context| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                // Helm: templates are masked and judged with their chart.
+                match helm::kind(key, doc) {
+                    FileKind::Manifest => analysis.run(
+                        doc,
+                        context.accounts,
+                        context.generation,
+                        max_size,
+                        &context.options,
+                    ),
+                    FileKind::ChartHelper => analysis.run_whole(doc, max_size, |_| Vec::new()),
+                    kind => {
+                        let chart = match &kind {
+                            FileKind::ChartTemplate(root) => {
+                                Some(helm::chart_view(root, &|p| self.read_file(p)))
+                            }
+                            _ => None,
+                        };
+                        analysis.run_whole(doc, max_size, |text| {
+                            helm::check(
+                                text,
+                                key,
+                                chart.as_ref(),
+                                context.accounts,
+                                &context.options,
+                            )
+                        })
+                    }
+                }
+            }))
+        });
+        debug!(
+            "analysed {} revision {} in {:.1} ms",
+            key.as_str(),
+            doc.revision,
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        match result {
+            Ok(Some(mut analyzed)) => {
+                // Kustomize: patch files and patched base workloads.
+                analyzed.findings = self
+                    .store
+                    .adjust(key, std::mem::take(&mut analyzed.findings));
+                live.analysed.store(analyzed.revision, Ordering::SeqCst);
+                let too_large = analyzed.too_large.is_some();
+                if live.too_large.swap(too_large, Ordering::SeqCst) != too_large {
+                    match analyzed.too_large {
+                        Some(t) => warn!(
+                            "{} is {} bytes, over maxFileSize ({} bytes): not analysed",
+                            key.as_str(),
+                            t.size,
+                            t.limit
+                        ),
+                        None => info!("{} is under maxFileSize again", key.as_str()),
+                    }
+                }
+                Some(Ok(analyzed))
+            }
+            Ok(None) => None,
+            Err(_) => {
+                *analysis = LiveAnalysis::default();
+                Some(Err(Panicked))
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! `textDocument/didOpen`: the document joins the open documents and is
+//! analysed.
+
+use tower_lsp_server::ls_types::DidOpenTextDocumentParams;
+
+use crate::identity::DocumentKey;
+use crate::server::Backend;
+
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(uri = params.text_document.uri.as_str(), bytes = params.text_document.text.len())
+)]
+pub async fn did_open(backend: &Backend, params: DidOpenTextDocumentParams) {
+    let doc = params.text_document;
+    let key = DocumentKey::new(&doc.uri);
+    let state = backend.state();
+    let replaced = state
+        .open
+        .open(&key, doc.uri.clone(), doc.version, &doc.text);
+    backend.scheduler().reanalyze_chart(&key);
+    backend.scheduler().schedule(key);
+    // The file was open under another spelling: what was published under
+    // that one is this document's now.
+    if let Some(old) = replaced.filter(|old| old.uri != doc.uri) {
+        if !state.session().pull_diagnostics {
+            backend
+                .client()
+                .publish_diagnostics(old.uri.clone(), Vec::new(), None)
+                .await;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! `workspace/didChangeWatchedFiles`: files changed on disk. A project
+//! configuration file reloads the projects; any other file that is not open
+//! is read again into the workspace store.
+
+use std::sync::Arc;
+
+use tower_lsp_server::ls_types::DidChangeWatchedFilesParams;
+use tracing::info;
+
+use crate::identity::DocumentKey;
+use crate::project;
+use crate::server::publish::publish_config_problems;
+use crate::server::Backend;
+
+#[tracing::instrument(level = "debug", skip_all, fields(changes = params.changes.len()))]
+pub async fn did_change_watched_files(backend: &Backend, params: DidChangeWatchedFilesParams) {
+    let state = backend.state();
+    let mut changed = false;
+    let mut configuration = false;
+    for event in params.changes {
+        let key = DocumentKey::new(&event.uri);
+        if key.to_path().is_some_and(|p| project::is_config_file(&p)) {
+            configuration = true;
+            continue;
+        }
+        // An open buffer speaks for its file, however the event spells it.
+        if state.open.is_open(&key) {
+            continue;
+        }
+        changed |= state.store.disk_changed(&key, &|p| state.read_file(p));
+        backend.scheduler().reanalyze_chart(&key);
+    }
+    if configuration {
+        info!("a project configuration file changed: reloading");
+        let loader = Arc::clone(state);
+        let _ = tokio::task::spawn_blocking(move || loader.load_projects()).await;
+        publish_config_problems(backend.client(), state).await;
+    }
+    if changed || configuration {
+        backend.scheduler().reanalyze_others(None);
+    }
+}

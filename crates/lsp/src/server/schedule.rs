@@ -1,0 +1,167 @@
+//! Scheduling: which analyses run, and when. An analysis runs on tokio's
+//! blocking pool, is skipped when a newer revision arrived before it
+//! started, and its result is kept and published only while its revision is
+//! still the document's current one. A change elsewhere (ServiceAccounts,
+//! kustomizations, a chart, settings) gives the affected open documents a
+//! new revision and analyses them again.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tower_lsp_server::Client;
+use tracing::warn;
+
+use super::publish::{analysis_failed, publish_in_order, Publish};
+use super::state::State;
+use crate::diagnostics::Analyzed;
+use crate::identity::{self, DocumentKey};
+
+/// Schedules the analyses of one session. Cheap to clone: tasks that
+/// reschedule (the workspace index, an analysis whose accounts changed)
+/// take a clone.
+#[derive(Clone)]
+pub struct Scheduler {
+    client: Client,
+    state: Arc<State>,
+    publisher: mpsc::UnboundedSender<Publish>,
+}
+
+impl Scheduler {
+    /// A scheduler for the session, and its publishing task.
+    pub fn start(client: Client, state: Arc<State>) -> Self {
+        let (publisher, queue) = mpsc::unbounded_channel();
+        tokio::spawn(publish_in_order(client.clone(), Arc::clone(&state), queue));
+        Self {
+            client,
+            state,
+            publisher,
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
+    /// Analyses the document's current revision and queues its diagnostics.
+    pub fn schedule(&self, key: DocumentKey) {
+        let scheduler = self.clone();
+        tokio::spawn(async move { scheduler.analyse_and_publish(key).await });
+    }
+
+    async fn analyse_and_publish(self, key: DocumentKey) {
+        let state = &self.state;
+        let Some(doc) = state.open.doc(&key) else {
+            return;
+        };
+        let uri = doc.uri.clone();
+        let revision = doc.revision;
+        let worker = Arc::clone(state);
+        let worker_key = key.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            // Skip the work when a newer revision already arrived.
+            if worker.open.revision_of(&worker_key) != Some(doc.revision) {
+                return None;
+            }
+            worker.analyze(&worker_key, &doc)
+        })
+        .await;
+        let analyzed = match result {
+            Ok(Some(Ok(analyzed))) => Arc::new(analyzed),
+            Ok(Some(Err(_))) => {
+                warn!("analysis of {} panicked", uri.as_str());
+                let _ = self.publisher.send(Publish {
+                    version: state.open.doc(&key).map_or(0, |d| d.version),
+                    key,
+                    uri,
+                    revision,
+                    diagnostics: vec![analysis_failed()],
+                });
+                return;
+            }
+            _ => return,
+        };
+        if !state.open.finish(&key, &analyzed) {
+            return; // closed or edited meanwhile
+        }
+        let changed = state
+            .store
+            .buffer_analysed(&key, &analyzed.accounts, &analyzed.rope, &|p| {
+                state.read_file(p)
+            });
+        if changed {
+            self.reanalyze_others(Some(&key));
+        }
+        if !state.session().pull_diagnostics {
+            let diagnostics = state.diagnostics(&key, &uri, &analyzed);
+            let _ = self.publisher.send(Publish {
+                key,
+                uri,
+                revision: analyzed.revision,
+                version: analyzed.version,
+                diagnostics,
+            });
+        }
+    }
+
+    /// The analysis of the document's current revision, computed now if the
+    /// scheduled one has not finished.
+    pub async fn current(&self, key: &DocumentKey) -> Option<Arc<Analyzed>> {
+        let open = self.state.open.get(key)?;
+        if let Some(done) = open.analyzed.filter(|a| a.revision == open.doc.revision) {
+            return Some(done);
+        }
+        let state = Arc::clone(&self.state);
+        let key = key.clone();
+        let doc = open.doc;
+        let analyzed = tokio::task::spawn_blocking(move || state.analyze(&key, &doc))
+            .await
+            .ok()??
+            .ok()?;
+        Some(Arc::new(analyzed))
+    }
+
+    /// Re-analyses every open document (but `except`), after ServiceAccounts,
+    /// kustomizations or settings changed.
+    pub fn reanalyze_others(&self, except: Option<&DocumentKey>) {
+        self.reanalyze_open(|key| Some(key) != except);
+    }
+
+    /// Helm: after `changed` (a chart's values.yaml or one of its
+    /// templates) changed, the chart's other open templates are judged again.
+    pub fn reanalyze_chart(&self, changed: &DocumentKey) {
+        let Some(root) = self.state.store.affected_chart(changed) else {
+            return;
+        };
+        let templates = root.join("templates");
+        self.reanalyze_open(|key| {
+            key != changed
+                && key
+                    .to_path()
+                    .is_some_and(|p| identity::is_within(&templates, &p))
+        });
+    }
+
+    /// Re-analyses the open documents that `which` selects, and asks pulling
+    /// clients to pull again.
+    fn reanalyze_open(&self, which: impl Fn(&DocumentKey) -> bool) {
+        for key in self.state.open.keys(which) {
+            // A new revision (same text and version): an analysis still
+            // running with the old accounts, settings or chart must not
+            // publish after this one.
+            if self.state.open.renew(&key) {
+                self.schedule(key);
+            }
+        }
+        let session = self.state.session();
+        if session.pull_diagnostics && session.diagnostic_refresh {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                let _ = client.workspace_diagnostic_refresh().await;
+            });
+        }
+    }
+}

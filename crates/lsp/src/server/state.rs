@@ -1,0 +1,57 @@
+//! The state one session shares between its handlers and tasks: the open
+//! documents, the workspace store, and what `initialize` and the settings
+//! fixed. Each part keeps its own locking rules (see their modules); this
+//! one's locks (`settings`, `roots`, `config_problems`) are parking_lot's,
+//! held only to clone or replace what they guard, never across an `.await`.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::{Mutex, RwLock};
+
+use super::capabilities::Session;
+use super::open_documents::OpenDocuments;
+use super::workspace_store::WorkspaceStore;
+use crate::config::Settings;
+use crate::identity::DocumentKey;
+
+pub struct State {
+    pub open: OpenDocuments,
+    pub store: WorkspaceStore,
+    /// What the client can do, fixed at `initialize`.
+    pub session: OnceLock<Session>,
+    /// The editor's settings (the project file's win where they set a
+    /// value: see `State::settings_for`).
+    pub settings: RwLock<Arc<Settings>>,
+    /// The workspace folders: the only places files are read from.
+    pub roots: RwLock<Vec<PathBuf>>,
+    /// Configuration files that have a diagnostic published on them.
+    pub config_problems: Mutex<Vec<DocumentKey>>,
+    /// Set by `shutdown`: `serve` reports it.
+    pub shutdown: Arc<AtomicBool>,
+}
+
+impl State {
+    pub fn new(shutdown: Arc<AtomicBool>) -> Self {
+        Self {
+            open: OpenDocuments::default(),
+            store: WorkspaceStore::default(),
+            session: OnceLock::new(),
+            settings: RwLock::new(Arc::new(Settings::default())),
+            roots: RwLock::new(Vec::new()),
+            config_problems: Mutex::new(Vec::new()),
+            shutdown,
+        }
+    }
+
+    pub fn session(&self) -> Session {
+        self.session.get().copied().unwrap_or_default()
+    }
+
+    /// Reads the project configuration of every workspace folder again.
+    pub fn load_projects(&self) {
+        let roots = self.roots.read().clone();
+        self.store.load_projects(&roots, self.session().encoding);
+    }
+}
