@@ -10,6 +10,7 @@ use tower_lsp_server::ls_types::{
     NumberOrString, Uri,
 };
 
+use tokenguard_analysis::files::FileKind;
 use tokenguard_analysis::{
     render, AccountLookup, Code, Finding, IncrementalFile, Options, ServiceAccount, TextRange,
 };
@@ -35,6 +36,8 @@ pub struct Analyzed {
     /// Set when the text was over the size limit and was not analysed at all
     /// (no findings, no accounts).
     pub too_large: Option<TooLarge>,
+    /// How the document was read (plain YAML or a Helm file).
+    pub kind: FileKind,
 }
 
 /// A document not analysed because of its size.
@@ -107,6 +110,7 @@ impl LiveAnalysis {
                     size: rope.len_bytes(),
                     limit: max_size,
                 }),
+                kind: FileKind::Manifest,
             });
         }
         #[cfg(feature = "test-hooks")]
@@ -151,6 +155,7 @@ impl LiveAnalysis {
             findings,
             accounts: file.accounts(),
             too_large: None,
+            kind: FileKind::Manifest,
         })
     }
 }
@@ -188,6 +193,7 @@ impl LiveAnalysis {
             findings,
             accounts: Vec::new(),
             too_large,
+            kind: FileKind::Manifest,
         })
     }
 }

@@ -1,19 +1,20 @@
-//! Helm chart templates in the editor: which documents are templates, and
-//! the chart (values and ServiceAccounts) they are judged with, read from
-//! open buffers first and the disk otherwise. A template is analysed whole
-//! at each revision (it is small); the judging is the analysis crate's.
+//! Helm chart templates in the editor, the glue around the analysis host's
+//! one Helm path: which documents are templates (the one classification,
+//! `files::classify`, with the braces looked for in the rope without
+//! reading the whole text at each keystroke), and what the template's chart
+//! calls it. A template is analysed whole at each revision (it is small);
+//! its chart is the host's, the judging the analysis crate's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ropey::Rope;
 
 use tokenguard_analysis::files::{self, FileKind};
-use tokenguard_analysis::helm::{self, ChartView, Template, TemplateContext, ValuesFile};
-use tokenguard_analysis::{AccountLookup, Finding, Options};
+use tokenguard_analysis::helm;
+use tokenguard_analysis::host::{AnalysisHost, FilePath, FileSource};
 
 use crate::documents::{ByteChange, Document};
 use crate::identity::DocumentKey;
-use crate::workspace;
 
 fn is_chart(dir: &Path) -> bool {
     dir.join("Chart.yaml").is_file()
@@ -70,59 +71,30 @@ pub fn may_hold_actions_after(before: bool, rope: &Rope, changes: &[ByteChange])
     }
 }
 
-/// The chart a `values.yaml` belongs to, or a template's chart: the charts
-/// whose open templates must be judged again when `key` changes.
-pub fn affected_chart(key: &DocumentKey) -> Option<PathBuf> {
-    let path = key.to_path()?;
-    helm::values_chart(&path, &is_chart).or_else(|| helm::chart_root(&path, &is_chart))
-}
-
-/// Reads the chart at `root`: `read` gives a file's text (the open buffer
-/// if there is one). Files are named by their canonical URIs (see
-/// [`DocumentKey::as_str`]).
-pub fn chart_view(root: &Path, read: &dyn Fn(&Path) -> Option<String>) -> ChartView {
-    let values_path = root.join("values.yaml");
-    let values = read(&values_path)
-        .zip(DocumentKey::from_path(&values_path))
-        .map(|(text, key)| ValuesFile::new(key.as_str(), text));
-    let templates = workspace::yaml_files(&root.join("templates"))
-        .into_iter()
-        .filter_map(|path| {
-            let text = read(&path).filter(|t| t.contains("ServiceAccount"))?;
-            Some((DocumentKey::from_path(&path)?.as_str().to_string(), text))
-        });
-    ChartView::new(values, templates)
-}
-
-/// The findings of a template.
-pub fn check(
-    text: &str,
+/// What the chart of a template calls it (the name the host's chart gives
+/// the file on disk), even when the client's spelling of the document
+/// differs from it in letter case only; its path otherwise.
+pub fn template_name<S: FileSource>(
     key: &DocumentKey,
-    chart: Option<&ChartView>,
-    workspace: &dyn AccountLookup,
-    options: &Options,
-) -> Vec<Finding> {
-    // The chart names its files by their paths on disk: the template goes
-    // by the same name, even when the client's spelling differs in case.
-    let file = chart
-        .and_then(|c| {
-            c.accounts
+    kind: &FileKind,
+    host: &AnalysisHost<S>,
+) -> String {
+    let own = key.to_path().map_or_else(
+        || key.as_str().to_string(),
+        |p| FilePath::from_path(&p).as_str().to_string(),
+    );
+    let FileKind::ChartTemplate(root) = kind else {
+        return own;
+    };
+    host.chart(&FilePath::from_path(root))
+        .and_then(|chart| {
+            chart
+                .accounts
                 .iter()
                 .map(|a| a.file.as_str())
-                .find(|f| key.is_named(f))
+                .find(|f| key.names_path(f))
         })
-        .unwrap_or(key.as_str());
-    let context = TemplateContext {
-        file,
-        values: chart.and_then(|c| c.values.as_ref()),
-        accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
-    };
-    let template = Template::parse_with_options(text, context.values, options);
-    // The one rule of which files get findings (the CLI's too).
-    if !tokenguard_analysis::holds_kubernetes_object(text, &template.parsed) {
-        return Vec::new();
-    }
-    helm::check_template(text, &template, &context, workspace)
+        .map_or(own, str::to_string)
 }
 
 #[cfg(test)]
@@ -184,23 +156,44 @@ mod tests {
     #[test]
     fn a_template_goes_by_the_name_its_chart_gives_it() {
         use crate::identity::Platform;
+        use tokenguard_analysis::host::Need;
         // An account named by a helper: the chart's list decides it.
         let text = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  \
             name: {{ include \"web.sa\" . }}\n---\napiVersion: apps/v1\nkind: Deployment\n\
             metadata:\n  name: web\nspec:\n  template:\n    spec:\n      \
             serviceAccountName: {{ include \"web.sa\" . }}\n      containers: []\n";
-        let on_disk = "file:///C%3A/Charts/web/templates/all.yaml";
-        let chart = ChartView {
-            values: None,
-            accounts: helm::chart_accounts(on_disk, text, None),
-        };
+        const ON_DISK: &str = "C:/Charts/web/templates/all.yaml";
+        /// The chart on disk, as a Windows editor's host sees it.
+        struct Chart(&'static str);
+        impl FileSource for Chart {
+            fn read(&self, path: &FilePath, _: Need) -> Option<String> {
+                (path.as_str() == ON_DISK).then(|| self.0.to_string())
+            }
+            fn is_file(&self, path: &FilePath) -> bool {
+                path.as_str() == "C:/Charts/web/Chart.yaml"
+            }
+            fn list_yaml(&self, dir: &FilePath) -> Vec<FilePath> {
+                (dir.as_str() == "C:/Charts/web/templates")
+                    .then(|| FilePath::new(ON_DISK))
+                    .into_iter()
+                    .collect()
+            }
+        }
+        let mut host = AnalysisHost::new(Chart(text));
+        host.set_file(FilePath::new(ON_DISK), text.to_string());
+        let kind = FileKind::ChartTemplate("C:/Charts/web".into());
+        assert_eq!(host.kind(&FilePath::new(ON_DISK)), Some(&kind));
+        let chart = host.chart(&FilePath::new("C:/Charts/web")).expect("read");
         assert_eq!(chart.accounts.len(), 1);
         // Where the account of each finding was found: `Some(None)` for
         // the template itself.
         let origins = |spelling: &str| -> Vec<Option<Option<String>>> {
             let key = DocumentKey::on(Platform::Windows, &spelling.parse().unwrap());
+            let name = template_name(&key, &kind, &host);
             let workspace = tokenguard_analysis::NoAccounts;
-            check(text, &key, Some(&chart), &workspace, &Options::default())
+            let options = tokenguard_analysis::Options::default();
+            let (_, findings, _) = host.judge_template(&name, &kind, text, &workspace, &options);
+            findings
                 .iter()
                 .map(|f| {
                     let found = f.account.as_ref()?.found.as_ref()?;
@@ -208,7 +201,10 @@ mod tests {
                 })
                 .collect()
         };
-        assert_eq!(origins(on_disk), vec![Some(None)]);
+        assert_eq!(
+            origins("file:///C%3A/Charts/web/templates/all.yaml"),
+            vec![Some(None)]
+        );
         assert_eq!(
             origins("file:///c:/charts/WEB/templates/all.yaml"),
             vec![Some(None)],

@@ -192,6 +192,12 @@ impl DocumentKey {
             .is_ok_and(|uri| DocumentKey::on(self.0.platform, &uri) == *self)
     }
 
+    /// Whether the absolute path `path` (as the analysis host names files)
+    /// is this file, compared as this key's platform compares names.
+    pub fn names_path(&self, path: &str) -> bool {
+        DocumentKey::from_path_on(self.0.platform, path.as_bytes()).is_some_and(|k| k == *self)
+    }
+
     /// The canonical URI: how the server names the file to the analysis
     /// crate, and to the client when the file is not open.
     pub fn uri(&self) -> &Uri {

@@ -9,14 +9,13 @@ mod code_actions;
 mod config;
 mod diagnostics;
 mod documents;
-/// Helm chart templates (hook: `State::analyze` and the chart re-analysis).
+/// Helm chart templates: the rope glue around the host's Helm path.
 mod helm;
 mod hover;
 // Which URIs and paths name the same file (document keys), and the one
 // encoder of a path into a `file:` URI (`identity::file_uri`), public for the
 // command line's SARIF output (its own documentation is inside).
 pub mod identity;
-mod kustomize;
 /// LSP positions <-> byte offsets (through ropey), public for the fuzz
 /// targets in `fuzz/`.
 pub mod positions;

@@ -1,6 +1,5 @@
-//! The workspace folders on disk: their YAML files (`yaml_files`), the
-//! ServiceAccounts a file declares (`accounts_in`), and the one disk reader
-//! of the server (`read_within`).
+//! The workspace folders on disk: their YAML files (`yaml_files`) and the
+//! one disk reader of the server (`read_within`).
 //!
 //! Only files inside the folders are read: symbolic links are never followed
 //! (a link loop or a link out of the tree is simply not entered), `.git` and
@@ -11,20 +10,11 @@ use std::fs::File;
 use std::io::{ErrorKind, Read};
 use std::path::{Component, Path, PathBuf};
 
-use ropey::Rope;
 use tokenguard_analysis::kustomize::is_kustomization_file;
-use tokenguard_analysis::{service_accounts, ServiceAccount};
 use tracing::{debug, info, warn};
 
 /// Files bigger than this are not indexed.
 pub const MAX_INDEXED_FILE: u64 = 8 * 1024 * 1024;
-
-/// A file on disk that declares ServiceAccounts.
-pub struct AccountFile {
-    pub path: PathBuf,
-    pub rope: Rope,
-    pub accounts: Vec<ServiceAccount>,
-}
 
 pub use tokenguard_analysis::files::{is_skipped_folder, is_yaml};
 
@@ -81,21 +71,6 @@ pub fn within(roots: &[PathBuf], path: &Path) -> bool {
             at.push(c);
             std::fs::symlink_metadata(&at).is_ok_and(|m| !m.file_type().is_symlink())
         })
-    })
-}
-
-/// The ServiceAccounts a file declares, from its text; `None` when it
-/// declares none.
-pub fn accounts_in(path: &Path, text: &str) -> Option<AccountFile> {
-    // Most files have no ServiceAccount: do not parse those.
-    if !text.contains("ServiceAccount") {
-        return None;
-    }
-    let accounts = service_accounts(text);
-    (!accounts.is_empty()).then(|| AccountFile {
-        path: path.to_path_buf(),
-        rope: Rope::from_str(text),
-        accounts,
     })
 }
 
@@ -187,8 +162,9 @@ mod tests {
     }
 
     /// What the index reads of a file it listed.
-    fn read_accounts(path: &Path) -> Option<AccountFile> {
-        accounts_in(path, &read_text(path)?)
+    fn read_accounts(path: &Path) -> Option<Vec<tokenguard_analysis::ServiceAccount>> {
+        let accounts = tokenguard_analysis::service_accounts(&read_text(path)?);
+        (!accounts.is_empty()).then_some(accounts)
     }
 
     fn relative(root: &Path, files: Vec<PathBuf>) -> Vec<String> {
@@ -287,7 +263,7 @@ mod tests {
         // And the readable one is read.
         write(&root.join("sa.yaml"), ACCOUNT);
         let file = read_accounts(&root.join("sa.yaml")).expect("read");
-        assert_eq!(file.accounts[0].name, "builder");
+        assert_eq!(file[0].name, "builder");
     }
 
     #[cfg(unix)]

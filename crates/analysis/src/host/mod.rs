@@ -224,7 +224,14 @@ impl<S: FileSource> AnalysisHost<S> {
     /// What `text` at `path` gives the indexes; `&self`, so files can be
     /// read in parallel.
     pub fn facts(&self, path: &FilePath, text: &str) -> FileFacts {
-        let kind = charts::classify(&self.source, path, text);
+        Self::facts_with(&self.source, path, text)
+    }
+
+    /// [`AnalysisHost::facts`] without the host: an embedder reading many
+    /// files on other threads computes their facts with a copy of its
+    /// source, holding no lock of the host.
+    pub fn facts_with(source: &S, path: &FilePath, text: &str) -> FileFacts {
+        let kind = charts::classify(source, path, text);
         let accounts = match kind {
             FileKind::Manifest if text.contains("ServiceAccount") => crate::service_accounts(text),
             _ => Vec::new(),
@@ -252,6 +259,14 @@ impl<S: FileSource> AnalysisHost<S> {
         self.feed(path, facts, None)
     }
 
+    /// Feeds the facts of a file the embedder knows to have changed (an
+    /// editor's watched file), fed before or not: what the host read of it
+    /// for others (a chart's `values.yaml`, a kustomization, a patch file)
+    /// is read again.
+    pub fn file_changed(&mut self, path: FilePath, facts: FileFacts) -> u64 {
+        self.feed_changed(path, facts, None, true)
+    }
+
     /// Forgets a file (deleted, or closed and gone from the disk).
     pub fn remove_file(&mut self, path: &FilePath) -> u64 {
         let Some(old) = self.files.remove(path) else {
@@ -267,7 +282,17 @@ impl<S: FileSource> AnalysisHost<S> {
     }
 
     fn feed(&mut self, path: FilePath, facts: FileFacts, text: Option<Arc<str>>) -> u64 {
-        let known = self.files.contains_key(&path);
+        self.feed_changed(path, facts, text, false)
+    }
+
+    fn feed_changed(
+        &mut self,
+        path: FilePath,
+        facts: FileFacts,
+        text: Option<Arc<str>>,
+        changed: bool,
+    ) -> u64 {
+        let known = changed || self.files.contains_key(&path);
         // The file itself: its entry's revision says so.
         let mut affected = Affected::none();
         // ServiceAccounts: a change of any account (its place too, which
@@ -465,40 +490,72 @@ impl<S: FileSource> AnalysisHost<S> {
             Some(entry) => entry.kind.clone(),
             None => charts::classify(&self.source, path, text),
         };
-        let mut chart_root = None;
-        let (parsed, findings) = match &kind {
+        let (parsed, findings, chart) = match &kind {
             FileKind::Manifest => {
                 let parsed = crate::parse(text, options);
                 let findings = crate::check(text, &parsed, &self.accounts);
-                (parsed, findings)
+                (parsed, findings, None)
             }
-            // Go templates, not YAML: never judged.
-            FileKind::ChartHelper => (ParsedFile::default(), Vec::new()),
-            template => {
-                let chart = match template {
-                    FileKind::ChartTemplate(root) => {
-                        let root = FilePath::from_path(root);
-                        let chart = self.charts.get(&root);
-                        chart_root = chart.map(|_| root);
-                        chart
-                    }
-                    _ => None,
-                };
-                let context = TemplateContext {
-                    file: path.as_str(),
-                    values: chart.and_then(|c| c.values.as_ref()),
-                    accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
-                };
-                let template = Template::parse_with_options(text, context.values, options);
-                let findings = helm::check_template(text, &template, &context, &self.accounts);
-                (template.parsed, findings)
-            }
+            kind => self.judge_template(path.as_str(), kind, text, &self.accounts, options),
         };
         let findings = if crate::holds_kubernetes_object(text, &parsed) {
             findings
         } else {
             Vec::new()
         };
+        FileAnalysis {
+            kind,
+            findings: self.finish(path, findings),
+            line_index: parsed.line_index,
+            accounts: parsed.accounts,
+            chart,
+        }
+    }
+
+    /// The Helm path, for a file of `kind` that is not a plain manifest: a
+    /// chart template judged with its chart as the host knows it (`name`:
+    /// what the chart calls the file), a loose template alone, a helper
+    /// never. Returns the parse, the findings as the rule gives them (before
+    /// [`AnalysisHost::finish`]) and the chart's folder when the host knows
+    /// the chart. An editor judging plain manifests incrementally calls this
+    /// for the other kinds; [`AnalysisHost::analyze`] calls it too.
+    pub fn judge_template(
+        &self,
+        name: &str,
+        kind: &FileKind,
+        text: &str,
+        accounts: &dyn crate::AccountLookup,
+        options: &crate::Options,
+    ) -> (ParsedFile, Vec<Finding>, Option<FilePath>) {
+        if *kind == FileKind::ChartHelper || *kind == FileKind::Manifest {
+            // Go templates, not YAML: never judged (a manifest is not this
+            // path's).
+            return (ParsedFile::default(), Vec::new(), None);
+        }
+        let (chart, root) = match kind {
+            FileKind::ChartTemplate(root) => {
+                let root = FilePath::from_path(root);
+                match self.charts.get(&root) {
+                    Some(chart) => (Some(chart), Some(root)),
+                    None => (None, None),
+                }
+            }
+            _ => (None, None),
+        };
+        let context = TemplateContext {
+            file: name,
+            values: chart.and_then(|c| c.values.as_ref()),
+            accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
+        };
+        let template = Template::parse_with_options(text, context.values, options);
+        let findings = helm::check_template(text, &template, &context, accounts);
+        (template.parsed, findings, root)
+    }
+
+    /// The last step of every analysis, for every front end: the findings
+    /// of `path` as the kustomizations deploy it, then as the configuration
+    /// in force wants them reported.
+    pub fn finish(&self, path: &FilePath, findings: Vec<Finding>) -> Vec<Finding> {
         let findings = if path.is_detached() {
             findings
         } else {
@@ -506,13 +563,13 @@ impl<S: FileSource> AnalysisHost<S> {
                 .index
                 .adjust(&normalize(path.as_str()), findings)
         };
-        FileAnalysis {
-            kind,
-            findings: configuration.adjust(findings),
-            line_index: parsed.line_index,
-            accounts: parsed.accounts,
-            chart: chart_root,
-        }
+        self.configuration(path).adjust(findings)
+    }
+
+    /// The text the host keeps of a file fed with
+    /// [`AnalysisHost::set_file`].
+    pub fn kept_text(&self, path: &FilePath) -> Option<&str> {
+        self.files.get(path)?.text.as_deref()
     }
 
     /// What a hover at byte `offset` of a file is about.

@@ -1,6 +1,7 @@
 //! One analysis of one document snapshot, off the async executor: the file
 //! kind decides the path (plain YAML incrementally, a Helm template whole
-//! with its chart), the workspace store gives the context, Kustomize
+//! with its chart, through the analysis host), the workspace store gives
+//! the context, the host's last step (Kustomize, the configuration)
 //! adjusts the findings, and a panic is contained.
 
 use std::sync::atomic::Ordering;
@@ -27,10 +28,13 @@ impl State {
         let mut analysis = live.analysis.lock();
         let max_size = self.settings().max_file_size;
         let started = std::time::Instant::now();
+        // Helm: a template is judged with its chart, which the host reads
+        // (once) when it is given the template.
+        let kind = helm::kind(key, doc);
+        self.store.prepare(key, &kind, &doc.rope);
         let result = self.store.judge_with(key, |context| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                // Helm: templates are masked and judged with their chart.
-                match helm::kind(key, doc) {
+                match &kind {
                     FileKind::Manifest => analysis.run(
                         doc,
                         context.accounts,
@@ -38,24 +42,22 @@ impl State {
                         max_size,
                         &context.options,
                     ),
-                    FileKind::ChartHelper => analysis.run_whole(doc, max_size, |_| Vec::new()),
-                    kind => {
-                        let chart = match &kind {
-                            FileKind::ChartTemplate(root) => {
-                                Some(helm::chart_view(root, &|p| self.read_file(p)))
-                            }
-                            _ => None,
-                        };
-                        analysis.run_whole(doc, max_size, |text| {
-                            helm::check(
-                                text,
-                                key,
-                                chart.as_ref(),
-                                context.accounts,
-                                &context.options,
-                            )
-                        })
-                    }
+                    kind => analysis.run_whole(doc, max_size, |text| {
+                        let name = helm::template_name(key, kind, context.host);
+                        let (parsed, findings, _) = context.host.judge_template(
+                            &name,
+                            kind,
+                            text,
+                            context.accounts,
+                            &context.options,
+                        );
+                        // The one rule of which files get findings (the CLI's too).
+                        if tokenguard_analysis::holds_kubernetes_object(text, &parsed) {
+                            findings
+                        } else {
+                            Vec::new()
+                        }
+                    }),
                 }
             }))
         });
@@ -70,7 +72,8 @@ impl State {
                 // Kustomize: patch files and patched base workloads.
                 analyzed.findings = self
                     .store
-                    .adjust(key, std::mem::take(&mut analyzed.findings));
+                    .finish(key, std::mem::take(&mut analyzed.findings));
+                analyzed.kind = kind;
                 live.analysed.store(analyzed.revision, Ordering::SeqCst);
                 let too_large = analyzed.too_large.is_some();
                 if live.too_large.swap(too_large, Ordering::SeqCst) != too_large {

@@ -221,6 +221,7 @@ mod tests {
             findings: Vec::new(),
             accounts: Vec::new(),
             too_large: None,
+            kind: tokenguard_analysis::files::FileKind::Manifest,
         })
     }
 

@@ -1,40 +1,87 @@
 //! How the server reads a file other than the document it analyses: **one
-//! reader** (`State::read_file`), used for charts, kustomizations and patch
-//! files, ServiceAccounts on disk and related locations alike. The open
-//! buffer speaks for its file; otherwise the disk is read only inside the
-//! workspace folders (`workspace::read_within`: no link on the way, no
-//! skipped folder, size and encoding limits).
+//! reader** (`ServerSource`), the analysis host's `FileSource` (charts,
+//! kustomizations and patch files, ServiceAccounts on disk) and the
+//! server's own reads (related locations) alike. The open buffer speaks for
+//! its file; otherwise the disk is read only inside the workspace folders
+//! (`workspace::read_within`: no link on the way, no skipped folder, size
+//! and encoding limits).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use parking_lot::RwLock;
 use ropey::Rope;
 use tower_lsp_server::ls_types::Uri;
 
+use tokenguard_analysis::host::{FilePath, FileSource, Need};
+
+use super::open_documents::OpenDocuments;
 use super::state::State;
 use crate::identity::DocumentKey;
 use crate::workspace;
 
-impl State {
+/// The one reader: open buffers first, else the disk inside the workspace
+/// folders. Cheap to clone (two `Arc`s), so files can be read and their
+/// facts computed on other threads without the host's lock.
+#[derive(Clone)]
+pub struct ServerSource {
+    pub roots: Arc<RwLock<Vec<PathBuf>>>,
+    pub open: Arc<OpenDocuments>,
+}
+
+impl ServerSource {
     /// The text of the file at `path`: its open buffer, else the disk when
     /// the file is inside the workspace folders.
-    pub fn read_file(&self, path: &Path) -> Option<String> {
+    pub fn read_path(&self, path: &Path) -> Option<String> {
         if let Some(open) = DocumentKey::from_path(path).and_then(|key| self.open.doc(&key)) {
             return Some(open.rope.to_string());
         }
-        workspace::read_within(&self.roots.read(), path)
+        let roots = self.roots.read().clone();
+        workspace::read_within(&roots, path)
+    }
+}
+
+impl FileSource for ServerSource {
+    fn read(&self, path: &FilePath, _: Need) -> Option<String> {
+        self.read_path(path.as_path()?)
     }
 
-    /// Another file, by the name the analysis gave it (a URI string): the
-    /// URI to tell the client and the text, from the open buffer, else the
-    /// workspace store's copy, else [`State::read_file`] (a Helm chart's
-    /// values.yaml).
+    /// Whether a regular file is there (classification only: `Chart.yaml`,
+    /// a folder's kustomization; nothing is read).
+    fn is_file(&self, path: &FilePath) -> bool {
+        path.as_path().is_some_and(Path::is_file)
+    }
+
+    /// The workspace walk's rules (`workspace::yaml_files`).
+    fn list_yaml(&self, dir: &FilePath) -> Vec<FilePath> {
+        let Some(dir) = dir.as_path() else {
+            return Vec::new();
+        };
+        workspace::yaml_files(dir)
+            .iter()
+            .filter(|p| workspace::is_yaml(p))
+            .map(|p| FilePath::from_path(p))
+            .collect()
+    }
+}
+
+impl State {
+    /// The text of the file at `path` (see [`ServerSource::read_path`]).
+    pub fn read_file(&self, path: &Path) -> Option<String> {
+        self.store.source().read_path(path)
+    }
+
+    /// Another file, by the name the analysis gave it (its path, as the
+    /// analysis host names files; or a URI): the URI to tell the client and
+    /// the text, from the open buffer, else [`State::read_file`].
     pub fn file_of(&self, name: &str) -> Option<(Uri, Rope)> {
-        let key = DocumentKey::parse(name)?;
+        let key = if Path::new(name).is_absolute() {
+            DocumentKey::from_path(Path::new(name))?
+        } else {
+            DocumentKey::parse(name)?
+        };
         if let Some(open) = self.open.doc(&key) {
             return Some((open.uri.clone(), open.rope.clone()));
-        }
-        if let Some(copy) = self.store.indexed_copy(&key) {
-            return Some(copy);
         }
         let text = self.read_file(&key.to_path()?)?;
         Some((key.uri().clone(), Rope::from_str(&text)))

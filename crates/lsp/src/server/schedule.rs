@@ -3,7 +3,8 @@
 //! started, and its result is kept and published only while its revision is
 //! still the document's current one. A change elsewhere (ServiceAccounts,
 //! kustomizations, a chart, settings) gives the affected open documents a
-//! new revision and analyses them again.
+//! new revision and analyses them again (which ones: the analysis host's
+//! `changed_since`, through `Scheduler::reanalyze_affected`).
 
 use std::sync::Arc;
 
@@ -13,8 +14,10 @@ use tracing::warn;
 
 use super::publish::{analysis_failed, publish_in_order, Publish};
 use super::state::State;
+use super::workspace_store::host_path;
 use crate::diagnostics::Analyzed;
-use crate::identity::{self, DocumentKey};
+use crate::identity::DocumentKey;
+use tokenguard_analysis::host::Affected;
 
 /// Schedules the analyses of one session. Cheap to clone: tasks that
 /// reschedule (the workspace index, an analysis whose accounts changed)
@@ -87,14 +90,10 @@ impl Scheduler {
         if !state.open.finish(&key, &analyzed) {
             return; // closed or edited meanwhile
         }
-        let changed = state
+        state
             .store
-            .buffer_analysed(&key, &analyzed.accounts, &analyzed.rope, &|p| {
-                state.read_file(p)
-            });
-        if changed {
-            self.reanalyze_others(Some(&key));
-        }
+            .buffer_analysed(&key, &analyzed.kind, &analyzed.accounts, &analyzed.rope);
+        self.reanalyze_affected(Some(&key));
         if !state.session().pull_diagnostics {
             let diagnostics = state.diagnostics(&key, &uri, &analyzed);
             let _ = self.publisher.send(Publish {
@@ -130,19 +129,19 @@ impl Scheduler {
         self.reanalyze_open(|key| Some(key) != except);
     }
 
-    /// Helm: after `changed` (a chart's values.yaml or one of its
-    /// templates) changed, the chart's other open templates are judged again.
-    pub fn reanalyze_chart(&self, changed: &DocumentKey) {
-        let Some(root) = self.state.store.affected_chart(changed) else {
-            return;
-        };
-        let templates = root.join("templates");
-        self.reanalyze_open(|key| {
-            key != changed
-                && key
-                    .to_path()
-                    .is_some_and(|p| identity::is_within(&templates, &p))
-        });
+    /// Re-analyses the open documents (but `except`) whose findings may
+    /// differ after what the workspace store was fed since it was last asked
+    /// (`WorkspaceStore::take_affected`: every document after a change of
+    /// ServiceAccounts or kustomizations, a chart's templates after a change
+    /// of the chart).
+    pub fn reanalyze_affected(&self, except: Option<&DocumentKey>) {
+        match self.state.store.take_affected() {
+            Affected::Everything => self.reanalyze_others(except),
+            Affected::Files(files) if files.is_empty() => {}
+            affected => self.reanalyze_open(|key| {
+                Some(key) != except && host_path(key).is_some_and(|p| affected.includes(&p))
+            }),
+        }
     }
 
     /// Re-analyses the open documents that `which` selects, and asks pulling

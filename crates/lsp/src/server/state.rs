@@ -12,12 +12,13 @@ use parking_lot::{Mutex, RwLock};
 
 use super::capabilities::Session;
 use super::open_documents::OpenDocuments;
+use super::reader::ServerSource;
 use super::workspace_store::WorkspaceStore;
 use crate::config::Settings;
 use crate::identity::DocumentKey;
 
 pub struct State {
-    pub open: OpenDocuments,
+    pub open: Arc<OpenDocuments>,
     pub store: WorkspaceStore,
     /// What the client can do, fixed at `initialize`.
     pub session: OnceLock<Session>,
@@ -25,7 +26,7 @@ pub struct State {
     /// value: see `State::settings_for`).
     pub settings: RwLock<Arc<Settings>>,
     /// The workspace folders: the only places files are read from.
-    pub roots: RwLock<Vec<PathBuf>>,
+    pub roots: Arc<RwLock<Vec<PathBuf>>>,
     /// Configuration files that have a diagnostic published on them.
     pub config_problems: Mutex<Vec<DocumentKey>>,
     /// Set by `shutdown`: `serve` reports it.
@@ -34,12 +35,18 @@ pub struct State {
 
 impl State {
     pub fn new(shutdown: Arc<AtomicBool>) -> Self {
+        let open = Arc::new(OpenDocuments::default());
+        let roots = Arc::new(RwLock::new(Vec::new()));
+        let source = ServerSource {
+            roots: Arc::clone(&roots),
+            open: Arc::clone(&open),
+        };
         Self {
-            open: OpenDocuments::default(),
-            store: WorkspaceStore::default(),
+            open,
+            store: WorkspaceStore::new(source),
             session: OnceLock::new(),
             settings: RwLock::new(Arc::new(Settings::default())),
-            roots: RwLock::new(Vec::new()),
+            roots,
             config_problems: Mutex::new(Vec::new()),
             shutdown,
         }

@@ -1,9 +1,9 @@
 //! The workspace index task, spawned at `initialized`: the ServiceAccounts
 //! of every YAML file under the workspace folders (in batches, with
-//! progress for clients that show it), then the kustomizations, then a new
-//! analysis of the open documents.
+//! progress for clients that show it) fed to the analysis host, which reads
+//! the charts and kustomizations they call for; then a new analysis of the
+//! open documents.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tower_lsp_server::ls_types::ProgressToken;
@@ -50,14 +50,14 @@ pub async fn index_workspace(scheduler: Scheduler) {
     let mut found = 0;
     for (i, batch) in files.chunks(BATCH).enumerate() {
         let batch = batch.to_vec();
-        let roots = roots.clone();
         // Files the editor has us re-read from now on are newer than what
         // this batch reads.
         let read_at = state.store.disk_clock();
+        let reader = Arc::clone(&state);
         let read = tokio::task::spawn_blocking(move || {
             batch
                 .iter()
-                .filter_map(|p| workspace::accounts_in(p, &workspace::read_within(&roots, p)?))
+                .filter_map(|p| reader.store.read_indexed(p))
                 .collect::<Vec<_>>()
         })
         .await
@@ -72,19 +72,6 @@ pub async fn index_workspace(scheduler: Scheduler) {
                 .await;
         }
     }
-    // Kustomize: kustomizations and their patches, open buffers first.
-    let indexer = Arc::clone(&state);
-    let listed: Vec<PathBuf> = files
-        .iter()
-        .filter(|f| tokenguard_analysis::kustomize::is_kustomization_file(&f.to_string_lossy()))
-        .cloned()
-        .collect();
-    let _ = tokio::task::spawn_blocking(move || {
-        indexer
-            .store
-            .rebuild_kustomizations(&listed, &|p| indexer.read_file(p))
-    })
-    .await;
     if let Some(progress) = progress {
         progress
             .finish_with_message(format!("{found} ServiceAccounts"))

@@ -1,138 +1,87 @@
 //! The workspace store: what the server knows of the workspace beyond the
-//! open documents' own text. The ServiceAccounts every file declares (open
-//! buffers and the disk), the kustomizations and their patch files, and the
-//! project configuration of each workspace folder. It is the context a
-//! document is judged in.
+//! open documents' own text, kept by **the analysis host**
+//! (`tokenguard_analysis::host::AnalysisHost`, the command line's too): the
+//! ServiceAccounts every file declares (open buffers and the disk), the
+//! Helm charts, the kustomizations and their patch files. Plus what only an
+//! editor has: the project configuration of each workspace folder (with
+//! its problems as diagnostics), and the bookkeeping of disk readings that
+//! race with the editor's.
 //!
-//! Its interface is narrow on purpose (the analysis host of
-//! `crates/analysis` is to take its place):
-//!
-//! * fed: a buffer's analysis ([`WorkspaceStore::buffer_analysed`]), a file
-//!   the disk speaks for again ([`WorkspaceStore::disk_changed`]), the
-//!   workspace index's readings ([`WorkspaceStore::index_disk_files`],
-//!   [`WorkspaceStore::rebuild_kustomizations`]), the workspace folders
-//!   ([`WorkspaceStore::load_projects`]);
+//! * fed: a buffer's analysis ([`WorkspaceStore::buffer_analysed`]; a
+//!   template before it is judged, [`WorkspaceStore::prepare`]), a file the
+//!   disk speaks for again ([`WorkspaceStore::disk_changed`]), the
+//!   workspace index's readings ([`WorkspaceStore::index_disk_files`]), the
+//!   workspace folders ([`WorkspaceStore::load_projects`]);
 //! * asked: the context a document is judged in
-//!   ([`WorkspaceStore::judge_with`], [`WorkspaceStore::adjust`],
+//!   ([`WorkspaceStore::judge_with`], [`WorkspaceStore::finish`],
 //!   [`WorkspaceStore::options_for`], [`WorkspaceStore::project_for`]), and
-//!   which open documents to judge again (the feeding methods return true
-//!   when every other document may be affected;
-//!   [`WorkspaceStore::affected_chart`] names the chart whose templates
-//!   are).
+//!   which open documents to judge again ([`WorkspaceStore::take_affected`],
+//!   from the host's `changed_since`).
 //!
-//! Files it needs but is not given are read through the embedder's
-//! [`TextSource`] (the server's one reader: open buffer, else the disk
-//! inside the workspace folders).
+//! Files the host needs but is not given are read through the server's one
+//! reader ([`ServerSource`]: open buffer, else the disk inside the workspace
+//! folders).
 //!
 //! Locking rules:
 //!
-//! * `accounts` (the index and the files it holds, changed together) is one
-//!   `RwLock`. A write computes nothing slow under the lock but the index
-//!   update itself; a read is held for a whole analysis
+//! * The host is one `RwLock`. A write feeds the host (which may read files
+//!   through the source meanwhile: the source takes the open documents'
+//!   map, never a lock of the store); a read is held for a whole analysis
 //!   ([`WorkspaceStore::judge_with`]), during which the caller must take no
 //!   other lock of the store (parking_lot's locks are fair: a second read
 //!   behind a waiting writer would deadlock).
-//! * `kustomizations` has its own lock (inside `Kustomizations`), taken
-//!   while reading patch files through the `TextSource`; the `TextSource`
-//!   never takes a lock of the store.
-//! * `projects` is replaced whole, read briefly.
-//! * Locks are taken in the order accounts → (open documents' map); nothing
+//! * `projects` is replaced whole, read briefly; `seen` is taken alone.
+//! * Locks are taken in the order host → (open documents' map); nothing
 //!   here is async, so no lock of the store is ever held across an `.await`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use dashmap::DashMap;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use ropey::Rope;
-use tower_lsp_server::ls_types::{Diagnostic, Uri};
+use tower_lsp_server::ls_types::Diagnostic;
 
+use tokenguard_analysis::files::FileKind;
+use tokenguard_analysis::host::{Affected, AnalysisHost, FileFacts, FilePath};
+use tokenguard_analysis::kustomize::{file_key, is_kustomization_file};
 use tokenguard_analysis::{
     AccountIndex, AccountLookup, Finding, FoundAccount, Options, ServiceAccount,
 };
 
+use super::reader::ServerSource;
 use crate::identity::{self, DocumentKey};
-use crate::kustomize::{Kustomizations, TextSource};
 use crate::positions::Encoding;
 use crate::project::Project;
-use crate::{helm, workspace};
 
-/// A file whose ServiceAccounts the account index holds.
-struct AccountFile {
-    /// The name the index knows the file by (the canonical URI of the key it
-    /// was put there with: spellings of one file may differ in letter case).
-    uri: Uri,
-    rope: Rope,
-}
-
-/// The account index and the files it holds: exactly the files that
-/// declare ServiceAccounts, open or on disk.
-#[derive(Default)]
-struct Accounts {
-    index: AccountIndex,
-    files: std::collections::HashMap<DocumentKey, AccountFile>,
-}
-
-impl Accounts {
-    /// The name the index knows the file at `key` by, when it holds it.
-    fn name_of(&self, key: &DocumentKey) -> Option<&str> {
-        self.files.get(key).map(|f| f.uri.as_str())
-    }
-
-    fn accounts_of(&self, key: &DocumentKey) -> &[ServiceAccount] {
-        self.name_of(key)
-            .map_or(&[][..], |name| self.index.accounts_of(name))
-    }
-
-    /// Puts a file's accounts in the index under the key's name, replacing
-    /// what it held under another spelling of the same file.
-    fn set(&mut self, key: &DocumentKey, accounts: Vec<ServiceAccount>, rope: Rope) {
-        self.remove(key);
-        if accounts.is_empty() {
-            return;
-        }
-        self.index.set(key.as_str(), accounts);
-        let uri = key.uri().clone();
-        self.files.insert(key.clone(), AccountFile { uri, rope });
-    }
-
-    fn remove(&mut self, key: &DocumentKey) {
-        if let Some(old) = self.files.remove(key) {
-            self.index.remove(old.uri.as_str());
-        }
-    }
+/// How the host names the file at `key`: its path on disk.
+pub fn host_path(key: &DocumentKey) -> Option<FilePath> {
+    key.to_path().map(|p| FilePath::from_path(&p))
 }
 
 pub struct WorkspaceStore {
-    accounts: RwLock<Accounts>,
-    /// Grows whenever the ServiceAccounts of the workspace change: findings
-    /// judged under an older generation are judged again.
+    host: RwLock<AnalysisHost<ServerSource>>,
+    /// A copy of the host's source, to read files and compute their facts
+    /// without the host's lock.
+    source: ServerSource,
+    /// Grows whenever a change may affect every file (the ServiceAccounts,
+    /// a kustomization): findings judged under an older generation are
+    /// judged again. Written under the host's write lock, read under its
+    /// read lock.
     generation: AtomicU64,
+    /// The host's revision up to which the open documents were told of
+    /// changes ([`WorkspaceStore::take_affected`]).
+    seen: Mutex<u64>,
     /// When each file was last read from disk on the editor's word (a watched
     /// change, a closed buffer), on the `disk_clock`: the workspace index
     /// must not overwrite such a reading with an older one of its own.
     disk_reads: DashMap<DocumentKey, u64>,
     disk_clock: AtomicU64,
-    kustomizations: Kustomizations,
     /// The project configuration of each workspace folder.
     projects: RwLock<Vec<Arc<Project>>>,
     /// The analysis options of documents outside every workspace folder.
     default_options: Arc<Options>,
-}
-
-impl Default for WorkspaceStore {
-    fn default() -> Self {
-        Self {
-            accounts: RwLock::new(Accounts::default()),
-            generation: AtomicU64::new(0),
-            disk_reads: DashMap::new(),
-            disk_clock: AtomicU64::new(0),
-            kustomizations: Kustomizations::default(),
-            projects: RwLock::new(Vec::new()),
-            default_options: Arc::new(Options::default()),
-        }
-    }
 }
 
 /// What a document is judged against, for the length of one analysis.
@@ -142,38 +91,74 @@ pub struct JudgeContext<'a> {
     pub accounts: &'a dyn AccountLookup,
     pub generation: u64,
     pub options: Arc<Options>,
+    /// The host, for the Helm path (`AnalysisHost::judge_template`).
+    pub host: &'a AnalysisHost<ServerSource>,
+}
+
+/// A file the workspace index read: its key, the host's name and its facts.
+pub struct IndexedFile {
+    pub key: DocumentKey,
+    pub path: FilePath,
+    pub facts: FileFacts,
 }
 
 impl WorkspaceStore {
+    pub fn new(source: ServerSource) -> Self {
+        Self {
+            host: RwLock::new(AnalysisHost::new(source.clone())),
+            source,
+            generation: AtomicU64::new(0),
+            seen: Mutex::new(0),
+            disk_reads: DashMap::new(),
+            disk_clock: AtomicU64::new(0),
+            projects: RwLock::new(Vec::new()),
+            default_options: Arc::new(Options::default()),
+        }
+    }
+
+    /// The server's one reader.
+    pub fn source(&self) -> &ServerSource {
+        &self.source
+    }
+
     // ----- asked -------------------------------------------------------
 
     /// Runs `judge` with the context the document at `key` is judged in,
-    /// holding the account index for reading meanwhile (see the locking
-    /// rules: `judge` takes no other lock of the store).
+    /// holding the host for reading meanwhile (see the locking rules:
+    /// `judge` takes no other lock of the store).
     pub fn judge_with<R>(
         &self,
         key: &DocumentKey,
         judge: impl FnOnce(&JudgeContext<'_>) -> R,
     ) -> R {
         let options = self.options_for(key);
-        let accounts = self.accounts.read();
+        let path = host_path(key);
+        let host = self.host.read();
         // The document's own accounts come from its text; what the index
         // holds for it is an older revision (or the disk) and must not count.
-        let others = OtherFiles {
-            index: &accounts.index,
-            except: accounts.name_of(key),
-        };
+        let index = host.accounts();
+        let except = path
+            .as_ref()
+            .map(FilePath::as_str)
+            .filter(|name| !index.accounts_of(name).is_empty());
+        let others = OtherFiles { index, except };
         let context = JudgeContext {
             accounts: &others,
             generation: self.generation.load(Ordering::SeqCst),
             options,
+            host: &host,
         };
         judge(&context)
     }
 
-    /// `findings` of the document at `key`, as the kustomizations deploy it.
-    pub fn adjust(&self, key: &DocumentKey, findings: Vec<Finding>) -> Vec<Finding> {
-        self.kustomizations.adjust(key, findings)
+    /// The host's last step (Kustomize: patch files and patched base
+    /// workloads; the configuration) on the findings of the document at
+    /// `key`.
+    pub fn finish(&self, key: &DocumentKey, findings: Vec<Finding>) -> Vec<Finding> {
+        match host_path(key) {
+            Some(path) => self.host.read().finish(&path, findings),
+            None => findings,
+        }
     }
 
     /// The project configuration of the workspace folder holding `key` (the
@@ -205,22 +190,29 @@ impl WorkspaceStore {
             .collect()
     }
 
-    /// The store's copy of a file that declares ServiceAccounts: the name to
-    /// tell the client and the text it was indexed from.
-    pub fn indexed_copy(&self, key: &DocumentKey) -> Option<(Uri, Rope)> {
-        let accounts = self.accounts.read();
-        let file = accounts.files.get(key)?;
-        Some((file.uri.clone(), file.rope.clone()))
-    }
-
-    /// Helm: the chart whose open templates are to be judged again when the
-    /// file at `key` (a chart's `values.yaml` or one of its templates)
-    /// changes.
-    pub fn affected_chart(&self, key: &DocumentKey) -> Option<PathBuf> {
-        helm::affected_chart(key)
+    /// Which files' findings may differ since the last call (the host's
+    /// `changed_since`): the open documents among them are to be judged
+    /// again.
+    pub fn take_affected(&self) -> Affected {
+        let mut seen = self.seen.lock();
+        let host = self.host.read();
+        let affected = host.changed_since(*seen);
+        *seen = host.revision();
+        affected
     }
 
     // ----- fed -------------------------------------------------------
+
+    /// Feeds the host under its write lock; a change that may affect every
+    /// file starts a new generation.
+    fn feed(&self, f: impl FnOnce(&mut AnalysisHost<ServerSource>)) {
+        let mut host = self.host.write();
+        let before = host.revision();
+        f(&mut host);
+        if host.changed_since(before) == Affected::Everything {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 
     /// Reads the project configuration of every workspace folder again.
     pub fn load_projects(&self, roots: &[PathBuf], encoding: Encoding) {
@@ -231,68 +223,85 @@ impl WorkspaceStore {
         *self.projects.write() = projects;
     }
 
-    /// Takes in what an open buffer's analysis found (its ServiceAccounts,
-    /// and its text when it is a kustomization or a patch file); true when
-    /// the other documents may be judged differently now.
+    /// Helm: before a template (or a chart's `values.yaml`) is judged, the
+    /// host takes its text, so its chart is read (once) and current.
+    pub fn prepare(&self, key: &DocumentKey, kind: &FileKind, rope: &Rope) {
+        if !matches!(kind, FileKind::ChartTemplate(_)) {
+            return;
+        }
+        self.feed_text(key, rope);
+    }
+
+    /// Feeds the buffer's text, kept by the host, unless it has it already.
+    fn feed_text(&self, key: &DocumentKey, rope: &Rope) {
+        let Some(path) = host_path(key) else {
+            return;
+        };
+        let text = rope.to_string();
+        if self.host.read().kept_text(&path) == Some(text.as_str()) {
+            return;
+        }
+        self.feed(|host| {
+            host.set_file(path, text);
+        });
+    }
+
+    /// Takes in what an open buffer's analysis found: its ServiceAccounts,
+    /// and its text when the host reads it for other files (a template, a
+    /// chart's `values.yaml`, a kustomization or a patch file).
     pub fn buffer_analysed(
         &self,
         key: &DocumentKey,
+        kind: &FileKind,
         accounts: &[ServiceAccount],
         rope: &Rope,
-        text_of: &TextSource<'_>,
-    ) -> bool {
-        let accounts_changed = {
-            let mut index = self.accounts.write();
-            if index.accounts_of(key) == accounts {
-                false
-            } else {
-                index.set(key, accounts.to_vec(), rope.clone());
-                self.generation.fetch_add(1, Ordering::SeqCst);
-                true
-            }
+    ) {
+        let Some(path) = host_path(key) else {
+            return;
         };
-        // Kustomize: an open kustomization or patch buffer.
-        let kustomize_changed = self.kustomizations.concerns(key)
-            && self
-                .kustomizations
-                .update(key, Some(&rope.to_string()), text_of);
-        accounts_changed || kustomize_changed
+        let (known, same_accounts, read_by_others) = {
+            let host = self.host.read();
+            let name = file_key(Path::new(path.as_str()));
+            (
+                host.kind(&path).is_some(),
+                host.accounts().accounts_of(path.as_str()) == accounts,
+                path.file_name() == "values.yaml"
+                    || is_kustomization_file(&name)
+                    || host.kustomizations().is_patch_file(&name),
+            )
+        };
+        if *kind != FileKind::Manifest || read_by_others {
+            self.feed_text(key, rope);
+        } else if !known || !same_accounts {
+            let facts = FileFacts {
+                kind: FileKind::Manifest,
+                accounts: accounts.to_vec(),
+            };
+            self.feed(|host| {
+                host.add_facts(path, facts);
+            });
+        }
     }
 
     /// The disk speaks for the file at `key` again (a watched change, a
-    /// closed buffer): what it says now is read through `text_of`; true when
-    /// the other documents may be judged differently now.
-    pub fn disk_changed(&self, key: &DocumentKey, text_of: &TextSource<'_>) -> bool {
+    /// closed buffer): what it says now is read through the one reader.
+    pub fn disk_changed(&self, key: &DocumentKey) {
         let read_at = self.disk_clock.fetch_add(1, Ordering::SeqCst) + 1;
         self.disk_reads.insert(key.clone(), read_at);
-        let path = key.to_path();
-        let text = path.as_deref().and_then(text_of);
-        let file = path
-            .as_deref()
-            .zip(text.as_deref())
-            .and_then(|(path, text)| workspace::accounts_in(path, text));
-        let accounts_changed = {
-            let mut index = self.accounts.write();
-            let before = index.accounts_of(key);
-            match file {
-                Some(file) if before != file.accounts => {
-                    index.set(key, file.accounts, file.rope);
-                    true
-                }
-                None if !before.is_empty() => {
-                    index.remove(key);
-                    true
-                }
-                _ => false,
-            }
+        let Some(path) = host_path(key) else {
+            return;
         };
-        if accounts_changed {
-            self.generation.fetch_add(1, Ordering::SeqCst);
-        }
-        // Kustomize: a kustomization or patch file that is not open.
-        let kustomize_changed = self.kustomizations.concerns(key)
-            && self.kustomizations.update(key, text.as_deref(), text_of);
-        accounts_changed || kustomize_changed
+        let text = path.as_path().and_then(|p| self.source.read_path(p));
+        let facts =
+            text.map(|text| AnalysisHost::<ServerSource>::facts_with(&self.source, &path, &text));
+        self.feed(|host| match facts {
+            Some(facts) => {
+                host.file_changed(path, facts);
+            }
+            None => {
+                host.remove_file(&path);
+            }
+        });
     }
 
     /// The disk clock now: readings the workspace index starts after this
@@ -301,43 +310,44 @@ impl WorkspaceStore {
         self.disk_clock.load(Ordering::SeqCst)
     }
 
-    /// Puts the ServiceAccounts the workspace index read (starting at
-    /// `read_at` on the disk clock) into the index, but for open files
-    /// (`is_open`, asked under the index's lock, which their buffers'
-    /// accounts are written under) and files the editor had read again
-    /// since. Returns how many accounts were taken.
+    /// Reads a file of the workspace index (no lock: on any thread).
+    pub fn read_indexed(&self, file: &Path) -> Option<IndexedFile> {
+        let key = DocumentKey::from_path(file)?;
+        let text = self.source.read_path(file)?;
+        let path = FilePath::from_path(file);
+        let facts = AnalysisHost::<ServerSource>::facts_with(&self.source, &path, &text);
+        Some(IndexedFile { key, path, facts })
+    }
+
+    /// Feeds the files the workspace index read (starting at `read_at` on
+    /// the disk clock) to the host, but for open files (`is_open`, asked
+    /// under the host's lock, which their buffers are fed under) and files
+    /// the editor had read again since. Returns how many ServiceAccounts
+    /// were taken.
     pub fn index_disk_files(
         &self,
-        files: Vec<workspace::AccountFile>,
+        files: Vec<IndexedFile>,
         read_at: u64,
         is_open: &dyn Fn(&DocumentKey) -> bool,
     ) -> usize {
         let mut found = 0;
-        for file in files {
-            let Some(key) = DocumentKey::from_path(&file.path) else {
-                continue;
-            };
-            let mut index = self.accounts.write();
-            if is_open(&key) {
-                continue; // the open buffer speaks for this file
+        self.feed(|host| {
+            for file in files {
+                if is_open(&file.key) {
+                    continue; // the open buffer speaks for this file
+                }
+                if self
+                    .disk_reads
+                    .get(&file.key)
+                    .is_some_and(|read| *read > read_at)
+                {
+                    continue; // re-read since: that reading is newer than ours
+                }
+                found += file.facts.accounts.len();
+                host.add_facts(file.path, file.facts);
             }
-            if self
-                .disk_reads
-                .get(&key)
-                .is_some_and(|read| *read > read_at)
-            {
-                continue; // re-read since: that reading is newer than ours
-            }
-            found += file.accounts.len();
-            index.set(&key, file.accounts, file.rope);
-        }
+        });
         found
-    }
-
-    /// Replaces the kustomizations with those among `files` (read through
-    /// `text_of`), then their patches.
-    pub fn rebuild_kustomizations(&self, files: &[PathBuf], text_of: &TextSource<'_>) {
-        self.kustomizations.rebuild(files, text_of);
     }
 
     /// The workspace index is complete: what was judged before it is judged
@@ -370,17 +380,21 @@ impl AccountLookup for OtherFiles<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
+    use crate::server::open_documents::OpenDocuments;
 
     const ACCOUNT: &str =
         "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: builder\nautomountServiceAccountToken: false\n";
 
-    fn key(path: &str) -> DocumentKey {
-        DocumentKey::from_path(Path::new(path)).unwrap()
+    /// A store whose workspace folder is `root`, with no open document.
+    fn store(root: &Path) -> WorkspaceStore {
+        WorkspaceStore::new(ServerSource {
+            roots: Arc::new(RwLock::new(vec![root.to_path_buf()])),
+            open: Arc::new(OpenDocuments::default()),
+        })
     }
 
-    fn accounts(text: &str) -> Vec<ServiceAccount> {
-        tokenguard_analysis::service_accounts(text)
+    fn key(path: &Path) -> DocumentKey {
+        DocumentKey::from_path(path).unwrap()
     }
 
     /// Where the document at `from` finds the account `builder`.
@@ -390,71 +404,80 @@ mod tests {
         })
     }
 
-    fn nothing_to_read(_: &Path) -> Option<String> {
-        None
+    fn name(path: &Path) -> String {
+        FilePath::from_path(path).as_str().to_string()
     }
 
     #[test]
     fn a_buffer_feeds_its_accounts_to_the_others_but_not_to_itself() {
-        let store = WorkspaceStore::default();
-        let (a, b) = (key("/ws/a.yaml"), key("/ws/b.yaml"));
+        let store = store(Path::new("/ws"));
+        let (a, b) = (Path::new("/ws/a.yaml"), Path::new("/ws/b.yaml"));
+        let accounts = tokenguard_analysis::service_accounts(ACCOUNT);
         let rope = Rope::from_str(ACCOUNT);
         let before = store.generation.load(Ordering::SeqCst);
-        assert!(store.buffer_analysed(&a, &accounts(ACCOUNT), &rope, &nothing_to_read));
+        store.buffer_analysed(&key(a), &FileKind::Manifest, &accounts, &rope);
         assert!(store.generation.load(Ordering::SeqCst) > before);
-        assert!(
-            !store.buffer_analysed(&a, &accounts(ACCOUNT), &rope, &nothing_to_read),
+        assert_eq!(store.take_affected(), Affected::Everything);
+        store.buffer_analysed(&key(a), &FileKind::Manifest, &accounts, &rope);
+        assert_eq!(
+            store.take_affected(),
+            Affected::Files(Default::default()),
             "the same accounts again change nothing"
         );
-        assert_eq!(origin_seen_from(&store, &b).as_deref(), Some(a.as_str()));
+        assert_eq!(origin_seen_from(&store, &key(b)), Some(name(a)));
         assert_eq!(
-            origin_seen_from(&store, &a),
+            origin_seen_from(&store, &key(a)),
             None,
             "its own text speaks for it"
         );
-        assert_eq!(
-            store.indexed_copy(&a).map(|(_, r)| r.to_string()),
-            Some(ACCOUNT.to_string())
-        );
         // Its accounts gone from the buffer: gone from the index.
-        assert!(store.buffer_analysed(&a, &[], &Rope::new(), &nothing_to_read));
-        assert_eq!(origin_seen_from(&store, &b), None);
-        assert!(store.indexed_copy(&a).is_none());
+        store.buffer_analysed(&key(a), &FileKind::Manifest, &[], &Rope::new());
+        assert_eq!(store.take_affected(), Affected::Everything);
+        assert_eq!(origin_seen_from(&store, &key(b)), None);
     }
 
     #[test]
-    fn the_disk_is_read_through_the_embedders_reader() {
-        let store = WorkspaceStore::default();
-        let (a, b) = (key("/ws/a.yaml"), key("/ws/b.yaml"));
-        let on_disk = |p: &Path| (p == Path::new("/ws/a.yaml")).then(|| ACCOUNT.to_string());
-        assert!(store.disk_changed(&a, &on_disk));
-        assert_eq!(origin_seen_from(&store, &b).as_deref(), Some(a.as_str()));
-        assert!(!store.disk_changed(&a, &on_disk), "unchanged");
+    fn the_disk_is_read_through_the_one_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let store = store(&root);
+        let (a, b) = (root.join("a.yaml"), root.join("b.yaml"));
+        std::fs::write(&a, ACCOUNT).unwrap();
+        store.disk_changed(&key(&a));
+        assert_eq!(origin_seen_from(&store, &key(&b)), Some(name(&a)));
         // Gone (or not readable: the reader refused it).
-        assert!(store.disk_changed(&a, &nothing_to_read));
-        assert_eq!(origin_seen_from(&store, &b), None);
-        assert!(!store.disk_changed(&a, &nothing_to_read));
+        std::fs::remove_file(&a).unwrap();
+        store.disk_changed(&key(&a));
+        assert_eq!(origin_seen_from(&store, &key(&b)), None);
+        // Outside the workspace folder: never read.
+        let outside = tempfile::tempdir().unwrap();
+        let elsewhere = outside.path().canonicalize().unwrap().join("a.yaml");
+        std::fs::write(&elsewhere, ACCOUNT).unwrap();
+        store.disk_changed(&key(&elsewhere));
+        assert_eq!(origin_seen_from(&store, &key(&b)), None);
     }
 
     #[test]
     fn the_index_skips_open_files_and_files_read_again_since() {
-        let store = WorkspaceStore::default();
-        let file = |path: &str| workspace::accounts_in(Path::new(path), ACCOUNT).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let store = store(&root);
+        let [open, c, d] = ["open.yaml", "c.yaml", "d.yaml"].map(|f| root.join(f));
+        for file in [&open, &c, &d] {
+            std::fs::write(file, ACCOUNT).unwrap();
+        }
         let read_at = store.disk_clock();
-        // The editor had `/ws/c.yaml` read again after the index read it.
-        store.disk_changed(&key("/ws/c.yaml"), &nothing_to_read);
-        let open = key("/ws/open.yaml");
-        let found = store.index_disk_files(
-            vec![
-                file("/ws/open.yaml"),
-                file("/ws/c.yaml"),
-                file("/ws/d.yaml"),
-            ],
-            read_at,
-            &|k| *k == open,
-        );
+        let read: Vec<IndexedFile> = [&open, &c, &d]
+            .iter()
+            .filter_map(|p| store.read_indexed(p))
+            .collect();
+        assert_eq!(read.len(), 3);
+        // The editor had `c.yaml` read again (gone now) after the index read it.
+        std::fs::remove_file(&c).unwrap();
+        store.disk_changed(&key(&c));
+        let found = store.index_disk_files(read, read_at, &|k| *k == key(&open));
         assert_eq!(found, 1);
-        let seen = origin_seen_from(&store, &key("/ws/x.yaml"));
-        assert_eq!(seen.as_deref(), Some(key("/ws/d.yaml").as_str()));
+        let seen = origin_seen_from(&store, &key(&root.join("x.yaml")));
+        assert_eq!(seen, Some(name(&d)));
     }
 }

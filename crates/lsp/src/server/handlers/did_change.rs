@@ -38,6 +38,5 @@ pub async fn did_change(backend: &Backend, params: DidChangeTextDocumentParams) 
     for note in edited.notes {
         warn!("{}: {note}", uri.as_str());
     }
-    backend.scheduler().reanalyze_chart(&key);
     backend.scheduler().schedule(key);
 }

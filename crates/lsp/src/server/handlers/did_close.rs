@@ -15,16 +15,12 @@ pub async fn did_close(backend: &Backend, params: DidCloseTextDocumentParams) {
         .close(&key)
         .map_or(params.text_document.uri, |closed| closed.doc.uri.clone());
     // The buffer no longer speaks for the file: the disk does again.
-    let changed = state.store.disk_changed(&key, &|p| state.read_file(p));
+    state.store.disk_changed(&key);
     if !state.session().pull_diagnostics {
         backend
             .client()
             .publish_diagnostics(uri, Vec::new(), None)
             .await;
     }
-    if changed {
-        backend.scheduler().reanalyze_others(None);
-    } else {
-        backend.scheduler().reanalyze_chart(&key);
-    }
+    backend.scheduler().reanalyze_affected(None);
 }

@@ -18,7 +18,6 @@ pub async fn did_open(backend: &Backend, params: DidOpenTextDocumentParams) {
     let replaced = state
         .open
         .open(&key, doc.uri.clone(), doc.version, &doc.text);
-    backend.scheduler().reanalyze_chart(&key);
     backend.scheduler().schedule(key);
     // The file was open under another spelling: what was published under
     // that one is this document's now.

@@ -15,7 +15,6 @@ use crate::server::Backend;
 #[tracing::instrument(level = "debug", skip_all, fields(changes = params.changes.len()))]
 pub async fn did_change_watched_files(backend: &Backend, params: DidChangeWatchedFilesParams) {
     let state = backend.state();
-    let mut changed = false;
     let mut configuration = false;
     for event in params.changes {
         let key = DocumentKey::new(&event.uri);
@@ -27,8 +26,7 @@ pub async fn did_change_watched_files(backend: &Backend, params: DidChangeWatche
         if state.open.is_open(&key) {
             continue;
         }
-        changed |= state.store.disk_changed(&key, &|p| state.read_file(p));
-        backend.scheduler().reanalyze_chart(&key);
+        state.store.disk_changed(&key);
     }
     if configuration {
         info!("a project configuration file changed: reloading");
@@ -36,7 +34,9 @@ pub async fn did_change_watched_files(backend: &Backend, params: DidChangeWatche
         let _ = tokio::task::spawn_blocking(move || loader.load_projects()).await;
         publish_config_problems(backend.client(), state).await;
     }
-    if changed || configuration {
+    if configuration {
         backend.scheduler().reanalyze_others(None);
+    } else {
+        backend.scheduler().reanalyze_affected(None);
     }
 }
