@@ -196,6 +196,10 @@ impl WorkspaceStore {
     pub fn take_affected(&self) -> Affected {
         let mut seen = self.seen.lock();
         let host = self.host.read();
+        if host.revision() == *seen {
+            // Nothing fed since (most keystrokes): no walk over the files.
+            return Affected::Files(Default::default());
+        }
         let affected = host.changed_since(*seen);
         *seen = host.revision();
         affected
