@@ -96,7 +96,8 @@ packs() {
     elif [[ -e $bin ]]; then
         fail "$target: left $bin behind"
     elif ! unzip -Z "$out" | grep -Eq "^-rwx.* extension/bin/$entry\$"; then
-        fail "$target: no executable extension/bin/$entry in $(unzip -Z1 "$out" | paste -sd' ' -)"
+        # The whole listing line says which mode the package gave the entry.
+        fail "$target: no executable extension/bin/$entry: $(unzip -Z "$out" | grep -E " extension/bin/" || unzip -Z1 "$out" | paste -sd' ' -)"
     elif [[ $(unzip -Z1 "$out" | grep -c '^extension/bin/') != 1 ]]; then
         fail "$target: more than the server in extension/bin/: $(unzip -Z1 "$out" | grep '^extension/bin/')"
     elif ! unzip -p "$out" extension.vsixmanifest | grep -q "TargetPlatform=\"$target\""; then
