@@ -66,7 +66,7 @@ impl Project {
             Some(path) => (Origin::Flag, Some(path.clone())),
             None => {
                 let from = search_start(&args.paths);
-                match find_config(&from) {
+                match files::find_config(&from, Path::is_file) {
                     Some(path) => (Origin::Found { from }, Some(path)),
                     None => (Origin::NotFound { from }, None),
                 }
@@ -246,11 +246,6 @@ fn search_start(paths: &[PathBuf]) -> PathBuf {
         None => PathBuf::from("."),
     };
     fs::canonicalize(&start).unwrap_or(start)
-}
-
-/// The nearest configuration file in `from` or a folder above it.
-pub fn find_config(from: &Path) -> Option<PathBuf> {
-    files::find_config(from, Path::is_file)
 }
 
 /// A TOML string for `value`, as the toml crate writes it (a basic string,

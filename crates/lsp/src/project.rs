@@ -40,11 +40,6 @@ pub struct Project {
     pub problem: Option<(DocumentKey, Diagnostic)>,
 }
 
-/// The nearest configuration file in `folder` or a folder above it.
-pub fn find_config(folder: &Path) -> Option<PathBuf> {
-    files::find_config(folder, Path::is_file)
-}
-
 pub use tokenguard_analysis::files::is_config_file;
 
 impl Project {
@@ -59,7 +54,7 @@ impl Project {
             base: None,
             problem: None,
         };
-        let Some(path) = find_config(root) else {
+        let Some(path) = files::find_config(root, Path::is_file) else {
             return project;
         };
         project.file = Some(path.clone());
