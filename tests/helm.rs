@@ -15,7 +15,7 @@ use tokenguard_analysis::helm::{
     chart_accounts, check_template, judge_workloads, mask, ChartAccount, Template, TemplateContext,
     ValuesFile, Verdict,
 };
-use tokenguard_analysis::{apply_edits, Code, Finding, LineIndex, NoAccounts, TextEdit};
+use tokenguard_analysis::{apply_edits, Code, Finding, LineIndex, NoAccounts, Options, TextEdit};
 
 const CHARTS: &str = "tests/fixtures/helm";
 
@@ -69,7 +69,7 @@ impl Chart {
                     values: self.values.as_ref(),
                     accounts: &accounts,
                 };
-                let template = Template::parse_with(text, self.values.as_ref());
+                let template = Template::parse(text, self.values.as_ref(), Options::builtin());
                 check_template(text, &template, &context, &NoAccounts)
             })
             .collect()
@@ -474,7 +474,7 @@ fn every_corpus_helm_template_is_read_tolerantly_and_every_range_is_real() {
             values: values.as_ref(),
             accounts,
         };
-        let template = Template::parse_with(&text, values.as_ref());
+        let template = Template::parse(&text, values.as_ref(), Options::builtin());
         let findings = check_template(&text, &template, &context, &NoAccounts);
         tg000_plain += tokenguard_analysis::analyze(
             &text,

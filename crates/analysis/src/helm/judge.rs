@@ -296,7 +296,7 @@ spec:
         };
         check_template(
             text,
-            &Template::parse_with(text, Some(values)),
+            &Template::parse(text, Some(values), crate::Options::builtin()),
             &context,
             &NoAccounts,
         )
@@ -449,7 +449,7 @@ spec:
     fn a_kind_from_values_makes_a_workload() {
         let text = "kind: {{ .Values.app.kind }}\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers: []\n";
         let values = ValuesFile::new("values.yaml", "app:\n  kind: StatefulSet\n");
-        let template = Template::parse_with(text, Some(&values));
+        let template = Template::parse(text, Some(&values), crate::Options::builtin());
         assert_eq!(template.masked.text.len(), text.len());
         assert!(template
             .masked
@@ -464,7 +464,13 @@ spec:
         assert_eq!(findings.len(), 1);
         assert!(findings[0].message.starts_with("StatefulSet \"app\""));
         // Without values, the kind is unknown and nothing is judged.
-        assert!(check_template(text, &Template::parse(text), &context, &NoAccounts).is_empty());
+        assert!(check_template(
+            text,
+            &Template::parse(text, None, crate::Options::builtin()),
+            &context,
+            &NoAccounts
+        )
+        .is_empty());
     }
 
     #[test]

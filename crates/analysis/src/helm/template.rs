@@ -15,23 +15,11 @@ pub struct Template {
 }
 
 impl Template {
-    pub fn parse(text: &str) -> Self {
-        Self::parse_with(text, None)
-    }
-
-    /// [`Template::parse`], with `kind: {{ .Values.x }}` read as the kind
-    /// `values` gives (when its name fits in the action's place).
-    pub fn parse_with(text: &str, values: Option<&ValuesFile>) -> Self {
-        Self::parse_with_options(text, values, &crate::Options::default())
-    }
-
-    /// [`Template::parse_with`] with a project's workload kinds and ignored
-    /// objects.
-    pub fn parse_with_options(
-        text: &str,
-        values: Option<&ValuesFile>,
-        options: &crate::Options,
-    ) -> Self {
+    /// Masks and parses a template: `kind: {{ .Values.x }}` is read as the
+    /// kind `values` gives (when its name fits in the action's place), and
+    /// the workload kinds and ignored objects are `options`'
+    /// ([`crate::Options::builtin`] without a project).
+    pub fn parse(text: &str, values: Option<&ValuesFile>, options: &crate::Options) -> Self {
         let mut masked = mask(text);
         if let Some(values) = values {
             resolve_kinds(text, &mut masked, values);

@@ -547,7 +547,7 @@ impl<S: FileSource> AnalysisHost<S> {
             values: chart.and_then(|c| c.values.as_ref()),
             accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
         };
-        let template = Template::parse_with_options(text, context.values, options);
+        let template = Template::parse(text, context.values, options);
         let findings = helm::check_template(text, &template, &context, accounts);
         (template.parsed, findings, root)
     }
