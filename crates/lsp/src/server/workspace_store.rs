@@ -2,10 +2,11 @@
 //! open documents' own text, kept by **the analysis host**
 //! (`tokenguard_analysis::host::AnalysisHost`, the command line's too): the
 //! ServiceAccounts every file declares (open buffers and the disk), the
-//! Helm charts, the kustomizations and their patch files. Plus what only an
-//! editor has: the project configuration of each workspace folder (with
-//! its problems as diagnostics), and the bookkeeping of disk readings that
-//! race with the editor's.
+//! Helm charts, the kustomizations and their patch files, and the project
+//! configuration in force per workspace folder (the host's
+//! `set_configuration`, scoped to the folder). Plus what only an editor
+//! has: the problems of the project configuration files (as diagnostics),
+//! and the bookkeeping of disk readings that race with the editor's.
 //!
 //! * fed: a buffer's analysis ([`WorkspaceStore::buffer_analysed`]; a
 //!   template before it is judged, [`WorkspaceStore::prepare`]), a file the
@@ -14,7 +15,7 @@
 //!   workspace folders ([`WorkspaceStore::load_projects`]);
 //! * asked: the context a document is judged in
 //!   ([`WorkspaceStore::judge_with`], [`WorkspaceStore::finish`],
-//!   [`WorkspaceStore::options_for`], [`WorkspaceStore::project_for`]), and
+//!   [`WorkspaceStore::configuration_for`], [`WorkspaceStore::is_excluded`]), and
 //!   which open documents to judge again ([`WorkspaceStore::take_affected`],
 //!   from the host's `changed_since`).
 //!
@@ -30,7 +31,8 @@
 //!   ([`WorkspaceStore::judge_with`]), during which the caller must take no
 //!   other lock of the store (parking_lot's locks are fair: a second read
 //!   behind a waiting writer would deadlock).
-//! * `projects` is replaced whole, read briefly; `seen` is taken alone.
+//! * `projects` is replaced whole (by `load_projects`, which feeds the host
+//!   meanwhile: `projects` → host), read briefly; `seen` is taken alone.
 //! * Locks are taken in the order host → (open documents' map); nothing
 //!   here is async, so no lock of the store is ever held across an `.await`.
 
@@ -44,14 +46,14 @@ use ropey::Rope;
 use tower_lsp_server::ls_types::Diagnostic;
 
 use tokenguard_analysis::files::FileKind;
-use tokenguard_analysis::host::{Affected, AnalysisHost, FileFacts, FilePath};
+use tokenguard_analysis::host::{Affected, AnalysisHost, Configuration, FileFacts, FilePath};
 use tokenguard_analysis::kustomize::{file_key, is_kustomization_file};
 use tokenguard_analysis::{
     AccountIndex, AccountLookup, Finding, FoundAccount, Options, ServiceAccount,
 };
 
 use super::reader::ServerSource;
-use crate::identity::{self, DocumentKey};
+use crate::identity::DocumentKey;
 use crate::positions::Encoding;
 use crate::project::Project;
 
@@ -78,10 +80,9 @@ pub struct WorkspaceStore {
     /// must not overwrite such a reading with an older one of its own.
     disk_reads: DashMap<DocumentKey, u64>,
     disk_clock: AtomicU64,
-    /// The project configuration of each workspace folder.
+    /// The project configuration of each workspace folder (in force in the
+    /// host; kept for its problems and to know the folders fed).
     projects: RwLock<Vec<Arc<Project>>>,
-    /// The analysis options of documents outside every workspace folder.
-    default_options: Arc<Options>,
 }
 
 /// What a document is judged against, for the length of one analysis.
@@ -112,7 +113,6 @@ impl WorkspaceStore {
             disk_reads: DashMap::new(),
             disk_clock: AtomicU64::new(0),
             projects: RwLock::new(Vec::new()),
-            default_options: Arc::new(Options::default()),
         }
     }
 
@@ -131,9 +131,12 @@ impl WorkspaceStore {
         key: &DocumentKey,
         judge: impl FnOnce(&JudgeContext<'_>) -> R,
     ) -> R {
-        let options = self.options_for(key);
         let path = host_path(key);
         let host = self.host.read();
+        let options = match &path {
+            Some(path) => Arc::clone(&host.configuration(path).options),
+            None => Arc::new(Options::default()),
+        };
         // The document's own accounts come from its text; what the index
         // holds for it is an older revision (or the disk) and must not count.
         let index = host.accounts();
@@ -153,7 +156,10 @@ impl WorkspaceStore {
 
     /// The host's last step (Kustomize: patch files and patched base
     /// workloads; the configuration) on the findings of the document at
-    /// `key`.
+    /// `key`. Of the configuration, only its TG000 switch shows: a
+    /// diagnostic's severity is the settings' (`State::settings_for`, the
+    /// project file winning), applied once in `to_diagnostic`; the
+    /// finding's own severity is not read.
     pub fn finish(&self, key: &DocumentKey, findings: Vec<Finding>) -> Vec<Finding> {
         match host_path(key) {
             Some(path) => self.host.read().finish(&path, findings),
@@ -161,23 +167,20 @@ impl WorkspaceStore {
         }
     }
 
-    /// The project configuration of the workspace folder holding `key` (the
-    /// innermost one when folders nest).
-    pub fn project_for(&self, key: &DocumentKey) -> Option<Arc<Project>> {
-        let path = key.to_path()?;
-        let projects = self.projects.read();
-        projects
-            .iter()
-            .filter(|p| identity::is_within(&p.root, &path))
-            .max_by_key(|p| p.root.as_os_str().len())
-            .cloned()
+    /// The project configuration the host has in force for `key` (that of
+    /// the innermost workspace folder holding it; the defaults outside
+    /// every folder).
+    pub fn configuration_for(&self, key: &DocumentKey) -> Arc<Configuration> {
+        match host_path(key) {
+            Some(path) => Arc::clone(self.host.read().configuration(&path)),
+            None => Arc::new(Configuration::defaults()),
+        }
     }
 
-    pub fn options_for(&self, key: &DocumentKey) -> Arc<Options> {
-        self.project_for(key).map_or_else(
-            || Arc::clone(&self.default_options),
-            |p| Arc::clone(&p.options),
-        )
+    /// Whether the project configuration in force excludes `key` (the
+    /// host's exclusion rule, the command line's).
+    pub fn is_excluded(&self, key: &DocumentKey) -> bool {
+        host_path(key).is_some_and(|path| self.host.read().is_excluded(&path))
     }
 
     /// The problems of the project configuration files that could not be
@@ -218,13 +221,25 @@ impl WorkspaceStore {
         }
     }
 
-    /// Reads the project configuration of every workspace folder again.
+    /// Reads the project configuration of every workspace folder again and
+    /// puts it in force in the host, scoped to the folder (the defaults for
+    /// a folder without a usable file); a folder gone is no scope any more.
     pub fn load_projects(&self, roots: &[PathBuf], encoding: Encoding) {
-        let projects = roots
+        let projects: Vec<Arc<Project>> = roots
             .iter()
-            .map(|root| Arc::new(Project::load(root, &self.default_options, encoding)))
+            .map(|root| Arc::new(Project::load(root, encoding)))
             .collect();
-        *self.projects.write() = projects;
+        let mut previous = self.projects.write();
+        self.feed(|host| {
+            for gone in previous.iter().filter(|p| !roots.contains(&p.root)) {
+                host.remove_configuration(&FilePath::from_path(&gone.root));
+            }
+            for project in &projects {
+                let scope = FilePath::from_path(&project.root);
+                host.set_configuration(Some(scope), project.configuration.clone());
+            }
+        });
+        *previous = projects;
     }
 
     /// Helm: before a template (or a chart's `values.yaml`) is judged, the
