@@ -32,7 +32,8 @@
 //!   other lock of the store (parking_lot's locks are fair: a second read
 //!   behind a waiting writer would deadlock).
 //! * `projects` is replaced whole (by `load_projects`, which feeds the host
-//!   meanwhile: `projects` → host), read briefly; `seen` is taken alone.
+//!   meanwhile), read briefly, before the host is taken (`projects` →
+//!   host, never the other way); `seen` is taken alone.
 //! * Locks are taken in the order host → (open documents' map); nothing
 //!   here is async, so no lock of the store is ever held across an `.await`.
 
@@ -53,7 +54,7 @@ use tokenguard_analysis::{
 };
 
 use super::reader::ServerSource;
-use crate::identity::DocumentKey;
+use crate::identity::{self, DocumentKey};
 use crate::positions::Encoding;
 use crate::project::Project;
 
@@ -132,8 +133,9 @@ impl WorkspaceStore {
         judge: impl FnOnce(&JudgeContext<'_>) -> R,
     ) -> R {
         let path = host_path(key);
+        let scoped = self.scoped_path(key);
         let host = self.host.read();
-        let options = match &path {
+        let options = match &scoped {
             Some(path) => Arc::clone(&host.configuration(path).options),
             None => Arc::new(Options::default()),
         };
@@ -171,7 +173,7 @@ impl WorkspaceStore {
     /// the innermost workspace folder holding it; the defaults outside
     /// every folder).
     pub fn configuration_for(&self, key: &DocumentKey) -> Arc<Configuration> {
-        match host_path(key) {
+        match self.scoped_path(key) {
             Some(path) => Arc::clone(self.host.read().configuration(&path)),
             None => Arc::new(Configuration::defaults()),
         }
@@ -180,7 +182,23 @@ impl WorkspaceStore {
     /// Whether the project configuration in force excludes `key` (the
     /// host's exclusion rule, the command line's).
     pub fn is_excluded(&self, key: &DocumentKey) -> bool {
-        host_path(key).is_some_and(|path| self.host.read().is_excluded(&path))
+        self.scoped_path(key)
+            .is_some_and(|path| self.host.read().is_excluded(&path))
+    }
+
+    /// How the host's configuration scopes name the file at `key`: inside
+    /// a workspace folder (as this platform compares paths, maybe ignoring
+    /// case), the folder's spelling followed by the rest of the path, so
+    /// the host's byte-for-byte comparison finds the folder's scope.
+    fn scoped_path(&self, key: &DocumentKey) -> Option<FilePath> {
+        let path = key.to_path()?;
+        let projects = self.projects.read();
+        let spelled = projects
+            .iter()
+            .filter_map(|p| Some((&p.root, identity::strip_root(&p.root, &path)?)))
+            .max_by_key(|(root, _)| root.as_os_str().len())
+            .map_or(path.clone(), |(root, relative)| root.join(relative));
+        Some(FilePath::from_path(&spelled))
     }
 
     /// The problems of the project configuration files that could not be
@@ -474,6 +492,36 @@ mod tests {
         std::fs::write(&elsewhere, ACCOUNT).unwrap();
         store.disk_changed(&key(&elsewhere));
         assert_eq!(origin_seen_from(&store, &key(&b)), None);
+    }
+
+    #[test]
+    fn project_files_are_in_force_in_the_host_per_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().canonicalize().unwrap();
+        let (a, b) = (top.join("a"), top.join("b"));
+        std::fs::create_dir_all(a.join("vendor")).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        // Above folder `a`: its patterns are relative to `top`.
+        std::fs::write(
+            top.join("tokenguard.toml"),
+            "severity = \"error\"\nexclude = [\"a/vendor/**\"]\n",
+        )
+        .unwrap();
+        std::fs::write(b.join("tokenguard.toml"), "severity = [\n").unwrap();
+        let store = store(&top);
+        store.load_projects(&[a.clone(), b.clone()], Encoding::Utf16);
+        let in_a = key(&a.join("x.yaml"));
+        assert!(store.configuration_for(&in_a).file.is_some());
+        assert!(store.is_excluded(&key(&a.join("vendor/x.yaml"))));
+        assert!(!store.is_excluded(&in_a));
+        // Malformed: the defaults, and a problem on the file.
+        let in_b = key(&b.join("x.yaml"));
+        assert!(store.configuration_for(&in_b).file.is_none());
+        assert_eq!(store.config_problems().len(), 1);
+        // Folder `a` closed: its scope is gone.
+        store.load_projects(std::slice::from_ref(&b), Encoding::Utf16);
+        assert!(store.configuration_for(&in_a).file.is_none());
+        assert!(!store.is_excluded(&key(&a.join("vendor/x.yaml"))));
     }
 
     #[test]
