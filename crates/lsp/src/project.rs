@@ -1,7 +1,9 @@
 //! The project configuration file (`tokenguard.toml`) of each workspace
 //! folder: found at the folder or any folder above it, read from disk, and
-//! turned into analysis options, exclude patterns and, when it is malformed,
-//! a diagnostic on the file itself.
+//! turned into the analysis host's `Configuration` for the folder (the
+//! workspace store puts it in force with `set_configuration`; the options
+//! and the exclusion of a file are then asked of the host) and, when it is
+//! malformed, a diagnostic on the file itself.
 //!
 //! Precedence: what the project file sets wins over the editor settings
 //! (`tokenguard.severity`, `tokenguard.syntaxErrors`), since it is the team's
@@ -9,16 +11,15 @@
 //! add up: a file excluded by either is not checked.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use ropey::Rope;
 use tokenguard_analysis::host::{Configuration, FilePath};
-use tokenguard_analysis::{files, parse_config, Options, ProjectConfig};
+use tokenguard_analysis::{files, parse_config};
 use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity};
 use tracing::{info, warn};
 
 use crate::diagnostics::SOURCE;
-use crate::identity::{self, DocumentKey};
+use crate::identity::DocumentKey;
 use crate::positions::{to_range, Encoding};
 
 /// The configuration in force for one workspace folder.
@@ -28,14 +29,10 @@ pub struct Project {
     pub root: PathBuf,
     /// The file found, whether or not it could be used.
     pub file: Option<PathBuf>,
-    /// Empty when there is no usable file: the defaults.
-    pub config: ProjectConfig,
-    pub options: Arc<Options>,
-    /// The configuration as the analysis host reads it: its exclusion
-    /// rule is the command line's (`Configuration::excludes_relative`).
-    configuration: Configuration,
-    /// The file's folder, which exclude patterns are relative to.
-    base: Option<PathBuf>,
+    /// The configuration for the host (its exclusion rule is the command
+    /// line's, relative to the file's folder, which may be above the
+    /// workspace folder); the defaults when there is no usable file.
+    pub configuration: Configuration,
     /// Why the file could not be used, as a diagnostic on it.
     pub problem: Option<(DocumentKey, Diagnostic)>,
 }
@@ -44,14 +41,11 @@ pub use tokenguard_analysis::files::is_config_file;
 
 impl Project {
     /// The configuration of the workspace folder `root`, read from disk now.
-    pub fn load(root: &Path, defaults: &Arc<Options>, encoding: Encoding) -> Self {
+    pub fn load(root: &Path, encoding: Encoding) -> Self {
         let mut project = Project {
             root: root.to_path_buf(),
             file: None,
-            config: ProjectConfig::default(),
-            options: Arc::clone(defaults),
             configuration: Configuration::defaults(),
-            base: None,
             problem: None,
         };
         let Some(path) = files::find_config(root, Path::is_file) else {
@@ -76,11 +70,8 @@ impl Project {
         match parse_config(&text) {
             Ok(config) => {
                 info!("{}: project configuration in force", path.display());
-                project.options = Arc::new(config.options());
                 project.configuration =
-                    Configuration::from_config(FilePath::from_path(&path), config.clone());
-                project.base = path.parent().map(Path::to_path_buf);
-                project.config = config;
+                    Configuration::from_config(FilePath::from_path(&path), config);
             }
             Err(error) => {
                 warn!("{}: {}; defaults used", path.display(), error.message);
@@ -95,21 +86,6 @@ impl Project {
             }
         }
         project
-    }
-
-    /// Whether the project's exclude patterns cover `path`.
-    pub fn excludes(&self, path: &Path) -> bool {
-        let Some(base) = &self.base else {
-            return false;
-        };
-        // Relative to the configuration's folder as this platform compares
-        // paths; the patterns then match as on the command line.
-        match identity::strip_root(base, path) {
-            Some(relative) => self
-                .configuration
-                .excludes_relative(&relative.to_string_lossy().replace('\\', "/")),
-            None => false,
-        }
     }
 }
 

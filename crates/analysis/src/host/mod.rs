@@ -194,6 +194,24 @@ impl<S: FileSource> AnalysisHost<S> {
         self.record(affected);
     }
 
+    /// Takes the configuration of the folder `scope` out of force (a
+    /// workspace folder closed): its files fall back to the next scope out.
+    pub fn remove_configuration(&mut self, scope: &FilePath) {
+        let before = self.configurations.len();
+        self.configurations
+            .retain(|(s, _)| s.as_ref() != Some(scope));
+        if self.configurations.len() == before {
+            return;
+        }
+        let affected = self
+            .files
+            .keys()
+            .filter(|p| p.is_within(scope))
+            .cloned()
+            .collect();
+        self.record(Affected::Files(affected));
+    }
+
     /// The configuration in force for `path`.
     pub fn configuration(&self, path: &FilePath) -> &Arc<Configuration> {
         let scoped = self

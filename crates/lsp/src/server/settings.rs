@@ -24,11 +24,11 @@ impl State {
     /// precedence where it sets a value.
     pub fn settings_for(&self, key: &DocumentKey) -> Arc<Settings> {
         let settings = self.settings();
-        match self.store.project_for(key) {
-            Some(project) if project.file.is_some() => {
-                Arc::new(settings.overridden_by(&project.config))
-            }
-            _ => settings,
+        let configuration = self.store.configuration_for(key);
+        if configuration.file.is_some() {
+            Arc::new(settings.overridden_by(&configuration.config))
+        } else {
+            settings
         }
     }
 
@@ -39,16 +39,12 @@ impl State {
     }
 
     fn excluded(&self, key: &DocumentKey, settings: &Settings) -> bool {
+        if self.store.is_excluded(key) {
+            return true;
+        }
         let Some(path) = key.to_path() else {
             return false;
         };
-        if self
-            .store
-            .project_for(key)
-            .is_some_and(|p| p.excludes(&path))
-        {
-            return true;
-        }
         if settings.exclude.is_empty() {
             return false;
         }

@@ -2,10 +2,11 @@
 //! open documents' own text, kept by **the analysis host**
 //! (`tokenguard_analysis::host::AnalysisHost`, the command line's too): the
 //! ServiceAccounts every file declares (open buffers and the disk), the
-//! Helm charts, the kustomizations and their patch files. Plus what only an
-//! editor has: the project configuration of each workspace folder (with
-//! its problems as diagnostics), and the bookkeeping of disk readings that
-//! race with the editor's.
+//! Helm charts, the kustomizations and their patch files, and the project
+//! configuration in force per workspace folder (the host's
+//! `set_configuration`, scoped to the folder). Plus what only an editor
+//! has: the problems of the project configuration files (as diagnostics),
+//! and the bookkeeping of disk readings that race with the editor's.
 //!
 //! * fed: a buffer's analysis ([`WorkspaceStore::buffer_analysed`]; a
 //!   template before it is judged, [`WorkspaceStore::prepare`]), a file the
@@ -14,7 +15,7 @@
 //!   workspace folders ([`WorkspaceStore::load_projects`]);
 //! * asked: the context a document is judged in
 //!   ([`WorkspaceStore::judge_with`], [`WorkspaceStore::finish`],
-//!   [`WorkspaceStore::options_for`], [`WorkspaceStore::project_for`]), and
+//!   [`WorkspaceStore::configuration_for`], [`WorkspaceStore::is_excluded`]), and
 //!   which open documents to judge again ([`WorkspaceStore::take_affected`],
 //!   from the host's `changed_since`).
 //!
@@ -30,7 +31,9 @@
 //!   ([`WorkspaceStore::judge_with`]), during which the caller must take no
 //!   other lock of the store (parking_lot's locks are fair: a second read
 //!   behind a waiting writer would deadlock).
-//! * `projects` is replaced whole, read briefly; `seen` is taken alone.
+//! * `projects` is replaced whole (by `load_projects`, which feeds the host
+//!   meanwhile), read briefly, before the host is taken (`projects` →
+//!   host, never the other way); `seen` is taken alone.
 //! * Locks are taken in the order host → (open documents' map); nothing
 //!   here is async, so no lock of the store is ever held across an `.await`.
 
@@ -44,7 +47,7 @@ use ropey::Rope;
 use tower_lsp_server::ls_types::Diagnostic;
 
 use tokenguard_analysis::files::FileKind;
-use tokenguard_analysis::host::{Affected, AnalysisHost, FileFacts, FilePath};
+use tokenguard_analysis::host::{Affected, AnalysisHost, Configuration, FileFacts, FilePath};
 use tokenguard_analysis::kustomize::{file_key, is_kustomization_file};
 use tokenguard_analysis::{
     AccountIndex, AccountLookup, Finding, FoundAccount, Options, ServiceAccount,
@@ -78,10 +81,9 @@ pub struct WorkspaceStore {
     /// must not overwrite such a reading with an older one of its own.
     disk_reads: DashMap<DocumentKey, u64>,
     disk_clock: AtomicU64,
-    /// The project configuration of each workspace folder.
+    /// The project configuration of each workspace folder (in force in the
+    /// host; kept for its problems and to know the folders fed).
     projects: RwLock<Vec<Arc<Project>>>,
-    /// The analysis options of documents outside every workspace folder.
-    default_options: Arc<Options>,
 }
 
 /// What a document is judged against, for the length of one analysis.
@@ -112,7 +114,6 @@ impl WorkspaceStore {
             disk_reads: DashMap::new(),
             disk_clock: AtomicU64::new(0),
             projects: RwLock::new(Vec::new()),
-            default_options: Arc::new(Options::default()),
         }
     }
 
@@ -131,9 +132,13 @@ impl WorkspaceStore {
         key: &DocumentKey,
         judge: impl FnOnce(&JudgeContext<'_>) -> R,
     ) -> R {
-        let options = self.options_for(key);
         let path = host_path(key);
+        let scoped = self.scoped_path(key);
         let host = self.host.read();
+        let options = match &scoped {
+            Some(path) => Arc::clone(&host.configuration(path).options),
+            None => Arc::new(Options::default()),
+        };
         // The document's own accounts come from its text; what the index
         // holds for it is an older revision (or the disk) and must not count.
         let index = host.accounts();
@@ -153,7 +158,10 @@ impl WorkspaceStore {
 
     /// The host's last step (Kustomize: patch files and patched base
     /// workloads; the configuration) on the findings of the document at
-    /// `key`.
+    /// `key`. Of the configuration, only its TG000 switch shows: a
+    /// diagnostic's severity is the settings' (`State::settings_for`, the
+    /// project file winning), applied once in `to_diagnostic`; the
+    /// finding's own severity is not read.
     pub fn finish(&self, key: &DocumentKey, findings: Vec<Finding>) -> Vec<Finding> {
         match host_path(key) {
             Some(path) => self.host.read().finish(&path, findings),
@@ -161,23 +169,36 @@ impl WorkspaceStore {
         }
     }
 
-    /// The project configuration of the workspace folder holding `key` (the
-    /// innermost one when folders nest).
-    pub fn project_for(&self, key: &DocumentKey) -> Option<Arc<Project>> {
-        let path = key.to_path()?;
-        let projects = self.projects.read();
-        projects
-            .iter()
-            .filter(|p| identity::is_within(&p.root, &path))
-            .max_by_key(|p| p.root.as_os_str().len())
-            .cloned()
+    /// The project configuration the host has in force for `key` (that of
+    /// the innermost workspace folder holding it; the defaults outside
+    /// every folder).
+    pub fn configuration_for(&self, key: &DocumentKey) -> Arc<Configuration> {
+        match self.scoped_path(key) {
+            Some(path) => Arc::clone(self.host.read().configuration(&path)),
+            None => Arc::new(Configuration::defaults()),
+        }
     }
 
-    pub fn options_for(&self, key: &DocumentKey) -> Arc<Options> {
-        self.project_for(key).map_or_else(
-            || Arc::clone(&self.default_options),
-            |p| Arc::clone(&p.options),
-        )
+    /// Whether the project configuration in force excludes `key` (the
+    /// host's exclusion rule, the command line's).
+    pub fn is_excluded(&self, key: &DocumentKey) -> bool {
+        self.scoped_path(key)
+            .is_some_and(|path| self.host.read().is_excluded(&path))
+    }
+
+    /// How the host's configuration scopes name the file at `key`: inside
+    /// a workspace folder (as this platform compares paths, maybe ignoring
+    /// case), the folder's spelling followed by the rest of the path, so
+    /// the host's byte-for-byte comparison finds the folder's scope.
+    fn scoped_path(&self, key: &DocumentKey) -> Option<FilePath> {
+        let path = key.to_path()?;
+        let projects = self.projects.read();
+        let spelled = projects
+            .iter()
+            .filter_map(|p| Some((&p.root, identity::strip_root(&p.root, &path)?)))
+            .max_by_key(|(root, _)| root.as_os_str().len())
+            .map_or(path.clone(), |(root, relative)| root.join(relative));
+        Some(FilePath::from_path(&spelled))
     }
 
     /// The problems of the project configuration files that could not be
@@ -218,13 +239,25 @@ impl WorkspaceStore {
         }
     }
 
-    /// Reads the project configuration of every workspace folder again.
+    /// Reads the project configuration of every workspace folder again and
+    /// puts it in force in the host, scoped to the folder (the defaults for
+    /// a folder without a usable file); a folder gone is no scope any more.
     pub fn load_projects(&self, roots: &[PathBuf], encoding: Encoding) {
-        let projects = roots
+        let projects: Vec<Arc<Project>> = roots
             .iter()
-            .map(|root| Arc::new(Project::load(root, &self.default_options, encoding)))
+            .map(|root| Arc::new(Project::load(root, encoding)))
             .collect();
-        *self.projects.write() = projects;
+        let mut previous = self.projects.write();
+        self.feed(|host| {
+            for gone in previous.iter().filter(|p| !roots.contains(&p.root)) {
+                host.remove_configuration(&FilePath::from_path(&gone.root));
+            }
+            for project in &projects {
+                let scope = FilePath::from_path(&project.root);
+                host.set_configuration(Some(scope), project.configuration.clone());
+            }
+        });
+        *previous = projects;
     }
 
     /// Helm: before a template (or a chart's `values.yaml`) is judged, the
@@ -459,6 +492,36 @@ mod tests {
         std::fs::write(&elsewhere, ACCOUNT).unwrap();
         store.disk_changed(&key(&elsewhere));
         assert_eq!(origin_seen_from(&store, &key(&b)), None);
+    }
+
+    #[test]
+    fn project_files_are_in_force_in_the_host_per_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().canonicalize().unwrap();
+        let (a, b) = (top.join("a"), top.join("b"));
+        std::fs::create_dir_all(a.join("vendor")).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        // Above folder `a`: its patterns are relative to `top`.
+        std::fs::write(
+            top.join("tokenguard.toml"),
+            "severity = \"error\"\nexclude = [\"a/vendor/**\"]\n",
+        )
+        .unwrap();
+        std::fs::write(b.join("tokenguard.toml"), "severity = [\n").unwrap();
+        let store = store(&top);
+        store.load_projects(&[a.clone(), b.clone()], Encoding::Utf16);
+        let in_a = key(&a.join("x.yaml"));
+        assert!(store.configuration_for(&in_a).file.is_some());
+        assert!(store.is_excluded(&key(&a.join("vendor/x.yaml"))));
+        assert!(!store.is_excluded(&in_a));
+        // Malformed: the defaults, and a problem on the file.
+        let in_b = key(&b.join("x.yaml"));
+        assert!(store.configuration_for(&in_b).file.is_none());
+        assert_eq!(store.config_problems().len(), 1);
+        // Folder `a` closed: its scope is gone.
+        store.load_projects(std::slice::from_ref(&b), Encoding::Utf16);
+        assert!(store.configuration_for(&in_a).file.is_none());
+        assert!(!store.is_excluded(&key(&a.join("vendor/x.yaml"))));
     }
 
     #[test]
