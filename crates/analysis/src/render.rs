@@ -267,40 +267,18 @@ pub fn field_hover() -> String {
 /// `line_start`): a TG001 finding's range, or an
 /// `automountServiceAccountToken` key.
 pub fn hover<'a>(
-    mut findings: impl Iterator<Item = &'a Finding>,
+    findings: impl Iterator<Item = &'a Finding>,
     offset: usize,
     line: &str,
     line_start: usize,
 ) -> Option<String> {
-    let on_finding = findings
-        .find(|f| f.code == crate::Code::TG001 && f.range.start <= offset && offset <= f.range.end);
-    if let Some(finding) = on_finding {
-        return Some(finding_hover(finding));
-    }
-    on_field_key(line, offset.saturating_sub(line_start)).then(field_hover)
-}
-
-/// Whether `offset` is on an `automountServiceAccountToken` key (followed by
-/// `:` after an optional closing quote).
-fn on_field_key(text: &str, offset: usize) -> bool {
-    let bytes = text.as_bytes();
-    let is_word = |b: u8| b.is_ascii_alphanumeric();
-    let offset = offset.min(bytes.len());
-    let mut start = offset;
-    while start > 0 && is_word(bytes[start - 1]) {
-        start -= 1;
-    }
-    let mut end = offset;
-    while end < bytes.len() && is_word(bytes[end]) {
-        end += 1;
-    }
-    if text.get(start..end) != Some(FIELD) {
-        return false;
-    }
-    let rest = text[end..]
-        .trim_start_matches(['"', '\''])
-        .trim_start_matches([' ', '\t']);
-    rest.starts_with(':')
+    // What is under the cursor is the host's to say; only the words are ours.
+    Some(
+        match crate::host::hover_fact(findings, line, line_start, offset)? {
+            crate::host::HoverFact::Finding(finding) => finding_hover(&finding),
+            crate::host::HoverFact::FieldKey => field_hover(),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -433,15 +411,6 @@ mod tests {
             Some(field_hover().as_str())
         );
         assert_eq!(hover(std::iter::empty(), 72, line, 40), None);
-    }
-
-    #[test]
-    fn the_key_is_recognised_not_the_word_elsewhere() {
-        let text = "automountServiceAccountToken: false\nnote: automountServiceAccountToken\n\"automountServiceAccountToken\" : x";
-        assert!(on_field_key(text, 3));
-        assert!(on_field_key(text, 0));
-        assert!(!on_field_key(text, 45));
-        assert!(on_field_key(text, text.rfind("Token").unwrap()));
     }
 
     #[test]
