@@ -10,6 +10,8 @@
 # No network: GOPATH mode (GO111MODULE=off) finds gopkg.in/yaml.v2 under
 # /usr/share/gocode, and the build cache stays under target/oracles/.
 #
+# TOKENGUARD_GOPATH replaces /usr/share/gocode (where Debian puts Go sources).
+#
 # Exit status: 0 built (or already up to date), 3 a tool is missing (the
 # message says which), anything else a failed build.
 set -euo pipefail

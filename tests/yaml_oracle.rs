@@ -80,10 +80,13 @@ struct OracleDocument {
 fn oracle(test: &str) -> Option<&'static Path> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
-        let output = Command::new("bash")
+        let output = match Command::new("bash")
             .arg(root().join("scripts/build-oracles.sh"))
             .output()
-            .expect("bash runs scripts/build-oracles.sh");
+        {
+            Ok(output) => output,
+            Err(e) => return Err(format!("bash cannot run scripts/build-oracles.sh: {e}")),
+        };
         let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
         match output.status.code() {
             Some(0) => Ok(root().join("target/oracles/goyaml-oracle")),
