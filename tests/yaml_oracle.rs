@@ -569,7 +569,8 @@ fn corpus_files(shared: &Path) -> Vec<(String, PathBuf)> {
 const CORPUS_HEADER: &str = "\
 Documents of ../shared/corpus (chart templates left out) where tokenguard's
 syntax errors (TG000) and go-yaml v2, as kubectl and the API server decode,
-disagree. Written by tests/yaml_oracle.rs (corpus test); regenerate with
+disagree (a template outside a chart is accepted when go-yaml accepts its raw
+or its masked text). Written by tests/yaml_oracle.rs (corpus test); regenerate with
 TOKENGUARD_UPDATE_ORACLE=1 cargo test --test yaml_oracle (reasons are kept).
 case: the file; document: 1-based, as kubectl cuts at `---` lines; line: its
 first line; direction: tokenguard-only (TG000, go-yaml accepts) or
