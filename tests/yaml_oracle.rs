@@ -597,10 +597,11 @@ fn corpus_documents_are_rejected_exactly_where_go_yaml_rejects_them() {
     let _ = std::fs::remove_dir_all(&masked_dir);
     let mut tally = Tally::default();
     let mut read = Vec::new();
+    let (mut templates, mut not_utf8) = (0, 0);
     for (name, path) in &files {
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{name}: {e}"));
         let Ok(text) = String::from_utf8(bytes) else {
-            tally.skipped += 1; // not UTF-8: the command line refuses it
+            not_utf8 += 1; // the command line refuses it
             continue;
         };
         match tokenguard_reading(path, &text) {
@@ -613,9 +614,10 @@ fn corpus_documents_are_rejected_exactly_where_go_yaml_rejects_them() {
                 });
                 read.push((name, path.clone(), masked, errors));
             }
-            None => tally.skipped += 1,
+            None => templates += 1,
         }
     }
+    tally.skipped = templates + not_utf8;
     let paths: Vec<PathBuf> = read
         .iter()
         .flat_map(|(_, path, masked, _)| std::iter::once(path).chain(masked))
@@ -630,6 +632,15 @@ fn corpus_documents_are_rejected_exactly_where_go_yaml_rejects_them() {
         };
         compare_documents(name, &documents, errors, &mut tally, &mut found);
     }
+    let loose = read
+        .iter()
+        .filter(|(_, _, masked, _)| masked.is_some())
+        .count();
+    println!(
+        "corpus: {} files: {templates} chart templates and {not_utf8} files not UTF-8 \
+         skipped; {loose} of those compared are templates outside a chart",
+        files.len()
+    );
     settle("corpus", "corpus", CORPUS_HEADER, &tally, found);
 }
 
