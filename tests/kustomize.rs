@@ -188,3 +188,40 @@ fn corpus_kustomizations_only_remove_or_reword_findings() {
         "the corpus has kustomizations"
     );
 }
+
+#[test]
+fn a_patch_named_by_url_is_remote_and_never_read_as_a_local_file() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    common::write(
+        dir.path(),
+        "app/kustomization.yaml",
+        "resources:\n- deploy.yaml\npatches:\n\
+         - path: https://example.com/patches/automount.yaml\n\
+         - path: missing.yaml\n",
+    );
+    common::write(
+        dir.path(),
+        "app/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers: []\n",
+    );
+    let output = common::tokenguard(dir.path(), &["check", "app", "--format", "json"]);
+    let stderr = common::stderr(&output);
+    assert!(
+        !stderr.contains("example.com"),
+        "a URL was read as a local file:\n{stderr}"
+    );
+    // A local patch file that is missing is still said to be unreadable.
+    assert!(
+        stderr.contains("missing.yaml: named by a kustomization but cannot be read"),
+        "{stderr}"
+    );
+    // What the remote patch does is unknown: the workload is judged as it is.
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    let codes: Vec<&str> = json
+        .as_array()
+        .expect("an array of findings")
+        .iter()
+        .map(|f| f["code"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(codes, ["TG001"], "{stderr}");
+}

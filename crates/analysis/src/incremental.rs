@@ -85,7 +85,7 @@ fn make_pieces(
                 start: window_start + chunk.range.start,
                 len: chunk.range.len(),
                 parsed: chunk
-                    .has_content
+                    .needs_reading()
                     .then(|| parse_single_document(text, options)),
                 findings: None,
                 keys: if chunk.has_content {
@@ -201,7 +201,7 @@ impl IncrementalFile {
             let chunks = split_documents(&window_text, body);
             let closes = chunks
                 .last()
-                .is_some_and(|c| c.has_content || c.has_marker || c.closed);
+                .is_some_and(|c| c.has_content || c.has_marker || c.closed || c.has_directive);
             // The next document starts with `---` (or follows a `...`): the
             // cut at the window's end holds when the window's last piece is a
             // document of its own; otherwise take the next one in.

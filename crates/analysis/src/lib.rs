@@ -98,6 +98,7 @@ pub(crate) fn parse_single_document(text: &str, options: &Options) -> ParsedFile
         has_content: true,
         has_marker: false,
         closed: false,
+        has_directive: false,
     };
     parse_chunks(text, vec![whole], options)
 }
@@ -106,6 +107,10 @@ fn parse_chunks(text: &str, chunks: Vec<split::Chunk>, options: &Options) -> Par
     let line_index = LineIndex::new(text);
     let mut parsed = ParsedFile::default();
     for chunk in chunks {
+        if let Some(error) = split::directive_error(text, chunk) {
+            parsed.syntax_errors.push(error);
+            continue;
+        }
         if !chunk.has_content {
             continue;
         }

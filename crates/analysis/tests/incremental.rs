@@ -1,5 +1,6 @@
 //! Incremental analysis equals a fresh analysis of the whole text, after any
-//! sequence of edits, including edits that make, move or remove `---` lines.
+//! sequence of edits, including edits that make, move or remove `---` lines
+//! and directives (which Kubernetes cuts from their document).
 
 use proptest::prelude::*;
 use tokenguard_analysis::{analyze, AccountIndex, IncrementalFile, NoAccounts, TextRange};
@@ -53,6 +54,7 @@ const SNIPPETS: &[&str] = &[
     "\n",
     " ",
     "{",
+    "%YAML 1.2\n",
 ];
 
 #[derive(Clone, Debug)]

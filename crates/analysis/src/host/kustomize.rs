@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use super::path::FilePath;
 use super::source::{FileSource, Need};
 use crate::kustomize::{
-    join, normalize, parse_kustomization, PatchSource, KUSTOMIZATION_FILE_NAMES,
+    is_remote, join, normalize, parse_kustomization, PatchSource, KUSTOMIZATION_FILE_NAMES,
 };
 use crate::KustomizeIndex;
 
@@ -59,14 +59,15 @@ impl Kustomizations {
                 .resources
                 .iter()
                 .chain(&kustomization.components)
-                .filter(|e| !e.contains("://"))
+                .filter(|e| !is_remote(e))
             {
                 let included = join(&dir, entry);
                 if self.seen.insert(included.clone()) {
                     pending.push(included);
                 }
             }
-            // Its patch files, to be read once. (Taken from the
+            // Its patch files, to be read once; a remote one is never read
+            // (`PatchSource::Remote`). (Taken from the
             // kustomization itself: asking the index for every patch file
             // it knows would rebuild its graph after each kustomization of
             // a walk.)

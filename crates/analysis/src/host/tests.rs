@@ -225,6 +225,34 @@ fn kustomizations_are_read_for_the_folders_fed_and_a_change_affects_everything()
 }
 
 #[test]
+fn a_patch_named_by_url_is_never_read_as_a_file() {
+    let base = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers: []\n";
+    let disk = Disk::with(&[
+        (
+            "app/kustomization.yaml",
+            "resources:\n- deploy.yaml\npatches:\n- path: https://example.com/p/automount.yaml\n",
+        ),
+        ("app/deploy.yaml", base),
+    ]);
+    let mut host = AnalysisHost::new(disk);
+    host.index_file(path("app/deploy.yaml"), base);
+    // The remote patch is not fetched: the workload is judged as it stands.
+    assert_eq!(codes(&host, "app/deploy.yaml"), [Code::TG001]);
+    let requests = host.source().requests();
+    assert!(
+        requests.contains(&"read app/kustomization.yaml".to_string()),
+        "{requests:?}"
+    );
+    assert!(
+        !requests.iter().any(|r| r.contains("example.com")),
+        "a URL was asked of the file source: {requests:?}"
+    );
+    assert!(!host
+        .kustomizations()
+        .is_patch_file("app/https:/example.com/p/automount.yaml"));
+}
+
+#[test]
 fn configurations_by_scope_severity_and_the_exclusion_rule() {
     let disk = Disk::with(&[("/r/tokenguard.toml", "")]);
     let mut host = AnalysisHost::new(disk);

@@ -129,6 +129,8 @@ impl KustomizeIndex {
                 let reading = match &entry.source {
                     PatchSource::Inline(reading) => Some(reading),
                     PatchSource::File(path) => self.patches.get(&join(&declared_in, path)),
+                    // Not fetched: what it sets is unknown.
+                    PatchSource::Remote(_) => None,
                 };
                 if let Some(found) =
                     reading.and_then(|r| subject.patched_by(entry.form, entry.target.as_ref(), r))

@@ -35,6 +35,26 @@ pub enum PatchSource {
     File(String),
     /// An inline patch, already read.
     Inline(PatchReading),
+    /// A remote file (a URL such as `https://...`), as written: Kustomize
+    /// fetches it; tokenguard reads no network, so what it does is unknown
+    /// and it is never looked for on disk.
+    Remote(String),
+}
+
+/// Whether an entry of a kustomization names a remote file or repository
+/// (`https://...`, `git::...`-style URLs: anything with a scheme) rather
+/// than a path under the kustomization's folder.
+pub fn is_remote(entry: &str) -> bool {
+    entry.contains("://")
+}
+
+/// A file entry as Kustomize reads it: a URL is remote, anything else a path.
+fn file_source(entry: &str) -> PatchSource {
+    if is_remote(entry) {
+        PatchSource::Remote(entry.to_string())
+    } else {
+        PatchSource::File(entry.to_string())
+    }
 }
 
 /// A target selector of `patches:` or `patchesJson6902:`. In Kustomize each
@@ -93,7 +113,7 @@ pub fn parse_kustomization(text: &str) -> Kustomization {
             let source = if text.contains('\n') {
                 PatchSource::Inline(read_patch(text))
             } else {
-                PatchSource::File(text.to_string())
+                file_source(text)
             };
             patches.push(PatchEntry {
                 form: PatchForm::StrategicMerge,
@@ -133,7 +153,7 @@ fn patch_entry(doc: &Document, item: NodeId, form: PatchForm) -> Option<PatchEnt
         get_string(doc, item, "path"),
         get_string(doc, item, "patch"),
     ) {
-        (Some(path), _) => PatchSource::File(path.to_string()),
+        (Some(path), _) => file_source(path),
         (None, Some(inline)) => PatchSource::Inline(read_patch(inline)),
         (None, None) => return None,
     };
@@ -254,5 +274,25 @@ mod tests {
         );
         let k = parse_kustomization("resources: base\npatches: {path: x}\nnamespace: ''\n");
         assert_eq!(k, Kustomization::default());
+    }
+
+    #[test]
+    fn a_patch_named_by_url_is_remote_not_a_file() {
+        let k = parse_kustomization(
+            "patches:\n- path: https://example.com/patches/automount.yaml\n\
+             - path: local.yaml\n\
+             patchesStrategicMerge:\n- http://example.com/smp.yaml\n",
+        );
+        let sources: Vec<&PatchSource> = k.patches.iter().map(|p| &p.source).collect();
+        assert_eq!(
+            sources,
+            [
+                &PatchSource::Remote("http://example.com/smp.yaml".into()),
+                &PatchSource::Remote("https://example.com/patches/automount.yaml".into()),
+                &PatchSource::File("local.yaml".into()),
+            ]
+        );
+        assert!(is_remote("https://github.com/org/repo//deploy?ref=v1"));
+        assert!(!is_remote("../base/patch.yaml"));
     }
 }

@@ -19,8 +19,8 @@ mod paths;
 pub use graph::{Deployment, Verdict};
 pub use index::KustomizeIndex;
 pub use manifest::{
-    is_kustomization_file, parse_kustomization, Kustomization, PatchEntry, PatchForm, PatchSource,
-    Selector, KUSTOMIZATION_FILE_NAMES,
+    is_kustomization_file, is_remote, parse_kustomization, Kustomization, PatchEntry, PatchForm,
+    PatchSource, Selector, KUSTOMIZATION_FILE_NAMES,
 };
 pub use patch::{read_patch, PatchReading, PatchedObject, Setting, Subject};
 pub use paths::{file_key, join, normalize, parent};
