@@ -12,8 +12,8 @@ use std::process::Output;
 
 use serde_json::Value;
 use tokenguard_analysis::helm::{
-    chart_accounts, check_template, judge_workloads, mask, ChartAccount, Template, TemplateContext,
-    ValuesFile, Verdict,
+    chart_accounts, check_template, judge_workloads, mask_with, ChartAccount, Template,
+    TemplateContext, ValuesFile, Verdict,
 };
 use tokenguard_analysis::{apply_edits, Code, Finding, LineIndex, NoAccounts, Options, TextEdit};
 
@@ -400,9 +400,10 @@ fn chart_root_of(path: &Path) -> Option<PathBuf> {
     None
 }
 
-/// The mask keeps every position, and changes only bytes of actions.
-fn check_mask(shown: &str, text: &str, problems: &mut Vec<String>) {
-    let masked = mask(text);
+/// The mask keeps every position, and changes only bytes of actions and of
+/// the ranges it says it hides.
+fn check_mask(shown: &str, text: &str, values: Option<&ValuesFile>, problems: &mut Vec<String>) {
+    let masked = mask_with(text, values);
     if masked.text.len() != text.len() {
         problems.push(format!("{shown}: the mask changed the length"));
         return;
@@ -410,6 +411,9 @@ fn check_mask(shown: &str, text: &str, problems: &mut Vec<String>) {
     let mut inside = vec![false; text.len()];
     for action in &masked.actions {
         inside[action.range.start..action.range.end].fill(true);
+    }
+    for range in &masked.hidden {
+        inside[range.start..range.end].fill(true);
     }
     for (i, (a, b)) in text.bytes().zip(masked.text.bytes()).enumerate() {
         let line_break = matches!(a, b'\n' | b'\r');
@@ -458,12 +462,13 @@ fn every_corpus_helm_template_is_read_tolerantly_and_every_range_is_real() {
             .unwrap_or(path)
             .display()
             .to_string();
-        check_mask(&shown, &text, &mut problems);
         let (values, accounts) = charts.entry(root.clone()).or_insert_with(|| {
             let chart = load_chart(&root);
             let accounts = chart.accounts();
             (chart.values, accounts)
         });
+        check_mask(&shown, &text, None, &mut problems);
+        check_mask(&shown, &text, values.as_ref(), &mut problems);
         let name = path
             .strip_prefix(&root)
             .unwrap_or(path)
