@@ -281,7 +281,10 @@ fn glued_to_a_key(text: &str, actions: &[Action], block: &Block, out: &[u8]) -> 
     let Some(first) = (open.range.end..end).find(|&i| !bytes[i].is_ascii_whitespace()) else {
         return false;
     };
-    if actions.iter().any(|a| a.range.start == first) {
+    if actions
+        .binary_search_by_key(&first, |a| a.range.start)
+        .is_ok()
+    {
         return false;
     }
     line_kind(&out[first..line_end(out, first)]) == Kind::Scalar
