@@ -14,8 +14,8 @@ use std::process::Output;
 
 use serde_json::Value;
 use tokenguard_analysis::helm::{
-    chart_accounts, check_template, judge_workloads, mask, ChartAccount, Template, TemplateContext,
-    ValuesFile, Verdict,
+    chart_accounts, check_template, judge_workloads, mask_with, ChartAccount, Template,
+    TemplateContext, ValuesFile, Verdict,
 };
 use tokenguard_analysis::{apply_edits, Code, Finding, LineIndex, NoAccounts, Options, TextEdit};
 
@@ -454,7 +454,7 @@ fn chart_root_of(path: &Path) -> Option<PathBuf> {
 /// The mask keeps every position, and changes only bytes of actions and of
 /// the ranges it says it hides.
 fn check_mask(shown: &str, text: &str, values: Option<&ValuesFile>, problems: &mut Vec<String>) {
-    let masked = mask(text);
+    let masked = mask_with(text, values);
     if masked.text.len() != text.len() {
         problems.push(format!("{shown}: the mask changed the length"));
         return;
