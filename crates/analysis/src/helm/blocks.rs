@@ -17,19 +17,23 @@
 //!   it becomes a placeholder on the key's line, and blanks below.
 //! * Branches over several lines stay together (both branches of the same
 //!   shape read as YAML, a key perhaps twice, and `branches.rs` decides
-//!   between them with the values), unless they *clash*: their first
-//!   content lines differ in indentation or in shape (a mapping entry, a
-//!   sequence item, or a scalar or flow collection, such as a mapping in
-//!   one branch and `{}` in the other). Then one branch is kept: the one
-//!   the values select when they decide the condition (`branches.rs`),
-//!   else the first; the others are hidden. The verdict is then the one
-//!   on that branch, the chart's rendering with those values.
+//!   between them with the values), unless they *clash*: a branch's first
+//!   content line starts at the column of the previous branch's first line
+//!   with another kind of node (a mapping entry, a sequence item, or a
+//!   scalar or flow collection: a mapping in one branch and `{}` in the
+//!   other), or deeper than it (it would read as that branch's content). A
+//!   branch that starts to the left of the one before continues an
+//!   enclosing collection, as it would alone: no clash. On a clash one
+//!   branch is kept: the one the values select when they decide the
+//!   condition (`branches.rs`), else the first; the others are hidden. The
+//!   verdict is then the one on that branch, the chart's rendering with
+//!   those values.
 //!
 //! Hidden text is blanked except its line breaks (a placeholder keeps `x`
 //! on its first line); nothing moves.
 
 use super::branches::condition;
-use super::mask::{Action, ActionKind};
+use super::mask::{is_block_scalar_header, line_spans, Action, ActionKind};
 use super::values::ValuesFile;
 use crate::text::TextRange;
 
@@ -108,6 +112,7 @@ pub(super) fn hide(
             .iter()
             .any(|d| d.start <= range.start && range.end <= d.end)
     };
+    let scalars = BlockScalarLines::new(out);
     let mut hidden = Vec::new();
     for block in &blocks {
         let range = block.range(actions);
@@ -136,7 +141,7 @@ pub(super) fn hide(
         } else if glued_to_a_key(text, actions, block, out) {
             placeholder(out, range);
             hidden.push(range);
-        } else if !block.elses.is_empty() && clash(out, &branches) {
+        } else if !block.elses.is_empty() && clash(out, &branches, &scalars) {
             let kept = chosen(block, actions, values).unwrap_or(0);
             keep(out, bytes, &branches, kept, &mut hidden);
         }
@@ -331,8 +336,9 @@ fn line_kind(line: &[u8]) -> Kind {
     Kind::Scalar
 }
 
-/// The first content of a branch (comments aside): its column and kind.
-fn shape(out: &[u8], branch: TextRange) -> Option<(usize, Kind)> {
+/// The first content of a branch (comments aside): where it is, its
+/// column and its kind.
+fn shape(out: &[u8], branch: TextRange) -> Option<(usize, usize, Kind)> {
     let mut i = branch.start;
     while i < branch.end {
         match out[i] {
@@ -348,16 +354,60 @@ fn shape(out: &[u8], branch: TextRange) -> Option<(usize, Kind)> {
     }
     let column = i - line_start(out, i);
     let end = line_end(out, i).min(branch.end);
-    Some((column, line_kind(&out[i..end])))
+    Some((i, column, line_kind(&out[i..end])))
 }
 
-/// Whether the branches' first contents differ in column or kind.
-fn clash(out: &[u8], branches: &[TextRange]) -> bool {
-    let mut shapes = branches.iter().filter_map(|&b| shape(out, b));
-    let Some(first) = shapes.next() else {
+/// Whether two branches, kept one after the other, would clash: a later
+/// branch starts deeper than the one before it (read as that branch's
+/// content), or at the same column as another kind of node (a mapping
+/// entry, then `{}`). A later branch that starts to the left continues an
+/// enclosing collection, as either branch alone would.
+fn clash(out: &[u8], branches: &[TextRange], scalars: &BlockScalarLines) -> bool {
+    let shapes: Vec<(usize, usize, Kind)> =
+        branches.iter().filter_map(|&b| shape(out, b)).collect();
+    if shapes.iter().any(|&(at, _, _)| scalars.contains(at)) {
+        // Text of a block scalar: lines, not nodes; nothing clashes.
         return false;
-    };
-    shapes.any(|other| other != first)
+    }
+    shapes.windows(2).any(|pair| {
+        let ((_, before, kind_before), (_, after, kind_after)) = (pair[0], pair[1]);
+        after > before || (after == before && kind_after != kind_before)
+    })
+}
+
+/// Which lines of the masked text are the content of a block scalar
+/// (`key: |` and the lines indented past it).
+struct BlockScalarLines {
+    /// Where each line starts, and whether it is a block scalar's content.
+    lines: Vec<(usize, bool)>,
+}
+
+impl BlockScalarLines {
+    fn new(out: &[u8]) -> Self {
+        let mut lines = Vec::new();
+        let mut header: Option<usize> = None;
+        for (start, end) in line_spans(out) {
+            let line = &out[start..end];
+            let indent = line.iter().take_while(|&&b| b == b' ').count();
+            if indent == line.len() {
+                lines.push((start, header.is_some()));
+                continue;
+            }
+            if header.is_some_and(|h| indent > h) {
+                lines.push((start, true));
+                continue;
+            }
+            header = is_block_scalar_header(line).then_some(indent);
+            lines.push((start, false));
+        }
+        Self { lines }
+    }
+
+    /// Whether the line holding `at` is a block scalar's content.
+    fn contains(&self, at: usize) -> bool {
+        let line = self.lines.partition_point(|&(start, _)| start <= at);
+        line > 0 && self.lines[line - 1].1
+    }
 }
 
 #[cfg(test)]
@@ -377,5 +427,17 @@ mod tests {
         assert_eq!(line_kind(b"{a: 1}"), Kind::Scalar);
         assert_eq!(line_kind(b"a:b # c: d"), Kind::Scalar);
         assert_eq!(line_kind(b"v1"), Kind::Scalar);
+    }
+
+    #[test]
+    fn branches_inside_a_block_scalar_never_clash() {
+        let text = "run: |\n  {{- if .x }}\n  a=1\n  {{- else }}\n  echo \"a: b\"\n  {{- end }}\nafter: 1\n";
+        let m = super::super::mask::mask(text);
+        assert!(m.hidden.is_empty(), "{:?}", m.hidden);
+        let scalars = BlockScalarLines::new(m.text.as_bytes());
+        assert!(scalars.contains(text.find("a=1").unwrap()));
+        assert!(scalars.contains(text.find("echo").unwrap()));
+        assert!(!scalars.contains(text.find("after").unwrap()));
+        assert!(!scalars.contains(0));
     }
 }

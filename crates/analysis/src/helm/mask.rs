@@ -233,7 +233,7 @@ fn mark_block_scalar_starts(original: &[u8], changed: &[bool], out: &mut [u8]) {
 
 /// The (start, end) of every line of `bytes`, line breaks excluded
 /// (`\r\n`, `\n` and a lone `\r` end a line).
-fn line_spans(bytes: &[u8]) -> Vec<(usize, usize)> {
+pub(super) fn line_spans(bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut lines = Vec::new();
     let mut start = 0;
     let mut i = 0;
@@ -256,7 +256,7 @@ fn line_spans(bytes: &[u8]) -> Vec<(usize, usize)> {
     lines
 }
 
-fn is_block_scalar_header(line: &[u8]) -> bool {
+pub(super) fn is_block_scalar_header(line: &[u8]) -> bool {
     let text = String::from_utf8_lossy(line);
     let last = text.split_whitespace().last().unwrap_or("");
     let words = text.split_whitespace().count();
@@ -686,9 +686,20 @@ mod tests {
             m.text,
             "m:\n                     \n      \n             \n  {}\n            \n"
         );
-        // Branches of one shape both stay.
+        // Branches of one shape both stay, as does a later branch to the
+        // left (it continues an enclosing collection).
         let text = "m:\n  {{- if .x }}\n  a: b\n  {{- else }}\n  c: d\n  {{- end }}\n";
         assert!(mask(text).hidden.is_empty());
+        let text = "s:\n  v:\n    {{- if .x }}\n    - a\n  {{- else }}\n  w: []\n  {{- end }}\n";
+        assert!(mask(text).hidden.is_empty());
+        // A later branch deeper than the one before would be its content.
+        let text = "s:\n  {{- if .x }}\n  a: b\n  {{- else }}\n    c: d\n  {{- end }}\n";
+        let m = mask(text);
+        assert_eq!(m.hidden.len(), 1);
+        assert_eq!(
+            m.text,
+            "s:\n              \n  a: b\n             \n        \n            \n"
+        );
     }
 
     #[test]
