@@ -102,15 +102,17 @@ pub(super) fn hide(
 ) -> Vec<TextRange> {
     let bytes = text.as_bytes();
     let blocks = blocks(actions);
-    let defines: Vec<TextRange> = blocks
+    let mut defines: Vec<TextRange> = blocks
         .iter()
         .filter(|b| first_word(&actions[b.open].body) == "define")
         .map(|b| b.range(actions))
         .collect();
+    // Go does not nest definitions: by their starts, the one that could
+    // hold a range is the last that starts before it.
+    defines.sort_by_key(|d| d.start);
     let in_define = |range: TextRange| {
-        defines
-            .iter()
-            .any(|d| d.start <= range.start && range.end <= d.end)
+        let before = defines.partition_point(|d| d.start <= range.start);
+        before > 0 && range.end <= defines[before - 1].end
     };
     let scalars = BlockScalarLines::new(out);
     let mut hidden = Vec::new();

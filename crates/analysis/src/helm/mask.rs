@@ -64,11 +64,6 @@ impl Action {
         !matches!(self.kind, ActionKind::Output)
     }
 
-    /// `{{- …`: trims the blanks and line breaks before it.
-    pub fn trims_before(&self, text: &str) -> bool {
-        text.as_bytes().get(self.range.start + 2) == Some(&b'-')
-    }
-
     /// `… -}}`: trims the blanks and line breaks after it.
     pub fn trims_after(&self, text: &str) -> bool {
         self.range.len() >= 5 && text.as_bytes().get(self.range.end - 3) == Some(&b'-')
