@@ -1,7 +1,9 @@
 //! Helm chart templates: the fixture charts under `tests/fixtures/helm/`
-//! (one chart per folder, expectations as `# Noncompliant` markers), the
-//! real binary on them, and every template of the shared corpus's
-//! `helm-templates/` read without a crash or a range off the real text.
+//! (one chart per folder, expectations as `# Noncompliant` markers; the
+//! `mask_*` charts are the masking cases of issue 13), the files with
+//! actions that belong to no chart under `loose/`, the real binary on
+//! them, and every template of the shared corpus's `helm-templates/` read
+//! without a crash or a range off the real text.
 
 mod common;
 use common::tokenguard;
@@ -12,8 +14,8 @@ use std::process::Output;
 
 use serde_json::Value;
 use tokenguard_analysis::helm::{
-    chart_accounts, check_template, judge_workloads, mask, ChartAccount, Template, TemplateContext,
-    ValuesFile, Verdict,
+    chart_accounts, check_template, judge_workloads, mask_with, ChartAccount, Template,
+    TemplateContext, ValuesFile, Verdict,
 };
 use tokenguard_analysis::{apply_edits, Code, Finding, LineIndex, NoAccounts, Options, TextEdit};
 
@@ -118,6 +120,52 @@ fn char_col(text: &str, index: &LineIndex, offset: usize) -> (usize, usize) {
     index.line_col_chars(text, offset)
 }
 
+/// Compares the findings of one template with its markers.
+fn compare_with_markers(shown: &str, text: &str, findings: &[Finding], problems: &mut Vec<String>) {
+    let index = LineIndex::new(text);
+    for finding in findings.iter().filter(|f| f.code == Code::TG000) {
+        problems.push(format!(
+            "{shown}: unexpected TG000 {} at line {}",
+            finding.message,
+            index.line_of(finding.range.start) + 1
+        ));
+    }
+    let mut actual: Vec<(usize, (usize, usize), String)> = findings
+        .iter()
+        .filter(|f| f.code == Code::TG001)
+        .map(|f| {
+            let (line, start) = char_col(text, &index, f.range.start);
+            let (_, end) = char_col(text, &index, f.range.end);
+            (line, (start, end), f.message.clone())
+        })
+        .collect();
+    for (line, carets) in markers(text) {
+        match actual.iter().position(|(l, _, _)| *l == line) {
+            Some(i) => {
+                let (_, columns, message) = actual.remove(i);
+                if let Some(carets) = carets {
+                    if carets != columns {
+                        problems.push(format!(
+                            "{shown}:{}: range {columns:?}, the carets say {carets:?} ({message})",
+                            line + 1
+                        ));
+                    }
+                }
+            }
+            None => problems.push(format!(
+                "{shown}:{}: expected a finding, got none",
+                line + 1
+            )),
+        }
+    }
+    for (line, _, message) in actual {
+        problems.push(format!(
+            "{shown}:{}: unexpected finding: {message}",
+            line + 1
+        ));
+    }
+}
+
 #[test]
 fn every_fixture_chart_gets_exactly_the_findings_its_markers_expect() {
     let mut problems = Vec::new();
@@ -130,49 +178,52 @@ fn every_fixture_chart_gets_exactly_the_findings_its_markers_expect() {
         charts += 1;
         let chart = load_chart(&root);
         for ((name, text), findings) in chart.templates.iter().zip(chart.check()) {
-            let index = LineIndex::new(text);
             let shown = format!("{}/{name}", root.display());
-            for finding in findings.iter().filter(|f| f.code == Code::TG000) {
-                problems.push(format!(
-                    "{shown}: unexpected TG000 {} at line {}",
-                    finding.message,
-                    index.line_of(finding.range.start) + 1
-                ));
-            }
-            let mut actual: Vec<(usize, (usize, usize), String)> = findings
-                .iter()
-                .filter(|f| f.code == Code::TG001)
-                .map(|f| {
-                    let (line, start) = char_col(text, &index, f.range.start);
-                    let (_, end) = char_col(text, &index, f.range.end);
-                    (line, (start, end), f.message.clone())
-                })
-                .collect();
-            for (line, carets) in markers(text) {
-                match actual.iter().position(|(l, _, _)| *l == line) {
-                    Some(i) => {
-                        let (_, columns, message) = actual.remove(i);
-                        if let Some(carets) = carets {
-                            if carets != columns {
-                                problems.push(format!("{shown}:{}: range {columns:?}, the carets say {carets:?} ({message})", line + 1));
-                            }
-                        }
-                    }
-                    None => problems.push(format!(
-                        "{shown}:{}: expected a finding, got none",
-                        line + 1
-                    )),
-                }
-            }
-            for (line, _, message) in actual {
-                problems.push(format!(
-                    "{shown}:{}: unexpected finding: {message}",
-                    line + 1
-                ));
-            }
+            compare_with_markers(&shown, text, &findings, &mut problems);
         }
     }
     assert!(charts >= 3, "only {charts} fixture charts found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Files with template actions that belong to no chart
+/// (`tests/fixtures/helm/loose/`): read as templates without values, as
+/// the host reads them, markers compared the same way.
+#[test]
+fn every_loose_template_gets_exactly_the_findings_its_markers_expect() {
+    let loose = charts_root().join("loose");
+    let files = common::files_under(&loose, common::is_yaml);
+    assert!(
+        !files.is_empty(),
+        "no loose templates in {}",
+        loose.display()
+    );
+    let mut problems = Vec::new();
+    for path in &files {
+        let text = fs::read_to_string(path).expect("a fixture");
+        let shown = path.display().to_string();
+        let template = Template::parse(&text, None, Options::builtin());
+        let context = TemplateContext {
+            file: &shown,
+            values: None,
+            accounts: &[],
+        };
+        let findings = check_template(&text, &template, &context, &NoAccounts);
+        compare_with_markers(&shown, &text, &findings, &mut problems);
+        // The binary classifies it as a loose template and says the same.
+        let relative = path.strip_prefix(&loose).expect("under loose/");
+        let relative = relative.to_str().expect("a UTF-8 name");
+        let output = tokenguard(&loose, &["check", "--format", "json", relative]);
+        let json: Value = serde_json::from_str(&stdout(&output)).expect("JSON output");
+        let codes: Vec<&str> = json
+            .as_array()
+            .expect("an array")
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
+        assert_eq!(codes.len(), markers(&text).len(), "{shown}: {json}");
+        assert!(codes.iter().all(|c| *c == "TG001"), "{shown}: {json}");
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -400,9 +451,10 @@ fn chart_root_of(path: &Path) -> Option<PathBuf> {
     None
 }
 
-/// The mask keeps every position, and changes only bytes of actions.
-fn check_mask(shown: &str, text: &str, problems: &mut Vec<String>) {
-    let masked = mask(text);
+/// The mask keeps every position, and changes only bytes of actions and of
+/// the ranges it says it hides.
+fn check_mask(shown: &str, text: &str, values: Option<&ValuesFile>, problems: &mut Vec<String>) {
+    let masked = mask_with(text, values);
     if masked.text.len() != text.len() {
         problems.push(format!("{shown}: the mask changed the length"));
         return;
@@ -410,6 +462,9 @@ fn check_mask(shown: &str, text: &str, problems: &mut Vec<String>) {
     let mut inside = vec![false; text.len()];
     for action in &masked.actions {
         inside[action.range.start..action.range.end].fill(true);
+    }
+    for range in &masked.hidden {
+        inside[range.start..range.end].fill(true);
     }
     for (i, (a, b)) in text.bytes().zip(masked.text.bytes()).enumerate() {
         let line_break = matches!(a, b'\n' | b'\r');
@@ -458,12 +513,13 @@ fn every_corpus_helm_template_is_read_tolerantly_and_every_range_is_real() {
             .unwrap_or(path)
             .display()
             .to_string();
-        check_mask(&shown, &text, &mut problems);
         let (values, accounts) = charts.entry(root.clone()).or_insert_with(|| {
             let chart = load_chart(&root);
             let accounts = chart.accounts();
             (chart.values, accounts)
         });
+        check_mask(&shown, &text, None, &mut problems);
+        check_mask(&shown, &text, values.as_ref(), &mut problems);
         let name = path
             .strip_prefix(&root)
             .unwrap_or(path)

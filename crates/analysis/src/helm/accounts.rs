@@ -1,7 +1,7 @@
 //! The ServiceAccounts a chart's templates declare, with their names and
 //! `automountServiceAccountToken` resolved against `values.yaml`.
 
-use super::mask::{mask, ActionKind, Masked};
+use super::mask::{mask_with, ActionKind, Masked};
 use super::values::{reference, Resolved, ValueAt, ValuesFile};
 use super::{original_scalar, sole_action};
 use crate::objects::{AccountAutomount, ServiceAccount};
@@ -60,7 +60,7 @@ pub fn chart_accounts(file: &str, text: &str, values: Option<&ValuesFile>) -> Ve
     if !text.contains("ServiceAccount") {
         return Vec::new();
     }
-    let masked = mask(text);
+    let masked = mask_with(text, values);
     crate::service_accounts(&masked.text)
         .into_iter()
         .filter(|account| !switched_off(&masked, account.object, values))

@@ -1,9 +1,11 @@
 //! Branches of `{{ if }}` blocks that `values.yaml` turns off.
 //!
-//! The mask keeps both branches of a conditional, so a pod spec can hold
-//! `serviceAccountName` (or the field) twice. Where the condition is a plain
-//! value (`if .Values.a`, `if not .Values.a`) that `values.yaml` decides, the
-//! entries of the branch that is not rendered are dropped before judging.
+//! The mask keeps the branches of a conditional that do not clash (see
+//! `blocks.rs`), so a pod spec can hold `serviceAccountName` (or the field)
+//! twice. Where the condition is a plain value (`if .Values.a`, `if not
+//! .Values.a`) that `values.yaml` decides (a boolean, a missing or null
+//! value, or a map or list: true when it is not empty), the entries of the
+//! branch that is not rendered are dropped before judging.
 
 use super::mask::{ActionKind, Masked};
 use super::values::{reference, Resolved, ValuesFile};
@@ -56,16 +58,17 @@ pub fn inactive_ranges(masked: &Masked, values: &ValuesFile) -> Vec<TextRange> {
 }
 
 /// `if .Values.a` or `if not .Values.a`, as the values decide it.
-fn condition(body: &str, values: &ValuesFile) -> Option<bool> {
+pub(super) fn condition(body: &str, values: &ValuesFile) -> Option<bool> {
     let rest = body.strip_prefix("if ")?.trim();
     let (negated, rest) = match rest.strip_prefix("not ") {
         Some(inner) => (true, inner.trim()),
         None => (false, rest),
     };
-    let truth = match values.resolve_bool(&reference(rest)?) {
+    let reference = reference(rest)?;
+    let truth = match values.resolve_bool(&reference) {
         Resolved::Bool { value, .. } => value,
         Resolved::Empty { .. } => false,
-        Resolved::Text { .. } | Resolved::Unknown => return None,
+        Resolved::Text { .. } | Resolved::Unknown => values.collection_truth(&reference)?,
     };
     Some(truth != negated)
 }

@@ -9,10 +9,27 @@
 //! * Inside other text, an action that renders nothing (control flow,
 //!   comments, variable assignments) becomes blanks, and one that renders a
 //!   value becomes a plain run of `x`, a scalar of the same length.
+//! * An action is read as Go reads it: its strings may hold `}}`; and when
+//!   its text cannot be Go (a backslash outside a string), it is the text
+//!   of a YAML double-quoted scalar (a plain file whose strings carry
+//!   templates for another tool, as alert rules do), read with the YAML
+//!   escapes decoded (`{{ printf \"%s\" .x }}`). An action never runs on
+//!   past a document start (`---`).
+//! * Trim markers (`{{-`, `-}}`) eat blanks and line breaks around an
+//!   action; where that changes what the YAML is (a value glued to its key,
+//!   a `:` between two actions), `blocks.rs` and [`renders_block`] say so.
 //!
-//! Both branches of a conditional stay, so a key can appear twice; YAML
-//! parsing here tolerates that.
+//! Text between actions is kept, except where `blocks.rs` decides that it
+//! is not output where it stands (a `define` body), or that keeping every
+//! branch of a conditional would make YAML no branch renders (branches on
+//! one line, branches of different shapes): that text is listed in
+//! [`Masked::hidden`] and blanked (or, for a conditional that is one value,
+//! written over with a placeholder). Branches of the same shape all stay,
+//! so a key can appear twice; YAML parsing here tolerates that, and
+//! `branches.rs` drops the branches the values turn off.
 
+use super::blocks;
+use super::values::ValuesFile;
 use crate::text::TextRange;
 
 /// What a template action does to the output.
@@ -46,6 +63,11 @@ impl Action {
     pub fn renders_nothing(&self) -> bool {
         !matches!(self.kind, ActionKind::Output)
     }
+
+    /// `… -}}`: trims the blanks and line breaks after it.
+    pub fn trims_after(&self, text: &str) -> bool {
+        self.range.len() >= 5 && text.as_bytes().get(self.range.end - 3) == Some(&b'-')
+    }
 }
 
 /// A template with its actions hidden.
@@ -55,6 +77,11 @@ pub struct Masked {
     pub text: String,
     /// Every action, in text order.
     pub actions: Vec<Action>,
+    /// Text the mask hides although it lies outside actions (a `define`
+    /// body, a branch that would clash with another, a conditional read as
+    /// one value), in text order; they may hold actions. Every byte of them
+    /// but line breaks is a blank or an `x` in [`Masked::text`].
+    pub hidden: Vec<TextRange>,
 }
 
 impl Masked {
@@ -84,9 +111,17 @@ pub fn has_actions(text: &str) -> bool {
     memchr::memmem::find(text.as_bytes(), b"{{").is_some() && !find_actions(text).is_empty()
 }
 
-/// Masks every action of `text`. An action without its closing `}}` is left
-/// as it is, as is everything after it (Helm would refuse such a template).
+/// Masks every action of `text`, choosing between clashing branches
+/// without values (the first branch is kept). An action without its
+/// closing `}}` is left as it is, as is everything after it in its
+/// document (Helm would refuse such a template).
 pub fn mask(text: &str) -> Masked {
+    mask_with(text, None)
+}
+
+/// Masks every action of `text`; where branches clash, the one `values`
+/// selects is kept (see `blocks.rs`).
+pub fn mask_with(text: &str, values: Option<&ValuesFile>) -> Masked {
     let actions = find_actions(text);
     let bytes = text.as_bytes();
     let mut in_action = vec![false; bytes.len()];
@@ -112,55 +147,111 @@ pub fn mask(text: &str) -> Masked {
             }
         }
     }
-    mark_block_scalar_starts(bytes, &mut out);
+    let hidden = blocks::hide(text, &actions, &mut out, values);
+    let mut changed = in_action;
+    for range in &hidden {
+        changed[range.start..range.end].fill(true);
+    }
+    mark_block_scalar_starts(bytes, &changed, &mut out);
     // Only ASCII bytes replaced whole characters' bytes (every byte of a
-    // multi-byte character inside an action was replaced): still UTF-8.
+    // multi-byte character inside an action or a hidden range was
+    // replaced): still UTF-8.
     let text = String::from_utf8(out).unwrap_or_else(|e| {
         // Unreachable by construction; degrade to the lossy form rather than
         // panic (same length is not guaranteed then, but nothing breaks).
         String::from_utf8_lossy(e.as_bytes()).into_owned()
     });
-    Masked { text, actions }
+    Masked {
+        text,
+        actions,
+        hidden,
+    }
 }
 
 /// A line blanked right after a block scalar's header (`- |`, `key: >-`)
 /// would be a leading empty line of the scalar, and one with more blanks
-/// than the first content line is a YAML error: it keeps one `x` where its
-/// action started, which makes it the scalar's first (ignored) content line.
-fn mark_block_scalar_starts(original: &[u8], out: &mut [u8]) {
-    // The indentation of the header line just before, if any.
-    let mut header_indent: Option<usize> = None;
-    let mut start = 0;
-    while start < out.len() {
-        let mut end = start;
-        while end < out.len() && !matches!(out[end], b'\n' | b'\r') {
-            end += 1;
-        }
-        let line = &out[start..end];
-        let blank = line.iter().all(|&b| b == b' ' || b == b'\t');
-        let was_blank = original[start..end]
+/// than the first content line is indented is a YAML error: the first such
+/// line keeps one `x` where the content lines start (or where its action
+/// started, when nothing masked stands there), which makes it the scalar's
+/// first (ignored) content line. Only bytes the mask changed (`changed`)
+/// take the mark.
+fn mark_block_scalar_starts(original: &[u8], changed: &[bool], out: &mut [u8]) {
+    let lines = line_spans(out);
+    let is_blank = |range: &(usize, usize), bytes: &[u8]| {
+        bytes[range.0..range.1]
             .iter()
-            .all(|&b| b == b' ' || b == b'\t');
-        if blank && !was_blank {
-            let first = original[start..end]
-                .iter()
-                .position(|&b| b != b' ' && b != b'\t');
-            // Only inside the scalar: a mark left of it would end it.
-            if let (Some(header_indent), Some(first)) = (header_indent, first) {
-                if first > header_indent {
-                    out[start + first] = b'x';
-                }
-            }
-            header_indent = None;
-        } else if !blank {
-            header_indent = is_block_scalar_header(line)
-                .then(|| line.iter().take_while(|&&b| b == b' ').count());
+            .all(|&b| b == b' ' || b == b'\t')
+    };
+    let mut n = 0;
+    while n < lines.len() {
+        let (start, end) = lines[n];
+        n += 1;
+        let line = &out[start..end];
+        if is_blank(&(start, end), out) || !is_block_scalar_header(line) {
+            continue;
         }
-        start = end + 1;
+        let header_indent = line.iter().take_while(|&&b| b == b' ').count();
+        // The scalar's content starts on the first line that is not blank
+        // after masking; it must be indented past the header.
+        let Some(content) = lines[n..].iter().position(|l| !is_blank(l, out)) else {
+            continue;
+        };
+        let content_indent = {
+            let (s, e) = lines[n + content];
+            out[s..e].iter().take_while(|&&b| b == b' ').count()
+        };
+        if content_indent <= header_indent {
+            continue;
+        }
+        for &(s, e) in &lines[n..n + content] {
+            let was_blank = original[s..e].iter().all(|&b| b == b' ' || b == b'\t');
+            if was_blank || e - s <= content_indent {
+                // Not masked, or not longer than the content's indentation:
+                // a leading empty line YAML accepts.
+                continue;
+            }
+            let at = if changed[s + content_indent] {
+                Some(s + content_indent)
+            } else {
+                // Where the masked text starts: the scalar then reads the
+                // mark as more indented than its content (an error either
+                // way, as in the template).
+                (s..e).find(|&i| changed[i] && original[i] != b' ' && original[i] != b'\t')
+            };
+            if let Some(at) = at {
+                out[at] = b'x';
+            }
+            break;
+        }
     }
 }
 
-fn is_block_scalar_header(line: &[u8]) -> bool {
+/// The (start, end) of every line of `bytes`, line breaks excluded
+/// (`\r\n`, `\n` and a lone `\r` end a line).
+pub(super) fn line_spans(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                lines.push((start, i));
+                i += 2;
+                start = i;
+            }
+            b'\n' | b'\r' => {
+                lines.push((start, i));
+                i += 1;
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    lines.push((start, bytes.len()));
+    lines
+}
+
+pub(super) fn is_block_scalar_header(line: &[u8]) -> bool {
     let text = String::from_utf8_lossy(line);
     let last = text.split_whitespace().last().unwrap_or("");
     let words = text.split_whitespace().count();
@@ -172,9 +263,11 @@ fn is_block_scalar_header(line: &[u8]) -> bool {
 
 /// Whether an action that ends its line renders a block of lines rather
 /// than a value: `labels: {{- include "x" . | nindent 4 }}` (`nindent`
-/// starts with a line break; a `{{-` after `key:` would glue a value to the
-/// colon, so it is only written before a block). The lines below then
-/// continue the block and must read as its content.
+/// starts with a line break; a `{{-` after `key: ` would glue a value to
+/// the colon, so it is only written before a block). The lines below then
+/// continue the block and must read as its content. A `{{-` right after
+/// other text (`{{ .a -}}:{{- .b }}`, `repo:{{- .tag }}`) only joins that
+/// text to the value.
 fn renders_block(bytes: &[u8], in_action: &[bool], action: &Action) -> bool {
     let mut j = action.range.end;
     while j < bytes.len() && !matches!(bytes[j], b'\n' | b'\r') {
@@ -183,7 +276,9 @@ fn renders_block(bytes: &[u8], in_action: &[bool], action: &Action) -> bool {
         }
         j += 1;
     }
-    let trims_before = bytes.get(action.range.start + 2) == Some(&b'-');
+    let start = action.range.start;
+    let trims_before = bytes.get(start + 2) == Some(&b'-')
+        && (start == 0 || matches!(bytes[start - 1], b' ' | b'\t' | b'\n' | b'\r'));
     action.body.contains("nindent") || trims_before
 }
 
@@ -214,8 +309,15 @@ pub fn find_actions(text: &str) -> Vec<Action> {
     let mut from = 0;
     while let Some(found) = memchr::memmem::find(&bytes[from..], b"{{") {
         let start = from + found;
-        let Some(end) = action_end(bytes, start) else {
-            break;
+        let end = match action_end(bytes, start) {
+            Scan::Closed(end) => end,
+            // Not closed in its document: left as it is, and the next
+            // document is read on its own.
+            Scan::DocumentStart(next) => {
+                from = next;
+                continue;
+            }
+            Scan::Unclosed | Scan::Backslash => break,
         };
         let inner = &text[start + 2..end - 2];
         if !is_go_action(inner) {
@@ -242,36 +344,104 @@ pub fn find_actions(text: &str) -> Vec<Action> {
     actions
 }
 
+/// Where the scan of an action stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scan {
+    /// Closed: the offset after its `}}`.
+    Closed(usize),
+    /// A line starting a new document (`---`) came first: its offset.
+    DocumentStart(usize),
+    /// The text ended first.
+    Unclosed,
+    /// A backslash outside a string: not Go text as it stands.
+    Backslash,
+}
+
 /// The end (after `}}`) of the action starting at `start`: past strings,
-/// whose text may hold `}}`, and for comments past `*/`.
-fn action_end(bytes: &[u8], start: usize) -> Option<usize> {
-    let mut i = start + 2;
+/// whose text may hold `}}`, and for comments past `*/`. The text is read
+/// as Go's; if it cannot be (a backslash outside a string), it is read
+/// again as a YAML double-quoted scalar's, escapes decoded.
+fn action_end(bytes: &[u8], start: usize) -> Scan {
     // `{{/*` or `{{- /*`: a comment ends at `*/` then `}}`.
-    let mut after_trim = i;
-    if bytes.get(i) == Some(&b'-') {
-        after_trim = i + 1;
+    let mut after_trim = start + 2;
+    if bytes.get(after_trim) == Some(&b'-') {
+        after_trim += 1;
         while matches!(bytes.get(after_trim), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             after_trim += 1;
         }
     }
-    if bytes[after_trim..].starts_with(b"/*") {
-        let close = memchr::memmem::find(&bytes[after_trim + 2..], b"*/")? + after_trim + 2;
-        let braces = memchr::memmem::find(&bytes[close + 2..], b"}}")? + close + 2;
-        return Some(braces + 2);
+    if bytes[after_trim.min(bytes.len())..].starts_with(b"/*") {
+        let closed = memchr::memmem::find(&bytes[after_trim + 2..], b"*/")
+            .map(|at| at + after_trim + 2)
+            .and_then(|close| {
+                memchr::memmem::find(&bytes[close + 2..], b"}}").map(|at| at + close + 4)
+            });
+        return closed.map_or(Scan::Unclosed, Scan::Closed);
     }
-    while i < bytes.len() {
+    match scan_action(bytes, start + 2, false) {
+        Scan::Backslash => match scan_action(bytes, start + 2, true) {
+            // Not YAML escapes either: the backslash is just a byte.
+            Scan::Backslash => Scan::Unclosed,
+            other => other,
+        },
+        other => other,
+    }
+}
+
+/// Scans Go template text from `from` to its closing `}}`. With `escaped`
+/// the bytes are a YAML double-quoted scalar's: `\"` is a quote and `\\` a
+/// backslash as Go sees them, and any other escape is one ordinary
+/// character.
+fn scan_action(bytes: &[u8], from: usize, escaped: bool) -> Scan {
+    /// One character as Go sees it: what it is and how many bytes it took.
+    fn next(bytes: &[u8], i: usize, escaped: bool) -> (u8, usize) {
         match bytes[i] {
-            b'}' if bytes.get(i + 1) == Some(&b'}') => return Some(i + 2),
-            quote @ (b'"' | b'\'') => {
+            b'\\' if escaped => match bytes.get(i + 1) {
+                Some(&c @ (b'"' | b'\\')) => (c, 2),
+                Some(b'\n' | b'\r') | None => (b'\\', 1),
+                // Another escape decodes to some other character.
+                Some(_) => (b'a', 2),
+            },
+            b => (b, 1),
+        }
+    }
+    let document_start = |i: usize| {
+        bytes[i..].starts_with(b"---")
+            && matches!(bytes.get(i + 3), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+    };
+    let mut i = from;
+    while i < bytes.len() {
+        let (c, len) = next(bytes, i, escaped);
+        match c {
+            b'}' if len == 1 && bytes.get(i + 1) == Some(&b'}') => return Scan::Closed(i + 2),
+            b'\\' if !escaped => return Scan::Backslash,
+            b'\n' | b'\r' => {
                 i += 1;
-                while i < bytes.len() && bytes[i] != quote {
-                    if matches!(bytes[i], b'\n' | b'\r') {
-                        // Go strings do not span lines: not a string after all.
+                if !matches!(bytes.get(i), Some(b'\n')) && document_start(i) {
+                    return Scan::DocumentStart(i);
+                }
+                continue;
+            }
+            quote @ (b'"' | b'\'') => {
+                i += len;
+                while i < bytes.len() {
+                    let (d, len) = next(bytes, i, escaped);
+                    if d == quote || matches!(d, b'\n' | b'\r') {
+                        // Go strings do not span lines: at a line break it
+                        // was not a string after all.
                         break;
                     }
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    i += len;
+                    if d == b'\\' && i < bytes.len() {
+                        // An escape in the string: the next character is
+                        // part of it.
+                        i += next(bytes, i, escaped).1;
+                    }
                 }
-                i += 1;
+                if i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r') {
+                    i += next(bytes, i, escaped).1;
+                }
+                continue;
             }
             b'`' => {
                 i += 1;
@@ -279,11 +449,13 @@ fn action_end(bytes: &[u8], start: usize) -> Option<usize> {
                     i += 1;
                 }
                 i += 1;
+                continue;
             }
-            _ => i += 1,
+            _ => {}
         }
+        i += len;
     }
-    None
+    Scan::Unclosed
 }
 
 /// Whether the text between `{{` and `}}` reads as a Go template action:
@@ -336,6 +508,7 @@ fn classify(body: &str) -> ActionKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::helm::values::ValuesFile;
 
     fn masked(text: &str) -> String {
         mask(text).text
@@ -361,11 +534,166 @@ mod tests {
 
     #[test]
     fn control_actions_inside_a_line_render_nothing() {
-        let text = "a: {{ if .x }}1{{ else }}2{{ end }}\n";
+        let text = "a: b{{ if .x }}1{{ end }}{{ $v := 2 }}\n";
         let blanks = |n: usize| " ".repeat(n);
         assert_eq!(
             masked(text),
-            format!("a: {}1{}2{}\n", blanks(11), blanks(10), blanks(9))
+            format!("a: b{}1{}\n", blanks(11), blanks(9 + 13))
+        );
+    }
+
+    /// `"{{ if }}a{{ else }}b{{ end }}"` renders one branch: the values'
+    /// when they decide, else the whole conditional is one computed value,
+    /// or (alone on its line) the first branch.
+    #[test]
+    fn branches_on_one_line_are_one_value() {
+        let text = "a: {{ if .Values.on }}\"True\"{{ else }}\"False\"{{ end }}\n";
+        let blanks = |n: usize| " ".repeat(n);
+        let m = mask(text);
+        assert_eq!(m.text, format!("a: {}\n", "x".repeat(text.len() - 4)));
+        assert_eq!(m.hidden, [TextRange::new(3, text.len() - 1)]);
+        let on = ValuesFile::new("v", "on: true\n");
+        assert_eq!(
+            mask_with(text, Some(&on)).text,
+            format!("a: {}\"True\"{}\n", blanks(19), blanks(10 + 7 + 9))
+        );
+        let off = ValuesFile::new("v", "on: false\n");
+        let m = mask_with(text, Some(&off));
+        assert_eq!(
+            m.text,
+            format!("a: {}\"False\"{}\n", blanks(19 + 6 + 10), blanks(9))
+        );
+        assert_eq!(m.hidden, [TextRange::new(22, 28)]);
+        let entries = "  {{ if .x }}- a{{ else }}- b{{ end }}\n";
+        assert_eq!(
+            masked(entries),
+            format!("  {}- a{}\n", blanks(11), blanks(10 + 3 + 9))
+        );
+        for text in [text, entries] {
+            assert!(crate::parse(&masked(text), crate::Options::builtin())
+                .syntax_errors
+                .is_empty());
+        }
+    }
+
+    /// A plain file whose double-quoted strings carry templates for another
+    /// tool: `\"` is a quote to that tool, not the end of the YAML string.
+    #[test]
+    fn yaml_escapes_inside_an_action_are_decoded() {
+        let text = "summary: \"{{ printf \\\"%.2f\\\" $value }} high\"\n---\nimage: \"{{ .x }}\"\n";
+        let m = mask(text);
+        let first = "{{ printf \\\"%.2f\\\" $value }}";
+        assert_eq!(
+            m.text,
+            format!(
+                "summary: \"{} high\"\n---\nimage: \"xxxxxxxx\"\n",
+                "x".repeat(first.len())
+            )
+        );
+        assert_eq!(m.actions.len(), 2);
+        assert_eq!(m.actions[0].body, "printf \\\"%.2f\\\" $value");
+        // An escaped backslash before the quote: the Go string ends at
+        // `\"` decoded, `}}` inside it does not close the action.
+        let text = "a: \"{{ printf \\\"\\\\\\\" }}\\\" }}\"\n";
+        assert_eq!(
+            mask(text).text,
+            format!("a: \"{}\"\n", "x".repeat(text.len() - 6))
+        );
+        // Go's own escapes in a chart template are read as Go's.
+        let text = "a: \"{{ printf \"\\\"}}\" }}\"\n";
+        assert_eq!(
+            mask(text).text,
+            format!("a: \"{}\"\n", "x".repeat(text.len() - 6))
+        );
+    }
+
+    #[test]
+    fn an_action_does_not_run_into_the_next_document() {
+        let text = "a: {{ .x\n---\nb: {{ .y }}\n";
+        assert_eq!(masked(text), "a: {{ .x\n---\nb: xxxxxxxx\n");
+    }
+
+    #[test]
+    fn trim_markers_around_a_colon_keep_one_value() {
+        let text = "image: {{ .a -}}:{{- .b }}\ntag: repo:{{- .b }}\n";
+        assert_eq!(
+            masked(text),
+            "image: xxxxxxxxx:xxxxxxxxx\ntag: repo:xxxxxxxxx\n"
+        );
+    }
+
+    #[test]
+    fn a_control_action_at_column_0_in_a_block_scalar_keeps_a_mark() {
+        let text = "  run: |\n{{- if .x }}\n    echo\n{{- end }}\n";
+        let m = mask(text);
+        let lines: Vec<&str> = m.text.lines().map(str::trim_end).collect();
+        assert_eq!(lines, ["  run: |", "    x", "    echo", ""]);
+        assert!(crate::parse(&m.text, crate::Options::builtin())
+            .syntax_errors
+            .is_empty());
+        // Short enough: a leading empty line YAML accepts, no mark.
+        let text = "  run: |\n{{end}}\n        echo\n";
+        assert_eq!(masked(text), "  run: |\n       \n        echo\n");
+    }
+
+    #[test]
+    fn a_trim_marker_that_glues_a_value_to_its_key_makes_one_value() {
+        let text = "apiVersion: {{ if .x -}}\nv1\n{{- else -}}\nv2\n{{- end }}\nkind: Pod\n";
+        let m = mask(text);
+        assert_eq!(
+            m.text,
+            "apiVersion: xxxxxxxxxxxx\n  \n            \n  \n          \nkind: Pod\n"
+        );
+        assert_eq!(m.hidden, [TextRange::new(12, text.find("\nkind").unwrap())]);
+        // Entries after the key are a block, not a glued value.
+        let text = "labels: {{ if .x -}}\n  a: b\n{{- end }}\n";
+        assert_eq!(masked(text), "labels:             \n  a: b\n          \n");
+    }
+
+    #[test]
+    fn a_define_body_is_hidden() {
+        let text = "{{- define \"x\" }}\n- name: {{ .a }}\n{{- end }}\napiVersion: v1\n";
+        let m = mask(text);
+        assert_eq!(
+            m.text,
+            "                 \n                \n          \napiVersion: v1\n"
+        );
+        assert_eq!(m.hidden, [TextRange::new(0, text.find("\napi").unwrap())]);
+        assert_eq!(m.actions.len(), 3);
+    }
+
+    #[test]
+    fn clashing_branches_keep_one() {
+        let text = "m:\n  {{- if .Values.l }}\n  a: b\n  {{- else }}\n  {}\n  {{- end }}\n";
+        let m = mask(text);
+        assert_eq!(
+            m.text,
+            "m:\n                     \n  a: b\n             \n    \n            \n"
+        );
+        let else_branch = TextRange::new(
+            text.find("{{- else }}").unwrap() + 11,
+            text.find("{{- end").unwrap(),
+        );
+        assert_eq!(m.hidden, [else_branch]);
+        let empty = ValuesFile::new("v", "l: {}\n");
+        let m = mask_with(text, Some(&empty));
+        assert_eq!(
+            m.text,
+            "m:\n                     \n      \n             \n  {}\n            \n"
+        );
+        // Branches of one shape both stay, as does a later branch to the
+        // left (it continues an enclosing collection).
+        let text = "m:\n  {{- if .x }}\n  a: b\n  {{- else }}\n  c: d\n  {{- end }}\n";
+        assert!(mask(text).hidden.is_empty());
+        let text = "s:\n  v:\n    {{- if .x }}\n    - a\n  {{- else }}\n  w: []\n  {{- end }}\n";
+        assert!(mask(text).hidden.is_empty());
+        // A later branch deeper than the one before would be its content.
+        let text = "s:\n  {{- if .x }}\n  a: b\n  {{- else }}\n    c: d\n  {{- end }}\n";
+        let m = mask(text);
+        assert_eq!(m.hidden.len(), 1);
+        assert_eq!(
+            m.text,
+            "s:\n              \n  a: b\n             \n        \n            \n"
         );
     }
 
@@ -462,28 +790,47 @@ mod tests {
 
     proptest::proptest! {
         /// The mask keeps every position: same length, line breaks where
-        /// they were, and every byte outside actions unchanged.
+        /// they were, and every byte outside actions and hidden ranges
+        /// unchanged, whatever the values choose.
         #[test]
         fn masking_moves_nothing(
             pieces in proptest::collection::vec(proptest::prop_oneof![
                 proptest::strategy::Just("{{".to_string()),
                 proptest::strategy::Just("}}".to_string()),
                 proptest::strategy::Just("{{- if .Values.a }}".to_string()),
+                proptest::strategy::Just("{{ if .Values.b -}}".to_string()),
+                proptest::strategy::Just("{{- else }}".to_string()),
+                proptest::strategy::Just("{{ else if .Values.a -}}".to_string()),
                 proptest::strategy::Just("{{ end -}}".to_string()),
+                proptest::strategy::Just("{{- define \"d\" }}".to_string()),
+                proptest::strategy::Just("{{ .a -}}".to_string()),
+                proptest::strategy::Just("{{- .b }}".to_string()),
+                proptest::strategy::Just("{{ printf \\\"%s\\\" .x }}".to_string()),
+                proptest::strategy::Just("\\\"".to_string()),
                 proptest::strategy::Just("{{/* c\n */}}".to_string()),
                 proptest::strategy::Just("\"}}\"".to_string()),
                 proptest::strategy::Just("\r\n".to_string()),
-                "[ a-z:\\-#\"'\n\r|.$é]{0,12}",
-            ], 0..24)
+                proptest::strategy::Just("\n---\n".to_string()),
+                proptest::strategy::Just("key: |\n".to_string()),
+                "[ a-z:\\-#\"'\n\r|.$é{}\\\\]{0,12}",
+            ], 0..24),
+            with_values in proptest::bool::ANY,
         ) {
             let text: String = pieces.concat();
-            let m = mask(&text);
+            let values = ValuesFile::new("v", "a: true\nb: {}\n");
+            let m = mask_with(&text, with_values.then_some(&values));
             proptest::prop_assert_eq!(m.text.len(), text.len());
             let mut inside = vec![false; text.len()];
             for action in &m.actions {
                 inside[action.range.start..action.range.end].fill(true);
                 proptest::prop_assert!(text[action.range.start..].starts_with("{{"));
                 proptest::prop_assert!(text[..action.range.end].ends_with("}}"));
+            }
+            let mut previous_end = 0;
+            for range in &m.hidden {
+                proptest::prop_assert!(previous_end <= range.start && range.end <= text.len());
+                previous_end = range.end;
+                inside[range.start..range.end].fill(true);
             }
             for (i, (a, b)) in text.bytes().zip(m.text.bytes()).enumerate() {
                 if matches!(a, b'\n' | b'\r') || !inside[i] {

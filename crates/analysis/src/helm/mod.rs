@@ -9,6 +9,7 @@
 //! accounts its workloads are judged against.
 
 mod accounts;
+mod blocks;
 mod branches;
 mod chart;
 mod judge;
@@ -22,7 +23,7 @@ mod verdict;
 pub use accounts::{chart_accounts, ChartAccount, ChartAccountName, ChartAutomount};
 pub use chart::ChartView;
 pub use judge::{check_template, judge_workloads, TemplateContext, Verdict};
-pub use mask::{has_actions, mask, Action, ActionKind, Masked};
+pub use mask::{has_actions, mask, mask_with, Action, ActionKind, Masked};
 pub use template::Template;
 pub use values::{reference, Reference, Resolved, ValueAt, ValuesFile};
 

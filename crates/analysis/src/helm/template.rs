@@ -1,7 +1,7 @@
 //! A Helm template, masked so that it parses as YAML with every position
 //! unchanged, and parsed.
 
-use super::mask::{mask, Masked};
+use super::mask::{mask_with, Masked};
 use super::resolve::resolve_kinds;
 use super::values::ValuesFile;
 use crate::ParsedFile;
@@ -20,7 +20,7 @@ impl Template {
     /// the workload kinds and ignored objects are `options`'
     /// ([`crate::Options::builtin`] without a project).
     pub fn parse(text: &str, values: Option<&ValuesFile>, options: &crate::Options) -> Self {
-        let mut masked = mask(text);
+        let mut masked = mask_with(text, values);
         if let Some(values) = values {
             resolve_kinds(text, &mut masked, values);
         }

@@ -210,6 +210,22 @@ impl ValuesFile {
         }
     }
 
+    /// Whether `reference` names a collection, and then whether a template
+    /// condition holds on it (Go's truth: an empty map or list is false).
+    /// `None` for anything else, and when a default or a quote intervenes.
+    pub fn collection_truth(&self, reference: &Reference) -> Option<bool> {
+        if reference.quoted || reference.default.is_some() || !self.parsed.syntax_errors.is_empty()
+        {
+            return None;
+        }
+        let (doc, _, value) = self.lookup(&reference.path)?;
+        match &self.parsed.documents[doc].node(value).kind {
+            NodeKind::Mapping { entries, .. } => Some(!entries.is_empty()),
+            NodeKind::Sequence { items, .. } => Some(!items.is_empty()),
+            _ => None,
+        }
+    }
+
     /// What `reference` renders to as a name.
     pub fn resolve_text(&self, reference: &Reference) -> Resolved {
         if !self.parsed.syntax_errors.is_empty() {
