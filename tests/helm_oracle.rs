@@ -124,7 +124,7 @@ fn in_place_label(verdict: &Verdict) -> &'static str {
     match verdict {
         Verdict::Reported(finding) => problem_label(finding.problem),
         Verdict::Compliant => "compliant",
-        Verdict::Unresolvable => "undecided",
+        Verdict::Unresolvable(_) => "undecided",
     }
 }
 
@@ -368,6 +368,7 @@ fn chart_verdicts_match_helm_rendering() {
                 file: &file,
                 values: view.values.as_ref(),
                 accounts: &view.accounts,
+                helpers: Some(&view.helpers),
             };
             let template = Template::parse(text, context.values, &options);
             let findings: Vec<Finding> = if holds_kubernetes_object(text, &template.parsed) {

@@ -11,6 +11,7 @@
 mod accounts;
 mod branches;
 mod chart;
+mod helpers;
 mod judge;
 pub mod mask;
 mod placement;
@@ -21,6 +22,7 @@ mod verdict;
 
 pub use accounts::{chart_accounts, ChartAccount, ChartAccountName, ChartAutomount};
 pub use chart::ChartView;
+pub use helpers::Helpers;
 pub use judge::{check_template, judge_workloads, TemplateContext, Verdict};
 pub use mask::{has_actions, mask, Action, ActionKind, Masked};
 pub use template::Template;

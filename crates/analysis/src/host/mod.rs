@@ -564,6 +564,7 @@ impl<S: FileSource> AnalysisHost<S> {
             file: name,
             values: chart.and_then(|c| c.values.as_ref()),
             accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
+            helpers: chart.map(|c| &c.helpers),
         };
         let template = Template::parse(text, context.values, options);
         let findings = helm::check_template(text, &template, &context, accounts);
