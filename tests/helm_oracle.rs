@@ -274,32 +274,72 @@ fn helper_group(reason: &str) -> String {
 
 #[test]
 fn chart_verdicts_match_helm_rendering() {
-    let Some(shared) = common::shared_dir("helm_oracle") else {
-        return;
-    };
-    let corpus = shared.join("corpus");
-    let charts: Vec<PathBuf> = common::files_under(&corpus, |p| {
+    // The corpus's charts (when `../shared` is there), then this test's
+    // own (`tests/helm_oracle/charts/`: pod specs built from helpers, which
+    // the corpus's charts lack: it keeps no `*.tpl` file), each with the
+    // folder its name is relative to.
+    let shared = common::shared_dir("helm_oracle");
+    let mut charts: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut loose_template_folders = 0;
+    if let Some(shared) = &shared {
+        let corpus = shared.join("corpus");
+        let found: Vec<PathBuf> = common::files_under(&corpus, |p| {
+            p.file_name().is_some_and(|n| n == "Chart.yaml")
+        })
+        .into_iter()
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+        assert!(!found.is_empty(), "no chart under {}", corpus.display());
+        // Folders of templates kept without their chart (no Chart.yaml):
+        // neither Helm nor tokenguard reads them as a chart.
+        let mut folders = BTreeSet::new();
+        for file in common::files_under(&corpus, common::is_yaml) {
+            let Some(parent) = file.parent() else {
+                continue;
+            };
+            if parent.file_name().is_some_and(|n| n == "templates")
+                && !parent
+                    .parent()
+                    .is_some_and(|c| c.join("Chart.yaml").is_file())
+            {
+                folders.insert(parent.to_path_buf());
+            }
+        }
+        loose_template_folders = folders.len();
+        charts.extend(found.into_iter().map(|c| (corpus.clone(), c)));
+    }
+    let fixtures = root().join("tests/helm_oracle/charts");
+    let own: Vec<PathBuf> = common::files_under(&fixtures, |p| {
         p.file_name().is_some_and(|n| n == "Chart.yaml")
     })
     .into_iter()
     .filter_map(|p| p.parent().map(Path::to_path_buf))
     .collect();
-    assert!(!charts.is_empty(), "no chart under {}", corpus.display());
-    let Some(oracle) = render(&charts) else {
+    assert!(!own.is_empty(), "no chart under {}", fixtures.display());
+    charts.extend(own.into_iter().map(|c| (root(), c)));
+    let dirs: Vec<PathBuf> = charts.iter().map(|(_, c)| c.clone()).collect();
+    let Some(oracle) = render(&dirs) else {
         return;
     };
     let rendered_charts = oracle["charts"].as_array().expect("a list of charts");
     assert_eq!(rendered_charts.len(), charts.len());
 
     let options = Options::builtin();
-    let mut counts = Counts::default();
+    // Counted apart: the corpus's charts, and this test's own.
+    let mut counts_by: BTreeMap<&'static str, Counts> = BTreeMap::new();
     let mut differences: Vec<Difference> = Vec::new();
     let mut harness_problems: Vec<String> = Vec::new();
 
-    for (chart, rendering) in charts.iter().zip(rendered_charts) {
+    for ((base, chart), rendering) in charts.iter().zip(rendered_charts) {
+        let source = if *base == root() {
+            "this test's charts"
+        } else {
+            "corpus"
+        };
+        let counts = counts_by.entry(source).or_default();
         let chart_name = chart
-            .strip_prefix(&corpus)
-            .expect("under the corpus")
+            .strip_prefix(base)
+            .expect("under its base")
             .to_string_lossy()
             .replace('\\', "/");
         let status = rendering["status"].as_str().unwrap_or("failed");
@@ -351,6 +391,18 @@ fn chart_verdicts_match_helm_rendering() {
                 .iter()
                 .filter(|(_, t)| t.contains("ServiceAccount"))
                 .map(|(p, t)| (format!("{chart_name}/{p}"), t.clone())),
+        )
+        .with_helpers(
+            std::fs::read_to_string(chart.join("templates/_helpers.tpl"))
+                .ok()
+                .map(|t| (format!("{chart_name}/templates/_helpers.tpl"), t))
+                .into_iter()
+                .chain(
+                    texts
+                        .iter()
+                        .filter(|(_, t)| t.contains("define"))
+                        .map(|(p, t)| (format!("{chart_name}/{p}"), t.clone())),
+                ),
         );
 
         // The rendered chart's ServiceAccounts, for the rendered verdicts.
@@ -370,7 +422,7 @@ fn chart_verdicts_match_helm_rendering() {
                 accounts: &view.accounts,
                 helpers: Some(&view.helpers),
             };
-            let template = Template::parse(text, context.values, &options);
+            let template = Template::parse(text, context.values, options);
             let findings: Vec<Finding> = if holds_kubernetes_object(text, &template.parsed) {
                 check_template(text, &template, &context, &NoAccounts)
             } else {
@@ -399,7 +451,7 @@ fn chart_verdicts_match_helm_rendering() {
                 continue;
             };
             counts.templates_rendered += 1;
-            let parsed = tokenguard_analysis::parse(rendered, &options);
+            let parsed = tokenguard_analysis::parse(rendered, options);
             if has_tg000 && parsed.syntax_errors.is_empty() {
                 differences.push(Difference {
                     template: file.clone(),
@@ -465,7 +517,7 @@ fn chart_verdicts_match_helm_rendering() {
         }
 
         // What the command line reports for the chart is what was compared.
-        let output = common::tokenguard(&corpus, &["check", &chart_name, "--format", "json"]);
+        let output = common::tokenguard(base, &["check", &chart_name, "--format", "json"]);
         let cli: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
             panic!(
                 "tokenguard check {chart_name}: not JSON ({e}): {}",
@@ -500,60 +552,70 @@ fn chart_verdicts_match_helm_rendering() {
 
     // The report (for the closing note).
     let mut report = String::new();
-    let _ = writeln!(
-        report,
-        "helm oracle (helm-python-sdk {}): {} charts: {} rendered whole, {} rendered template by template, {} not rendered",
-        oracle["helm_python"].as_str().unwrap_or("?"),
-        charts.len(),
-        counts.charts_rendered,
-        counts.charts_per_template.values().sum::<usize>(),
-        counts.charts_failed.values().sum::<usize>()
-    );
-    for (why, n) in &counts.charts_per_template {
-        let _ = writeln!(report, "  chart not rendered whole ({n}): {why}");
-    }
-    for (why, n) in &counts.charts_failed {
-        let _ = writeln!(report, "  chart not rendered ({n}): {why}");
-    }
-    let _ = writeln!(
-        report,
-        "templates: {} rendered, {} not rendered",
-        counts.templates_rendered,
-        counts.templates_not_rendered.values().sum::<usize>()
-    );
-    let mut by_group: BTreeMap<String, usize> = BTreeMap::new();
-    for (why, n) in &counts.templates_not_rendered {
-        *by_group.entry(helper_group(why)).or_default() += n;
-    }
-    for (why, n) in &by_group {
-        let _ = writeln!(report, "  template not rendered ({n}): {why}");
-    }
-    let rendered_workloads: usize = counts.rendered_by_verdict.values().sum();
-    let _ = writeln!(
-        report,
-        "rendered workloads: {rendered_workloads} ({:?}); judged in place and agreeing: {}, differing: {}, \
-         not judged in place: {} (undecided {}, not read {})",
-        counts.rendered_by_verdict,
-        counts.agreeing,
-        counts.differing,
-        counts.undecided_in_place + counts.unread_in_place,
-        counts.undecided_in_place,
-        counts.unread_in_place
-    );
-    let _ = writeln!(
-        report,
-        "in-place verdicts of rendered workloads: {:?}; in-place workloads not rendered by the default values: {}, in templates that did not render: {}",
-        counts.in_place_by_verdict, counts.not_rendered, counts.in_unrendered_templates
-    );
+    for (source, counts) in &counts_by {
+        let _ = writeln!(
+            report,
+            "helm oracle (helm-python-sdk {}), {source}: {} charts: {} rendered whole, {} rendered template by template, {} not rendered",
+            oracle["helm_python"].as_str().unwrap_or("?"),
+            counts.charts_rendered
+                + counts.charts_per_template.values().sum::<usize>()
+                + counts.charts_failed.values().sum::<usize>(),
+            counts.charts_rendered,
+            counts.charts_per_template.values().sum::<usize>(),
+            counts.charts_failed.values().sum::<usize>()
+        );
+        if *source == "corpus" {
+            let _ = writeln!(
+                report,
+                "  (and {loose_template_folders} folders of templates in the corpus without their Chart.yaml: not charts, not rendered)"
+            );
+        }
+        for (why, n) in &counts.charts_per_template {
+            let _ = writeln!(report, "  chart not rendered whole ({n}): {why}");
+        }
+        for (why, n) in &counts.charts_failed {
+            let _ = writeln!(report, "  chart not rendered ({n}): {why}");
+        }
+        let _ = writeln!(
+            report,
+            "templates: {} rendered, {} not rendered",
+            counts.templates_rendered,
+            counts.templates_not_rendered.values().sum::<usize>()
+        );
+        let mut by_group: BTreeMap<String, usize> = BTreeMap::new();
+        for (why, n) in &counts.templates_not_rendered {
+            *by_group.entry(helper_group(why)).or_default() += n;
+        }
+        for (why, n) in &by_group {
+            let _ = writeln!(report, "  template not rendered ({n}): {why}");
+        }
+        let rendered_workloads: usize = counts.rendered_by_verdict.values().sum();
+        let _ = writeln!(
+            report,
+            "rendered workloads: {rendered_workloads} ({:?}); judged in place and agreeing: {}, differing: {}, \
+             not judged in place: {} (undecided {}, not read {})",
+            counts.rendered_by_verdict,
+            counts.agreeing,
+            counts.differing,
+            counts.undecided_in_place + counts.unread_in_place,
+            counts.undecided_in_place,
+            counts.unread_in_place
+        );
+        let _ = writeln!(
+            report,
+            "in-place verdicts of rendered workloads: {:?}; in-place workloads not rendered by the default values: {}, in templates that did not render: {}",
+            counts.in_place_by_verdict, counts.not_rendered, counts.in_unrendered_templates
+        );
 
-    let all: usize = counts.all_in_place.values().sum();
-    let undecided = counts.all_in_place.get("undecided").copied().unwrap_or(0);
-    let _ = writeln!(
-        report,
-        "all chart workloads read in place: {all}: judged in place {}, by rendering 0, not judged {undecided} ({:?})",
-        all - undecided,
-        counts.all_in_place
-    );
+        let all: usize = counts.all_in_place.values().sum();
+        let undecided = counts.all_in_place.get("undecided").copied().unwrap_or(0);
+        let _ = writeln!(
+            report,
+            "all chart workloads read in place: {all}: judged in place {}, by rendering 0, not judged {undecided} ({:?})",
+            all - undecided,
+            counts.all_in_place
+        );
+    }
 
     // The list.
     let path = root().join(LIST);
@@ -596,7 +658,9 @@ fn chart_verdicts_match_helm_rendering() {
         }
     }
     for key in listed.keys() {
-        if !current.contains_key(key) {
+        // Without `../shared` only this test's own charts were compared.
+        let compared = shared.is_some() || key.0.starts_with("tests/");
+        if compared && !current.contains_key(key) {
             failures.push(format!("listed but no longer occurs: {key:?}"));
         }
     }

@@ -14,7 +14,7 @@ use crate::fix::{Fix, TextEdit, FIELD};
 use crate::objects::Workload;
 use crate::text::TextRange;
 use crate::tree::{Document, NodeKind};
-use crate::value::{yaml11_bool, yaml11_null};
+use crate::value::{get, get_mapping, get_string, yaml11_bool, yaml11_null};
 
 /// How deep helpers that include helpers are followed.
 const MAX_DEPTH: usize = 8;
@@ -486,6 +486,92 @@ pub(super) fn pod_spec_includes<'m>(
         }
     }
     found
+}
+
+/// Workloads whose pod spec is all a helper's: `spec:` empty in the
+/// template, with a helper included under it (`{{- include "x.podSpec" . |
+/// nindent 6 }}`). The plain reading finds no pod spec there; these are
+/// judged from the helper's text.
+pub(super) fn helper_pod_specs(
+    text: &str,
+    masked: &Masked,
+    parsed: &crate::ParsedFile,
+    options: &crate::Options,
+) -> Vec<(usize, Workload)> {
+    let mut found = Vec::new();
+    for (index, doc) in parsed.documents.iter().enumerate() {
+        for object in crate::objects::objects(doc) {
+            let Some(kind) = get_string(doc, object, "kind") else {
+                continue;
+            };
+            let api_version = get_string(doc, object, "apiVersion");
+            let Some(path) = options.kinds.pod_spec_path(api_version, kind) else {
+                continue;
+            };
+            let Some((last, parents)) = path.split_last() else {
+                continue;
+            };
+            let mut current = object;
+            let mut reached = true;
+            for segment in parents {
+                match get_mapping(doc, current, segment) {
+                    Some((_, value)) => current = value,
+                    None => {
+                        reached = false;
+                        break;
+                    }
+                }
+            }
+            let Some((spec_key, pod_spec)) = get(doc, current, last).filter(|_| reached) else {
+                continue;
+            };
+            let empty = matches!(&doc.node(pod_spec).kind, NodeKind::Scalar { value, .. } if value.is_empty());
+            if !empty {
+                continue;
+            }
+            let metadata = get_mapping(doc, object, "metadata").map(|(_, m)| m);
+            let workload = Workload {
+                kind: kind.to_string(),
+                name: metadata.and_then(|m| {
+                    get_string(doc, m, "name")
+                        .map(str::to_string)
+                        .or_else(|| get_string(doc, m, "generateName").map(|g| format!("{g}*")))
+                }),
+                namespace: metadata
+                    .and_then(|m| get_string(doc, m, "namespace"))
+                    .filter(|ns| !ns.is_empty())
+                    .map(str::to_string),
+                object,
+                spec_key,
+                pod_spec,
+            };
+            if options.ignores(&workload).is_some()
+                || pod_spec_includes(masked, text, doc, &workload).is_empty()
+            {
+                continue;
+            }
+            found.push((index, workload));
+        }
+    }
+    found
+}
+
+/// The field inserted on a line of its own before the helper's `include`,
+/// at the column the helper's keys are rendered at.
+pub(super) fn insert_before_include(text: &str, include: &Action, call: &HelperCall) -> Fix {
+    let line_start = text[..include.range.start]
+        .rfind(['\n', '\r'])
+        .map_or(0, |i| i + 1);
+    let column = call.indent.unwrap_or(include.range.start - line_start);
+    let eol = crate::text::LineEnding::first_in(text);
+    Fix {
+        title: format!("Add {FIELD}: false to the pod spec"),
+        edits: vec![TextEdit {
+            range: TextRange::empty(line_start),
+            new_text: format!("{}{FIELD}: false{}", " ".repeat(column), eol.as_str()),
+        }],
+        file: None,
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use super::accounts::ChartAccount;
 use super::branches;
-use super::helpers::{pod_spec_includes, HelperField, Helpers, Rendered};
+use super::helpers::{insert_before_include, pod_spec_includes, HelperField, Helpers, Rendered};
 use super::mask::Masked;
 use super::placement::{insertion_outside_blocks, template_fix};
 use super::resolve::{computed_namespace, pod_account_name, real_name, templated_bool};
@@ -23,7 +23,7 @@ use crate::ignore_comment;
 use crate::objects::Workload;
 use crate::placement::place;
 use crate::text::TextRange;
-use crate::tree::Document;
+use crate::tree::{Document, NodeKind};
 use crate::value::{count_keys, get, read_bool_field, BoolField};
 use crate::verdict::Decision;
 
@@ -100,10 +100,15 @@ pub fn judge_workloads(
             workspace,
         },
     };
-    template
+    let mut workloads: Vec<&(usize, Workload)> = template
         .parsed
         .workloads
         .iter()
+        .chain(&template.helper_pod_specs)
+        .collect();
+    workloads.sort_by_key(|(doc, w)| template.parsed.documents[*doc].node(w.spec_key).range.start);
+    workloads
+        .into_iter()
         .map(|(doc, workload)| {
             let doc = &template.parsed.documents[*doc];
             (workload.kind.clone(), judge.workload(doc, workload))
@@ -173,9 +178,14 @@ impl Judge<'_> {
             }
         }
         let from_helpers = match field {
-            None => self.from_helpers(doc, workload),
+            None => self.helper_keys(doc, workload),
             Some(_) => None,
         };
+        let from_helper_only =
+            !matches!(doc.node(workload.pod_spec).kind, NodeKind::Mapping { .. });
+        if from_helper_only {
+            return self.helper_pod_spec(doc, workload, from_helpers);
+        }
         let not_evaluated = match from_helpers {
             Some(FromHelpers::Renders {
                 helper,
@@ -230,10 +240,58 @@ impl Judge<'_> {
         Verdict::Reported(Box::new(finding.rendered()))
     }
 
+    /// A pod spec all of whose keys a helper renders: judged when the
+    /// helpers' text decides it (the field rendered, or absent from every
+    /// helper included there, when the fix adds it before the first
+    /// `include`); else left undecided, saying which helper and why.
+    fn helper_pod_spec(
+        &self,
+        doc: &Document,
+        workload: &Workload,
+        from_helpers: Option<FromHelpers>,
+    ) -> Verdict {
+        match from_helpers {
+            Some(FromHelpers::Renders {
+                helper,
+                include,
+                value,
+                origin,
+                fix,
+            }) => self.helper_field(doc, workload, helper, include, value, origin, fix),
+            Some(FromHelpers::NotEvaluated(facts)) => Verdict::Unresolvable(Some(facts)),
+            None => {
+                let includes = pod_spec_includes(self.masked, self.text, doc, workload);
+                let Some((action, call)) = includes.first() else {
+                    return Verdict::Unresolvable(None);
+                };
+                let name = pod_account_name(self.masked, self.text, self.values, doc, workload);
+                let (decision, account_origin) = self.accounts.decide(None, workload, &name);
+                let (problem, account) = match decision {
+                    Decision::Compliant => return Verdict::Compliant,
+                    Decision::Undecided => return Verdict::Unresolvable(None),
+                    Decision::Reported(reported) => (reported.problem, reported.account),
+                };
+                let name_shown = real_name(self.masked, self.text, self.values, doc, workload)
+                    .or_else(|| workload.name.clone());
+                let computed_account = account.is_some() && self.accounts.computed_by_chart(&name);
+                let mut finding = self.finding(doc, workload, problem, action.range, name_shown);
+                finding.account = account;
+                finding.helm = Some(HelmFacts {
+                    field: None,
+                    computed_account,
+                    account_origin,
+                    helper: None,
+                });
+                finding.fix = Some(insert_before_include(self.text, action, call));
+                Verdict::Reported(Box::new(finding.rendered()))
+            }
+        }
+    }
+
     /// The helpers the pod spec includes at its own level, rendered where
     /// the values render them: the first that renders the field decides;
     /// failing that, the first in-place reading cannot evaluate is said.
-    fn from_helpers(&self, doc: &Document, workload: &Workload) -> Option<FromHelpers> {
+    fn helper_keys(&self, doc: &Document, workload: &Workload) -> Option<FromHelpers> {
         let spec_key = doc.node(workload.spec_key).range.start;
         let no_helpers = Helpers::default();
         let helpers = self.helpers.unwrap_or(&no_helpers);
@@ -731,5 +789,56 @@ spec:
         let verdicts = judge_workloads(&text, &template, &context, &NoAccounts);
         assert_eq!(verdicts.len(), 1);
         assert_eq!(verdicts[0].1, Verdict::Compliant);
+    }
+
+    const WHOLE_POD_SPEC: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      {{- include \"demo.podSpec\" . | nindent 6 }}\n";
+
+    fn verdicts_with_helpers(text: &str, values: &ValuesFile, helpers: &str) -> Vec<Verdict> {
+        let helpers = Helpers::new([("templates/_helpers.tpl".to_string(), helpers.to_string())]);
+        let context = TemplateContext {
+            file: "templates/deployment.yaml",
+            values: Some(values),
+            accounts: &[],
+            helpers: Some(&helpers),
+        };
+        let template = Template::parse(text, Some(values), crate::Options::builtin());
+        judge_workloads(text, &template, &context, &NoAccounts)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    #[test]
+    fn a_pod_spec_all_from_a_helper_is_judged_from_the_helper() {
+        let values = ValuesFile::new("values.yaml", "pod:\n  automount: false\n");
+        let reads = "{{- define \"demo.podSpec\" -}}\nautomountServiceAccountToken: {{ .Values.pod.automount }}\ncontainers:\n  - name: app\n    image: nginx\n{{- end }}\n";
+        assert_eq!(
+            verdicts_with_helpers(WHOLE_POD_SPEC, &values, reads),
+            vec![Verdict::Compliant]
+        );
+        let literal = "{{- define \"demo.podSpec\" -}}\nautomountServiceAccountToken: true\ncontainers: []\n{{- end }}\n";
+        let findings = check_with_helpers(WHOLE_POD_SPEC, &values, literal);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].problem, Problem::ExplicitTrue);
+        assert!(WHOLE_POD_SPEC[findings[0].range.start..].starts_with("{{- include"));
+        // Absent from a helper that renders the whole pod spec: missing,
+        // and the fix adds the field before the include.
+        let absent = "{{- define \"demo.podSpec\" -}}\ncontainers:\n  - name: app\n{{- end }}\n";
+        let findings = check_with_helpers(WHOLE_POD_SPEC, &values, absent);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].problem, Problem::Missing);
+        let fixed = apply_edits(WHOLE_POD_SPEC, &findings[0].fix.as_ref().unwrap().edits);
+        assert!(
+            fixed.ends_with("    spec:\n      automountServiceAccountToken: false\n      {{- include \"demo.podSpec\" . | nindent 6 }}\n"),
+            "{fixed}"
+        );
+        assert!(check_with_helpers(&fixed, &values, absent).is_empty());
+        // A helper not in the chart: undecided, saying which.
+        let verdicts = verdicts_with_helpers(WHOLE_POD_SPEC, &values, "");
+        let [Verdict::Unresolvable(Some(facts))] = verdicts.as_slice() else {
+            panic!("{verdicts:?}")
+        };
+        assert_eq!(facts.helper, "demo.podSpec");
+        assert!(check_with_helpers(WHOLE_POD_SPEC, &values, "").is_empty());
     }
 }
