@@ -1,5 +1,8 @@
 //! Helm as the reference renderer (issue 13, Deliver 2 (d)): every chart of
-//! `../shared/corpus` (every folder holding a `Chart.yaml`) is rendered
+//! `../shared/corpus` (every folder holding a `Chart.yaml`), and this
+//! test's own charts in `tests/helm_oracle/charts/` (pod specs built from
+//! helpers: the corpus keeps no `*.tpl` file, so its charts' helpers are
+//! missing and most of their templates cannot render), is rendered
 //! with its default values by `tests/oracles/helm/render.py` (Helm v4
 //! through the PyPI package helm-python-sdk), and for each workload of the
 //! rendering the verdict tokenguard gives on the rendered YAML must be the
@@ -93,7 +96,12 @@ fn render(charts: &[PathBuf]) -> Option<Value> {
                 String::from_utf8_lossy(&out.stderr).trim()
             ))
         }
-        Err(e) => return missing_oracle(&format!("python3 cannot be run: {e}")),
+        Err(e) => {
+            return missing_oracle(&format!(
+                "{} cannot be run: {e}",
+                python().get_program().to_string_lossy()
+            ))
+        }
     }
     let out = python()
         .arg(root().join("tests/oracles/helm/render.py"))
@@ -260,8 +268,9 @@ fn reason_class(message: &str) -> String {
     {
         return format!("helper {name:?} not in the corpus (no _helpers.tpl)");
     }
-    let tail = line.rsplit(": ").next().unwrap_or(line);
-    tail.to_string()
+    // Another failure: Helm's last line, which names the template, the
+    // action and the error.
+    line.to_string()
 }
 
 fn helper_group(reason: &str) -> String {
@@ -278,7 +287,25 @@ fn chart_verdicts_match_helm_rendering() {
     // own (`tests/helm_oracle/charts/`: pod specs built from helpers, which
     // the corpus's charts lack: it keeps no `*.tpl` file), each with the
     // folder its name is relative to.
-    let shared = common::shared_dir("helm_oracle");
+    let shared = root().join("../shared");
+    let shared = if shared.is_dir() {
+        Some(shared)
+    } else {
+        let required = [REQUIRE_ORACLES, common::REQUIRE_SHARED]
+            .into_iter()
+            .find(|v| std::env::var_os(v).is_some_and(|v| v == "1"));
+        if let Some(required) = required {
+            panic!(
+                "helm_oracle: {} is missing and {required}=1",
+                shared.display()
+            );
+        }
+        eprintln!(
+            "PARTLY SKIPPED helm_oracle: {} not found: the corpus's charts are not compared, only this test's own",
+            shared.display()
+        );
+        None
+    };
     let mut charts: Vec<(PathBuf, PathBuf)> = Vec::new();
     let mut loose_template_folders = 0;
     if let Some(shared) = &shared {
@@ -443,9 +470,12 @@ fn chart_verdicts_match_helm_rendering() {
 
             let entry = &templates[relative.as_str()];
             let Some(rendered) = entry["rendered"].as_str() else {
-                let why = helper_group(&reason_class(
+                let mut why = helper_group(&reason_class(
                     entry["error"].as_str().unwrap_or("not rendered"),
                 ));
+                if !why.starts_with("a helper") && text.contains(".Files.") {
+                    why = format!("reads a chart file (.Files) the corpus lacks: {why}");
+                }
                 *counts.templates_not_rendered.entry(why).or_default() += 1;
                 counts.in_unrendered_templates += in_place.len();
                 continue;
