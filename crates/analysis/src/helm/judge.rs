@@ -381,10 +381,16 @@ impl Judge<'_> {
                 reading: HelperReading::Renders { origin },
             }),
         });
-        finding.fix = fix.map(|mut fix| {
-            fix.file = fix.file.filter(|f| f != self.accounts.file);
-            fix
-        });
+        // A fix in this template, or in values.yaml; a helper file's edit is
+        // not offered (the front ends write only a template and its chart's
+        // values.yaml).
+        let values_id = self.values.map(|v| v.id.as_str());
+        finding.fix = fix
+            .map(|mut fix| {
+                fix.file = fix.file.filter(|f| f != self.accounts.file);
+                fix
+            })
+            .filter(|fix| fix.file.is_none() || fix.file.as_deref() == values_id);
         Verdict::Reported(Box::new(finding.rendered()))
     }
 
@@ -738,20 +744,45 @@ spec:
     }
 
     #[test]
-    fn a_literal_in_the_helper_is_fixed_in_the_helper() {
+    fn a_literal_in_a_helper_is_reported_and_fixed_only_in_the_template_itself() {
         let helpers =
             "{{- define \"demo.pod\" }}\nautomountServiceAccountToken: true\n{{- end }}\n";
         let values = ValuesFile::new("values.yaml", "");
         let findings = check_with_helpers(POD_FROM_HELPER, &values, helpers);
         assert_eq!(findings.len(), 1, "{findings:?}");
+        // The front ends write a template and values.yaml only: no edit of
+        // the helper file is offered.
+        assert_eq!(findings[0].fix, None);
+        assert_eq!(
+            findings[0].related[0].file.as_deref(),
+            Some("templates/_helpers.tpl")
+        );
+        // A define in the template itself is fixed there.
+        let text = format!("{helpers}---\n{POD_FROM_HELPER}");
+        let own = Helpers::new([("templates/deployment.yaml".to_string(), text.clone())]);
+        let context = TemplateContext {
+            file: "templates/deployment.yaml",
+            values: Some(&values),
+            accounts: &[],
+            helpers: Some(&own),
+        };
+        let template = Template::parse(&text, Some(&values), crate::Options::builtin());
+        let findings = check_template(&text, &template, &context, &NoAccounts);
+        assert_eq!(findings.len(), 1, "{findings:?}");
         let fix = findings[0].fix.as_ref().unwrap();
-        assert_eq!(fix.file.as_deref(), Some("templates/_helpers.tpl"));
-        let fixed = apply_edits(helpers, &fix.edits);
+        assert_eq!(fix.file, None);
+        let fixed = apply_edits(&text, &fix.edits);
         assert!(
             fixed.contains("automountServiceAccountToken: false"),
             "{fixed}"
         );
-        assert!(check_with_helpers(POD_FROM_HELPER, &values, &fixed).is_empty());
+        let template = Template::parse(&fixed, Some(&values), crate::Options::builtin());
+        let own = Helpers::new([("templates/deployment.yaml".to_string(), fixed.clone())]);
+        let context = TemplateContext {
+            helpers: Some(&own),
+            ..context
+        };
+        assert!(check_template(&fixed, &template, &context, &NoAccounts).is_empty());
     }
 
     #[test]

@@ -52,3 +52,8 @@ restartPolicy: Never
 {{- define "helpers.serviceAccountName" -}}
 {{ include "helpers.fullname" . }}
 {{- end }}
+
+{{/* A whole pod spec from values, as YAML: in-place reading cannot tell. */}}
+{{- define "helpers.podFromValues" -}}
+{{ toYaml .Values.podSpec }}
+{{- end }}
