@@ -226,6 +226,8 @@ struct Counts {
     charts_rendered: usize,
     charts_per_template: BTreeMap<String, usize>,
     charts_failed: BTreeMap<String, usize>,
+    /// Each chart not rendered whole, with Helm's first message.
+    not_whole: Vec<(String, String)>,
     templates_rendered: usize,
     templates_not_rendered: BTreeMap<String, usize>,
     /// Rendered workloads judged in place and agreeing.
@@ -381,6 +383,18 @@ fn chart_verdicts_match_helm_rendering() {
             }
             why + &helper_group(&reason_class(rendering["error"].as_str().unwrap_or("")))
         };
+        if status != "rendered" {
+            let first = rendering["error"].as_str().unwrap_or("").replace('\n', " ");
+            let first = first.split_whitespace().collect::<Vec<_>>().join(" ");
+            let deps = if missing.is_empty() {
+                String::new()
+            } else {
+                format!(" [dependencies not vendored: {}]", missing.join(", "))
+            };
+            counts
+                .not_whole
+                .push((chart_name.clone(), format!("{first}{deps}")));
+        }
         match status {
             "rendered" => counts.charts_rendered += 1,
             "per-template" => {
@@ -605,6 +619,9 @@ fn chart_verdicts_match_helm_rendering() {
         }
         for (why, n) in &counts.charts_failed {
             let _ = writeln!(report, "  chart not rendered ({n}): {why}");
+        }
+        for (chart, why) in &counts.not_whole {
+            let _ = writeln!(report, "    {chart}: {why}");
         }
         let _ = writeln!(
             report,
