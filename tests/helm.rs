@@ -70,6 +70,7 @@ impl Chart {
                     file: name,
                     values: self.values.as_ref(),
                     accounts: &accounts,
+                    helpers: None,
                 };
                 let template = Template::parse(text, self.values.as_ref(), Options::builtin());
                 check_template(text, &template, &context, &NoAccounts)
@@ -529,6 +530,7 @@ fn every_corpus_helm_template_is_read_tolerantly_and_every_range_is_real() {
             file: &name,
             values: values.as_ref(),
             accounts,
+            helpers: None,
         };
         let template = Template::parse(&text, values.as_ref(), Options::builtin());
         let findings = check_template(&text, &template, &context, &NoAccounts);
@@ -591,7 +593,7 @@ fn every_corpus_helm_template_is_read_tolerantly_and_every_range_is_real() {
                     compliant += 1;
                     "compliant".to_string()
                 }
-                Verdict::Unresolvable => {
+                Verdict::Unresolvable(_) => {
                     unresolvable += 1;
                     "unresolvable".to_string()
                 }

@@ -119,6 +119,29 @@ pub struct TemplatedField {
     pub origin: Option<Place>,
 }
 
+/// Pod-spec keys that a helper renders (`{{ include "x" . | nindent 6 }}`
+/// at the pod spec's level), as in-place reading made them out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FromHelper {
+    /// The helper's name, `x`.
+    pub helper: String,
+    /// The `include` (or `template`) action, in the finding's file.
+    pub include: TextRange,
+    pub reading: HelperReading,
+}
+
+/// What in-place reading made of a helper's pod-spec keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HelperReading {
+    /// The helper renders the field; `origin` is where its value is
+    /// written (the helper's literal, or the `values.yaml` value it reads).
+    Renders { origin: Option<Place> },
+    /// Not evaluated in place, and why (the helper is not in the chart, it
+    /// renders a value as YAML, the field is under a condition, …): only
+    /// rendering can tell whether it sets the field.
+    NotEvaluated { why: String },
+}
+
 /// What a Helm chart adds to a finding on one of its templates.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HelmFacts {
@@ -131,6 +154,8 @@ pub struct HelmFacts {
     /// The value in `values.yaml` the consulted account's automounting
     /// comes from.
     pub account_origin: Option<Place>,
+    /// The pod spec's keys come partly or wholly from a helper.
+    pub helper: Option<FromHelper>,
 }
 
 /// The Kustomize overlays that deploy a workload, when some set the field to
@@ -270,6 +295,15 @@ impl Finding {
             if let Some(origin) = helm.account_origin.as_mut() {
                 own(origin);
             }
+            if let Some(helper) = helm.helper.as_mut() {
+                helper.include = helper.include.shifted(by as isize);
+                if let HelperReading::Renders {
+                    origin: Some(origin),
+                } = &mut helper.reading
+                {
+                    own(origin);
+                }
+            }
         }
         for related in moved.related.iter_mut().filter(|r| r.file.is_none()) {
             related.range = related.range.shifted(by as isize);
@@ -313,6 +347,7 @@ mod tests {
             }),
             computed_account: false,
             account_origin: Some(place(None)),
+            helper: None,
         });
         let moved = finding.rendered().shifted(100);
         assert_eq!(moved.range, TextRange::new(101, 102));

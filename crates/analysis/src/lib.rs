@@ -47,8 +47,8 @@ pub use config::{
     exclude_glob, parse_config, ConfigError, IgnoredObject, ProjectConfig, CONFIG_FILE_NAMES,
 };
 pub use finding::{
-    AccountCheck, Code, Finding, HelmFacts, Overlays, Place, Problem, Related, Renders, Severity,
-    TemplatedField, WorkloadRef,
+    AccountCheck, Code, Finding, FromHelper, HelmFacts, HelperReading, Overlays, Place, Problem,
+    Related, Renders, Severity, TemplatedField, WorkloadRef,
 };
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use ignore_comment::{ignore_comment, IGNORE_MARKER};

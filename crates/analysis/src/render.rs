@@ -2,7 +2,10 @@
 //! related places, and the hover that explains it (Markdown). Nothing else
 //! writes or edits a finding's prose.
 
-use crate::finding::{AccountCheck, Finding, Overlays, Problem, Related, Renders, TemplatedField};
+use crate::finding::{
+    AccountCheck, Finding, FromHelper, HelperReading, Overlays, Problem, Related, Renders,
+    TemplatedField,
+};
 use crate::fix::FIELD;
 use crate::ignore_comment::IGNORE_MARKER;
 use crate::objects::AccountAutomount;
@@ -22,10 +25,28 @@ pub fn message(finding: &Finding) -> String {
         .map_or_else(String::new, |w| w.label());
     let account = finding.account.as_ref();
     let helm = finding.helm.as_ref();
-    let verdict = match helm.and_then(|h| h.field.as_ref()) {
-        Some(field) => templated_verdict(&label, field, account),
-        None => verdict(&label, finding.problem, account),
+    let helper = helm.and_then(|h| h.helper.as_ref());
+    let verdict = match (helm.and_then(|h| h.field.as_ref()), helper) {
+        (Some(field), _) => templated_verdict(&label, field, account),
+        (
+            None,
+            Some(
+                from @ FromHelper {
+                    reading: HelperReading::Renders { .. },
+                    ..
+                },
+            ),
+        ) => helper_verdict(&label, finding.problem, from, account),
+        (None, _) => verdict(&label, finding.problem, account),
     };
+    // What in-place reading left out, said after the verdict.
+    let not_evaluated = helper.and_then(|from| match &from.reading {
+        HelperReading::NotEvaluated { why } => Some(format!(
+            "Not evaluated: the pod spec also gets keys from helper \"{}\" ({why}), which may set {FIELD}.",
+            from.helper
+        )),
+        HelperReading::Renders { .. } => None,
+    });
     let duplicated = finding.occurrences > 1;
     let note = match helm {
         // A duplicated key is legal YAML to this decoder, and the last
@@ -48,7 +69,7 @@ pub fn message(finding: &Finding) -> String {
         _ => None,
     };
     let overlays = finding.overlays.as_ref().map(overlays_sentence);
-    [Some(verdict), note, overlays]
+    [Some(verdict), note, not_evaluated, overlays]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
@@ -77,6 +98,42 @@ fn verdict(label: &str, problem: Problem, account: Option<&AccountCheck>) -> Str
             "{label} mounts its service-account token: the pod spec does not set {FIELD} and {}. \
              Add {FIELD}: false to the pod spec.",
             why()
+        ),
+    }
+}
+
+/// The field rendered by a helper the pod spec includes.
+fn helper_verdict(
+    label: &str,
+    problem: Problem,
+    from: &FromHelper,
+    account: Option<&AccountCheck>,
+) -> String {
+    let helper = &from.helper;
+    let origin = match &from.reading {
+        HelperReading::Renders { origin } => origin.as_ref(),
+        HelperReading::NotEvaluated { .. } => None,
+    };
+    let in_values = origin
+        .and_then(|o| o.file.as_deref())
+        .is_some_and(|f| f.ends_with("values.yaml"));
+    let there = if in_values {
+        "in values.yaml"
+    } else {
+        "in the helper"
+    };
+    match problem {
+        Problem::Null => {
+            let why = account.map_or_else(String::new, account_clause);
+            format!(
+                "{label} leaves {FIELD} empty through helper \"{helper}\" (included here), so its \
+                 service-account token is mounted: {why}. Set it to false {there}."
+            )
+        }
+        _ => format!(
+            "{label} explicitly mounts its service-account token: helper \"{helper}\" (included here) \
+             renders {FIELD}: true. Set it to false {there}, or keep it and record why with a \
+             `# tokenguard-ignore: reason` comment."
         ),
     }
 }
@@ -185,6 +242,20 @@ pub fn related(finding: &Finding) -> Vec<Related> {
                 message: format!("{} is {state} here", field.path),
             });
         }
+    }
+    if let Some(FromHelper {
+        helper,
+        reading: HelperReading::Renders {
+            origin: Some(origin),
+        },
+        ..
+    }) = &helm.helper
+    {
+        related.push(Related {
+            file: origin.file.clone(),
+            range: origin.range,
+            message: format!("helper \"{helper}\" renders {FIELD} from this value"),
+        });
     }
     let found = finding.account.as_ref().and_then(|a| a.found.as_ref());
     if let (Some(origin), Some(found)) = (&helm.account_origin, found) {
@@ -368,6 +439,7 @@ mod tests {
             }),
             computed_account: true,
             account_origin: Some(values(30)),
+            helper: None,
         });
         let finding = finding.rendered();
         assert_eq!(

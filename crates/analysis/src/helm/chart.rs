@@ -3,6 +3,7 @@
 //! reads (the command line from disk, the server from open buffers first).
 
 use super::accounts::{chart_accounts, ChartAccount};
+use super::helpers::Helpers;
 use super::values::ValuesFile;
 
 /// What a chart's templates are judged with.
@@ -12,6 +13,8 @@ pub struct ChartView {
     pub values: Option<ValuesFile>,
     /// The ServiceAccounts of every template, rendered as the values say.
     pub accounts: Vec<ChartAccount>,
+    /// The `define`s of its helper files and templates.
+    pub helpers: Helpers,
 }
 
 impl ChartView {
@@ -26,7 +29,18 @@ impl ChartView {
         for (name, text) in templates {
             accounts.extend(chart_accounts(&name, &text, values.as_ref()));
         }
-        Self { values, accounts }
+        Self {
+            values,
+            accounts,
+            helpers: Helpers::default(),
+        }
+    }
+
+    /// The chart with the helpers `define`d in `files` (name and text:
+    /// `_helpers.tpl`, and templates that define some).
+    pub fn with_helpers(mut self, files: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.helpers = Helpers::new(files);
+        self
     }
 }
 

@@ -6,6 +6,7 @@
 
 use super::accounts::ChartAccount;
 use super::branches;
+use super::helpers::{insert_before_include, pod_spec_includes, HelperField, Helpers, Rendered};
 use super::mask::Masked;
 use super::placement::{insertion_outside_blocks, template_fix};
 use super::resolve::{computed_namespace, pod_account_name, real_name, templated_bool};
@@ -13,13 +14,16 @@ use super::template::Template;
 use super::values::{Resolved, ValuesFile};
 use super::verdict::{with_own_accounts, ChartAccounts};
 use crate::accounts::AccountLookup;
-use crate::finding::{Finding, HelmFacts, Place, Problem, Renders, TemplatedField, WorkloadRef};
+use crate::finding::{
+    Finding, FromHelper, HelmFacts, HelperReading, Place, Problem, Renders, TemplatedField,
+    WorkloadRef,
+};
 use crate::fix::FIELD;
 use crate::ignore_comment;
 use crate::objects::Workload;
 use crate::placement::place;
 use crate::text::TextRange;
-use crate::tree::Document;
+use crate::tree::{Document, NodeKind};
 use crate::value::{count_keys, get, read_bool_field, BoolField};
 use crate::verdict::Decision;
 
@@ -33,6 +37,9 @@ pub struct TemplateContext<'a> {
     /// The ServiceAccounts of the chart's templates; this template's own
     /// are taken from it when the list has none from `file`.
     pub accounts: &'a [ChartAccount],
+    /// The chart's helpers (`define`s), for pod-spec keys a template
+    /// includes from one.
+    pub helpers: Option<&'a Helpers>,
 }
 
 /// The findings of a template, in text order. `workspace` supplies the
@@ -63,8 +70,10 @@ pub enum Verdict {
     /// A finding (before `tokenguard-ignore` comments are applied).
     Reported(Box<Finding>),
     Compliant,
-    /// Depends on a value that does not resolve: not reported.
-    Unresolvable,
+    /// Depends on a value that does not resolve: not reported. When a
+    /// helper's keys are what in-place reading could not evaluate, which
+    /// one and why.
+    Unresolvable(Option<FromHelper>),
 }
 
 /// The verdict on every workload of a template, in text order (what
@@ -84,16 +93,22 @@ pub fn judge_workloads(
             .map(|values| branches::inactive_ranges(&template.masked, values))
             .unwrap_or_default(),
         values: context.values,
+        helpers: context.helpers,
         accounts: ChartAccounts {
             file: context.file,
             accounts: &accounts,
             workspace,
         },
     };
-    template
+    let mut workloads: Vec<&(usize, Workload)> = template
         .parsed
         .workloads
         .iter()
+        .chain(&template.helper_pod_specs)
+        .collect();
+    workloads.sort_by_key(|(doc, w)| template.parsed.documents[*doc].node(w.spec_key).range.start);
+    workloads
+        .into_iter()
         .map(|(doc, workload)| {
             let doc = &template.parsed.documents[*doc];
             (workload.kind.clone(), judge.workload(doc, workload))
@@ -107,7 +122,22 @@ struct Judge<'a> {
     /// Branches of `{{ if }}` blocks that values.yaml leaves unrendered.
     inactive: Vec<TextRange>,
     values: Option<&'a ValuesFile>,
+    helpers: Option<&'a Helpers>,
     accounts: ChartAccounts<'a>,
+}
+
+/// What a pod spec without the field gets from the helpers it includes.
+enum FromHelpers {
+    /// A helper renders the field.
+    Renders {
+        helper: String,
+        include: TextRange,
+        value: Rendered,
+        origin: Option<Place>,
+        fix: Option<crate::fix::Fix>,
+    },
+    /// A helper that in-place reading cannot evaluate.
+    NotEvaluated(FromHelper),
 }
 
 impl Judge<'_> {
@@ -147,12 +177,34 @@ impl Judge<'_> {
                 return self.templated_field(doc, workload, range);
             }
         }
+        let from_helpers = match field {
+            None => self.helper_keys(doc, workload),
+            Some(_) => None,
+        };
+        let from_helper_only =
+            !matches!(doc.node(workload.pod_spec).kind, NodeKind::Mapping { .. });
+        if from_helper_only {
+            return self.helper_pod_spec(doc, workload, from_helpers);
+        }
+        let not_evaluated = match from_helpers {
+            Some(FromHelpers::Renders {
+                helper,
+                include,
+                value,
+                origin,
+                fix,
+            }) => {
+                return self.helper_field(doc, workload, helper, include, value, origin, fix);
+            }
+            Some(FromHelpers::NotEvaluated(facts)) => Some(facts),
+            None => None,
+        };
         let reading = field.map(|(_, v)| read_bool_field(doc, v));
         let name = pod_account_name(self.masked, self.text, self.values, doc, workload);
         let (decision, account_origin) = self.accounts.decide(reading, workload, &name);
         let (problem, account) = match decision {
             Decision::Compliant => return Verdict::Compliant,
-            Decision::Undecided => return Verdict::Unresolvable,
+            Decision::Undecided => return Verdict::Unresolvable(not_evaluated),
             Decision::Reported(reported) => (reported.problem, reported.account),
         };
         // The fix is written from the masked text (same positions); an
@@ -182,8 +234,163 @@ impl Judge<'_> {
             field: None,
             computed_account,
             account_origin,
+            helper: not_evaluated,
         });
         finding.fix = fix;
+        Verdict::Reported(Box::new(finding.rendered()))
+    }
+
+    /// A pod spec all of whose keys a helper renders: judged when the
+    /// helpers' text decides it (the field rendered, or absent from every
+    /// helper included there, when the fix adds it before the first
+    /// `include`); else left undecided, saying which helper and why.
+    fn helper_pod_spec(
+        &self,
+        doc: &Document,
+        workload: &Workload,
+        from_helpers: Option<FromHelpers>,
+    ) -> Verdict {
+        match from_helpers {
+            Some(FromHelpers::Renders {
+                helper,
+                include,
+                value,
+                origin,
+                fix,
+            }) => self.helper_field(doc, workload, helper, include, value, origin, fix),
+            Some(FromHelpers::NotEvaluated(facts)) => Verdict::Unresolvable(Some(facts)),
+            None => {
+                let includes = pod_spec_includes(self.masked, self.text, doc, workload);
+                let Some((action, call)) = includes.first() else {
+                    return Verdict::Unresolvable(None);
+                };
+                let name = pod_account_name(self.masked, self.text, self.values, doc, workload);
+                let (decision, account_origin) = self.accounts.decide(None, workload, &name);
+                let (problem, account) = match decision {
+                    Decision::Compliant => return Verdict::Compliant,
+                    Decision::Undecided => return Verdict::Unresolvable(None),
+                    Decision::Reported(reported) => (reported.problem, reported.account),
+                };
+                let name_shown = real_name(self.masked, self.text, self.values, doc, workload)
+                    .or_else(|| workload.name.clone());
+                let computed_account = account.is_some() && self.accounts.computed_by_chart(&name);
+                let mut finding = self.finding(doc, workload, problem, action.range, name_shown);
+                finding.account = account;
+                finding.helm = Some(HelmFacts {
+                    field: None,
+                    computed_account,
+                    account_origin,
+                    helper: None,
+                });
+                finding.fix = Some(insert_before_include(self.text, action, call));
+                Verdict::Reported(Box::new(finding.rendered()))
+            }
+        }
+    }
+
+    /// The helpers the pod spec includes at its own level, rendered where
+    /// the values render them: the first that renders the field decides;
+    /// failing that, the first in-place reading cannot evaluate is said.
+    fn helper_keys(&self, doc: &Document, workload: &Workload) -> Option<FromHelpers> {
+        let spec_key = doc.node(workload.spec_key).range.start;
+        let no_helpers = Helpers::default();
+        let helpers = self.helpers.unwrap_or(&no_helpers);
+        let mut not_evaluated = None;
+        for (action, call) in pod_spec_includes(self.masked, self.text, doc, workload) {
+            let unrendered = self.inactive.iter().any(|r| {
+                r.start <= action.range.start
+                    && action.range.start < r.end
+                    && !(r.start <= spec_key && spec_key < r.end)
+            });
+            if unrendered {
+                continue;
+            }
+            let field = if call.plain_context {
+                helpers.field(&call.name, self.values)
+            } else {
+                HelperField::NotEvaluated(format!(
+                    "helper \"{}\" is included with another context than the chart's",
+                    call.name
+                ))
+            };
+            match field {
+                HelperField::Absent => {}
+                HelperField::Renders { value, origin, fix } => {
+                    return Some(FromHelpers::Renders {
+                        helper: call.name,
+                        include: action.range,
+                        value,
+                        origin,
+                        fix,
+                    })
+                }
+                HelperField::NotEvaluated(why) => {
+                    not_evaluated.get_or_insert(FromHelper {
+                        helper: call.name,
+                        include: action.range,
+                        reading: HelperReading::NotEvaluated { why },
+                    });
+                }
+            }
+        }
+        not_evaluated.map(FromHelpers::NotEvaluated)
+    }
+
+    /// The field rendered by a helper the pod spec includes: reported at
+    /// the `include`, fixed where its value is written.
+    #[allow(clippy::too_many_arguments)]
+    fn helper_field(
+        &self,
+        doc: &Document,
+        workload: &Workload,
+        helper: String,
+        include: TextRange,
+        value: Rendered,
+        origin: Option<Place>,
+        fix: Option<crate::fix::Fix>,
+    ) -> Verdict {
+        let reading = match value {
+            Rendered::Bool(true) => BoolField::True,
+            Rendered::Bool(false) => BoolField::False,
+            Rendered::Empty => BoolField::Null,
+        };
+        let name = pod_account_name(self.masked, self.text, self.values, doc, workload);
+        let (decision, account_origin) = self.accounts.decide(Some(reading), workload, &name);
+        let (problem, account) = match decision {
+            Decision::Compliant => return Verdict::Compliant,
+            Decision::Undecided => return Verdict::Unresolvable(None),
+            Decision::Reported(reported) => (reported.problem, reported.account),
+        };
+        let name_shown = real_name(self.masked, self.text, self.values, doc, workload)
+            .or_else(|| workload.name.clone());
+        let computed_account = account.is_some() && self.accounts.computed_by_chart(&name);
+        let mut finding = self.finding(doc, workload, problem, include, name_shown);
+        finding.account = account;
+        // A place in this very template is the finding's own file.
+        let origin = origin.map(|place| Place {
+            file: place.file.filter(|f| f != self.accounts.file),
+            ..place
+        });
+        finding.helm = Some(HelmFacts {
+            field: None,
+            computed_account,
+            account_origin,
+            helper: Some(FromHelper {
+                helper,
+                include,
+                reading: HelperReading::Renders { origin },
+            }),
+        });
+        // A fix in this template, or in values.yaml; a helper file's edit is
+        // not offered (the front ends write only a template and its chart's
+        // values.yaml).
+        let values_id = self.values.map(|v| v.id.as_str());
+        finding.fix = fix
+            .map(|mut fix| {
+                fix.file = fix.file.filter(|f| f != self.accounts.file);
+                fix
+            })
+            .filter(|fix| fix.file.is_none() || fix.file.as_deref() == values_id);
         Verdict::Reported(Box::new(finding.rendered()))
     }
 
@@ -192,7 +399,7 @@ impl Judge<'_> {
     /// so the ServiceAccount decides).
     fn templated_field(&self, doc: &Document, workload: &Workload, range: TextRange) -> Verdict {
         let Some(value) = templated_bool(self.masked, self.text, self.values, range) else {
-            return Verdict::Unresolvable;
+            return Verdict::Unresolvable(None);
         };
         // What Helm renders is read as the plain rule reads a value: empty
         // is null, and the account decides.
@@ -200,13 +407,13 @@ impl Judge<'_> {
             Resolved::Bool { value: true, at } => (BoolField::True, at),
             Resolved::Bool { value: false, at } => (BoolField::False, at),
             Resolved::Empty { at } => (BoolField::Null, at),
-            _ => return Verdict::Unresolvable,
+            _ => return Verdict::Unresolvable(None),
         };
         let name = pod_account_name(self.masked, self.text, self.values, doc, workload);
         let (decision, account_origin) = self.accounts.decide(Some(reading), workload, &name);
         let (problem, account) = match decision {
             Decision::Compliant => return Verdict::Compliant,
-            Decision::Undecided => return Verdict::Unresolvable,
+            Decision::Undecided => return Verdict::Unresolvable(None),
             Decision::Reported(reported) => (reported.problem, reported.account),
         };
         let renders = match problem {
@@ -236,6 +443,7 @@ impl Judge<'_> {
             }),
             computed_account,
             account_origin,
+            helper: None,
         });
         finding.fix = fix;
         Verdict::Reported(Box::new(finding.rendered()))
@@ -293,6 +501,7 @@ spec:
             file: "templates/deployment.yaml",
             values: Some(values),
             accounts,
+            helpers: None,
         };
         check_template(
             text,
@@ -459,6 +668,7 @@ spec:
             file: "templates/app.yaml",
             values: Some(&values),
             accounts: &[],
+            helpers: None,
         };
         let findings = check_template(text, &template, &context, &NoAccounts);
         assert_eq!(findings.len(), 1);
@@ -481,5 +691,185 @@ spec:
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].code, Code::TG001);
         assert!(!findings[0].message.contains("appears"));
+    }
+
+    const POD_FROM_HELPER: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      {{- include \"demo.pod\" . | nindent 6 }}\n      containers:\n        - name: app\n          image: nginx\n";
+
+    fn check_with_helpers(text: &str, values: &ValuesFile, helpers: &str) -> Vec<Finding> {
+        let helpers = Helpers::new([("templates/_helpers.tpl".to_string(), helpers.to_string())]);
+        let context = TemplateContext {
+            file: "templates/deployment.yaml",
+            values: Some(values),
+            accounts: &[],
+            helpers: Some(&helpers),
+        };
+        check_template(
+            text,
+            &Template::parse(text, Some(values), crate::Options::builtin()),
+            &context,
+            &NoAccounts,
+        )
+    }
+
+    const READS_VALUES: &str = "{{- define \"demo.pod\" -}}\nautomountServiceAccountToken: {{ .Values.pod.automount }}\nserviceAccountName: web\n{{- end }}\n";
+
+    #[test]
+    fn a_helper_that_renders_false_from_values_makes_the_pod_compliant() {
+        let off = ValuesFile::new("values.yaml", "pod:\n  automount: false\n");
+        assert!(check_with_helpers(POD_FROM_HELPER, &off, READS_VALUES).is_empty());
+    }
+
+    #[test]
+    fn a_helper_that_renders_true_is_reported_at_the_include_and_fixed_in_values() {
+        let on = ValuesFile::new("values.yaml", "pod:\n  automount: true\n");
+        let findings = check_with_helpers(POD_FROM_HELPER, &on, READS_VALUES);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        let f = &findings[0];
+        assert_eq!(f.problem, Problem::ExplicitTrue);
+        assert_eq!(
+            &POD_FROM_HELPER[f.range.start..f.range.end],
+            "{{- include \"demo.pod\" . | nindent 6 }}"
+        );
+        assert!(
+            f.message.contains("helper \"demo.pod\" (included here) renders automountServiceAccountToken: true. Set it to false in values.yaml"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.related.len(), 1);
+        assert_eq!(f.related[0].file.as_deref(), Some("values.yaml"));
+        let fix = f.fix.as_ref().unwrap();
+        assert_eq!(fix.file.as_deref(), Some("values.yaml"));
+        let fixed = ValuesFile::new("values.yaml", apply_edits(&on.text, &fix.edits));
+        assert!(check_with_helpers(POD_FROM_HELPER, &fixed, READS_VALUES).is_empty());
+    }
+
+    #[test]
+    fn a_literal_in_a_helper_is_reported_and_fixed_only_in_the_template_itself() {
+        let helpers =
+            "{{- define \"demo.pod\" }}\nautomountServiceAccountToken: true\n{{- end }}\n";
+        let values = ValuesFile::new("values.yaml", "");
+        let findings = check_with_helpers(POD_FROM_HELPER, &values, helpers);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        // The front ends write a template and values.yaml only: no edit of
+        // the helper file is offered.
+        assert_eq!(findings[0].fix, None);
+        assert_eq!(
+            findings[0].related[0].file.as_deref(),
+            Some("templates/_helpers.tpl")
+        );
+        // A define in the template itself is fixed there.
+        let text = format!("{helpers}---\n{POD_FROM_HELPER}");
+        let own = Helpers::new([("templates/deployment.yaml".to_string(), text.clone())]);
+        let context = TemplateContext {
+            file: "templates/deployment.yaml",
+            values: Some(&values),
+            accounts: &[],
+            helpers: Some(&own),
+        };
+        let template = Template::parse(&text, Some(&values), crate::Options::builtin());
+        let findings = check_template(&text, &template, &context, &NoAccounts);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        let fix = findings[0].fix.as_ref().unwrap();
+        assert_eq!(fix.file, None);
+        let fixed = apply_edits(&text, &fix.edits);
+        assert!(
+            fixed.contains("automountServiceAccountToken: false"),
+            "{fixed}"
+        );
+        let template = Template::parse(&fixed, Some(&values), crate::Options::builtin());
+        let own = Helpers::new([("templates/deployment.yaml".to_string(), fixed.clone())]);
+        let context = TemplateContext {
+            helpers: Some(&own),
+            ..context
+        };
+        assert!(check_template(&fixed, &template, &context, &NoAccounts).is_empty());
+    }
+
+    #[test]
+    fn a_helper_without_the_field_leaves_it_missing_and_one_not_seen_is_said() {
+        let values = ValuesFile::new("values.yaml", "");
+        let without = "{{- define \"demo.pod\" -}}\nhostNetwork: false\n{{- end }}\n";
+        let findings = check_with_helpers(POD_FROM_HELPER, &values, without);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].problem, Problem::Missing);
+        assert!(!findings[0].message.contains("Not evaluated"));
+        let findings = check_with_helpers(POD_FROM_HELPER, &values, "");
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0].message.ends_with("Not evaluated: the pod spec also gets keys from helper \"demo.pod\" (helper \"demo.pod\" is not in the chart), which may set automountServiceAccountToken."),
+            "{}",
+            findings[0].message
+        );
+        let helper = findings[0].helm.as_ref().unwrap().helper.as_ref().unwrap();
+        assert_eq!(helper.helper, "demo.pod");
+        assert!(matches!(helper.reading, HelperReading::NotEvaluated { .. }));
+    }
+
+    #[test]
+    fn a_define_in_the_template_itself_counts() {
+        let text = format!("{READS_VALUES}---\n{POD_FROM_HELPER}");
+        let helpers = Helpers::new([("templates/deployment.yaml".to_string(), text.clone())]);
+        let off = ValuesFile::new("values.yaml", "pod:\n  automount: false\n");
+        let context = TemplateContext {
+            file: "templates/deployment.yaml",
+            values: Some(&off),
+            accounts: &[],
+            helpers: Some(&helpers),
+        };
+        let template = Template::parse(&text, Some(&off), crate::Options::builtin());
+        let verdicts = judge_workloads(&text, &template, &context, &NoAccounts);
+        assert_eq!(verdicts.len(), 1);
+        assert_eq!(verdicts[0].1, Verdict::Compliant);
+    }
+
+    const WHOLE_POD_SPEC: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      {{- include \"demo.podSpec\" . | nindent 6 }}\n";
+
+    fn verdicts_with_helpers(text: &str, values: &ValuesFile, helpers: &str) -> Vec<Verdict> {
+        let helpers = Helpers::new([("templates/_helpers.tpl".to_string(), helpers.to_string())]);
+        let context = TemplateContext {
+            file: "templates/deployment.yaml",
+            values: Some(values),
+            accounts: &[],
+            helpers: Some(&helpers),
+        };
+        let template = Template::parse(text, Some(values), crate::Options::builtin());
+        judge_workloads(text, &template, &context, &NoAccounts)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    #[test]
+    fn a_pod_spec_all_from_a_helper_is_judged_from_the_helper() {
+        let values = ValuesFile::new("values.yaml", "pod:\n  automount: false\n");
+        let reads = "{{- define \"demo.podSpec\" -}}\nautomountServiceAccountToken: {{ .Values.pod.automount }}\ncontainers:\n  - name: app\n    image: nginx\n{{- end }}\n";
+        assert_eq!(
+            verdicts_with_helpers(WHOLE_POD_SPEC, &values, reads),
+            vec![Verdict::Compliant]
+        );
+        let literal = "{{- define \"demo.podSpec\" -}}\nautomountServiceAccountToken: true\ncontainers: []\n{{- end }}\n";
+        let findings = check_with_helpers(WHOLE_POD_SPEC, &values, literal);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].problem, Problem::ExplicitTrue);
+        assert!(WHOLE_POD_SPEC[findings[0].range.start..].starts_with("{{- include"));
+        // Absent from a helper that renders the whole pod spec: missing,
+        // and the fix adds the field before the include.
+        let absent = "{{- define \"demo.podSpec\" -}}\ncontainers:\n  - name: app\n{{- end }}\n";
+        let findings = check_with_helpers(WHOLE_POD_SPEC, &values, absent);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].problem, Problem::Missing);
+        let fixed = apply_edits(WHOLE_POD_SPEC, &findings[0].fix.as_ref().unwrap().edits);
+        assert!(
+            fixed.ends_with("    spec:\n      automountServiceAccountToken: false\n      {{- include \"demo.podSpec\" . | nindent 6 }}\n"),
+            "{fixed}"
+        );
+        assert!(check_with_helpers(&fixed, &values, absent).is_empty());
+        // A helper not in the chart: undecided, saying which.
+        let verdicts = verdicts_with_helpers(WHOLE_POD_SPEC, &values, "");
+        let [Verdict::Unresolvable(Some(facts))] = verdicts.as_slice() else {
+            panic!("{verdicts:?}")
+        };
+        assert_eq!(facts.helper, "demo.podSpec");
+        assert!(check_with_helpers(WHOLE_POD_SPEC, &values, "").is_empty());
     }
 }

@@ -12,6 +12,7 @@ mod accounts;
 mod blocks;
 mod branches;
 mod chart;
+mod helpers;
 mod judge;
 pub mod mask;
 mod placement;
@@ -22,6 +23,7 @@ mod verdict;
 
 pub use accounts::{chart_accounts, ChartAccount, ChartAccountName, ChartAutomount};
 pub use chart::ChartView;
+pub use helpers::Helpers;
 pub use judge::{check_template, judge_workloads, TemplateContext, Verdict};
 pub use mask::{has_actions, mask, mask_with, Action, ActionKind, Masked};
 pub use template::Template;

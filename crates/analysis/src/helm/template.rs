@@ -12,6 +12,10 @@ pub struct Template {
     pub masked: Masked,
     /// The masked text parsed: its ranges are the template's.
     pub parsed: ParsedFile,
+    /// Workloads whose whole pod spec a helper renders (`spec:` empty but
+    /// for an `include`), as (index into `parsed.documents`, workload):
+    /// not among `parsed.workloads`, judged from the helper.
+    pub helper_pod_specs: Vec<(usize, crate::Workload)>,
 }
 
 impl Template {
@@ -25,6 +29,11 @@ impl Template {
             resolve_kinds(text, &mut masked, values);
         }
         let parsed = crate::parse(&masked.text, options);
-        Self { masked, parsed }
+        let helper_pod_specs = super::helpers::helper_pod_specs(text, &masked, &parsed, options);
+        Self {
+            masked,
+            parsed,
+            helper_pod_specs,
+        }
     }
 }

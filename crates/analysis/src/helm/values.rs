@@ -59,7 +59,7 @@ pub fn reference(body: &str) -> Option<Reference> {
 
 /// Blank-separated words, with `|` a word of its own and quoted strings kept
 /// whole; `None` when a quote is not closed.
-fn split_words(body: &str) -> Option<Vec<String>> {
+pub(super) fn split_words(body: &str) -> Option<Vec<String>> {
     let mut words = Vec::new();
     let mut chars = body.chars().peekable();
     while let Some(&c) = chars.peek() {

@@ -40,13 +40,24 @@ pub(crate) fn read_chart(
     let values_path = root.join("values.yaml");
     let values = text_of(&values_path, Need::ChartValues)
         .map(|text| ValuesFile::new(values_path.as_str(), text));
-    let templates = source
-        .list_yaml(&root.join("templates"))
-        .into_iter()
-        .filter_map(|template| {
-            let text =
-                text_of(&template, Need::ChartTemplate).filter(|t| t.contains("ServiceAccount"))?;
-            Some((template.as_str().to_string(), text))
-        });
-    ChartView::new(values, templates)
+    let mut defining = Vec::new();
+    let mut templates = Vec::new();
+    for template in source.list_yaml(&root.join("templates")) {
+        let Some(text) = text_of(&template, Need::ChartTemplate) else {
+            continue;
+        };
+        if text.contains("define") {
+            defining.push((template.as_str().to_string(), text.clone()));
+        }
+        if text.contains("ServiceAccount") {
+            templates.push((template.as_str().to_string(), text));
+        }
+    }
+    // Helpers are in `templates/_helpers.tpl` by convention (the source
+    // lists YAML files only; other `*.tpl` files are not read yet).
+    let helpers_path = root.join("templates/_helpers.tpl");
+    if let Some(text) = text_of(&helpers_path, Need::ChartTemplate) {
+        defining.insert(0, (helpers_path.as_str().to_string(), text));
+    }
+    ChartView::new(values, templates).with_helpers(defining)
 }

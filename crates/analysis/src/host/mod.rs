@@ -365,6 +365,11 @@ impl<S: FileSource> AnalysisHost<S> {
         // `values.yaml` changes what the chart's templates are judged with.
         let chart = match kind {
             FileKind::ChartTemplate(root) => Some(FilePath::from_path(root)),
+            // A helper file: the chart's helpers (`helm/helpers.rs`).
+            FileKind::ChartHelper => path.as_path().and_then(|p| {
+                helm::chart_root(p, &|dir| charts::is_chart(source, dir))
+                    .map(|root| FilePath::from_path(&root))
+            }),
             _ if path.file_name() == "values.yaml" => charts::values_chart(source, path),
             _ => None,
         };
@@ -564,6 +569,7 @@ impl<S: FileSource> AnalysisHost<S> {
             file: name,
             values: chart.and_then(|c| c.values.as_ref()),
             accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
+            helpers: chart.map(|c| &c.helpers),
         };
         let template = Template::parse(text, context.values, options);
         let findings = helm::check_template(text, &template, &context, accounts);

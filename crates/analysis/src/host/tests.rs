@@ -191,6 +191,37 @@ fn a_chart_is_read_through_the_source_and_values_affect_its_templates() {
 }
 
 #[test]
+fn a_charts_helpers_are_read_and_a_changed_helper_file_affects_its_templates() {
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      {{- include \"c.pod\" . | nindent 6 }}\n      containers: []\n";
+    let helpers = "{{- define \"c.pod\" -}}\nautomountServiceAccountToken: {{ .Values.automount }}\n{{- end }}\n";
+    let disk = Disk::with(&[
+        ("c/Chart.yaml", "name: c\n"),
+        ("c/values.yaml", "automount: false\n"),
+        ("c/templates/_helpers.tpl", helpers),
+        ("c/templates/deploy.yaml", template),
+    ]);
+    let mut host = AnalysisHost::new(disk);
+    host.index_file(path("c/templates/deploy.yaml"), template);
+    let requests = host.source().requests();
+    assert!(
+        requests.contains(&"read c/templates/_helpers.tpl".to_string()),
+        "{requests:?}"
+    );
+    assert_eq!(codes(&host, "c/templates/deploy.yaml"), Vec::<Code>::new());
+    // The helper file changes (an editor's buffer): the chart's templates.
+    let before = host.revision();
+    host.set_file(
+        path("c/templates/_helpers.tpl"),
+        helpers.replace("{{ .Values.automount }}", "true"),
+    );
+    assert!(
+        matches!(host.changed_since(before), Affected::Files(f) if f.contains(&path("c/templates/deploy.yaml"))),
+        "the template is affected"
+    );
+    assert_eq!(codes(&host, "c/templates/deploy.yaml"), vec![Code::TG001]);
+}
+
+#[test]
 fn kustomizations_are_read_for_the_folders_fed_and_a_change_affects_everything() {
     let base = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers: []\n";
     let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      automountServiceAccountToken: false\n";
