@@ -208,6 +208,7 @@ fn every_loose_template_gets_exactly_the_findings_its_markers_expect() {
             file: &shown,
             values: None,
             accounts: &[],
+            helpers: None,
         };
         let findings = check_template(&text, &template, &context, &NoAccounts);
         compare_with_markers(&shown, &text, &findings, &mut problems);
