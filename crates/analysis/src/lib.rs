@@ -37,6 +37,7 @@ pub mod render;
 mod rule;
 mod split;
 pub mod text;
+mod tolerant;
 pub mod tree;
 pub mod value;
 mod verdict;
