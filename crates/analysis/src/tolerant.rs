@@ -42,8 +42,8 @@ use yaml_rust2::parser::{Event, Parser};
 use crate::split::Chunk;
 use crate::text::{LineIndex, TextRange};
 use crate::tree::{
-    build_source, ChunkResult, Document, Failure, MarkerMapper, NodeKind, Refusal, Splice,
-    Spliced, TScalarStyle,
+    build_source, ChunkResult, Document, Failure, MarkerMapper, NodeKind, Refusal, Splice, Spliced,
+    TScalarStyle,
 };
 
 /// yaml-rust2's refusal of a tab between `:` and a value.
@@ -170,8 +170,9 @@ fn tab_candidates(text: &str, chunk: Chunk) -> Vec<usize> {
     while i < bytes.len() {
         if bytes[i] == b'\t' && bytes[i - 1] == b':' {
             let after = bytes[i..].iter().position(|&b| b != b'\t').map(|n| i + n);
-            if after.is_some_and(|a| matches!(bytes[a], b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'-'))
-            {
+            if after.is_some_and(
+                |a| matches!(bytes[a], b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'-'),
+            ) {
                 found.push(i);
             }
         }
@@ -406,12 +407,18 @@ fn read_alone(
     let content = match events.as_slice() {
         [(Event::Scalar(value, style, ..), at)]
             if *at == open
-                && matches!(style, TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted) =>
+                && matches!(
+                    style,
+                    TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
+                ) =>
         {
             Spliced::Scalar(value.clone(), *style)
         }
-        [(Event::SequenceStart(..) | Event::MappingStart(..), first), .., (Event::SequenceEnd | Event::MappingEnd, last)]
-            if *first == open && *last == end - 1 =>
+        // (After a trailing comma yaml-rust2 marks the end at the comma:
+        // the builder is given the bracket.)
+        [(Event::SequenceStart(..), first), .., (Event::SequenceEnd, _)]
+        | [(Event::MappingStart(..), first), .., (Event::MappingEnd, _)]
+            if *first == open =>
         {
             events.pop();
             events.remove(0);
@@ -450,7 +457,7 @@ mod tests {
     use crate::{parse, Code, Options};
 
     fn documents(text: &str) -> (Vec<Document>, Vec<String>) {
-        let parsed = parse(text, &Options::builtin());
+        let parsed = parse(text, Options::builtin());
         let errors = parsed
             .syntax_errors
             .iter()
@@ -539,14 +546,17 @@ mod tests {
     #[test]
     fn a_workload_with_a_tab_after_the_colon_is_judged() {
         let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  automountServiceAccountToken:\tfalse\n  containers:\n  - name:\ta\n";
-        let findings = crate::analyze(text, &crate::NoAccounts, &Options::builtin());
+        let findings = crate::analyze(text, &crate::NoAccounts, Options::builtin());
         assert_eq!(findings, []);
         let text = text.replace("false", "true");
-        let findings = crate::analyze(&text, &crate::NoAccounts, &Options::builtin());
+        let findings = crate::analyze(&text, &crate::NoAccounts, Options::builtin());
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].code, Code::TG001);
         let at = text.find("true").unwrap();
-        assert_eq!((findings[0].range.start, findings[0].range.end), (at, at + 4));
+        assert_eq!(
+            (findings[0].range.start, findings[0].range.end),
+            (at, at + 4)
+        );
     }
 
     #[test]
@@ -570,7 +580,10 @@ mod tests {
             r#"{"kind": "Pod", "spec": {"args": ["-a", "b", "c"], "cmd": ["sh", "-c"], "m": {"k": "v"}, "n": "1"}}"#
         );
         let texts = texts(text, &doc);
-        assert!(texts.contains(&"[\n    \"-a\", \"b\",\n  c,\n  ]"), "{texts:?}");
+        assert!(
+            texts.contains(&"[\n    \"-a\", \"b\",\n  c,\n  ]"),
+            "{texts:?}"
+        );
         assert!(texts.contains(&"[\"sh\",\n  \"-c\"]"), "{texts:?}");
         assert!(texts.contains(&"{\n  k: v }"), "{texts:?}");
         for word in ["\"-a\"", "\"b\"", "c", "\"-c\"", "k", "v"] {
@@ -590,7 +603,8 @@ mod tests {
 
     #[test]
     fn a_quoted_scalar_may_continue_at_its_key_indentation() {
-        let text = "kind: Pod\nspec:\n  d: \"x\n  \n  y\\\n  z\"\n  s: 'it''s\n  here'\n  t: \"a\n\tb\"\n";
+        let text =
+            "kind: Pod\nspec:\n  d: \"x\n  \n  y\\\n  z\"\n  s: 'it''s\n  here'\n  t: \"a\n\tb\"\n";
         let (doc, shown) = read(text);
         assert_eq!(
             shown,

@@ -286,10 +286,14 @@ pub(crate) fn build_source(
                 {
                     (anchor, tag)
                 }
-                Event::SequenceStart(anchor, tag) if !splice.single && text.as_bytes()[at] == b'[' => {
+                Event::SequenceStart(anchor, tag)
+                    if !splice.single && text.as_bytes()[at] == b'[' =>
+                {
                     (anchor, tag)
                 }
-                Event::MappingStart(anchor, tag) if !splice.single && text.as_bytes()[at] == b'{' => {
+                Event::MappingStart(anchor, tag)
+                    if !splice.single && text.as_bytes()[at] == b'{' =>
+                {
                     (anchor, tag)
                 }
                 _ => return Err(Failure::Unverified),
@@ -312,7 +316,9 @@ pub(crate) fn build_source(
                             .map_err(Failure::Final)?;
                     }
                     if splice.single {
-                        builder.on_event(end, splice.end - 1).map_err(Failure::Final)?;
+                        builder
+                            .on_event(end, splice.end - 1)
+                            .map_err(Failure::Final)?;
                     } else {
                         // The placeholder's own end comes next.
                         pending_close = Some(splice.end - 1);
@@ -921,7 +927,10 @@ impl<'t> MarkerMapper<'t> {
         };
         let limit = self.chunk.range.end;
         while c < col && b < limit {
-            b += self.bytes.get(b - self.base).map_or(1, |&lead| utf8_len(lead));
+            b += self
+                .bytes
+                .get(b - self.base)
+                .map_or(1, |&lead| utf8_len(lead));
             c += 1;
         }
         let b = b.min(limit);

@@ -53,6 +53,11 @@ const SNIPPETS: &[&str] = &[
     "\n",
     " ",
     "{",
+    // What only the tolerant re-reading reads (tolerant.rs).
+    ":\t",
+    "\t",
+    "  ]\n",
+    "'x\n y'",
 ];
 
 #[derive(Clone, Debug)]
