@@ -167,7 +167,7 @@ fn syntax_advice(reader: &str, found: Option<char>) -> Option<String> {
         "unexpected character: `@'" | "unexpected character: ``'" => {
             "`@` and `` ` `` cannot start a plain value: quote the value.".to_string()
         }
-        "comments must be separated from other tokens by whitespace" => format!(
+        crate::tolerant::UNSEPARATED_COMMENT => format!(
             "put a space before `#` (a comment), or quote the value that holds it. {CLUSTER_READS}"
         ),
         "while scanning an anchor or alias, did not find expected alphabetic or numeric character" => {

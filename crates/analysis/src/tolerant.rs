@@ -11,7 +11,9 @@
 //!   does not look at indentation inside flow collections;
 //! * a quoted scalar continued on lines at (or left of) its key's
 //!   indentation: libyaml does not look at it either, and folds the lines
-//!   the same way.
+//!   the same way;
+//! * a comment with no blank before its `#` right after a token
+//!   (`"x"#c`, `[a]#c`, `|#c`): libyaml reads a comment there.
 //!
 //! Only when yaml-rust2 has refused a chunk, and only when the refusal is one
 //! of these, the chunk is read again. The user's text is never changed and no
@@ -19,6 +21,8 @@
 //! (ASCII for ASCII, every line break where it was), so each event still
 //! points at its byte, and the tree measures its ranges on the real text.
 //!
+//! * A comment that yaml-rust2 refused becomes spaces, to the end of its
+//!   line.
 //! * A tab right after `:` becomes a space. The substitution is kept only
 //!   where the `:` turned out to separate a key from its value: a tab inside
 //!   a scalar (a quoted string, a block scalar) would change the value, so it
@@ -49,6 +53,10 @@ use crate::tree::{
 /// yaml-rust2's refusal of a tab between `:` and a value.
 pub(crate) const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
 
+/// yaml-rust2's refusal of a comment whose `#` follows a token directly.
+pub(crate) const UNSEPARATED_COMMENT: &str =
+    "comments must be separated from other tokens by whitespace";
+
 /// yaml-rust2's refusals of a line's indentation: explained when they fall in
 /// a flow collection or a quoted scalar.
 const INDENTATION: [&str; 5] = [
@@ -78,6 +86,8 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
     // Regions read on their own, as (first byte, one past the last), in
     // text order.
     let mut regions: Vec<(usize, usize)> = Vec::new();
+    // The `#` of comments to blank, in text order.
+    let mut comments: Vec<usize> = Vec::new();
     let mut refusal = first;
     let mut readings = 0;
     loop {
@@ -86,7 +96,14 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
         if message == TAB_AFTER_COLON && tabs.is_none() && tabs_after_colon(text, base, refusal.at)
         {
             tabs = Some(tab_candidates(text, chunk));
-        } else if INDENTATION.contains(&message) && regions.len() < MAX_REGIONS {
+        } else if message == UNSEPARATED_COMMENT
+            && text.as_bytes().get(refusal.at) == Some(&b'#')
+            && !comments.contains(&refusal.at)
+            && regions.len() + comments.len() < MAX_REGIONS
+        {
+            let at = comments.partition_point(|&c| c < refusal.at);
+            comments.insert(at, refusal.at);
+        } else if INDENTATION.contains(&message) && regions.len() + comments.len() < MAX_REGIONS {
             match region(text, chunk, &refusal) {
                 Some((open, end)) if !regions.iter().any(|&(o, e)| o < end && open < e) => {
                     let at = regions.partition_point(|&(o, _)| o < open);
@@ -103,17 +120,28 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
             if readings > MAX_REGIONS + 8 {
                 return ChunkResult::Error(first_error);
             }
-            let tabbed = substitute(original, base, tabs.as_deref(), &[]);
+            let tabbed = substitute(original, base, tabs.as_deref(), &comments, &[]);
             let splices = match read_regions(&tabbed, index, chunk, &regions) {
-                Some(splices) => splices,
-                // A region's own text may hold a tab after a `:` too.
-                None if tabs.is_none() => {
+                Ok(splices) => splices,
+                // A region's own text may hold a tab after a `:` or a
+                // comment right after a token too.
+                Err(Some((_, message))) if message == TAB_AFTER_COLON && tabs.is_none() => {
                     tabs = Some(tab_candidates(text, chunk));
                     continue;
                 }
-                None => return ChunkResult::Error(refusal.error),
+                Err(Some((at, message)))
+                    if message == UNSEPARATED_COMMENT
+                        && text.as_bytes().get(at) == Some(&b'#')
+                        && !comments.contains(&at)
+                        && regions.len() + comments.len() < MAX_REGIONS =>
+                {
+                    let i = comments.partition_point(|&c| c < at);
+                    comments.insert(i, at);
+                    continue;
+                }
+                Err(_) => return ChunkResult::Error(refusal.error),
             };
-            let source = substitute(&tabbed, base, None, &splices);
+            let source = substitute(&tabbed, base, None, &[], &splices);
             match build_source(text, index, chunk, &source, &splices) {
                 Ok(docs) => {
                     let Some(candidates) = tabs.as_mut() else {
@@ -137,13 +165,14 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
     }
 }
 
-/// Each region read on its own from the chunk's (tab-substituted) text.
+/// Each region read on its own from the chunk's (substituted) text; else
+/// where and why one was refused, when it was.
 fn read_regions(
     tabbed: &str,
     index: &LineIndex,
     chunk: Chunk,
     regions: &[(usize, usize)],
-) -> Option<Vec<Splice>> {
+) -> Result<Vec<Splice>, Option<(usize, String)>> {
     regions
         .iter()
         .enumerate()
@@ -195,14 +224,29 @@ fn in_scalars(docs: &[Document], candidates: &[usize]) -> Vec<usize> {
     misplaced
 }
 
-/// The chunk's text with a space for each tab of `tabs` and a placeholder
+/// The chunk's text with a space for each tab of `tabs`, spaces for each
+/// comment of `comments` (to the end of its line) and a placeholder
 /// for each region of `splices`: spaces, line breaks kept, after its
 /// opening and closing characters side by side, or after an `x` when its
 /// first line holds nothing more.
-fn substitute(original: &str, base: usize, tabs: Option<&[usize]>, splices: &[Splice]) -> String {
+fn substitute(
+    original: &str,
+    base: usize,
+    tabs: Option<&[usize]>,
+    comments: &[usize],
+    splices: &[Splice],
+) -> String {
     let mut bytes = original.as_bytes().to_vec();
     for &p in tabs.unwrap_or_default() {
         bytes[p - base] = b' ';
+    }
+    for &p in comments {
+        for b in bytes[p - base..]
+            .iter_mut()
+            .take_while(|b| !matches!(b, b'\n' | b'\r'))
+        {
+            *b = b' ';
+        }
     }
     for splice in splices {
         let (open, end) = (splice.open - base, splice.end - base);
@@ -365,8 +409,9 @@ fn quoted_end(bytes: &[u8], open: usize, limit: usize, quote: u8) -> Option<usiz
     None
 }
 
-/// Reads `open..end` of the (tab-substituted) chunk as a document of its
-/// own: it must be exactly one node, a flow collection or a quoted scalar.
+/// Reads `open..end` of the (substituted) chunk as a document of its own:
+/// it must be exactly one node, a flow collection or a quoted scalar. A
+/// refusal is given with its place and message.
 fn read_alone(
     tabbed: &str,
     index: &LineIndex,
@@ -374,9 +419,9 @@ fn read_alone(
     open: usize,
     end: usize,
     number: usize,
-) -> Option<Splice> {
+) -> Result<Splice, Option<(usize, String)>> {
     let base = chunk.range.start;
-    let source = tabbed.get(open - base..end - base)?;
+    let source = tabbed.get(open - base..end - base).ok_or(None)?;
     let region = Chunk {
         range: TextRange::new(open, end),
         first_line: index.line_of(open),
@@ -384,10 +429,16 @@ fn read_alone(
     };
     let mut mapper = MarkerMapper::over(source, index, region);
     let mut parser = Parser::new_from_str(source);
-    let shift = ANCHOR_SPAN.checked_mul(number + 1)?;
+    let shift = ANCHOR_SPAN.checked_mul(number + 1).ok_or(None)?;
     let mut events = Vec::new();
     loop {
-        let (event, mark) = parser.next_token().ok()?;
+        let (event, mark) = match parser.next_token() {
+            Ok(token) => token,
+            Err(error) => {
+                let at = mapper.offset(*error.marker());
+                return Err(Some((at, error.info().to_string())));
+            }
+        };
         let at = mapper.offset(mark);
         let event = match event {
             Event::StreamStart | Event::DocumentStart | Event::DocumentEnd | Event::Nothing => {
@@ -424,7 +475,7 @@ fn read_alone(
             events.remove(0);
             Spliced::Flow(events)
         }
-        _ => return None,
+        _ => return Err(None),
     };
     // The placeholder's two characters fit when the region's first line
     // holds more than its first character.
@@ -432,7 +483,7 @@ fn read_alone(
         tabbed.as_bytes().get(open + 1 - base),
         None | Some(b'\n' | b'\r')
     );
-    Some(Splice {
+    Ok(Splice {
         single,
         open,
         end,
@@ -614,6 +665,20 @@ mod tests {
         assert!(texts.contains(&"\"x\n  \n  y\\\n  z\""), "{texts:?}");
         assert!(texts.contains(&"'it''s\n  here'"), "{texts:?}");
         assert!(texts.contains(&"\"a\n\tb\""), "{texts:?}");
+    }
+
+    #[test]
+    fn a_comment_right_after_a_token_is_a_comment() {
+        let text = "kind: Pod\nspec:\n  a: [b]#c\n  d: \"x\"#é\n  e: |#c\n    y\n  f: [g,#c\n  h]\n  i: {j: 'k'#x\n    }\n";
+        let (doc, shown) = read(text);
+        assert_eq!(
+            shown,
+            r#"{"kind": "Pod", "spec": {"a": ["b"], "d": "x", "e": "y\n", "f": ["g", "h"], "i": {"j": "k"}}}"#
+        );
+        let texts = texts(text, &doc);
+        for expected in ["[b]", "\"x\"", "|#c\n    y", "[g,#c\n  h]", "'k'", "h"] {
+            assert!(texts.contains(&expected), "{expected:?} in {texts:?}");
+        }
     }
 
     #[test]

@@ -801,7 +801,9 @@ fn block_scalar_header(text: &str, content: usize, not_before: usize) -> usize {
             return if matches!(bytes.get(header), Some(b'|' | b'>')) {
                 header
             } else {
-                content
+                // A comment with no blank before it (`|#c`, read as go-yaml
+                // reads it, see `tolerant.rs`).
+                header_before_comment(line).map_or(content, |h| line_start + h)
             };
         }
         // Step over the line break to the line above.
@@ -814,6 +816,19 @@ fn block_scalar_header(text: &str, content: usize, not_before: usize) -> usize {
         }
     }
     content
+}
+
+/// The last block scalar header of `line` directly followed by a `#`.
+fn header_before_comment(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    (0..bytes.len()).rev().find(|&h| {
+        matches!(bytes[h], b'|' | b'>')
+            && (h == 0 || matches!(bytes[h - 1], b' ' | b'\t'))
+            && bytes[h + 1..]
+                .iter()
+                .find(|b| !matches!(b, b'+' | b'-' | b'0'..=b'9'))
+                == Some(&b'#')
+    })
 }
 
 /// The `:` that follows a key ending at `from`, searched before `limit`.

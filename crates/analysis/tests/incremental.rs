@@ -58,6 +58,7 @@ const SNIPPETS: &[&str] = &[
     "\t",
     "  ]\n",
     "'x\n y'",
+    "\"q\"#c",
 ];
 
 #[derive(Clone, Debug)]

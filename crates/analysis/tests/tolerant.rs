@@ -1,8 +1,9 @@
 //! The tolerant re-reading (`tolerant.rs`) never moves a position: text
 //! that yaml-rust2 reads, rewritten into what only Kubernetes' decoder reads
 //! (a tab after a colon; a flow collection's or quoted scalar's lines moved
-//! left, down to and past their key's indentation) without moving any byte
-//! of content, gives the same tree: the same nodes, values and ranges.
+//! left, down to and past their key's indentation; a comment's `#` right
+//! after a closing quote or bracket) without moving any byte of content,
+//! gives the same tree: the same nodes, values and ranges.
 
 use proptest::prelude::*;
 use tokenguard_analysis::{parse, Document, Options};
@@ -47,8 +48,9 @@ fn entry() -> impl Strategy<Value = Entry> {
 
 /// The pod spec, every continuation line indented deeper than its key
 /// (what yaml-rust2 reads), and the offsets of the `: ` that separate a key
-/// from a word value and of each continuation line's first byte.
-fn render(entries: &[Entry], in_sequence: bool) -> (String, Vec<usize>, Vec<usize>) {
+/// from a word value, of each continuation line's first byte and of the
+/// blank before each comment that follows a closing quote or bracket.
+fn render(entries: &[Entry], in_sequence: bool) -> (String, Vec<usize>, Vec<usize>, Vec<usize>) {
     let mut text = String::from("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n");
     let indent = if in_sequence {
         text.push_str("  containers:\n  - name: c\n");
@@ -58,6 +60,7 @@ fn render(entries: &[Entry], in_sequence: bool) -> (String, Vec<usize>, Vec<usiz
     };
     let mut colons = Vec::new();
     let mut continuations = Vec::new();
+    let mut comments = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         text.push_str(indent);
         text.push_str(&format!("k{i}"));
@@ -92,7 +95,9 @@ fn render(entries: &[Entry], in_sequence: bool) -> (String, Vec<usize>, Vec<usiz
                 text.push('\n');
                 continuations.push(text.len());
                 text.push_str(indent);
-                text.push_str(&format!("    {close}\n"));
+                text.push_str(&format!("    {close}"));
+                comments.push(text.len());
+                text.push_str(" #c\n");
             }
             Entry::Quoted { double, lines } => {
                 let quote = if *double { '"' } else { '\'' };
@@ -105,11 +110,12 @@ fn render(entries: &[Entry], in_sequence: bool) -> (String, Vec<usize>, Vec<usiz
                     text.push_str(&line.join(" "));
                 }
                 text.push(quote);
-                text.push('\n');
+                comments.push(text.len());
+                text.push_str(" #c\n");
             }
         }
     }
-    (text, colons, continuations)
+    (text, colons, continuations, comments)
 }
 
 /// Moves `shift` spaces of the indentation of the line starting at `line`
@@ -145,13 +151,19 @@ proptest! {
         in_sequence in any::<bool>(),
         tabs in prop::collection::vec(any::<bool>(), 6),
         shifts in prop::collection::vec(0usize..12, 32),
+        glued in prop::collection::vec(any::<bool>(), 6),
     ) {
-        let (strict, colons, continuations) = render(&entries, in_sequence);
+        let (strict, colons, continuations, comments) = render(&entries, in_sequence);
         let expected = documents(&strict);
         let mut tolerated = strict.clone();
         for (colon, tab) in colons.iter().zip(&tabs) {
             if *tab {
                 tolerated.replace_range(colon + 1..colon + 2, "\t");
+            }
+        }
+        for (blank, glue) in comments.iter().zip(&glued) {
+            if *glue {
+                tolerated.replace_range(*blank..*blank + 3, "#c ");
             }
         }
         for (line, shift) in continuations.iter().zip(&shifts) {
