@@ -197,8 +197,10 @@ fn syntax_advice(reader: &str, found: Option<char>) -> Option<String> {
             "a line of this quoted value is indented less than its key: indent it more. \
              {CLUSTER_READS}"
         ),
+        // (What remains after the tolerant re-reading is mostly the `:` of
+        // an explicit `? key`, where go-yaml takes no tab either.)
         crate::tolerant::TAB_AFTER_COLON => {
-            format!("put a space after this `:` instead of the tab. {CLUSTER_READS}")
+            "put a space after this `:` instead of the tab.".to_string()
         }
         "unexpected eof" => "the document ends too early.".to_string(),
         _ if reader.contains("tag") => {

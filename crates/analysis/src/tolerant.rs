@@ -144,6 +144,9 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
             let source = substitute(&tabbed, base, None, &[], &splices);
             match build_source(text, index, chunk, &source, &splices) {
                 Ok(docs) => {
+                    if spans_lines_to_colon(text, &docs, &regions) {
+                        return ChunkResult::Error(refusal.error);
+                    }
                     let Some(candidates) = tabs.as_mut() else {
                         return ChunkResult::Documents(docs);
                     };
@@ -163,6 +166,32 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
             }
         }
     }
+}
+
+/// Whether a flow mapping of a region has a key whose `:` is on a later
+/// line: yaml-rust2 reads it in a document of its own, go-yaml never ("did
+/// not find expected ',' or '}'").
+fn spans_lines_to_colon(text: &str, docs: &[Document], regions: &[(usize, usize)]) -> bool {
+    let bytes = text.as_bytes();
+    let in_region = |at: usize| regions.iter().any(|&(open, end)| open <= at && at < end);
+    docs.iter().any(|doc| {
+        doc.nodes.iter().any(|node| match &node.kind {
+            NodeKind::Mapping {
+                flow: true,
+                entries,
+            } if in_region(node.range.start) => entries.iter().any(|&(key, _)| {
+                let key = doc.node(key).range;
+                let colon = bytes[key.end..node.range.end]
+                    .iter()
+                    .position(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                    .map_or(node.range.end, |n| key.end + n);
+                bytes[key.start..colon]
+                    .iter()
+                    .any(|&b| matches!(b, b'\n' | b'\r'))
+            }),
+            _ => false,
+        })
+    })
 }
 
 /// Each region read on its own from the chunk's (substituted) text; else
@@ -187,17 +216,29 @@ fn tabs_after_colon(text: &str, base: usize, at: usize) -> bool {
     while i > base && bytes[i - 1] == b'\t' {
         i -= 1;
     }
-    i < at && i > base && bytes[i - 1] == b':'
+    i < at && i > base && bytes[i - 1] == b':' && ends_a_key(bytes, base, i - 1)
 }
 
-/// Every tab right after a `:` and followed (after more tabs) by what
-/// yaml-rust2 refuses there: a letter, a digit, `_` or `-`.
+/// Whether the `:` at `colon` has a key before it on its line. After the
+/// `:` of an explicit key (`? k` then `:` first on the next line) go-yaml
+/// takes no tab either ("found character that cannot start any token").
+fn ends_a_key(bytes: &[u8], base: usize, colon: usize) -> bool {
+    bytes[base..colon]
+        .iter()
+        .rev()
+        .take_while(|&&b| !matches!(b, b'\n' | b'\r'))
+        .any(|&b| !matches!(b, b' ' | b'\t'))
+}
+
+/// Every tab right after a `:` that ends a key and followed (after more
+/// tabs) by what yaml-rust2 refuses there: a letter, a digit, `_` or `-`.
 fn tab_candidates(text: &str, chunk: Chunk) -> Vec<usize> {
     let bytes = &text.as_bytes()[..chunk.range.end];
     let mut found = Vec::new();
     let mut i = chunk.range.start + 1;
     while i < bytes.len() {
-        if bytes[i] == b'\t' && bytes[i - 1] == b':' {
+        if bytes[i] == b'\t' && bytes[i - 1] == b':' && ends_a_key(bytes, chunk.range.start, i - 1)
+        {
             let after = bytes[i..].iter().position(|&b| b != b'\t').map(|n| i + n);
             if after.is_some_and(
                 |a| matches!(bytes[a], b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'-'),
@@ -688,5 +729,13 @@ mod tests {
         assert!(errors[0].contains("invalid indentation"), "{errors:?}");
         let errors = refused("kind: Pod\nspec:\n  a: [\n  1,\n");
         assert!(errors[0].contains("invalid indentation"), "{errors:?}");
+        // A flow mapping's key with its `:` on a later line (the YAML test
+        // suite's VJP3): "did not find expected ',' or '}'".
+        let errors = refused("kind: Pod\nspec:\n  k: {\n  k\n  :\n  v\n  }\n");
+        assert!(errors[0].contains("invalid indentation"), "{errors:?}");
+        // A tab after an explicit key's `:` (Y79Y/007): "found character
+        // that cannot start any token".
+        let errors = refused("kind: Pod\n? -\n:\t-\n");
+        assert!(errors[0].contains("':' must be followed"), "{errors:?}");
     }
 }
