@@ -88,6 +88,11 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
     let mut regions: Vec<(usize, usize)> = Vec::new();
     // The `#` of comments to blank, in text order.
     let mut comments: Vec<usize> = Vec::new();
+    // Quoted scalars shaped like the first one explained, read on their own
+    // too (one reading for all of a CRD's descriptions instead of one
+    // each); dropped at the first doubt.
+    let mut guessed: Vec<(usize, usize)> = Vec::new();
+    let mut may_guess = true;
     let mut refusal = first;
     let mut readings = 0;
     loop {
@@ -108,6 +113,11 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
                 Some((open, end)) if !regions.iter().any(|&(o, e)| o < end && open < e) => {
                     let at = regions.partition_point(|&(o, _)| o < open);
                     regions.insert(at, (open, end));
+                    guessed.retain(|&(o, e)| !(o < end && open < e));
+                    if may_guess && matches!(text.as_bytes()[open], b'"' | b'\'') {
+                        may_guess = false;
+                        guessed = quoted_like(text.as_bytes(), chunk, end);
+                    }
                 }
                 _ => return ChunkResult::Error(refusal.error),
             }
@@ -121,8 +131,15 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
                 return ChunkResult::Error(first_error);
             }
             let tabbed = substitute(original, base, tabs.as_deref(), &comments, &[]);
-            let splices = match read_regions(&tabbed, index, chunk, &regions) {
+            let mut all = regions.clone();
+            all.extend_from_slice(&guessed);
+            all.sort_unstable();
+            let splices = match read_regions(&tabbed, index, chunk, &all) {
                 Ok(splices) => splices,
+                Err(_) if !guessed.is_empty() => {
+                    guessed.clear();
+                    continue;
+                }
                 // A region's own text may hold a tab after a `:` or a
                 // comment right after a token too.
                 Err(Some((_, message))) if message == TAB_AFTER_COLON && tabs.is_none() => {
@@ -144,7 +161,7 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
             let source = substitute(&tabbed, base, None, &[], &splices);
             match build_source(text, index, chunk, &source, &splices) {
                 Ok(docs) => {
-                    if spans_lines_to_colon(text, &docs, &regions) {
+                    if spans_lines_to_colon(text, &docs, &all) {
                         return ChunkResult::Error(refusal.error);
                     }
                     let Some(candidates) = tabs.as_mut() else {
@@ -156,6 +173,9 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
                     }
                     candidates.retain(|p| !misplaced.contains(p));
                 }
+                Err(Failure::Scan(_) | Failure::Unverified) if !guessed.is_empty() => {
+                    guessed.clear();
+                }
                 Err(Failure::Scan(next)) => {
                     refusal = next;
                     break;
@@ -166,6 +186,77 @@ pub(crate) fn reread(text: &str, index: &LineIndex, chunk: Chunk, first: Refusal
             }
         }
     }
+}
+
+/// After `from`, the quoted scalars that, like a refused one, are the value
+/// of a plain key (`key: "…` or `- key: '…`) and continue on lines indented
+/// no deeper than the key.
+fn quoted_like(bytes: &[u8], chunk: Chunk, from: usize) -> Vec<(usize, usize)> {
+    let limit = chunk.range.end;
+    let mut found = Vec::new();
+    let mut line = from;
+    while line < limit {
+        let line_end = line
+            + bytes[line..limit]
+                .iter()
+                .position(|&b| matches!(b, b'\n' | b'\r'))
+                .unwrap_or(limit - line);
+        let mut key = line;
+        while key < line_end && bytes[key] == b' ' {
+            key += 1;
+        }
+        while bytes.get(key..key + 2) == Some(b"- ") {
+            key += 2;
+        }
+        let colon = bytes[key..line_end]
+            .windows(3)
+            .position(|w| w[0] == b':' && w[1] == b' ' && matches!(w[2], b'"' | b'\''));
+        let plain_key = |k: &[u8]| {
+            !k.is_empty()
+                && k.iter().all(|b| {
+                    !matches!(
+                        b,
+                        b'"' | b'\'' | b'#' | b':' | b'{' | b'[' | b'&' | b'*' | b'!'
+                    )
+                })
+        };
+        if let Some(colon) = colon
+            .map(|c| key + c)
+            .filter(|&c| plain_key(&bytes[key..c]))
+        {
+            let open = colon + 2;
+            if let Some(end) = quoted_end(bytes, open, limit, bytes[open]).filter(|&e| e > line_end)
+            {
+                let column = key - line;
+                let mut next = line_end;
+                let mut shallow = false;
+                while next < end {
+                    while next < end && matches!(bytes[next], b'\n' | b'\r') {
+                        next += 1;
+                    }
+                    let indent = bytes[next..end].iter().take_while(|&&b| b == b' ').count();
+                    let content = bytes
+                        .get(next + indent)
+                        .is_some_and(|b| !matches!(b, b'\n' | b'\r'));
+                    shallow |= content && indent <= column;
+                    next += bytes[next..end]
+                        .iter()
+                        .position(|&b| matches!(b, b'\n' | b'\r'))
+                        .unwrap_or(end - next);
+                }
+                if shallow {
+                    found.push((open, end));
+                }
+                line = end;
+                continue;
+            }
+        }
+        line = line_end;
+        while line < limit && matches!(bytes[line], b'\n' | b'\r') {
+            line += 1;
+        }
+    }
+    found
 }
 
 /// Whether a flow mapping of a region has a key whose `:` is on a later
@@ -681,6 +772,22 @@ mod tests {
         for word in ["\"-a\"", "\"b\"", "c", "\"-c\"", "k", "v"] {
             assert!(texts.contains(&word), "{word} in {texts:?}");
         }
+    }
+
+    #[test]
+    fn a_hundred_quoted_scalars_at_their_key_indentation_are_read_at_once() {
+        let mut text = String::from("kind: Pod\nspec:\n");
+        for i in 0..100 {
+            text.push_str(&format!("  d{i}: 'line {i}\n  and more'\n"));
+        }
+        // Shaped like one, but text of a block scalar: not a region.
+        text.push_str("  l: |\n    k: 'not\n    closed here\n  e: \"x\n  y\"\n");
+        let (doc, shown) = read(&text);
+        assert!(shown.contains(r#""d0": "line 0 and more""#), "{shown}");
+        assert!(shown.contains(r#""d99": "line 99 and more""#), "{shown}");
+        assert!(shown.ends_with(r#""l": "k: 'not\nclosed here\n", "e": "x y"}}"#), "{shown}");
+        let texts = texts(&text, &doc);
+        assert!(texts.contains(&"'line 99\n  and more'"), "{texts:?}");
     }
 
     #[test]
