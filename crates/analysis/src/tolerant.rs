@@ -785,7 +785,10 @@ mod tests {
         let (doc, shown) = read(&text);
         assert!(shown.contains(r#""d0": "line 0 and more""#), "{shown}");
         assert!(shown.contains(r#""d99": "line 99 and more""#), "{shown}");
-        assert!(shown.ends_with(r#""l": "k: 'not\nclosed here\n", "e": "x y"}}"#), "{shown}");
+        assert!(
+            shown.ends_with(r#""l": "k: 'not\nclosed here\n", "e": "x y"}}"#),
+            "{shown}"
+        );
         let texts = texts(&text, &doc);
         assert!(texts.contains(&"'line 99\n  and more'"), "{texts:?}");
     }
