@@ -314,11 +314,19 @@ fn tabs_after_colon(text: &str, base: usize, at: usize) -> bool {
 /// `:` of an explicit key (`? k` then `:` first on the next line) go-yaml
 /// takes no tab either ("found character that cannot start any token").
 fn ends_a_key(bytes: &[u8], base: usize, colon: usize) -> bool {
-    bytes[base..colon]
-        .iter()
-        .rev()
-        .take_while(|&&b| !matches!(b, b'\n' | b'\r'))
-        .any(|&b| !matches!(b, b' ' | b'\t'))
+    let line = &bytes[base..colon];
+    let line = match line.iter().rposition(|&b| matches!(b, b'\n' | b'\r')) {
+        Some(at) => &line[at + 1..],
+        None => line,
+    };
+    let Some(last) = line.iter().rposition(|&b| !matches!(b, b' ' | b'\t')) else {
+        return false;
+    };
+    // An indicator standing alone (`: :`, `? :`, `- :`) is no key either.
+    let alone = matches!(line[last], b':' | b'?' | b'-')
+        && (last == 0 || matches!(line[last - 1], b' ' | b'\t'))
+        && last + 1 < line.len();
+    !alone
 }
 
 /// Every tab right after a `:` that ends a key and followed (after more
@@ -846,6 +854,10 @@ mod tests {
         // A tab after an explicit key's `:` (Y79Y/007): "found character
         // that cannot start any token".
         let errors = refused("kind: Pod\n? -\n:\t-\n");
+        assert!(errors[0].contains("':' must be followed"), "{errors:?}");
+        // Nor after a colon that follows an indicator ("found character
+        // that cannot start any token").
+        let errors = refused("kind: Pod\nspec:\n  : :\t-\n");
         assert!(errors[0].contains("':' must be followed"), "{errors:?}");
     }
 }
