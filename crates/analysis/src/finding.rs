@@ -196,13 +196,24 @@ pub struct Finding {
     pub helm: Option<HelmFacts>,
     /// The overlays that patch the workload and those that do not.
     pub overlays: Option<Overlays>,
-    /// TG000: the parser's message.
-    pub syntax_error: Option<String>,
+    /// TG000: what the YAML reader refused.
+    pub syntax: Option<SyntaxFacts>,
     pub fix: Option<Fix>,
     /// Other places that explain the finding, such as the line of a Helm
     /// chart's `values.yaml` that a template value comes from; rendered
     /// from the facts.
     pub related: Vec<Related>,
+}
+
+/// TG000: what the YAML reader refused, and what stood there.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyntaxFacts {
+    /// The reader's own message: yaml-rust2's, or one of tokenguard's own
+    /// checks' (already in plain words).
+    pub reader: String,
+    /// The character the error points at; `None` at the end of a line or
+    /// of the text.
+    pub found: Option<char>,
 }
 
 /// A place that explains a finding.
@@ -236,14 +247,14 @@ impl Finding {
             account: None,
             helm: None,
             overlays: None,
-            syntax_error: None,
+            syntax: None,
             fix: None,
             related: Vec::new(),
         }
     }
 
     /// A TG000 finding for a syntax error, rendered.
-    pub(crate) fn syntax(range: TextRange, error: &str) -> Finding {
+    pub(crate) fn syntax(range: TextRange, facts: SyntaxFacts) -> Finding {
         Finding {
             code: Code::TG000,
             severity: Severity::Error,
@@ -256,7 +267,7 @@ impl Finding {
             account: None,
             helm: None,
             overlays: None,
-            syntax_error: Some(error.to_string()),
+            syntax: Some(facts),
             fix: None,
             related: Vec::new(),
         }

@@ -115,9 +115,13 @@ pub fn replace_value(text: &str, doc: &Document, key: NodeId, value: NodeId) -> 
         } else {
             value_node.range.start
         };
+        // A comment may follow a quoted value or a flow collection with no
+        // blank (`"yes"#c`, read as go-yaml reads it): a plain `false`
+        // would take it in.
+        let glued = text.as_bytes().get(value_node.range.end) == Some(&b'#');
         TextEdit {
             range: TextRange::new(start, value_node.range.end),
-            new_text: "false".to_string(),
+            new_text: if glued { "false " } else { "false" }.to_string(),
         }
     };
     Fix {

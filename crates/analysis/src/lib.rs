@@ -37,6 +37,7 @@ pub mod render;
 mod rule;
 mod split;
 pub mod text;
+mod tolerant;
 pub mod tree;
 pub mod value;
 mod verdict;
@@ -48,7 +49,7 @@ pub use config::{
 };
 pub use finding::{
     AccountCheck, Code, Finding, FromHelper, HelmFacts, HelperReading, Overlays, Place, Problem,
-    Related, Renders, Severity, TemplatedField, WorkloadRef,
+    Related, Renders, Severity, SyntaxFacts, TemplatedField, WorkloadRef,
 };
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use ignore_comment::{ignore_comment, IGNORE_MARKER};
@@ -178,7 +179,7 @@ pub(crate) fn judge_parsed(
     parsed: &ParsedFile,
     accounts: &dyn AccountLookup,
 ) -> Vec<Finding> {
-    let mut findings = syntax_findings(parsed);
+    let mut findings = syntax_findings(text, parsed);
     for (doc, workload) in &parsed.workloads {
         let doc = &parsed.documents[*doc];
         if let Some(finding) = rule::judge(text, doc, workload, accounts) {
@@ -192,12 +193,22 @@ pub(crate) fn judge_parsed(
     findings
 }
 
-/// A TG000 finding for every syntax error.
-pub(crate) fn syntax_findings(parsed: &ParsedFile) -> Vec<Finding> {
+/// A TG000 finding for every syntax error of `text`.
+pub(crate) fn syntax_findings(text: &str, parsed: &ParsedFile) -> Vec<Finding> {
     parsed
         .syntax_errors
         .iter()
-        .map(|error| Finding::syntax(error.range, &error.message))
+        .map(|error| {
+            let found = text
+                .get(error.range.start..)
+                .and_then(|rest| rest.chars().next())
+                .filter(|c| !matches!(c, '\n' | '\r'));
+            let facts = finding::SyntaxFacts {
+                reader: error.message.clone(),
+                found,
+            };
+            Finding::syntax(error.range, facts)
+        })
         .collect()
 }
 

@@ -4,7 +4,7 @@
 
 use crate::finding::{
     AccountCheck, Finding, FromHelper, HelperReading, Overlays, Problem, Related, Renders,
-    TemplatedField,
+    SyntaxFacts, TemplatedField,
 };
 use crate::fix::FIELD;
 use crate::ignore_comment::IGNORE_MARKER;
@@ -16,8 +16,7 @@ pub const DOCS_URL: &str = "https://kubernetes.io/docs/tasks/configure-pod-conta
 /// The finding's message: sentences, each from one fact.
 pub fn message(finding: &Finding) -> String {
     if finding.problem == Problem::Syntax {
-        let error = finding.syntax_error.as_deref().unwrap_or_default();
-        return format!("YAML syntax error: {error}");
+        return syntax_message(&finding.syntax.clone().unwrap_or_default());
     }
     let label = finding
         .workload
@@ -74,6 +73,166 @@ pub fn message(finding: &Finding) -> String {
         .flatten()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A TG000 message: what to change, in a manifest author's words, then the
+/// YAML reader's own message (what to search for); a reader's message with
+/// no wording here (tokenguard's own checks are worded where they are made)
+/// is given as it is.
+pub fn syntax_message(facts: &SyntaxFacts) -> String {
+    let reader = facts.reader.as_str();
+    match syntax_advice(reader, facts.found) {
+        Some(advice) => format!("YAML syntax error: {advice} (YAML reader: {reader})"),
+        None => format!("YAML syntax error: {reader}"),
+    }
+}
+
+/// The advice for one of yaml-rust2's messages, given the character the
+/// error points at.
+fn syntax_advice(reader: &str, found: Option<char>) -> Option<String> {
+    // Kubernetes' decoder (go-yaml v2) reads these where yaml-rust2 does not;
+    // what tokenguard's re-reading cannot explain is said so.
+    const CLUSTER_READS: &str = "Kubernetes' decoder may read this; tokenguard's YAML reader \
+        (strict YAML 1.2) does not, so the document is not analysed.";
+    if let Some(close @ (']' | '}')) = found {
+        let open = if close == ']' { '[' } else { '{' };
+        let closing_nothing = matches!(
+            reader,
+            "while parsing a node, did not find expected node content"
+                | "while parsing a block mapping, did not find expected key"
+                | "while parsing a block collection, did not find expected '-' indicator"
+                | "invalid indentation"
+                | "did not find expected <document start>"
+        );
+        if closing_nothing {
+            return Some(format!(
+                "this `{close}` closes nothing: remove it, or add the `{open}` it should close."
+            ));
+        }
+    }
+    let advice = match reader {
+        "tabs disallowed within this context (block indentation)"
+        | "tab cannot be used as indentation"
+        | "a block scalar content cannot start with a tab"
+        | "tabs disallowed in this context" => {
+            "a tab cannot indent YAML: indent this line with spaces.".to_string()
+        }
+        "mapping values are not allowed in this context" => {
+            "a mapping value is not allowed here: a `: ` inside a value starts a new key. \
+             Quote the value if it holds `: `, or check this line's indentation against the line \
+             above."
+                .to_string()
+        }
+        "while parsing a block mapping, did not find expected key" => {
+            "this line does not fit the mapping above it: the keys of one mapping start in the \
+             same column. Check its indentation, or quote a value above that holds `#`, `[` or \
+             a quote."
+                .to_string()
+        }
+        "while parsing a block collection, did not find expected '-' indicator" => {
+            "this line does not fit the list above it: every item starts with `- ` in the list's \
+             column. Check its indentation."
+                .to_string()
+        }
+        "block sequence entries are not allowed in this context" => {
+            "a `- ` list cannot start here: put the list on the lines below its key, indented."
+                .to_string()
+        }
+        "\"-\" is only valid inside a block" => {
+            "a `- ` item cannot stand inside brackets: separate items with commas.".to_string()
+        }
+        "while scanning a quoted scalar, found unexpected end of stream" => {
+            "this quoted value is never closed: add the closing quote.".to_string()
+        }
+        "while scanning a quoted scalar, found unexpected document indicator" => {
+            "this quoted value runs into a `---` or `...` line: close the quote before it."
+                .to_string()
+        }
+        "invalid trailing content after double-quoted scalar" => {
+            "text follows the closing quote: put the whole value inside the quotes.".to_string()
+        }
+        "while parsing a quoted scalar, found unknown escape character" => {
+            "unknown escape in a double-quoted value: write `\\\\` for a backslash, or use \
+             single quotes."
+                .to_string()
+        }
+        "while parsing a quoted scalar, did not find expected hexadecimal number"
+        | "while parsing a quoted scalar, found invalid Unicode character escape code" => {
+            "a `\\x`, `\\u` or `\\U` escape needs hexadecimal digits: fix the escape, or use \
+             single quotes."
+                .to_string()
+        }
+        "while parsing a flow sequence, expected ',' or ']'" => {
+            "a `[` list is not closed, or two of its items have no comma between them: add the \
+             `,` or the closing `]`."
+                .to_string()
+        }
+        "while parsing a flow mapping, did not find expected ',' or '}'" => {
+            "a `{` mapping is not closed, or two of its entries have no comma between them: add \
+             the `,` or the closing `}`."
+                .to_string()
+        }
+        "illegal placement of ':' indicator" => {
+            "this `:` belongs to no key: a `[` or `{` opened above is probably not closed."
+                .to_string()
+        }
+        "while parsing a node, did not find expected node content" => {
+            "a value is expected here.".to_string()
+        }
+        "while parsing node, found unknown anchor" => {
+            "this alias (`*name`) names no anchor (`&name`) set before it in the document."
+                .to_string()
+        }
+        "unexpected character: `@'" | "unexpected character: ``'" => {
+            "`@` and `` ` `` cannot start a plain value: quote the value.".to_string()
+        }
+        crate::tolerant::UNSEPARATED_COMMENT => format!(
+            "put a space before `#` (a comment), or quote the value that holds it. {CLUSTER_READS}"
+        ),
+        "while scanning an anchor or alias, did not find expected alphabetic or numeric character" => {
+            "`&` and `*` start an anchor or an alias: quote a value that starts with them."
+                .to_string()
+        }
+        "wrongly indented line in block scalar" => {
+            "a line of this `|` or `>` block is indented less than its first line.".to_string()
+        }
+        "did not find expected <document start>" => {
+            "more follows the end of the document: start a new document with a `---` line, or \
+             check this line's indentation."
+                .to_string()
+        }
+        "invalid content after document end marker" => {
+            "nothing may follow `...` on its line.".to_string()
+        }
+        "simple key expect ':'" | "simple key expected" => {
+            "a key must be followed by `:` on its own line (a key cannot span lines).".to_string()
+        }
+        "invalid indentation" | "invalid indentation in flow construct" => {
+            "this line is indented less than the block it continues: align it with the lines it \
+             belongs with."
+                .to_string()
+        }
+        "invalid indentation in quoted scalar" => format!(
+            "a line of this quoted value is indented less than its key: indent it more. \
+             {CLUSTER_READS}"
+        ),
+        // (What remains after the tolerant re-reading is mostly the `:` of
+        // an explicit `? key`, where go-yaml takes no tab either.)
+        crate::tolerant::TAB_AFTER_COLON => {
+            "put a space after this `:` instead of the tab.".to_string()
+        }
+        "unexpected eof" => "the document ends too early.".to_string(),
+        _ if reader.contains("tag") => {
+            "`!` starts a tag: quote a value that starts with `!`.".to_string()
+        }
+        _ if reader.contains("directive") => {
+            "a line starting with `%` is a directive (only `%YAML` and `%TAG` exist): quote a \
+             value that starts with `%`."
+                .to_string()
+        }
+        _ => return None,
+    };
+    Some(advice)
 }
 
 /// The verdict on a plain field (or none), and what to do.
@@ -414,12 +573,37 @@ mod tests {
         ));
         twice.helm = Some(HelmFacts::default());
         assert!(!message(&twice).contains("appears"), "not in a template");
-        let syntax = Finding::syntax(TextRange::new(0, 1), "did not find expected key");
+        let facts = |reader: &str, found| SyntaxFacts {
+            reader: reader.to_string(),
+            found,
+        };
+        let syntax = Finding::syntax(
+            TextRange::new(0, 1),
+            facts("did not find expected key", None),
+        );
         assert_eq!(
             syntax.message,
             "YAML syntax error: did not find expected key"
         );
         assert!(syntax.related.is_empty());
+        let reader = "while parsing a block mapping, did not find expected key";
+        let stray = Finding::syntax(TextRange::new(0, 1), facts(reader, Some(']')));
+        assert_eq!(
+            stray.message,
+            "YAML syntax error: this `]` closes nothing: remove it, or add the `[` it should \
+             close. (YAML reader: while parsing a block mapping, did not find expected key)"
+        );
+        let tab = facts(
+            "tabs disallowed within this context (block indentation)",
+            Some('\t'),
+        );
+        assert!(syntax_message(&tab)
+            .contains("a tab cannot indent YAML: indent this line with spaces."));
+        let comment = facts(
+            "comments must be separated from other tokens by whitespace",
+            Some('#'),
+        );
+        assert!(syntax_message(&comment).contains("Kubernetes' decoder may read this"));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! text ourselves, since the parser reports none.
 
 use yaml_rust2::parser::{Event, Parser};
-use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
+pub(crate) use yaml_rust2::scanner::TScalarStyle;
+use yaml_rust2::scanner::{Marker, ScanError};
 
 use crate::split::Chunk;
 use crate::text::{LineIndex, TextRange};
@@ -138,9 +139,14 @@ fn validate_chunk(text: &str, index: &LineIndex, chunk: Chunk) -> Option<SyntaxE
             }
             Ok((Event::MappingEnd | Event::SequenceEnd, _)) => depth = depth.saturating_sub(1),
             Ok(_) => {}
-            Err(error) => {
-                let mut builder = Builder::new(text, index, chunk);
-                return Some(builder.scan_error(&error));
+            // The tolerant reader needs the tree's positions: the rare
+            // failing chunk is built (and may still be read, see
+            // `tolerant.rs`).
+            Err(_) => {
+                return match build_chunk(text, index, chunk) {
+                    ChunkResult::Documents(_) => None,
+                    ChunkResult::Error(error) => Some(error),
+                };
             }
         }
     }
@@ -166,28 +172,170 @@ fn nul_error(text: &str, chunk: Chunk) -> Option<SyntaxError> {
     })
 }
 
-/// Parses a chunk into documents with their full trees.
+/// Parses a chunk into documents with their full trees. Where yaml-rust2
+/// refuses what Kubernetes' decoder reads, the chunk is read again by
+/// `tolerant.rs`, which keeps every position.
 pub fn build_chunk(text: &str, index: &LineIndex, chunk: Chunk) -> ChunkResult {
     if let Some(error) = nul_error(text, chunk) {
         return ChunkResult::Error(error);
     }
     let source = &text[chunk.range.start..chunk.range.end];
+    match build_source(text, index, chunk, source, &[]) {
+        Ok(docs) => ChunkResult::Documents(docs),
+        Err(Failure::Final(error)) => ChunkResult::Error(error),
+        Err(Failure::Scan(refusal)) => crate::tolerant::reread(text, index, chunk, refusal),
+        // No region was spliced: cannot happen, said plainly if it does.
+        Err(Failure::Unverified) => ChunkResult::Error(SyntaxError {
+            range: TextRange::empty(chunk.range.start),
+            message: "the document could not be read".to_string(),
+        }),
+    }
+}
+
+/// What yaml-rust2 refused, and where it was reading.
+pub(crate) struct Refusal {
+    /// The error as reported (its range is at the end of the text when the
+    /// parser ran out of it).
+    pub error: SyntaxError,
+    /// The byte the scanner's marker points at.
+    pub at: usize,
+    /// Where the last event before the error started (the chunk's start
+    /// when there was none).
+    pub last_event: usize,
+    /// The opening bracket of the outermost flow collection still open.
+    pub open_flow: Option<usize>,
+}
+
+/// Why [`build_source`] stopped.
+pub(crate) enum Failure {
+    Scan(Refusal),
+    /// An error no re-reading changes (nesting too deep).
+    Final(SyntaxError),
+    /// A spliced region was not where the reading put a node.
+    Unverified,
+}
+
+/// A node read on its own and put in place of its placeholder (see
+/// `tolerant.rs`): `open` is its first byte, `end` one past its last. The
+/// placeholder is the plain scalar `x` when `single`, else an empty node of
+/// the region's own kind (`[]`, `{}`, `''`, `""`).
+pub(crate) struct Splice {
+    pub single: bool,
+    pub open: usize,
+    pub end: usize,
+    pub content: Spliced,
+}
+
+pub(crate) enum Spliced {
+    /// A quoted scalar: its value and style.
+    Scalar(String, TScalarStyle),
+    /// A flow collection: the events between its brackets, with the byte
+    /// offset of each.
+    Flow(Vec<(Event, usize)>),
+}
+
+/// Builds the documents of `chunk` from `source`, the chunk's text or a
+/// same-length substitution of it (ASCII for ASCII, line breaks where they
+/// were): events are placed by `source`, ranges measured on `text`. Each
+/// splice replaces the placeholder node its reading holds at `open`.
+pub(crate) fn build_source(
+    text: &str,
+    index: &LineIndex,
+    chunk: Chunk,
+    source: &str,
+    splices: &[Splice],
+) -> Result<Vec<Document>, Failure> {
     let mut builder = Builder::new(text, index, chunk);
+    builder.mapper = MarkerMapper::over(source, index, chunk);
     let mut parser = Parser::new_from_str(source);
+    let mut next_splice = splices.iter().peekable();
+    let mut spliced = 0usize;
+    // After a flow placeholder's start: where its closing bracket is.
+    let mut pending_close = None;
     loop {
-        match parser.next_token() {
-            Ok((Event::StreamEnd, mark)) => {
-                let at = builder.mapper.offset(mark);
-                builder.finish_block_scalar(at);
-                return ChunkResult::Documents(builder.docs);
+        let (event, mark) = match parser.next_token() {
+            Ok(token) => token,
+            Err(error) => {
+                let refusal = builder.refusal(&error);
+                // A region passed without its placeholder's node: the
+                // reading is not the one the splices were made for.
+                if next_splice.peek().is_some_and(|s| s.open < refusal.at) {
+                    return Err(Failure::Unverified);
+                }
+                return Err(Failure::Scan(refusal));
             }
-            Ok((event, mark)) => {
-                if let Err(error) = builder.on_event(event, mark) {
-                    return ChunkResult::Error(error);
+        };
+        let at = builder.mapper.offset(mark);
+        if let Some(close) = pending_close.take() {
+            if !matches!(event, Event::MappingEnd | Event::SequenceEnd) {
+                return Err(Failure::Unverified);
+            }
+            builder.on_event(event, close).map_err(Failure::Final)?;
+            continue;
+        }
+        if let Some(splice) = next_splice.next_if(|s| s.open == at) {
+            let (anchor, tag) = match event {
+                Event::Scalar(value, TScalarStyle::Plain, anchor, tag)
+                    if splice.single && value == "x" =>
+                {
+                    (anchor, tag)
+                }
+                Event::Scalar(_, style, anchor, tag)
+                    if !splice.single
+                        && matches!(&splice.content, Spliced::Scalar(_, inner) if *inner == style) =>
+                {
+                    (anchor, tag)
+                }
+                Event::SequenceStart(anchor, tag)
+                    if !splice.single && text.as_bytes()[at] == b'[' =>
+                {
+                    (anchor, tag)
+                }
+                Event::MappingStart(anchor, tag)
+                    if !splice.single && text.as_bytes()[at] == b'{' =>
+                {
+                    (anchor, tag)
+                }
+                _ => return Err(Failure::Unverified),
+            };
+            match &splice.content {
+                Spliced::Scalar(value, style) => {
+                    let event = Event::Scalar(value.clone(), *style, anchor, tag);
+                    builder.on_event(event, at).map_err(Failure::Final)?;
+                }
+                Spliced::Flow(events) => {
+                    let (start, end) = if text.as_bytes()[at] == b'[' {
+                        (Event::SequenceStart(anchor, tag), Event::SequenceEnd)
+                    } else {
+                        (Event::MappingStart(anchor, tag), Event::MappingEnd)
+                    };
+                    builder.on_event(start, at).map_err(Failure::Final)?;
+                    for (event, offset) in events {
+                        builder
+                            .on_event(event.clone(), *offset)
+                            .map_err(Failure::Final)?;
+                    }
+                    if splice.single {
+                        builder
+                            .on_event(end, splice.end - 1)
+                            .map_err(Failure::Final)?;
+                    } else {
+                        // The placeholder's own end comes next.
+                        pending_close = Some(splice.end - 1);
+                    }
                 }
             }
-            Err(error) => return ChunkResult::Error(builder.scan_error(&error)),
+            spliced += 1;
+            continue;
         }
+        if let Event::StreamEnd = event {
+            if spliced != splices.len() {
+                return Err(Failure::Unverified);
+            }
+            builder.finish_block_scalar(at);
+            return Ok(builder.docs);
+        }
+        builder.on_event(event, at).map_err(Failure::Final)?;
     }
 }
 
@@ -210,6 +358,8 @@ struct Builder<'t> {
     anchors: Vec<(usize, NodeId)>,
     /// A literal or folded scalar whose end is known only from what follows.
     pending_block_scalar: Option<NodeId>,
+    /// Where the last event started.
+    last_event: usize,
 }
 
 impl<'t> Builder<'t> {
@@ -223,11 +373,12 @@ impl<'t> Builder<'t> {
             stack: Vec::new(),
             anchors: Vec::new(),
             pending_block_scalar: None,
+            last_event: chunk.range.start,
         }
     }
 
-    fn on_event(&mut self, event: Event, mark: Marker) -> Result<(), SyntaxError> {
-        let at = self.mapper.offset(mark);
+    fn on_event(&mut self, event: Event, at: usize) -> Result<(), SyntaxError> {
+        self.last_event = at;
         // The end of a collection or document is no token: without a final
         // line break yaml-rust2 marks it at the start of the last line, inside
         // a block scalar's content (found by fuzzing). The content's
@@ -565,6 +716,23 @@ impl<'t> Builder<'t> {
         self.doc.nodes[id].range.end = end;
     }
 
+    /// The error, with where the reading was (see [`Refusal`]).
+    fn refusal(&mut self, error: &ScanError) -> Refusal {
+        let at = self.mapper.offset(*error.marker());
+        let bytes = self.text.as_bytes();
+        let open_flow = self
+            .stack
+            .iter()
+            .map(|frame| frame.start_mark)
+            .find(|&start| matches!(bytes.get(start), Some(b'[' | b'{')));
+        Refusal {
+            error: self.scan_error(error),
+            at,
+            last_event: self.last_event,
+            open_flow,
+        }
+    }
+
     fn scan_error(&mut self, error: &ScanError) -> SyntaxError {
         let mut at = self.mapper.offset(*error.marker());
         // An error found only at the end of the document (an unclosed
@@ -633,7 +801,9 @@ fn block_scalar_header(text: &str, content: usize, not_before: usize) -> usize {
             return if matches!(bytes.get(header), Some(b'|' | b'>')) {
                 header
             } else {
-                content
+                // A comment with no blank before it (`|#c`, read as go-yaml
+                // reads it, see `tolerant.rs`).
+                header_before_comment(line).map_or(content, |h| line_start + h)
             };
         }
         // Step over the line break to the line above.
@@ -646,6 +816,19 @@ fn block_scalar_header(text: &str, content: usize, not_before: usize) -> usize {
         }
     }
     content
+}
+
+/// The last block scalar header of `line` directly followed by a `#`.
+fn header_before_comment(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    (0..bytes.len()).rev().find(|&h| {
+        matches!(bytes[h], b'|' | b'>')
+            && (h == 0 || matches!(bytes[h - 1], b' ' | b'\t'))
+            && bytes[h + 1..]
+                .iter()
+                .find(|b| !matches!(b, b'+' | b'-' | b'0'..=b'9'))
+                == Some(&b'#')
+    })
 }
 
 /// The `:` that follows a key ending at `from`, searched before `limit`.
@@ -711,8 +894,11 @@ fn tag_name(tag: yaml_rust2::parser::Tag) -> String {
 /// column) into byte offsets of the file. Events arrive in nearly increasing
 /// order, so a cursor on the current line makes this linear even for a
 /// megabyte-long line.
-struct MarkerMapper<'t> {
-    text: &'t str,
+pub(crate) struct MarkerMapper<'t> {
+    /// The text the markers count characters of, from the byte `base` of
+    /// the file on.
+    bytes: &'t [u8],
+    base: usize,
     index: &'t LineIndex,
     chunk: Chunk,
     cursor_line: usize,
@@ -723,7 +909,8 @@ struct MarkerMapper<'t> {
 impl<'t> MarkerMapper<'t> {
     fn new(text: &'t str, index: &'t LineIndex, chunk: Chunk) -> Self {
         Self {
-            text,
+            bytes: text.as_bytes(),
+            base: 0,
             index,
             chunk,
             cursor_line: usize::MAX,
@@ -732,7 +919,18 @@ impl<'t> MarkerMapper<'t> {
         }
     }
 
-    fn offset(&mut self, mark: Marker) -> usize {
+    /// Markers of a parser reading `source`, the text of `chunk` or a
+    /// same-length substitution of it whose line breaks are where the
+    /// file's are.
+    pub(crate) fn over(source: &'t str, index: &'t LineIndex, chunk: Chunk) -> Self {
+        Self {
+            bytes: source.as_bytes(),
+            base: chunk.range.start,
+            ..Self::new("", index, chunk)
+        }
+    }
+
+    pub(crate) fn offset(&mut self, mark: Marker) -> usize {
         let line = self.chunk.first_line + mark.line().max(1) - 1;
         let col = mark.col();
         let (mut c, mut b) = if line == self.cursor_line && col >= self.cursor_col {
@@ -742,10 +940,12 @@ impl<'t> MarkerMapper<'t> {
         } else {
             (0, self.index.line_start(line).max(self.chunk.range.start))
         };
-        let bytes = self.text.as_bytes();
         let limit = self.chunk.range.end;
         while c < col && b < limit {
-            b += utf8_len(bytes[b]);
+            b += self
+                .bytes
+                .get(b - self.base)
+                .map_or(1, |&lead| utf8_len(lead));
             c += 1;
         }
         let b = b.min(limit);

@@ -55,6 +55,12 @@ const SNIPPETS: &[&str] = &[
     " ",
     "{",
     "%YAML 1.2\n",
+    // What only the tolerant re-reading reads (tolerant.rs).
+    ":\t",
+    "\t",
+    "  ]\n",
+    "'x\n y'",
+    "\"q\"#c",
 ];
 
 #[derive(Clone, Debug)]

@@ -51,7 +51,7 @@ pub fn check_template(
     workspace: &dyn AccountLookup,
 ) -> Vec<Finding> {
     let parsed = &template.parsed;
-    let mut findings = crate::syntax_findings(parsed);
+    let mut findings = crate::syntax_findings(text, parsed);
     for (_, verdict) in judge_workloads(text, template, context, workspace) {
         if let Verdict::Reported(finding) = verdict {
             let line = parsed.line_index.line_of(finding.range.start);
