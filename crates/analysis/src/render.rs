@@ -2,7 +2,9 @@
 //! related places, and the hover that explains it (Markdown). Nothing else
 //! writes or edits a finding's prose.
 
-use crate::finding::{AccountCheck, Finding, Overlays, Problem, Related, Renders, TemplatedField};
+use crate::finding::{
+    AccountCheck, Finding, Overlays, Problem, Related, RenderFact, Renders, TemplatedField,
+};
 use crate::fix::FIELD;
 use crate::ignore_comment::IGNORE_MARKER;
 use crate::objects::AccountAutomount;
@@ -48,7 +50,8 @@ pub fn message(finding: &Finding) -> String {
         _ => None,
     };
     let overlays = finding.overlays.as_ref().map(overlays_sentence);
-    [Some(verdict), note, overlays]
+    let rendering = finding.rendering.as_ref().map(rendering_sentence);
+    [Some(verdict), note, overlays, rendering]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
@@ -112,6 +115,25 @@ fn templated_verdict(
                 "{label} mounts its service-account token: {FIELD} is {expression}, which renders empty \
                  ({path} is not set in values.yaml), and {why}. {advice}"
             )
+        }
+    }
+}
+
+/// How the chart's rendering bears on the finding.
+fn rendering_sentence(fact: &RenderFact) -> String {
+    match fact {
+        RenderFact::Rendered { values } => {
+            let files = if values.is_empty() {
+                "the chart's default values".to_string()
+            } else {
+                values.join(", ")
+            };
+            format!(
+                "Judged on the chart as helm template renders it with {files}:                  this line produces the pod spec."
+            )
+        }
+        RenderFact::NotEvaluated { what, why } => {
+            format!("{what} was not evaluated ({why}).")
         }
     }
 }

@@ -14,6 +14,7 @@ mod chart;
 mod judge;
 pub mod mask;
 mod placement;
+pub mod render;
 mod resolve;
 mod template;
 pub mod values;
