@@ -129,7 +129,8 @@ fn rendering_sentence(fact: &RenderFact) -> String {
                 values.join(", ")
             };
             format!(
-                "Judged on the chart as helm template renders it with {files}:                  this line produces the pod spec."
+                "Judged on the chart as helm template renders it with {files}: \
+                 this line produces the pod spec."
             )
         }
         RenderFact::NotEvaluated { what, why } => {
