@@ -35,7 +35,10 @@ pub fn render_charts<S: FileSource>(
     }
     let helm_config = &project.configuration.config.helm;
     let base = project.configuration.base();
-    let base = base.as_ref().and_then(|b| b.as_path()).map(Path::to_path_buf);
+    let base = base
+        .as_ref()
+        .and_then(|b| b.as_path())
+        .map(Path::to_path_buf);
     let helm = if enabled {
         helm_run::find_helm(helm_config.path.as_deref(), base.as_deref())
     } else {
@@ -45,7 +48,9 @@ pub fn render_charts<S: FileSource>(
         Ok(helm) => helm,
         Err(why) => {
             let why = if enabled {
-                format!("{why}; install helm, or set helm.path in tokenguard.toml, to render the chart")
+                format!(
+                    "{why}; install helm, or set helm.path in tokenguard.toml, to render the chart"
+                )
             } else {
                 why
             };

@@ -22,8 +22,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokenguard_analysis::helm::render::{annotate, missing_dependencies, Rendering};
 use tokenguard_analysis::helm::is_helper_file;
+use tokenguard_analysis::helm::render::{annotate, missing_dependencies, Rendering};
 
 /// How long a rendering may take unless configured.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -54,15 +54,10 @@ pub fn find_helm(configured: Option<&str>, base: Option<&Path>) -> Result<PathBu
                 ))
             };
         }
-        return on_path(path.as_os_str()).ok_or_else(|| {
-            format!(
-                "no {} executable found on PATH (helm.path)",
-                path.display()
-            )
-        });
+        return on_path(path.as_os_str())
+            .ok_or_else(|| format!("no {} executable found on PATH (helm.path)", path.display()));
     }
-    on_path(&OsString::from("helm"))
-        .ok_or_else(|| "no helm executable found on PATH".to_string())
+    on_path(&OsString::from("helm")).ok_or_else(|| "no helm executable found on PATH".to_string())
 }
 
 fn on_path(name: &std::ffi::OsStr) -> Option<PathBuf> {
@@ -325,8 +320,18 @@ fn wait(mut child: Child, timeout: Duration) -> Finished {
             String::from_utf8_lossy(&bytes).into_owned()
         })
     };
-    let stdout = reader(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let stderr = reader(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stdout = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
