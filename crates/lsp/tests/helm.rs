@@ -449,14 +449,16 @@ spec:
     async fn a_helm_that_hangs_is_stopped_at_the_timeout() {
         let tools = Dir::new();
         let helm = script(&tools, "sleep 60");
-        let (root, mut client, uri) = chart(
-            "true",
-            json!({"helm": {"path": helm.display().to_string()}}),
-        )
-        .await;
+        let root = Dir::new();
         root.write("tokenguard.toml", "[helm]\ntimeout_seconds = 1\n");
-        // (The project file is read at initialize; start again with it.)
-        drop(client);
+        root.write(
+            "demo/Chart.yaml",
+            "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+        );
+        root.write("demo/values.yaml", "x: true\n");
+        root.write("demo/templates/_helpers.tpl", HELPERS);
+        root.write("demo/templates/deployment.yaml", DEPLOY);
+        let uri = file_uri(&root.join("demo/templates/deployment.yaml"));
         let mut client = super::support::start();
         client
             .initialize_in(

@@ -32,8 +32,13 @@ pub const MARKER: &str = " #tokenguard-line:";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unseen {
     /// A block `include` (or `template`, `tpl`) where a workload's pod spec
-    /// (or the whole object) goes; `call` is the action's body.
-    Included { range: TextRange, call: String },
+    /// goes (`whole`: the whole object, at the top of a document); `call` is
+    /// the action's body.
+    Included {
+        range: TextRange,
+        call: String,
+        whole: bool,
+    },
     /// `automountServiceAccountToken: {{ … }}` computed by more than a
     /// values reference.
     Computed {
@@ -54,8 +59,15 @@ impl Unseen {
     pub fn describe(&self, text: &str) -> String {
         let line = LineIndex::new(text).line_of(self.range().start) + 1;
         match self {
-            Unseen::Included { call, .. } => {
+            Unseen::Included {
+                call, whole: false, ..
+            } => {
                 format!("The pod spec built by {{{{ {call} }}}} (line {line})")
+            }
+            Unseen::Included {
+                call, whole: true, ..
+            } => {
+                format!("The objects built by {{{{ {call} }}}} (line {line})")
             }
             Unseen::Computed { expression, .. } => {
                 format!("The computed value {{{{ {expression} }}}} of {FIELD} (line {line})")
@@ -211,7 +223,8 @@ fn unseen_in(
             continue;
         }
         let indent = indent_argument(&action.body).unwrap_or(action.range.start - s);
-        match parent_key(text, actions, doc, s, indent) {
+        let parent = parent_key(text, actions, doc, s, indent);
+        match &parent {
             // The whole object, when the document names no kind (then the
             // helper may build any object, a workload among them) or names
             // a workload kind.
@@ -226,6 +239,7 @@ fn unseen_in(
         return Some(Unseen::Included {
             range: action.range,
             call: action.body.clone(),
+            whole: parent.is_none(),
         });
     }
     None
@@ -280,8 +294,7 @@ pub fn annotate(text: &str) -> String {
         }
         let trims = actions
             .iter()
-            .filter(|a| a.range.end > start && a.range.end <= end)
-            .next_back()
+            .rfind(|a| a.range.end > start && a.range.end <= end)
             .is_some_and(|a| {
                 text[a.range.end..end].trim().is_empty() && text[..a.range.end].ends_with("-}}")
             });
@@ -682,7 +695,8 @@ mod tests {
         assert_eq!(needs_rendering(&config_map, options()), None);
         // The whole object from a helper.
         let whole = "{{ include \"common.deployment\" . }}\n";
-        assert!(needs_rendering(whole, options()).is_some());
+        let unseen = needs_rendering(whole, options()).expect("the whole object");
+        assert!(unseen.describe(whole).starts_with("The objects built by"));
     }
 
     #[test]
