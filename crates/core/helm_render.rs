@@ -47,13 +47,6 @@ pub fn render_charts<S: FileSource>(
     let helm = match helm {
         Ok(helm) => helm,
         Err(why) => {
-            let why = if enabled {
-                format!(
-                    "{why}; install helm, or set helm.path in tokenguard.toml, to render the chart"
-                )
-            } else {
-                why
-            };
             for chart in charts {
                 host.set_rendering(chart.clone(), Rendering::not_rendered(why.clone()));
             }

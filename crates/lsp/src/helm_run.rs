@@ -57,7 +57,11 @@ pub fn find_helm(configured: Option<&str>, base: Option<&Path>) -> Result<PathBu
         return on_path(path.as_os_str())
             .ok_or_else(|| format!("no {} executable found on PATH (helm.path)", path.display()));
     }
-    on_path(&OsString::from("helm")).ok_or_else(|| "no helm executable found on PATH".to_string())
+    on_path(&OsString::from("helm")).ok_or_else(|| {
+        "no helm executable found on PATH; install helm, or set helm.path in tokenguard.toml, \
+         to render the chart"
+            .to_string()
+    })
 }
 
 fn on_path(name: &std::ffi::OsStr) -> Option<PathBuf> {
