@@ -442,3 +442,133 @@ fn a_helm_that_hangs_is_stopped_at_the_timeout() {
     assert_eq!(findings.len(), 1, "read in place");
     assert_cleaned(dir.path());
 }
+
+/// Every file under `from`, copied to `to`; templates (YAML under
+/// `templates/`, not helpers) annotated as the renderer annotates them.
+fn copy_annotated(from: &Path, to: &Path) {
+    for file in common::files_under(from, |_| true) {
+        let relative = file.strip_prefix(from).expect("under the chart");
+        let target = to.join(relative);
+        std::fs::create_dir_all(target.parent().expect("a folder")).expect("folders");
+        let name = relative.to_string_lossy().replace('\\', "/");
+        let base = name.rsplit('/').next().unwrap_or_default();
+        let template = name.starts_with("templates/")
+            && (name.ends_with(".yaml") || name.ends_with(".yml"))
+            && !base.starts_with('_');
+        match std::fs::read_to_string(&file) {
+            Ok(text) if template => {
+                std::fs::write(&target, tokenguard_analysis::helm::render::annotate(&text))
+                    .expect("write")
+            }
+            _ => {
+                std::fs::copy(&file, &target).expect("copy");
+            }
+        }
+    }
+}
+
+/// Trim markers on both sides, block scalars, `range`, `with`, `toYaml |
+/// nindent`, a multi-line action, comments, an `include` of a `define` in
+/// the template itself, a template that renders nothing, flow collections.
+const KITCHEN_SINK: &[(&str, &str)] = &[
+    ("Chart.yaml", "apiVersion: v2\nname: sink\nversion: 0.1.0\n"),
+    (
+        "values.yaml",
+        "x: true\nenabled: false\nenv:\n  A: one\n  B: two\nresources:\n  limits:\n    cpu: 1\nlabels: {}\n",
+    ),
+    (
+        "templates/_helpers.tpl",
+        "{{- define \"sink.pod\" -}}\nautomountServiceAccountToken: {{ .Values.x }}\nsecurityContext:\n  runAsNonRoot: true\n{{- end }}\n{{- define \"sink.labels\" }}\napp: sink\n{{- with .Values.labels }}\n{{ toYaml . }}\n{{- end }}\n{{- end }}\n",
+    ),
+    (
+        "templates/deploy.yaml",
+        "{{/* a comment\n   over lines */}}\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name -}}\n    -web\n  labels:\n    {{- include \"sink.labels\" . | nindent 4 }}\n  annotations:\n    note: |\n      first line\n\n      after a blank line {{ .Values.x }}\n    flow: [a, {{ .Values.x }},\n      b]\nspec:\n  template:\n    spec:\n      {{- include \"sink.pod\" . | nindent 6 }}\n      containers:\n        - name: app\n          image: {{ printf \"%s:%s\"\n              \"nginx\" \"1\" }}\n          env:\n          {{- range $k, $v := .Values.env }}\n            - name: {{ $k }}\n              value: {{ $v | quote }}\n          {{- end }}\n          resources:\n            {{- toYaml .Values.resources | nindent 12 }}\n{{- if .Values.enabled }}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: off\n{{- end }}\n",
+    ),
+    (
+        "templates/local.yaml",
+        "{{- define \"sink.local\" -}}\nkind: ConfigMap\napiVersion: v1\n{{- end }}\n{{ include \"sink.local\" . }}\nmetadata:\n  name: local\ndata:\n  k: {{ if .Values.x }}\"True\"{{ else }}\"False\"{{ end }}\n",
+    ),
+    ("templates/empty.yaml", "{{- if .Values.enabled }}\nkind: Pod\n{{- end }}\n"),
+];
+
+/// `helm template` of a chart folder, by the stand-in.
+fn template(chart: &Path) -> Output {
+    Command::new(support().join("helm"))
+        .arg("template")
+        .arg(chart)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the stand-in runs")
+}
+
+/// The line markers change nothing Helm renders: every chart of the
+/// fixtures and of the corpus that renders offline renders the same
+/// objects, line for line, from its annotated copy once the markers are
+/// taken out (and fails the same way when it fails).
+#[test]
+fn annotated_charts_render_what_the_charts_render() {
+    if !helm_available("annotated_charts_render_what_the_charts_render") {
+        return;
+    }
+    let mut charts: Vec<PathBuf> = common::files_under(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm"),
+        |p| p.file_name().is_some_and(|n| n == "Chart.yaml"),
+    );
+    if let Some(shared) = common::shared_dir("annotated_charts_render_what_the_charts_render") {
+        charts.extend(common::files_under(&shared.join("corpus"), |p| {
+            p.file_name().is_some_and(|n| n == "Chart.yaml")
+        }));
+    }
+    let mut charts: Vec<PathBuf> = charts
+        .iter()
+        .filter_map(|c| c.parent().map(Path::to_path_buf))
+        .collect();
+    // And a chart of the constructs the markers must survive.
+    let own = tempfile::tempdir().expect("temp dir");
+    for (name, text) in KITCHEN_SINK {
+        common::write(own.path(), &format!("sink/{name}"), text);
+    }
+    charts.push(own.path().join("sink"));
+    assert!(charts.len() >= 4, "{charts:?}");
+    let (mut rendered, mut failed) = (0, 0);
+    for chart in &charts {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let copy = dir.path().join(chart.file_name().expect("a name"));
+        copy_annotated(chart, &copy);
+        let original = template(chart);
+        let annotated = template(&copy);
+        assert_eq!(
+            original.status.success(),
+            annotated.status.success(),
+            "{}: {}\n{}",
+            chart.display(),
+            common::stderr(&original),
+            common::stderr(&annotated)
+        );
+        if !original.status.success() {
+            failed += 1;
+            continue;
+        }
+        rendered += 1;
+        let read = |output: &Output| {
+            tokenguard_analysis::helm::render::read_output(&String::from_utf8_lossy(&output.stdout))
+                .into_iter()
+                .map(|t| (t.source, t.text))
+                .collect::<Vec<_>>()
+        };
+        let (before, after) = (read(&original), read(&annotated));
+        assert_eq!(before.len(), after.len(), "{}", chart.display());
+        for ((source, text), (_, marked)) in before.iter().zip(&after) {
+            assert_eq!(
+                text,
+                marked,
+                "{}: {source} renders differently once annotated",
+                chart.display()
+            );
+        }
+    }
+    eprintln!(
+        "annotated charts: {} compared, {rendered} rendered the same, {failed} failed alike (helpers or dependencies missing)",
+        charts.len()
+    );
+}

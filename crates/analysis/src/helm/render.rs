@@ -292,6 +292,26 @@ pub fn annotate(text: &str) -> String {
         if line.trim().is_empty() || inside_action(&actions, end) {
             continue;
         }
+        // A line of control actions alone (`{{- if }}`, `{{- end }}`)
+        // renders nothing of its own: its marker would only land on
+        // another line's end, or make a blank document a comment.
+        let mut covered = vec![false; end - start];
+        let mut control_only = true;
+        for a in actions
+            .iter()
+            .filter(|a| a.range.end > start && a.range.start < end)
+        {
+            control_only &= a.renders_nothing();
+            let (from, to) = (a.range.start.max(start), a.range.end.min(end));
+            covered[from - start..to - start].fill(true);
+        }
+        let bare = line
+            .bytes()
+            .zip(&covered)
+            .all(|(b, covered)| *covered || b == b' ' || b == b'\t');
+        if control_only && bare {
+            continue;
+        }
         let trims = actions
             .iter()
             .rfind(|a| a.range.end > start && a.range.end <= end)
@@ -326,40 +346,59 @@ pub struct RenderedTemplate {
 /// comments, grouped by template (in the order first seen), markers taken
 /// out. Sources of subcharts keep their `charts/…` path.
 pub fn read_output(output: &str) -> Vec<RenderedTemplate> {
-    let mut order: Vec<String> = Vec::new();
-    let mut parts: HashMap<String, (String, Vec<Option<usize>>)> = HashMap::new();
-    let mut current: Option<String> = None;
+    // Documents as (source, lines without markers, marks); a document
+    // blank once its markers are out (an `{{ end }}` line's marker alone)
+    // is none.
+    let mut documents: Vec<Doc> = Vec::new();
+    let mut current: Option<Doc> = None;
     let mut expect_source = false;
     for raw in output.split('\n') {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         if line.starts_with("---") && line[3..].trim().is_empty() {
             expect_source = true;
+            let source = current.as_ref().map(|(s, _)| s.clone());
+            close(&mut documents, current.take());
+            current = source.map(|s| (s, Vec::new()));
             continue;
         }
-        if expect_source {
-            expect_source = false;
+        if std::mem::take(&mut expect_source) {
             if let Some(source) = line.strip_prefix("# Source: ") {
                 let source = source.trim();
                 let relative = source.split_once('/').map_or(source, |(_, r)| r);
-                let entry = parts.entry(relative.to_string()).or_insert_with(|| {
-                    order.push(relative.to_string());
-                    (String::new(), Vec::new())
-                });
-                if !entry.0.is_empty() {
-                    entry.0.push_str("---\n");
-                    entry.1.push(None);
-                }
-                current = Some(relative.to_string());
+                current = Some((relative.to_string(), Vec::new()));
                 continue;
             }
         }
-        let Some(part) = current.as_ref().and_then(|c| parts.get_mut(c)) else {
-            continue;
-        };
-        let (content, mark) = strip_marker(line);
-        part.0.push_str(content);
-        part.0.push('\n');
-        part.1.push(mark);
+        if let Some((_, lines)) = current.as_mut() {
+            lines.push(strip_marker(line));
+        }
+    }
+    close(&mut documents, current.take());
+    let mut order: Vec<String> = Vec::new();
+    let mut parts: HashMap<String, (String, Vec<Option<usize>>)> = HashMap::new();
+    for (source, lines) in documents {
+        let part = parts.entry(source.clone()).or_insert_with(|| {
+            order.push(source);
+            (String::new(), Vec::new())
+        });
+        if !part.0.is_empty() {
+            part.0.push_str("---\n");
+            part.1.push(None);
+        }
+        // Blank lines around a document are the separator's.
+        let first = lines
+            .iter()
+            .position(|(l, _)| !l.trim().is_empty())
+            .unwrap_or(0);
+        let keep = lines
+            .iter()
+            .rposition(|(l, _)| !l.trim().is_empty())
+            .map_or(0, |i| i + 1);
+        for (content, mark) in &lines[first..keep.max(first)] {
+            part.0.push_str(content);
+            part.0.push('\n');
+            part.1.push(*mark);
+        }
     }
     order
         .into_iter()
@@ -382,15 +421,38 @@ pub fn read_output(output: &str) -> Vec<RenderedTemplate> {
         .collect()
 }
 
+/// A rendered document: its template, its lines without markers, and the
+/// template line each names.
+type Doc<'a> = (String, Vec<(&'a str, Option<usize>)>);
+
+fn close<'a>(documents: &mut Vec<Doc<'a>>, doc: Option<Doc<'a>>) {
+    if let Some((source, lines)) = doc {
+        if lines.iter().any(|(l, _)| !l.trim().is_empty()) {
+            documents.push((source, lines));
+        }
+    }
+}
+
 /// A rendered line without its marker, and the 0-based line it names.
+/// Several markers at the end of a line (lines that rendered nothing
+/// joined to it by a trim marker) are all taken out; the first names the
+/// line the content came from.
 fn strip_marker(line: &str) -> (&str, Option<usize>) {
-    let Some(at) = line.rfind(MARKER) else {
-        return (line, None);
-    };
-    let number = line[at + MARKER.len()..].trim_end();
-    match number.parse::<usize>() {
-        Ok(n) if n > 0 => (&line[..at], Some(n - 1)),
-        _ => (line, None),
+    let mut end = line.trim_end().len();
+    let mut first = None;
+    while let Some(at) = line[..end].rfind(MARKER) {
+        let number = &line[at + MARKER.len()..end];
+        match number.parse::<usize>() {
+            Ok(n) if n > 0 && number.bytes().all(|b| b.is_ascii_digit()) => {
+                first = Some(n - 1);
+                end = at;
+            }
+            _ => break,
+        }
+    }
+    match first {
+        Some(n) => (&line[..end], Some(n)),
+        None => (line, None),
     }
 }
 
