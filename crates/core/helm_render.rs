@@ -6,7 +6,8 @@
 //! `tokenguard.toml`, else `PATH`); `--no-render` turns it off. A chart
 //! that is not rendered is read in place, and its findings say what was not
 //! evaluated and why; a rendering that fails is a warning with Helm's
-//! message.
+//! message. `TOKENGUARD_RENDER_TIMES=1` notes how long each chart took (for
+//! measuring; not a documented option).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -75,7 +76,7 @@ pub fn render_charts<S: FileSource>(
         .collect();
     for (chart, rendering, took) in renderings {
         if timed {
-            log.warning(format_args!(
+            log.note(format_args!(
                 "{}: rendered in {} ms",
                 chart.as_str(),
                 took.as_millis()

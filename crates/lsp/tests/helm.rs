@@ -337,12 +337,17 @@ spec:
             json!({"helm": {"path": helm.display().to_string()}}),
         )
         .await;
+        let opened = std::time::Instant::now();
         client.open(&uri, DEPLOY).await;
         let diagnostics = client
             .wait_until(&uri, "the rendered verdict", |d| {
                 messages(d).contains("helm template renders it with values.yaml")
             })
             .await;
+        eprintln!(
+            "open to rendered diagnostics: {} ms",
+            opened.elapsed().as_millis()
+        );
         assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
         assert_eq!(diagnostics[0]["range"], range(12, 6, 12, 45));
         assert!(messages(&diagnostics).contains("explicitly mounts"));
