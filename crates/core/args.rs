@@ -144,6 +144,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_config: bool,
 
+    /// Do not render charts with helm: templates whose pod spec comes from an
+    /// include are read in place only
+    #[arg(long)]
+    pub no_render: bool,
+
     /// Print the configuration in effect, and where each value comes from,
     /// then exit without checking
     #[arg(long, conflicts_with_all = ["fix", "diff"])]

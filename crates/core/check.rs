@@ -9,7 +9,7 @@
 //! ever in memory, so a checkout of any size is checked in a few megabytes,
 //! and the result does not depend on the order of the paths.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -36,6 +36,9 @@ pub struct CheckedFile {
     /// Files the findings point into or fix, by the name findings use (a
     /// Helm chart's `values.yaml`).
     pub other_files: HashMap<String, Arc<OtherFile>>,
+    /// A chart template without findings whose pod spec reading in place
+    /// could not see, and that was not rendered: what was not evaluated.
+    pub not_evaluated: Option<String>,
 }
 
 impl CheckedFile {
@@ -259,6 +262,7 @@ pub fn check_inputs(
     context_inputs: &[Input],
     max_size: u64,
     keep_text: bool,
+    render: bool,
     project: &Project,
     log: &mut ErrorLog,
 ) -> (Vec<CheckedFile>, CheckContext) {
@@ -276,22 +280,32 @@ pub fn check_inputs(
         .any(|i| matches!(i, Input::Stdin))
         .then(|| load::load_stdin(max_size));
 
+    // (With each reported file's facts: the chart to render when reading
+    // it in place cannot decide.)
     let first: Vec<Option<Result<_, Outcome>>> = inputs
         .par_iter()
-        .map(|input| match input {
+        .enumerate()
+        .map(|(i, input)| match input {
             Input::Stdin => None,
             Input::File {
                 path,
                 display,
                 explicit,
             } => Some(match load::load_file(path, display, *explicit, max_size) {
-                Outcome::Loaded(source) => Ok(host.facts(&file_path(input), &source.text)),
+                Outcome::Loaded(source) => {
+                    let name = file_path(input);
+                    let chart = (i < reported)
+                        .then(|| host.needs_rendering(&name, &source.text))
+                        .flatten();
+                    Ok((host.facts(&name, &source.text), chart))
+                }
                 other => Err(other),
             }),
         })
         .collect();
 
     let mut readable = vec![false; inputs.len()];
+    let mut to_render = BTreeSet::new();
     let mut stdin_source = None;
     for (i, (input, result)) in inputs.iter().zip(first).enumerate() {
         let result = match (input, result) {
@@ -299,7 +313,7 @@ pub fn check_inputs(
                 Some(Outcome::Loaded(source)) => {
                     let facts = host.facts(&file_path(input), &source.text);
                     stdin_source = Some(source);
-                    Ok(facts)
+                    Ok((facts, None))
                 }
                 Some(other) => Err(other),
                 None => continue,
@@ -308,9 +322,10 @@ pub fn check_inputs(
             (_, None) => continue,
         };
         match result {
-            Ok(facts) => {
+            Ok((facts, chart)) => {
                 readable[i] = true;
                 host.add_facts(file_path(input), facts);
+                to_render.extend(chart);
             }
             Err(Outcome::Skipped(message)) => log.warning(message),
             Err(Outcome::Failed(message)) if i >= reported => {
@@ -323,6 +338,7 @@ pub fn check_inputs(
     for warning in host.source().take_warnings() {
         log.warning(warning);
     }
+    crate::helm_render::render_charts(&mut host, &to_render, render, project, log);
     let context = CheckContext {
         values: values_files(&host),
         host,
@@ -355,6 +371,11 @@ pub fn check_inputs(
         }
     }
     files.sort_by(|a, b| a.source.display.cmp(&b.source.display));
+    for file in &files {
+        if let Some(note) = &file.not_evaluated {
+            log.note(format_args!("{}: {note}", file.source.display));
+        }
+    }
     (files, context)
 }
 
@@ -370,6 +391,12 @@ pub fn check_source(
         None => FilePath::detached(source.display.as_str()),
     };
     let analysis = context.host.analyze(&path, &source.text);
+    let not_evaluated = analysis
+        .findings
+        .iter()
+        .all(|f| f.code != tokenguard_analysis::Code::TG001)
+        .then(|| context.host.not_evaluated(&path, &source.text))
+        .flatten();
     let mut other_files = HashMap::new();
     if let Some(values) = analysis
         .chart
@@ -419,6 +446,7 @@ pub fn check_source(
         lines,
         findings,
         other_files,
+        not_evaluated,
     }
 }
 

@@ -22,6 +22,12 @@ impl ErrorLog {
         let _ = writeln!(std::io::stderr(), "tokenguard: warning: {message}");
     }
 
+    /// Something the run did not evaluate, said so; not a problem of the
+    /// run (the exit code is unchanged).
+    pub fn note(&mut self, message: impl std::fmt::Display) {
+        let _ = writeln!(std::io::stderr(), "tokenguard: note: {message}");
+    }
+
     pub fn has_errors(&self) -> bool {
         self.errors > 0
     }

@@ -7,6 +7,7 @@ mod diff;
 mod errors;
 mod fix;
 mod generate;
+mod helm_render;
 mod load;
 mod output;
 mod project;

@@ -228,6 +228,38 @@ impl Project {
             let _ = writeln!(out, "object = {}", quote(&ignored.pattern));
             let _ = writeln!(out, "reason = {}", quote(&ignored.reason));
         }
+        let helm = &self.configuration.config.helm;
+        let _ = writeln!(out, "\n[helm]");
+        match &helm.path {
+            Some(path) => {
+                let _ = writeln!(out, "path = {} # {}", quote(path), from(true));
+            }
+            None => {
+                let _ = writeln!(out, "# path: not set (default: helm on PATH)");
+            }
+        }
+        let values: Vec<String> = helm.values.iter().map(|v| quote(v)).collect();
+        let _ = writeln!(
+            out,
+            "values = [{}] # {}",
+            values.join(", "),
+            match helm.values.is_empty() {
+                true => "default: each chart's values.yaml".to_string(),
+                false => from(true),
+            }
+        );
+        let _ = writeln!(
+            out,
+            "timeout_seconds = {} # {}",
+            helm.timeout_seconds
+                .unwrap_or(tokenguard_lsp::helm_run::DEFAULT_TIMEOUT.as_secs()),
+            from(helm.timeout_seconds.is_some())
+        );
+        for (chart, values) in &helm.charts {
+            let values: Vec<String> = values.iter().map(|v| quote(v)).collect();
+            let _ = writeln!(out, "\n[helm.charts.{}] # {}", quote(chart), from(true));
+            let _ = writeln!(out, "values = [{}]", values.join(", "));
+        }
         out
     }
 }

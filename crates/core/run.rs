@@ -60,6 +60,7 @@ pub fn check(args: &CheckArgs) -> Status {
         &context_inputs,
         args.max_file_size,
         keep_text,
+        !args.no_render,
         &project,
         &mut log,
     );

@@ -14,8 +14,10 @@ use crate::kinds::WorkloadKind;
 use crate::options::Options;
 use crate::text::TextRange;
 
+mod helm;
 mod ignored_objects;
 
+pub use helm::{HelmConfig, MAX_TIMEOUT_SECONDS};
 pub use ignored_objects::IgnoredObject;
 
 /// The names the file may have, in the order they are looked for in a folder.
@@ -34,6 +36,8 @@ pub struct ProjectConfig {
     pub workloads: Vec<WorkloadKind>,
     /// Objects that get no TG001 finding.
     pub ignore: Vec<IgnoredObject>,
+    /// How charts are rendered (`[helm]`).
+    pub helm: HelmConfig,
 }
 
 /// Why a configuration text was rejected, and where.
@@ -54,6 +58,8 @@ struct RawConfig {
     workloads: Vec<Spanned<RawWorkload>>,
     #[serde(default)]
     ignore: Vec<Spanned<RawIgnore>>,
+    #[serde(default)]
+    helm: helm::RawHelm,
 }
 
 #[derive(Deserialize)]
@@ -128,7 +134,9 @@ pub fn parse_config(text: &str) -> Result<ProjectConfig, ConfigError> {
                 .map_err(|message| error_at(&entry.object, message))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let helm = helm::read(raw.helm)?;
     Ok(ProjectConfig {
+        helm,
         severity,
         syntax_errors: raw.syntax_errors,
         exclude: raw.exclude.into_iter().map(Spanned::into_inner).collect(),

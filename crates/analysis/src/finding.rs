@@ -158,6 +158,19 @@ pub struct HelmFacts {
     pub helper: Option<FromHelper>,
 }
 
+/// How a finding on a chart template relates to the rendered chart (see
+/// [`crate::helm::render`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RenderFact {
+    /// Judged on what `helm template` rendered with these values files
+    /// (names relative to the chart's folder, in the order given).
+    Rendered { values: Vec<String> },
+    /// Judged in place; `what` the reading could not see (a pod spec built
+    /// by an `include`, a computed value) was not evaluated, for this
+    /// reason.
+    NotEvaluated { what: String, why: String },
+}
+
 /// The Kustomize overlays that deploy a workload, when some set the field to
 /// false through a patch and others do not (named relative to the finding's
 /// folder, sorted).
@@ -194,6 +207,8 @@ pub struct Finding {
     pub account: Option<AccountCheck>,
     /// What the chart adds, for a finding on a Helm template.
     pub helm: Option<HelmFacts>,
+    /// Whether the chart was rendered to judge it, or what was not evaluated.
+    pub rendering: Option<RenderFact>,
     /// The overlays that patch the workload and those that do not.
     pub overlays: Option<Overlays>,
     /// TG000: what the YAML reader refused.
@@ -246,6 +261,7 @@ impl Finding {
             occurrences: 0,
             account: None,
             helm: None,
+            rendering: None,
             overlays: None,
             syntax: None,
             fix: None,
@@ -266,6 +282,7 @@ impl Finding {
             occurrences: 0,
             account: None,
             helm: None,
+            rendering: None,
             overlays: None,
             syntax: Some(facts),
             fix: None,
@@ -280,6 +297,14 @@ impl Finding {
         self.message = render::message(&self);
         self.related = render::related(&self);
         self
+    }
+
+    /// Records how the finding relates to the rendered chart, and renders
+    /// again.
+    pub(crate) fn set_rendering(&mut self, fact: RenderFact) {
+        self.rendering = Some(fact);
+        self.message = render::message(self);
+        self.related = render::related(self);
     }
 
     /// Records the overlays that deploy the workload, and renders again.

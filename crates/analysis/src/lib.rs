@@ -45,11 +45,12 @@ mod verdict;
 pub use account_fix::disable_on_account;
 pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts, SameFileFirst};
 pub use config::{
-    exclude_glob, parse_config, ConfigError, IgnoredObject, ProjectConfig, CONFIG_FILE_NAMES,
+    exclude_glob, parse_config, ConfigError, HelmConfig, IgnoredObject, ProjectConfig,
+    CONFIG_FILE_NAMES, MAX_TIMEOUT_SECONDS,
 };
 pub use finding::{
     AccountCheck, Code, Finding, FromHelper, HelmFacts, HelperReading, Overlays, Place, Problem,
-    Related, Renders, Severity, SyntaxFacts, TemplatedField, WorkloadRef,
+    Related, RenderFact, Renders, Severity, SyntaxFacts, TemplatedField, WorkloadRef,
 };
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use ignore_comment::{ignore_comment, IGNORE_MARKER};

@@ -3,8 +3,8 @@
 //! writes or edits a finding's prose.
 
 use crate::finding::{
-    AccountCheck, Finding, FromHelper, HelperReading, Overlays, Problem, Related, Renders,
-    SyntaxFacts, TemplatedField,
+    AccountCheck, Finding, FromHelper, HelperReading, Overlays, Problem, Related, RenderFact,
+    Renders, SyntaxFacts, TemplatedField,
 };
 use crate::fix::FIELD;
 use crate::ignore_comment::IGNORE_MARKER;
@@ -68,7 +68,8 @@ pub fn message(finding: &Finding) -> String {
         _ => None,
     };
     let overlays = finding.overlays.as_ref().map(overlays_sentence);
-    [Some(verdict), note, not_evaluated, overlays]
+    let rendering = finding.rendering.as_ref().map(rendering_sentence);
+    [Some(verdict), note, not_evaluated, overlays, rendering]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
@@ -328,6 +329,26 @@ fn templated_verdict(
                 "{label} mounts its service-account token: {FIELD} is {expression}, which renders empty \
                  ({path} is not set in values.yaml), and {why}. {advice}"
             )
+        }
+    }
+}
+
+/// How the chart's rendering bears on the finding.
+fn rendering_sentence(fact: &RenderFact) -> String {
+    match fact {
+        RenderFact::Rendered { values } => {
+            let files = if values.is_empty() {
+                "the chart's default values".to_string()
+            } else {
+                values.join(", ")
+            };
+            format!(
+                "Judged on the chart as helm template renders it with {files}: \
+                 this line produces the pod spec."
+            )
+        }
+        RenderFact::NotEvaluated { what, why } => {
+            format!("{what} was not evaluated ({why}).")
         }
     }
 }

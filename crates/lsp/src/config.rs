@@ -48,6 +48,29 @@ struct RawSettings {
     syntax_errors: bool,
     exclude: Vec<String>,
     max_file_size: u64,
+    helm: HelmSettings,
+}
+
+/// `tokenguard.helm.*`: rendering charts whose templates reading in place
+/// cannot decide.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct HelmSettings {
+    /// Whether the server may run `helm template` (on open and save). The
+    /// VS Code client sends false in an untrusted workspace.
+    pub render: bool,
+    /// The helm executable, when `tokenguard.toml` sets none (default: `helm`
+    /// on PATH).
+    pub path: Option<String>,
+}
+
+impl Default for HelmSettings {
+    fn default() -> Self {
+        Self {
+            render: true,
+            path: None,
+        }
+    }
 }
 
 /// 32 MiB: far above any real manifest, which an editor still opens; above
@@ -62,6 +85,7 @@ impl Default for RawSettings {
             syntax_errors: true,
             exclude: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            helm: HelmSettings::default(),
         }
     }
 }
@@ -76,6 +100,8 @@ pub struct Settings {
     pub exclude: Vec<String>,
     /// Documents longer than this many bytes are not analysed.
     pub max_file_size: u64,
+    /// Rendering charts with helm.
+    pub helm: HelmSettings,
     exclude_set: GlobSet,
 }
 
@@ -125,6 +151,7 @@ impl Settings {
         read(fields, "syntaxErrors", &mut raw.syntax_errors, &mut notes);
         read(fields, "exclude", &mut raw.exclude, &mut notes);
         read(fields, "maxFileSize", &mut raw.max_file_size, &mut notes);
+        read(fields, "helm", &mut raw.helm, &mut notes);
         let (settings, more) = Self::from_raw(raw);
         notes.extend(more);
         (settings, notes)
@@ -150,6 +177,7 @@ impl Settings {
                 syntax_errors: raw.syntax_errors,
                 exclude: raw.exclude,
                 max_file_size: raw.max_file_size,
+                helm: raw.helm,
                 exclude_set,
             },
             notes,

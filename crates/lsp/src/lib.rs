@@ -11,6 +11,9 @@ mod diagnostics;
 mod documents;
 /// Helm chart templates: the rope glue around the host's Helm path.
 mod helm;
+/// Running `helm template` on a temporary copy of a chart (blocking), for
+/// the server and the command line.
+pub mod helm_run;
 mod hover;
 // Which URIs and paths name the same file (document keys), and the one
 // encoder of a path into a `file:` URI (`identity::file_uri`), public for the

@@ -33,6 +33,7 @@ mod handlers;
 mod open_documents;
 mod publish;
 mod reader;
+mod render;
 mod schedule;
 mod settings;
 mod state;
@@ -98,6 +99,10 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         did_close::did_close(self, params).await
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        did_save::did_save(self, params).await
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {

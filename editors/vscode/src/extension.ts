@@ -30,13 +30,31 @@ let restartPending = false;
 /** The settings the server reads: the same keys as its `tokenguard` section. */
 function serverSettings(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration(SECTION);
-  return {
+  return withTrust({
     enable: config.get<boolean>('enable', true),
     severity: config.get<string>('severity', 'warning'),
     syntaxErrors: config.get<boolean>('syntaxErrors', true),
     exclude: config.get<string[]>('exclude', []) ?? [],
     maxFileSize: config.get<number>('maxFileSize', 32 * 1024 * 1024),
-  };
+    helm: {
+      render: config.get<boolean>('helm.render', true),
+      path: config.get<string>('helm.path', '') || undefined,
+    },
+  });
+}
+
+/**
+ * The `tokenguard` section as the server may see it: in an untrusted
+ * workspace the server never renders charts (rendering runs `helm`, a
+ * program, on the workspace's charts), whatever the settings say.
+ */
+function withTrust(section: unknown): Record<string, unknown> {
+  const value = (section && typeof section === 'object' ? section : {}) as Record<string, unknown>;
+  if (vscode.workspace.isTrusted) {
+    return value;
+  }
+  const helm = (value.helm && typeof value.helm === 'object' ? value.helm : {}) as Record<string, unknown>;
+  return { ...value, helm: { ...helm, render: false, path: undefined } };
 }
 
 function log(message: string): void {
@@ -130,6 +148,15 @@ async function start(): Promise<void> {
     middleware: {
       workspace: {
         didChangeConfiguration: (sections, next) => (restartPending ? Promise.resolve() : next(sections)),
+        // The server pulls its section again after a change: the workspace's
+        // trust still decides whether it may render charts.
+        configuration: async (params, token, next) => {
+          const values = await next(params, token);
+          if (!Array.isArray(values)) {
+            return values;
+          }
+          return values.map((value, i) => (params.items[i]?.section === SECTION ? withTrust(value) : value));
+        },
       },
     },
   };

@@ -16,6 +16,7 @@ mod helpers;
 mod judge;
 pub mod mask;
 mod placement;
+pub mod render;
 mod resolve;
 mod template;
 pub mod values;

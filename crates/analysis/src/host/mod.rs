@@ -40,6 +40,7 @@ pub use path::FilePath;
 pub use source::{FileSource, Need, NoFiles};
 
 use crate::files::{self, FileKind};
+use crate::helm::render::{self, Rendering};
 use crate::helm::{self, ChartView, Template, TemplateContext};
 use crate::kustomize::{is_kustomization_file, normalize, KUSTOMIZATION_FILE_NAMES};
 use crate::{AccountIndex, Finding, KustomizeIndex, LineIndex, ParsedFile, ServiceAccount};
@@ -108,6 +109,16 @@ pub struct FileAnalysis {
     pub chart: Option<FilePath>,
 }
 
+/// `path` relative to the chart folder `root`, `/`-separated.
+fn relative_to(path: &FilePath, root: &FilePath) -> String {
+    let root = root.as_str().trim_end_matches('/');
+    let path = path.as_str();
+    match path.strip_prefix(root) {
+        Some(rest) if root != "." => rest.trim_start_matches('/').to_string(),
+        _ => path.trim_start_matches("./").to_string(),
+    }
+}
+
 /// Logged changes older than this many are summed up as "everything".
 const CHANGE_LOG: usize = 4096;
 
@@ -117,6 +128,8 @@ pub struct AnalysisHost<S> {
     files: HashMap<FilePath, Entry>,
     accounts: AccountIndex,
     charts: HashMap<FilePath, ChartView>,
+    /// Charts' renderings, by chart folder, as the embedder handed them.
+    renderings: HashMap<FilePath, Arc<Rendering>>,
     kustomize: kustomize::Kustomizations,
     /// Folders (as written in the paths fed) whose kustomization was looked
     /// for.
@@ -144,6 +157,7 @@ impl<S: FileSource> AnalysisHost<S> {
             files: HashMap::new(),
             accounts: AccountIndex::new(),
             charts: HashMap::new(),
+            renderings: HashMap::new(),
             kustomize: kustomize::Kustomizations::default(),
             folders_visited: HashSet::new(),
             configurations: Vec::new(),
@@ -463,6 +477,73 @@ impl<S: FileSource> AnalysisHost<S> {
         self.revision
     }
 
+    // ----- rendering -----------------------------------------------------
+
+    /// Hands the host the rendering of the chart at `root` (see
+    /// [`crate::helm::render`]): its templates that reading in place cannot
+    /// decide are judged on it from now on, while their text is the text
+    /// that was rendered.
+    pub fn set_rendering(&mut self, root: FilePath, rendering: Rendering) -> u64 {
+        self.renderings.insert(root.clone(), Arc::new(rendering));
+        let affected = Affected::Files(self.chart_templates(&root));
+        self.record(affected)
+    }
+
+    /// Forgets the rendering of the chart at `root`.
+    pub fn remove_rendering(&mut self, root: &FilePath) -> u64 {
+        if self.renderings.remove(root).is_none() {
+            return self.revision;
+        }
+        let affected = Affected::Files(self.chart_templates(root));
+        self.record(affected)
+    }
+
+    /// The rendering of the chart at `root`, if one was handed over.
+    pub fn rendering(&self, root: &FilePath) -> Option<&Arc<Rendering>> {
+        self.renderings.get(root)
+    }
+
+    /// The chart to render for `text` at `path`: its folder when `path` is
+    /// a chart template that reading in place cannot decide.
+    pub fn needs_rendering(&self, path: &FilePath, text: &str) -> Option<FilePath> {
+        let kind = match self.files.get(path) {
+            Some(entry) => entry.kind.clone(),
+            None => charts::classify(&self.source, path, text),
+        };
+        let FileKind::ChartTemplate(root) = kind else {
+            return None;
+        };
+        let options = &self.configuration(path).options;
+        render::needs_rendering(text, options)?;
+        Some(FilePath::from_path(&root))
+    }
+
+    /// For a template reading in place cannot decide and no rendering
+    /// judged: what was not evaluated and why (`None` when it was rendered,
+    /// or nothing needs rendering).
+    pub fn not_evaluated(&self, path: &FilePath, text: &str) -> Option<String> {
+        let root = self.needs_rendering(path, text)?;
+        let unseen = render::needs_rendering(text, &self.configuration(path).options)?;
+        let relative = relative_to(path, &root);
+        let why = match self.renderings.get(&root).map(|r| &r.outcome) {
+            Some(render::Outcome::Rendered { sources, .. })
+                if sources.get(&relative) == Some(&render::digest(text)) =>
+            {
+                return None
+            }
+            Some(render::Outcome::Rendered { .. }) => {
+                "the template changed since the chart was rendered".to_string()
+            }
+            Some(render::Outcome::Failed(message)) => format!("helm template failed: {message}"),
+            Some(render::Outcome::NotRendered(why)) => why.clone(),
+            None => "the chart was not rendered".to_string(),
+        };
+        Some(format!(
+            "{} was not evaluated ({why}).",
+            unseen.describe(text)
+        ))
+    }
+
     // ----- questions -----------------------------------------------------
 
     /// Which files' findings may differ from what they were at `revision`.
@@ -572,7 +653,14 @@ impl<S: FileSource> AnalysisHost<S> {
             helpers: chart.map(|c| &c.helpers),
         };
         let template = Template::parse(text, context.values, options);
-        let findings = helm::check_template(text, &template, &context, accounts);
+        let mut findings = helm::check_template(text, &template, &context, accounts);
+        if let Some((root, rendering)) = root
+            .as_ref()
+            .and_then(|root| Some((root, self.renderings.get(root)?)))
+        {
+            let relative = relative_to(&FilePath::new(name), root);
+            findings = rendering.apply(&relative, text, findings, accounts, options);
+        }
         (template.parsed, findings, root)
     }
 

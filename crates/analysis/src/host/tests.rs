@@ -399,3 +399,58 @@ fn a_kustomization_written_after_its_folder_was_visited_is_taken_in() {
     assert_eq!(host.kustomizations().kustomization_count(), 1);
     assert!(host.kustomizations().is_patch_file("o/p.yaml"));
 }
+
+#[test]
+fn a_rendering_judges_the_templates_it_rendered_while_their_text_is_the_same() {
+    use crate::helm::render::{Rendering, MARKER};
+    // The pod spec's field comes from a helper: in place, a missing field.
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers: []\n      {{- include \"c.pod\" . | nindent 6 }}\n";
+    let disk = Disk::with(&[
+        ("c/Chart.yaml", "name: c\n"),
+        ("c/templates/deploy.yaml", template),
+    ]);
+    let mut host = AnalysisHost::new(disk);
+    let name = path("c/templates/deploy.yaml");
+    host.index_file(name.clone(), template);
+    assert_eq!(host.needs_rendering(&name, template), Some(path("c")));
+    assert_eq!(codes(&host, "c/templates/deploy.yaml"), [Code::TG001]);
+    assert!(host.not_evaluated(&name, "kind: ConfigMap\n").is_none());
+    // Rendered: false, so compliant; the change affects the chart's
+    // templates.
+    let output = format!(
+        "---\n# Source: c/templates/deploy.yaml\napiVersion: apps/v1{m}1\nkind: Deployment{m}2\nmetadata:{m}3\n  name: web{m}4\nspec:{m}5\n  template:{m}6\n    spec:{m}7\n      containers: []{m}8\n      automountServiceAccountToken: false{m}9\n",
+        m = MARKER
+    );
+    let before = host.revision();
+    host.set_rendering(
+        path("c"),
+        Rendering::rendered(
+            vec!["values.yaml".to_string()],
+            &output,
+            [("templates/deploy.yaml".to_string(), template)],
+        ),
+    );
+    assert_eq!(
+        host.changed_since(before),
+        files(&["c/templates/deploy.yaml"])
+    );
+    assert_eq!(codes(&host, "c/templates/deploy.yaml"), Vec::<Code>::new());
+    assert_eq!(host.not_evaluated(&name, template), None);
+    // An edited buffer is read in place until it is rendered again.
+    let edited = template.replace("name: web", "name: web2");
+    host.set_file(name.clone(), edited.clone());
+    let analysis = host.analysis(&name).expect("fed");
+    assert_eq!(analysis.findings.len(), 1);
+    assert!(analysis.findings[0]
+        .message
+        .contains("the template changed since the chart was rendered"));
+    // Not rendered: in place, with the reason.
+    host.set_rendering(path("c"), Rendering::not_rendered("no helm here"));
+    let analysis = host.analysis(&name).expect("fed");
+    assert!(analysis.findings[0]
+        .message
+        .ends_with("was not evaluated (no helm here)."));
+    host.remove_rendering(&path("c"));
+    let analysis = host.analysis(&name).expect("fed");
+    assert!(!analysis.findings[0].message.contains("not evaluated"));
+}

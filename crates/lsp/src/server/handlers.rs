@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod did_change;
 pub mod did_close;
 pub mod did_open;
+pub mod did_save;
 pub mod hover;
 pub mod initialize;
 pub mod watched_files;

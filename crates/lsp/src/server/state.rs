@@ -13,6 +13,7 @@ use parking_lot::{Mutex, RwLock};
 use super::capabilities::Session;
 use super::open_documents::OpenDocuments;
 use super::reader::ServerSource;
+use super::render::InFlight;
 use super::workspace_store::WorkspaceStore;
 use crate::config::Settings;
 use crate::identity::DocumentKey;
@@ -31,6 +32,8 @@ pub struct State {
     pub config_problems: Mutex<Vec<DocumentKey>>,
     /// Set by `shutdown`: `serve` reports it.
     pub shutdown: Arc<AtomicBool>,
+    /// The charts being rendered (`server/render.rs`).
+    pub rendering: InFlight,
 }
 
 impl State {
@@ -49,6 +52,7 @@ impl State {
             roots,
             config_problems: Mutex::new(Vec::new()),
             shutdown,
+            rendering: InFlight::default(),
         }
     }
 

@@ -47,6 +47,7 @@ use ropey::Rope;
 use tower_lsp_server::ls_types::Diagnostic;
 
 use tokenguard_analysis::files::FileKind;
+use tokenguard_analysis::helm::render::Rendering;
 use tokenguard_analysis::host::{Affected, AnalysisHost, Configuration, FileFacts, FilePath};
 use tokenguard_analysis::kustomize::{file_key, is_kustomization_file};
 use tokenguard_analysis::{
@@ -226,7 +227,26 @@ impl WorkspaceStore {
         affected
     }
 
+    /// The chart to render for the document at `key` with this text (see
+    /// `server/render.rs`).
+    pub fn needs_rendering(&self, key: &DocumentKey, text: &str) -> Option<FilePath> {
+        let path = host_path(key)?;
+        self.host.read().needs_rendering(&path, text)
+    }
+
+    /// The rendering of the chart at `root` the host holds.
+    pub fn rendering(&self, root: &FilePath) -> Option<Arc<Rendering>> {
+        self.host.read().rendering(root).cloned()
+    }
+
     // ----- fed -------------------------------------------------------
+
+    /// Hands the host a chart's rendering.
+    pub fn set_rendering(&self, root: FilePath, rendering: Rendering) {
+        self.feed(|host| {
+            host.set_rendering(root, rendering);
+        });
+    }
 
     /// Feeds the host under its write lock; a change that may affect every
     /// file starts a new generation.

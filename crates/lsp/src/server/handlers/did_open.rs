@@ -1,5 +1,5 @@
 //! `textDocument/didOpen`: the document joins the open documents and is
-//! analysed.
+//! analysed; its chart is rendered when reading it in place cannot decide.
 
 use tower_lsp_server::ls_types::DidOpenTextDocumentParams;
 
@@ -18,6 +18,9 @@ pub async fn did_open(backend: &Backend, params: DidOpenTextDocumentParams) {
     let replaced = state
         .open
         .open(&key, doc.uri.clone(), doc.version, &doc.text);
+    // (Before the first analysis: what makes rendering impossible is then
+    // already in its findings.)
+    crate::server::render::opened_or_saved(backend.scheduler(), &key);
     backend.scheduler().schedule(key);
     // The file was open under another spelling: what was published under
     // that one is this document's now.
