@@ -68,7 +68,14 @@ pub fn message(finding: &Finding) -> String {
         _ => None,
     };
     let overlays = finding.overlays.as_ref().map(overlays_sentence);
-    let rendering = finding.rendering.as_ref().map(rendering_sentence);
+    let rendering = finding.rendering.as_ref().map(|fact| match fact {
+        // The helper's sentence already says what was not evaluated; only
+        // why rendering did not settle it is left to say.
+        RenderFact::NotEvaluated { why, .. } if not_evaluated.is_some() => {
+            format!("Rendering the chart would decide it, but it was not rendered ({why}).")
+        }
+        _ => rendering_sentence(fact),
+    });
     [Some(verdict), note, not_evaluated, overlays, rendering]
         .into_iter()
         .flatten()
