@@ -47,15 +47,15 @@ fn path_with_helm() -> String {
 }
 
 const HELPERS: &str = r#"{{- define "demo.pod" -}}
-automountServiceAccountToken: {{ .Values.x }}
+{{ toYaml .Values.pod }}
 {{- end }}
 {{- define "demo.labels" -}}
 app: demo
 {{- end }}
 "#;
 
-/// The pod spec starts in the template, and the field comes from the
-/// helper: reading in place sees no field.
+/// The pod spec starts in the template, and the helper renders values as
+/// YAML (`toYaml`): reading in place cannot tell whether it sets the field.
 const DEPLOY: &str = r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -71,7 +71,7 @@ spec:
       {{- include "demo.pod" . | nindent 6 }}
 "#;
 
-/// A chart `demo` in a new folder, with `x` as values.yaml sets it.
+/// A chart `demo` in a new folder, values.yaml giving the field the value `x`.
 fn chart(x: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
@@ -80,10 +80,15 @@ fn chart(x: &str) -> tempfile::TempDir {
         "demo/Chart.yaml",
         "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
     );
-    common::write(root, "demo/values.yaml", &format!("x: {x}\n"));
+    common::write(root, "demo/values.yaml", &pod_values(x));
     common::write(root, "demo/templates/_helpers.tpl", HELPERS);
     common::write(root, "demo/templates/deployment.yaml", DEPLOY);
     dir
+}
+
+/// values.yaml text that gives the pod spec's field the value `x`.
+fn pod_values(x: &str) -> String {
+    format!("pod:\n  automountServiceAccountToken: {x}\n")
 }
 
 /// `tokenguard check <args>` in `dir` with this PATH and environment,
@@ -189,7 +194,7 @@ fn a_helper_that_renders_true_is_reported_at_the_include_line() {
     );
     assert!(f["fix"].is_null(), "no fix for a rendered finding: {f}");
     // Values files from tokenguard.toml, named in the message.
-    common::write(dir.path(), "demo/values-ci.yaml", "x: false\n");
+    common::write(dir.path(), "demo/values-ci.yaml", &pod_values("false"));
     common::write(
         dir.path(),
         "tokenguard.toml",
@@ -202,7 +207,7 @@ fn a_helper_that_renders_true_is_reported_at_the_include_line() {
         &["--format", "json", "demo"],
     );
     assert!(json(&ci).is_empty(), "{}", common::stderr(&ci));
-    common::write(dir.path(), "demo/values-ci.yaml", "x: yes\n");
+    common::write(dir.path(), "demo/values-ci.yaml", &pod_values("yes"));
     let ci = run(
         dir.path(),
         &path_with_helm(),
@@ -286,7 +291,7 @@ fn a_rendering_failure_is_a_warning_with_helms_message() {
     assert_eq!(findings.len(), 1);
     let message = findings[0]["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("was not evaluated (helm template failed:"),
+        message.contains("but it was not rendered (helm template failed:"),
         "{message}"
     );
     assert_cleaned(dir.path());
@@ -309,7 +314,9 @@ fn without_helm_templates_are_read_in_place_and_say_what_was_not_evaluated() {
     let message = findings[0]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains(
-            "The pod spec built by {{ include \"demo.pod\" . | nindent 6 }} (line 13) was not evaluated (no helm executable found on PATH"
+            "Not evaluated: the pod spec also gets keys from helper \"demo.pod\""
+        ) && message.contains(
+            "Rendering the chart would decide it, but it was not rendered (no helm executable found on PATH"
         ),
         "{message}"
     );
