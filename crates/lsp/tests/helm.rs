@@ -207,8 +207,7 @@ mod rendering {
 
     use super::support::{file_uri, range, Dir, TestClient};
 
-    const HELPERS: &str =
-        "{{- define \"demo.pod\" -}}\nautomountServiceAccountToken: {{ .Values.x }}\n{{- end }}\n";
+    const HELPERS: &str = "{{- define \"demo.pod\" -}}\n{{ toYaml .Values.pod }}\n{{- end }}\n";
 
     /// The pod spec starts in the template; the field comes from the helper,
     /// which reading in place does not see. The include is line 12,
@@ -280,6 +279,13 @@ spec:
         std::fs::read_to_string(root.join("helm.log")).map_or(0, |t| t.lines().count())
     }
 
+    /// values.yaml text that gives the pod spec's field the value `x`
+    /// (the helper renders it with `toYaml`, which reading in place cannot
+    /// evaluate).
+    fn pod_values(x: &str) -> String {
+        format!("pod:\n  automountServiceAccountToken: {x}\n")
+    }
+
     /// A chart `demo` with `x`, and a client whose settings are `settings`.
     async fn chart(x: &str, settings: Value) -> (Dir, TestClient, String) {
         let root = Dir::new();
@@ -287,7 +293,7 @@ spec:
             "demo/Chart.yaml",
             "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
         );
-        root.write("demo/values.yaml", &format!("x: {x}\n"));
+        root.write("demo/values.yaml", &pod_values(x));
         root.write("demo/templates/_helpers.tpl", HELPERS);
         root.write("demo/templates/deployment.yaml", DEPLOY);
         let mut client = super::support::start();
@@ -367,7 +373,7 @@ spec:
         assert_eq!(calls(&tools), 1, "no rendering on a keystroke");
 
         // A save renders again: the values now say false.
-        root.write("demo/values.yaml", "x: false\n");
+        root.write("demo/values.yaml", &pod_values("false"));
         client
             .notify_json(
                 "textDocument/didSave",
@@ -405,7 +411,7 @@ spec:
         assert_eq!(shown["params"]["type"], 2, "a warning: {shown}");
         client
             .wait_until(&uri, "in place, saying the rendering failed", |d| {
-                messages(d).contains("was not evaluated (helm template failed:")
+                messages(d).contains("but it was not rendered (helm template failed:")
             })
             .await;
     }
@@ -419,7 +425,8 @@ spec:
         assert_eq!(diagnostics.len(), 1, "today's in-place finding");
         let message = messages(&diagnostics);
         assert!(
-            message.contains("The pod spec built by {{ include \"demo.pod\" . | nindent 6 }} (line 13) was not evaluated (the configured helm /nonexistent/bin/helm is not an executable file)"),
+            message.contains("Not evaluated: the pod spec also gets keys from helper \"demo.pod\"")
+                && message.contains("but it was not rendered (the configured helm /nonexistent/bin/helm is not an executable file)"),
             "{message}"
         );
     }
@@ -460,7 +467,7 @@ spec:
             "demo/Chart.yaml",
             "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
         );
-        root.write("demo/values.yaml", "x: true\n");
+        root.write("demo/values.yaml", &pod_values("true"));
         root.write("demo/templates/_helpers.tpl", HELPERS);
         root.write("demo/templates/deployment.yaml", DEPLOY);
         let uri = file_uri(&root.join("demo/templates/deployment.yaml"));
