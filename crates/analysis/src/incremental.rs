@@ -84,9 +84,13 @@ fn make_pieces(
             Piece {
                 start: window_start + chunk.range.start,
                 len: chunk.range.len(),
-                parsed: chunk
-                    .needs_reading()
-                    .then(|| parse_single_document(text, options)),
+                // A piece of blanks and comments is read too when it holds
+                // a tab (Kubernetes' decoder may refuse it).
+                parsed: (chunk.needs_reading() || crate::cluster_strictness::may_refuse(text))
+                    .then(|| {
+                        let at_file_start = window_start + chunk.range.start == 0;
+                        parse_single_document(text, options, chunk, at_file_start)
+                    }),
                 findings: None,
                 keys: if chunk.has_content {
                     ObjectKeys::of(text)

@@ -19,6 +19,7 @@
 
 mod account_fix;
 mod accounts;
+mod cluster_strictness;
 mod config;
 pub mod files;
 mod finding;
@@ -87,24 +88,40 @@ pub struct ParsedFile {
 /// documents become syntax errors, the others are still parsed.
 pub fn parse(text: &str, options: &Options) -> ParsedFile {
     let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
-    parse_chunks(text, split::split_documents(text, body_start), options)
+    parse_chunks(
+        text,
+        split::split_documents(text, body_start),
+        options,
+        Some(0),
+    )
 }
 
 /// [`parse`] of a text already known to be one document (a piece cut by
-/// [`split::split_documents`]): it is not cut again.
-pub(crate) fn parse_single_document(text: &str, options: &Options) -> ParsedFile {
+/// [`split::split_documents`] as `chunk`): it is not cut again.
+/// `at_file_start`: the piece starts at its file's first byte.
+pub(crate) fn parse_single_document(
+    text: &str,
+    options: &Options,
+    chunk: &split::Chunk,
+    at_file_start: bool,
+) -> ParsedFile {
     let whole = split::Chunk {
         range: TextRange::new(0, text.len()),
         first_line: 0,
-        has_content: true,
-        has_marker: false,
-        closed: false,
-        has_directive: false,
+        ..*chunk
     };
-    parse_chunks(text, vec![whole], options)
+    let file_start = at_file_start.then_some(0);
+    parse_chunks(text, vec![whole], options, file_start)
 }
 
-fn parse_chunks(text: &str, chunks: Vec<split::Chunk>, options: &Options) -> ParsedFile {
+/// Parses each chunk; `file_start` is the offset of the file's first byte
+/// in `text`, when `text` holds it.
+fn parse_chunks(
+    text: &str,
+    chunks: Vec<split::Chunk>,
+    options: &Options,
+    file_start: Option<usize>,
+) -> ParsedFile {
     let line_index = LineIndex::new(text);
     let mut parsed = ParsedFile::default();
     for chunk in chunks {
@@ -112,13 +129,27 @@ fn parse_chunks(text: &str, chunks: Vec<split::Chunk>, options: &Options) -> Par
             parsed.syntax_errors.push(error);
             continue;
         }
-        if !chunk.has_content {
-            continue;
+        let at_file_start = file_start == Some(chunk.range.start);
+        let docs = if chunk.has_content {
+            match tree::parse_chunk(text, &line_index, chunk, &options.kinds) {
+                ChunkResult::Documents(docs) => docs,
+                ChunkResult::Error(error) => {
+                    parsed.syntax_errors.push(error);
+                    continue;
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        // What yaml-rust2 reads but Kubernetes' decoder refuses: reported,
+        // and the documents are still judged (the reading is the same once
+        // the file is fixed).
+        if let Some(error) =
+            cluster_strictness::refusal(text, &line_index, chunk, &docs, at_file_start)
+        {
+            parsed.syntax_errors.push(error);
         }
-        match tree::parse_chunk(text, &line_index, chunk, &options.kinds) {
-            ChunkResult::Documents(docs) => parsed.documents.extend(docs),
-            ChunkResult::Error(error) => parsed.syntax_errors.push(error),
-        }
+        parsed.documents.extend(docs);
     }
     for (i, doc) in parsed.documents.iter().enumerate() {
         // (`service_accounts` reads accounts the same way, for fewer documents.)

@@ -1,0 +1,444 @@
+//! What Kubernetes' YAML reading refuses although the YAML is valid.
+//!
+//! kubectl and the API server cut a stream into documents at `---` lines
+//! (k8s.io/apimachinery's YAMLReader, which cuts lines at LF only) and
+//! decode each with go-yaml v2, whose scanner (libyaml's) is stricter about
+//! tabs than YAML 1.2 and yaml-rust2. A document yaml-rust2 reads is checked
+//! here for those refusals, so that TG000 stands where the cluster's decoder
+//! stops (measured against go-yaml v2 in `tests/yaml_oracle.rs`):
+//!
+//! * In block context, go-yaml does not skip a tab where a line may start a
+//!   new key: in a line's indentation (a blank line, a comment line or a
+//!   line with content) and after a `-`, `?` or `:` indicator that starts a
+//!   line's content ("found character that cannot start any token"). Inside
+//!   quoted scalars and flow collections tabs are blanks; after a key's `:`
+//!   and after content they are too.
+//! * After a plain scalar, the blank lines that follow are still the
+//!   scalar's: a tab there is refused only left of the scalar's indentation
+//!   (the column of the block collection holding it, plus one): "found a tab
+//!   character that violates indentation".
+//! * In a block scalar (`|`, `>`), a tab left of the content's indentation
+//!   is refused ("found a tab character where an indentation space is
+//!   expected"), and before the indentation is known (blank lines before
+//!   the first content line) every tab in a line's indentation is.
+//! * A file whose lines end in a lone CR is a single line for kubectl's
+//!   reader: when it starts with `---` followed by content, the reader
+//!   refuses it as an invalid document separator.
+//!
+//! The check is one pass over the chunk's lines, done only when the chunk
+//! holds a tab or a lone CR at all; the document's tree (yaml-rust2 has
+//! already read it) says where quoted scalars, flow collections, plain and
+//! block scalars are.
+
+use crate::split::Chunk;
+use crate::text::{LineIndex, TextRange};
+use crate::tree::{ChunkResult, Document, NodeKind, ScalarStyle, SyntaxError};
+
+/// Why the decoder refuses, worded for the person who fixes the file.
+const VALID_BUT: &str = "Kubernetes' YAML decoder (go-yaml v2) refuses it although YAML \
+                         allows it (the YAML is valid, the cluster does not read it)";
+
+/// The first thing of `chunk` Kubernetes' decoder refuses although
+/// yaml-rust2 read it (`docs`, its documents; empty when the chunk was not
+/// built or has no content). `at_file_start`: the chunk starts at the
+/// file's first byte (no byte-order mark before it).
+pub(crate) fn refusal(
+    text: &str,
+    index: &LineIndex,
+    chunk: Chunk,
+    docs: &[Document],
+    at_file_start: bool,
+) -> Option<SyntaxError> {
+    let body = &text.as_bytes()[chunk.range.start..chunk.range.end];
+    if at_file_start {
+        if let Some(error) = lone_cr_separator(text, chunk) {
+            return Some(error);
+        }
+    }
+    if memchr::memchr(b'\t', body).is_none() || !has_suspect_tab(text, chunk) {
+        return None;
+    }
+    if docs.is_empty() && chunk.has_content {
+        // A chunk that cannot hold a workload is checked without its tree:
+        // build it now, for the rare chunk with a suspect tab.
+        return match crate::tree::build_chunk(text, index, chunk) {
+            ChunkResult::Documents(built) => tab_refusal(text, chunk, &built),
+            ChunkResult::Error(_) => None,
+        };
+    }
+    tab_refusal(text, chunk, docs)
+}
+
+/// Whether a piece of blanks and comments may hold something [`refusal`]
+/// finds (a tab; a lone CR matters only before content): such a piece is
+/// read only then.
+pub(crate) fn may_refuse(piece: &str) -> bool {
+    memchr::memchr(b'\t', piece.as_bytes()).is_some()
+}
+
+/// kubectl's reader cuts at LF only: a file that starts with a `---` line
+/// ending in a lone CR is one line starting with `---`, and anything but
+/// blanks or a comment after the marker on that line is refused.
+fn lone_cr_separator(text: &str, chunk: Chunk) -> Option<SyntaxError> {
+    let body = &text.as_bytes()[chunk.range.start..chunk.range.end];
+    if !body.starts_with(b"---") {
+        return None;
+    }
+    let lf_line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
+    let mut line = &body[3..lf_line_end];
+    if line.last() == Some(&b'\r') && lf_line_end < body.len() {
+        line = &line[..line.len() - 1];
+    }
+    // Only a lone CR makes the line longer than the marker line YAML sees.
+    memchr::memchr(b'\r', line)?;
+    let rest = line.trim_ascii();
+    if rest.is_empty() || rest[0] == b'#' {
+        return None;
+    }
+    let marker_end = chunk.range.start + 3;
+    Some(SyntaxError {
+        range: TextRange::new(chunk.range.start, marker_end),
+        message: "this file's lines end in a lone CR (carriage return without line feed): \
+                  kubectl and the API server cut lines at LF only, so they read the whole \
+                  file as one line that starts with `---`, an invalid document separator; \
+                  convert the line ends to LF (the YAML is valid, the cluster does not read it)"
+            .to_string(),
+    })
+}
+
+/// One line of the chunk: `start` of the line, `end` of its content (its
+/// line break excluded).
+#[derive(Clone, Copy)]
+struct Line {
+    start: usize,
+    end: usize,
+}
+
+/// The lines of `text[range]`, cut at LF, CRLF and a lone CR (as YAML and
+/// go-yaml's scanner cut them).
+fn lines(bytes: &[u8], range: TextRange) -> impl Iterator<Item = Line> + '_ {
+    let mut pos = range.start;
+    std::iter::from_fn(move || {
+        if pos >= range.end {
+            return None;
+        }
+        let start = pos;
+        let (end, next) = match memchr::memchr2(b'\n', b'\r', &bytes[pos..range.end]) {
+            None => (range.end, range.end),
+            Some(i) => {
+                let end = pos + i;
+                let crlf = bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n');
+                (end, if crlf { end + 2 } else { end + 1 })
+            }
+        };
+        pos = next;
+        Some(Line { start, end })
+    })
+}
+
+/// Whether some line has a tab in its indentation or in the blanks after a
+/// line-starting indicator: the only places a tab can be refused.
+fn has_suspect_tab(text: &str, chunk: Chunk) -> bool {
+    let bytes = text.as_bytes();
+    lines(bytes, chunk.range).any(|line| {
+        let row = &bytes[line.start..line.end];
+        memchr::memchr(b'\t', row).is_some_and(|tab| {
+            row[..tab]
+                .iter()
+                .all(|b| matches!(b, b' ' | b'-' | b'?' | b':'))
+        })
+    })
+}
+
+/// What a node is to the scanner, for the lines around it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TokenKind {
+    /// A plain scalar in block context: the blank lines after it are its
+    /// own, and `indent` is the column left of which a tab is refused.
+    Plain { indent: usize },
+    /// A quoted scalar or a flow collection: tabs inside are blanks.
+    Opaque,
+    /// A block scalar: `parent` is the indentation of the collection
+    /// holding it (-1 at the top).
+    Block { parent: isize },
+    /// An alias.
+    Alias,
+}
+
+#[derive(Clone, Copy)]
+struct Token {
+    range: TextRange,
+    kind: TokenKind,
+}
+
+/// The scanner's tokens of `doc` that matter here, in text order: scalars,
+/// aliases, and flow collections as one token each.
+fn tokens(text: &str, doc: &Document) -> Vec<Token> {
+    let mut out = Vec::new();
+    let Some(root) = doc.root else {
+        return out;
+    };
+    // (node, column of the innermost block collection holding it, or -1)
+    let mut stack = vec![(root, -1isize)];
+    while let Some((id, parent)) = stack.pop() {
+        let node = doc.node(id);
+        let kind = match &node.kind {
+            NodeKind::Scalar { value, style } => match style {
+                ScalarStyle::Plain if value.is_empty() => continue,
+                ScalarStyle::Plain => TokenKind::Plain {
+                    indent: (parent + 1) as usize,
+                },
+                ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => TokenKind::Opaque,
+                ScalarStyle::Literal | ScalarStyle::Folded => TokenKind::Block { parent },
+            },
+            NodeKind::Alias { .. } => TokenKind::Alias,
+            NodeKind::Mapping { flow: true, .. } | NodeKind::Sequence { flow: true, .. } => {
+                TokenKind::Opaque
+            }
+            NodeKind::Mapping { entries, .. } => {
+                let column = column(text, node.range.start) as isize;
+                for (key, value) in entries {
+                    stack.push((*key, column));
+                    stack.push((*value, column));
+                }
+                continue;
+            }
+            NodeKind::Sequence { items, .. } => {
+                let column = column(text, node.range.start) as isize;
+                stack.extend(items.iter().map(|item| (*item, column)));
+                continue;
+            }
+        };
+        out.push(Token {
+            range: node.range,
+            kind,
+        });
+    }
+    out.sort_by_key(|t| t.range.start);
+    out
+}
+
+/// The character column of `offset` on its line.
+fn column(text: &str, offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    let line_start = bytes[..offset]
+        .iter()
+        .rposition(|b| matches!(b, b'\n' | b'\r'))
+        .map_or(0, |i| i + 1);
+    text[line_start..offset].chars().count()
+}
+
+/// Where a block scalar's lines are, while the pass is in them.
+enum BlockState {
+    /// Content indentation not known yet: the most spaces seen on a blank
+    /// line, and the holding collection's indentation.
+    Auto {
+        max: usize,
+        parent: isize,
+    },
+    Known(usize),
+}
+
+/// The first tab of `chunk` go-yaml refuses.
+fn tab_refusal(text: &str, chunk: Chunk, docs: &[Document]) -> Option<SyntaxError> {
+    let bytes = text.as_bytes();
+    let tokens: Vec<Token> = docs.iter().flat_map(|doc| tokens(text, doc)).collect();
+    let mut block: Option<BlockState> = None;
+    let mut block_headers = tokens
+        .iter()
+        .filter_map(|t| match t.kind {
+            TokenKind::Block { parent } => Some((t.range.start, parent)),
+            _ => None,
+        })
+        .peekable();
+    for line in lines(bytes, chunk.range) {
+        let row = &bytes[line.start..line.end];
+        let spaces = row.iter().take_while(|b| **b == b' ').count();
+        if let Some(state) = &mut block {
+            match block_line(row, spaces, state) {
+                BlockLine::Inside => continue,
+                BlockLine::Refused(at) => {
+                    let blank = row[at..].iter().all(|b| matches!(b, b' ' | b'\t'));
+                    return Some(refused(line.start + at, Where::BlockScalar(blank)));
+                }
+                BlockLine::Ended => block = None,
+            }
+        }
+        let header = block_headers.next_if(|(start, _)| *start < line.end);
+        if let Some(error) = line_refusal(text, &tokens, line, spaces) {
+            return Some(error);
+        }
+        if let Some((start, parent)) = header {
+            block = Some(block_start(bytes, start, parent));
+        }
+    }
+    None
+}
+
+/// A block scalar's state from its header (`|2-`, `>+` ...) at `start`.
+fn block_start(bytes: &[u8], start: usize, parent: isize) -> BlockState {
+    let digit = bytes[start + 1..]
+        .iter()
+        .take(2)
+        .find(|b| b.is_ascii_digit())
+        .map(|b| (b - b'0') as isize);
+    match digit {
+        Some(n) if n > 0 => Known((if parent >= 0 { parent + n } else { n }) as usize),
+        _ => BlockState::Auto { max: 0, parent },
+    }
+}
+
+use BlockState::Known;
+
+enum BlockLine {
+    Inside,
+    Refused(usize),
+    Ended,
+}
+
+/// One line after a block scalar's header, as go-yaml's block scalar
+/// reading takes it.
+fn block_line(row: &[u8], spaces: usize, state: &mut BlockState) -> BlockLine {
+    match *state {
+        BlockState::Auto { max, parent } => match row.get(spaces) {
+            Some(b'\t') => BlockLine::Refused(spaces),
+            None => {
+                *state = BlockState::Auto {
+                    max: max.max(spaces),
+                    parent,
+                };
+                BlockLine::Inside
+            }
+            Some(_) => {
+                let indent = max.max(spaces).max((parent + 1).max(1) as usize);
+                if spaces < indent {
+                    BlockLine::Ended
+                } else {
+                    *state = Known(indent);
+                    BlockLine::Inside
+                }
+            }
+        },
+        Known(indent) => {
+            if spaces >= indent {
+                return BlockLine::Inside;
+            }
+            match row.get(spaces) {
+                Some(b'\t') => BlockLine::Refused(spaces),
+                None => BlockLine::Inside,
+                Some(_) => BlockLine::Ended,
+            }
+        }
+    }
+}
+
+/// A line outside block scalars: a tab in its indentation, or after the
+/// indicators that start its content, unless the scanner is inside a quoted
+/// scalar or a flow collection there, or a plain scalar's blank lines take
+/// the tab.
+fn line_refusal(text: &str, tokens: &[Token], line: Line, spaces: usize) -> Option<SyntaxError> {
+    let bytes = text.as_bytes();
+    let row = &bytes[line.start..line.end];
+    let tab = memchr::memchr(b'\t', row)?;
+    let lead = row.iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    // The last token that starts before the line.
+    let before = tokens.partition_point(|t| t.range.start < line.start);
+    let last = before.checked_sub(1).map(|i| tokens[i]);
+    if let Some(token) = last {
+        let inside = token.range.end > line.start;
+        let only_blanks_after = bytes[token.range.end.min(line.start)..line.start]
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        match token.kind {
+            TokenKind::Opaque if inside => return None,
+            TokenKind::Plain { indent } if inside || only_blanks_after => {
+                // The plain scalar's own blank lines, and the lines that
+                // continue it: a tab left of its indentation is refused.
+                if tab < lead && tab < indent {
+                    return Some(refused(
+                        line.start + tab,
+                        Where::Indentation(lead == row.len()),
+                    ));
+                }
+                if lead == row.len() || lead >= indent {
+                    return None;
+                }
+                // A line left of the scalar's indentation ends it.
+            }
+            _ => {}
+        }
+    }
+    if tab < lead {
+        let blank = lead == row.len();
+        let comment = row.get(lead) == Some(&b'#');
+        let place = if blank {
+            Where::Indentation(true)
+        } else if comment {
+            Where::BeforeComment
+        } else {
+            Where::Indentation(false)
+        };
+        return Some(refused(line.start + tab, place));
+    }
+    // Indicators that start the line's content: `- `, `? `, `: `, nested.
+    let mut pos = spaces;
+    while let Some(&indicator @ (b'-' | b'?' | b':')) = row.get(pos) {
+        let blanks = row[pos + 1..]
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        if blanks == 0 && pos + 1 < row.len() {
+            break;
+        }
+        if indicator == b'-' && pos == 0 && row.starts_with(b"---") {
+            break;
+        }
+        if let Some(i) = memchr::memchr(b'\t', &row[pos + 1..pos + 1 + blanks]) {
+            return Some(refused(
+                line.start + pos + 1 + i,
+                Where::AfterIndicator(indicator as char),
+            ));
+        }
+        pos += 1 + blanks;
+    }
+    None
+}
+
+/// Where a refused tab stands.
+enum Where {
+    /// In a line's indentation; `true` when the line is otherwise blank.
+    Indentation(bool),
+    BeforeComment,
+    AfterIndicator(char),
+    /// Left of a block scalar's indentation; `true` on a blank line.
+    BlockScalar(bool),
+}
+
+fn refused(at: usize, place: Where) -> SyntaxError {
+    let message = match place {
+        Where::Indentation(true) => {
+            format!("a tab on an otherwise blank line: {VALID_BUT}; delete the tab")
+        }
+        Where::Indentation(false) => {
+            format!("a tab in this line's indentation: {VALID_BUT}; indent with spaces only")
+        }
+        Where::BeforeComment => {
+            format!("a tab before this comment: {VALID_BUT}; indent the comment with spaces only")
+        }
+        Where::AfterIndicator(c) => {
+            format!("a tab after `{c}`: {VALID_BUT}; separate `{c}` from what follows with a space")
+        }
+        Where::BlockScalar(true) => format!(
+            "a tab on a blank line of a block scalar (`|` or `>`), left of its text: \
+             {VALID_BUT}; delete the tab"
+        ),
+        Where::BlockScalar(false) => format!(
+            "a tab where a block scalar (`|` or `>`) expects an indentation space: \
+             {VALID_BUT}; indent the text with spaces"
+        ),
+    };
+    SyntaxError {
+        range: TextRange::new(at, at + 1),
+        message,
+    }
+}
