@@ -224,7 +224,10 @@ impl IncrementalFile {
                 let len = chunk.range.len();
                 let unchanged = old_pieces.iter_mut().find(|p| {
                     p.as_ref().is_some_and(|p| {
+                        // (A piece that comes to the file's start is read
+                        // again: its first line is judged as kubectl's.)
                         p.len == len
+                            && (p.start == 0) == (start == 0)
                             && ((p.end() <= old.start && p.start == start)
                                 || (p.start >= old.end
                                     && p.start as isize + delta == start as isize))
@@ -386,6 +389,19 @@ mod tests {
         edit_and_compare(FILE, 0, 0, "\u{feff}");
         let end = FILE.find("data:").unwrap();
         edit_and_compare(FILE, end, end, "...\n# c\n");
+    }
+
+    #[test]
+    fn what_the_cluster_refuses_is_found_after_edits_too() {
+        // A piece that comes to the file's start: kubectl reads its lone-CR
+        // lines as one line starting with `---`.
+        let text = "kind: ConfigMap\n---\rkind: Pod\rspec: {}\r";
+        edit_and_compare(text, 0, "kind: ConfigMap\n".len(), "");
+        edit_and_compare("---\rkind: Pod\r", 0, 0, "a: 1\n");
+        // A piece of blank lines alone, with a tab on one.
+        edit_and_compare(FILE, FILE.len(), FILE.len(), "---\n\t\n");
+        let blank = FILE.len() + "---\n".len();
+        edit_and_compare(&format!("{FILE}---\n\t\n"), blank, blank + 1, "");
     }
 
     #[test]
