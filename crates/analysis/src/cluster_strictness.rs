@@ -442,3 +442,165 @@ fn refused(at: usize, place: Where) -> SyntaxError {
         message,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{parse, Options};
+
+    /// The refused tab's range and the start of its message, or `None`.
+    fn refused(text: &str) -> Option<(usize, usize, String)> {
+        let parsed = parse(text, Options::builtin());
+        let mut errors = parsed.syntax_errors.iter();
+        let error = errors.next()?;
+        assert!(
+            errors.next().is_none(),
+            "one error: {:?}",
+            parsed.syntax_errors
+        );
+        let head = error.message.split(':').next().unwrap_or_default();
+        Some((error.range.start, error.range.end, head.to_string()))
+    }
+
+    /// Asserts the first tab of `text` (or its `nth` tab) is refused, saying
+    /// `head`.
+    fn assert_refused_at_tab(text: &str, nth: usize, head: &str) {
+        let at = text.match_indices('\t').nth(nth).expect("a tab").0;
+        assert_eq!(
+            refused(text),
+            Some((at, at + 1, head.to_string())),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn a_tab_on_a_blank_line_in_block_context_is_refused() {
+        let blank = "a tab on an otherwise blank line";
+        // After a quoted scalar, a flow collection, a key without a value,
+        // an alias; at the start and at the end of a document.
+        assert_refused_at_tab("a: \"1\"\n\t\nb: 2\n", 0, blank);
+        assert_refused_at_tab("a: [1]\n\t\nb: 2\n", 0, blank);
+        assert_refused_at_tab("a:\n    \t\n  b: 2\n", 0, blank);
+        assert_refused_at_tab("a: &x 1\nb: *x\n\t\nc: 2\n", 0, blank);
+        assert_refused_at_tab("\t\na: 1\n", 0, blank);
+        assert_refused_at_tab("---\n\t\na: 1\n", 0, blank);
+        // A document of blank lines alone.
+        assert_refused_at_tab("a: 1\n---\n\t\n", 0, blank);
+    }
+
+    #[test]
+    fn after_a_plain_scalar_a_tab_is_refused_left_of_its_indentation_only() {
+        let blank = "a tab on an otherwise blank line";
+        // The scalar `1` of a mapping at column 0: indentation 1.
+        assert_refused_at_tab("a: 1\n\t\nb: 2\n", 0, blank);
+        assert_refused_at_tab("a: 1\n\t  \nb: 2\n", 0, blank);
+        assert_refused_at_tab("a: 1\n\t", 0, blank);
+        assert_eq!(refused("a: 1\n  \t\nb: 2\n"), None);
+        assert_eq!(refused("a: 1\n  \t# c\nb: 2\n"), None);
+        // In a mapping at column 2: indentation 3.
+        assert_refused_at_tab("a:\n  b: 1\n  \t\n  c: 2\n", 0, blank);
+        assert_eq!(refused("a:\n  b: 1\n   \t\n  c: 2\n"), None);
+        // A sequence's items, and a mapping in a sequence item.
+        assert_refused_at_tab("- a\n\t\n- b\n", 0, blank);
+        assert_refused_at_tab("x:\n- a: 1\n  \t\n- b\n", 0, blank);
+        assert_eq!(refused("x:\n- a: 1\n   \t\n- b\n"), None);
+        // A comment ends the scalar: the blank lines after it are not its.
+        assert_refused_at_tab("a: 1 # c\n  \t\nb: 2\n", 0, blank);
+        assert_refused_at_tab("a: 1\n# c\n  \t\nb: 2\n", 0, blank);
+        // A top-level scalar has indentation 0.
+        assert_eq!(refused("foo\n\t\nbar\n"), None);
+    }
+
+    #[test]
+    fn a_tab_in_indentation_or_after_a_line_starting_indicator_is_refused() {
+        assert_refused_at_tab("a:\n  \tx: y\n", 0, "a tab in this line's indentation");
+        assert_refused_at_tab("\t# c\na: 1\n", 0, "a tab before this comment");
+        assert_refused_at_tab("x:\n- \tfoo\n", 0, "a tab after `-`");
+        assert_refused_at_tab("x:\n-\tfoo\n", 0, "a tab after `-`");
+        assert_refused_at_tab("x:\n- - \tfoo\n", 0, "a tab after `-`");
+    }
+
+    #[test]
+    fn tabs_go_yaml_takes_for_blanks_are_not_refused() {
+        for text in [
+            // After a key's colon, after content, in a comment.
+            "a:\t1\n",
+            "a:\tfoo\n",
+            "a: \tfoo\n",
+            "a:\t\"foo\"\n",
+            "a:\t[1]\n",
+            "a:\t# c\n  b: 1\n",
+            "a: 1\t\nb: 2\t# c\n",
+            "# a\tb\na: 1\n",
+            "a: &x\tfoo\n",
+            "a: !!str\tfoo\n",
+            "---\t\na: 1\n",
+            // Inside quoted scalars and flow collections.
+            "a: \"x\n\t\n  y\"\nb: 2\n",
+            "a: 'x\n\t\n  y'\nb: 2\n",
+            "a: [1,\n\t\n 2]\nb: 2\n",
+            "a: {b: 1,\n\tc: 2}\n",
+            // A plain scalar's continuation right of its indentation.
+            "a: x\n \ty\n",
+            "a: x\n  \t\n  y\n",
+            // A block scalar's text and blank lines right of its indentation.
+            "a: |\n  x\ty\n  \tz\nb: 2\n",
+            "a: |\n  x\n  \t\n  y\nb: 2\n",
+            "a: |2\n  \t\n  x\nb: 2\n",
+            "a: >\n  x\n   \t\n  y\n",
+            "a: |+\n  x\n    \t\nb: 2\n",
+            "a: |\t\n  x\n",
+            "a:\n  b: |1\n    x\n   \t\n",
+        ] {
+            assert_eq!(refused(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn in_a_block_scalar_a_tab_left_of_its_indentation_is_refused() {
+        let blank = "a tab on a blank line of a block scalar (`|` or `>`), left of its text";
+        // (yaml-rust2 refuses such a tab itself when more text follows.)
+        assert_refused_at_tab("a: |\n  x\n\t\nb: 2\n", 0, blank);
+        assert_refused_at_tab("a: |\n  x\n \t\nb: 2\n", 0, blank);
+        // Before the first line of text the indentation is not known yet.
+        assert_refused_at_tab("a: |\n  \t\n  x\nb: 2\n", 0, blank);
+        // Nested, with an indentation indicator, in a sequence.
+        assert_refused_at_tab("a:\n  b: |\n    x\n   \t\n", 0, blank);
+        assert_refused_at_tab("a:\n  b: |1\n    x\n  \t\n", 0, blank);
+        assert_refused_at_tab("x:\n- |\n  x\n \t\n- y\n", 0, blank);
+        assert_refused_at_tab("x:\n- |\n  x\n\t\n- y\n", 0, blank);
+    }
+
+    #[test]
+    fn a_lone_cr_file_that_starts_with_a_marker_is_one_invalid_separator_line() {
+        let text = "---\rkind: Pod\rmetadata:\r  name: x\r";
+        let (start, end, head) = refused(text).expect("an error");
+        assert_eq!((start, end), (0, 3));
+        assert!(head.starts_with("this file's lines end in a lone CR"));
+        // A comment after the marker, a byte-order mark first, no marker
+        // first, CRLF line ends: kubectl reads these.
+        for text in [
+            "--- # c\rkind: Pod\r",
+            "\u{feff}---\rkind: Pod\r",
+            "kind: Pod\r---\rkind: Pod\r",
+            "---\r\nkind: Pod\r\n",
+            "---\nkind: Pod\r---\rkind: Pod\n",
+        ] {
+            assert_eq!(refused(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_documents_are_still_read() {
+        let text = "kind: Pod\nmetadata:\n  name: a\n\t\nspec:\n  containers: []\n";
+        let parsed = parse(text, Options::builtin());
+        assert_eq!(parsed.syntax_errors.len(), 1);
+        assert_eq!(parsed.workloads.len(), 1);
+    }
+
+    #[test]
+    fn a_chart_template_is_left_to_rendering() {
+        let text = "kind: Pod\nmetadata:\n  name: a\n\t{{- if .Values.x }}\n  labels: {}\n\t{{- end }}\nspec: {}\n";
+        let template = crate::helm::Template::parse(text, None, Options::builtin());
+        assert!(template.parsed.syntax_errors.is_empty());
+    }
+}

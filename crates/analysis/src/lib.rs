@@ -88,12 +88,34 @@ pub struct ParsedFile {
 /// documents become syntax errors, the others are still parsed.
 pub fn parse(text: &str, options: &Options) -> ParsedFile {
     let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let reading = Reading::Cluster {
+        file_start: Some(0),
+    };
     parse_chunks(
         text,
         split::split_documents(text, body_start),
         options,
-        Some(0),
+        reading,
     )
+}
+
+/// [`parse`] of a chart template's masked text: what Kubernetes' decoder
+/// would refuse is not looked for, since rendering decides the whitespace
+/// the cluster reads (trim markers remove tabs next to an action).
+pub(crate) fn parse_masked(text: &str, options: &Options) -> ParsedFile {
+    let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let chunks = split::split_documents(text, body_start);
+    parse_chunks(text, chunks, options, Reading::Masked)
+}
+
+/// What [`parse_chunks`] checks beyond yaml-rust2's reading.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// What Kubernetes' decoder refuses, with the file's first byte at
+    /// this offset of the text (`None`: the text does not start the file).
+    Cluster { file_start: Option<usize> },
+    /// A chart template's masked text: yaml-rust2's reading only.
+    Masked,
 }
 
 /// [`parse`] of a text already known to be one document (a piece cut by
@@ -111,16 +133,15 @@ pub(crate) fn parse_single_document(
         ..*chunk
     };
     let file_start = at_file_start.then_some(0);
-    parse_chunks(text, vec![whole], options, file_start)
+    parse_chunks(text, vec![whole], options, Reading::Cluster { file_start })
 }
 
-/// Parses each chunk; `file_start` is the offset of the file's first byte
-/// in `text`, when `text` holds it.
+/// Parses each chunk, as `reading` says.
 fn parse_chunks(
     text: &str,
     chunks: Vec<split::Chunk>,
     options: &Options,
-    file_start: Option<usize>,
+    reading: Reading,
 ) -> ParsedFile {
     let line_index = LineIndex::new(text);
     let mut parsed = ParsedFile::default();
@@ -129,7 +150,6 @@ fn parse_chunks(
             parsed.syntax_errors.push(error);
             continue;
         }
-        let at_file_start = file_start == Some(chunk.range.start);
         let docs = if chunk.has_content {
             match tree::parse_chunk(text, &line_index, chunk, &options.kinds) {
                 ChunkResult::Documents(docs) => docs,
@@ -144,10 +164,13 @@ fn parse_chunks(
         // What yaml-rust2 reads but Kubernetes' decoder refuses: reported,
         // and the documents are still judged (the reading is the same once
         // the file is fixed).
-        if let Some(error) =
-            cluster_strictness::refusal(text, &line_index, chunk, &docs, at_file_start)
-        {
-            parsed.syntax_errors.push(error);
+        if let Reading::Cluster { file_start } = reading {
+            let at_file_start = file_start == Some(chunk.range.start);
+            if let Some(error) =
+                cluster_strictness::refusal(text, &line_index, chunk, &docs, at_file_start)
+            {
+                parsed.syntax_errors.push(error);
+            }
         }
         parsed.documents.extend(docs);
     }
