@@ -38,35 +38,65 @@ use crate::tree::{ChunkResult, Document, NodeKind, ScalarStyle, SyntaxError};
 const VALID_BUT: &str = "Kubernetes' YAML decoder (go-yaml v2) refuses it although YAML \
                          allows it (the YAML is valid, the cluster does not read it)";
 
-/// The first thing of `chunk` Kubernetes' decoder refuses although
-/// yaml-rust2 read it (`docs`, its documents; empty when the chunk was not
-/// built or has no content). `at_file_start`: the chunk starts at the
-/// file's first byte (no byte-order mark before it).
-pub(crate) fn refusal(
+/// What Kubernetes' decoder refuses in `chunk` although yaml-rust2 read
+/// it: at most one error per piece kubectl cuts (the blanks and comments
+/// before the chunk's `---` line are a stream of their own to kubectl).
+/// `docs`: the chunk's documents (empty when the chunk was not built or has
+/// no content), `None` when yaml-rust2 refused the document (then only the
+/// lines before its `---` are checked). `at_file_start`: the chunk starts
+/// at the file's first byte (no byte-order mark before it).
+pub(crate) fn refusals(
     text: &str,
     index: &LineIndex,
     chunk: Chunk,
-    docs: &[Document],
+    docs: Option<&[Document]>,
     at_file_start: bool,
-) -> Option<SyntaxError> {
+) -> Vec<SyntaxError> {
     let body = &text.as_bytes()[chunk.range.start..chunk.range.end];
-    if at_file_start {
+    if at_file_start && docs.is_some() {
         if let Some(error) = lone_cr_separator(text, chunk) {
-            return Some(error);
+            return vec![error];
         }
     }
     if memchr::memchr(b'\t', body).is_none() || !has_suspect_tab(text, chunk) {
-        return None;
+        return Vec::new();
     }
-    if docs.is_empty() && chunk.has_content {
+    let marker = marker_line(text, chunk);
+    let before = Chunk {
+        range: TextRange::new(chunk.range.start, marker),
+        ..chunk
+    };
+    let from_marker = Chunk {
+        range: TextRange::new(marker, chunk.range.end),
+        ..chunk
+    };
+    let mut found: Vec<SyntaxError> = tab_refusal(text, before, &[]).into_iter().collect();
+    let refused = match docs {
+        None => None,
         // A chunk that cannot hold a workload is checked without its tree:
         // build it now, for the rare chunk with a suspect tab.
-        return match crate::tree::build_chunk(text, index, chunk) {
-            ChunkResult::Documents(built) => tab_refusal(text, chunk, &built),
+        Some([]) if chunk.has_content => match crate::tree::build_chunk(text, index, chunk) {
+            ChunkResult::Documents(built) => tab_refusal(text, from_marker, &built),
             ChunkResult::Error(_) => None,
-        };
+        },
+        Some(docs) => tab_refusal(text, from_marker, docs),
+    };
+    found.extend(refused);
+    found
+}
+
+/// Where the chunk's `---` line starts (the chunk's start when it has none).
+fn marker_line(text: &str, chunk: Chunk) -> usize {
+    if !chunk.has_marker {
+        return chunk.range.start;
     }
-    tab_refusal(text, chunk, docs)
+    let bytes = text.as_bytes();
+    lines(bytes, chunk.range)
+        .find(|line| {
+            let row = &bytes[line.start..line.end];
+            row.starts_with(b"---") && row.get(3).is_none_or(|b| matches!(b, b' ' | b'\t'))
+        })
+        .map_or(chunk.range.start, |line| line.start)
 }
 
 /// Whether a piece of blanks and comments may hold something [`refusal`]
@@ -587,6 +617,23 @@ mod tests {
         ] {
             assert_eq!(refused(text), None, "{text:?}");
         }
+    }
+
+    #[test]
+    fn the_lines_before_a_marker_are_a_stream_of_their_own_to_kubectl() {
+        let text = "# c\n\t\n---\na: \"1\"\n\t\n";
+        let errors: Vec<_> = parse(text, Options::builtin())
+            .syntax_errors
+            .iter()
+            .map(|e| (e.range.start, e.range.end))
+            .collect();
+        let tabs: Vec<_> = text.match_indices('\t').map(|(i, _)| (i, i + 1)).collect();
+        assert_eq!(errors, tabs);
+        // Also when yaml-rust2 refuses the document after the marker.
+        let text = "\t\n---\na: [\n";
+        let errors = parse(text, Options::builtin()).syntax_errors;
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!((errors[0].range.start, errors[0].range.end), (0, 1));
     }
 
     #[test]

@@ -150,29 +150,33 @@ fn parse_chunks(
             parsed.syntax_errors.push(error);
             continue;
         }
+        let mut refused = None;
         let docs = if chunk.has_content {
             match tree::parse_chunk(text, &line_index, chunk, &options.kinds) {
-                ChunkResult::Documents(docs) => docs,
+                ChunkResult::Documents(docs) => Some(docs),
                 ChunkResult::Error(error) => {
-                    parsed.syntax_errors.push(error);
-                    continue;
+                    refused = Some(error);
+                    None
                 }
             }
         } else {
-            Vec::new()
+            Some(Vec::new())
         };
         // What yaml-rust2 reads but Kubernetes' decoder refuses: reported,
         // and the documents are still judged (the reading is the same once
         // the file is fixed).
         if let Reading::Cluster { file_start } = reading {
             let at_file_start = file_start == Some(chunk.range.start);
-            if let Some(error) =
-                cluster_strictness::refusal(text, &line_index, chunk, &docs, at_file_start)
-            {
-                parsed.syntax_errors.push(error);
-            }
+            parsed.syntax_errors.extend(cluster_strictness::refusals(
+                text,
+                &line_index,
+                chunk,
+                docs.as_deref(),
+                at_file_start,
+            ));
         }
-        parsed.documents.extend(docs);
+        parsed.syntax_errors.extend(refused);
+        parsed.documents.extend(docs.into_iter().flatten());
     }
     for (i, doc) in parsed.documents.iter().enumerate() {
         // (`service_accounts` reads accounts the same way, for fewer documents.)
