@@ -226,7 +226,7 @@ fn tokens(text: &str, doc: &Document) -> Vec<Token> {
                 TokenKind::Opaque
             }
             NodeKind::Mapping { entries, .. } => {
-                let column = column(text, node.range.start) as isize;
+                let column = column(text, collection_start(text, doc, id)) as isize;
                 for (key, value) in entries {
                     stack.push((*key, column));
                     stack.push((*value, column));
@@ -234,7 +234,7 @@ fn tokens(text: &str, doc: &Document) -> Vec<Token> {
                 continue;
             }
             NodeKind::Sequence { items, .. } => {
-                let column = column(text, node.range.start) as isize;
+                let column = column(text, collection_start(text, doc, id)) as isize;
                 stack.extend(items.iter().map(|item| (*item, column)));
                 continue;
             }
@@ -246,6 +246,77 @@ fn tokens(text: &str, doc: &Document) -> Vec<Token> {
     }
     out.sort_by_key(|t| t.range.start);
     out
+}
+
+/// Where go-yaml's scanner puts a block collection's indentation: the
+/// start of its first key (with the anchor or tag before it on its line, or
+/// the `?` of a complex key) for a mapping, the `-` of its first item for a
+/// sequence. The tree's ranges start at the key or item itself.
+fn collection_start(text: &str, doc: &Document, id: crate::tree::NodeId) -> usize {
+    // The chain of first children down to a node that is no block collection.
+    let mut chain = vec![id];
+    loop {
+        let node = doc.node(*chain.last().unwrap_or(&id));
+        let first = match &node.kind {
+            NodeKind::Mapping {
+                flow: false,
+                entries,
+            } => entries.first().map(|(key, _)| *key),
+            NodeKind::Sequence { flow: false, items } => items.first().copied(),
+            _ => None,
+        };
+        match first {
+            Some(child) if chain.len() <= crate::tree::MAX_DEPTH => chain.push(child),
+            _ => break,
+        }
+    }
+    let bytes = text.as_bytes();
+    let leaf = doc.node(*chain.last().unwrap_or(&id));
+    if chain.len() == 1 {
+        return leaf.range.start;
+    }
+    let mut pos = with_properties(bytes, leaf.range.start);
+    for &collection in chain[..chain.len() - 1].iter().rev() {
+        let blanks_before = |pos: usize| {
+            let mut p = pos;
+            while p > 0 && matches!(bytes[p - 1], b' ' | b'\t') {
+                p -= 1;
+            }
+            p
+        };
+        let indicator = match doc.node(collection).kind {
+            NodeKind::Sequence { .. } => b'-',
+            _ => b'?',
+        };
+        let p = blanks_before(pos);
+        if p > 0 && bytes[p - 1] == indicator && p < pos {
+            pos = p - 1;
+        }
+        pos = with_properties(bytes, pos);
+    }
+    pos
+}
+
+/// `pos`, moved back over the anchors and tags (`&a`, `!t`, `!<...>`) that
+/// stand before it on its line.
+fn with_properties(bytes: &[u8], mut pos: usize) -> usize {
+    loop {
+        let mut p = pos;
+        while p > 0 && matches!(bytes[p - 1], b' ' | b'\t') {
+            p -= 1;
+        }
+        if p == pos || p == 0 || matches!(bytes[p - 1], b'\n' | b'\r') {
+            return pos;
+        }
+        let word_start = bytes[..p]
+            .iter()
+            .rposition(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .map_or(0, |i| i + 1);
+        match bytes[word_start] {
+            b'&' | b'!' => pos = word_start,
+            _ => return pos,
+        }
+    }
 }
 
 /// The character column of `offset` on its line.
