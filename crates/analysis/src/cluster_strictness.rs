@@ -44,13 +44,17 @@ const VALID_BUT: &str = "Kubernetes' YAML decoder (go-yaml v2) refuses it althou
 /// `docs`: the chunk's documents (empty when the chunk was not built or has
 /// no content), `None` when yaml-rust2 refused the document (then only the
 /// lines before its `---` are checked). `at_file_start`: the chunk starts
-/// at the file's first byte (no byte-order mark before it).
+/// at the file's first byte (no byte-order mark before it). `after_end`: a
+/// `...` line ends the chunk before: go-yaml decodes one document of each
+/// piece kubectl cuts and reads nothing after its `...`, so the lines before
+/// this chunk's `---` (all of them, without one) are never read.
 pub(crate) fn refusals(
     text: &str,
     index: &LineIndex,
     chunk: Chunk,
     docs: Option<&[Document]>,
     at_file_start: bool,
+    after_end: bool,
 ) -> Vec<SyntaxError> {
     let body = &text.as_bytes()[chunk.range.start..chunk.range.end];
     if at_file_start && docs.is_some() {
@@ -59,6 +63,9 @@ pub(crate) fn refusals(
         }
     }
     if memchr::memchr(b'\t', body).is_none() || !has_suspect_tab(text, chunk) {
+        return Vec::new();
+    }
+    if after_end && !chunk.has_marker {
         return Vec::new();
     }
     let marker = marker_line(text, chunk);
@@ -70,7 +77,10 @@ pub(crate) fn refusals(
         range: TextRange::new(marker, chunk.range.end),
         ..chunk
     };
-    let mut found: Vec<SyntaxError> = tab_refusal(text, before, &[]).into_iter().collect();
+    let mut found: Vec<SyntaxError> = match after_end {
+        true => Vec::new(),
+        false => tab_refusal(text, before, &[]).into_iter().collect(),
+    };
     let refused = match docs {
         None => None,
         // A chunk that cannot hold a workload is checked without its tree:
@@ -705,6 +715,18 @@ mod tests {
         let errors = parse(text, Options::builtin()).syntax_errors;
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!((errors[0].range.start, errors[0].range.end), (0, 1));
+    }
+
+    #[test]
+    fn what_follows_a_document_end_before_the_next_marker_is_never_read() {
+        // go-yaml decodes one document per piece kubectl cuts at `---`.
+        assert_eq!(refused("a: 1\n...\n\t\n"), None);
+        assert_eq!(refused("a: 1\n...\n# c\n\t\n---\nb: 1\n"), None);
+        assert_refused_at_tab(
+            "a: 1\n...\n---\n\t\nb: 1\n",
+            0,
+            "a tab on an otherwise blank line",
+        );
     }
 
     #[test]

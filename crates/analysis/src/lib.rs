@@ -90,6 +90,7 @@ pub fn parse(text: &str, options: &Options) -> ParsedFile {
     let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
     let reading = Reading::Cluster {
         file_start: Some(0),
+        after_end: false,
     };
     parse_chunks(
         text,
@@ -112,28 +113,37 @@ pub(crate) fn parse_masked(text: &str, options: &Options) -> ParsedFile {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Reading {
     /// What Kubernetes' decoder refuses, with the file's first byte at
-    /// this offset of the text (`None`: the text does not start the file).
-    Cluster { file_start: Option<usize> },
+    /// `file_start` in the text (`None`: the text does not start the
+    /// file); `after_end`: a `...` line ends what comes before the text.
+    Cluster {
+        file_start: Option<usize>,
+        after_end: bool,
+    },
     /// A chart template's masked text: yaml-rust2's reading only.
     Masked,
 }
 
 /// [`parse`] of a text already known to be one document (a piece cut by
 /// [`split::split_documents`] as `chunk`): it is not cut again.
-/// `at_file_start`: the piece starts at its file's first byte.
+/// `at_file_start`: the piece starts at its file's first byte; `after_end`:
+/// it follows a piece that a `...` line ends.
 pub(crate) fn parse_single_document(
     text: &str,
     options: &Options,
     chunk: &split::Chunk,
     at_file_start: bool,
+    after_end: bool,
 ) -> ParsedFile {
     let whole = split::Chunk {
         range: TextRange::new(0, text.len()),
         first_line: 0,
         ..*chunk
     };
-    let file_start = at_file_start.then_some(0);
-    parse_chunks(text, vec![whole], options, Reading::Cluster { file_start })
+    let reading = Reading::Cluster {
+        file_start: at_file_start.then_some(0),
+        after_end,
+    };
+    parse_chunks(text, vec![whole], options, reading)
 }
 
 /// Parses each chunk, as `reading` says.
@@ -145,7 +155,15 @@ fn parse_chunks(
 ) -> ParsedFile {
     let line_index = LineIndex::new(text);
     let mut parsed = ParsedFile::default();
+    let mut after_end = matches!(
+        reading,
+        Reading::Cluster {
+            after_end: true,
+            ..
+        }
+    );
     for chunk in chunks {
+        let follows_end = std::mem::replace(&mut after_end, chunk.closed);
         if let Some(error) = split::directive_error(text, chunk) {
             parsed.syntax_errors.push(error);
             continue;
@@ -165,7 +183,7 @@ fn parse_chunks(
         // What yaml-rust2 reads but Kubernetes' decoder refuses: reported,
         // and the documents are still judged (the reading is the same once
         // the file is fixed).
-        if let Reading::Cluster { file_start } = reading {
+        if let Reading::Cluster { file_start, .. } = reading {
             let at_file_start = file_start == Some(chunk.range.start);
             parsed.syntax_errors.extend(cluster_strictness::refusals(
                 text,
@@ -173,6 +191,7 @@ fn parse_chunks(
                 chunk,
                 docs.as_deref(),
                 at_file_start,
+                follows_end,
             ));
         }
         parsed.syntax_errors.extend(refused);
