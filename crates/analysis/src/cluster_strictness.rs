@@ -25,6 +25,10 @@
 //!   reader: when it starts with `---` followed by content, the reader
 //!   refuses it as an invalid document separator.
 //!
+//! * As kubectl cuts: the blanks and comments before a chunk's `---` line
+//!   are a piece of their own, and go-yaml decodes one document of each
+//!   piece, so what follows a `...` line up to the next `---` is never read.
+//!
 //! The check is one pass over the chunk's lines, done only when the chunk
 //! holds a tab or a lone CR at all; the document's tree (yaml-rust2 has
 //! already read it) says where quoted scalars, flow collections, plain and
