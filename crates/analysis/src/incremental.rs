@@ -33,6 +33,11 @@ struct Piece {
     findings: Option<Vec<Finding>>,
     /// Its `apiVersion` and `kind` keys.
     keys: ObjectKeys,
+    /// Whether a `...` line ends it.
+    closed: bool,
+    /// Whether it follows a piece a `...` line ends: go-yaml never reads
+    /// its lines before a `---` (see `cluster_strictness.rs`).
+    after_end: bool,
 }
 
 impl Piece {
@@ -58,20 +63,32 @@ pub struct IncrementalFile {
 /// Above this many bytes, documents are parsed on all cores.
 const PARALLEL_BYTES: usize = 512 * 1024;
 
+/// The pieces of `chunks`; `after_end`: a `...` line ends the piece before
+/// the first chunk.
 fn make_pieces(
     window_start: usize,
     window_text: &str,
     chunks: &[Chunk],
+    after_end: bool,
     options: &Options,
 ) -> Vec<Piece> {
+    let follows_end = |i: usize| {
+        if i == 0 {
+            after_end
+        } else {
+            chunks[i - 1].closed
+        }
+    };
     if window_text.len() >= PARALLEL_BYTES && chunks.len() > 1 {
         return chunks
             .par_iter()
-            .flat_map_iter(|chunk| {
+            .enumerate()
+            .flat_map_iter(|(i, chunk)| {
                 make_pieces(
                     window_start,
                     window_text,
                     std::slice::from_ref(chunk),
+                    follows_end(i),
                     options,
                 )
             })
@@ -79,20 +96,28 @@ fn make_pieces(
     }
     chunks
         .iter()
-        .map(|chunk| {
+        .enumerate()
+        .map(|(i, chunk)| {
             let text = &window_text[chunk.range.start..chunk.range.end];
+            let after_end = follows_end(i);
             Piece {
                 start: window_start + chunk.range.start,
                 len: chunk.range.len(),
-                parsed: chunk
-                    .needs_reading()
-                    .then(|| parse_single_document(text, options)),
+                // A piece of blanks and comments is read too when it holds
+                // a tab (Kubernetes' decoder may refuse it).
+                parsed: (chunk.needs_reading() || crate::cluster_strictness::may_refuse(text))
+                    .then(|| {
+                        let at_file_start = window_start + chunk.range.start == 0;
+                        parse_single_document(text, options, chunk, at_file_start, after_end)
+                    }),
                 findings: None,
                 keys: if chunk.has_content {
                     ObjectKeys::of(text)
                 } else {
                     ObjectKeys::default()
                 },
+                closed: chunk.closed,
+                after_end,
             }
         })
         .collect()
@@ -118,7 +143,7 @@ impl IncrementalFile {
     pub fn with_options(text: &str, options: Arc<Options>) -> Self {
         let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
         let chunks = split_documents(text, body_start);
-        let pieces = make_pieces(0, text, &chunks, &options);
+        let pieces = make_pieces(0, text, &chunks, false, &options);
         Self {
             options,
             body_start,
@@ -211,16 +236,26 @@ impl IncrementalFile {
             }
             // Neighbours the edit did not reach come out of the cut exactly
             // as they were: they keep their trees and findings.
+            let window_after_end = first > 0 && self.pieces[first - 1].closed;
             let mut old_pieces: Vec<Option<Piece>> =
                 self.pieces.drain(first..=last).map(Some).collect();
             let mut fresh = Vec::with_capacity(chunks.len());
             self.reparsed = 0;
-            for chunk in &chunks {
+            for (i, chunk) in chunks.iter().enumerate() {
+                let after_end = if i == 0 {
+                    window_after_end
+                } else {
+                    chunks[i - 1].closed
+                };
                 let start = window_start + chunk.range.start;
                 let len = chunk.range.len();
                 let unchanged = old_pieces.iter_mut().find(|p| {
                     p.as_ref().is_some_and(|p| {
+                        // (A piece that comes to the file's start is read
+                        // again: its first line is judged as kubectl's.)
                         p.len == len
+                            && (p.start == 0) == (start == 0)
+                            && p.after_end == after_end
                             && ((p.end() <= old.start && p.start == start)
                                 || (p.start >= old.end
                                     && p.start as isize + delta == start as isize))
@@ -236,6 +271,7 @@ impl IncrementalFile {
                             window_start,
                             &window_text,
                             std::slice::from_ref(chunk),
+                            after_end,
                             &self.options,
                         );
                         self.reparsed += piece.iter().filter(|p| p.parsed.is_some()).count();
@@ -382,6 +418,28 @@ mod tests {
         edit_and_compare(FILE, 0, 0, "\u{feff}");
         let end = FILE.find("data:").unwrap();
         edit_and_compare(FILE, end, end, "...\n# c\n");
+    }
+
+    #[test]
+    fn what_the_cluster_refuses_is_found_after_edits_too() {
+        // A piece that comes to the file's start: kubectl reads its lone-CR
+        // lines as one line starting with `---`.
+        let text = "kind: ConfigMap\n---\rkind: Pod\rspec: {}\r";
+        edit_and_compare(text, 0, "kind: ConfigMap\n".len(), "");
+        edit_and_compare("---\rkind: Pod\r", 0, 0, "a: 1\n");
+        // A piece of blank lines alone, with a tab on one.
+        edit_and_compare(FILE, FILE.len(), FILE.len(), "---\n\t\n");
+        let blank = FILE.len() + "---\n".len();
+        edit_and_compare(&format!("{FILE}---\n\t\n"), blank, blank + 1, "");
+        // A `...` made or unmade before a piece: go-yaml never reads the
+        // lines between it and the next `---`.
+        let text = "a: 1\n\t\n---\nkind: Pod\n---\nb: 1\n";
+        let end = text.find("\t").unwrap();
+        edit_and_compare(text, end, end, "...\n");
+        let text = "kind: Pod\n...\n\t\n---\nb: 1\n";
+        let end = text.find("...").unwrap();
+        edit_and_compare(text, end, end + 3, "");
+        edit_and_compare(text, end, end + 1, "");
     }
 
     #[test]

@@ -19,6 +19,7 @@
 
 mod account_fix;
 mod accounts;
+mod cluster_strictness;
 mod config;
 pub mod files;
 mod finding;
@@ -88,38 +89,114 @@ pub struct ParsedFile {
 /// documents become syntax errors, the others are still parsed.
 pub fn parse(text: &str, options: &Options) -> ParsedFile {
     let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
-    parse_chunks(text, split::split_documents(text, body_start), options)
+    let reading = Reading::Cluster {
+        file_start: Some(0),
+        after_end: false,
+    };
+    parse_chunks(
+        text,
+        split::split_documents(text, body_start),
+        options,
+        reading,
+    )
+}
+
+/// [`parse`] of a chart template's masked text: what Kubernetes' decoder
+/// would refuse is not looked for, since rendering decides the whitespace
+/// the cluster reads (trim markers remove tabs next to an action).
+pub(crate) fn parse_masked(text: &str, options: &Options) -> ParsedFile {
+    let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let chunks = split::split_documents(text, body_start);
+    parse_chunks(text, chunks, options, Reading::Masked)
+}
+
+/// What [`parse_chunks`] checks beyond yaml-rust2's reading.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// What Kubernetes' decoder refuses, with the file's first byte at
+    /// `file_start` in the text (`None`: the text does not start the
+    /// file); `after_end`: a `...` line ends what comes before the text.
+    Cluster {
+        file_start: Option<usize>,
+        after_end: bool,
+    },
+    /// A chart template's masked text: yaml-rust2's reading only.
+    Masked,
 }
 
 /// [`parse`] of a text already known to be one document (a piece cut by
-/// [`split::split_documents`]): it is not cut again.
-pub(crate) fn parse_single_document(text: &str, options: &Options) -> ParsedFile {
+/// [`split::split_documents`] as `chunk`): it is not cut again.
+/// `at_file_start`: the piece starts at its file's first byte; `after_end`:
+/// it follows a piece that a `...` line ends.
+pub(crate) fn parse_single_document(
+    text: &str,
+    options: &Options,
+    chunk: &split::Chunk,
+    at_file_start: bool,
+    after_end: bool,
+) -> ParsedFile {
     let whole = split::Chunk {
         range: TextRange::new(0, text.len()),
         first_line: 0,
-        has_content: true,
-        has_marker: false,
-        closed: false,
-        has_directive: false,
+        ..*chunk
     };
-    parse_chunks(text, vec![whole], options)
+    let reading = Reading::Cluster {
+        file_start: at_file_start.then_some(0),
+        after_end,
+    };
+    parse_chunks(text, vec![whole], options, reading)
 }
 
-fn parse_chunks(text: &str, chunks: Vec<split::Chunk>, options: &Options) -> ParsedFile {
+/// Parses each chunk, as `reading` says.
+fn parse_chunks(
+    text: &str,
+    chunks: Vec<split::Chunk>,
+    options: &Options,
+    reading: Reading,
+) -> ParsedFile {
     let line_index = LineIndex::new(text);
     let mut parsed = ParsedFile::default();
+    let mut after_end = matches!(
+        reading,
+        Reading::Cluster {
+            after_end: true,
+            ..
+        }
+    );
     for chunk in chunks {
+        let follows_end = std::mem::replace(&mut after_end, chunk.closed);
         if let Some(error) = split::directive_error(text, chunk) {
             parsed.syntax_errors.push(error);
             continue;
         }
-        if !chunk.has_content {
-            continue;
+        let mut refused = None;
+        let docs = if chunk.has_content {
+            match tree::parse_chunk(text, &line_index, chunk, &options.kinds) {
+                ChunkResult::Documents(docs) => Some(docs),
+                ChunkResult::Error(error) => {
+                    refused = Some(error);
+                    None
+                }
+            }
+        } else {
+            Some(Vec::new())
+        };
+        // What yaml-rust2 reads but Kubernetes' decoder refuses: reported,
+        // and the documents are still judged (the reading is the same once
+        // the file is fixed).
+        if let Reading::Cluster { file_start, .. } = reading {
+            let at_file_start = file_start == Some(chunk.range.start);
+            parsed.syntax_errors.extend(cluster_strictness::refusals(
+                text,
+                &line_index,
+                chunk,
+                docs.as_deref(),
+                at_file_start,
+                follows_end,
+            ));
         }
-        match tree::parse_chunk(text, &line_index, chunk, &options.kinds) {
-            ChunkResult::Documents(docs) => parsed.documents.extend(docs),
-            ChunkResult::Error(error) => parsed.syntax_errors.push(error),
-        }
+        parsed.syntax_errors.extend(refused);
+        parsed.documents.extend(docs.into_iter().flatten());
     }
     for (i, doc) in parsed.documents.iter().enumerate() {
         // (`service_accounts` reads accounts the same way, for fewer documents.)

@@ -61,6 +61,15 @@ const SNIPPETS: &[&str] = &[
     "  ]\n",
     "'x\n y'",
     "\"q\"#c",
+    // What Kubernetes' decoder refuses although yaml-rust2 reads it
+    // (cluster_strictness.rs): tabs on blank lines, in indentation and in
+    // block scalars, a file of lone-CR lines that starts with `---`.
+    "\n\t\n",
+    "  \t\n",
+    "- \t",
+    "x: |\n  a\n \t\n",
+    "\r",
+    "---\rkind: Pod\r",
 ];
 
 #[derive(Clone, Debug)]

@@ -28,7 +28,7 @@ impl Template {
         if let Some(values) = values {
             resolve_kinds(text, &mut masked, values);
         }
-        let parsed = crate::parse(&masked.text, options);
+        let parsed = crate::parse_masked(&masked.text, options);
         let helper_pod_specs = super::helpers::helper_pod_specs(text, &masked, &parsed, options);
         Self {
             masked,
