@@ -79,6 +79,17 @@ impl Helpers {
         self.defines.contains_key(name)
     }
 
+    /// Whether reading in place decides what the helper call `call` (an
+    /// action's body, `include "x" . | nindent 6`) renders for the field:
+    /// the helper sets it (a literal or a values reference) or clearly does
+    /// not, and is called with the template's own context.
+    pub fn decides(&self, call: &str, values: Option<&ValuesFile>) -> bool {
+        helper_call(call).is_some_and(|call| {
+            call.plain_context
+                && !matches!(self.field(&call.name, values), HelperField::NotEvaluated(_))
+        })
+    }
+
     /// What helper `name` renders for the field at its top level.
     pub(super) fn field(&self, name: &str, values: Option<&ValuesFile>) -> HelperField {
         self.field_at(name, values, 0)

@@ -143,8 +143,14 @@ fn leading_blanks(line: &str) -> usize {
 /// workload's pod spec (directly under a `spec:` or `template:` key, or the
 /// whole object at the top of a document) when the document does not set
 /// the field itself, or a computed field value. The workload kinds are
-/// `options`'.
-pub fn needs_rendering(text: &str, options: &Options) -> Option<Unseen> {
+/// `options`'. An `include` whose helper reading in place decides
+/// (`decided`, given the action's body: `helpers.rs` reads the chart's
+/// `define`s) needs no rendering.
+pub fn needs_rendering(
+    text: &str,
+    options: &Options,
+    decided: &dyn Fn(&str) -> bool,
+) -> Option<Unseen> {
     if !text.contains("{{") {
         return None;
     }
@@ -162,7 +168,7 @@ pub fn needs_rendering(text: &str, options: &Options) -> Option<Unseen> {
     documents.push(&all[from..]);
     documents
         .into_iter()
-        .find_map(|doc| unseen_in(text, &actions, doc, options))
+        .find_map(|doc| unseen_in(text, &actions, doc, options, decided))
 }
 
 fn unseen_in(
@@ -170,6 +176,7 @@ fn unseen_in(
     actions: &[Action],
     doc: &[(usize, usize)],
     options: &Options,
+    decided: &dyn Fn(&str) -> bool,
 ) -> Option<Unseen> {
     let (first, last) = (doc.first()?.0, doc.last()?.1);
     let kind = doc.iter().find_map(|(s, e)| {
@@ -234,6 +241,9 @@ fn unseen_in(
             Some(_) => continue,
         }
         if kind.is_none() && indent != 0 {
+            continue;
+        }
+        if decided(&action.body) {
             continue;
         }
         return Some(Unseen::Included {
@@ -546,8 +556,9 @@ impl Rendering {
         in_place: Vec<Finding>,
         workspace: &dyn AccountLookup,
         options: &Options,
+        decided: &dyn Fn(&str) -> bool,
     ) -> Vec<Finding> {
-        let Some(unseen) = needs_rendering(text, options) else {
+        let Some(unseen) = needs_rendering(text, options, decided) else {
             return in_place;
         };
         let why = match &self.outcome {
@@ -731,7 +742,7 @@ mod tests {
 
     #[test]
     fn an_included_pod_spec_needs_rendering_labels_do_not() {
-        let unseen = needs_rendering(DEPLOY, options()).expect("needs rendering");
+        let unseen = needs_rendering(DEPLOY, options(), &|_| false).expect("needs rendering");
         assert_eq!(
             &DEPLOY[unseen.range().start..unseen.range().end],
             "{{- include \"demo.pod\" . | nindent 6 }}"
@@ -745,31 +756,31 @@ mod tests {
             "      {{- include \"demo.pod\" . | nindent 6 }}\n",
             "      containers: []\n",
         );
-        assert_eq!(needs_rendering(&labels_only, options()), None);
+        assert_eq!(needs_rendering(&labels_only, options(), &|_| false), None);
         // The field in the template: in-place reading decides.
         let with_field = DEPLOY.replace(
             "    spec:\n",
             "    spec:\n      automountServiceAccountToken: false\n",
         );
-        assert_eq!(needs_rendering(&with_field, options()), None);
+        assert_eq!(needs_rendering(&with_field, options(), &|_| false), None);
         // Not a workload.
         let config_map = DEPLOY.replace("kind: Deployment", "kind: ConfigMap");
-        assert_eq!(needs_rendering(&config_map, options()), None);
+        assert_eq!(needs_rendering(&config_map, options(), &|_| false), None);
         // The whole object from a helper.
         let whole = "{{ include \"common.deployment\" . }}\n";
-        let unseen = needs_rendering(whole, options()).expect("the whole object");
+        let unseen = needs_rendering(whole, options(), &|_| false).expect("the whole object");
         assert!(unseen.describe(whole).starts_with("The objects built by"));
     }
 
     #[test]
     fn a_computed_field_needs_rendering_a_values_reference_does_not() {
         let text = "kind: Pod\nspec:\n  automountServiceAccountToken: {{ not .Values.x }}\n";
-        match needs_rendering(text, options()) {
+        match needs_rendering(text, options(), &|_| false) {
             Some(Unseen::Computed { expression, .. }) => assert_eq!(expression, "not .Values.x"),
             other => panic!("{other:?}"),
         }
         let plain = "kind: Pod\nspec:\n  automountServiceAccountToken: {{ .Values.a.b }}\n";
-        assert_eq!(needs_rendering(plain, options()), None);
+        assert_eq!(needs_rendering(plain, options(), &|_| false), None);
     }
 
     #[test]
@@ -820,6 +831,7 @@ mod tests {
             Vec::new(),
             &crate::NoAccounts,
             options(),
+            &|_| false,
         );
         assert_eq!(findings.len(), 1, "{findings:?}");
         let f = &findings[0];
@@ -842,7 +854,8 @@ mod tests {
                 DEPLOY,
                 Vec::new(),
                 &crate::NoAccounts,
-                options()
+                options(),
+                &|_| false,
             )
             .is_empty());
         // A changed template: the in-place findings, with a note.
@@ -855,6 +868,7 @@ mod tests {
             in_place,
             &crate::NoAccounts,
             options(),
+            &|_| false,
         );
         assert!(
             noted[0]

@@ -513,9 +513,18 @@ impl<S: FileSource> AnalysisHost<S> {
         let FileKind::ChartTemplate(root) = kind else {
             return None;
         };
-        let options = &self.configuration(path).options;
-        render::needs_rendering(text, options)?;
-        Some(FilePath::from_path(&root))
+        let root = FilePath::from_path(&root);
+        self.unseen(path, &root, text)?;
+        Some(root)
+    }
+
+    /// What reading the template `text` of the chart at `root` in place
+    /// cannot see, the chart's helpers read first.
+    fn unseen(&self, path: &FilePath, root: &FilePath, text: &str) -> Option<render::Unseen> {
+        let chart = self.charts.get(root);
+        let decided =
+            |call: &str| chart.is_some_and(|c| c.helpers.decides(call, c.values.as_ref()));
+        render::needs_rendering(text, &self.configuration(path).options, &decided)
     }
 
     /// For a template reading in place cannot decide and no rendering
@@ -523,7 +532,7 @@ impl<S: FileSource> AnalysisHost<S> {
     /// or nothing needs rendering).
     pub fn not_evaluated(&self, path: &FilePath, text: &str) -> Option<String> {
         let root = self.needs_rendering(path, text)?;
-        let unseen = render::needs_rendering(text, &self.configuration(path).options)?;
+        let unseen = self.unseen(path, &root, text)?;
         let relative = relative_to(path, &root);
         let why = match self.renderings.get(&root).map(|r| &r.outcome) {
             Some(render::Outcome::Rendered { sources, .. })
@@ -659,7 +668,9 @@ impl<S: FileSource> AnalysisHost<S> {
             .and_then(|root| Some((root, self.renderings.get(root)?)))
         {
             let relative = relative_to(&FilePath::new(name), root);
-            findings = rendering.apply(&relative, text, findings, accounts, options);
+            let decided =
+                |call: &str| chart.is_some_and(|c| c.helpers.decides(call, c.values.as_ref()));
+            findings = rendering.apply(&relative, text, findings, accounts, options, &decided);
         }
         (template.parsed, findings, root)
     }

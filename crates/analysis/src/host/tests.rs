@@ -454,3 +454,27 @@ fn a_rendering_judges_the_templates_it_rendered_while_their_text_is_the_same() {
     let analysis = host.analysis(&name).expect("fed");
     assert!(!analysis.findings[0].message.contains("not rendered"));
 }
+
+#[test]
+fn a_template_whose_helper_is_read_in_place_needs_no_rendering() {
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers: []\n      {{- include \"c.pod\" . | nindent 6 }}\n";
+    let decided = "{{- define \"c.pod\" -}}\nautomountServiceAccountToken: {{ .Values.automount }}\n{{- end }}\n";
+    let undecided = "{{- define \"c.pod\" -}}\n{{ toYaml .Values.pod }}\n{{- end }}\n";
+    for (helpers, needs) in [(decided, false), (undecided, true)] {
+        let disk = Disk::with(&[
+            ("c/Chart.yaml", "name: c\n"),
+            ("c/values.yaml", "automount: false\npod: {}\n"),
+            ("c/templates/_helpers.tpl", helpers),
+            ("c/templates/deploy.yaml", template),
+        ]);
+        let mut host = AnalysisHost::new(disk);
+        let name = path("c/templates/deploy.yaml");
+        host.index_file(name.clone(), template);
+        assert_eq!(
+            host.needs_rendering(&name, template).is_some(),
+            needs,
+            "{helpers}"
+        );
+        assert_eq!(host.not_evaluated(&name, template).is_some(), needs);
+    }
+}
