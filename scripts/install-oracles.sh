@@ -46,7 +46,7 @@ else
     say "installing helm-python-sdk into $python_dir"
     rm -rf "$python_dir"
     python3 -m pip install --quiet --disable-pip-version-check --no-input --root-user-action=ignore \
-        --target "$python_dir" helm-python-sdk
+        --target "$python_dir" helm-python-sdk >&2
 fi
 version=$(PYTHONPATH="$python_dir${PYTHONPATH:+:$PYTHONPATH}" python3 -c \
     'import helm_python; print(helm_python.helm_sdk_version())')
