@@ -21,6 +21,9 @@
 //!   is refused ("found a tab character where an indentation space is
 //!   expected"), and before the indentation is known (blank lines before
 //!   the first content line) every tab in a line's indentation is.
+//! * A `---` line with anything but blanks or a comment after the marker
+//!   (`--- |`, `--- {}`): kubectl's reader refuses it as an invalid document
+//!   separator, although YAML starts a document there.
 //! * A file whose lines end in a lone CR is a single line for kubectl's
 //!   reader: when it starts with `---` followed by content, the reader
 //!   refuses it as an invalid document separator.
@@ -66,8 +69,12 @@ pub(crate) fn refusals(
             return vec![error];
         }
     }
+    let on_marker: Option<SyntaxError> = docs
+        .is_some()
+        .then(|| content_on_marker(text, chunk))
+        .flatten();
     if memchr::memchr(b'\t', body).is_none() || !has_suspect_tab(text, chunk) {
-        return Vec::new();
+        return on_marker.into_iter().collect();
     }
     if after_end && !chunk.has_marker {
         return Vec::new();
@@ -96,7 +103,43 @@ pub(crate) fn refusals(
         Some(docs) => tab_refusal(text, from_marker, docs),
     };
     found.extend(refused);
+    found.extend(on_marker);
+    found.sort_by_key(|e| e.range.start);
     found
+}
+
+/// kubectl's reader cuts a stream at every line that starts with `---` and
+/// refuses one with anything but blanks or a comment after the marker
+/// ("invalid Yaml document separator"), although YAML lets a document start
+/// there (`--- |`, `--- {}`, `--- !tag`): the content after the marker.
+fn content_on_marker(text: &str, chunk: Chunk) -> Option<SyntaxError> {
+    if !chunk.has_marker {
+        return None;
+    }
+    let start = marker_line(text, chunk);
+    let bytes = text.as_bytes();
+    let line = lines(bytes, TextRange::new(start, chunk.range.end)).next()?;
+    let after = &text[line.start + 3..line.end];
+    let content = after.trim_start_matches([' ', '\t']);
+    if content.is_empty() || content.starts_with('#') {
+        return None;
+    }
+    let from = line.end - content.len();
+    // Up to a comment: a `#` after a blank.
+    let uncommented = content
+        .match_indices('#')
+        .find(|&(i, _)| i > 0 && matches!(content.as_bytes()[i - 1], b' ' | b'\t'))
+        .map_or(content, |(i, _)| &content[..i]);
+    let shown = uncommented.trim_end_matches([' ', '\t']);
+    Some(SyntaxError {
+        range: TextRange::new(from, from + shown.len()),
+        message: format!(
+            "`{shown}` on the `---` line: kubectl and the API server cut a stream at `---` \
+             lines and refuse one followed by anything but a comment (\"invalid Yaml document \
+             separator\"); move it to the next line (the YAML is valid, the cluster does not \
+             read it)"
+        ),
+    })
 }
 
 /// Where the chunk's `---` line starts (the chunk's start when it has none).
@@ -585,6 +628,28 @@ mod tests {
             Some((at, at + 1, head.to_string())),
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn content_on_a_document_marker_line_is_refused_as_kubectl_refuses_it() {
+        // Checked against go-yaml v2 as kubectl cuts: "invalid Yaml document
+        // separator" for each of these.
+        for (text, content) in [
+            ("--- |\n  x\n", "|"),
+            ("a: 1\n--- !!map\nkind: Pod\n", "!!map"),
+            ("--- {}\n", "{}"),
+            ("---\t\"x\"  \n", "\"x\""),
+            ("--- [a, b] # c\n", "[a, b]"),
+        ] {
+            let at = text.find(content).expect("the content");
+            let (start, end, head) = refused(text).expect(text);
+            assert_eq!((start, end), (at, at + content.len()), "{text:?}");
+            assert_eq!(head, format!("`{content}` on the `---` line"), "{text:?}");
+        }
+        // A comment or blanks after the marker are what kubectl allows.
+        for text in ["--- # c\na: 1\n", "a: 1\n---   \nb: 1\n", "---\na: 1\n"] {
+            assert_eq!(refused(text), None, "{text:?}");
+        }
     }
 
     #[test]

@@ -70,6 +70,9 @@ const SNIPPETS: &[&str] = &[
     "x: |\n  a\n \t\n",
     "\r",
     "---\rkind: Pod\r",
+    // Content on a `---` line, which kubectl refuses.
+    "--- {}\n",
+    "\n--- |\n  x\n",
 ];
 
 #[derive(Clone, Debug)]
