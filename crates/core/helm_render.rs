@@ -6,13 +6,12 @@
 //! `tokenguard.toml`, else `PATH`); `--no-render` turns it off. A chart
 //! that is not rendered is read in place, and its findings say what was not
 //! evaluated and why; a rendering that fails is a warning with Helm's
-//! message. `TOKENGUARD_RENDER_TIMES=1` notes how long each chart took (for
-//! measuring; not a documented option).
+//! message.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rayon::prelude::*;
 use tokenguard_analysis::helm::render::{Outcome, Rendering};
@@ -57,8 +56,7 @@ pub fn render_charts<S: FileSource>(
     let timeout = helm_config
         .timeout_seconds
         .map_or(helm_run::DEFAULT_TIMEOUT, Duration::from_secs);
-    let timed = std::env::var_os("TOKENGUARD_RENDER_TIMES").is_some();
-    let renderings: Vec<(FilePath, Rendering, Duration)> = charts
+    let renderings: Vec<(FilePath, Rendering)> = charts
         .par_iter()
         .map(|chart| {
             let folder = PathBuf::from(chart.as_str());
@@ -69,19 +67,10 @@ pub fn render_charts<S: FileSource>(
                 chart: folder,
                 timeout,
             };
-            let started = Instant::now();
-            let rendering = helm_run::render(&request);
-            (chart.clone(), rendering, started.elapsed())
+            (chart.clone(), helm_run::render(&request))
         })
         .collect();
-    for (chart, rendering, took) in renderings {
-        if timed {
-            log.note(format_args!(
-                "{}: rendered in {} ms",
-                chart.as_str(),
-                took.as_millis()
-            ));
-        }
+    for (chart, rendering) in renderings {
         match &rendering.outcome {
             Outcome::Failed(message) => log.warning(format_args!(
                 "{}: helm template failed, the chart's templates are read in place: {message}",
