@@ -417,6 +417,51 @@ spec:
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_server_never_runs_the_helm_a_project_file_names() {
+        // The repository names a program of its own as helm; the editor has
+        // none configured and none on PATH: opening a template runs nothing.
+        let root = Dir::new();
+        root.write(
+            "demo/Chart.yaml",
+            "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+        );
+        root.write("demo/values.yaml", &pod_values("false"));
+        root.write("demo/templates/_helpers.tpl", HELPERS);
+        root.write("demo/templates/deployment.yaml", DEPLOY);
+        let planted = script(
+            &root,
+            &format!("echo ran >> '{}'", root.join("helm.log").display()),
+        );
+        root.write(
+            "tokenguard.toml",
+            &format!("[helm]\npath = \"{}\"\n", planted.display()),
+        );
+        let mut client = super::support::start();
+        client
+            .initialize_in(
+                root.path(),
+                json!({}),
+                json!({"helm": {"path": "/nonexistent/bin/helm"}}),
+            )
+            .await;
+        let uri = file_uri(&root.join("demo/templates/deployment.yaml"));
+        client.open(&uri, DEPLOY).await;
+        let diagnostics = client.wait_diagnostics(&uri, 1).await;
+        assert!(
+            messages(&diagnostics).contains("/nonexistent/bin/helm"),
+            "the editor's setting, not the project's: {diagnostics:?}"
+        );
+        client
+            .notify_json(
+                "textDocument/didSave",
+                json!({"textDocument": {"uri": uri}}),
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(calls(&root), 0, "the project's helm.path ran");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn without_helm_the_template_is_read_in_place_and_says_what_was_not_evaluated() {
         let (_root, mut client, uri) =
             chart("false", json!({"helm": {"path": "/nonexistent/bin/helm"}})).await;

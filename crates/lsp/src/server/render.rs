@@ -94,14 +94,11 @@ fn request_for(scheduler: &Scheduler, key: &DocumentKey, chart: &FilePath) -> Op
     let base: Option<PathBuf> = configuration
         .base()
         .and_then(|b| b.as_path().map(Path::to_path_buf));
+    // Opening a file must not run a program the repository names: the
+    // project file's `helm.path` is the command line's; the editor uses its
+    // own setting (restricted in VS Code) or `helm` on PATH.
     let helm = if settings.helm.render {
-        helm_run::find_helm(
-            helm_config
-                .path
-                .as_deref()
-                .or(settings.helm.path.as_deref()),
-            base.as_deref(),
-        )
+        helm_run::find_helm(settings.helm.path.as_deref(), None)
     } else {
         Err(
             "rendering is off in this editor: the setting tokenguard.helm.render, \
