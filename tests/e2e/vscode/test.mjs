@@ -591,7 +591,9 @@ try {
       const search = page.locator('.settings-editor .settings-header .suggest-input-container').first();
       await search.waitFor({ state: 'visible', timeout: 15_000 });
       await search.click();
-      await page.keyboard.type('tokenguard');
+      // The setting's own id: the list is virtualized, and a search for all
+      // of tokenguard's settings may leave this one below the fold.
+      await page.keyboard.type('tokenguard.severity');
       const select = page.locator('.settings-editor select[aria-label="tokenguard.severity"]');
       await select.waitFor({ state: 'visible', timeout: 15_000 });
       await page.waitForTimeout(300);
