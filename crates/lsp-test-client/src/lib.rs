@@ -23,6 +23,7 @@ pub mod client;
 pub mod expect;
 pub mod fixtures;
 pub mod framing;
+pub mod oracles;
 pub mod positions;
 
 pub use client::{Exit, Notifier, Published, TestClient, TIMEOUT};

@@ -233,22 +233,7 @@ spec:
     }
 
     fn helm_available(test: &str) -> bool {
-        let ok = std::process::Command::new("python3")
-            .args(["-c", "import helm_python"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return true;
-        }
-        if std::env::var_os("TOKENGUARD_REQUIRE_ORACLES").is_some_and(|v| v == "1") {
-            panic!(
-                "{test}: python3 with helm-python-sdk is missing and TOKENGUARD_REQUIRE_ORACLES=1"
-            );
-        }
-        eprintln!("SKIPPED {test}: python3 with the helm-python-sdk package (the stand-in helm) is missing");
-        false
+        tokenguard_lsp_test_client::oracles::helm_python_available(test)
     }
 
     /// An executable `bin/helm` in `root` running `body` (a shell script).
