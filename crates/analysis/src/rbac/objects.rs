@@ -282,11 +282,57 @@ fn collect(r: Reader, out: &mut RbacObjects) {
     }
 }
 
-/// Whether a document's text can hold an RBAC object: it names a role kind
-/// (`Role`, which `ClusterRole` and both bindings contain) somewhere. Cheap:
-/// one substring search.
-pub fn may_hold_rbac(document: &str) -> bool {
-    memchr::memmem::find(document.as_bytes(), b"Role").is_some()
+/// Whether a text can hold an RBAC object: some line gives a `kind` key
+/// (plain, quoted or in a flow mapping) the value `Role`, `ClusterRole`,
+/// `RoleBinding` or `ClusterRoleBinding` (plain or quoted). Cheap: a
+/// substring search, then a look at the few lines that hold `Role`; the
+/// documents of other kinds (a CRD whose descriptions mention roles) are
+/// not parsed. A kind spelt with escapes is not recognised.
+pub fn may_hold_rbac(text: &str) -> bool {
+    // (std's substring search: several times faster than memmem's in an
+    // unoptimised build, as fast in an optimised one.)
+    let bytes = text.as_bytes();
+    text.match_indices("Role")
+        .any(|(at, _)| names_rbac_kind(bytes, at))
+}
+
+/// Whether the `Role` at `at` is the value of a `kind` key.
+fn names_rbac_kind(bytes: &[u8], at: usize) -> bool {
+    // Forward: `Role` or `RoleBinding`, then the end of the value.
+    let mut end = at + 4;
+    if bytes[end..].starts_with(b"Binding") {
+        end += 7;
+    }
+    if bytes.get(end).is_some_and(|&b| {
+        b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' || b == b'/'
+    }) {
+        return false;
+    }
+    // Backward: an optional `Cluster`, an optional quote, blanks, `:`,
+    // blanks, an optional quote, `kind`.
+    let mut start = at;
+    if bytes[..start].ends_with(b"Cluster") {
+        start -= 7;
+    }
+    let before = &bytes[..start];
+    let mut i = before.len();
+    if i > 0 && matches!(before[i - 1], b'"' | b'\'') {
+        i -= 1;
+    }
+    while i > 0 && matches!(before[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    if i == 0 || before[i - 1] != b':' {
+        return false;
+    }
+    i -= 1;
+    while i > 0 && matches!(before[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    if i > 0 && matches!(before[i - 1], b'"' | b'\'') {
+        i -= 1;
+    }
+    before[..i].ends_with(b"kind") && (i == 4 || !before[i - 5].is_ascii_alphanumeric())
 }
 
 /// The RBAC objects of a file, reading only the documents whose text can
@@ -308,13 +354,79 @@ pub fn rbac_of_template(text: &str) -> RbacObjects {
     read_text(&masked.text, Some(text))
 }
 
+/// Reads the documents that hold an RBAC kind, and only them: each is cut
+/// out of the text at its document markers (a large file of CRDs with a
+/// few roles is not split or indexed whole), read on its own, and its
+/// ranges moved back to the text's.
 fn read_text(text: &str, original: Option<&str>) -> RbacObjects {
     let mut out = RbacObjects::default();
-    if !may_hold_rbac(text) {
-        return out;
+    let bytes = text.as_bytes();
+    let mut read_until = 0;
+    for (at, _) in text.match_indices("Role") {
+        if at < read_until || !names_rbac_kind(bytes, at) {
+            continue;
+        }
+        let (start, end) = document_around(bytes, at);
+        read_until = end;
+        let (Some(region), Some(original)) = (
+            text.get(start..end),
+            original.map_or(Some(None), |o| o.get(start..end).map(Some)),
+        ) else {
+            continue;
+        };
+        let found = read_region(region, original, start == 0);
+        let shifted = found.shifted(start as isize);
+        out.roles.extend(shifted.roles);
+        out.bindings.extend(shifted.bindings);
     }
+    out
+}
+
+/// Whether the line starting at `line` is a document marker (`---` or
+/// `...` alone or followed by a blank).
+fn is_marker_line(bytes: &[u8], line: usize) -> bool {
+    let rest = &bytes[line..];
+    (rest.starts_with(b"---") || rest.starts_with(b"..."))
+        && rest
+            .get(3)
+            .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// The document holding byte `at`: from the marker line that opens it (or
+/// the text's start) to the next marker line (or the text's end).
+fn document_around(bytes: &[u8], at: usize) -> (usize, usize) {
+    let mut start = 0;
+    let mut line = memchr::memrchr2(b'\n', b'\r', &bytes[..at]).map_or(0, |i| i + 1);
+    loop {
+        if is_marker_line(bytes, line) {
+            start = line;
+            break;
+        }
+        if line == 0 {
+            break;
+        }
+        line = memchr::memrchr2(b'\n', b'\r', &bytes[..line - 1]).map_or(0, |i| i + 1);
+    }
+    let mut end = bytes.len();
+    let mut next = memchr::memchr2(b'\n', b'\r', &bytes[at..]).map(|i| at + i + 1);
+    while let Some(line) = next {
+        if line >= bytes.len() {
+            break;
+        }
+        if is_marker_line(bytes, line) {
+            end = line;
+            break;
+        }
+        next = memchr::memchr2(b'\n', b'\r', &bytes[line..]).map(|i| line + i + 1);
+    }
+    (start, end)
+}
+
+/// The RBAC objects of a piece of text cut at document markers.
+fn read_region(text: &str, original: Option<&str>, at_file_start: bool) -> RbacObjects {
+    let mut out = RbacObjects::default();
     let line_index = LineIndex::new(text);
-    let body_start = if text.starts_with(crate::BOM) {
+    let body_start = if at_file_start && text.starts_with(crate::BOM) {
         crate::BOM.len()
     } else {
         0
@@ -527,8 +639,48 @@ subjects:
     }
 
     #[test]
+    fn only_the_documents_holding_a_role_kind_are_read_and_ranges_stay_the_texts() {
+        let text = "kind: ConfigMap\ndata: {a: Role}\n---\nkind: Role\nmetadata: {name: a}\n---\nkind: Pod\n...\n--- # next\nkind: ClusterRoleBinding\nmetadata: {name: b}\n";
+        let objects = rbac_of_text(text);
+        assert_eq!(objects.roles.len(), 1);
+        let r = objects.roles[0].name_range;
+        assert_eq!(&text[r.start..r.end], "a");
+        let b = objects.bindings[0].name_range;
+        assert_eq!(&text[b.start..b.end], "b");
+        assert_eq!(
+            document_around(text.as_bytes(), text.find("Role\nmeta").unwrap()),
+            (32, 67)
+        );
+        let bom = "\u{feff}kind: Role\nmetadata: {name: c}\n";
+        let r = rbac_of_text(bom).roles[0].name_range;
+        assert_eq!(&bom[r.start..r.end], "c");
+    }
+
+    #[test]
     fn text_without_a_role_kind_is_not_parsed() {
         assert!(!may_hold_rbac("kind: Deployment\n"));
+        for yes in [
+            "kind: Role\n",
+            "kind: ClusterRole",
+            "  - kind: RoleBinding # x\n",
+            "kind:  \"ClusterRoleBinding\"\n",
+            "{\"kind\": \"Role\", \"x\": 1}",
+            "{kind: ClusterRole, metadata: {}}",
+            "kind:\tRole\n",
+        ] {
+            assert!(may_hold_rbac(yes), "{yes:?}");
+        }
+        for no in [
+            "description: the Role to bind\n",
+            "kind: RoleList2\n",
+            "kind: IAMRole\n",
+            "subkind: Role\n",
+            "roleRef: {kind: ClusterRoleX}\n",
+            "kind: Rolex\n",
+            "Role",
+        ] {
+            assert!(!may_hold_rbac(no), "{no:?}");
+        }
         assert!(rbac_of_text("kind: Deployment\nmetadata: {name: web}\n").is_empty());
         assert!(rbac_of_text("kind: ClusterRole\nmetadata: [broken\n").is_empty());
         let unnamed = rbac_of_text("kind: Role\n");
