@@ -1,11 +1,13 @@
 //! The RBAC objects of many files, kept per origin file like the
 //! `AccountIndex`, and the effective permissions of an account.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use super::bootstrap;
-use super::model::{BindingDef, BindingKind, PolicyRule, RbacObjects, RoleDef, RoleKind};
+use super::model::{
+    BindingDef, BindingKind, PolicyRule, RbacObjects, RoleDef, RoleKind, SubjectKind,
+};
 use super::permissions::{Capability, Grant, Permissions, RoleSource, Scope, Via};
 use super::subjects::{subject_matches, Account};
 
@@ -16,6 +18,23 @@ pub struct RbacIndex {
     /// The effective rules of every aggregated ClusterRole, computed once per
     /// state of the index.
     aggregated: OnceLock<BTreeMap<String, Vec<PolicyRule>>>,
+    /// Where roles and bindings are, computed once per state of the index.
+    lookup: OnceLock<Lookup>,
+}
+
+/// A role or binding: its origin and its position in that file's list.
+type Place = (String, usize);
+
+/// What `permissions` looks up, so a query does not scan every file.
+#[derive(Clone, Debug, Default)]
+struct Lookup {
+    /// Declared roles by kind, namespace (`None` for ClusterRoles) and name,
+    /// the one `find_role` picks.
+    roles: HashMap<(RoleKind, Option<String>, String), Place>,
+    /// Bindings with a ServiceAccount subject, by the account's name.
+    by_account: HashMap<String, Vec<Place>>,
+    /// Bindings with a Group or User subject.
+    by_group_or_user: Vec<Place>,
 }
 
 impl PartialEq for RbacIndex {
@@ -39,13 +58,71 @@ impl RbacIndex {
             return;
         }
         self.by_origin.insert(origin.to_string(), objects);
-        self.aggregated = OnceLock::new();
+        self.invalidate();
     }
 
     pub fn remove(&mut self, origin: &str) {
         if self.by_origin.remove(origin).is_some() {
-            self.aggregated = OnceLock::new();
+            self.invalidate();
         }
+    }
+
+    fn invalidate(&mut self) {
+        self.aggregated = OnceLock::new();
+        self.lookup = OnceLock::new();
+    }
+
+    fn lookup(&self) -> &Lookup {
+        self.lookup.get_or_init(|| {
+            let mut lookup = Lookup::default();
+            for (origin, objects) in &self.by_origin {
+                // The last declaration of a file wins in it; the first file
+                // wins over later ones.
+                for (i, role) in objects.roles.iter().enumerate().rev() {
+                    let namespace = match role.kind {
+                        RoleKind::Role => role.namespace.clone(),
+                        RoleKind::ClusterRole => None,
+                    };
+                    lookup
+                        .roles
+                        .entry((role.kind, namespace, role.name.clone()))
+                        .or_insert_with(|| (origin.clone(), i));
+                }
+                for (i, binding) in objects.bindings.iter().enumerate() {
+                    let mut names: Vec<&str> = Vec::new();
+                    let mut other = false;
+                    for subject in &binding.subjects {
+                        match &subject.kind {
+                            SubjectKind::ServiceAccount { name, .. } => names.push(name),
+                            SubjectKind::Group(_) | SubjectKind::User(_) => other = true,
+                        }
+                    }
+                    names.sort_unstable();
+                    names.dedup();
+                    for name in names {
+                        lookup
+                            .by_account
+                            .entry(name.to_string())
+                            .or_default()
+                            .push((origin.clone(), i));
+                    }
+                    if other {
+                        lookup.by_group_or_user.push((origin.clone(), i));
+                    }
+                }
+            }
+            lookup
+        })
+    }
+
+    fn role_at(&self, (origin, i): &Place) -> Option<(&str, &RoleDef)> {
+        let (origin, objects) = self.by_origin.get_key_value(origin)?;
+        Some((origin.as_str(), objects.roles.get(*i)?))
+    }
+
+    fn binding_at(&self, (origin, i): &Place) -> Option<(&str, &BindingDef)> {
+        let (origin, objects) = self.by_origin.get_key_value(origin)?;
+        Some((origin.as_str(), objects.bindings.get(*i)?))
     }
 
     /// What the index knows of `origin`.
@@ -80,18 +157,15 @@ impl RbacIndex {
         namespace: Option<&str>,
         name: &str,
     ) -> Option<(&str, &RoleDef)> {
-        self.by_origin.iter().find_map(|(origin, objects)| {
-            objects
-                .roles
-                .iter()
-                .rev()
-                .find(|r| {
-                    r.kind == kind
-                        && r.name == name
-                        && (kind == RoleKind::ClusterRole || r.namespace.as_deref() == namespace)
-                })
-                .map(|r| (origin.as_str(), r))
-        })
+        let namespace = match kind {
+            RoleKind::Role => namespace.map(str::to_string),
+            RoleKind::ClusterRole => None,
+        };
+        let place = self
+            .lookup()
+            .roles
+            .get(&(kind, namespace, name.to_string()))?;
+        self.role_at(place)
     }
 
     /// What the token of ServiceAccount `account` in `namespace` (`None`:
@@ -102,7 +176,18 @@ impl RbacIndex {
             name: account,
         };
         let mut grants = Vec::new();
-        for (origin, binding) in self.bindings() {
+        let lookup = self.lookup();
+        let mut candidates: Vec<&Place> = lookup
+            .by_account
+            .get(account)
+            .into_iter()
+            .flatten()
+            .chain(&lookup.by_group_or_user)
+            .collect();
+        // In file order, each binding once.
+        candidates.sort();
+        candidates.dedup();
+        for (origin, binding) in candidates.into_iter().filter_map(|p| self.binding_at(p)) {
             let Some(role_ref) = &binding.role_ref else {
                 continue;
             };
