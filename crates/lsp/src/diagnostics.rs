@@ -238,7 +238,7 @@ pub fn to_diagnostic(
 ) -> Diagnostic {
     let severity = match finding.code {
         Code::TG000 => DiagnosticSeverity::ERROR,
-        Code::TG001 => settings.severity.lsp(),
+        Code::TG001 => settings.tg001_severity(finding.risk()),
     };
     let related = finding.account.as_ref().and_then(|check| {
         let found = check.found.as_ref()?;
