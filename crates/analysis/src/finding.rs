@@ -205,6 +205,10 @@ pub struct Finding {
     /// The ServiceAccount consulted, when the pod spec leaves it to the
     /// account (missing or null).
     pub account: Option<AccountCheck>,
+    /// The name of the ServiceAccount the pod runs as (TG001: its
+    /// `serviceAccountName`, else `serviceAccount`, else `default`),
+    /// whatever the verdict; `None` when a template computes it.
+    pub runs_as: Option<String>,
     /// What the chart adds, for a finding on a Helm template.
     pub helm: Option<HelmFacts>,
     /// Whether the chart was rendered to judge it, or what was not evaluated.
@@ -260,6 +264,7 @@ impl Finding {
             pod_spec: Some(pod_spec),
             occurrences: 0,
             account: None,
+            runs_as: None,
             helm: None,
             rendering: None,
             overlays: None,
@@ -281,6 +286,7 @@ impl Finding {
             pod_spec: None,
             occurrences: 0,
             account: None,
+            runs_as: None,
             helm: None,
             rendering: None,
             overlays: None,
