@@ -33,6 +33,7 @@ pub mod kustomize;
 mod objects;
 mod options;
 mod placement;
+pub mod rbac;
 mod relevance;
 pub mod render;
 mod rule;
