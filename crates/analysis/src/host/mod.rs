@@ -27,6 +27,7 @@ mod configuration;
 mod hover;
 mod kustomize;
 mod path;
+mod permissions;
 mod source;
 #[cfg(test)]
 mod tests;
