@@ -51,8 +51,8 @@ pub use config::{
     ProjectConfig, SeverityByRisk, CONFIG_FILE_NAMES, MAX_TIMEOUT_SECONDS, RISK_NAMES,
 };
 pub use finding::{
-    AccountCheck, Code, Finding, FromHelper, HelmFacts, HelperReading, Overlays, Place, Problem,
-    Related, RenderFact, Renders, Severity, SyntaxFacts, TemplatedField, WorkloadRef,
+    AccountCheck, Code, DeclaredAt, Finding, FromHelper, HelmFacts, HelperReading, Overlays, Place,
+    Problem, Related, RenderFact, Renders, Severity, SyntaxFacts, TemplatedField, WorkloadRef,
 };
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use ignore_comment::{ignore_comment, IGNORE_MARKER};

@@ -451,7 +451,17 @@ fn account_label(permissions: &Permissions) -> String {
 /// a built-in role is said so, a missing one has no place; the group or
 /// user the binding names the account through is said after it.
 fn grant_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -> String {
-    let role = match &grant.role {
+    format!(
+        "{} by {}",
+        role_phrase(finding, grant),
+        binding_phrase(finding, permissions, grant)
+    )
+}
+
+/// `ClusterRole "ops" (rbac.yaml:3)`, `the built-in ClusterRole "edit"`,
+/// `ClusterRole "ops"` (missing).
+fn role_phrase(finding: &Finding, grant: &Grant) -> String {
+    match &grant.role {
         RoleSource::Declared {
             kind,
             name,
@@ -464,14 +474,19 @@ fn grant_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -> 
         ),
         RoleSource::Builtin { name, .. } => format!("the built-in ClusterRole \"{name}\""),
         RoleSource::Missing { kind, name } => format!("{} \"{name}\"", kind.as_str()),
-    };
+    }
+}
+
+/// `ClusterRoleBinding "ops" (rbac.yaml:20)`, and how it reaches the
+/// account when not by naming it.
+fn binding_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -> String {
     let binding_at = grant
         .binding_place
         .as_ref()
         .map(|(file, range)| at_label(finding, file, *range))
         .unwrap_or_default();
     format!(
-        "{role} by {} \"{}\"{binding_at}{}",
+        "{} \"{}\"{binding_at}{}",
         grant.binding_kind.as_str(),
         grant.binding,
         via_phrase(permissions, grant)
@@ -736,13 +751,96 @@ pub fn finding_hover(finding: &Finding) -> String {
             format!("Set `{FIELD}` to the plain value `false` (the quick fix does it)."),
         ),
     };
+    let worth = finding
+        .permissions
+        .as_ref()
+        .map(|p| permissions_hover(finding, p))
+        .unwrap_or_default();
     format!(
-        "### tokenguard TG001: service-account token mounted\n\n{what}\n\n**Why it matters.** {WHY}\n\n\
+        "### tokenguard TG001: service-account token mounted\n\n{what}\n\n{worth}**Why it matters.** {WHY}\n\n\
          **How to fix it.** {fix}\n\n**When the pod really needs the API** (an operator, a \
          controller, a CI runner): set `{FIELD}: true` and put `# {IGNORE_MARKER}: <reason>` on \
          that line or the line above, so the exception is explicit and reviewed.\n\n\
          [Kubernetes: opt out of API credential automounting]({DOCS_URL})"
     )
+}
+
+/// The hover's account section (Markdown, ending with a blank line): the
+/// risk, then each binding of the checked files with its role, where both
+/// are declared, its scope and what it lets the token do.
+fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
+    let account = account_label(permissions);
+    let mut out = format!(
+        "**What the token can do** (risk `{}`). ",
+        permissions.risk.as_str()
+    );
+    if permissions.grants.is_empty() {
+        let defaults: Vec<String> = permissions
+            .defaults
+            .iter()
+            .map(|g| format!("`{}`", g.role.name()))
+            .collect();
+        out.push_str(&format!(
+            "No RoleBinding or ClusterRoleBinding in the checked files names {account}: its \
+             token carries only the API's discovery permissions"
+        ));
+        if !defaults.is_empty() {
+            out.push_str(&format!(
+                " (the default bindings every account gets: {})",
+                list(&defaults)
+            ));
+        }
+        out.push_str(
+            ", unless bindings live elsewhere (another repository, or objects the cluster \
+             already has).\n\n",
+        );
+        return out;
+    }
+    let summary = match permissions.risk {
+        Risk::ClusterAdmin => "Whoever takes over this pod controls the cluster.".to_string(),
+        Risk::DangerousClusterWide | Risk::DangerousInNamespace => format!(
+            "Whoever takes over this pod can {}.",
+            capabilities_phrase(permissions, None)
+        ),
+        Risk::Bound => {
+            "None of its permissions is among the dangerous ones tokenguard looks for.".to_string()
+        }
+        Risk::Unknown | Risk::DiscoveryOnly => {
+            "What it grants is not known: its roles are not defined in the checked files."
+                .to_string()
+        }
+    };
+    out.push_str(&format!("{account}: {summary}\n\n"));
+    for grant in &permissions.grants {
+        let what = if grant.role.is_missing() {
+            ", which is not defined in the checked files".to_string()
+        } else if grant.capabilities.is_empty() {
+            ": nothing dangerous".to_string()
+        } else {
+            format!(
+                ": {}",
+                list(
+                    &grant
+                        .capabilities
+                        .iter()
+                        .map(|c| capability_words(*c).to_string())
+                        .collect::<Vec<_>>()
+                )
+            )
+        };
+        let version = match &grant.role {
+            RoleSource::Builtin { kubernetes, .. } => format!(" (Kubernetes {kubernetes})"),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "- {} grants {}{version} {}{what}\n",
+            binding_phrase(finding, permissions, grant),
+            role_phrase(finding, grant),
+            grant.scope.describe()
+        ));
+    }
+    out.push('\n');
+    out
 }
 
 /// The hover on an `automountServiceAccountToken` key (Markdown).

@@ -293,6 +293,11 @@ pub fn to_diagnostic(
         message: finding.message.clone(),
         related_information: related,
         tags: None,
-        data: Some(json!({ "version": analyzed.version, "fix": fix })),
+        // `risk`: what the pod's token can do (`rbac::Risk::as_str`), when
+        // known; clients may sort or filter by it.
+        data: Some(match finding.risk() {
+            Some(risk) => json!({ "version": analyzed.version, "fix": fix, "risk": risk }),
+            None => json!({ "version": analyzed.version, "fix": fix }),
+        }),
     }
 }
