@@ -609,7 +609,7 @@ fn permissions_related(finding: &Finding) -> Vec<Related> {
         if let Some((file, range)) = &grant.binding_place {
             let (file, range) = place(file, *range);
             let missing = if grant.role.is_missing() {
-                ", which is not defined in the checked files"
+                " (not defined in the checked files)"
             } else {
                 ""
             };
@@ -632,7 +632,7 @@ fn permissions_related(finding: &Finding) -> Vec<Related> {
             let what = match grant.capabilities.as_slice() {
                 [] => "grants no dangerous capability".to_string(),
                 capabilities => format!(
-                    "lets it {}",
+                    "lets its holders {}",
                     list(
                         &capabilities
                             .iter()

@@ -95,7 +95,7 @@ fn write_finding(
     if let Some(permissions) = &finding.permissions {
         writeln!(
             out,
-            "  {} token risk: {} ({})",
+            "  {} token risk {}: {}",
             style.paint(BOLD, "= note:"),
             permissions.risk.as_str(),
             printable(&permissions.summary())
