@@ -255,7 +255,7 @@ spec:
             "end_column": 55,
             "severity": "warning",
             "code": "TG001",
-            "message": "Pod \"café\" explicitly mounts its service-account token (automountServiceAccountToken: true). Set it to false, or keep it and record why with a `# tokenguard-ignore: reason` comment.",
+            "message": "Pod \"café\" explicitly mounts its service-account token (automountServiceAccountToken: true). Set it to false, or keep it and record why with a `# tokenguard-ignore: reason` comment. No RoleBinding or ClusterRoleBinding in the checked files names ServiceAccount \"default\": its token carries only the API's discovery permissions, unless bindings live elsewhere.",
             "kind": "Pod",
             "name": "café",
             "fix": {
@@ -263,6 +263,13 @@ spec:
                 "edits": [
                     {"line": 4, "column": 51, "end_line": 4, "end_column": 55, "new_text": "false"}
                 ]
+            },
+            "permissions": {
+                "account": "default",
+                "namespace": null,
+                "risk": "discovery-only",
+                "capabilities": [],
+                "grants": []
             }
         },
         {
@@ -273,7 +280,7 @@ spec:
             "end_column": 9,
             "severity": "warning",
             "code": "TG001",
-            "message": "Deployment \"api\" mounts its service-account token: the pod spec does not set automountServiceAccountToken and ServiceAccount \"default\" is not among the checked files, so nothing disables automounting. Add automountServiceAccountToken: false to the pod spec.",
+            "message": "Deployment \"api\" mounts its service-account token: the pod spec does not set automountServiceAccountToken and ServiceAccount \"default\" is not among the checked files, so nothing disables automounting. Add automountServiceAccountToken: false to the pod spec. No RoleBinding or ClusterRoleBinding in the checked files names ServiceAccount \"default\": its token carries only the API's discovery permissions, unless bindings live elsewhere.",
             "kind": "Deployment",
             "name": "api",
             "fix": {
@@ -287,6 +294,13 @@ spec:
                         "new_text": "      automountServiceAccountToken: false\n"
                     }
                 ]
+            },
+            "permissions": {
+                "account": "default",
+                "namespace": null,
+                "risk": "discovery-only",
+                "capabilities": [],
+                "grants": []
             }
         }
     ]);
@@ -506,17 +520,19 @@ fn human_format_shows_the_location_the_source_line_and_a_caret_underline() {
     let output = tokenguard(dir.path(), &["check"]);
     assert_eq!(code(&output), 1);
     let expected = "\
-pod.yaml:4:1: warning[TG001] Pod \"web\" mounts its service-account token: the pod spec does not set automountServiceAccountToken and ServiceAccount \"default\" is not among the checked files, so nothing disables automounting. Add automountServiceAccountToken: false to the pod spec.
+pod.yaml:4:1: warning[TG001] Pod \"web\" mounts its service-account token: the pod spec does not set automountServiceAccountToken and ServiceAccount \"default\" is not among the checked files, so nothing disables automounting. Add automountServiceAccountToken: false to the pod spec. No RoleBinding or ClusterRoleBinding in the checked files names ServiceAccount \"default\": its token carries only the API's discovery permissions, unless bindings live elsewhere.
   |
 4 | spec:
   | ^^^^
   = help: Add automountServiceAccountToken: false to the pod spec
+  = note: token risk discovery-only: not bound by any RoleBinding or ClusterRoleBinding in the checked files (discovery permissions only)
 
-true.yaml:5:33: warning[TG001] Pod \"t\" explicitly mounts its service-account token (automountServiceAccountToken: true). Set it to false, or keep it and record why with a `# tokenguard-ignore: reason` comment.
+true.yaml:5:33: warning[TG001] Pod \"t\" explicitly mounts its service-account token (automountServiceAccountToken: true). Set it to false, or keep it and record why with a `# tokenguard-ignore: reason` comment. No RoleBinding or ClusterRoleBinding in the checked files names ServiceAccount \"default\": its token carries only the API's discovery permissions, unless bindings live elsewhere.
   |
 5 |   automountServiceAccountToken: true
   |                                 ^^^^
   = help: Set automountServiceAccountToken to false
+  = note: token risk discovery-only: not bound by any RoleBinding or ClusterRoleBinding in the checked files (discovery permissions only)
 ";
     assert_eq!(stdout(&output), expected);
     // The summary goes to stderr, so stdout stays parseable.
