@@ -480,16 +480,20 @@ fn role_phrase(finding: &Finding, grant: &Grant) -> String {
 /// `ClusterRoleBinding "ops" (rbac.yaml:20)`, and how it reaches the
 /// account when not by naming it.
 fn binding_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -> String {
-    let binding_at = grant
+    let at = grant
         .binding_place
         .as_ref()
-        .map(|(file, range)| at_label(finding, file, *range))
-        .unwrap_or_default();
+        .and_then(|(file, range)| finding.declared_at(file, *range))
+        .map(|d| d.label());
+    let notes: Vec<String> = at.into_iter().chain(via_phrase(permissions, grant)).collect();
+    let notes = match notes.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", notes.join(", ")),
+    };
     format!(
-        "{} \"{}\"{binding_at}{}",
+        "{} \"{}\"{notes}",
         grant.binding_kind.as_str(),
-        grant.binding,
-        via_phrase(permissions, grant)
+        grant.binding
     )
 }
 
@@ -503,20 +507,20 @@ fn at_label(finding: &Finding, file: &str, range: crate::text::TextRange) -> Str
 
 /// How the binding reaches the account, when not by naming it: the group
 /// or the user its subject names.
-fn via_phrase(permissions: &Permissions, grant: &Grant) -> String {
+fn via_phrase(permissions: &Permissions, grant: &Grant) -> Option<String> {
     let namespace = permissions.namespace.as_deref().unwrap_or("<namespace>");
-    match grant.via {
-        Via::ServiceAccount => String::new(),
-        Via::AllServiceAccounts => " (through the group system:serviceaccounts)".to_string(),
+    Some(match grant.via {
+        Via::ServiceAccount => return None,
+        Via::AllServiceAccounts => "through the group system:serviceaccounts".to_string(),
         Via::NamespaceServiceAccounts => {
-            format!(" (through the group system:serviceaccounts:{namespace})")
+            format!("through the group system:serviceaccounts:{namespace}")
         }
         Via::User => format!(
-            " (as the user system:serviceaccount:{namespace}:{})",
+            "as the user system:serviceaccount:{namespace}:{}",
             permissions.account
         ),
-        Via::Authenticated => " (through the group system:authenticated)".to_string(),
-    }
+        Via::Authenticated => "through the group system:authenticated".to_string(),
+    })
 }
 
 /// `read Secrets and create pods cluster-wide, and exec into pods in
@@ -621,6 +625,8 @@ fn permissions_related(finding: &Finding) -> Vec<Related> {
                     grant.binding_kind.as_str(),
                     grant.binding,
                     via_phrase(permissions, grant)
+                        .map(|via| format!(", {via}"))
+                        .unwrap_or_default()
                 ),
             });
         }
@@ -786,7 +792,7 @@ fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
         ));
         if !defaults.is_empty() {
             out.push_str(&format!(
-                " (the default bindings every account gets: {})",
+                " (the default roles every account is bound to: {})",
                 list(&defaults)
             ));
         }
@@ -797,16 +803,16 @@ fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
         return out;
     }
     let summary = match permissions.risk {
-        Risk::ClusterAdmin => "Whoever takes over this pod controls the cluster.".to_string(),
+        Risk::ClusterAdmin => "whoever takes over this pod controls the cluster.".to_string(),
         Risk::DangerousClusterWide | Risk::DangerousInNamespace => format!(
-            "Whoever takes over this pod can {}.",
+            "whoever takes over this pod can {}.",
             capabilities_phrase(permissions, None)
         ),
         Risk::Bound => {
-            "None of its permissions is among the dangerous ones tokenguard looks for.".to_string()
+            "none of its permissions is among the dangerous ones tokenguard looks for.".to_string()
         }
         Risk::Unknown | Risk::DiscoveryOnly => {
-            "What it grants is not known: its roles are not defined in the checked files."
+            "what it grants is not known: its roles are not defined in the checked files."
                 .to_string()
         }
     };
@@ -814,6 +820,8 @@ fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
     for grant in &permissions.grants {
         let what = if grant.role.is_missing() {
             ", which is not defined in the checked files".to_string()
+        } else if grant.risk() == Risk::ClusterAdmin {
+            ": everything (`*` verbs on `*` resources)".to_string()
         } else if grant.capabilities.is_empty() {
             ": nothing dangerous".to_string()
         } else {
