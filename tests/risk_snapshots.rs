@@ -224,7 +224,10 @@ fn render_risk(host: &AnalysisHost<NoFiles>, name: &str) -> String {
     let _ = writeln!(out, "message: {}", finding.message);
     for related in &finding.related {
         let at = match related.file.as_deref() {
-            None => format!("this file {}", line_col(WORKLOADS, &index, related.range.start)),
+            None => format!(
+                "this file {}",
+                line_col(WORKLOADS, &index, related.range.start)
+            ),
             Some(RBAC_FILE) => format!(
                 "{RBAC_FILE} {} {:?}",
                 line_col(RBAC, &rbac_index, related.range.start),
@@ -282,7 +285,11 @@ fn each_risk_gets_its_severity_by_the_rule() {
             .into_iter()
             .map(|name| {
                 let f = finding_of(host, name);
-                (name.to_string(), f.risk().unwrap_or("none"), f.severity.as_str())
+                (
+                    name.to_string(),
+                    f.risk().unwrap_or("none"),
+                    f.severity.as_str(),
+                )
             })
             .collect()
     };

@@ -485,7 +485,10 @@ fn binding_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -
         .as_ref()
         .and_then(|(file, range)| finding.declared_at(file, *range))
         .map(|d| d.label());
-    let notes: Vec<String> = at.into_iter().chain(via_phrase(permissions, grant)).collect();
+    let notes: Vec<String> = at
+        .into_iter()
+        .chain(via_phrase(permissions, grant))
+        .collect();
     let notes = match notes.is_empty() {
         true => String::new(),
         false => format!(" ({})", notes.join(", ")),

@@ -101,10 +101,9 @@ async fn a_cluster_admin_token_is_an_error_that_names_its_binding() {
         .await;
     assert_eq!(diagnostics[0]["severity"], WARNING);
     assert!(diagnostics[0]["relatedInformation"].is_null());
-    assert!(diagnostics[0]["message"]
-        .as_str()
-        .unwrap()
-        .ends_with("its token carries only the API's discovery permissions, unless bindings live elsewhere."));
+    assert!(diagnostics[0]["message"].as_str().unwrap().ends_with(
+        "its token carries only the API's discovery permissions, unless bindings live elsewhere."
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,7 +125,10 @@ async fn severity_by_risk_comes_from_the_editor_settings() {
         .await;
     // Another account: discovery only, the plain severity.
     client
-        .open(&lone, &POD.replace("serviceAccountName: ci", "serviceAccountName: other"))
+        .open(
+            &lone,
+            &POD.replace("serviceAccountName: ci", "serviceAccountName: other"),
+        )
         .await;
     let diagnostics = client.wait_diagnostics(&lone, 1).await;
     assert_eq!(diagnostics[0]["data"]["risk"], "discovery-only");
