@@ -81,13 +81,14 @@ pub fn message(finding: &Finding) -> String {
         .permissions
         .as_ref()
         .map(|p| permissions_sentence(finding, p));
+    // What the token is worth comes last: the message's tail.
     [
         Some(verdict),
         note,
-        permissions,
         not_evaluated,
         overlays,
         rendering,
+        permissions,
     ]
     .into_iter()
     .flatten()
