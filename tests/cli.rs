@@ -834,3 +834,107 @@ fn version_and_help_with_examples() {
         );
     }
 }
+
+// --- what the token can do (issue 14) ------------------------------------------
+
+/// A Role that reads Secrets in `build`, bound to ServiceAccount `ci`; the
+/// binding's name is line 10, column 9; the role's line 3, column 9.
+const RBAC_READER: &str = "\
+kind: Role
+metadata:
+  name: secret-reader
+  namespace: build
+rules:
+  - {apiGroups: [\"\"], resources: [secrets], verbs: [list]}
+---
+kind: RoleBinding
+metadata:
+  name: ci-reads
+  namespace: build
+roleRef: {kind: Role, name: secret-reader}
+subjects: [{kind: ServiceAccount, name: ci}]
+";
+
+const POD_AS_CI: &str =
+    "kind: Pod\nmetadata:\n  name: runner\n  namespace: build\nspec:\n  serviceAccountName: ci\n  containers: []\n";
+
+#[test]
+fn a_finding_names_the_binding_of_its_account_in_every_format() {
+    let dir = temp_dir();
+    write(dir.path(), "k8s/rbac.yaml", RBAC_READER);
+    write(dir.path(), "k8s/apps/pod.yaml", POD_AS_CI);
+    let tail = "ServiceAccount \"ci\" (namespace \"build\") is bound to Role \"secret-reader\" \
+                (../rbac.yaml:3) by RoleBinding \"ci-reads\" (../rbac.yaml:10): whoever takes over \
+                this pod can read Secrets in namespace \"build\".";
+
+    let human = tokenguard(dir.path(), &["check", "k8s"]);
+    assert_eq!(code(&human), 1);
+    let text = stdout(&human);
+    assert!(text.contains(tail), "{text}");
+    let notes: Vec<&str> = text.lines().filter(|l| l.contains("= note:")).collect();
+    assert_eq!(
+        notes,
+        [
+            "  = note: token risk dangerous-in-namespace: bound to Role \"secret-reader\" by RoleBinding \"ci-reads\" in namespace \"build\"",
+            "  = note: RoleBinding \"ci-reads\" binds ServiceAccount \"ci\" (namespace \"build\") to Role \"secret-reader\" at k8s/rbac.yaml:10:9",
+            "  = note: Role \"secret-reader\" lets its holders read Secrets at k8s/rbac.yaml:3:9",
+        ]
+    );
+
+    let json = tokenguard(dir.path(), &["check", "--format", "json", "k8s"]);
+    let finding = &json_stdout(&json)[0];
+    assert!(finding["message"].as_str().unwrap().ends_with(tail));
+    assert_eq!(
+        finding["permissions"],
+        json!({
+            "account": "ci",
+            "namespace": "build",
+            "risk": "dangerous-in-namespace",
+            "capabilities": [
+                {"name": "read-secrets", "label": "read Secrets", "scope": "namespace", "namespace": "build"}
+            ],
+            "grants": [{
+                "binding": {"kind": "RoleBinding", "name": "ci-reads", "namespace": "build", "file": "k8s/rbac.yaml", "line": 10, "column": 9},
+                "via": "service-account",
+                "role": {"kind": "Role", "name": "secret-reader", "source": "declared", "file": "k8s/rbac.yaml", "line": 3, "column": 9},
+                "scope": "namespace",
+                "namespace": "build",
+                "risk": "dangerous-in-namespace",
+                "capabilities": ["read-secrets"]
+            }]
+        })
+    );
+    assert_eq!(
+        finding["related"][0],
+        json!({
+            "file": "k8s/rbac.yaml", "line": 10, "column": 9, "end_line": 10, "end_column": 17,
+            "message": "RoleBinding \"ci-reads\" binds ServiceAccount \"ci\" (namespace \"build\") to Role \"secret-reader\""
+        })
+    );
+
+    // Checking the pod alone, the binding is not among the checked files;
+    // with --workspace it is context again.
+    let alone = tokenguard(
+        dir.path(),
+        &["check", "--format", "json", "k8s/apps/pod.yaml"],
+    );
+    assert_eq!(
+        json_stdout(&alone)[0]["permissions"]["risk"],
+        "discovery-only"
+    );
+    let context = tokenguard(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--workspace",
+            "k8s",
+            "k8s/apps/pod.yaml",
+        ],
+    );
+    assert_eq!(
+        json_stdout(&context)[0]["permissions"]["risk"],
+        "dangerous-in-namespace"
+    );
+}
