@@ -269,7 +269,8 @@ spec:
                 "namespace": null,
                 "risk": "discovery-only",
                 "capabilities": [],
-                "grants": []
+                "grants": [],
+                "grant_count": 0
             }
         },
         {
@@ -300,7 +301,8 @@ spec:
                 "namespace": null,
                 "risk": "discovery-only",
                 "capabilities": [],
-                "grants": []
+                "grants": [],
+                "grant_count": 0
             }
         }
     ]);
@@ -901,7 +903,8 @@ fn a_finding_names_the_binding_of_its_account_in_every_format() {
                 "namespace": "build",
                 "risk": "dangerous-in-namespace",
                 "capabilities": ["read-secrets"]
-            }]
+            }],
+            "grant_count": 1
         })
     );
     assert_eq!(

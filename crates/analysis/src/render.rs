@@ -391,6 +391,12 @@ fn account_clause(account: &AccountCheck) -> String {
     }
 }
 
+/// The most bindings (the most dangerous first) that the related places,
+/// the hover and the outputs detail; the message names the first and counts
+/// the others. (A workspace that binds a group every account is in can give
+/// each account hundreds of grants.)
+pub const GRANTS_SHOWN: usize = 10;
+
 /// The most capabilities a message lists; the hover lists them all.
 const CAPABILITIES_IN_A_MESSAGE: usize = 6;
 
@@ -612,7 +618,7 @@ fn permissions_related(finding: &Finding) -> Vec<Related> {
         (file, range)
     };
     let mut related: Vec<Related> = Vec::new();
-    for grant in &permissions.grants {
+    for grant in permissions.grants.iter().take(GRANTS_SHOWN) {
         let role = format!("{} \"{}\"", grant.role.kind().as_str(), grant.role.name());
         if let Some((file, range)) = &grant.binding_place {
             let (file, range) = place(file, *range);
@@ -821,7 +827,7 @@ fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
         }
     };
     out.push_str(&format!("{account}: {summary}\n\n"));
-    for grant in &permissions.grants {
+    for grant in permissions.grants.iter().take(GRANTS_SHOWN) {
         let what = if grant.role.is_missing() {
             ", which is not defined in the checked files".to_string()
         } else if grant.risk() == Risk::ClusterAdmin {
@@ -850,6 +856,14 @@ fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
             role_phrase(finding, grant),
             grant.scope.describe()
         ));
+    }
+    if let Some(more) = permissions.grants.len().checked_sub(GRANTS_SHOWN) {
+        if more > 0 {
+            out.push_str(&format!(
+                "- and {more} more binding{}\n",
+                if more == 1 { "" } else { "s" }
+            ));
+        }
     }
     out.push('\n');
     out
