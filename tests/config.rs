@@ -235,7 +235,7 @@ fn print_config_shows_each_value_and_where_it_comes_from() {
     write(
         &root,
         "tokenguard.toml",
-        "severity = \"error\"\nexclude = [\"charts/**\"]\n\n[[workloads]]\ngroup = \"example.com\"\nkind = \"Widget\"\npod_spec = \"spec.runtime.pod\"\n\n[[ignore]]\nobject = \"Deployment/kube-system/*\"\nreason = \"owned by the platform team\"\n",
+        "severity = \"error\"\nexclude = [\"charts/**\"]\n\n[severity_by_risk]\nbound = \"hint\"\n\n[[workloads]]\ngroup = \"example.com\"\nkind = \"Widget\"\npod_spec = \"spec.runtime.pod\"\n\n[[ignore]]\nobject = \"Deployment/kube-system/*\"\nreason = \"owned by the platform team\"\n",
     );
     write(&root, "k8s/pod.yaml", POD);
     let output = tokenguard(&root, &["check", "--print-config", "k8s"]);
@@ -249,6 +249,24 @@ fn print_config_shows_each_value_and_where_it_comes_from() {
         tokenguard_analysis::parse_config(&shown).expect("--print-config prints valid TOML");
     assert_eq!(printed.severity, Some(tokenguard_analysis::Severity::Error));
     assert_eq!(printed.workloads.len(), 3);
+    // Every risk's severity in force: the file's entry, the built-in ones,
+    // then the plain severity.
+    let by_risk: Vec<(&str, &str)> = printed
+        .severity_by_risk
+        .iter()
+        .map(|(risk, severity)| (risk, severity.as_str()))
+        .collect();
+    assert_eq!(
+        by_risk,
+        [
+            ("cluster-admin", "error"),
+            ("dangerous-cluster-wide", "error"),
+            ("dangerous-in-namespace", "error"),
+            ("bound", "hint"),
+            ("unknown", "error"),
+            ("discovery-only", "error"),
+        ]
+    );
 }
 
 #[test]
@@ -263,6 +281,14 @@ fn print_config_without_a_file_shows_the_defaults() {
     );
     assert!(
         shown.contains("severity = \"warning\" # default\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(
+            "[severity_by_risk]\ncluster-admin = \"error\" # default\n\
+             dangerous-cluster-wide = \"error\" # default\n\
+             dangerous-in-namespace = \"warning\" # default: follows severity\n"
+        ),
         "{shown}"
     );
     assert!(!shown.contains("[[ignore]]"));
@@ -354,4 +380,88 @@ fn the_configuration_applies_to_helm_templates_and_kustomize_bases() {
         .find(|f| f["file"] == "chart/templates/widget.yaml")
         .unwrap();
     assert_eq!(widget["line"], 9, "on the `pod` key: {widget}");
+}
+
+/// A ClusterRoleBinding of ServiceAccount `ci` (namespace `build`) to the
+/// built-in cluster-admin.
+const ADMIN_BINDING: &str = "kind: ClusterRoleBinding\nmetadata: {name: ci-admin}\nroleRef: {kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: ci, namespace: build}]\n";
+
+fn pod_as(account: &str) -> String {
+    format!(
+        "kind: Pod\nmetadata: {{name: {account}, namespace: build}}\nspec:\n  serviceAccountName: {account}\n  containers: []\n"
+    )
+}
+
+/// (account, risk, severity) of each finding, in file order.
+fn risks(output: &Output) -> Vec<(String, String, String)> {
+    findings(output)
+        .iter()
+        .map(|f| {
+            (
+                f["permissions"]["account"].as_str().unwrap().to_string(),
+                f["permissions"]["risk"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn severity_follows_the_risk_by_the_rule() {
+    let (_guard, root) = temp_dir();
+    write(&root, "k8s/rbac.yaml", ADMIN_BINDING);
+    write(
+        &root,
+        "k8s/pods.yaml",
+        &format!("{}---\n{}", pod_as("ci"), pod_as("web")),
+    );
+    let row = |a: &str, r: &str, s: &str| (a.to_string(), r.to_string(), s.to_string());
+    // No file: the built-in entry (error) for cluster-admin, warning else.
+    let output = tokenguard(&root, &["check", "--format", "json", "--no-config", "k8s"]);
+    assert_eq!(
+        risks(&output),
+        [
+            row("ci", "cluster-admin", "error"),
+            row("web", "discovery-only", "warning")
+        ]
+    );
+    // The plain severity leaves the built-in entry alone...
+    write(&root, "tokenguard.toml", "severity = \"hint\"\n");
+    let output = tokenguard(&root, &["check", "--format", "json", "k8s"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(
+        risks(&output),
+        [
+            row("ci", "cluster-admin", "error"),
+            row("web", "discovery-only", "hint")
+        ]
+    );
+    // ... which the table overrides, entry by entry.
+    write(
+        &root,
+        "tokenguard.toml",
+        "severity = \"hint\"\n\n[severity_by_risk]\ncluster-admin = \"warning\"\ndiscovery-only = \"information\"\n",
+    );
+    let output = tokenguard(&root, &["check", "--format", "json", "k8s"]);
+    assert_eq!(
+        risks(&output),
+        [
+            row("ci", "cluster-admin", "warning"),
+            row("web", "discovery-only", "information")
+        ]
+    );
+    // A risk that is not one is an error on its key, with its position.
+    write(
+        &root,
+        "tokenguard.toml",
+        "[severity_by_risk]\nadmin = \"error\"\n",
+    );
+    let output = tokenguard(&root, &["check", "--format", "json", "k8s"]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output)
+            .contains("tokenguard.toml:2:1: in [severity_by_risk]: \"admin\" is not a risk"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -151,7 +151,7 @@ async fn a_base_patched_by_some_overlays_says_which_and_by_all_has_no_diagnostic
     let diagnostics = client.wait_diagnostics(&base, 1).await;
     assert_eq!(codes(&diagnostics), ["TG001"]);
     let message = diagnostics[0]["message"].as_str().unwrap();
-    assert!(message.ends_with(PARTIAL_MESSAGE), "{message}");
+    assert!(message.contains(PARTIAL_MESSAGE), "{message}");
 
     let all = workspace(Some(&["token.yaml"]));
     let mut client = indexed(all.path(), json!({})).await;
@@ -243,5 +243,5 @@ async fn an_overlay_written_on_disk_is_seen_through_watched_files() {
         .wait_until(&base, "a finding naming the overlays", |d| d.len() == 1)
         .await;
     let message = diagnostics[0]["message"].as_str().unwrap();
-    assert!(message.ends_with(PARTIAL_MESSAGE), "{message}");
+    assert!(message.contains(PARTIAL_MESSAGE), "{message}");
 }

@@ -27,6 +27,7 @@ mod configuration;
 mod hover;
 mod kustomize;
 mod path;
+mod permissions;
 mod source;
 #[cfg(test)]
 mod tests;
@@ -702,8 +703,9 @@ impl<S: FileSource> AnalysisHost<S> {
     }
 
     /// The last step of every analysis, for every front end: the findings
-    /// of `path` as the kustomizations deploy it, then as the configuration
-    /// in force wants them reported.
+    /// of `path` as the kustomizations deploy it, with what each pod's token
+    /// can do (`permissions.rs`), then as the configuration in force wants
+    /// them reported.
     pub fn finish(&self, path: &FilePath, findings: Vec<Finding>) -> Vec<Finding> {
         let findings = if path.is_detached() {
             findings
@@ -712,7 +714,25 @@ impl<S: FileSource> AnalysisHost<S> {
                 .index
                 .adjust(&normalize(path.as_str()), findings)
         };
+        // What each pod's token can do, before the configuration sets the
+        // severity by it.
+        let findings = permissions::attach(
+            path,
+            findings,
+            |namespace, account| self.permissions(namespace, account),
+            |file| self.text_of_fed(file),
+        );
         self.configuration(path).adjust(findings)
+    }
+
+    /// The text of a file named as the host names it: the kept text, else
+    /// the source's (for the lines of the places a finding names).
+    fn text_of_fed(&self, file: &str) -> Option<String> {
+        let path = FilePath::new(file);
+        match self.files.get(&path).and_then(|e| e.text.as_deref()) {
+            Some(text) => Some(text.to_string()),
+            None => self.source.read(&path, Need::FedFile),
+        }
     }
 
     /// The text the host keeps of a file fed with
