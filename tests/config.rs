@@ -235,7 +235,7 @@ fn print_config_shows_each_value_and_where_it_comes_from() {
     write(
         &root,
         "tokenguard.toml",
-        "severity = \"error\"\nexclude = [\"charts/**\"]\n\n[[workloads]]\ngroup = \"example.com\"\nkind = \"Widget\"\npod_spec = \"spec.runtime.pod\"\n\n[[ignore]]\nobject = \"Deployment/kube-system/*\"\nreason = \"owned by the platform team\"\n",
+        "severity = \"error\"\nexclude = [\"charts/**\"]\n\n[severity_by_risk]\nbound = \"hint\"\n\n[[workloads]]\ngroup = \"example.com\"\nkind = \"Widget\"\npod_spec = \"spec.runtime.pod\"\n\n[[ignore]]\nobject = \"Deployment/kube-system/*\"\nreason = \"owned by the platform team\"\n",
     );
     write(&root, "k8s/pod.yaml", POD);
     let output = tokenguard(&root, &["check", "--print-config", "k8s"]);
@@ -249,6 +249,24 @@ fn print_config_shows_each_value_and_where_it_comes_from() {
         tokenguard_analysis::parse_config(&shown).expect("--print-config prints valid TOML");
     assert_eq!(printed.severity, Some(tokenguard_analysis::Severity::Error));
     assert_eq!(printed.workloads.len(), 3);
+    // Every risk's severity in force: the file's entry, the built-in ones,
+    // then the plain severity.
+    let by_risk: Vec<(&str, &str)> = printed
+        .severity_by_risk
+        .iter()
+        .map(|(risk, severity)| (risk, severity.as_str()))
+        .collect();
+    assert_eq!(
+        by_risk,
+        [
+            ("cluster-admin", "error"),
+            ("dangerous-cluster-wide", "error"),
+            ("dangerous-in-namespace", "error"),
+            ("bound", "hint"),
+            ("unknown", "error"),
+            ("discovery-only", "error"),
+        ]
+    );
 }
 
 #[test]
@@ -263,6 +281,14 @@ fn print_config_without_a_file_shows_the_defaults() {
     );
     assert!(
         shown.contains("severity = \"warning\" # default\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(
+            "[severity_by_risk]\ncluster-admin = \"error\" # default\n\
+             dangerous-cluster-wide = \"error\" # default\n\
+             dangerous-in-namespace = \"warning\" # default: follows severity\n"
+        ),
         "{shown}"
     );
     assert!(!shown.contains("[[ignore]]"));

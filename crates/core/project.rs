@@ -202,6 +202,28 @@ impl Project {
             exclude.join(", "),
             from(!self.configuration.config.exclude.is_empty())
         );
+        // TG001's severity by the risk of the pod's account: each risk's
+        // severity in force, and which of the three steps of the rule
+        // (`SeverityByRisk::severity`) gives it.
+        let by_risk = &self.configuration.config.severity_by_risk;
+        let _ = writeln!(
+            out,
+            "\n# TG001's severity by what the pod's token can do: the entry set here, else the \
+             default entry, else `severity`."
+        );
+        let _ = writeln!(out, "[severity_by_risk]");
+        for risk in tokenguard_analysis::RISK_NAMES {
+            let severity = self.configuration.severity_for(Some(risk));
+            let why = match (
+                by_risk.get(risk),
+                tokenguard_analysis::builtin_severity(risk),
+            ) {
+                (Some(_), _) => from(true),
+                (None, Some(_)) => "default".to_string(),
+                (None, None) => "default: follows severity".to_string(),
+            };
+            let _ = writeln!(out, "{risk} = {} # {why}", quote(severity.as_str()));
+        }
         let _ = writeln!(
             out,
             "\n# Core workload kinds (default), matched by kind whatever their apiVersion:"

@@ -16,9 +16,11 @@ use crate::text::TextRange;
 
 mod helm;
 mod ignored_objects;
+mod severity;
 
 pub use helm::{HelmConfig, MAX_TIMEOUT_SECONDS};
 pub use ignored_objects::IgnoredObject;
+pub use severity::{builtin_severity, SeverityByRisk, RISK_NAMES};
 
 /// The names the file may have, in the order they are looked for in a folder.
 pub const CONFIG_FILE_NAMES: &[&str] = &["tokenguard.toml", ".tokenguard.toml"];
@@ -26,8 +28,11 @@ pub const CONFIG_FILE_NAMES: &[&str] = &["tokenguard.toml", ".tokenguard.toml"];
 /// A project configuration; `None` and empty lists mean "not set here".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProjectConfig {
-    /// Severity of TG001 findings.
+    /// Severity of TG001 findings (those `severity_by_risk` does not decide).
     pub severity: Option<Severity>,
+    /// Severity of TG001 findings by the risk of the pod's account
+    /// (`[severity_by_risk]`; see [`SeverityByRisk::severity`] for the rule).
+    pub severity_by_risk: SeverityByRisk,
     /// Whether TG000 (YAML syntax errors) is reported.
     pub syntax_errors: Option<bool>,
     /// Globs of paths not checked, relative to the configuration's folder.
@@ -51,6 +56,8 @@ pub struct ConfigError {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     severity: Option<Spanned<String>>,
+    #[serde(default)]
+    severity_by_risk: severity::RawSeverityByRisk,
     syntax_errors: Option<bool>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
@@ -135,9 +142,11 @@ pub fn parse_config(text: &str) -> Result<ProjectConfig, ConfigError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let helm = helm::read(raw.helm)?;
+    let severity_by_risk = severity::read(raw.severity_by_risk)?;
     Ok(ProjectConfig {
         helm,
         severity,
+        severity_by_risk,
         syntax_errors: raw.syntax_errors,
         exclude: raw.exclude.into_iter().map(Spanned::into_inner).collect(),
         workloads,
@@ -233,6 +242,10 @@ severity = "error"
 syntax_errors = false
 exclude = ["charts/**", "*.tmpl.yaml"]
 
+[severity_by_risk]
+cluster-admin = "error"
+discovery-only = "hint"
+
 [[workloads]]
 group = "example.com"
 kind = "Widget"
@@ -244,6 +257,13 @@ reason = "managed by the platform team"
 "#;
         let config = parse_config(text).unwrap();
         assert_eq!(config.severity, Some(Severity::Error));
+        assert_eq!(
+            config.severity_by_risk.iter().collect::<Vec<_>>(),
+            [
+                ("cluster-admin", Severity::Error),
+                ("discovery-only", Severity::Hint)
+            ]
+        );
         assert_eq!(config.syntax_errors, Some(false));
         assert_eq!(config.exclude, ["charts/**", "*.tmpl.yaml"]);
         assert_eq!(
@@ -293,6 +313,35 @@ reason = "managed by the platform team"
             error.message.contains("not one of error, warning"),
             "{}",
             error.message
+        );
+    }
+
+    #[test]
+    fn severity_by_risk_is_checked_key_by_key() {
+        let text = "[severity_by_risk]\nbound = \"information\"\nadmin = \"error\"\n";
+        let error = parse_config(text).unwrap_err();
+        assert_eq!(error_text(text, &error), "admin");
+        assert!(
+            error
+                .message
+                .contains("\"admin\" is not a risk: use \"cluster-admin\""),
+            "{}",
+            error.message
+        );
+        let text = "[severity_by_risk]\nbound = \"loud\"\n";
+        let error = parse_config(text).unwrap_err();
+        assert_eq!(error_text(text, &error), "\"loud\"");
+        let text = "severity_by_risk = \"error\"\n";
+        let error = parse_config(text).unwrap_err();
+        assert_eq!(
+            error_text(text, &error),
+            "\"error\"",
+            "a table, not a value"
+        );
+        let config = parse_config("[severity_by_risk]\nunknown = \"info\"\n").unwrap();
+        assert_eq!(
+            config.severity_by_risk.get("unknown"),
+            Some(Severity::Information)
         );
     }
 

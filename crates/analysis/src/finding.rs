@@ -2,6 +2,7 @@
 
 use crate::accounts::FoundAccount;
 use crate::fix::Fix;
+use crate::rbac::Permissions;
 use crate::render;
 use crate::text::TextRange;
 use crate::value::ValueType;
@@ -205,6 +206,18 @@ pub struct Finding {
     /// The ServiceAccount consulted, when the pod spec leaves it to the
     /// account (missing or null).
     pub account: Option<AccountCheck>,
+    /// The name of the ServiceAccount the pod runs as (TG001: its
+    /// `serviceAccountName`, else `serviceAccount`, else `default`),
+    /// whatever the verdict; `None` when a template computes it.
+    pub runs_as: Option<String>,
+    /// What the token of that account can do, as the RBAC objects of the
+    /// workspace say (TG001, attached by the analysis host; `None` without
+    /// the host, or when the account's name is not known).
+    pub permissions: Option<Permissions>,
+    /// The lines of the places [`Finding::permissions`] names (its
+    /// bindings, its declared roles), so that words and outputs can say
+    /// `rbac.yaml:12` without the file's text.
+    pub declared_at: Vec<DeclaredAt>,
     /// What the chart adds, for a finding on a Helm template.
     pub helm: Option<HelmFacts>,
     /// Whether the chart was rendered to judge it, or what was not evaluated.
@@ -229,6 +242,51 @@ pub struct SyntaxFacts {
     /// The character the error points at; `None` at the end of a line or
     /// of the text.
     pub found: Option<char>,
+}
+
+/// A place in another file (or the finding's own) that the permissions
+/// name, with the line it is on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclaredAt {
+    /// The file, as the host names it.
+    pub file: String,
+    /// The range there (the name of a binding or a role).
+    pub range: TextRange,
+    /// How the words name the file: its path relative to the finding's
+    /// folder (`rbac.yaml`, `../base/rbac.yaml`); empty for the finding's
+    /// own file.
+    pub shown: String,
+    /// The 0-based line of `range.start`, the byte it starts at, and its
+    /// text (without the line break).
+    pub line: usize,
+    pub line_start: usize,
+    pub line_text: String,
+}
+
+impl DeclaredAt {
+    /// `rbac.yaml:12`, or `line 12` in the finding's own file.
+    pub fn label(&self) -> String {
+        if self.shown.is_empty() {
+            format!("line {}", self.line + 1)
+        } else {
+            format!("{}:{}", self.shown, self.line + 1)
+        }
+    }
+
+    /// The 0-based column of the range's start in characters, and in
+    /// UTF-16 code units.
+    pub fn columns(&self) -> (usize, usize) {
+        let mut within = self
+            .range
+            .start
+            .saturating_sub(self.line_start)
+            .min(self.line_text.len());
+        while !self.line_text.is_char_boundary(within) {
+            within -= 1;
+        }
+        let before = &self.line_text[..within];
+        (before.chars().count(), before.encode_utf16().count())
+    }
 }
 
 /// A place that explains a finding.
@@ -260,6 +318,9 @@ impl Finding {
             pod_spec: Some(pod_spec),
             occurrences: 0,
             account: None,
+            runs_as: None,
+            permissions: None,
+            declared_at: Vec::new(),
             helm: None,
             rendering: None,
             overlays: None,
@@ -281,6 +342,9 @@ impl Finding {
             pod_spec: None,
             occurrences: 0,
             account: None,
+            runs_as: None,
+            permissions: None,
+            declared_at: Vec::new(),
             helm: None,
             rendering: None,
             overlays: None,
@@ -312,6 +376,32 @@ impl Finding {
         self.overlays = Some(overlays);
         self.message = render::message(self);
         self.related = render::related(self);
+    }
+
+    /// The risk of the account the pod runs as (its `rbac::Risk::as_str`),
+    /// when its permissions are known.
+    pub fn risk(&self) -> Option<&'static str> {
+        self.permissions.as_ref().map(|p| p.risk.as_str())
+    }
+
+    /// Records what the pod's token can do and where the places it names
+    /// are, and renders again.
+    pub(crate) fn set_permissions(
+        &mut self,
+        permissions: Permissions,
+        declared_at: Vec<DeclaredAt>,
+    ) {
+        self.permissions = Some(permissions);
+        self.declared_at = declared_at;
+        self.message = render::message(self);
+        self.related = render::related(self);
+    }
+
+    /// Where a place the permissions name is, when its line is known.
+    pub fn declared_at(&self, file: &str, range: TextRange) -> Option<&DeclaredAt> {
+        self.declared_at
+            .iter()
+            .find(|d| d.file == file && d.range == range)
     }
 
     /// The same finding in a text where its document starts `by` bytes later.

@@ -34,6 +34,7 @@ mod objects;
 mod options;
 mod placement;
 mod projected_token;
+pub mod rbac;
 mod relevance;
 pub mod render;
 mod rule;
@@ -47,12 +48,12 @@ mod verdict;
 pub use account_fix::disable_on_account;
 pub use accounts::{AccountIndex, AccountLookup, FoundAccount, NoAccounts, SameFileFirst};
 pub use config::{
-    exclude_glob, parse_config, ConfigError, HelmConfig, IgnoredObject, ProjectConfig,
-    CONFIG_FILE_NAMES, MAX_TIMEOUT_SECONDS,
+    builtin_severity, exclude_glob, parse_config, ConfigError, HelmConfig, IgnoredObject,
+    ProjectConfig, SeverityByRisk, CONFIG_FILE_NAMES, MAX_TIMEOUT_SECONDS, RISK_NAMES,
 };
 pub use finding::{
-    AccountCheck, Code, Finding, FromHelper, HelmFacts, HelperReading, Overlays, Place, Problem,
-    Related, RenderFact, Renders, Severity, SyntaxFacts, TemplatedField, WorkloadRef,
+    AccountCheck, Code, DeclaredAt, Finding, FromHelper, HelmFacts, HelperReading, Overlays, Place,
+    Problem, Related, RenderFact, Renders, Severity, SyntaxFacts, TemplatedField, WorkloadRef,
 };
 pub use fix::{apply_edits, Fix, TextEdit, FIELD};
 pub use ignore_comment::{ignore_comment, IGNORE_MARKER};

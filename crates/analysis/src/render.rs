@@ -9,6 +9,7 @@ use crate::finding::{
 use crate::fix::FIELD;
 use crate::ignore_comment::IGNORE_MARKER;
 use crate::objects::AccountAutomount;
+use crate::rbac::{Capability, Grant, Permissions, Risk, RoleSource, Scope, Via};
 
 /// Kubernetes' documentation of the setting, linked from hovers.
 pub const DOCS_URL: &str = "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting";
@@ -76,11 +77,22 @@ pub fn message(finding: &Finding) -> String {
         }
         _ => rendering_sentence(fact),
     });
-    [Some(verdict), note, not_evaluated, overlays, rendering]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let permissions = finding
+        .permissions
+        .as_ref()
+        .map(|p| permissions_sentence(finding, p));
+    [
+        Some(verdict),
+        note,
+        permissions,
+        not_evaluated,
+        overlays,
+        rendering,
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// A TG000 message: what to change, in a manifest author's words, then the
@@ -378,6 +390,164 @@ fn account_clause(account: &AccountCheck) -> String {
     }
 }
 
+/// The most capabilities a message lists; the hover lists them all.
+const CAPABILITIES_IN_A_MESSAGE: usize = 6;
+
+/// What the pod's token is worth, in one sentence: the account's most
+/// dangerous binding (its role, where each is declared) and what whoever
+/// takes over the pod gets.
+fn permissions_sentence(finding: &Finding, permissions: &Permissions) -> String {
+    let account = account_label(permissions);
+    let Some(first) = permissions.grants.first() else {
+        return format!(
+            "No RoleBinding or ClusterRoleBinding in the checked files names {account}: its \
+             token carries only the API's discovery permissions, unless bindings live elsewhere."
+        );
+    };
+    let more = match permissions.grants.len() - 1 {
+        0 => String::new(),
+        1 => " and 1 more binding".to_string(),
+        n => format!(" and {n} more bindings"),
+    };
+    let bound = format!(
+        "{account} is bound to {}{more}",
+        grant_phrase(finding, permissions, first)
+    );
+    match permissions.risk {
+        Risk::ClusterAdmin => {
+            format!("{bound}: whoever takes over this pod controls the cluster.")
+        }
+        Risk::DangerousClusterWide | Risk::DangerousInNamespace => format!(
+            "{bound}: whoever takes over this pod can {}.",
+            capabilities_phrase(permissions, Some(CAPABILITIES_IN_A_MESSAGE))
+        ),
+        Risk::Bound => format!(
+            "{bound}: whoever takes over this pod gets those permissions, none of them among \
+             the dangerous ones tokenguard looks for."
+        ),
+        Risk::Unknown if permissions.grants.len() == 1 => {
+            format!("{bound}, which is not defined in the checked files.")
+        }
+        Risk::Unknown => {
+            format!("{bound}, to roles not defined in the checked files.")
+        }
+        // (No grant is discovery-only: handled above.)
+        Risk::DiscoveryOnly => format!("{bound}."),
+    }
+}
+
+/// `ServiceAccount "ci"`, with its namespace when the workload names one.
+fn account_label(permissions: &Permissions) -> String {
+    match &permissions.namespace {
+        Some(ns) => format!(
+            "ServiceAccount \"{}\" (namespace \"{ns}\")",
+            permissions.account
+        ),
+        None => format!("ServiceAccount \"{}\"", permissions.account),
+    }
+}
+
+/// `ClusterRole "ops" (rbac.yaml:3) by ClusterRoleBinding "ops" (rbac.yaml:20)`;
+/// a built-in role is said so, a missing one has no place; the group or
+/// user the binding names the account through is said after it.
+fn grant_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -> String {
+    format!(
+        "{} by {}",
+        role_phrase(finding, grant),
+        binding_phrase(finding, permissions, grant)
+    )
+}
+
+/// `ClusterRole "ops" (rbac.yaml:3)`, `the built-in ClusterRole "edit"`,
+/// `ClusterRole "ops"` (missing).
+fn role_phrase(finding: &Finding, grant: &Grant) -> String {
+    match &grant.role {
+        RoleSource::Declared {
+            kind,
+            name,
+            file,
+            range,
+        } => format!(
+            "{} \"{name}\"{}",
+            kind.as_str(),
+            at_label(finding, file, *range)
+        ),
+        RoleSource::Builtin { name, .. } => format!("the built-in ClusterRole \"{name}\""),
+        RoleSource::Missing { kind, name } => format!("{} \"{name}\"", kind.as_str()),
+    }
+}
+
+/// `ClusterRoleBinding "ops" (rbac.yaml:20)`, and how it reaches the
+/// account when not by naming it.
+fn binding_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -> String {
+    let binding_at = grant
+        .binding_place
+        .as_ref()
+        .map(|(file, range)| at_label(finding, file, *range))
+        .unwrap_or_default();
+    format!(
+        "{} \"{}\"{binding_at}{}",
+        grant.binding_kind.as_str(),
+        grant.binding,
+        via_phrase(permissions, grant)
+    )
+}
+
+/// ` (rbac.yaml:12)`, when the line of the place is known.
+fn at_label(finding: &Finding, file: &str, range: crate::text::TextRange) -> String {
+    finding
+        .declared_at(file, range)
+        .map(|d| format!(" ({})", d.label()))
+        .unwrap_or_default()
+}
+
+/// How the binding reaches the account, when not by naming it: the group
+/// or the user its subject names.
+fn via_phrase(permissions: &Permissions, grant: &Grant) -> String {
+    let namespace = permissions.namespace.as_deref().unwrap_or("<namespace>");
+    match grant.via {
+        Via::ServiceAccount => String::new(),
+        Via::AllServiceAccounts => " (through the group system:serviceaccounts)".to_string(),
+        Via::NamespaceServiceAccounts => {
+            format!(" (through the group system:serviceaccounts:{namespace})")
+        }
+        Via::User => format!(
+            " (as the user system:serviceaccount:{namespace}:{})",
+            permissions.account
+        ),
+        Via::Authenticated => " (through the group system:authenticated)".to_string(),
+    }
+}
+
+/// `read Secrets and create pods cluster-wide, and exec into pods in
+/// namespace "ci"`: the capabilities grouped by scope, at most `limit` of
+/// them (then how many more).
+fn capabilities_phrase(permissions: &Permissions, limit: Option<usize>) -> String {
+    let all = permissions.capabilities();
+    let shown = limit.map_or(all.len(), |l| l.min(all.len()));
+    let mut groups: Vec<(Scope, Vec<String>)> = Vec::new();
+    for (capability, scope) in all.iter().take(shown) {
+        let words = capability_words(*capability).to_string();
+        match groups.iter_mut().find(|(s, _)| s == scope) {
+            Some((_, labels)) => labels.push(words),
+            None => groups.push((scope.clone(), vec![words])),
+        }
+    }
+    let phrases: Vec<String> = groups
+        .iter()
+        .map(|(scope, labels)| format!("{} {}", list(labels), scope.describe()))
+        .collect();
+    let mut phrase = match phrases.as_slice() {
+        [one] => one.clone(),
+        [init @ .., last] => format!("{}, and {last}", init.join(", ")),
+        [] => String::new(),
+    };
+    if all.len() > shown {
+        phrase.push_str(&format!(" (and {} more)", all.len() - shown));
+    }
+    phrase
+}
+
 /// `overlays/prod sets automountServiceAccountToken: false through a patch,
 /// overlays/dev does not.`
 fn overlays_sentence(overlays: &Overlays) -> String {
@@ -413,6 +583,87 @@ fn list(names: &[String]) -> String {
 /// [`Finding::account`], which each front end shows its own way, with
 /// [`account_note`] as the words.)
 pub fn related(finding: &Finding) -> Vec<Related> {
+    let mut related = helm_related(finding);
+    related.extend(permissions_related(finding));
+    related
+}
+
+/// The places of the account's bindings and of the roles they name that
+/// are declared in the checked files, most dangerous first.
+fn permissions_related(finding: &Finding) -> Vec<Related> {
+    let Some(permissions) = &finding.permissions else {
+        return Vec::new();
+    };
+    let account = account_label(permissions);
+    let place = |file: &str, range| {
+        let at = finding.declared_at(file, range);
+        let file = match at {
+            Some(at) if at.shown.is_empty() => None,
+            _ => Some(file.to_string()),
+        };
+        (file, range)
+    };
+    let mut related: Vec<Related> = Vec::new();
+    for grant in &permissions.grants {
+        let role = format!("{} \"{}\"", grant.role.kind().as_str(), grant.role.name());
+        if let Some((file, range)) = &grant.binding_place {
+            let (file, range) = place(file, *range);
+            let missing = if grant.role.is_missing() {
+                " (not defined in the checked files)"
+            } else {
+                ""
+            };
+            related.push(Related {
+                file,
+                range,
+                message: format!(
+                    "{} \"{}\" binds {account} to {role}{missing}{}",
+                    grant.binding_kind.as_str(),
+                    grant.binding,
+                    via_phrase(permissions, grant)
+                ),
+            });
+        }
+        if let RoleSource::Declared {
+            file, range, name, ..
+        } = &grant.role
+        {
+            let (file, range) = place(file, *range);
+            let what = match grant.capabilities.as_slice() {
+                [] => "grants no dangerous capability".to_string(),
+                capabilities => format!(
+                    "lets its holders {}",
+                    list(
+                        &capabilities
+                            .iter()
+                            .map(|c| capability_words(*c).to_string())
+                            .collect::<Vec<_>>()
+                    )
+                ),
+            };
+            let message = format!("{} \"{name}\" {what}", grant.role.kind().as_str());
+            if !related.iter().any(|r| r.file == file && r.range == range) {
+                related.push(Related {
+                    file,
+                    range,
+                    message,
+                });
+            }
+        }
+    }
+    related
+}
+
+/// What a capability lets its holder do, as a verb phrase.
+fn capability_words(capability: Capability) -> &'static str {
+    match capability {
+        Capability::Wildcard => "use wildcard (`*`) rules",
+        other => other.label(),
+    }
+}
+
+/// The places of a chart's `values.yaml` that explain a template's finding.
+fn helm_related(finding: &Finding) -> Vec<Related> {
     let mut related = Vec::new();
     let Some(helm) = &finding.helm else {
         return related;
@@ -500,13 +751,96 @@ pub fn finding_hover(finding: &Finding) -> String {
             format!("Set `{FIELD}` to the plain value `false` (the quick fix does it)."),
         ),
     };
+    let worth = finding
+        .permissions
+        .as_ref()
+        .map(|p| permissions_hover(finding, p))
+        .unwrap_or_default();
     format!(
-        "### tokenguard TG001: service-account token mounted\n\n{what}\n\n**Why it matters.** {WHY}\n\n\
+        "### tokenguard TG001: service-account token mounted\n\n{what}\n\n{worth}**Why it matters.** {WHY}\n\n\
          **How to fix it.** {fix}\n\n**When the pod really needs the API** (an operator, a \
          controller, a CI runner): set `{FIELD}: true` and put `# {IGNORE_MARKER}: <reason>` on \
          that line or the line above, so the exception is explicit and reviewed.\n\n\
          [Kubernetes: opt out of API credential automounting]({DOCS_URL})"
     )
+}
+
+/// The hover's account section (Markdown, ending with a blank line): the
+/// risk, then each binding of the checked files with its role, where both
+/// are declared, its scope and what it lets the token do.
+fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
+    let account = account_label(permissions);
+    let mut out = format!(
+        "**What the token can do** (risk `{}`). ",
+        permissions.risk.as_str()
+    );
+    if permissions.grants.is_empty() {
+        let defaults: Vec<String> = permissions
+            .defaults
+            .iter()
+            .map(|g| format!("`{}`", g.role.name()))
+            .collect();
+        out.push_str(&format!(
+            "No RoleBinding or ClusterRoleBinding in the checked files names {account}: its \
+             token carries only the API's discovery permissions"
+        ));
+        if !defaults.is_empty() {
+            out.push_str(&format!(
+                " (the default bindings every account gets: {})",
+                list(&defaults)
+            ));
+        }
+        out.push_str(
+            ", unless bindings live elsewhere (another repository, or objects the cluster \
+             already has).\n\n",
+        );
+        return out;
+    }
+    let summary = match permissions.risk {
+        Risk::ClusterAdmin => "Whoever takes over this pod controls the cluster.".to_string(),
+        Risk::DangerousClusterWide | Risk::DangerousInNamespace => format!(
+            "Whoever takes over this pod can {}.",
+            capabilities_phrase(permissions, None)
+        ),
+        Risk::Bound => {
+            "None of its permissions is among the dangerous ones tokenguard looks for.".to_string()
+        }
+        Risk::Unknown | Risk::DiscoveryOnly => {
+            "What it grants is not known: its roles are not defined in the checked files."
+                .to_string()
+        }
+    };
+    out.push_str(&format!("{account}: {summary}\n\n"));
+    for grant in &permissions.grants {
+        let what = if grant.role.is_missing() {
+            ", which is not defined in the checked files".to_string()
+        } else if grant.capabilities.is_empty() {
+            ": nothing dangerous".to_string()
+        } else {
+            format!(
+                ": {}",
+                list(
+                    &grant
+                        .capabilities
+                        .iter()
+                        .map(|c| capability_words(*c).to_string())
+                        .collect::<Vec<_>>()
+                )
+            )
+        };
+        let version = match &grant.role {
+            RoleSource::Builtin { kubernetes, .. } => format!(" (Kubernetes {kubernetes})"),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "- {} grants {}{version} {}{what}\n",
+            binding_phrase(finding, permissions, grant),
+            role_phrase(finding, grant),
+            grant.scope.describe()
+        ));
+    }
+    out.push('\n');
+    out
 }
 
 /// The hover on an `automountServiceAccountToken` key (Markdown).

@@ -10,7 +10,7 @@ use crate::objects::Workload;
 use crate::placement::place;
 use crate::tree::Document;
 use crate::value::{count_keys, get, read_bool_field};
-use crate::verdict::{decide, pod_account, Decision, Reported};
+use crate::verdict::{decide, pod_account, pod_account_name, Decision, Reported};
 
 /// Judges one workload; `accounts` finds ServiceAccounts (the same file's
 /// first, then the rest of the workspace).
@@ -36,6 +36,10 @@ pub fn judge(
         doc.node(workload.pod_spec).range,
     );
     finding.occurrences = count_keys(doc, workload.pod_spec, FIELD);
+    finding.runs_as = Some(match &account {
+        Some(account) => account.name.clone(),
+        None => pod_account_name(doc, workload),
+    });
     finding.account = account;
     finding.fix = fix;
     Some(finding.rendered())

@@ -77,11 +77,7 @@ pub(crate) fn pod_account(
     workload: &Workload,
     accounts: &dyn AccountLookup,
 ) -> AccountCheck {
-    let non_empty = |key| get_string(doc, workload.pod_spec, key).filter(|s| !s.is_empty());
-    let name = non_empty("serviceAccountName")
-        .or_else(|| non_empty("serviceAccount"))
-        .unwrap_or("default")
-        .to_string();
+    let name = pod_account_name(doc, workload);
     let namespace = workload.namespace.clone();
     let found = accounts.find(namespace.as_deref(), &name);
     AccountCheck {
@@ -89,6 +85,17 @@ pub(crate) fn pod_account(
         namespace,
         found,
     }
+}
+
+/// The name of the account a plain manifest's pod runs as:
+/// `serviceAccountName`, else the deprecated `serviceAccount`, else
+/// `default`.
+pub(crate) fn pod_account_name(doc: &Document, workload: &Workload) -> String {
+    let non_empty = |key| get_string(doc, workload.pod_spec, key).filter(|s| !s.is_empty());
+    non_empty("serviceAccountName")
+        .or_else(|| non_empty("serviceAccount"))
+        .unwrap_or("default")
+        .to_string()
 }
 
 #[cfg(test)]

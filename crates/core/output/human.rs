@@ -92,10 +92,17 @@ fn write_finding(
             printable(&fix.title)
         )?;
     }
+    if let Some(permissions) = &finding.permissions {
+        writeln!(
+            out,
+            "  {} token risk {}: {}",
+            style.paint(BOLD, "= note:"),
+            permissions.risk.as_str(),
+            printable(&permissions.summary())
+        )?;
+    }
     for related in &finding.related {
-        if let Some((display, span)) =
-            workspace.span_in(file, related.file.as_deref(), related.range)
-        {
+        if let Some((display, span)) = workspace.related_span(file, finding, related) {
             writeln!(
                 out,
                 "  {} {} at {}:{}:{}",

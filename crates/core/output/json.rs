@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
+use tokenguard_analysis::rbac::{Grant, Permissions, RoleSource, Scope, Via};
 use tokenguard_analysis::{Finding, TextEdit};
 
 use super::Workspace;
@@ -26,6 +27,71 @@ struct JsonFinding<'a> {
     /// left out when there are none, so plain manifests read as before.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related: Vec<JsonRelated<'a>>,
+    /// What the token of the pod's account can do (TG001 with the
+    /// workspace's RBAC objects; left out otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permissions: Option<JsonPermissions<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonPermissions<'a> {
+    account: &'a str,
+    namespace: Option<&'a str>,
+    risk: &'static str,
+    /// Deduplicated, most dangerous first.
+    capabilities: Vec<JsonCapability>,
+    /// From the bindings of the checked files, most dangerous first.
+    grants: Vec<JsonGrant<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonCapability {
+    name: &'static str,
+    label: &'static str,
+    scope: &'static str,
+    namespace: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonGrant<'a> {
+    binding: JsonObject<'a>,
+    via: String,
+    role: JsonRole<'a>,
+    scope: &'static str,
+    namespace: Option<String>,
+    risk: &'static str,
+    capabilities: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct JsonObject<'a> {
+    kind: &'static str,
+    name: &'a str,
+    namespace: Option<&'a str>,
+    #[serde(flatten)]
+    at: Option<JsonAt<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRole<'a> {
+    kind: &'static str,
+    name: &'a str,
+    /// `declared` (in the checked files: `file`, `line`, `column`),
+    /// `builtin` (`kubernetes`: the bootstrap policy's version) or
+    /// `missing` (not defined in the checked files).
+    source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kubernetes: Option<&'static str>,
+    #[serde(flatten)]
+    at: Option<JsonAt<'a>>,
+}
+
+/// Where an object is declared: its name's position.
+#[derive(Serialize)]
+struct JsonAt<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
 }
 
 #[derive(Serialize)]
@@ -99,12 +165,15 @@ fn json_finding<'a>(
                     .map(|(display, _)| display),
             })
         }),
+        permissions: finding
+            .permissions
+            .as_ref()
+            .map(|p| json_permissions(finding, p)),
         related: finding
             .related
             .iter()
             .filter_map(|related| {
-                let (display, span) =
-                    workspace.span_in(file, related.file.as_deref(), related.range)?;
+                let (display, span) = workspace.related_span(file, finding, related)?;
                 Some(JsonRelated {
                     file: display,
                     line: span.start.line,
@@ -132,4 +201,113 @@ fn json_edit<'a>(
         end_column: span.end.column,
         new_text: &edit.new_text,
     })
+}
+
+fn json_permissions<'a>(finding: &'a Finding, permissions: &'a Permissions) -> JsonPermissions<'a> {
+    JsonPermissions {
+        account: &permissions.account,
+        namespace: permissions.namespace.as_deref(),
+        risk: permissions.risk.as_str(),
+        capabilities: permissions
+            .capabilities()
+            .into_iter()
+            .map(|(capability, scope)| {
+                let (scope, namespace) = json_scope(&scope);
+                JsonCapability {
+                    name: capability.as_str(),
+                    label: capability.label(),
+                    scope,
+                    namespace,
+                }
+            })
+            .collect(),
+        grants: permissions
+            .grants
+            .iter()
+            .map(|grant| json_grant(finding, permissions, grant))
+            .collect(),
+    }
+}
+
+fn json_grant<'a>(
+    finding: &'a Finding,
+    permissions: &Permissions,
+    grant: &'a Grant,
+) -> JsonGrant<'a> {
+    let at = |file: &str, range| {
+        let declared = finding.declared_at(file, range)?;
+        let (column, _) = declared.columns();
+        Some(JsonAt {
+            file: &declared.file,
+            line: declared.line + 1,
+            column: column + 1,
+        })
+    };
+    let (scope, namespace) = json_scope(&grant.scope);
+    let role = match &grant.role {
+        RoleSource::Declared {
+            kind,
+            name,
+            file,
+            range,
+        } => JsonRole {
+            kind: kind.as_str(),
+            name,
+            source: "declared",
+            kubernetes: None,
+            at: at(file, *range),
+        },
+        RoleSource::Builtin { name, kubernetes } => JsonRole {
+            kind: "ClusterRole",
+            name,
+            source: "builtin",
+            kubernetes: Some(kubernetes),
+            at: None,
+        },
+        RoleSource::Missing { kind, name } => JsonRole {
+            kind: kind.as_str(),
+            name,
+            source: "missing",
+            kubernetes: None,
+            at: None,
+        },
+    };
+    JsonGrant {
+        binding: JsonObject {
+            kind: grant.binding_kind.as_str(),
+            name: &grant.binding,
+            namespace: grant.binding_namespace.as_deref(),
+            at: grant
+                .binding_place
+                .as_ref()
+                .and_then(|(file, range)| at(file, *range)),
+        },
+        via: match grant.via {
+            Via::ServiceAccount => "service-account".to_string(),
+            Via::AllServiceAccounts => "group:system:serviceaccounts".to_string(),
+            Via::NamespaceServiceAccounts => format!(
+                "group:system:serviceaccounts:{}",
+                permissions.namespace.as_deref().unwrap_or_default()
+            ),
+            Via::User => format!(
+                "user:system:serviceaccount:{}:{}",
+                permissions.namespace.as_deref().unwrap_or_default(),
+                permissions.account
+            ),
+            Via::Authenticated => "group:system:authenticated".to_string(),
+        },
+        role,
+        scope,
+        namespace,
+        risk: grant.risk().as_str(),
+        capabilities: grant.capabilities.iter().map(|c| c.as_str()).collect(),
+    }
+}
+
+/// `cluster`, or `namespace` and which.
+fn json_scope(scope: &Scope) -> (&'static str, Option<String>) {
+    match scope {
+        Scope::Cluster => ("cluster", None),
+        Scope::Namespace(ns) => ("namespace", ns.clone()),
+    }
 }

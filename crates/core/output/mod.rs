@@ -11,7 +11,7 @@ mod sarif;
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use tokenguard_analysis::{Finding, TextRange};
+use tokenguard_analysis::{Finding, Related, TextRange};
 
 use crate::args::Format;
 use crate::check::CheckedFile;
@@ -111,6 +111,50 @@ impl<'a> Workspace<'a> {
             Span {
                 start: position(range.start),
                 end: position(range.end),
+            },
+        ))
+    }
+}
+
+impl<'a> Workspace<'a> {
+    /// Where a related place of a finding of `file` is: in `file`, in a
+    /// file of its chart ([`Workspace::span_in`]), or a place the
+    /// finding's permissions name, whose line the finding records (a
+    /// binding in another file): the file's display name and the range as
+    /// printed (on one line).
+    pub fn related_span(
+        &self,
+        file: &'a CheckedFile,
+        finding: &'a Finding,
+        related: &Related,
+    ) -> Option<(&'a str, Span)> {
+        if let Some(found) = self.span_in(file, related.file.as_deref(), related.range) {
+            return Some(found);
+        }
+        let declared = finding.declared_at(related.file.as_deref()?, related.range)?;
+        let (column, _) = declared.columns();
+        let length = related.range.end.saturating_sub(related.range.start);
+        let within = declared
+            .range
+            .start
+            .saturating_sub(declared.line_start)
+            .min(declared.line_text.len());
+        let end_column = declared
+            .line_text
+            .get(within..(within + length).min(declared.line_text.len()))
+            .map_or(0, |name| name.chars().count());
+        let line = declared.line + 1;
+        Some((
+            declared.file.as_str(),
+            Span {
+                start: Position {
+                    line,
+                    column: column + 1,
+                },
+                end: Position {
+                    line,
+                    column: column + 1 + end_column,
+                },
             },
         ))
     }

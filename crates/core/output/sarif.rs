@@ -25,7 +25,8 @@ use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::{json, Value};
-use tokenguard_analysis::{Code, Finding, LineIndex, Severity, TextRange};
+use tokenguard_analysis::rbac::Risk;
+use tokenguard_analysis::{Code, DeclaredAt, Finding, LineIndex, Severity, TextRange};
 use tokenguard_lsp::identity;
 
 use super::Workspace;
@@ -42,10 +43,25 @@ const SRCROOT: &str = "%SRCROOT%";
 /// of the flagged line's text, beside it.)
 const FINGERPRINT_KEY: &str = "tokenguard/v2";
 /// GitHub's `security-severity` of TG001, in (0, 10]: 4.0 to 6.9 is shown as
-/// "medium". A mounted token is a risk once a container is taken over, and
-/// what it grants depends on the account's RBAC, which tokenguard does not
-/// see; so medium, the same for every result for now.
+/// "medium". A mounted token is a risk once a container is taken over; what
+/// it grants depends on the account's RBAC. The rule's default is medium;
+/// each result whose permissions are known carries its own
+/// ([`result_security_severity`]).
 const TG001_SECURITY_SEVERITY: &str = "5.0";
+
+/// A TG001 result's `security-severity` by the risk of the pod's account
+/// (GitHub's bands: 9.0 and above critical, 7.0 high, 4.0 medium, below
+/// low): a cluster-admin token highest, a token with only the discovery
+/// permissions lowest.
+fn result_security_severity(risk: Risk) -> &'static str {
+    match risk {
+        Risk::ClusterAdmin => "9.8",
+        Risk::DangerousClusterWide => "9.0",
+        Risk::DangerousInNamespace => "7.5",
+        Risk::Bound | Risk::Unknown => "5.0",
+        Risk::DiscoveryOnly => "3.0",
+    }
+}
 
 /// The rules in `ruleIndex` order.
 const RULES: [Code; 2] = [Code::TG000, Code::TG001];
@@ -248,6 +264,37 @@ impl<'a> Writer<'_, 'a> {
         })
     }
 
+    /// A place the permissions of a finding name, from the line the
+    /// finding records (the name is on one line).
+    fn declared_location(&mut self, declared: &DeclaredAt) -> Value {
+        let artifact = self
+            .root
+            .artifact(Some(Path::new(&declared.file)), &declared.file);
+        let (_, column) = declared.columns();
+        let within = declared
+            .range
+            .start
+            .saturating_sub(declared.line_start)
+            .min(declared.line_text.len());
+        let end = (within + declared.range.end.saturating_sub(declared.range.start))
+            .min(declared.line_text.len());
+        let length = declared
+            .line_text
+            .get(within..end)
+            .map_or(0, |name| name.encode_utf16().count());
+        json!({
+            "physicalLocation": {
+                "artifactLocation": artifact.location,
+                "region": {
+                    "startLine": declared.line + 1,
+                    "startColumn": column + 1,
+                    "endLine": declared.line + 1,
+                    "endColumn": column + 1 + length,
+                },
+            }
+        })
+    }
+
     /// The text a finding of `file` names: `None` is `file` itself, else a
     /// file of its chart.
     fn text_of(file: &'a CheckedFile, target: Option<&str>) -> Option<Text<'a>> {
@@ -282,12 +329,26 @@ impl<'a> Writer<'_, 'a> {
             related_locations.push(related);
         }
         for related in &finding.related {
-            if let Some(text) = Self::text_of(file, related.file.as_deref()) {
-                let mut location = self.location(text, related.range);
+            let location = match Self::text_of(file, related.file.as_deref()) {
+                Some(text) => Some(self.location(text, related.range)),
+                // A binding or a role in another file: its line is known.
+                None => related
+                    .file
+                    .as_deref()
+                    .and_then(|f| finding.declared_at(f, related.range))
+                    .map(|declared| self.declared_location(declared)),
+            };
+            if let Some(mut location) = location {
                 location["id"] = json!(related_locations.len() + 1);
                 location["message"] = json!({ "text": related.message });
                 related_locations.push(location);
             }
+        }
+        if let Some(permissions) = &finding.permissions {
+            result["properties"] = json!({
+                "security-severity": result_security_severity(permissions.risk),
+                "tokenguard/risk": permissions.risk.as_str(),
+            });
         }
         if !related_locations.is_empty() {
             result["relatedLocations"] = json!(related_locations);

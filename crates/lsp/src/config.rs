@@ -6,7 +6,7 @@
 use globset::{GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use serde_json::Value;
-use tokenguard_analysis::{ProjectConfig, Severity};
+use tokenguard_analysis::{ProjectConfig, Severity, SeverityByRisk};
 use tower_lsp_server::ls_types::DiagnosticSeverity;
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -21,6 +21,16 @@ pub enum SeveritySetting {
 }
 
 impl SeveritySetting {
+    /// The analysis' severity.
+    pub fn analysis(self) -> Severity {
+        match self {
+            SeveritySetting::Error => Severity::Error,
+            SeveritySetting::Warning => Severity::Warning,
+            SeveritySetting::Information => Severity::Information,
+            SeveritySetting::Hint => Severity::Hint,
+        }
+    }
+
     fn from_analysis(severity: Severity) -> Self {
         match severity {
             Severity::Error => SeveritySetting::Error,
@@ -93,8 +103,13 @@ impl Default for RawSettings {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub enable: bool,
-    /// Severity of TG001 findings (TG000 is always an error).
+    /// Severity of TG001 findings that `severity_by_risk` does not decide
+    /// (TG000 is always an error).
     pub severity: SeveritySetting,
+    /// Severity of TG001 findings by the risk of the pod's account
+    /// (`tokenguard.severityByRisk`; a project file's entries win entry by
+    /// entry); the rule is [`SeverityByRisk::severity`].
+    pub severity_by_risk: SeverityByRisk,
     /// Whether TG000 (YAML syntax errors) is reported.
     pub syntax_errors: bool,
     pub exclude: Vec<String>,
@@ -152,7 +167,9 @@ impl Settings {
         read(fields, "exclude", &mut raw.exclude, &mut notes);
         read(fields, "maxFileSize", &mut raw.max_file_size, &mut notes);
         read(fields, "helm", &mut raw.helm, &mut notes);
-        let (settings, more) = Self::from_raw(raw);
+        let by_risk = severity_by_risk(fields.get("severityByRisk"), &mut notes);
+        let (mut settings, more) = Self::from_raw(raw);
+        settings.severity_by_risk = by_risk;
         notes.extend(more);
         (settings, notes)
     }
@@ -174,6 +191,7 @@ impl Settings {
             Self {
                 enable: raw.enable,
                 severity: raw.severity,
+                severity_by_risk: SeverityByRisk::default(),
                 syntax_errors: raw.syntax_errors,
                 exclude: raw.exclude,
                 max_file_size: raw.max_file_size,
@@ -192,16 +210,70 @@ impl Settings {
         if let Some(severity) = project.severity {
             settings.severity = SeveritySetting::from_analysis(severity);
         }
+        settings.severity_by_risk = self
+            .severity_by_risk
+            .overridden_by(&project.severity_by_risk);
         if let Some(syntax_errors) = project.syntax_errors {
             settings.syntax_errors = syntax_errors;
         }
         settings
     }
 
+    /// TG001's severity for a pod whose account has the risk named `risk`
+    /// (`None`: not known), by THE rule ([`SeverityByRisk::severity`]).
+    pub fn tg001_severity(&self, risk: Option<&str>) -> DiagnosticSeverity {
+        SeveritySetting::from_analysis(
+            self.severity_by_risk
+                .severity(risk, self.severity.analysis()),
+        )
+        .lsp()
+    }
+
     /// Whether a path (absolute, or relative to a workspace folder) is excluded.
     pub fn excludes(&self, paths: &[&str]) -> bool {
         paths.iter().any(|p| self.exclude_set.is_match(p))
     }
+}
+
+/// `tokenguard.severityByRisk`: an object from risk names to severities;
+/// `"default"` (what VS Code sends for an entry left alone), null or a
+/// missing entry leave the risk to the built-in rule. A bad entry is
+/// ignored with a note, the others kept.
+fn severity_by_risk(value: Option<&Value>, notes: &mut Vec<String>) -> SeverityByRisk {
+    let mut table = SeverityByRisk::default();
+    let fields = match value {
+        // (An empty Lua table may reach us as `[]`.)
+        None | Some(Value::Null) => return table,
+        Some(Value::Array(items)) if items.is_empty() => return table,
+        Some(Value::Object(fields)) => fields,
+        Some(other) => {
+            notes.push(format!(
+                "tokenguard.severityByRisk = {other} ignored: an object from risk names to \
+                 severities is expected"
+            ));
+            return table;
+        }
+    };
+    for (risk, value) in fields {
+        if value.is_null() || value.as_str() == Some("default") {
+            continue;
+        }
+        let severity = match serde_json::from_value::<SeveritySetting>(value.clone()) {
+            Ok(severity) => severity.analysis(),
+            Err(error) => {
+                notes.push(format!(
+                    "tokenguard.severityByRisk.{risk} = {value} ignored: {error}"
+                ));
+                continue;
+            }
+        };
+        if let Err(message) = table.set(risk, severity) {
+            notes.push(format!(
+                "tokenguard.severityByRisk.{risk} ignored: {message}"
+            ));
+        }
+    }
+    table
 }
 
 #[cfg(test)]
@@ -256,6 +328,62 @@ mod tests {
         assert!(!merged.syntax_errors, "unset in the project: the editor's");
         let project = tokenguard_analysis::parse_config("syntax_errors = true\n").unwrap();
         assert!(editor.overridden_by(&project).syntax_errors);
+    }
+
+    #[test]
+    fn severity_by_risk_is_read_entry_by_entry_and_merged_with_the_project() {
+        let (s, notes) = Settings::from_json(&json!({
+            "severity": "hint",
+            "severityByRisk": {
+                "cluster-admin": "default",
+                "bound": "information",
+                "unknown": "loud",
+                "admin": "error",
+                "discovery-only": null
+            }
+        }));
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert_eq!(
+            s.severity_by_risk.iter().collect::<Vec<_>>(),
+            [("bound", Severity::Information)]
+        );
+        // The built-in entry, the editor's entry, the plain severity.
+        assert_eq!(
+            s.tg001_severity(Some("cluster-admin")),
+            DiagnosticSeverity::ERROR
+        );
+        assert_eq!(
+            s.tg001_severity(Some("bound")),
+            DiagnosticSeverity::INFORMATION
+        );
+        assert_eq!(s.tg001_severity(Some("unknown")), DiagnosticSeverity::HINT);
+        assert_eq!(s.tg001_severity(None), DiagnosticSeverity::HINT);
+        let project = tokenguard_analysis::parse_config(
+            "[severity_by_risk]\ncluster-admin = \"warning\"\nunknown = \"error\"\n",
+        )
+        .unwrap();
+        let merged = s.overridden_by(&project);
+        assert_eq!(
+            merged.tg001_severity(Some("cluster-admin")),
+            DiagnosticSeverity::WARNING
+        );
+        assert_eq!(
+            merged.tg001_severity(Some("unknown")),
+            DiagnosticSeverity::ERROR
+        );
+        assert_eq!(
+            merged.tg001_severity(Some("bound")),
+            DiagnosticSeverity::INFORMATION,
+            "unset in the project: the editor's"
+        );
+        let (s, notes) = Settings::from_json(&json!({"severityByRisk": "error"}));
+        assert!(s.severity_by_risk.is_empty());
+        assert_eq!(notes.len(), 1);
+        let (s, notes) = Settings::from_json(&json!({"severityByRisk": []}));
+        assert!(
+            s.severity_by_risk.is_empty() && notes.is_empty(),
+            "{notes:?}"
+        );
     }
 
     #[test]

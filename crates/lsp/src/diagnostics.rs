@@ -238,7 +238,7 @@ pub fn to_diagnostic(
 ) -> Diagnostic {
     let severity = match finding.code {
         Code::TG000 => DiagnosticSeverity::ERROR,
-        Code::TG001 => settings.severity.lsp(),
+        Code::TG001 => settings.tg001_severity(finding.risk()),
     };
     let related = finding.account.as_ref().and_then(|check| {
         let found = check.found.as_ref()?;
@@ -293,6 +293,11 @@ pub fn to_diagnostic(
         message: finding.message.clone(),
         related_information: related,
         tags: None,
-        data: Some(json!({ "version": analyzed.version, "fix": fix })),
+        // `risk`: what the pod's token can do (`rbac::Risk::as_str`), when
+        // known; clients may sort or filter by it.
+        data: Some(match finding.risk() {
+            Some(risk) => json!({ "version": analyzed.version, "fix": fix, "risk": risk }),
+            None => json!({ "version": analyzed.version, "fix": fix }),
+        }),
     }
 }

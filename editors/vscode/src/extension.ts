@@ -33,6 +33,9 @@ function serverSettings(): Record<string, unknown> {
   return withTrust({
     enable: config.get<boolean>('enable', true),
     severity: config.get<string>('severity', 'warning'),
+    // { "cluster-admin": "default" | "error" | …, … }: "default" (an entry
+    // left alone) follows the server's built-in rule.
+    severityByRisk: config.get<Record<string, string>>('severityByRisk', {}) ?? {},
     syntaxErrors: config.get<boolean>('syntaxErrors', true),
     exclude: config.get<string[]>('exclude', []) ?? [],
     maxFileSize: config.get<number>('maxFileSize', 32 * 1024 * 1024),

@@ -4,7 +4,7 @@
 //! (`verdict.rs`) and fixes placed outside `{{ if/with/range }}` blocks
 //! (`placement.rs`). This module builds the findings from those facts.
 
-use super::accounts::ChartAccount;
+use super::accounts::{ChartAccount, ChartAccountName};
 use super::branches;
 use super::helpers::{insert_before_include, pod_spec_includes, HelperField, Helpers, Rendered};
 use super::mask::Masked;
@@ -228,7 +228,7 @@ impl Judge<'_> {
             .filter(|_| workload.name.is_some())
             .or_else(|| workload.name.clone());
         let computed_account = account.is_some() && self.accounts.computed_by_chart(&name);
-        let mut finding = self.finding(doc, workload, problem, range, name_shown);
+        let mut finding = self.finding(doc, workload, problem, range, name_shown, &name);
         finding.account = account;
         finding.helm = Some(HelmFacts {
             field: None,
@@ -274,7 +274,8 @@ impl Judge<'_> {
                 let name_shown = real_name(self.masked, self.text, self.values, doc, workload)
                     .or_else(|| workload.name.clone());
                 let computed_account = account.is_some() && self.accounts.computed_by_chart(&name);
-                let mut finding = self.finding(doc, workload, problem, action.range, name_shown);
+                let mut finding =
+                    self.finding(doc, workload, problem, action.range, name_shown, &name);
                 finding.account = account;
                 finding.helm = Some(HelmFacts {
                     field: None,
@@ -364,7 +365,7 @@ impl Judge<'_> {
         let name_shown = real_name(self.masked, self.text, self.values, doc, workload)
             .or_else(|| workload.name.clone());
         let computed_account = account.is_some() && self.accounts.computed_by_chart(&name);
-        let mut finding = self.finding(doc, workload, problem, include, name_shown);
+        let mut finding = self.finding(doc, workload, problem, include, name_shown, &name);
         finding.account = account;
         // A place in this very template is the finding's own file.
         let origin = origin.map(|place| Place {
@@ -429,7 +430,7 @@ impl Judge<'_> {
         let name_shown = real_name(self.masked, self.text, self.values, doc, workload)
             .or_else(|| workload.name.clone());
         let computed_account = account.is_some() && self.accounts.computed_by_chart(&name);
-        let mut finding = self.finding(doc, workload, problem, range, name_shown);
+        let mut finding = self.finding(doc, workload, problem, range, name_shown, &name);
         finding.account = account;
         finding.helm = Some(HelmFacts {
             field: Some(TemplatedField {
@@ -458,6 +459,7 @@ impl Judge<'_> {
         problem: Problem,
         range: TextRange,
         name: Option<String>,
+        account: &ChartAccountName,
     ) -> Finding {
         let subject = WorkloadRef {
             kind: workload.kind.clone(),
@@ -467,6 +469,12 @@ impl Judge<'_> {
         let mut finding =
             Finding::tg001(problem, subject, range, doc.node(workload.pod_spec).range);
         finding.occurrences = count_keys(doc, workload.pod_spec, FIELD);
+        // Only a name the chart writes out names an account whose bindings
+        // can be looked up.
+        finding.runs_as = match account {
+            ChartAccountName::Known(name) => Some(name.clone()),
+            ChartAccountName::Computed(_) => None,
+        };
         finding
     }
 }

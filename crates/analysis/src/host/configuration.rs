@@ -83,9 +83,16 @@ impl Configuration {
             .is_some_and(|set| set.is_match(relative))
     }
 
-    /// TG001's severity (warning unless set).
+    /// TG001's plain severity (warning unless set): that of the findings
+    /// `severity_by_risk` does not decide.
     pub fn severity(&self) -> Severity {
         self.config.severity.unwrap_or(Severity::Warning)
+    }
+
+    /// TG001's severity for a pod whose account has the risk named `risk`
+    /// (`None`: not known); THE rule is [`crate::SeverityByRisk::severity`].
+    pub fn severity_for(&self, risk: Option<&str>) -> Severity {
+        self.config.severity_by_risk.severity(risk, self.severity())
     }
 
     /// Whether TG000 is reported (yes unless set).
@@ -94,16 +101,16 @@ impl Configuration {
     }
 
     /// The findings as the configuration wants them reported: TG001 at its
-    /// severity, TG000 dropped when syntax errors are not reported.
+    /// severity (by the risk of the pod's account), TG000 dropped when
+    /// syntax errors are not reported.
     pub fn adjust(&self, findings: Vec<Finding>) -> Vec<Finding> {
-        let severity = self.severity();
         let syntax_errors = self.syntax_errors();
         findings
             .into_iter()
             .filter(|f| syntax_errors || f.code != Code::TG000)
             .map(|mut f| {
                 if f.code == Code::TG001 {
-                    f.severity = severity;
+                    f.severity = self.severity_for(f.risk());
                 }
                 f
             })

@@ -27,6 +27,7 @@ mod configuration;
 mod hover;
 mod kustomize;
 mod path;
+mod permissions;
 mod source;
 #[cfg(test)]
 mod tests;
@@ -43,6 +44,7 @@ use crate::files::{self, FileKind};
 use crate::helm::render::{self, Rendering};
 use crate::helm::{self, ChartView, Template, TemplateContext};
 use crate::kustomize::{is_kustomization_file, normalize, KUSTOMIZATION_FILE_NAMES};
+use crate::rbac::{self, Permissions, RbacIndex, RbacObjects};
 use crate::{AccountIndex, Finding, KustomizeIndex, LineIndex, ParsedFile, ServiceAccount};
 
 /// Which files' findings may differ after some changes.
@@ -94,6 +96,9 @@ pub struct FileFacts {
     /// The ServiceAccounts it gives the workspace (a plain manifest's; a
     /// template's belong to its chart).
     pub accounts: Vec<ServiceAccount>,
+    /// Its roles and bindings (a chart template's too, read from its masked
+    /// text: see `rbac::rbac_of_template`).
+    pub rbac: RbacObjects,
 }
 
 /// The analysis of one file.
@@ -127,6 +132,7 @@ pub struct AnalysisHost<S> {
     revision: u64,
     files: HashMap<FilePath, Entry>,
     accounts: AccountIndex,
+    rbac: RbacIndex,
     charts: HashMap<FilePath, ChartView>,
     /// Charts' renderings, by chart folder, as the embedder handed them.
     renderings: HashMap<FilePath, Arc<Rendering>>,
@@ -156,6 +162,7 @@ impl<S: FileSource> AnalysisHost<S> {
             revision: 0,
             files: HashMap::new(),
             accounts: AccountIndex::new(),
+            rbac: RbacIndex::new(),
             charts: HashMap::new(),
             renderings: HashMap::new(),
             kustomize: kustomize::Kustomizations::default(),
@@ -268,7 +275,16 @@ impl<S: FileSource> AnalysisHost<S> {
             FileKind::Manifest if text.contains("ServiceAccount") => crate::service_accounts(text),
             _ => Vec::new(),
         };
-        FileFacts { kind, accounts }
+        let rbac = match &kind {
+            FileKind::Manifest => rbac::rbac_of_text(text),
+            FileKind::ChartTemplate(_) => rbac::rbac_of_template(text),
+            _ => RbacObjects::default(),
+        };
+        FileFacts {
+            kind,
+            accounts,
+            rbac,
+        }
     }
 
     /// Feeds a file whose text the host keeps (an open buffer): it wins over
@@ -309,6 +325,10 @@ impl<S: FileSource> AnalysisHost<S> {
             self.accounts.remove(path.as_str());
             affected = Affected::Everything;
         }
+        if self.rbac.objects_of(path.as_str()).is_some() {
+            self.rbac.remove(path.as_str());
+            affected = Affected::Everything;
+        }
         affected.add(self.refresh_context(path, &old.kind, None, true));
         self.record(affected)
     }
@@ -338,6 +358,13 @@ impl<S: FileSource> AnalysisHost<S> {
         };
         if changed_accounts {
             self.accounts.set(name, facts.accounts);
+            affected = Affected::Everything;
+        }
+        // Roles and bindings: any change may change any account's
+        // permissions, so every file's findings.
+        let known_rbac = self.rbac.objects_of(name);
+        if known_rbac.map_or(!facts.rbac.is_empty(), |r| *r != facts.rbac) {
+            self.rbac.set(name, facts.rbac);
             affected = Affected::Everything;
         }
         let kept = text.clone();
@@ -676,8 +703,9 @@ impl<S: FileSource> AnalysisHost<S> {
     }
 
     /// The last step of every analysis, for every front end: the findings
-    /// of `path` as the kustomizations deploy it, then as the configuration
-    /// in force wants them reported.
+    /// of `path` as the kustomizations deploy it, with what each pod's token
+    /// can do (`permissions.rs`), then as the configuration in force wants
+    /// them reported.
     pub fn finish(&self, path: &FilePath, findings: Vec<Finding>) -> Vec<Finding> {
         let findings = if path.is_detached() {
             findings
@@ -686,7 +714,25 @@ impl<S: FileSource> AnalysisHost<S> {
                 .index
                 .adjust(&normalize(path.as_str()), findings)
         };
+        // What each pod's token can do, before the configuration sets the
+        // severity by it.
+        let findings = permissions::attach(
+            path,
+            findings,
+            |namespace, account| self.permissions(namespace, account),
+            |file| self.text_of_fed(file),
+        );
         self.configuration(path).adjust(findings)
+    }
+
+    /// The text of a file named as the host names it: the kept text, else
+    /// the source's (for the lines of the places a finding names).
+    fn text_of_fed(&self, file: &str) -> Option<String> {
+        let path = FilePath::new(file);
+        match self.files.get(&path).and_then(|e| e.text.as_deref()) {
+            Some(text) => Some(text.to_string()),
+            None => self.source.read(&path, Need::FedFile),
+        }
     }
 
     /// The text the host keeps of a file fed with
@@ -714,6 +760,18 @@ impl<S: FileSource> AnalysisHost<S> {
     /// The workspace's ServiceAccounts.
     pub fn accounts(&self) -> &AccountIndex {
         &self.accounts
+    }
+
+    /// The roles and bindings of every file fed (chart templates' too).
+    pub fn rbac(&self) -> &RbacIndex {
+        &self.rbac
+    }
+
+    /// What the token of ServiceAccount `account` in `namespace` (`None`:
+    /// the namespace it is applied into) can do, by the bindings of every
+    /// file fed.
+    pub fn permissions(&self, namespace: Option<&str>, account: &str) -> Permissions {
+        self.rbac.permissions(namespace, account)
     }
 
     /// A chart the host read, by its folder.

@@ -1,0 +1,260 @@
+//! The last facts of a TG001 finding: what the token of the account the pod
+//! runs as can do (the RBAC index's answer, [`crate::rbac::Permissions`]),
+//! and the lines of the places that answer names (bindings, declared
+//! roles), read once per file, so that the words can say `rbac.yaml:12`.
+//! Attached by [`super::AnalysisHost::finish`], before the configuration
+//! sets the severity by the risk.
+
+use std::collections::HashMap;
+
+use super::path::FilePath;
+use crate::finding::{Code, DeclaredAt, Finding};
+use crate::rbac::{Permissions, RoleSource};
+use crate::text::{LineIndex, TextRange};
+
+/// `findings` of the file at `path`, each TG001 finding whose account is
+/// known by name with its permissions (`permissions_of(namespace,
+/// account)`) and the lines of the places they name (`text_of(file)`: a
+/// file's text as the host names it, `None` when it cannot be had).
+pub(super) fn attach(
+    path: &FilePath,
+    findings: Vec<Finding>,
+    permissions_of: impl Fn(Option<&str>, &str) -> Permissions,
+    text_of: impl Fn(&str) -> Option<String>,
+) -> Vec<Finding> {
+    let mut lines = Lines::new(text_of);
+    findings
+        .into_iter()
+        .map(|mut finding| {
+            if finding.code != Code::TG001 {
+                return finding;
+            }
+            let Some(account) = finding.runs_as.clone() else {
+                return finding;
+            };
+            let namespace = finding.workload.as_ref().and_then(|w| w.namespace.clone());
+            let permissions = permissions_of(namespace.as_deref(), &account);
+            let declared_at = places(&permissions)
+                .filter_map(|(file, range)| lines.declared_at(path, file, range))
+                .collect();
+            finding.set_permissions(permissions, declared_at);
+            finding
+        })
+        .collect()
+}
+
+/// The places the permissions name: each binding of the checked files, and
+/// each role declared there.
+fn places(permissions: &Permissions) -> impl Iterator<Item = (&str, TextRange)> {
+    permissions.grants.iter().flat_map(|grant| {
+        let binding = grant
+            .binding_place
+            .as_ref()
+            .map(|(file, range)| (file.as_str(), *range));
+        let role = match &grant.role {
+            RoleSource::Declared { file, range, .. } => Some((file.as_str(), *range)),
+            _ => None,
+        };
+        binding.into_iter().chain(role)
+    })
+}
+
+/// The files read for their lines, each once.
+struct Lines<F> {
+    text_of: F,
+    read: HashMap<String, Option<(String, LineIndex)>>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Lines<F> {
+    fn new(text_of: F) -> Self {
+        Self {
+            text_of,
+            read: HashMap::new(),
+        }
+    }
+
+    fn declared_at(&mut self, from: &FilePath, file: &str, range: TextRange) -> Option<DeclaredAt> {
+        let text_of = &self.text_of;
+        let (text, index) = self
+            .read
+            .entry(file.to_string())
+            .or_insert_with(|| {
+                let text = text_of(file)?;
+                let index = LineIndex::new(&text);
+                Some((text, index))
+            })
+            .as_ref()?;
+        if range.start > text.len() {
+            return None;
+        }
+        let line = index.line_of(range.start);
+        Some(DeclaredAt {
+            file: file.to_string(),
+            range,
+            shown: shown(from, file),
+            line,
+            line_start: index.line_start(line),
+            line_text: index.line_text(text, line).to_string(),
+        })
+    }
+}
+
+/// How the words name `file` from a finding of `from`: empty for `from`
+/// itself, else its path relative to `from`'s folder (`rbac.yaml`,
+/// `../base/rbac.yaml`); the path as given when no such path can be made
+/// (`from` in no folder, one path absolute and the other not, or `from`'s
+/// folder climbing out of what the two share). Spelled the same by every
+/// front end that names files consistently, whatever its current folder.
+pub(crate) fn shown(from: &FilePath, file: &str) -> String {
+    if from.as_str() == file {
+        return String::new();
+    }
+    let Some(folder) = from.parent().filter(|_| !from.is_detached()) else {
+        return file.to_string();
+    };
+    let folder = folder.as_str();
+    if folder.starts_with('/') != file.starts_with('/') {
+        return file.to_string();
+    }
+    let segments = |path: &str| -> Vec<String> {
+        path.split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .map(str::to_string)
+            .collect()
+    };
+    let folder = segments(folder);
+    let target = segments(file);
+    let common = folder
+        .iter()
+        .zip(&target)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if folder[common..].iter().any(|s| s == "..") {
+        return file.to_string();
+    }
+    let mut parts: Vec<&str> = vec![".."; folder.len() - common];
+    parts.extend(target[common..].iter().map(String::as_str));
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rbac::{
+        BindingDef, BindingKind, RbacIndex, RbacObjects, RoleDef, RoleKind, RoleRef, Subject,
+        SubjectKind,
+    };
+
+    #[test]
+    fn files_are_named_relative_to_the_findings_folder() {
+        let from = FilePath::new("k8s/app/deploy.yaml");
+        assert_eq!(shown(&from, "k8s/app/deploy.yaml"), "");
+        assert_eq!(shown(&from, "k8s/app/rbac.yaml"), "rbac.yaml");
+        assert_eq!(shown(&from, "k8s/rbac.yaml"), "../rbac.yaml");
+        assert_eq!(shown(&from, "base/rbac.yaml"), "../../base/rbac.yaml");
+        assert_eq!(shown(&from, "/abs/rbac.yaml"), "/abs/rbac.yaml");
+        let absolute = FilePath::new("/w/corpus/a/b.yaml");
+        assert_eq!(shown(&absolute, "/w/corpus/c.yaml"), "../c.yaml");
+        let relative = FilePath::new("../shared/corpus/a/b.yaml");
+        assert_eq!(
+            shown(&relative, "../shared/corpus/c.yaml"),
+            "../c.yaml",
+            "the same words as from the absolute path"
+        );
+        assert_eq!(
+            shown(&FilePath::new("../x/a.yaml"), "b.yaml"),
+            "b.yaml",
+            "`..` cannot be climbed back"
+        );
+        assert_eq!(shown(&FilePath::new("a.yaml"), "./b.yaml"), "b.yaml");
+        assert_eq!(shown(&FilePath::detached("<stdin>"), "b.yaml"), "b.yaml");
+    }
+
+    const RBAC: &str = "kind: ClusterRoleBinding\nmetadata:\n  name: ci-admin\nroleRef:\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n- kind: ServiceAccount\n  name: ci\n  namespace: prod\n";
+
+    fn index() -> RbacIndex {
+        let at = |s: &str| {
+            let start = RBAC.find(s).unwrap();
+            TextRange::new(start, start + s.len())
+        };
+        let mut index = RbacIndex::new();
+        index.set(
+            "k8s/rbac.yaml",
+            RbacObjects {
+                roles: Vec::<RoleDef>::new(),
+                bindings: vec![BindingDef {
+                    kind: BindingKind::ClusterRoleBinding,
+                    name: "ci-admin".to_string(),
+                    namespace: None,
+                    role_ref: Some(RoleRef {
+                        kind: RoleKind::ClusterRole,
+                        name: "cluster-admin".to_string(),
+                        range: at("cluster-admin"),
+                    }),
+                    subjects: vec![Subject {
+                        kind: SubjectKind::ServiceAccount {
+                            name: "ci".to_string(),
+                            namespace: Some("prod".to_string()),
+                        },
+                        range: at("ci\n"),
+                    }],
+                    name_range: at("ci-admin"),
+                }],
+            },
+        );
+        index
+    }
+
+    #[test]
+    fn a_finding_gets_its_accounts_permissions_and_the_line_of_the_binding() {
+        let text = "kind: Pod\nmetadata:\n  name: web\n  namespace: prod\nspec:\n  serviceAccountName: ci\n  containers: []\n";
+        let findings = crate::analyze(text, &crate::NoAccounts, crate::Options::builtin());
+        let index = index();
+        let path = FilePath::new("k8s/app/pod.yaml");
+        let reads = std::cell::Cell::new(0);
+        let text_of = |file: &str| {
+            reads.set(reads.get() + 1);
+            (file == "k8s/rbac.yaml").then(|| RBAC.to_string())
+        };
+        let twice = [findings.clone(), findings].concat();
+        let attached = attach(&path, twice, |ns, a| index.permissions(ns, a), text_of);
+        assert_eq!(reads.get(), 1, "each file is read once");
+        let finding = &attached[0];
+        let permissions = finding.permissions.as_ref().unwrap();
+        assert_eq!(permissions.account, "ci");
+        assert_eq!(finding.risk(), Some("cluster-admin"));
+        assert_eq!(finding.declared_at.len(), 1);
+        let at = &finding.declared_at[0];
+        assert_eq!(
+            (at.label(), at.columns()),
+            ("../rbac.yaml:3".to_string(), (8, 8))
+        );
+        assert!(
+            finding.message.ends_with(
+                "ServiceAccount \"ci\" (namespace \"prod\") is bound to the built-in ClusterRole \
+                 \"cluster-admin\" by ClusterRoleBinding \"ci-admin\" (../rbac.yaml:3): whoever \
+                 takes over this pod controls the cluster."
+            ),
+            "{}",
+            finding.message
+        );
+        assert_eq!(finding.related.len(), 1);
+        assert_eq!(finding.related[0].file.as_deref(), Some("k8s/rbac.yaml"));
+    }
+
+    #[test]
+    fn an_account_the_template_computes_gets_nothing() {
+        let text = "kind: Pod\nspec:\n  containers: []\n";
+        let mut findings = crate::analyze(text, &crate::NoAccounts, crate::Options::builtin());
+        findings[0].runs_as = None;
+        let index = index();
+        let attached = attach(
+            &FilePath::new("pod.yaml"),
+            findings,
+            |ns, a| index.permissions(ns, a),
+            |_| None,
+        );
+        assert_eq!(attached[0].permissions, None);
+        assert!(!attached[0].message.contains("discovery"));
+    }
+}
