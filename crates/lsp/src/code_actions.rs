@@ -10,8 +10,9 @@ use tower_lsp_server::ls_types::{
 };
 
 use tokenguard_analysis::{
-    disable_on_account, fix_all_edits, ignore_comment, projected_token, AccountAutomount, Code,
-    Finding, Fix, LineIndex, TextRange, TokenProjection, PROJECTED_TOKEN_TITLE,
+    disable_on_account, fix_all_edits, fix_is_preferred, ignore_comment, projected_token,
+    AccountAutomount, Code, Finding, Fix, LineIndex, TextRange, TokenProjection,
+    PROJECTED_TOKEN_TITLE,
 };
 
 use crate::config::Settings;
@@ -86,11 +87,14 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
                     ..CodeAction::default()
                 }));
             };
+            // Not preferred when the pod's account is bound to roles: the
+            // pod may use the API (the title says so).
+            let preferred = fix_is_preferred(finding);
             match finding.fix.as_ref().map(|fix| (fix, fix.file.as_deref())) {
                 Some((fix, None)) => push(
                     fix.title.clone(),
                     edit_for(req.uri, &req.analyzed.rope, fix, req.encoding),
-                    true,
+                    preferred,
                 ),
                 // A fix of another file (a Helm chart's values.yaml), in
                 // that file's positions.
@@ -99,7 +103,7 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
                         push(
                             fix.title.clone(),
                             edit_for(&uri, &rope, fix, req.encoding),
-                            true,
+                            preferred,
                         );
                     }
                 }

@@ -195,3 +195,56 @@ async fn the_projected_token_action_is_resolved_lazily() {
     let stale = client.request_json("codeAction/resolve", lazy).await;
     assert!(stale.get("edit").is_none_or(Value::is_null), "{stale:#?}");
 }
+
+const BINDING: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: web-edit
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: edit
+subjects:
+- kind: ServiceAccount
+  name: default
+";
+
+/// When the pod's account is bound to a role, the pod may use the API: the
+/// insertion is no longer the preferred quick fix and its title says why,
+/// and the ignore comment records the permissions it accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bound_account_makes_the_fix_not_preferred_and_the_ignore_comment_record_it() {
+    let mut client = started(json!({}), Value::Null).await;
+    let doc = uri("deploy.yaml");
+    client.open(&uri("rbac.yaml"), BINDING).await;
+    client.open(&doc, DEPLOYMENT).await;
+    let diagnostics = client
+        .wait_until(&doc, "the permissions known", |d| {
+            d.len() == 1 && d[0]["message"].as_str().is_some_and(|m| m.contains("edit"))
+        })
+        .await;
+    let actions = client
+        .code_actions(&doc, range(9, 4, 9, 8), &diagnostics, json!(["quickfix"]))
+        .await;
+    assert!(
+        actions.iter().all(|a| a["isPreferred"] == false),
+        "{actions:#?}"
+    );
+    let fix = titled(
+        &actions,
+        "Add automountServiceAccountToken: false to the pod spec",
+    );
+    assert_eq!(
+        fix["title"],
+        "Add automountServiceAccountToken: false to the pod spec (ServiceAccount \"default\" is bound to ClusterRole \"edit\": the pod may use the API)"
+    );
+    let ignore = titled(&actions, "Ignore this finding");
+    let version = client.apply_workspace_edit(&doc, &ignore["edit"]).await;
+    let text = client.text(&doc).to_string();
+    assert!(
+        text.contains("    # tokenguard-ignore: needs the Kubernetes API (accepts: bound to ClusterRole \"edit\" by RoleBinding \"web-edit\""),
+        "{text}"
+    );
+    assert!(client.wait_diagnostics(&doc, version).await.is_empty());
+}
