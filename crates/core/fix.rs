@@ -97,8 +97,8 @@ pub fn write_in_place(path: &Path, analysed: &str, fixed: &str) -> Result<(), St
     atomic::replace(path, analysed.as_bytes(), fixed.as_bytes())
 }
 
-/// One note per ServiceAccount bound to roles whose pods the fixes turn the
-/// token off for: the pod may use the API, so `--fix` does not change such a
+/// One note per ServiceAccount that a binding names (see
+/// `fix_is_preferred`) whose pods the fixes turn the token off for: the pod may use the API, so `--fix` does not change such a
 /// pod silently. The fix is still applied (the user asked for every fix, and
 /// a run must not depend on which bindings happen to be among the checked
 /// files to decide what it writes); the note names the account, what it is

@@ -6,7 +6,7 @@
 use crate::finding::Finding;
 use crate::fix::{insert_field, replace_value, Fix};
 use crate::objects::Workload;
-use crate::rbac::Permissions;
+use crate::rbac::{Grant, Permissions, Via};
 use crate::text::TextRange;
 use crate::tree::{Document, NodeId};
 
@@ -35,14 +35,27 @@ pub(crate) fn place(
     }
 }
 
-/// Whether a finding's fix is the one to prefer: not when the pod's account
-/// is bound to roles in the checked files, since the pod may then use the
-/// API, and turning its token off may break it (issue 14).
+/// Whether a finding's fix is the one to prefer: not when a binding in the
+/// checked files names the pod's account (as a ServiceAccount subject, or as
+/// the user `system:serviceaccount:NS:NAME`), since someone then gave this
+/// account permissions, the pod may use the API, and turning its token off
+/// may break it (issue 14). Bindings to the groups every account belongs to
+/// (`system:serviceaccounts`, `system:serviceaccounts:NS`,
+/// `system:authenticated`) apply to every pod alike and say nothing about
+/// this one.
 pub fn fix_is_preferred(finding: &Finding) -> bool {
-    !finding
+    finding
         .permissions
         .as_ref()
-        .is_some_and(Permissions::is_bound)
+        .is_none_or(|p| named_grants(p).next().is_none())
+}
+
+/// The grants of bindings that name the account itself.
+fn named_grants(permissions: &Permissions) -> impl Iterator<Item = &Grant> {
+    permissions
+        .grants
+        .iter()
+        .filter(|g| matches!(g.via, Via::ServiceAccount | Via::User))
 }
 
 /// What a bound account's fix title adds: why the fix may break the pod.
@@ -55,7 +68,7 @@ pub(crate) fn weigh_fix(finding: &mut Finding) {
     let why = finding
         .permissions
         .as_ref()
-        .filter(|p| p.is_bound())
+        .filter(|p| named_grants(p).next().is_some())
         .map(bound_reason);
     let Some(fix) = finding.fix.as_mut() else {
         return;
@@ -72,7 +85,7 @@ pub(crate) fn weigh_fix(finding: &mut Finding) {
 /// API` (and how many more roles, when there are).
 fn bound_reason(permissions: &Permissions) -> String {
     let mut roles: Vec<String> = Vec::new();
-    for grant in &permissions.grants {
+    for grant in named_grants(permissions) {
         let role = format!(
             "{} \"{}\"",
             grant.role.kind().as_str(),
@@ -178,6 +191,16 @@ mod tests {
             "is bound to ClusterRole \"edit\" and 1 more role: the pod may use the API)"
         ));
         f.permissions = Some(permissions(Vec::new()));
+        weigh_fix(&mut f);
+        assert!(fix_is_preferred(&f));
+        assert_eq!(
+            f.fix.as_ref().unwrap().title,
+            "Add automountServiceAccountToken: false to the pod spec"
+        );
+        // A binding of every account (a group) says nothing about this pod.
+        let mut everyone = grant(builtin("psp-use"), "all");
+        everyone.via = Via::AllServiceAccounts;
+        f.permissions = Some(permissions(vec![everyone]));
         weigh_fix(&mut f);
         assert!(fix_is_preferred(&f));
         assert_eq!(
