@@ -134,7 +134,14 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
         }
     }
     let fix_all = CodeActionKind::new(FIX_ALL);
-    if wanted(&fix_all, req.only) && visible.iter().any(|f| f.fix.is_some()) {
+    // Fix-all runs without a look at each fix (editors run it on save): it
+    // leaves out the fixes that are not preferred, those of pods whose
+    // account is bound to roles, which stay one quick fix away.
+    if wanted(&fix_all, req.only)
+        && visible
+            .iter()
+            .any(|f| f.fix.is_some() && fix_is_preferred(f))
+    {
         let edit = (!req.lazy_edits)
             .then(|| fix_all_edit(req.uri, req.analyzed, req.settings, req.encoding));
         actions.push(CodeActionOrCommand::CodeAction(CodeAction {
@@ -205,7 +212,7 @@ pub fn projected_token_edit(
     Some(edit_for(uri, &analyzed.rope, &fix, encoding))
 }
 
-/// Every fix of the document in one edit.
+/// Every preferred fix of the document in one edit.
 pub fn fix_all_edit(
     uri: &Uri,
     analyzed: &Analyzed,
@@ -214,7 +221,7 @@ pub fn fix_all_edit(
 ) -> WorkspaceEdit {
     let findings: Vec<Finding> = analyzed
         .visible(settings)
-        .filter(|f| f.code == Code::TG001)
+        .filter(|f| f.code == Code::TG001 && fix_is_preferred(f))
         .cloned()
         .collect();
     let fix = Fix {
