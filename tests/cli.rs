@@ -255,7 +255,7 @@ spec:
             "end_column": 55,
             "severity": "warning",
             "code": "TG001",
-            "message": "Pod \"café\" explicitly mounts its service-account token (automountServiceAccountToken: true). Set it to false, or keep it and record why with a `# tokenguard-ignore: reason` comment.",
+            "message": "Pod \"café\" explicitly mounts its service-account token (automountServiceAccountToken: true). Set it to false, or keep it and record why with a `# tokenguard-ignore: reason` comment. No RoleBinding or ClusterRoleBinding in the checked files names ServiceAccount \"default\": its token carries only the API's discovery permissions, unless bindings live elsewhere.",
             "kind": "Pod",
             "name": "café",
             "fix": {
@@ -263,6 +263,14 @@ spec:
                 "edits": [
                     {"line": 4, "column": 51, "end_line": 4, "end_column": 55, "new_text": "false"}
                 ]
+            },
+            "permissions": {
+                "account": "default",
+                "namespace": null,
+                "risk": "discovery-only",
+                "capabilities": [],
+                "grants": [],
+                "grant_count": 0
             }
         },
         {
@@ -273,7 +281,7 @@ spec:
             "end_column": 9,
             "severity": "warning",
             "code": "TG001",
-            "message": "Deployment \"api\" mounts its service-account token: the pod spec does not set automountServiceAccountToken and ServiceAccount \"default\" is not among the checked files, so nothing disables automounting. Add automountServiceAccountToken: false to the pod spec.",
+            "message": "Deployment \"api\" mounts its service-account token: the pod spec does not set automountServiceAccountToken and ServiceAccount \"default\" is not among the checked files, so nothing disables automounting. Add automountServiceAccountToken: false to the pod spec. No RoleBinding or ClusterRoleBinding in the checked files names ServiceAccount \"default\": its token carries only the API's discovery permissions, unless bindings live elsewhere.",
             "kind": "Deployment",
             "name": "api",
             "fix": {
@@ -287,6 +295,14 @@ spec:
                         "new_text": "      automountServiceAccountToken: false\n"
                     }
                 ]
+            },
+            "permissions": {
+                "account": "default",
+                "namespace": null,
+                "risk": "discovery-only",
+                "capabilities": [],
+                "grants": [],
+                "grant_count": 0
             }
         }
     ]);
@@ -506,17 +522,19 @@ fn human_format_shows_the_location_the_source_line_and_a_caret_underline() {
     let output = tokenguard(dir.path(), &["check"]);
     assert_eq!(code(&output), 1);
     let expected = "\
-pod.yaml:4:1: warning[TG001] Pod \"web\" mounts its service-account token: the pod spec does not set automountServiceAccountToken and ServiceAccount \"default\" is not among the checked files, so nothing disables automounting. Add automountServiceAccountToken: false to the pod spec.
+pod.yaml:4:1: warning[TG001] Pod \"web\" mounts its service-account token: the pod spec does not set automountServiceAccountToken and ServiceAccount \"default\" is not among the checked files, so nothing disables automounting. Add automountServiceAccountToken: false to the pod spec. No RoleBinding or ClusterRoleBinding in the checked files names ServiceAccount \"default\": its token carries only the API's discovery permissions, unless bindings live elsewhere.
   |
 4 | spec:
   | ^^^^
   = help: Add automountServiceAccountToken: false to the pod spec
+  = note: token risk discovery-only: not bound by any RoleBinding or ClusterRoleBinding in the checked files (discovery permissions only)
 
-true.yaml:5:33: warning[TG001] Pod \"t\" explicitly mounts its service-account token (automountServiceAccountToken: true). Set it to false, or keep it and record why with a `# tokenguard-ignore: reason` comment.
+true.yaml:5:33: warning[TG001] Pod \"t\" explicitly mounts its service-account token (automountServiceAccountToken: true). Set it to false, or keep it and record why with a `# tokenguard-ignore: reason` comment. No RoleBinding or ClusterRoleBinding in the checked files names ServiceAccount \"default\": its token carries only the API's discovery permissions, unless bindings live elsewhere.
   |
 5 |   automountServiceAccountToken: true
   |                                 ^^^^
   = help: Set automountServiceAccountToken to false
+  = note: token risk discovery-only: not bound by any RoleBinding or ClusterRoleBinding in the checked files (discovery permissions only)
 ";
     assert_eq!(stdout(&output), expected);
     // The summary goes to stderr, so stdout stays parseable.
@@ -817,4 +835,109 @@ fn version_and_help_with_examples() {
             "{text}"
         );
     }
+}
+
+// --- what the token can do (issue 14) ------------------------------------------
+
+/// A Role that reads Secrets in `build`, bound to ServiceAccount `ci`; the
+/// binding's name is line 10, column 9; the role's line 3, column 9.
+const RBAC_READER: &str = "\
+kind: Role
+metadata:
+  name: secret-reader
+  namespace: build
+rules:
+  - {apiGroups: [\"\"], resources: [secrets], verbs: [list]}
+---
+kind: RoleBinding
+metadata:
+  name: ci-reads
+  namespace: build
+roleRef: {kind: Role, name: secret-reader}
+subjects: [{kind: ServiceAccount, name: ci}]
+";
+
+const POD_AS_CI: &str =
+    "kind: Pod\nmetadata:\n  name: runner\n  namespace: build\nspec:\n  serviceAccountName: ci\n  containers: []\n";
+
+#[test]
+fn a_finding_names_the_binding_of_its_account_in_every_format() {
+    let dir = temp_dir();
+    write(dir.path(), "k8s/rbac.yaml", RBAC_READER);
+    write(dir.path(), "k8s/apps/pod.yaml", POD_AS_CI);
+    let tail = "ServiceAccount \"ci\" (namespace \"build\") is bound to Role \"secret-reader\" \
+                (../rbac.yaml:3) by RoleBinding \"ci-reads\" (../rbac.yaml:10): whoever takes over \
+                this pod can read Secrets in namespace \"build\".";
+
+    let human = tokenguard(dir.path(), &["check", "k8s"]);
+    assert_eq!(code(&human), 1);
+    let text = stdout(&human);
+    assert!(text.contains(tail), "{text}");
+    let notes: Vec<&str> = text.lines().filter(|l| l.contains("= note:")).collect();
+    assert_eq!(
+        notes,
+        [
+            "  = note: token risk dangerous-in-namespace: bound to Role \"secret-reader\" by RoleBinding \"ci-reads\" in namespace \"build\"",
+            "  = note: RoleBinding \"ci-reads\" binds ServiceAccount \"ci\" (namespace \"build\") to Role \"secret-reader\" at k8s/rbac.yaml:10:9",
+            "  = note: Role \"secret-reader\" lets its holders read Secrets at k8s/rbac.yaml:3:9",
+        ]
+    );
+
+    let json = tokenguard(dir.path(), &["check", "--format", "json", "k8s"]);
+    let finding = &json_stdout(&json)[0];
+    assert!(finding["message"].as_str().unwrap().ends_with(tail));
+    assert_eq!(
+        finding["permissions"],
+        json!({
+            "account": "ci",
+            "namespace": "build",
+            "risk": "dangerous-in-namespace",
+            "capabilities": [
+                {"name": "read-secrets", "label": "read Secrets", "scope": "namespace", "namespace": "build"}
+            ],
+            "grants": [{
+                "binding": {"kind": "RoleBinding", "name": "ci-reads", "namespace": "build", "file": "k8s/rbac.yaml", "line": 10, "column": 9},
+                "via": "service-account",
+                "role": {"kind": "Role", "name": "secret-reader", "source": "declared", "file": "k8s/rbac.yaml", "line": 3, "column": 9},
+                "scope": "namespace",
+                "namespace": "build",
+                "risk": "dangerous-in-namespace",
+                "capabilities": ["read-secrets"]
+            }],
+            "grant_count": 1
+        })
+    );
+    assert_eq!(
+        finding["related"][0],
+        json!({
+            "file": "k8s/rbac.yaml", "line": 10, "column": 9, "end_line": 10, "end_column": 17,
+            "message": "RoleBinding \"ci-reads\" binds ServiceAccount \"ci\" (namespace \"build\") to Role \"secret-reader\""
+        })
+    );
+
+    // Checking the pod alone, the binding is not among the checked files;
+    // with --workspace it is context again.
+    let alone = tokenguard(
+        dir.path(),
+        &["check", "--format", "json", "k8s/apps/pod.yaml"],
+    );
+    assert_eq!(
+        json_stdout(&alone)[0]["permissions"]["risk"],
+        "discovery-only"
+    );
+    let context = tokenguard(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--workspace",
+            "k8s",
+            "k8s/apps/pod.yaml",
+        ],
+    );
+    assert_eq!(
+        json_stdout(&context)[0]["permissions"]["risk"],
+        "dangerous-in-namespace"
+    );
 }

@@ -381,3 +381,87 @@ fn the_configuration_applies_to_helm_templates_and_kustomize_bases() {
         .unwrap();
     assert_eq!(widget["line"], 9, "on the `pod` key: {widget}");
 }
+
+/// A ClusterRoleBinding of ServiceAccount `ci` (namespace `build`) to the
+/// built-in cluster-admin.
+const ADMIN_BINDING: &str = "kind: ClusterRoleBinding\nmetadata: {name: ci-admin}\nroleRef: {kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: ci, namespace: build}]\n";
+
+fn pod_as(account: &str) -> String {
+    format!(
+        "kind: Pod\nmetadata: {{name: {account}, namespace: build}}\nspec:\n  serviceAccountName: {account}\n  containers: []\n"
+    )
+}
+
+/// (account, risk, severity) of each finding, in file order.
+fn risks(output: &Output) -> Vec<(String, String, String)> {
+    findings(output)
+        .iter()
+        .map(|f| {
+            (
+                f["permissions"]["account"].as_str().unwrap().to_string(),
+                f["permissions"]["risk"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn severity_follows_the_risk_by_the_rule() {
+    let (_guard, root) = temp_dir();
+    write(&root, "k8s/rbac.yaml", ADMIN_BINDING);
+    write(
+        &root,
+        "k8s/pods.yaml",
+        &format!("{}---\n{}", pod_as("ci"), pod_as("web")),
+    );
+    let row = |a: &str, r: &str, s: &str| (a.to_string(), r.to_string(), s.to_string());
+    // No file: the built-in entry (error) for cluster-admin, warning else.
+    let output = tokenguard(&root, &["check", "--format", "json", "--no-config", "k8s"]);
+    assert_eq!(
+        risks(&output),
+        [
+            row("ci", "cluster-admin", "error"),
+            row("web", "discovery-only", "warning")
+        ]
+    );
+    // The plain severity leaves the built-in entry alone...
+    write(&root, "tokenguard.toml", "severity = \"hint\"\n");
+    let output = tokenguard(&root, &["check", "--format", "json", "k8s"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(
+        risks(&output),
+        [
+            row("ci", "cluster-admin", "error"),
+            row("web", "discovery-only", "hint")
+        ]
+    );
+    // ... which the table overrides, entry by entry.
+    write(
+        &root,
+        "tokenguard.toml",
+        "severity = \"hint\"\n\n[severity_by_risk]\ncluster-admin = \"warning\"\ndiscovery-only = \"information\"\n",
+    );
+    let output = tokenguard(&root, &["check", "--format", "json", "k8s"]);
+    assert_eq!(
+        risks(&output),
+        [
+            row("ci", "cluster-admin", "warning"),
+            row("web", "discovery-only", "information")
+        ]
+    );
+    // A risk that is not one is an error on its key, with its position.
+    write(
+        &root,
+        "tokenguard.toml",
+        "[severity_by_risk]\nadmin = \"error\"\n",
+    );
+    let output = tokenguard(&root, &["check", "--format", "json", "k8s"]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output)
+            .contains("tokenguard.toml:2:1: in [severity_by_risk]: \"admin\" is not a risk"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -82,10 +82,12 @@ fn a_base_only_some_overlays_patch_keeps_its_finding_which_names_them() {
     let (code, found) = findings("some_overlays_patch", &[""]);
     assert_eq!(code, 1);
     assert_eq!(files_with(&found), [("base/deployment.yaml", "TG001")]);
+    // (Then what the token can do, the message's last sentence.)
     assert!(
-        found[0].2.ends_with(
+        found[0].2.contains(
             "Add automountServiceAccountToken: false to the pod spec. overlays/prod sets \
-             automountServiceAccountToken: false through a patch, overlays/dev does not."
+             automountServiceAccountToken: false through a patch, overlays/dev does not. No \
+             RoleBinding"
         ),
         "{}",
         found[0].2

@@ -582,3 +582,128 @@ fn rules_have_what_code_scanning_requires_within_its_limits() {
         );
     }
 }
+
+/// RBAC objects giving accounts of namespace `build` each a risk (issue 14):
+/// `admin` cluster-admin, `reader` a dangerous capability cluster-wide,
+/// `exec` one in its namespace, `viewer` nothing dangerous, `ops` a role
+/// not in the checked files; any other account is bound to nothing.
+const RBAC_RISKS: &str = "\
+kind: ClusterRoleBinding
+metadata: {name: admin}
+roleRef: {kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: admin, namespace: build}]
+---
+kind: ClusterRole
+metadata: {name: secret-reader}
+rules: [{apiGroups: [\"\"], resources: [secrets], verbs: [get]}]
+---
+kind: ClusterRoleBinding
+metadata: {name: reader}
+roleRef: {kind: ClusterRole, name: secret-reader}
+subjects: [{kind: ServiceAccount, name: reader, namespace: build}]
+---
+kind: Role
+metadata: {name: exec, namespace: build}
+rules: [{apiGroups: [\"\"], resources: [pods/exec], verbs: [create]}]
+---
+kind: RoleBinding
+metadata: {name: exec, namespace: build}
+roleRef: {kind: Role, name: exec}
+subjects: [{kind: ServiceAccount, name: exec}]
+---
+kind: RoleBinding
+metadata: {name: viewer, namespace: build}
+roleRef: {kind: ClusterRole, name: view}
+subjects: [{kind: ServiceAccount, name: viewer}]
+---
+kind: RoleBinding
+metadata: {name: ops, namespace: build}
+roleRef: {kind: ClusterRole, name: ops-tools}
+subjects: [{kind: ServiceAccount, name: ops}]
+";
+
+#[test]
+fn each_tg001_result_carries_a_security_severity_that_follows_the_tokens_risk() {
+    let scratch = Scratch::new();
+    let repo = scratch.repo();
+    write(&repo, "k8s/rbac.yaml", RBAC_RISKS);
+    let pods: Vec<String> = ["admin", "reader", "exec", "viewer", "ops", "lone"]
+        .iter()
+        .map(|account| {
+            format!(
+                "kind: Pod\nmetadata: {{name: {account}, namespace: build}}\nspec:\n  serviceAccountName: {account}\n  containers: []\n"
+            )
+        })
+        .collect();
+    write(&repo, "k8s/apps/pods.yaml", &pods.join("---\n"));
+    let log = sarif(&repo, &["k8s"], 1);
+    assert_valid("a log with risks", &log);
+    // The rule keeps its default.
+    assert_eq!(
+        run(&log)["tool"]["driver"]["rules"][1]["properties"]["security-severity"],
+        "5.0"
+    );
+    let ranked: Vec<(String, String, String, String)> = results(&log)
+        .iter()
+        .map(|r| {
+            let text = r["message"]["text"].as_str().unwrap();
+            let pod = text.split('"').nth(1).unwrap().to_string();
+            let property = |key: &str| r["properties"][key].as_str().unwrap_or("").to_string();
+            (
+                pod,
+                property("tokenguard/risk"),
+                property("security-severity"),
+                r["level"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let row = |pod: &str, risk: &str, severity: &str, level: &str| {
+        (
+            pod.to_string(),
+            risk.to_string(),
+            severity.to_string(),
+            level.to_string(),
+        )
+    };
+    assert_eq!(
+        ranked,
+        [
+            row("admin", "cluster-admin", "9.8", "error"),
+            row("reader", "dangerous-cluster-wide", "9.0", "error"),
+            row("exec", "dangerous-in-namespace", "7.5", "warning"),
+            row("viewer", "bound", "5.0", "warning"),
+            row("ops", "unknown", "5.0", "warning"),
+            row("lone", "discovery-only", "3.0", "warning"),
+        ]
+    );
+    // The binding, and the declared role, are related locations in their
+    // file, at their names.
+    let reader = &results(&log)[1];
+    let related: Vec<(Value, Value, Value)> = reader["relatedLocations"]
+        .as_array()
+        .expect("related locations")
+        .iter()
+        .map(|l| {
+            (
+                artifact(l)["uri"].clone(),
+                l["physicalLocation"]["region"].clone(),
+                l["message"]["text"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        related,
+        [
+            (
+                Value::from("k8s/rbac.yaml"),
+                serde_json::json!({"startLine": 11, "startColumn": 18, "endLine": 11, "endColumn": 24}),
+                Value::from("ClusterRoleBinding \"reader\" binds ServiceAccount \"reader\" (namespace \"build\") to ClusterRole \"secret-reader\""),
+            ),
+            (
+                Value::from("k8s/rbac.yaml"),
+                serde_json::json!({"startLine": 7, "startColumn": 18, "endLine": 7, "endColumn": 31}),
+                Value::from("ClusterRole \"secret-reader\" lets its holders read Secrets"),
+            ),
+        ]
+    );
+}

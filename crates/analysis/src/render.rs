@@ -81,13 +81,14 @@ pub fn message(finding: &Finding) -> String {
         .permissions
         .as_ref()
         .map(|p| permissions_sentence(finding, p));
+    // What the token is worth comes last: the message's tail.
     [
         Some(verdict),
         note,
-        permissions,
         not_evaluated,
         overlays,
         rendering,
+        permissions,
     ]
     .into_iter()
     .flatten()
@@ -390,6 +391,12 @@ fn account_clause(account: &AccountCheck) -> String {
     }
 }
 
+/// The most bindings (the most dangerous first) that the related places,
+/// the hover and the outputs detail; the message names the first and counts
+/// the others. (A workspace that binds a group every account is in can give
+/// each account hundreds of grants.)
+pub const GRANTS_SHOWN: usize = 10;
+
 /// The most capabilities a message lists; the hover lists them all.
 const CAPABILITIES_IN_A_MESSAGE: usize = 6;
 
@@ -480,16 +487,23 @@ fn role_phrase(finding: &Finding, grant: &Grant) -> String {
 /// `ClusterRoleBinding "ops" (rbac.yaml:20)`, and how it reaches the
 /// account when not by naming it.
 fn binding_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -> String {
-    let binding_at = grant
+    let at = grant
         .binding_place
         .as_ref()
-        .map(|(file, range)| at_label(finding, file, *range))
-        .unwrap_or_default();
+        .and_then(|(file, range)| finding.declared_at(file, *range))
+        .map(|d| d.label());
+    let notes: Vec<String> = at
+        .into_iter()
+        .chain(via_phrase(permissions, grant))
+        .collect();
+    let notes = match notes.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", notes.join(", ")),
+    };
     format!(
-        "{} \"{}\"{binding_at}{}",
+        "{} \"{}\"{notes}",
         grant.binding_kind.as_str(),
-        grant.binding,
-        via_phrase(permissions, grant)
+        grant.binding
     )
 }
 
@@ -503,20 +517,20 @@ fn at_label(finding: &Finding, file: &str, range: crate::text::TextRange) -> Str
 
 /// How the binding reaches the account, when not by naming it: the group
 /// or the user its subject names.
-fn via_phrase(permissions: &Permissions, grant: &Grant) -> String {
+fn via_phrase(permissions: &Permissions, grant: &Grant) -> Option<String> {
     let namespace = permissions.namespace.as_deref().unwrap_or("<namespace>");
-    match grant.via {
-        Via::ServiceAccount => String::new(),
-        Via::AllServiceAccounts => " (through the group system:serviceaccounts)".to_string(),
+    Some(match grant.via {
+        Via::ServiceAccount => return None,
+        Via::AllServiceAccounts => "through the group system:serviceaccounts".to_string(),
         Via::NamespaceServiceAccounts => {
-            format!(" (through the group system:serviceaccounts:{namespace})")
+            format!("through the group system:serviceaccounts:{namespace}")
         }
         Via::User => format!(
-            " (as the user system:serviceaccount:{namespace}:{})",
+            "as the user system:serviceaccount:{namespace}:{}",
             permissions.account
         ),
-        Via::Authenticated => " (through the group system:authenticated)".to_string(),
-    }
+        Via::Authenticated => "through the group system:authenticated".to_string(),
+    })
 }
 
 /// `read Secrets and create pods cluster-wide, and exec into pods in
@@ -604,7 +618,7 @@ fn permissions_related(finding: &Finding) -> Vec<Related> {
         (file, range)
     };
     let mut related: Vec<Related> = Vec::new();
-    for grant in &permissions.grants {
+    for grant in permissions.grants.iter().take(GRANTS_SHOWN) {
         let role = format!("{} \"{}\"", grant.role.kind().as_str(), grant.role.name());
         if let Some((file, range)) = &grant.binding_place {
             let (file, range) = place(file, *range);
@@ -621,6 +635,8 @@ fn permissions_related(finding: &Finding) -> Vec<Related> {
                     grant.binding_kind.as_str(),
                     grant.binding,
                     via_phrase(permissions, grant)
+                        .map(|via| format!(", {via}"))
+                        .unwrap_or_default()
                 ),
             });
         }
@@ -786,7 +802,7 @@ fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
         ));
         if !defaults.is_empty() {
             out.push_str(&format!(
-                " (the default bindings every account gets: {})",
+                " (the default roles every account is bound to: {})",
                 list(&defaults)
             ));
         }
@@ -797,23 +813,25 @@ fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
         return out;
     }
     let summary = match permissions.risk {
-        Risk::ClusterAdmin => "Whoever takes over this pod controls the cluster.".to_string(),
+        Risk::ClusterAdmin => "whoever takes over this pod controls the cluster.".to_string(),
         Risk::DangerousClusterWide | Risk::DangerousInNamespace => format!(
-            "Whoever takes over this pod can {}.",
+            "whoever takes over this pod can {}.",
             capabilities_phrase(permissions, None)
         ),
         Risk::Bound => {
-            "None of its permissions is among the dangerous ones tokenguard looks for.".to_string()
+            "none of its permissions is among the dangerous ones tokenguard looks for.".to_string()
         }
         Risk::Unknown | Risk::DiscoveryOnly => {
-            "What it grants is not known: its roles are not defined in the checked files."
+            "what it grants is not known: its roles are not defined in the checked files."
                 .to_string()
         }
     };
     out.push_str(&format!("{account}: {summary}\n\n"));
-    for grant in &permissions.grants {
+    for grant in permissions.grants.iter().take(GRANTS_SHOWN) {
         let what = if grant.role.is_missing() {
             ", which is not defined in the checked files".to_string()
+        } else if grant.risk() == Risk::ClusterAdmin {
+            ": everything (`*` verbs on `*` resources)".to_string()
         } else if grant.capabilities.is_empty() {
             ": nothing dangerous".to_string()
         } else {
@@ -838,6 +856,14 @@ fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
             role_phrase(finding, grant),
             grant.scope.describe()
         ));
+    }
+    if let Some(more) = permissions.grants.len().checked_sub(GRANTS_SHOWN) {
+        if more > 0 {
+            out.push_str(&format!(
+                "- and {more} more binding{}\n",
+                if more == 1 { "" } else { "s" }
+            ));
+        }
     }
     out.push('\n');
     out

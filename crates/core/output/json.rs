@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 use tokenguard_analysis::rbac::{Grant, Permissions, RoleSource, Scope, Via};
+use tokenguard_analysis::render::GRANTS_SHOWN;
 use tokenguard_analysis::{Finding, TextEdit};
 
 use super::Workspace;
@@ -40,8 +41,12 @@ struct JsonPermissions<'a> {
     risk: &'static str,
     /// Deduplicated, most dangerous first.
     capabilities: Vec<JsonCapability>,
-    /// From the bindings of the checked files, most dangerous first.
+    /// From the bindings of the checked files, most dangerous first: the
+    /// first `render::GRANTS_SHOWN` (10).
     grants: Vec<JsonGrant<'a>>,
+    /// How many grants there are in all (more than `grants` lists when a
+    /// group every account is in is bound many times).
+    grant_count: usize,
 }
 
 #[derive(Serialize)]
@@ -224,8 +229,10 @@ fn json_permissions<'a>(finding: &'a Finding, permissions: &'a Permissions) -> J
         grants: permissions
             .grants
             .iter()
+            .take(GRANTS_SHOWN)
             .map(|grant| json_grant(finding, permissions, grant))
             .collect(),
+        grant_count: permissions.grants.len(),
     }
 }
 

@@ -6,10 +6,13 @@ use serde_json::Value;
 use crate::positions::{range_of, Enc};
 
 /// What the server must publish for `text` when no other file declares
-/// ServiceAccounts: a fresh analysis, in LSP ranges, as (range, code,
-/// message); nothing for YAML that holds no Kubernetes object
+/// ServiceAccounts or RBAC objects: a fresh analysis by an analysis host
+/// fed only this text (so a finding says what its pod's token can do, as
+/// the server's do), in LSP ranges, as (range, code, message); nothing for
+/// YAML that holds no Kubernetes object
 /// (`tokenguard_analysis::holds_kubernetes_object`).
 pub fn expected_diagnostics(text: &str, enc: Enc) -> Vec<(Value, String, String)> {
+    use tokenguard_analysis::host::{AnalysisHost, FilePath, NoFiles};
     let options = tokenguard_analysis::Options::builtin();
     if !tokenguard_analysis::holds_kubernetes_object(
         text,
@@ -17,7 +20,11 @@ pub fn expected_diagnostics(text: &str, enc: Enc) -> Vec<(Value, String, String)
     ) {
         return Vec::new();
     }
-    tokenguard_analysis::analyze(text, &tokenguard_analysis::NoAccounts, options)
+    let mut host = AnalysisHost::new(NoFiles);
+    let path = FilePath::new("/expected/document.yaml");
+    host.set_file(path.clone(), text.to_string());
+    host.analyze(&path, text)
+        .findings
         .into_iter()
         .map(|f| {
             (

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokenguard_analysis::{analyze, service_accounts, AccountIndex};
+use tokenguard_analysis::host::{AnalysisHost, FilePath, NoFiles};
 
 use support::{apply_change, file_uri, find_range, range_of, summarize, Dir, Enc, Notifier};
 
@@ -232,16 +232,20 @@ async fn scenario() {
             .await;
     }
 
-    let mut index = AccountIndex::new();
+    // The expectation: an analysis host fed the accounts as they are on
+    // disk (findings say what the tokens can do, as the server's do).
+    let mut host = AnalysisHost::new(NoFiles);
     for (k, automount) in automount.iter().enumerate() {
         let path = account_path(&root, k);
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text, account(k, *automount));
-        index.set(&file_uri(&path), service_accounts(&text));
+        host.set_file(FilePath::from_path(&path), text);
     }
     for doc in &docs {
         let published = client.wait_diagnostics(&doc.uri, doc.version).await;
-        let expected: Vec<_> = analyze(&doc.text, &index, tokenguard_analysis::Options::builtin())
+        let expected: Vec<_> = host
+            .analyze(&FilePath::new("/expected/document.yaml"), &doc.text)
+            .findings
             .into_iter()
             .map(|f| {
                 (

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use super::path::FilePath;
 use crate::finding::{Code, DeclaredAt, Finding};
 use crate::rbac::{Permissions, RoleSource};
+use crate::render::GRANTS_SHOWN;
 use crate::text::{LineIndex, TextRange};
 
 /// `findings` of the file at `path`, each TG001 finding whose account is
@@ -44,19 +45,24 @@ pub(super) fn attach(
 }
 
 /// The places the permissions name: each binding of the checked files, and
-/// each role declared there.
+/// each role declared there, of the first [`GRANTS_SHOWN`] grants.
 fn places(permissions: &Permissions) -> impl Iterator<Item = (&str, TextRange)> {
-    permissions.grants.iter().flat_map(|grant| {
-        let binding = grant
-            .binding_place
-            .as_ref()
-            .map(|(file, range)| (file.as_str(), *range));
-        let role = match &grant.role {
-            RoleSource::Declared { file, range, .. } => Some((file.as_str(), *range)),
-            _ => None,
-        };
-        binding.into_iter().chain(role)
-    })
+    // (Only those the words and outputs detail.)
+    permissions
+        .grants
+        .iter()
+        .take(GRANTS_SHOWN)
+        .flat_map(|grant| {
+            let binding = grant
+                .binding_place
+                .as_ref()
+                .map(|(file, range)| (file.as_str(), *range));
+            let role = match &grant.role {
+                RoleSource::Declared { file, range, .. } => Some((file.as_str(), *range)),
+                _ => None,
+            };
+            binding.into_iter().chain(role)
+        })
 }
 
 /// The files read for their lines, each once.

@@ -1,0 +1,136 @@
+//! What the mounted token can do, in the editor (issue 14): the diagnostic
+//! of a pod whose account is bound to cluster-admin is an error that names
+//! the binding (message, related information, `data.risk`), follows the
+//! bindings as they are edited, takes its severity from
+//! `tokenguard.severityByRisk`, and the hover says what the token can do.
+//! Through the test client, in process.
+
+mod support;
+
+use serde_json::{json, Value};
+
+use support::*;
+
+/// A ClusterRoleBinding of ServiceAccount `ci` (namespace `build`) to the
+/// built-in `cluster-admin`. Its name `ci-admin` is line 3, columns 8-16;
+/// the role's name is line 7, columns 8-21.
+const BINDING: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: ci-admin
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - kind: ServiceAccount
+    name: ci
+    namespace: build
+";
+
+/// A Pod running as `ci` in `build`; its `spec` key is line 5, columns 0-4.
+const POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: runner
+  namespace: build
+spec:
+  serviceAccountName: ci
+  containers: []
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_admin_token_is_an_error_that_names_its_binding() {
+    let mut client = started(json!({}), Value::Null).await;
+    let rbac = uri("rbac.yaml");
+    let pod = uri("apps/pod.yaml");
+    client.open(&rbac, BINDING).await;
+    client.open(&pod, POD).await;
+    let diagnostics = client
+        .wait_until(&pod, "the binding counted", |d| {
+            d.first().is_some_and(|d| d["severity"] == ERROR)
+        })
+        .await;
+    let d = &diagnostics[0];
+    assert_eq!(d["code"], "TG001");
+    assert_eq!(d["data"]["risk"], "cluster-admin");
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.ends_with(
+            "ServiceAccount \"ci\" (namespace \"build\") is bound to the built-in ClusterRole \
+             \"cluster-admin\" by ClusterRoleBinding \"ci-admin\" (../rbac.yaml:4): whoever \
+             takes over this pod controls the cluster."
+        ),
+        "{message}"
+    );
+    assert_eq!(
+        d["relatedInformation"],
+        json!([{
+            "location": {"uri": rbac, "range": range(3, 8, 3, 16)},
+            "message": "ClusterRoleBinding \"ci-admin\" binds ServiceAccount \"ci\" (namespace \"build\") to ClusterRole \"cluster-admin\"",
+        }])
+    );
+
+    // The hover says what the token can do.
+    let hover = client.hover(&pod, 5, 1).await;
+    let markdown = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        markdown.contains("**What the token can do** (risk `cluster-admin`)"),
+        "{hover}"
+    );
+
+    // Binding the account to `view` instead: a warning, risk `bound`.
+    client.change(&rbac, 2, range(7, 8, 7, 21), "view").await;
+    let diagnostics = client
+        .wait_until(&pod, "re-published after the binding changed", |d| {
+            d.first().is_some_and(|d| d["severity"] == WARNING)
+        })
+        .await;
+    assert_eq!(diagnostics[0]["data"]["risk"], "bound");
+    assert_eq!(client.version(&pod), 1, "the pod was not touched");
+
+    // No binding at all: discovery only, and no related information.
+    client.change(&rbac, 3, range(0, 0, 12, 0), "").await;
+    let diagnostics = client
+        .wait_until(&pod, "re-published without the binding", |d| {
+            d.first()
+                .is_some_and(|d| d["data"]["risk"] == "discovery-only")
+        })
+        .await;
+    assert_eq!(diagnostics[0]["severity"], WARNING);
+    assert!(diagnostics[0]["relatedInformation"].is_null());
+    assert!(diagnostics[0]["message"].as_str().unwrap().ends_with(
+        "its token carries only the API's discovery permissions, unless bindings live elsewhere."
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn severity_by_risk_comes_from_the_editor_settings() {
+    let mut client = started(
+        json!({}),
+        json!({"severity": "hint", "severityByRisk": {"cluster-admin": "information", "bound": "default"}}),
+    )
+    .await;
+    let rbac = uri("rbac.yaml");
+    let pod = uri("apps/pod.yaml");
+    let lone = uri("apps/lone.yaml");
+    client.open(&rbac, BINDING).await;
+    client.open(&pod, POD).await;
+    client
+        .wait_until(&pod, "the editor's entry for cluster-admin", |d| {
+            d.first().is_some_and(|d| d["severity"] == 3)
+        })
+        .await;
+    // Another account: discovery only, the plain severity.
+    client
+        .open(
+            &lone,
+            &POD.replace("serviceAccountName: ci", "serviceAccountName: other"),
+        )
+        .await;
+    let diagnostics = client.wait_diagnostics(&lone, 1).await;
+    assert_eq!(diagnostics[0]["data"]["risk"], "discovery-only");
+    assert_eq!(diagnostics[0]["severity"], 4);
+}
