@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use tokenguard_analysis::{apply_edits, fix_all_edits, fix_is_preferred, TextEdit};
+use tokenguard_analysis::{
+    apply_edits, fix_all_edits, fix_is_preferred, named_bindings_summary, TextEdit,
+};
 
 use crate::atomic;
 use crate::check::CheckedFile;
@@ -114,12 +116,15 @@ pub fn bound_account_notes(
     let mut notes: HashMap<(Option<String>, String), (String, Vec<String>)> = HashMap::new();
     for file in files.iter().filter(|f| applied(f.display())) {
         for finding in &file.findings {
-            let Some(permissions) = finding.permissions.as_ref().filter(|p| p.is_bound()) else {
+            let Some(permissions) = finding.permissions.as_ref() else {
                 continue;
             };
             if finding.fix.is_none() || fix_is_preferred(finding) {
                 continue;
             }
+            let Some(summary) = named_bindings_summary(permissions) else {
+                continue;
+            };
             let key = (permissions.namespace.clone(), permissions.account.clone());
             let line = file.line_index.line_of(finding.range.start) + 1;
             let workload = finding
@@ -128,7 +133,7 @@ pub fn bound_account_notes(
                 .map_or_else(|| "a pod".to_string(), |w| w.label());
             let entry = notes.entry(key.clone()).or_insert_with(|| {
                 order.push(key);
-                (permissions.summary(), Vec::new())
+                (summary, Vec::new())
             });
             entry
                 .1

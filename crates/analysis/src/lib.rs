@@ -62,7 +62,7 @@ pub use kinds::{api_group, WorkloadKind, WorkloadKinds, BUILTIN_GROUP_KINDS, POD
 pub use kustomize::KustomizeIndex;
 pub use objects::{AccountAutomount, ServiceAccount, Workload};
 pub use options::Options;
-pub use placement::fix_is_preferred;
+pub use placement::{fix_is_preferred, named_bindings_summary};
 pub use projected_token::{
     projected_token, TokenProjection, PROJECTED_TOKEN_TITLE, PROJECTED_VOLUME, TOKEN_MOUNT_PATH,
 };

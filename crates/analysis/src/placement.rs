@@ -58,6 +58,19 @@ fn named_grants(permissions: &Permissions) -> impl Iterator<Item = &Grant> {
         .filter(|g| matches!(g.via, Via::ServiceAccount | Via::User))
 }
 
+/// The bindings that name the account, in one line: `bound to ClusterRole
+/// "edit" by RoleBinding "ci"` (and how many more); `None` when none does.
+pub fn named_bindings_summary(permissions: &Permissions) -> Option<String> {
+    let named: Vec<&Grant> = named_grants(permissions).collect();
+    let first = named.first()?;
+    let more = match named.len() - 1 {
+        0 => String::new(),
+        1 => " and 1 more binding".to_string(),
+        n => format!(" and {n} more bindings"),
+    };
+    Some(format!("bound to {}{more}", one_line(&first.describe())))
+}
+
 /// What a bound account's fix title adds: why the fix may break the pod.
 const MAY_USE_THE_API: &str = "the pod may use the API";
 
