@@ -2,6 +2,7 @@
 //! not at all, nothing outside the checked tree is ever written, and files
 //! with nothing to fix are not touched. (tests/cli.rs covers permissions,
 //! CRLF, a named symlink and unchanged files' modification times.)
+//! A pod whose account is bound to roles is fixed with a note that says so.
 
 #![cfg(unix)]
 
@@ -123,4 +124,50 @@ fn a_file_with_nothing_to_fix_is_left_exactly_as_it_was() {
     assert_eq!(after.ino(), before.ino());
     assert_eq!(after.modified().unwrap(), old);
     assert_eq!(names(dir.path()), ["ok.yaml"]);
+}
+
+const BINDING: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: web-edit\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: edit\nsubjects:\n- kind: ServiceAccount\n  name: default\n";
+
+/// A pod whose account is bound to a role may use the API: `--fix` still
+/// applies its fix (the user asked for all), but not silently: one note per
+/// bound account names the binding, the workloads and what to do instead.
+/// `--diff` says the same in the conditional; an unbound account gets no note.
+#[test]
+fn fixing_a_pod_whose_account_is_bound_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pod.yaml");
+    fs::write(&path, POD).unwrap();
+    fs::write(dir.path().join("rbac.yaml"), BINDING).unwrap();
+
+    let diff = tokenguard(dir.path(), &["check", "--diff", "."]);
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    assert!(
+        stderr(&diff).contains("tokenguard: note: ServiceAccount \"default\" is bound to ClusterRole \"edit\" by RoleBinding \"web-edit\""),
+        "{}",
+        stderr(&diff)
+    );
+    assert!(stderr(&diff).contains("--fix would turn the token off in Pod \"web\" (pod.yaml:5)"));
+    assert_eq!(fs::read_to_string(&path).unwrap(), POD);
+
+    let fixed = tokenguard(dir.path(), &["check", "--fix", "."]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    assert_eq!(fs::read_to_string(&path).unwrap(), FIXED);
+    let log = stderr(&fixed);
+    let notes: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("tokenguard: note: ServiceAccount"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{log}");
+    assert!(notes[0].contains("--fix turned the token off in Pod \"web\" (pod.yaml:5). If a pod uses the API, mount a projected token instead"));
+
+    // Without the binding, nothing to say.
+    fs::write(&path, POD).unwrap();
+    fs::remove_file(dir.path().join("rbac.yaml")).unwrap();
+    let unbound = tokenguard(dir.path(), &["check", "--fix", "."]);
+    assert_eq!(unbound.status.code(), Some(0), "{}", stderr(&unbound));
+    assert!(
+        !stderr(&unbound).contains("ServiceAccount"),
+        "{}",
+        stderr(&unbound)
+    );
 }

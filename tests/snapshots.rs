@@ -8,7 +8,8 @@
 use std::fmt::Write as _;
 
 use tokenguard_analysis::{
-    analyze, apply_edits, fix_all_edits, Code, Finding, LineIndex, NoAccounts,
+    analyze, apply_edits, fix_all_edits, projected_token, Code, Finding, LineIndex, NoAccounts,
+    TokenProjection,
 };
 
 /// Lines of `text`, each with its line break.
@@ -376,6 +377,113 @@ metadata:
   name: fine
 spec:
   containers: []
+",
+    );
+    insta::assert_snapshot!(rendered);
+}
+
+/// The input, then for each finding the projected token action (its edits and
+/// the text it makes) or "no action".
+fn render_projected(text: &str) -> String {
+    let index = LineIndex::new(text);
+    let findings = analyze(text, &NoAccounts, tokenguard_analysis::Options::builtin());
+    let mut out = String::from("input:\n");
+    for (n, line) in lines_with_breaks(text).iter().enumerate() {
+        let _ = writeln!(out, "  {:>3} | {}", n + 1, visible(line));
+    }
+    for finding in &findings {
+        let workload = finding
+            .workload
+            .as_ref()
+            .map(|w| w.label())
+            .unwrap_or_default();
+        let _ = writeln!(out, "\n{} on {workload}", finding.code.as_str());
+        match projected_token(text, finding, &TokenProjection::default()) {
+            None => out.push_str("action: none\n"),
+            Some(fix) => {
+                let _ = writeln!(out, "action: {}", fix.title);
+                for edit in &fix.edits {
+                    let _ = writeln!(
+                        out,
+                        "  edit {} to {}: {:?} -> {:?}",
+                        line_col(text, &index, edit.range.start),
+                        line_col(text, &index, edit.range.end),
+                        &text[edit.range.start..edit.range.end],
+                        edit.new_text
+                    );
+                }
+                let fixed = apply_edits(text, &fix.edits);
+                out.push_str("result:\n");
+                for (n, line) in lines_with_breaks(&fixed).iter().enumerate() {
+                    let _ = writeln!(out, "  {:>3} | {}", n + 1, visible(line));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn projected_token_appends_to_existing_volumes_and_mounts() {
+    let rendered = render_projected(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: operator
+spec:
+  template:
+    spec:
+      serviceAccountName: operator
+      containers:
+      - name: operator
+        image: example/operator:1.0
+        volumeMounts:
+        - name: cache
+          mountPath: /cache
+      - name: sidecar
+        image: example/sidecar:1.0 # no mounts yet
+      volumes:
+      - name: cache
+        emptyDir: {}
+",
+    );
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn projected_token_follows_crlf_four_spaces_and_indented_sequences() {
+    let rendered = render_projected(
+        "kind: Pod\r\nmetadata:\r\n    name: job\r\nspec:\r\n    automountServiceAccountToken: true\r\n    initContainers:\r\n        - name: wait\r\n          image: busybox\r\n    containers:\r\n        - name: main\r\n          image: busybox\r\n          args:\r\n              - run\r\n",
+    );
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn projected_token_is_not_offered_where_the_edit_is_unsafe() {
+    let rendered = render_projected(
+        "kind: Pod
+metadata: {name: flow}
+spec: {containers: [{name: app, image: nginx}]}
+---
+kind: Pod
+metadata:
+  name: taken-path
+spec:
+  containers:
+  - name: app
+    volumeMounts:
+    - name: my-token
+      mountPath: /var/run/secrets/kubernetes.io/serviceaccount
+---
+kind: Pod
+metadata:
+  name: shared
+spec:
+  containers:
+  - &app
+    name: app
+  initContainers:
+  - *app
 ",
     );
     insta::assert_snapshot!(rendered);

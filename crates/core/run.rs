@@ -167,6 +167,10 @@ fn show_diff(args: &CheckArgs, files: &[CheckedFile], log: &mut ErrorLog) -> Sta
             crate::atomic::describe(&e)
         ));
     }
+    let planned: HashSet<&str> = plans.iter().map(|p| p.display.as_str()).collect();
+    for message in fix::bound_account_notes(files, false, &|f| planned.contains(f)) {
+        log.note(message);
+    }
     if plans.is_empty() {
         note(&format!(
             "Nothing to fix in {}.",
@@ -216,6 +220,9 @@ fn fix_and_report(
         if let Some(text) = fixed_texts.get(&values) {
             context.update(&values, text.clone());
         }
+    }
+    for message in fix::bound_account_notes(&files, true, &|f| fixed_texts.contains_key(f)) {
+        log.note(message);
     }
     if !fixed_texts.is_empty() {
         note(&format!(

@@ -393,6 +393,7 @@ impl Finding {
     ) {
         self.permissions = Some(permissions);
         self.declared_at = declared_at;
+        crate::placement::weigh_fix(self);
         self.message = render::message(self);
         self.related = render::related(self);
     }

@@ -4,6 +4,7 @@
 
 use crate::finding::Finding;
 use crate::fix::{Fix, TextEdit};
+use crate::placement::one_line;
 use crate::text::{LineEnding, LineIndex, TextRange};
 use crate::tree::{self, ChunkResult, NodeKind};
 
@@ -33,6 +34,33 @@ fn has_ignore_comment(line: &str) -> bool {
 const TITLE: &str = "Ignore this finding with a tokenguard-ignore comment";
 const REASON: &str = "needs the Kubernetes API";
 
+/// The comment's reason: that the pod needs the API and, when its account is
+/// bound to roles in the checked files, the permissions the comment accepts
+/// (`needs the Kubernetes API (accepts: bound to ClusterRole "edit" by
+/// RoleBinding "ci"; read Secrets, create pods)`), so that a reviewer sees
+/// what was accepted, and a later change of the bindings shows against it.
+fn reason(finding: &Finding) -> String {
+    let Some(permissions) = finding.permissions.as_ref().filter(|p| p.is_bound()) else {
+        return REASON.to_string();
+    };
+    let mut accepts = one_line(&permissions.summary());
+    let capabilities: Vec<&str> = permissions
+        .capabilities()
+        .iter()
+        .map(|(c, _)| c.label())
+        .fold(Vec::new(), |mut labels, label| {
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+            labels
+        });
+    if !capabilities.is_empty() {
+        accepts.push_str("; ");
+        accepts.push_str(&capabilities.join(", "));
+    }
+    format!("{REASON} (accepts: {accepts})")
+}
+
 /// A `# tokenguard-ignore: reason` comment for `finding`, which counts on its
 /// line or on the line directly above (see [`is_suppressed`]). Usually a new line
 /// above the reported one, at its indentation. When the reported line starts
@@ -53,6 +81,7 @@ pub fn ignore_comment(text: &str, index: &LineIndex, finding: &Finding) -> Optio
             index.line_text(text, line),
             line_start,
             eol,
+            &reason(finding),
         ));
     }
     if inside(line_end) {
@@ -62,7 +91,7 @@ pub fn ignore_comment(text: &str, index: &LineIndex, finding: &Finding) -> Optio
         title: TITLE.to_string(),
         edits: vec![TextEdit {
             range: TextRange::empty(line_end),
-            new_text: format!(" # {IGNORE_MARKER}: {REASON}"),
+            new_text: format!(" # {IGNORE_MARKER}: {}", reason(finding)),
         }],
         file: None,
     })
@@ -71,7 +100,12 @@ pub fn ignore_comment(text: &str, index: &LineIndex, finding: &Finding) -> Optio
 /// [`ignore_comment`] above the reported line, from that line alone: its text
 /// (without the break), where it starts, and the file's line ending. Only
 /// right when the line does not start inside a multi-line scalar.
-pub(crate) fn ignore_comment_line(line: &str, line_start: usize, eol: LineEnding) -> Fix {
+pub(crate) fn ignore_comment_line(
+    line: &str,
+    line_start: usize,
+    eol: LineEnding,
+    reason: &str,
+) -> Fix {
     // A byte-order mark must stay the first character of the file.
     let (at, line) = match line.strip_prefix('\u{feff}') {
         Some(rest) if line_start == 0 => ('\u{feff}'.len_utf8(), rest),
@@ -85,7 +119,7 @@ pub(crate) fn ignore_comment_line(line: &str, line_start: usize, eol: LineEnding
         title: TITLE.to_string(),
         edits: vec![TextEdit {
             range: TextRange::empty(at),
-            new_text: format!("{indent}# {IGNORE_MARKER}: {REASON}{}", eol.as_str()),
+            new_text: format!("{indent}# {IGNORE_MARKER}: {reason}{}", eol.as_str()),
         }],
         file: None,
     }
@@ -162,6 +196,42 @@ mod tests {
     fn no_comment_when_the_reported_line_starts_and_ends_inside_scalars() {
         let text = "{kind: Pod, metadata: {name: a\n b}, spec: {containers: []}, x: 'c\n d'}\n";
         assert_eq!(commented(text), None);
+    }
+
+    #[test]
+    fn the_comment_records_the_permissions_it_accepts_and_still_suppresses() {
+        use crate::rbac::{
+            BindingKind, Capability, Grant, Permissions, Risk, RoleSource, Scope, Via,
+        };
+        let text = "kind: Pod\nspec:\n  serviceAccountName: ci\n  containers: []\n";
+        let mut finding = analyze(text, &NoAccounts, crate::Options::builtin()).remove(0);
+        finding.permissions = Some(Permissions {
+            namespace: None,
+            account: "ci".to_string(),
+            grants: vec![Grant {
+                binding_kind: BindingKind::RoleBinding,
+                binding: "ci".to_string(),
+                binding_namespace: None,
+                binding_place: None,
+                via: Via::ServiceAccount,
+                role: RoleSource::Builtin {
+                    name: "edit".to_string(),
+                    kubernetes: "v1.33",
+                },
+                scope: Scope::Namespace(None),
+                rules: Vec::new(),
+                capabilities: vec![Capability::ReadSecrets, Capability::CreatePods],
+            }],
+            defaults: Vec::new(),
+            risk: Risk::DangerousInNamespace,
+        });
+        let fix = ignore_comment(text, &LineIndex::new(text), &finding).unwrap();
+        let fixed = apply_edits(text, &fix.edits);
+        assert_eq!(
+            fixed,
+            "kind: Pod\n# tokenguard-ignore: needs the Kubernetes API (accepts: bound to ClusterRole \"edit\" by RoleBinding \"ci\" in the binding's namespace; read Secrets, create pods)\nspec:\n  serviceAccountName: ci\n  containers: []\n"
+        );
+        assert!(analyze(&fixed, &NoAccounts, crate::Options::builtin()).is_empty());
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod kustomize;
 mod objects;
 mod options;
 mod placement;
+mod projected_token;
 pub mod rbac;
 mod relevance;
 pub mod render;
@@ -61,6 +62,10 @@ pub use kinds::{api_group, WorkloadKind, WorkloadKinds, BUILTIN_GROUP_KINDS, POD
 pub use kustomize::KustomizeIndex;
 pub use objects::{AccountAutomount, ServiceAccount, Workload};
 pub use options::Options;
+pub use placement::{fix_is_preferred, named_bindings_summary};
+pub use projected_token::{
+    projected_token, TokenProjection, PROJECTED_TOKEN_TITLE, PROJECTED_VOLUME, TOKEN_MOUNT_PATH,
+};
 pub use relevance::{holds_kubernetes_object, kubernetes_keys, looks_like_kubernetes, ObjectKeys};
 pub use text::{LineEnding, LineIndex, TextRange};
 pub use tree::{Document, Node, NodeId, NodeKind, ScalarStyle, SyntaxError};

@@ -1,5 +1,6 @@
 //! Code actions: the fix of each finding, the fix on its ServiceAccount, an
-//! ignore comment, and fix-all for the document.
+//! ignore comment, the projected short-lived token instead of the automounted
+//! one, and fix-all for the document.
 
 use std::collections::HashMap;
 
@@ -9,8 +10,9 @@ use tower_lsp_server::ls_types::{
 };
 
 use tokenguard_analysis::{
-    disable_on_account, fix_all_edits, ignore_comment, AccountAutomount, Code, Finding, Fix,
-    LineIndex, TextRange,
+    disable_on_account, fix_all_edits, fix_is_preferred, ignore_comment, projected_token,
+    AccountAutomount, Code, Finding, Fix, LineIndex, TextRange, TokenProjection,
+    PROJECTED_TOKEN_TITLE,
 };
 
 use crate::config::Settings;
@@ -30,8 +32,9 @@ pub struct Request<'a> {
     pub encoding: Encoding,
     pub range: TextRange,
     pub only: Option<&'a [CodeActionKind]>,
-    /// Leave fix-all's edit to `codeAction/resolve`.
-    pub lazy_fix_all: bool,
+    /// Leave the edits that take a whole-document computation (fix-all, the
+    /// projected token) to `codeAction/resolve`.
+    pub lazy_edits: bool,
     pub account_file: &'a AccountFile<'a>,
     pub to_diagnostic: &'a dyn Fn(&Finding) -> Diagnostic,
 }
@@ -84,11 +87,14 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
                     ..CodeAction::default()
                 }));
             };
+            // Not preferred when the pod's account is bound to roles: the
+            // pod may use the API (the title says so).
+            let preferred = fix_is_preferred(finding);
             match finding.fix.as_ref().map(|fix| (fix, fix.file.as_deref())) {
                 Some((fix, None)) => push(
                     fix.title.clone(),
                     edit_for(req.uri, &req.analyzed.rope, fix, req.encoding),
-                    true,
+                    preferred,
                 ),
                 // A fix of another file (a Helm chart's values.yaml), in
                 // that file's positions.
@@ -97,7 +103,7 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
                         push(
                             fix.title.clone(),
                             edit_for(&uri, &rope, fix, req.encoding),
-                            true,
+                            preferred,
                         );
                     }
                 }
@@ -122,17 +128,27 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
                     false,
                 );
             }
+            if let Some(action) = projected_action(req, text, finding, &diagnostic) {
+                actions.push(action);
+            }
         }
     }
     let fix_all = CodeActionKind::new(FIX_ALL);
-    if wanted(&fix_all, req.only) && visible.iter().any(|f| f.fix.is_some()) {
-        let edit = (!req.lazy_fix_all)
+    // Fix-all runs without a look at each fix (editors run it on save): it
+    // leaves out the fixes that are not preferred, those of pods whose
+    // account is bound to roles, which stay one quick fix away.
+    if wanted(&fix_all, req.only)
+        && visible
+            .iter()
+            .any(|f| f.fix.is_some() && fix_is_preferred(f))
+    {
+        let edit = (!req.lazy_edits)
             .then(|| fix_all_edit(req.uri, req.analyzed, req.settings, req.encoding));
         actions.push(CodeActionOrCommand::CodeAction(CodeAction {
             title: "Fix all tokenguard findings".to_string(),
             kind: Some(fix_all),
             edit,
-            data: req.lazy_fix_all.then(|| {
+            data: req.lazy_edits.then(|| {
                 serde_json::json!({ "uri": req.uri.as_str(), "revision": req.analyzed.revision })
             }),
             ..CodeAction::default()
@@ -141,7 +157,62 @@ pub fn code_actions(req: &Request<'_>) -> Vec<CodeActionOrCommand> {
     actions
 }
 
-/// Every fix of the document in one edit.
+/// "Mount a short-lived projected token instead of the automounted one": not
+/// preferred (it changes what the pod mounts); offered only where the analysis
+/// computes an exact edit, which a lazy client gets from `codeAction/resolve`
+/// (`data` names the finding by where it starts, in this revision).
+fn projected_action(
+    req: &Request<'_>,
+    text: &str,
+    finding: &Finding,
+    diagnostic: &Diagnostic,
+) -> Option<CodeActionOrCommand> {
+    let fix = projected_token(text, finding, &TokenProjection::default())?;
+    let (edit, data) = if req.lazy_edits {
+        let data = serde_json::json!({
+            "uri": req.uri.as_str(),
+            "revision": req.analyzed.revision,
+            "projectedToken": finding.range.start,
+        });
+        (None, Some(data))
+    } else {
+        let edit = edit_for(req.uri, &req.analyzed.rope, &fix, req.encoding);
+        (Some(edit), None)
+    };
+    Some(CodeActionOrCommand::CodeAction(CodeAction {
+        title: PROJECTED_TOKEN_TITLE.to_string(),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diagnostic.clone()]),
+        edit,
+        data,
+        is_preferred: Some(false),
+        ..CodeAction::default()
+    }))
+}
+
+/// The projected token action's edit for the TG001 finding that starts at
+/// `at`; `None` when the analysis is of another revision than `revision` or
+/// the finding is gone.
+pub fn projected_token_edit(
+    uri: &Uri,
+    analyzed: &Analyzed,
+    settings: &Settings,
+    encoding: Encoding,
+    revision: u64,
+    at: usize,
+) -> Option<WorkspaceEdit> {
+    if analyzed.revision != revision {
+        return None;
+    }
+    let finding = analyzed
+        .visible(settings)
+        .find(|f| f.code == Code::TG001 && f.range.start == at)?;
+    let text = analyzed.rope.to_string();
+    let fix = projected_token(&text, finding, &TokenProjection::default())?;
+    Some(edit_for(uri, &analyzed.rope, &fix, encoding))
+}
+
+/// Every preferred fix of the document in one edit.
 pub fn fix_all_edit(
     uri: &Uri,
     analyzed: &Analyzed,
@@ -150,7 +221,7 @@ pub fn fix_all_edit(
 ) -> WorkspaceEdit {
     let findings: Vec<Finding> = analyzed
         .visible(settings)
-        .filter(|f| f.code == Code::TG001)
+        .filter(|f| f.code == Code::TG001 && fix_is_preferred(f))
         .cloned()
         .collect();
     let fix = Fix {

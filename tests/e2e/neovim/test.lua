@@ -407,7 +407,7 @@ case('e: hover away from any finding returns nothing', function()
   expect_eq('hover result', result, nil)
 end)
 
-case('b: the quick-fix menu offers the fix, the ignore comment, nothing else', function()
+case('b: the quick-fix menu offers the fix, the ignore comment, the projected token, nothing else', function()
   show(workloads)
   vim.api.nvim_win_set_cursor(0, { 22, 8 })
   local client = assert(client_of(workloads))
@@ -418,8 +418,9 @@ case('b: the quick-fix menu offers the fix, the ignore comment, nothing else', f
   local titles = vim.tbl_map(function(a)
     return (a.isPreferred and '*' or '') .. a.title
   end, result)
-  expect_eq('number of quick fixes', #result, 2)
-  if not titles[1]:find('^%*') or titles[2]:find('^%*') or not titles[2]:find('tokenguard%-ignore') then
+  expect_eq('number of quick fixes', #result, 3)
+  if not titles[1]:find('^%*') or titles[2]:find('^%*') or not titles[2]:find('tokenguard%-ignore')
+    or titles[3]:find('^%*') or not titles[3]:find('projected token') then
     fail('unexpected quick fixes: %s', vim.inspect(titles))
   end
 end)

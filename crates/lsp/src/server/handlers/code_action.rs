@@ -50,7 +50,7 @@ pub async fn code_action(
         encoding,
         range,
         only: params.context.only.as_deref(),
-        lazy_fix_all: session.lazy_code_actions,
+        lazy_edits: session.lazy_code_actions,
         account_file: &account_file,
         to_diagnostic: &to_diag,
     };
