@@ -124,6 +124,10 @@ impl LanguageServer for Backend {
         hover::hover(self, params).await
     }
 
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        inlay_hint::inlay_hint(self, params).await
+    }
+
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         code_action::code_action(self, params).await
     }

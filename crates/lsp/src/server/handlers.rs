@@ -13,6 +13,7 @@ pub mod did_open;
 pub mod did_save;
 pub mod hover;
 pub mod initialize;
+pub mod inlay_hint;
 pub mod watched_files;
 
 use std::sync::Arc;
