@@ -82,6 +82,10 @@ pub fn initialize_result(session: Session) -> InitializeResult {
             code_lens_provider: Some(CodeLensOptions {
                 resolve_provider: Some(false),
             }),
+            // Navigation (`server/navigate.rs`).
+            definition_provider: Some(OneOf::Left(true)),
+            references_provider: Some(OneOf::Left(true)),
+            completion_provider: Some(CompletionOptions::default()),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                 code_action_kinds: Some(vec![
                     CodeActionKind::QUICKFIX,
