@@ -12,7 +12,8 @@
 use crate::accounts::{AccountLookup, SameFileFirst};
 use crate::finding::AccountCheck;
 use crate::fix::FIELD;
-use crate::objects::AccountAutomount;
+use crate::navigation::Workspace;
+use crate::objects::{AccountAutomount, ServiceAccount};
 use crate::text::TextRange;
 use crate::value::get;
 use crate::ParsedFile;
@@ -172,6 +173,58 @@ impl AccountLens {
         }
         parts.join(" · ")
     }
+}
+
+/// What an account (namespace, name) is bound to, for its lens (`None`:
+/// not asked).
+pub type BoundTo<'a> = dyn Fn(Option<&str>, &str) -> Option<Vec<String>> + 'a;
+
+/// The lens of each ServiceAccount in `accounts` (a file's declarations),
+/// counted over `workspace` (navigation's model of where workloads name
+/// their accounts): the workloads that run as it (`serviceAccountName`,
+/// else `serviceAccount`, else `default`, in the same namespace), and how
+/// many of them mount its token (their own field, else the account's, read
+/// as the rule reads several declarations: any that leaves automounting on
+/// wins). `bound_to` says what an account is bound to (`None`: not asked).
+pub fn account_lenses(
+    accounts: &[ServiceAccount],
+    workspace: &Workspace<'_>,
+    bound_to: &BoundTo<'_>,
+) -> Vec<AccountLens> {
+    let uses = workspace.all_uses();
+    let declarations = workspace.all_accounts();
+    accounts
+        .iter()
+        .map(|account| {
+            let same = |namespace: &Option<String>, name: &str| {
+                *namespace == account.namespace && name == account.name
+            };
+            let account_mounts = declarations
+                .iter()
+                .filter(|(_, a)| same(&a.namespace, &a.name))
+                .any(|(_, a)| a.automount != AccountAutomount::Disabled);
+            let running: Vec<_> = uses
+                .iter()
+                .filter(|(_, u)| u.effective && same(&u.namespace, &u.account))
+                .collect();
+            let mounting = running
+                .iter()
+                .filter(|(_, u)| match u.pod_automount {
+                    AccountAutomount::Disabled => false,
+                    AccountAutomount::Enabled | AccountAutomount::Invalid => true,
+                    AccountAutomount::Default => account_mounts,
+                })
+                .count();
+            AccountLens {
+                range: account.name_range,
+                name: account.name.clone(),
+                namespace: account.namespace.clone(),
+                workloads: running.len(),
+                mounting,
+                bound_to: bound_to(account.namespace.as_deref(), &account.name),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

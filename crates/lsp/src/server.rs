@@ -131,6 +131,10 @@ impl LanguageServer for Backend {
         inlay_hint::inlay_hint(self, params).await
     }
 
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        code_lens::code_lens(self, params).await
+    }
+
     async fn goto_definition(
         &self,
         params: GotoDefinitionParams,

@@ -2,10 +2,10 @@
 //! the token hints of a file, judged against the workspace's accounts as
 //! the host knows them.
 
-use super::{AnalysisHost, FilePath, FileSource};
+use super::{AnalysisHost, FilePath, FileSource, OpenText};
 use crate::accounts::{AccountLookup, FoundAccount};
 use crate::files::FileKind;
-use crate::hints::{self, TokenHint};
+use crate::hints::{self, AccountLens, TokenHint};
 use crate::AccountIndex;
 
 /// The workspace's accounts but those of one file (whose text speaks for
@@ -51,5 +51,18 @@ impl<S: FileSource> AnalysisHost<S> {
             except: path.as_str(),
         };
         hints::token_hints(text, &parsed, &others)
+    }
+
+    /// The code lenses of `open[0]` (a plain manifest): one per
+    /// ServiceAccount it declares, counted over the workspace as navigation
+    /// sees it (`open[1..]`: the embedder's other open buffers, which speak
+    /// for their files).
+    pub fn account_lenses(&self, open: &[OpenText<'_>]) -> Vec<AccountLens> {
+        self.with_workspace(open, |workspace, symbols| {
+            let Some(file) = symbols.first() else {
+                return Vec::new();
+            };
+            hints::account_lenses(&file.accounts, workspace, &|_, _| None)
+        })
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod code_action;
 pub mod code_action_resolve;
+pub mod code_lens;
 pub mod completion;
 pub mod configuration;
 pub mod definition;
