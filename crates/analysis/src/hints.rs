@@ -58,7 +58,7 @@ impl TokenHint {
     /// The longer explanation (plain text): why the value is what it is.
     pub fn tooltip(&self) -> String {
         let account = match &self.account.namespace {
-            Some(ns) => format!("ServiceAccount \"{}\" (namespace {ns})", self.account.name),
+            Some(ns) => format!("ServiceAccount \"{}\" of namespace {ns}", self.account.name),
             None => format!("ServiceAccount \"{}\"", self.account.name),
         };
         let Some(found) = &self.account.found else {
@@ -133,8 +133,10 @@ pub fn token_hints(
 /// The code lens on a ServiceAccount.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccountLens {
-    /// The account's name value, where the lens goes.
+    /// The account's object: the lens goes above its first line.
     pub range: TextRange,
+    /// The account's name value.
+    pub name_range: TextRange,
     pub name: String,
     pub namespace: Option<String>,
     /// How many workloads run as it, and how many of those mount its token.
@@ -216,7 +218,8 @@ pub fn account_lenses(
                 })
                 .count();
             AccountLens {
-                range: account.name_range,
+                range: account.object,
+                name_range: account.name_range,
                 name: account.name.clone(),
                 namespace: account.namespace.clone(),
                 workloads: running.len(),

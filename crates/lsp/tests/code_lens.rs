@@ -94,15 +94,16 @@ async fn each_service_account_counts_the_workloads_on_disk_that_run_as_it_and_mo
     assert_eq!(
         client.code_lens_titles(&accounts).await,
         vec![
-            (3, "used by 2 workloads · 1 mounts the token".to_string()),
-            (9, "used by no workload in the checked files".to_string()),
+            (0, "used by 2 workloads · 1 mounts the token".to_string()),
+            (6, "used by no workload in the checked files".to_string()),
         ]
     );
-    // The lens sits on the account's name and runs nothing.
+    // The lens spans the account's object (it shows above its first line)
+    // and runs nothing.
     let lenses = client.code_lenses(&accounts).await.unwrap();
     assert_eq!(
         serde_json::to_value(lenses[0].range).unwrap(),
-        range(3, 8, 3, 15)
+        range(0, 0, 4, 35)
     );
     assert_eq!(lenses[0].command.as_ref().unwrap().command, "");
 }
