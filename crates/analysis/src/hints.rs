@@ -299,6 +299,7 @@ mod tests {
         let lens = |workloads, mounting, bound_to: Option<Vec<&str>>| {
             AccountLens {
                 range: TextRange { start: 0, end: 0 },
+                name_range: TextRange { start: 0, end: 0 },
                 name: "a".into(),
                 namespace: None,
                 workloads,
