@@ -158,13 +158,6 @@ async function cursorText() {
   return normalise((await item.innerText().catch(() => '')) ?? '');
 }
 
-/** Rewrites the user settings.json with `change` applied to its object. */
-async function editUserSettings(change) {
-  const settings = JSON.parse(await fs.readFile(userSettings, 'utf8'));
-  change(settings);
-  await fs.writeFile(userSettings, `${JSON.stringify(settings, null, 2)}\n`);
-}
-
 /** Polls `probe` until it returns a truthy value. */
 async function until(what, probe, timeout = 15_000) {
   const end = Date.now() + timeout;
@@ -678,20 +671,42 @@ try {
     });
 
     await step('tokenguard.inlayHints.enable off hides the hint, on shows it again, without a restart', async () => {
-      await editUserSettings((settings) => {
-        settings['tokenguard.inlayHints.enable'] = false;
-      });
+      // Through the Settings editor, as a person would.
+      const toggle = async (want) => {
+        await page.keyboard.press('Control+,');
+        const search = page.locator('.settings-editor .settings-header .suggest-input-container').first();
+        await search.waitFor({ state: 'visible', timeout: 15_000 });
+        await search.click();
+        await page.keyboard.press('Control+A');
+        await page.keyboard.type('tokenguard.inlayHints.enable');
+        const item = page.locator('.settings-editor .setting-item-bool', { hasText: 'Inlay Hints' }).first();
+        const checkbox = item.locator('.setting-value-checkbox').first();
+        await checkbox.waitFor({ state: 'visible', timeout: 15_000 });
+        await page.waitForTimeout(300);
+        if ((await checkbox.getAttribute('aria-checked')) !== String(want)) {
+          await checkbox.click();
+        }
+        await until(`tokenguard.inlayHints.enable ${want} in the user settings.json`, async () => {
+          const value = JSON.parse(await fs.readFile(userSettings, 'utf8'))['tokenguard.inlayHints.enable'];
+          return want ? value !== false : value === false;
+        }, 10_000);
+        // Leave the search empty for the steps that search after this one.
+        await search.click();
+        await page.keyboard.press('Control+A');
+        await page.keyboard.press('Backspace');
+        await page.keyboard.press('Escape');
+        await page.locator('.part.editor .tab', { hasText: JOB_FILE }).first().click();
+      };
+      await toggle(false);
       await until('no inlay hint left', async () => {
         const l = await podSpecLine();
         return l !== undefined && !l.includes(HINT_BUILDER);
       }, 20_000);
-      await editUserSettings((settings) => {
-        delete settings['tokenguard.inlayHints.enable'];
-      });
+      await toggle(true);
       await until('the inlay hint back', async () => (await podSpecLine())?.includes(HINT_BUILDER), 20_000);
       const log = await outputChannelLog();
       check(!log.includes('restarting the server'), 'the server was restarted');
-      return 'hint gone with the setting off, back with it removed';
+      return 'hint gone with the setting off, back with it on';
     });
 
     await required(`F12 on serviceAccountName goes to the ServiceAccount in ${ACCOUNT_FILE}`, async () => {
@@ -711,10 +726,11 @@ try {
       return `${JOB_FILE} Ln ${from.line}, Col ${from.column} -> ${ACCOUNT_FILE} ${at.trim()}`;
     });
 
-    await step(`Shift+F12 on the ServiceAccount lists the Job in ${JOB_FILE} among its references`, async () => {
+    await step(`Peek References on the ServiceAccount lists the Job in ${JOB_FILE}`, async () => {
       const at = lineAndColumn(ACCOUNT_FILE, 'builder');
       await goToLineColumn(at);
-      await page.keyboard.press('Shift+F12');
+      // (Shift+F12 jumps straight to a lone reference; the peek lists it.)
+      await runCommand('Peek References');
       const widget = page.locator(`${EDITOR} .reference-zone-widget`).first();
       await widget.waitFor({ state: 'visible', timeout: 15_000 });
       const text = await until(`${JOB_FILE} in the references`, async () => {
@@ -732,7 +748,7 @@ try {
       return rows.join(' | ');
     });
 
-    await step(`a code lens above the ServiceAccount counts the workloads that run as it`, async () => {
+    await step('a code lens above the ServiceAccount counts the workloads that run as it', async () => {
       const lens = page.locator(`${EDITOR} .codelens-decoration`, { hasText: 'used by' }).first();
       await lens.waitFor({ state: 'visible', timeout: 20_000 });
       const text = normalise(await lens.innerText()).trim();
