@@ -733,19 +733,27 @@ try {
       await runCommand('Peek References');
       const widget = page.locator(`${EDITOR} .reference-zone-widget`).first();
       await widget.waitFor({ state: 'visible', timeout: 15_000 });
-      const text = await until(`${JOB_FILE} in the references`, async () => {
-        const t = normalise(await widget.innerText());
-        return t.includes(JOB_FILE) && t.includes('serviceAccountName: builder') ? t : undefined;
+      const rowTexts = async () =>
+        (await widget.locator('.ref-tree .monaco-list-row').allInnerTexts()).map((r) =>
+          normalise(r).replace(/\s+/g, ' ').trim(),
+        );
+      const rows = await until(`a ${JOB_FILE} row in the references`, async () => {
+        const r = await rowTexts();
+        return r.some((t) => t.startsWith(JOB_FILE)) ? r : undefined;
       }, 15_000);
+      // Its reference, shown in the peek's editor: the Job's serviceAccountName.
+      await widget.locator('.ref-tree .monaco-list-row', { hasText: JOB_FILE }).first().click();
+      const job = widget.locator('.ref-tree .monaco-list-row', { hasText: 'serviceAccountName: builder' }).first();
+      await job.waitFor({ state: 'visible', timeout: 10_000 });
+      await job.click();
+      await until('the Job in the peek editor', async () => normalise(await widget.innerText()).includes('nightly-build'), 10_000);
+      const title = normalise(await widget.locator('.peekview-title').first().innerText()).replace(/\s+/g, ' ');
       await page.waitForTimeout(300);
       await shot('vscode-references.png', [await widget.boundingBox()]);
-      const rows = (await widget.locator('.ref-tree .monaco-list-row').allInnerTexts()).map((r) =>
-        normalise(r).replace(/\s+/g, ' ').trim(),
-      );
+      const all = await rowTexts();
       await page.keyboard.press('Escape');
       await widget.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
-      check(text.includes(JOB_FILE), `no ${JOB_FILE} in ${JSON.stringify(text)}`);
-      return rows.join(' | ');
+      return `${title.trim()}: ${all.join(' | ') || rows.join(' | ')}`;
     });
 
     await step('a code lens above the ServiceAccount counts the workloads that run as it', async () => {
