@@ -5,10 +5,12 @@
 // a ServiceAccount's definition, list its references, read its code lens.
 // run.sh sets everything up.
 //
-// Two phases, each against its own code-server (PHASE):
+// Three phases, each against its own code-server (PHASE):
 // - `trusted` (the default): the platform .vsix, whose bundled server must be
 //   the one running (nothing on PATH, no setting), gives the squiggle, the
-//   hover, the Problems entry and the quick fix, and follows settings.
+//   inlay hints, the hover, the Problems entry and the quick fix, go to
+//   definition and references between build.yaml and accounts.yaml, the
+//   code lens, and follows settings.
 // - `restricted`: workspace trust is on and the folder is not trusted; its
 //   .vscode/settings.json points tokenguard.path at a script of the workspace
 //   that leaves a marker file when run, and so do the machine settings and
