@@ -1,8 +1,15 @@
 //! Navigation questions over the workspace: what a position names
-//! ([`symbol_at`]), where that is declared ([`Workspace::definitions`]),
-//! what names it ([`Workspace::references`]), and which accounts a pod
-//! spec's `serviceAccountName` can name ([`completion_site`],
-//! [`Workspace::account_candidates`]).
+//! ([`symbol_at`]: a ServiceAccount or a role), where that is declared
+//! ([`Workspace::definitions`]), what names it ([`Workspace::references`]),
+//! and which accounts a pod spec's `serviceAccountName` can name
+//! ([`completion_site`], [`Workspace::account_candidates`]).
+//!
+//! Roles and bindings are the RBAC model's ([`crate::rbac`]: their ranges
+//! come from `RbacObjects`, read once per file). A RoleBinding's `roleRef`
+//! to a Role names the Role of the binding's namespace, to a ClusterRole the
+//! ClusterRole; a ServiceAccount subject without a namespace names the
+//! account of the binding's namespace. Built-in roles (`cluster-admin`,
+//! `edit`, ...) are declared in no file: no definition.
 
 use std::collections::HashSet;
 
@@ -10,6 +17,9 @@ use super::index::UseIndex;
 use super::uses::{AccountField, AccountUse, Mention};
 use crate::accounts::AccountIndex;
 use crate::objects::{AccountAutomount, ServiceAccount};
+use crate::rbac::{
+    BindingDef, BindingKind, RbacIndex, RbacObjects, RoleDef, RoleKind, SubjectKind,
+};
 use crate::text::{LineIndex, TextRange};
 use crate::{Options, ParsedFile};
 
@@ -19,6 +29,7 @@ use crate::{Options, ParsedFile};
 pub struct FileSymbols {
     pub uses: Vec<AccountUse>,
     pub accounts: Vec<ServiceAccount>,
+    pub rbac: RbacObjects,
 }
 
 impl FileSymbols {
@@ -27,11 +38,15 @@ impl FileSymbols {
         FileSymbols {
             uses: super::uses::uses_of_parsed(parsed),
             accounts: parsed.accounts.clone(),
+            rbac: RbacObjects::default(),
         }
     }
 
     pub fn of_text(text: &str, options: &Options) -> Self {
-        Self::of_parsed(&crate::parse(text, options))
+        FileSymbols {
+            rbac: crate::rbac::rbac_of_text(text),
+            ..Self::of_parsed(&crate::parse(text, options))
+        }
     }
 }
 
@@ -43,6 +58,69 @@ pub enum Symbol {
         namespace: Option<String>,
         name: String,
     },
+    /// A Role (by namespace and name) or a ClusterRole (by name; its
+    /// namespace is `None`).
+    Role {
+        kind: RoleKind,
+        namespace: Option<String>,
+        name: String,
+    },
+}
+
+impl Symbol {
+    fn role(kind: RoleKind, namespace: Option<&String>, name: &str) -> Symbol {
+        Symbol::Role {
+            kind,
+            namespace: match kind {
+                RoleKind::Role => namespace.cloned(),
+                RoleKind::ClusterRole => None,
+            },
+            name: name.to_string(),
+        }
+    }
+
+    /// The account a binding's ServiceAccount subject names.
+    fn subject(binding: &BindingDef, kind: &SubjectKind) -> Option<Symbol> {
+        match kind {
+            SubjectKind::ServiceAccount { name, namespace } => Some(Symbol::Account {
+                namespace: namespace.clone().or_else(|| binding.namespace.clone()),
+                name: name.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn is_role(&self, role: &RoleDef) -> bool {
+        match self {
+            Symbol::Role {
+                kind,
+                namespace,
+                name,
+            } => {
+                role.kind == *kind
+                    && role.name == *name
+                    && (*kind == RoleKind::ClusterRole || role.namespace == *namespace)
+            }
+            Symbol::Account { .. } => false,
+        }
+    }
+
+    /// The role a binding's `roleRef` names (a ClusterRoleBinding can
+    /// only name a ClusterRole; a Role it names is read as the Role of no
+    /// namespace).
+    fn role_ref(binding: &BindingDef) -> Option<Symbol> {
+        let role_ref = binding.role_ref.as_ref()?;
+        let namespace = match binding.kind {
+            BindingKind::RoleBinding => binding.namespace.as_ref(),
+            BindingKind::ClusterRoleBinding => None,
+        };
+        Some(Symbol::role(role_ref.kind, namespace, &role_ref.name))
+    }
+}
+
+/// Whether a name is one (a chart template's action is not).
+fn is_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains("{{")
 }
 
 /// How the position names the symbol.
@@ -91,6 +169,34 @@ pub fn symbol_at(symbols: &FileSymbols, offset: usize) -> Option<(Symbol, Naming
             return Some((symbol, Naming::Declaration, a.name_range));
         }
     }
+    for role in &symbols.rbac.roles {
+        if on(role.name_range, offset) && is_name(&role.name) {
+            let symbol = Symbol::role(role.kind, role.namespace.as_ref(), &role.name);
+            return Some((symbol, Naming::Declaration, role.name_range));
+        }
+    }
+    for binding in &symbols.rbac.bindings {
+        if let Some(role_ref) = &binding.role_ref {
+            if on(role_ref.range, offset) && is_name(&role_ref.name) {
+                let symbol = Symbol::role_ref(binding)?;
+                return Some((symbol, Naming::Mention, role_ref.range));
+            }
+        }
+        for subject in &binding.subjects {
+            if !on(subject.range, offset) {
+                continue;
+            }
+            let symbol = Symbol::subject(binding, &subject.kind);
+            if let Some(symbol) = symbol.filter(|s| match s {
+                Symbol::Account { name, namespace } => {
+                    is_name(name) && namespace.as_deref().is_none_or(is_name)
+                }
+                Symbol::Role { .. } => false,
+            }) {
+                return Some((symbol, Naming::Mention, subject.range));
+            }
+        }
+    }
     None
 }
 
@@ -99,6 +205,7 @@ pub fn symbol_at(symbols: &FileSymbols, offset: usize) -> Option<(Symbol, Naming
 pub struct Workspace<'a> {
     pub accounts: &'a AccountIndex,
     pub uses: &'a UseIndex,
+    pub rbac: &'a RbacIndex,
     pub fresh: Vec<(&'a str, &'a FileSymbols)>,
 }
 
@@ -145,8 +252,34 @@ impl<'a> Workspace<'a> {
         out
     }
 
+    /// Every role declaration, with its file.
+    pub fn all_roles(&self) -> Vec<(&str, &RoleDef)> {
+        let mut out: Vec<(&str, &RoleDef)> = self
+            .rbac
+            .roles()
+            .filter(|(origin, _)| !self.is_fresh(origin))
+            .collect();
+        for (origin, symbols) in &self.fresh {
+            out.extend(symbols.rbac.roles.iter().map(|r| (*origin, r)));
+        }
+        out
+    }
+
+    /// Every binding, with its file.
+    pub fn all_bindings(&self) -> Vec<(&str, &BindingDef)> {
+        let mut out: Vec<(&str, &BindingDef)> = self
+            .rbac
+            .bindings()
+            .filter(|(origin, _)| !self.is_fresh(origin))
+            .collect();
+        for (origin, symbols) in &self.fresh {
+            out.extend(symbols.rbac.bindings.iter().map(|b| (*origin, b)));
+        }
+        out
+    }
+
     /// Where `symbol` is declared, sorted by file and place. A ServiceAccount
-    /// declared in several files has several.
+    /// declared in several files has several; a built-in role none.
     pub fn definitions(&self, symbol: &Symbol) -> Vec<Location> {
         let mut out = match symbol {
             Symbol::Account { namespace, name } => self
@@ -158,6 +291,15 @@ impl<'a> Workspace<'a> {
                     range: a.name_range,
                 })
                 .collect::<Vec<_>>(),
+            Symbol::Role { .. } => self
+                .all_roles()
+                .into_iter()
+                .filter(|(_, r)| symbol.is_role(r))
+                .map(|(file, r)| Location {
+                    file: file.to_string(),
+                    range: r.name_range,
+                })
+                .collect(),
         };
         sorted(&mut out);
         out
@@ -165,8 +307,9 @@ impl<'a> Workspace<'a> {
 
     /// What names `symbol`, sorted by file and place: for a ServiceAccount,
     /// the pod spec fields that name it and, for `default`, the pod specs
-    /// that name none (at their `spec` key); with `include_declaration`,
-    /// its declarations too.
+    /// that name none (at their `spec` key), and the bindings' subjects
+    /// that name it; for a role, the bindings' `roleRef`s; with
+    /// `include_declaration`, its declarations too.
     pub fn references(&self, symbol: &Symbol, include_declaration: bool) -> Vec<Location> {
         let mut out = Vec::new();
         match symbol {
@@ -177,6 +320,30 @@ impl<'a> Workspace<'a> {
                             file: file.to_string(),
                             range: u.mention.range(),
                         });
+                    }
+                }
+                for (file, binding) in self.all_bindings() {
+                    for subject in &binding.subjects {
+                        if Symbol::subject(binding, &subject.kind).as_ref() == Some(symbol) {
+                            out.push(Location {
+                                file: file.to_string(),
+                                range: subject.range,
+                            });
+                        }
+                    }
+                }
+            }
+            Symbol::Role { .. } => {
+                for (file, binding) in self.all_bindings() {
+                    if let (Some(role_ref), Some(named)) =
+                        (&binding.role_ref, Symbol::role_ref(binding))
+                    {
+                        if named == *symbol {
+                            out.push(Location {
+                                file: file.to_string(),
+                                range: role_ref.range,
+                            });
+                        }
                     }
                 }
             }
