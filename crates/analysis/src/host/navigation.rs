@@ -43,7 +43,7 @@ impl<S: FileSource> AnalysisHost<S> {
     }
 
     /// Runs `ask` over the workspace with `open` read now.
-    fn with_workspace<R>(
+    pub(super) fn with_workspace<R>(
         &self,
         open: &[OpenText<'_>],
         ask: impl FnOnce(&Workspace<'_>, &[FileSymbols]) -> R,
