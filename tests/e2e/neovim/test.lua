@@ -642,6 +642,52 @@ case('navigation: completion at serviceAccountName offers the accounts of the na
   }, ' | '))
 end)
 
+-- Inlay hints -----------------------------------------------------------------------
+-- Neovim shows the server's inlay hints once enabled for a buffer
+-- (vim.lsp.inlay_hint.enable); vim.lsp.inlay_hint.get lists what it shows.
+
+--- The inlay hints Neovim shows in `buf`, as 'line:col label', sorted.
+local function shown_hints(buf, count)
+  local hints
+  wait_for(('%d inlay hints in %s'):format(count, vim.api.nvim_buf_get_name(buf)), function()
+    hints = vim.lsp.inlay_hint.get({ bufnr = buf })
+    return #hints == count
+  end)
+  local got = vim.tbl_map(function(h)
+    local label = h.inlay_hint.label
+    if type(label) == 'table' then
+      label = table.concat(vim.tbl_map(function(part)
+        return part.value
+      end, label))
+    end
+    return ('%d:%d %s'):format(h.inlay_hint.position.line, h.inlay_hint.position.character, label)
+  end, hints)
+  table.sort(got)
+  return got
+end
+
+case('inlay hint: each pod spec that leaves the field to its account shows the effective value', function()
+  show(nav_workloads)
+  vim.lsp.inlay_hint.enable(true, { bufnr = nav_workloads })
+  -- At the end of each `spec:` line; the Job's line holds non-ASCII text
+  -- (byte columns, UTF-8 negotiated).
+  local job_line = vim.api.nvim_buf_get_lines(nav_workloads, 24, 25, true)[1]
+  local want = {
+    '11:9 token off: ServiceAccount builder',
+    ('24:%d token off: ServiceAccount builder'):format(#job_line),
+  }
+  table.sort(want)
+  expect_eq('hints', table.concat(shown_hints(nav_workloads, 2), ' | '), table.concat(want, ' | '))
+end)
+
+case('inlay hint: an account in another buffer that mounts the token says so', function()
+  -- web.yaml runs as ServiceAccount web, which accounts.yaml (its buffer)
+  -- set back to `true` above.
+  show(web)
+  vim.lsp.inlay_hint.enable(true, { bufnr = web })
+  expect_eq('hints', table.concat(shown_hints(web, 1), ' | '), '13:9 token mounted: ServiceAccount web')
+end)
+
 -- The same server through UTF-16 positions ---------------------------------------
 -- A client that does not offer UTF-8 (many editors) gets UTF-16: Neovim then
 -- converts the server's UTF-16 columns to bytes. The emoji is 2 UTF-16 units.
