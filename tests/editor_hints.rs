@@ -133,11 +133,43 @@ spec:
   containers: []
 ";
 
+/// `builder` bound to the built-in ClusterRole `view` and to a Role of
+/// this file; `api` (namespace shop) to a ClusterRole defined elsewhere.
+const RBAC: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: builder-view}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects:
+  - {kind: ServiceAccount, name: builder}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer}
+rules:
+  - {apiGroups: [apps], resources: [deployments], verbs: [get, update]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: builder-deploys}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects:
+  - {kind: ServiceAccount, name: builder}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: api-ops, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ops}
+subjects:
+  - {kind: ServiceAccount, name: api}
+";
+
 #[test]
 fn hints_and_lenses_over_a_workspace() {
     insta::assert_snapshot!(render(&[
         ("k8s/accounts.yaml", ACCOUNTS),
         ("k8s/workloads.yaml", WORKLOADS),
+        ("k8s/rbac.yaml", RBAC),
     ]));
 }
 

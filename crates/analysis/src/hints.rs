@@ -14,6 +14,7 @@ use crate::finding::AccountCheck;
 use crate::fix::FIELD;
 use crate::navigation::Workspace;
 use crate::objects::{AccountAutomount, ServiceAccount};
+use crate::rbac::Permissions;
 use crate::text::TextRange;
 use crate::value::get;
 use crate::ParsedFile;
@@ -177,6 +178,23 @@ impl AccountLens {
     }
 }
 
+/// The roles the bindings of the checked files give an account, as a lens
+/// names them (`ClusterRole edit`), each once, most dangerous first (the
+/// grants' order); a role defined outside the checked files is said so.
+pub fn roles_bound(permissions: &Permissions) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for grant in &permissions.grants {
+        let mut role = format!("{} {}", grant.role.kind().as_str(), grant.role.name());
+        if grant.role.is_missing() {
+            role.push_str(" (not in the checked files)");
+        }
+        if !out.contains(&role) {
+            out.push(role);
+        }
+    }
+    out
+}
+
 /// What an account (namespace, name) is bound to, for its lens (`None`:
 /// not asked).
 pub type BoundTo<'a> = dyn Fn(Option<&str>, &str) -> Option<Vec<String>> + 'a;
@@ -299,6 +317,7 @@ mod tests {
         let lens = |workloads, mounting, bound_to: Option<Vec<&str>>| {
             AccountLens {
                 range: TextRange { start: 0, end: 0 },
+                name_range: TextRange { start: 0, end: 0 },
                 name: "a".into(),
                 namespace: None,
                 workloads,

@@ -94,8 +94,16 @@ async fn each_service_account_counts_the_workloads_on_disk_that_run_as_it_and_mo
     assert_eq!(
         client.code_lens_titles(&accounts).await,
         vec![
-            (0, "used by 2 workloads · 1 mounts the token".to_string()),
-            (6, "used by no workload in the checked files".to_string()),
+            (
+                0,
+                "used by 2 workloads · 1 mounts the token · no binding in the checked files"
+                    .to_string()
+            ),
+            (
+                6,
+                "used by no workload in the checked files · no binding in the checked files"
+                    .to_string()
+            ),
         ]
     );
     // The lens spans the account's object (it shows above its first line)
@@ -124,7 +132,7 @@ async fn an_open_buffer_speaks_for_its_file_and_the_account_decides_for_pods_tha
     client.open(&accounts, ACCOUNTS).await;
     assert_eq!(
         client.code_lens_titles(&accounts).await[0].1,
-        "used by 2 workloads · none mounts the token"
+        "used by 2 workloads · none mounts the token · no binding in the checked files"
     );
     // The account turned on: both mount it.
     client
@@ -132,7 +140,55 @@ async fn an_open_buffer_speaks_for_its_file_and_the_account_decides_for_pods_tha
         .await;
     assert_eq!(
         client.code_lens_titles(&accounts).await[0].1,
-        "used by 2 workloads · all mount the token"
+        "used by 2 workloads · all mount the token · no binding in the checked files"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lens_names_the_roles_the_bindings_give_the_account() {
+    let (root, mut client) = workspace(Value::Null).await;
+    root.write(
+        "rbac/bindings.yaml",
+        "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: builder-edit}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects:
+  - {kind: ServiceAccount, name: builder, namespace: ci}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader, namespace: ci}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader}
+subjects:
+  - {kind: ServiceAccount, name: builder}
+",
+    );
+    let bindings = root.uri("rbac/bindings.yaml");
+    client
+        .open(
+            &bindings,
+            &std::fs::read_to_string(root.path().join("rbac/bindings.yaml")).unwrap(),
+        )
+        .await;
+    let accounts = root.uri("rbac/ci.yaml");
+    client
+        .open(
+            &accounts,
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder, namespace: ci}\n",
+        )
+        .await;
+    client.wait_diagnostics(&bindings, 1).await;
+    client.wait_diagnostics(&accounts, 1).await;
+    assert_eq!(
+        client.code_lens_titles(&accounts).await,
+        vec![(
+            0,
+            "used by 1 workload · it mounts the token · bound to ClusterRole edit, \
+             Role secret-reader (not in the checked files)"
+                .to_string()
+        )]
     );
 }
 
@@ -142,7 +198,11 @@ async fn the_setting_switches_lenses_off() {
         workspace(json!({"tokenguard": {"codeLens": {"enable": false}}})).await;
     let accounts = root.uri("rbac/accounts.yaml");
     client.open(&accounts, ACCOUNTS).await;
-    assert!(client.code_lenses(&accounts).await.is_none());
+    // Off: an empty list (a client drops what it shows), not null.
+    assert_eq!(
+        client.code_lenses(&accounts).await.map(|l| l.len()),
+        Some(0)
+    );
     // A file without ServiceAccounts has none when on either.
     client
         .notify_json(
@@ -152,7 +212,11 @@ async fn the_setting_switches_lenses_off() {
         .await;
     // (The notification is handled apart from requests: ask until it is in.)
     let deadline = std::time::Instant::now() + TIMEOUT;
-    while client.code_lenses(&accounts).await.is_none() {
+    while client
+        .code_lenses(&accounts)
+        .await
+        .is_none_or(|l| l.is_empty())
+    {
         assert!(
             std::time::Instant::now() < deadline,
             "lenses still off after the setting changed"

@@ -158,13 +158,6 @@ async function cursorText() {
   return normalise((await item.innerText().catch(() => '')) ?? '');
 }
 
-/** Rewrites the user settings.json with `change` applied to its object. */
-async function editUserSettings(change) {
-  const settings = JSON.parse(await fs.readFile(userSettings, 'utf8'));
-  change(settings);
-  await fs.writeFile(userSettings, `${JSON.stringify(settings, null, 2)}\n`);
-}
-
 /** Polls `probe` until it returns a truthy value. */
 async function until(what, probe, timeout = 15_000) {
   const end = Date.now() + timeout;
@@ -678,20 +671,42 @@ try {
     });
 
     await step('tokenguard.inlayHints.enable off hides the hint, on shows it again, without a restart', async () => {
-      await editUserSettings((settings) => {
-        settings['tokenguard.inlayHints.enable'] = false;
-      });
+      // Through the Settings editor, as a person would.
+      const toggle = async (want) => {
+        await page.keyboard.press('Control+,');
+        const search = page.locator('.settings-editor .settings-header .suggest-input-container').first();
+        await search.waitFor({ state: 'visible', timeout: 15_000 });
+        await search.click();
+        await page.keyboard.press('Control+A');
+        await page.keyboard.type('tokenguard.inlayHints.enable');
+        const item = page.locator('.settings-editor .setting-item-bool', { hasText: 'Inlay Hints' }).first();
+        const checkbox = item.locator('.setting-value-checkbox').first();
+        await checkbox.waitFor({ state: 'visible', timeout: 15_000 });
+        await page.waitForTimeout(300);
+        if ((await checkbox.getAttribute('aria-checked')) !== String(want)) {
+          await checkbox.click();
+        }
+        await until(`tokenguard.inlayHints.enable ${want} in the user settings.json`, async () => {
+          const value = JSON.parse(await fs.readFile(userSettings, 'utf8'))['tokenguard.inlayHints.enable'];
+          return want ? value !== false : value === false;
+        }, 10_000);
+        // Leave the search empty for the steps that search after this one.
+        await search.click();
+        await page.keyboard.press('Control+A');
+        await page.keyboard.press('Backspace');
+        await page.keyboard.press('Escape');
+        await page.locator('.part.editor .tab', { hasText: JOB_FILE }).first().click();
+      };
+      await toggle(false);
       await until('no inlay hint left', async () => {
         const l = await podSpecLine();
         return l !== undefined && !l.includes(HINT_BUILDER);
       }, 20_000);
-      await editUserSettings((settings) => {
-        delete settings['tokenguard.inlayHints.enable'];
-      });
+      await toggle(true);
       await until('the inlay hint back', async () => (await podSpecLine())?.includes(HINT_BUILDER), 20_000);
       const log = await outputChannelLog();
       check(!log.includes('restarting the server'), 'the server was restarted');
-      return 'hint gone with the setting off, back with it removed';
+      return 'hint gone with the setting off, back with it on';
     });
 
     await required(`F12 on serviceAccountName goes to the ServiceAccount in ${ACCOUNT_FILE}`, async () => {
@@ -711,28 +726,37 @@ try {
       return `${JOB_FILE} Ln ${from.line}, Col ${from.column} -> ${ACCOUNT_FILE} ${at.trim()}`;
     });
 
-    await step(`Shift+F12 on the ServiceAccount lists the Job in ${JOB_FILE} among its references`, async () => {
+    await step(`Peek References on the ServiceAccount lists the Job in ${JOB_FILE}`, async () => {
       const at = lineAndColumn(ACCOUNT_FILE, 'builder');
       await goToLineColumn(at);
-      await page.keyboard.press('Shift+F12');
+      // (Shift+F12 jumps straight to a lone reference; the peek lists it.)
+      await runCommand('Peek References');
       const widget = page.locator(`${EDITOR} .reference-zone-widget`).first();
       await widget.waitFor({ state: 'visible', timeout: 15_000 });
-      const text = await until(`${JOB_FILE} in the references`, async () => {
-        const t = normalise(await widget.innerText());
-        return t.includes(JOB_FILE) && t.includes('serviceAccountName: builder') ? t : undefined;
+      const rowTexts = async () =>
+        (await widget.locator('.ref-tree .monaco-list-row').allInnerTexts()).map((r) =>
+          normalise(r).replace(/\s+/g, ' ').trim(),
+        );
+      const rows = await until(`a ${JOB_FILE} row in the references`, async () => {
+        const r = await rowTexts();
+        return r.some((t) => t.startsWith(JOB_FILE)) ? r : undefined;
       }, 15_000);
+      // Its reference, shown in the peek's editor: the Job's serviceAccountName.
+      await widget.locator('.ref-tree .monaco-list-row', { hasText: JOB_FILE }).first().click();
+      const job = widget.locator('.ref-tree .monaco-list-row', { hasText: 'serviceAccountName: builder' }).first();
+      await job.waitFor({ state: 'visible', timeout: 10_000 });
+      await job.click();
+      await until('the Job in the peek editor', async () => normalise(await widget.innerText()).includes('nightly-build'), 10_000);
+      const title = normalise(await widget.locator('.peekview-title').first().innerText()).replace(/\s+/g, ' ');
       await page.waitForTimeout(300);
       await shot('vscode-references.png', [await widget.boundingBox()]);
-      const rows = (await widget.locator('.ref-tree .monaco-list-row').allInnerTexts()).map((r) =>
-        normalise(r).replace(/\s+/g, ' ').trim(),
-      );
+      const all = await rowTexts();
       await page.keyboard.press('Escape');
       await widget.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
-      check(text.includes(JOB_FILE), `no ${JOB_FILE} in ${JSON.stringify(text)}`);
-      return rows.join(' | ');
+      return `${title.trim()}: ${all.join(' | ') || rows.join(' | ')}`;
     });
 
-    await step(`a code lens above the ServiceAccount counts the workloads that run as it`, async () => {
+    await step('a code lens above the ServiceAccount counts the workloads that run as it', async () => {
       const lens = page.locator(`${EDITOR} .codelens-decoration`, { hasText: 'used by' }).first();
       await lens.waitFor({ state: 'visible', timeout: 20_000 });
       const text = normalise(await lens.innerText()).trim();

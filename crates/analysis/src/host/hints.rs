@@ -56,13 +56,17 @@ impl<S: FileSource> AnalysisHost<S> {
     /// The code lenses of `open[0]` (a plain manifest): one per
     /// ServiceAccount it declares, counted over the workspace as navigation
     /// sees it (`open[1..]`: the embedder's other open buffers, which speak
-    /// for their files).
+    /// for their files), with the roles its bindings give it
+    /// ([`AnalysisHost::permissions`]).
     pub fn account_lenses(&self, open: &[OpenText<'_>]) -> Vec<AccountLens> {
         self.with_workspace(open, |workspace, symbols| {
             let Some(file) = symbols.first() else {
                 return Vec::new();
             };
-            hints::account_lenses(&file.accounts, workspace, &|_, _| None)
+            let bound_to = |namespace: Option<&str>, name: &str| {
+                Some(hints::roles_bound(&self.permissions(namespace, name)))
+            };
+            hints::account_lenses(&file.accounts, workspace, &bound_to)
         })
     }
 }

@@ -294,8 +294,8 @@ impl<S: FileSource> AnalysisHost<S> {
         FileFacts {
             kind,
             accounts,
-            rbac,
             uses: None,
+            rbac,
         }
     }
 

@@ -23,8 +23,12 @@ pub async fn code_lens(backend: &Backend, params: CodeLensParams) -> Result<Opti
     };
     let state = backend.state();
     let settings = state.settings_for(&key);
-    if !settings.code_lens.enable || state.silenced(&key, &settings) {
+    if state.silenced(&key, &settings) {
         return Ok(None);
+    }
+    // Off: an empty answer, so a client drops the lenses it shows.
+    if !settings.code_lens.enable {
+        return Ok(Some(Vec::new()));
     }
     if analyzed.kind != FileKind::Manifest || analyzed.accounts.is_empty() {
         return Ok(Some(Vec::new()));

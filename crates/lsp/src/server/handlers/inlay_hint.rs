@@ -28,8 +28,12 @@ pub async fn inlay_hint(
     };
     let state = backend.state();
     let settings = state.settings_for(&key);
-    if !settings.inlay_hints.enable || state.silenced(&key, &settings) {
+    if state.silenced(&key, &settings) {
         return Ok(None);
+    }
+    // Off: an empty answer, so a client drops the hints it shows.
+    if !settings.inlay_hints.enable {
+        return Ok(Some(Vec::new()));
     }
     // Plain manifests only: a template's `spec:` line may hold actions.
     if analyzed.kind != FileKind::Manifest || analyzed.too_large.is_some() {
