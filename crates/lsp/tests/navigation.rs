@@ -262,6 +262,20 @@ async fn completion_offers_the_accounts_of_the_pod_namespace_with_their_automoun
     );
     // Not at an account field: no completion.
     assert!(client.completion(&app, 1, 3).await.is_empty());
+    // Right after the key's colon (typed without its space): the name
+    // comes with one.
+    let glued = WORKLOADS.replace("serviceAccount: builder", "serviceAccountName:");
+    let other = root.uri("app/glued.yaml");
+    client.open(&other, &glued).await;
+    client.wait_diagnostics(&other, 1).await;
+    let (line, character) = position(&glued, "serviceAccountName:\n", 0, Enc::Utf16);
+    let items = client
+        .completion(&other, line, character + "serviceAccountName:".len() as u32)
+        .await;
+    let Some(CompletionTextEdit::Edit(edit)) = &items[0].text_edit else {
+        panic!("a text edit: {:?}", items[0]);
+    };
+    assert_eq!(edit.new_text, " builder");
 }
 
 /// A Role in `ci` on disk, and a RoleBinding granting it to `builder`.

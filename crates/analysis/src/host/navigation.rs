@@ -107,7 +107,8 @@ impl<S: FileSource> AnalysisHost<S> {
     /// `open[0]`: the accounts of the workload's namespace.
     pub fn completion(&self, open: &[OpenText<'_>], offset: usize) -> Option<AccountCompletion> {
         let (path, text) = *open.first()?;
-        if self.kind_of(path, text) != FileKind::Manifest {
+        if !navigation::may_complete(text, offset) || self.kind_of(path, text) != FileKind::Manifest
+        {
             return None;
         }
         let parsed = crate::parse(text, &self.configuration(path).options);
@@ -379,6 +380,7 @@ spec:
             .completion(&[(&path, &text)], offset)
             .expect("a completion");
         assert!(completion.site.range.is_empty());
+        assert!(!completion.site.needs_space);
         assert_eq!(completion.site.namespace, None);
         let names: Vec<_> = completion
             .candidates
@@ -386,6 +388,13 @@ spec:
             .map(|c| c.name.as_str())
             .collect();
         assert_eq!(names, vec!["builder", "default"]);
+        // Right after the colon: the name needs its space.
+        let glued = WORKLOADS.replace("serviceAccountName: builder", "serviceAccountName:");
+        let offset = glued.find("serviceAccountName:").unwrap() + "serviceAccountName:".len();
+        let completion = host
+            .completion(&[(&path, &glued)], offset)
+            .expect("a completion");
+        assert!(completion.site.needs_space && completion.site.range.is_empty());
         // On the key, or outside a pod spec: nothing.
         assert!(host
             .completion(

@@ -31,7 +31,7 @@ pub mod uses;
 
 pub use index::UseIndex;
 pub use query::{
-    completion_site, symbol_at, AccountCandidate, CompletionSite, FileSymbols, Location, Naming,
-    Symbol, Workspace,
+    completion_site, may_complete, symbol_at, AccountCandidate, CompletionSite, FileSymbols,
+    Location, Naming, Symbol, Workspace,
 };
 pub use uses::{account_uses, workload_uses, AccountField, AccountUse, Mention};

@@ -20,7 +20,7 @@ use crate::objects::{AccountAutomount, ServiceAccount};
 use crate::rbac::{
     BindingDef, BindingKind, RbacIndex, RbacObjects, RoleDef, RoleKind, SubjectKind,
 };
-use crate::text::{LineIndex, TextRange};
+use crate::text::TextRange;
 use crate::{Options, ParsedFile};
 
 /// What one file says for navigation, read from its text now (an open
@@ -416,44 +416,76 @@ pub struct CompletionSite {
     pub field: AccountField,
     /// The namespace of the workload whose pod spec holds the field.
     pub namespace: Option<String>,
+    /// Whether the name must be preceded by a space (the cursor is right
+    /// after the key's colon).
+    pub needs_space: bool,
+}
+
+/// What the line says before byte `offset`: a `serviceAccountName:` (or
+/// `serviceAccount:`) key of a block mapping, then the name typed so far.
+struct Typed {
+    field: AccountField,
+    /// Where the key starts.
+    key_start: usize,
+    /// The name's range, through the end of the word at `offset`.
+    range: TextRange,
+    needs_space: bool,
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '.'
+}
+
+/// The line text before `offset` (no parse: cheap, for every request).
+fn typed(text: &str, offset: usize) -> Option<Typed> {
+    if offset > text.len() || !text.is_char_boundary(offset) {
+        return None;
+    }
+    let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let before = &text[line_start..offset];
+    // `  serviceAccountName: bu|` (or after a sequence dash).
+    let (key_part, typed) = before.split_once(':')?;
+    let key = key_part.trim_start().trim_start_matches("- ").trim();
+    let field = AccountField::ALL.into_iter().find(|f| f.key() == key)?;
+    let name = typed.trim_start();
+    if !typed.is_empty() && !typed.starts_with([' ', '\t']) || !name.chars().all(is_name_char) {
+        return None;
+    }
+    let rest = &text[offset..];
+    let end = offset + rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+    Some(Typed {
+        field,
+        key_start: line_start + (key_part.len() - key_part.trim_start().len()),
+        range: TextRange::new(offset - name.len(), end),
+        needs_space: typed.is_empty(),
+    })
+}
+
+/// Whether byte `offset` of `text` may be where an account name is typed
+/// (the line only: [`completion_site`] decides, on a parse).
+pub fn may_complete(text: &str, offset: usize) -> bool {
+    typed(text, offset).is_some()
 }
 
 /// Whether byte `offset` of `text` is in the value of a pod spec's
 /// `serviceAccountName` (or `serviceAccount`) of a block mapping, on the
 /// key's line: where the name is typed. `parsed` is the text's parse.
 pub fn completion_site(text: &str, parsed: &ParsedFile, offset: usize) -> Option<CompletionSite> {
-    if offset > text.len() || !text.is_char_boundary(offset) {
-        return None;
-    }
-    let line_index: &LineIndex = &parsed.line_index;
-    let line = line_index.line_of(offset);
-    let line_start = line_index.line_start(line);
-    let before = &text[line_start..offset];
-    // `  serviceAccountName: bu|` (or after a sequence dash).
-    let (key_part, typed) = before.split_once(':')?;
-    let key = key_part.trim_start().trim_start_matches("- ").trim();
-    let field = AccountField::ALL.into_iter().find(|f| f.key() == key)?;
-    let typed_trimmed = typed.trim_start();
-    let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
-    if !typed.starts_with(' ') && !typed.is_empty() || !typed_trimmed.chars().all(is_name_char) {
-        return None;
-    }
-    let start = offset - typed_trimmed.len();
-    let rest = &text[offset..];
-    let end = offset + rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+    let typed = typed(text, offset)?;
     // The key must be a pod spec's: a workload's pod spec holds it on this line.
-    let key_start = line_start + (key_part.len() - key_part.trim_start().len());
     for (i, workload) in &parsed.workloads {
         let doc = &parsed.documents[*i];
-        let Some((key_node, _)) = crate::value::get(doc, workload.pod_spec, field.key()) else {
+        let Some((key_node, _)) = crate::value::get(doc, workload.pod_spec, typed.field.key())
+        else {
             continue;
         };
         let key_range = doc.node(key_node).range;
-        if key_range.start >= key_start && key_range.start < offset {
+        if key_range.start >= typed.key_start && key_range.start < offset {
             return Some(CompletionSite {
-                range: TextRange::new(start, end),
-                field,
+                range: typed.range,
+                field: typed.field,
                 namespace: workload.namespace.clone(),
+                needs_space: typed.needs_space,
             });
         }
     }
