@@ -287,6 +287,7 @@ for _, name in ipairs({
   'web.yaml',
   'nav-accounts.yaml',
   'nav-workloads.yaml',
+  'nav-role.yaml',
 }) do
   write_file(work .. '/' .. name, read_file(fixtures .. '/' .. name))
 end
@@ -532,8 +533,9 @@ case(
 -- Navigation: definition, references, completion -------------------------------
 -- nav-accounts.yaml declares ServiceAccount `builder` (namespace ci) after
 -- non-ASCII text on its line; nav-workloads.yaml runs a Deployment and a Job
--- (its name after non-ASCII text too) as it. The accounts file is not open
--- before the jump: the server reads it from the workspace.
+-- (its name after non-ASCII text too) as it, and a RoleBinding grants it the
+-- Role of nav-role.yaml. The accounts file is not open before the jump: the
+-- server reads it from the workspace.
 
 local nav_workloads, nav_accounts
 
@@ -607,10 +609,13 @@ case('navigation: references from the ServiceAccount list the workloads that run
   local got = vim.tbl_map(function(item)
     return ('%s:%d:%d'):format(vim.fn.fnamemodify(item.filename, ':t'), item.lnum, item.col)
   end, items)
+  table.sort(got)
   local want = {
+    ('nav-accounts.yaml:23:%d'):format(byte_col(nav_accounts, 22, 'builder') + 1),
     ('nav-workloads.yaml:13:%d'):format(byte_col(nav_workloads, 12, 'builder') + 1),
     ('nav-workloads.yaml:25:%d'):format(byte_col(nav_workloads, 24, 'builder') + 1),
   }
+  -- The two workloads and the RoleBinding's subject.
   expect_eq('references', table.concat(got, ' '), table.concat(want, ' '))
   -- With the declaration (Neovim's default context).
   local all
@@ -622,7 +627,32 @@ case('navigation: references from the ServiceAccount list the workloads that run
   wait_for('the references list with the declaration', function()
     return all ~= nil
   end)
-  expect_eq('references with the declaration', #all, 3)
+  expect_eq('references with the declaration', #all, 4)
+end)
+
+case("navigation: go to definition from a RoleBinding's roleRef jumps to the Role in a file not open", function()
+  local target = work .. '/nav-role.yaml'
+  expect_eq('nav-role.yaml loaded before the jump', vim.fn.bufloaded(target), 0)
+  local col = byte_col(nav_accounts, 19, 'deployer')
+  show(nav_accounts)
+  vim.api.nvim_win_set_cursor(0, { 20, col + 3 })
+  vim.lsp.buf.definition()
+  wait_for('the jump to nav-role.yaml', function()
+    return vim.api.nvim_buf_get_name(0) == target
+  end)
+  local role = vim.api.nvim_get_current_buf()
+  expect_eq('cursor after the jump', table.concat(vim.api.nvim_win_get_cursor(0), ':'), ('4:%d'):format(byte_col(role, 3, 'deployer')))
+end)
+
+case("navigation: go to definition from a RoleBinding's subject jumps to the ServiceAccount", function()
+  show(nav_accounts)
+  vim.api.nvim_win_set_cursor(0, { 23, (byte_col(nav_accounts, 22, 'builder')) })
+  vim.lsp.buf.definition()
+  wait_for('the jump to the account', function()
+    local cursor = vim.api.nvim_win_get_cursor(0)
+    return vim.api.nvim_get_current_buf() == nav_accounts and cursor[1] == 3
+  end)
+  expect_eq('column', vim.api.nvim_win_get_cursor(0)[2], byte_col(nav_accounts, 2, 'builder'))
 end)
 
 case('navigation: completion at serviceAccountName offers the accounts of the namespace', function()
