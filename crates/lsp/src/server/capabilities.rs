@@ -85,7 +85,11 @@ pub fn initialize_result(session: Session) -> InitializeResult {
             // Navigation (`server/navigate.rs`).
             definition_provider: Some(OneOf::Left(true)),
             references_provider: Some(OneOf::Left(true)),
-            completion_provider: Some(CompletionOptions::default()),
+            // A space after `serviceAccountName:` asks for the accounts.
+            completion_provider: Some(CompletionOptions {
+                trigger_characters: Some(vec![" ".to_string()]),
+                ..CompletionOptions::default()
+            }),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                 code_action_kinds: Some(vec![
                     CodeActionKind::QUICKFIX,
