@@ -70,3 +70,51 @@ impl<S: FileSource> AnalysisHost<S> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::host::{AnalysisHost, FilePath, NoFiles};
+
+    const POD: &str =
+        "kind: Pod\nmetadata: {name: a}\nspec:\n  serviceAccountName: ci\n  containers: []\n";
+    const CI_OFF: &str =
+        "kind: ServiceAccount\nmetadata: {name: ci}\nautomountServiceAccountToken: false\n";
+
+    fn labels(host: &AnalysisHost<NoFiles>, path: &str, text: &str) -> Vec<String> {
+        host.token_hints(&FilePath::new(path), text)
+            .iter()
+            .map(|h| h.label())
+            .collect()
+    }
+
+    #[test]
+    fn a_files_own_text_speaks_for_its_accounts_not_what_the_index_held_of_it() {
+        let mut host = AnalysisHost::new(NoFiles);
+        let both = format!("{POD}---\n{CI_OFF}");
+        host.set_file(FilePath::new("app.yaml"), both.clone());
+        assert_eq!(
+            labels(&host, "app.yaml", &both),
+            ["token off: ServiceAccount ci"]
+        );
+        // The account deleted from the text, not yet fed: the text wins.
+        assert_eq!(
+            labels(&host, "app.yaml", POD),
+            ["token mounted: ServiceAccount ci (not in the checked files)"]
+        );
+        // Another file's declaration counts.
+        host.set_file(FilePath::new("sa.yaml"), CI_OFF.to_string());
+        assert_eq!(
+            labels(&host, "app.yaml", POD),
+            ["token off: ServiceAccount ci"]
+        );
+    }
+
+    #[test]
+    fn chart_templates_and_files_without_kubernetes_objects_get_none() {
+        let host = AnalysisHost::new(NoFiles);
+        assert!(labels(&host, "values.yaml", "spec:\n  containers: []\n").is_empty());
+        let template =
+            "kind: Pod\nmetadata: {name: {{ .Release.Name }}}\nspec:\n  containers: []\n";
+        assert!(labels(&host, "loose.yaml", template).is_empty());
+    }
+}
