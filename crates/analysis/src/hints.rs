@@ -10,7 +10,7 @@
 //! `tooltip`) for every client.
 
 use crate::accounts::{AccountLookup, SameFileFirst};
-use crate::finding::AccountCheck;
+use crate::finding::{AccountCheck, Overlays, WorkloadRef};
 use crate::fix::FIELD;
 use crate::navigation::Workspace;
 use crate::objects::{AccountAutomount, ServiceAccount};
@@ -33,6 +33,11 @@ pub struct TokenHint {
     /// The account the pod runs as, and where it was found (`found: None`:
     /// not in the checked files).
     pub account: AccountCheck,
+    /// The workload whose pod spec it is.
+    pub workload: WorkloadRef,
+    /// The Kustomize overlays that deploy the workload, when some of them
+    /// patch the field to `false` (all of them: the token is off).
+    pub overlays: Option<Overlays>,
 }
 
 impl TokenHint {
@@ -42,6 +47,14 @@ impl TokenHint {
     /// mounts the token unless it is declared otherwise, so an undeclared
     /// `default` is not said to be missing.
     pub fn label(&self) -> String {
+        if let Some(overlays) = &self.overlays {
+            if overlays.not_patching.is_empty() {
+                return format!(
+                    "token off: patched to false by {}",
+                    overlay_list(&overlays.patching)
+                );
+            }
+        }
         let state = if self.mounted {
             "token mounted"
         } else {
@@ -53,7 +66,14 @@ impl TokenHint {
         } else {
             ""
         };
-        format!("{state}: ServiceAccount {}{tail}", self.account.name)
+        let patched = match &self.overlays {
+            Some(overlays) => format!(" (off in {})", overlay_list(&overlays.patching)),
+            None => String::new(),
+        };
+        format!(
+            "{state}: ServiceAccount {}{tail}{patched}",
+            self.account.name
+        )
     }
 
     /// The longer explanation (plain text): why the value is what it is.
@@ -68,9 +88,9 @@ impl TokenHint {
             } else {
                 "is not declared in the checked files, so nothing turns the token off"
             };
-            return format!(
-                "The pod spec does not set {FIELD}; it runs as {account}, which {why}."
-            );
+            let text =
+                format!("The pod spec does not set {FIELD}; it runs as {account}, which {why}.");
+            return self.with_overlays(text);
         };
         let place = match &found.origin {
             Some(file) => format!(" (declared in {file})"),
@@ -86,7 +106,48 @@ impl TokenHint {
                 format!("sets {FIELD} to a non-boolean: nothing turns the token off")
             }
         };
-        format!("The pod spec does not set {FIELD}; it runs as {account}{place}, which {what}.")
+        self.with_overlays(format!(
+            "The pod spec does not set {FIELD}; it runs as {account}{place}, which {what}."
+        ))
+    }
+
+    /// `text` and, for a Kustomize base, what the overlays do.
+    fn with_overlays(&self, mut text: String) -> String {
+        if let Some(overlays) = &self.overlays {
+            let set = if overlays.patching.len() == 1 {
+                "sets"
+            } else {
+                "set"
+            };
+            text.push_str(&format!(
+                " Kustomize: {} {set} {FIELD}: false through a patch",
+                overlay_list(&overlays.patching)
+            ));
+            if overlays.not_patching.is_empty() {
+                text.push_str(", which covers every kustomization that deploys it.");
+            } else {
+                let not = if overlays.not_patching.len() == 1 {
+                    "does not"
+                } else {
+                    "do not"
+                };
+                text.push_str(&format!(
+                    ", {} {not}.",
+                    overlay_list(&overlays.not_patching)
+                ));
+            }
+        }
+        text
+    }
+}
+
+/// The overlays' folders as the findings name them: `a`, `a and b`, `a, b
+/// and c`.
+fn overlay_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
@@ -125,6 +186,12 @@ pub fn token_hints(
             spec_key,
             mounted,
             account,
+            workload: WorkloadRef {
+                kind: workload.kind.clone(),
+                name: workload.name.clone(),
+                namespace: workload.namespace.clone(),
+            },
+            overlays: None,
         });
     }
     hints.sort_by_key(|h| h.offset);

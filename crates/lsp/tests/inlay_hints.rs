@@ -170,3 +170,84 @@ async fn hints_are_only_in_the_range_asked_and_only_for_kubernetes_objects() {
     client.open(&other, "spec:\n  replicas: 2\n").await;
     assert_eq!(client.inlay_hint_labels(&other).await, vec![]);
 }
+
+/// The Deployment of a Kustomize base, the overlays that deploy it, and
+/// their patches: as the findings do, the hint follows the overlays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kustomize_base_shows_the_overlays_that_patch_it_and_a_patch_file_has_no_hint() {
+    let root = Dir::new();
+    let overlay =
+        |patch: &str| format!("resources:\n  - ../../base\npatchesStrategicMerge:\n  - {patch}\n");
+    let deployment = DEPLOYMENT.replace("name: web", "name: api");
+    let token_patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      automountServiceAccountToken: false\n";
+    let other_patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 3\n  template:\n    spec:\n      hostname: api\n";
+    root.write("base/deployment.yaml", &deployment);
+    root.write(
+        "base/kustomization.yaml",
+        "resources:\n  - deployment.yaml\n",
+    );
+    root.write("overlays/prod/kustomization.yaml", &overlay("token.yaml"));
+    root.write("overlays/prod/token.yaml", token_patch);
+    root.write("overlays/dev/kustomization.yaml", &overlay("replicas.yaml"));
+    root.write("overlays/dev/replicas.yaml", other_patch);
+    let mut client = start();
+    client
+        .initialize_in(
+            root.path(),
+            json!({"window": {"workDoneProgress": true}}),
+            Value::Null,
+        )
+        .await;
+    client
+        .wait_message("$/progress", |m| m["params"]["value"]["kind"] == "end")
+        .await;
+    let base = root.uri("base/deployment.yaml");
+    client.open(&base, &deployment).await;
+    assert_eq!(
+        client.inlay_hint_labels(&base).await,
+        vec![(
+            9,
+            9,
+            "token mounted: ServiceAccount default (off in overlays/prod)".to_string()
+        )]
+    );
+    let hints = client.inlay_hints(&base).await.unwrap();
+    assert!(
+        format!("{:?}", hints[0].tooltip).contains(
+            "Kustomize: overlays/prod sets automountServiceAccountToken: false through a patch, \
+             overlays/dev does not."
+        ),
+        "{:?}",
+        hints[0].tooltip
+    );
+    // A patch file is not a whole object: no hint (nor finding).
+    let patch = root.uri("overlays/dev/replicas.yaml");
+    client.open(&patch, other_patch).await;
+    assert!(client.wait_diagnostics(&patch, 1).await.is_empty());
+    assert_eq!(client.inlay_hint_labels(&patch).await, vec![]);
+    // Every overlay patches it: off, and said so.
+    client
+        .open(
+            &root.uri("overlays/dev/kustomization.yaml"),
+            &overlay("../prod/token.yaml"),
+        )
+        .await;
+    let labels = {
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        loop {
+            let labels = client.inlay_hint_labels(&base).await;
+            if labels[0].2.starts_with("token off") || std::time::Instant::now() > deadline {
+                break labels;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    assert_eq!(
+        labels,
+        vec![(
+            9,
+            9,
+            "token off: patched to false by overlays/dev and overlays/prod".to_string()
+        )]
+    );
+}

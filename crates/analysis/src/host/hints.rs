@@ -5,7 +5,9 @@
 use super::{AnalysisHost, FilePath, FileSource, OpenText};
 use crate::accounts::{AccountLookup, FoundAccount};
 use crate::files::FileKind;
+use crate::finding::Overlays;
 use crate::hints::{self, AccountLens, TokenHint};
+use crate::kustomize::{normalize, parent, relative_to_common, Deployment, Verdict};
 use crate::AccountIndex;
 
 /// The workspace's accounts but those of one file (whose text speaks for
@@ -50,7 +52,40 @@ impl<S: FileSource> AnalysisHost<S> {
             index: &self.accounts,
             except: path.as_str(),
         };
-        hints::token_hints(text, &parsed, &others)
+        self.kustomized(path, hints::token_hints(text, &parsed, &others))
+    }
+
+    /// `hints` of the file at `path` as its kustomizations deploy it (the
+    /// rule's Kustomize step, `KustomizeIndex::adjust`, for hints): none in
+    /// a patch file; a pod spec that leaves the token on records the
+    /// overlays that patch it off, and is off when every one does.
+    pub fn kustomized(&self, path: &FilePath, mut hints: Vec<TokenHint>) -> Vec<TokenHint> {
+        let index = &self.kustomize.index;
+        if path.is_detached() || index.is_empty() {
+            return hints;
+        }
+        let file = normalize(path.as_str());
+        if index.is_patch_file(&file) {
+            return Vec::new();
+        }
+        let folder = parent(&file);
+        for hint in hints.iter_mut().filter(|h| h.mounted) {
+            let Verdict::Deployed(deployments) = index.verdict(&file, &hint.workload) else {
+                continue;
+            };
+            let name = |d: &&Deployment| relative_to_common(&folder, &d.root);
+            let (patching, not_patching): (Vec<&Deployment>, Vec<&Deployment>) =
+                deployments.iter().partition(|d| d.disabled);
+            if patching.is_empty() {
+                continue;
+            }
+            hint.mounted = !not_patching.is_empty();
+            hint.overlays = Some(Overlays {
+                patching: patching.iter().map(name).collect(),
+                not_patching: not_patching.iter().map(name).collect(),
+            });
+        }
+        hints
     }
 
     /// The code lenses of `open[0]` (a plain manifest): one per

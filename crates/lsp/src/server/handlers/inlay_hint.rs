@@ -1,7 +1,8 @@
 //! `textDocument/inlayHint`: on each pod spec that does not write
 //! `automountServiceAccountToken`, whether the token is mounted and which
 //! ServiceAccount decides (`tokenguard_analysis::hints`), at the end of the
-//! pod spec's `spec:` line. Off with the setting `inlayHints.enable`.
+//! pod spec's `spec:` line, as the kustomizations deploy the file (the
+//! host's `kustomized`). Off with the setting `inlayHints.enable`.
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use tokenguard_analysis::hints::{token_hints, TokenHint};
 
 use crate::identity::DocumentKey;
 use crate::positions::to_position;
+use crate::server::workspace_store::host_path;
 use crate::server::Backend;
 
 #[tracing::instrument(level = "debug", skip_all, fields(uri = params.text_document.uri.as_str()))]
@@ -41,13 +43,19 @@ pub async fn inlay_hint(
     }
     let worker = Arc::clone(state);
     let text = analyzed.rope.to_string();
+    let path = host_path(&key);
     let hints = tokio::task::spawn_blocking(move || {
         worker.store.judge_with(&key, |context| {
             let parsed = tokenguard_analysis::parse(&text, &context.options);
             if !tokenguard_analysis::holds_kubernetes_object(&text, &parsed) {
                 return Vec::new();
             }
-            token_hints(&text, &parsed, context.accounts)
+            let hints = token_hints(&text, &parsed, context.accounts);
+            // As the kustomizations deploy the file, like its findings.
+            match &path {
+                Some(path) => context.host.kustomized(path, hints),
+                None => hints,
+            }
         })
     })
     .await
