@@ -5,10 +5,12 @@
 //! it was fed to be kept), classifies each once ([`FileKind`]), and keeps
 //! the derived indexes current as files change: the workspace's
 //! ServiceAccounts ([`AccountIndex`]), its Helm charts ([`ChartView`]), its
-//! kustomizations ([`KustomizeIndex`]) and the configuration in force per
-//! folder ([`Configuration`]). It answers: the findings (with their fixes)
-//! of a file, hover facts, and which files' findings may differ since a
-//! revision.
+//! kustomizations ([`KustomizeIndex`]), where workloads name their
+//! accounts ([`UseIndex`], for navigation) and the configuration in force
+//! per folder ([`Configuration`]). It answers: the findings (with their
+//! fixes) of a file, hover facts, navigation (definition, references,
+//! completion: `navigation.rs`), and which files' findings may differ since
+//! a revision.
 //!
 //! No I/O and no async: the embedder feeds text, and the host asks it for
 //! the files it needs but was not fed (a chart's values and templates, a

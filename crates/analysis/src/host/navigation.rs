@@ -244,6 +244,24 @@ spec:
     }
 
     #[test]
+    fn the_cheap_reading_of_uses_equals_the_full_parse() {
+        let list = "apiVersion: v1\nkind: List\nitems:\n  - kind: Pod\n    metadata: {name: x, namespace: a}\n    spec: {serviceAccountName: s, containers: []}\n";
+        for text in [
+            WORKLOADS.to_string(),
+            format!("{ACCOUNTS}---\n{WORKLOADS}---\nkind: ConfigMap\ndata: {{a: b}}\n---\n{RBAC}"),
+            list.to_string(),
+            format!("\u{feff}{WORKLOADS}---\nkind: Pod\nspec: [broken\n"),
+        ] {
+            let options = crate::Options::builtin();
+            assert_eq!(
+                crate::navigation::account_uses(&text, options),
+                crate::navigation::uses::uses_of_parsed(&crate::parse(&text, options)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn a_templated_or_empty_name_is_no_name() {
         let text = "kind: Pod\nmetadata: {name: a}\nspec:\n  serviceAccountName: \"{{ .Values.sa }}\"\n  containers: []\n---\nkind: Pod\nmetadata: {name: b}\nspec:\n  serviceAccountName: \"\"\n  serviceAccount: ops\n  containers: []\n";
         let uses = crate::navigation::account_uses(text, crate::Options::builtin());

@@ -1,8 +1,8 @@
 //! Where each workload names the account it runs as.
 
 use crate::objects::{AccountAutomount, Workload};
-use crate::text::TextRange;
-use crate::tree::{Document, NodeKind};
+use crate::text::{LineIndex, TextRange};
+use crate::tree::{ChunkResult, Document, NodeKind};
 use crate::value::{get, read_bool_field, read_string, BoolField};
 use crate::{Options, ParsedFile};
 
@@ -144,7 +144,36 @@ pub fn uses_of_parsed(parsed: &ParsedFile) -> Vec<AccountUse> {
 }
 
 /// The account uses of a plain manifest's text, its workload kinds those of
-/// `options`.
+/// `options`; cheaper than [`crate::parse`] (like
+/// [`crate::service_accounts`]): only documents that can hold a workload
+/// are parsed, and syntax errors are not looked for.
 pub fn account_uses(text: &str, options: &Options) -> Vec<AccountUse> {
-    uses_of_parsed(&crate::parse(text, options))
+    let line_index = LineIndex::new(text);
+    let body_start = if text.starts_with(crate::BOM) {
+        crate::BOM.len()
+    } else {
+        0
+    };
+    let mut uses = Vec::new();
+    for chunk in crate::split::split_documents(text, body_start) {
+        let body = &text[chunk.range.start..chunk.range.end];
+        if !chunk.has_content || !crate::relevance::may_matter(body, &options.kinds) {
+            continue;
+        }
+        let ChunkResult::Documents(docs) = crate::tree::build_chunk(text, &line_index, chunk)
+        else {
+            continue;
+        };
+        for doc in &docs {
+            for object in crate::objects::objects(doc) {
+                let Some(workload) = crate::objects::workload(doc, object, &options.kinds) else {
+                    continue;
+                };
+                if options.ignores(&workload).is_none() {
+                    uses.extend(workload_uses(doc, &workload));
+                }
+            }
+        }
+    }
+    uses
 }
