@@ -104,6 +104,13 @@ impl AccountIndex {
         self.by_origin.get(origin).map_or(&[], Vec::as_slice)
     }
 
+    /// Every declaration, with its file, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ServiceAccount)> {
+        self.by_origin
+            .iter()
+            .flat_map(|(origin, accounts)| accounts.iter().map(move |a| (origin.as_str(), a)))
+    }
+
     pub fn len(&self) -> usize {
         self.by_key.values().map(Vec::len).sum()
     }

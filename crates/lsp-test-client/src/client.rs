@@ -5,7 +5,8 @@
 //! It keeps its own copy of every document it opened (edited with the
 //! position rules of [`crate::positions`]), answers the server's requests
 //! (`client/registerCapability`, `workspace/configuration`,
-//! `window/workDoneProgress/create`, `workspace/diagnostic/refresh`), and
+//! `window/workDoneProgress/create`, `workspace/diagnostic/refresh`,
+//! `workspace/inlayHint/refresh`, `workspace/codeLens/refresh`), and
 //! records every message the server sends. Every wait has a timeout
 //! ([`TestClient::timeout`]): a test fails instead of hanging.
 
@@ -536,6 +537,75 @@ impl TestClient {
         .await
     }
 
+    /// `textDocument/definition`, typed: the locations (one location, or
+    /// links, are read as a list of locations; none for a null result).
+    pub async fn definition(
+        &mut self,
+        uri: &str,
+        line: u32,
+        character: u32,
+    ) -> Vec<ls_types::Location> {
+        let params = ls_types::GotoDefinitionParams {
+            text_document_position_params: crate::fixtures::at(uri, line, character),
+            work_done_progress_params: Default::default(),
+            partial_result_params: Default::default(),
+        };
+        match self
+            .request::<ls_types::request::GotoDefinition>(params)
+            .await
+        {
+            None => Vec::new(),
+            Some(ls_types::GotoDefinitionResponse::Scalar(location)) => vec![location],
+            Some(ls_types::GotoDefinitionResponse::Array(locations)) => locations,
+            Some(ls_types::GotoDefinitionResponse::Link(links)) => links
+                .into_iter()
+                .map(|l| ls_types::Location::new(l.target_uri, l.target_selection_range))
+                .collect(),
+        }
+    }
+
+    /// `textDocument/references`, typed (none for a null result).
+    pub async fn references(
+        &mut self,
+        uri: &str,
+        line: u32,
+        character: u32,
+        include_declaration: bool,
+    ) -> Vec<ls_types::Location> {
+        let params = ls_types::ReferenceParams {
+            text_document_position: crate::fixtures::at(uri, line, character),
+            work_done_progress_params: Default::default(),
+            partial_result_params: Default::default(),
+            context: ls_types::ReferenceContext {
+                include_declaration,
+            },
+        };
+        self.request::<ls_types::request::References>(params)
+            .await
+            .unwrap_or_default()
+    }
+
+    /// `textDocument/completion`, typed: the items (of a list too; none for
+    /// a null result).
+    pub async fn completion(
+        &mut self,
+        uri: &str,
+        line: u32,
+        character: u32,
+    ) -> Vec<ls_types::CompletionItem> {
+        let params = ls_types::CompletionParams {
+            text_document_position: crate::fixtures::at(uri, line, character),
+            work_done_progress_params: Default::default(),
+            partial_result_params: Default::default(),
+            context: None,
+        };
+        match self.request::<ls_types::request::Completion>(params).await {
+            None => Vec::new(),
+            Some(ls_types::CompletionResponse::Array(items)) => items,
+            Some(ls_types::CompletionResponse::List(list)) => list.items,
+        }
+    }
+
     /// `textDocument/codeAction` over `range`; `only` = null for all kinds.
     /// Returns the actions (an empty list for a null result).
     pub async fn code_actions(
@@ -906,7 +976,9 @@ fn answer(request: &Value, id: Value, settings: &Value) -> Value {
         "client/registerCapability"
         | "client/unregisterCapability"
         | "window/workDoneProgress/create"
-        | "workspace/diagnostic/refresh" => Ok(Value::Null),
+        | "workspace/diagnostic/refresh"
+        | "workspace/inlayHint/refresh"
+        | "workspace/codeLens/refresh" => Ok(Value::Null),
         _ => Err(json!({"code": -32601, "message": "method not found"})),
     };
     match result {

@@ -9,9 +9,10 @@
 # tokenguard.path setting: the server can only come from the package.
 # package-vsix.test.sh checks the script's refusals and packs for other
 # targets first. Then three phases, each a fresh code-server and profile:
-#   trusted               workspace trust off; squiggle, hover, Problems, quick
-#                         fix, settings, restarts (the bundled server must be
-#                         the one running)
+#   trusted               workspace trust off; squiggle, inlay hints, hover,
+#                         Problems, quick fix, go to definition, references,
+#                         code lens, settings, restarts (the bundled server
+#                         must be the one running)
 #   restricted            workspace trust on, folder not trusted; its
 #                         .vscode/settings.json points tokenguard.path at a
 #                         script of the workspace that leaves a marker when run

@@ -5,10 +5,12 @@
 //! it was fed to be kept), classifies each once ([`FileKind`]), and keeps
 //! the derived indexes current as files change: the workspace's
 //! ServiceAccounts ([`AccountIndex`]), its Helm charts ([`ChartView`]), its
-//! kustomizations ([`KustomizeIndex`]) and the configuration in force per
-//! folder ([`Configuration`]). It answers: the findings (with their fixes)
-//! of a file, hover facts, and which files' findings may differ since a
-//! revision.
+//! kustomizations ([`KustomizeIndex`]), where workloads name their
+//! accounts ([`UseIndex`], for navigation) and the configuration in force
+//! per folder ([`Configuration`]). It answers: the findings (with their
+//! fixes) of a file, hover facts, navigation (definition, references,
+//! completion: `navigation.rs`), and which files' findings may differ since
+//! a revision.
 //!
 //! No I/O and no async: the embedder feeds text, and the host asks it for
 //! the files it needs but was not fed (a chart's values and templates, a
@@ -24,8 +26,10 @@
 
 mod charts;
 mod configuration;
+mod hints;
 mod hover;
 mod kustomize;
+mod navigation;
 mod path;
 mod permissions;
 mod source;
@@ -37,6 +41,7 @@ use std::sync::Arc;
 
 pub use configuration::Configuration;
 pub use hover::{hover_fact, on_field_key, HoverFact};
+pub use navigation::{AccountCompletion, OpenText};
 pub use path::FilePath;
 pub use source::{FileSource, Need, NoFiles};
 
@@ -44,6 +49,7 @@ use crate::files::{self, FileKind};
 use crate::helm::render::{self, Rendering};
 use crate::helm::{self, ChartView, Template, TemplateContext};
 use crate::kustomize::{is_kustomization_file, normalize, KUSTOMIZATION_FILE_NAMES};
+use crate::navigation::{AccountUse, UseIndex};
 use crate::rbac::{self, Permissions, RbacIndex, RbacObjects};
 use crate::{AccountIndex, Finding, KustomizeIndex, LineIndex, ParsedFile, ServiceAccount};
 
@@ -96,6 +102,11 @@ pub struct FileFacts {
     /// The ServiceAccounts it gives the workspace (a plain manifest's; a
     /// template's belong to its chart).
     pub accounts: Vec<ServiceAccount>,
+    /// Where its workloads name their accounts (a plain manifest's), for
+    /// navigation: computed only when asked for
+    /// ([`AnalysisHost::facts_for_navigation`]); `None` leaves the file out
+    /// of the navigation index.
+    pub uses: Option<Vec<AccountUse>>,
     /// Its roles and bindings (a chart template's too, read from its masked
     /// text: see `rbac::rbac_of_template`).
     pub rbac: RbacObjects,
@@ -132,6 +143,8 @@ pub struct AnalysisHost<S> {
     revision: u64,
     files: HashMap<FilePath, Entry>,
     accounts: AccountIndex,
+    /// Where workloads name their accounts, per file (navigation).
+    uses: UseIndex,
     rbac: RbacIndex,
     charts: HashMap<FilePath, ChartView>,
     /// Charts' renderings, by chart folder, as the embedder handed them.
@@ -162,6 +175,7 @@ impl<S: FileSource> AnalysisHost<S> {
             revision: 0,
             files: HashMap::new(),
             accounts: AccountIndex::new(),
+            uses: UseIndex::new(),
             rbac: RbacIndex::new(),
             charts: HashMap::new(),
             renderings: HashMap::new(),
@@ -283,8 +297,26 @@ impl<S: FileSource> AnalysisHost<S> {
         FileFacts {
             kind,
             accounts,
+            uses: None,
             rbac,
         }
+    }
+
+    /// [`AnalysisHost::facts_with`] and where the file's workloads name
+    /// their accounts, for an embedder that navigates (an editor; the
+    /// command line's checks need no navigation and do not pay for it).
+    /// Workload kinds are the built-in ones (no configuration is at hand on
+    /// another thread); the file being asked about is read with its
+    /// configuration's.
+    pub fn facts_for_navigation(source: &S, path: &FilePath, text: &str) -> FileFacts {
+        let mut facts = Self::facts_with(source, path, text);
+        if facts.kind == FileKind::Manifest {
+            facts.uses = Some(crate::navigation::account_uses(
+                text,
+                crate::Options::builtin(),
+            ));
+        }
+        facts
     }
 
     /// Feeds a file whose text the host keeps (an open buffer): it wins over
@@ -325,6 +357,7 @@ impl<S: FileSource> AnalysisHost<S> {
             self.accounts.remove(path.as_str());
             affected = Affected::Everything;
         }
+        self.uses.remove(path.as_str());
         if self.rbac.objects_of(path.as_str()).is_some() {
             self.rbac.remove(path.as_str());
             affected = Affected::Everything;
@@ -359,6 +392,11 @@ impl<S: FileSource> AnalysisHost<S> {
         if changed_accounts {
             self.accounts.set(name, facts.accounts);
             affected = Affected::Everything;
+        }
+        // Navigation only: no file's findings depend on it.
+        match facts.uses {
+            Some(uses) => self.uses.set(name, uses),
+            None => self.uses.remove(name),
         }
         // Roles and bindings: any change may change any account's
         // permissions, so every file's findings.
@@ -760,6 +798,12 @@ impl<S: FileSource> AnalysisHost<S> {
     /// The workspace's ServiceAccounts.
     pub fn accounts(&self) -> &AccountIndex {
         &self.accounts
+    }
+
+    /// Where the workspace's workloads name their accounts, as fed with
+    /// [`FileFacts::uses`].
+    pub fn account_uses(&self) -> &UseIndex {
+        &self.uses
     }
 
     /// The roles and bindings of every file fed (chart templates' too).

@@ -23,7 +23,7 @@ pub use manifest::{
     PatchSource, Selector, KUSTOMIZATION_FILE_NAMES,
 };
 pub use patch::{read_patch, PatchReading, PatchedObject, Setting, Subject};
-pub use paths::{file_key, join, normalize, parent};
+pub use paths::{file_key, join, normalize, parent, relative_to_common};
 
 use crate::split::split_documents;
 use crate::text::LineIndex;
