@@ -228,3 +228,64 @@ async fn the_setting_switches_lenses_off() {
     client.open(&workloads, WORKLOADS).await;
     assert_eq!(client.code_lens_titles(&workloads).await, vec![]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_changed_on_disk_asks_for_the_lenses_again() {
+    let root = Dir::new();
+    root.write("apps/workloads.yaml", WORKLOADS);
+    let mut client = start();
+    client
+        .initialize_in(
+            root.path(),
+            json!({
+                "window": {"workDoneProgress": true},
+                "workspace": {"codeLens": {"refreshSupport": true}},
+            }),
+            Value::Null,
+        )
+        .await;
+    client
+        .wait_message("$/progress", |m| m["params"]["value"]["kind"] == "end")
+        .await;
+    // (The index's end asked once.)
+    client
+        .wait_for("the index's refresh", |m| {
+            m["method"] == "workspace/codeLens/refresh"
+        })
+        .await;
+    let accounts = root.uri("rbac/accounts.yaml");
+    client.open(&accounts, ACCOUNTS).await;
+    client.wait_diagnostics(&accounts, 1).await;
+    // (New accounts ask again too.)
+    client
+        .wait_for("the accounts' refresh", |m| {
+            m["method"] == "workspace/codeLens/refresh"
+        })
+        .await;
+    assert!(client.code_lens_titles(&accounts).await[0]
+        .1
+        .starts_with("used by 2 workloads"));
+    // The Pod moves to another account, on disk.
+    root.write(
+        "apps/workloads.yaml",
+        &WORKLOADS.replace(
+            "  serviceAccountName: builder\n  automount",
+            "  serviceAccountName: other\n  automount",
+        ),
+    );
+    client
+        .notify_json(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": root.uri("apps/workloads.yaml"), "type": 2}]}),
+        )
+        .await;
+    client
+        .wait_for("a refresh after the disk change", |m| {
+            m["method"] == "workspace/codeLens/refresh"
+        })
+        .await;
+    assert_eq!(
+        client.code_lens_titles(&accounts).await[0].1,
+        "used by 1 workload · none mounts the token · no binding in the checked files"
+    );
+}

@@ -130,6 +130,17 @@ impl Scheduler {
         self.refresh_hints_and_lenses();
     }
 
+    /// Asks the client to ask again for code lenses (when it can be asked).
+    pub fn refresh_code_lenses(&self) {
+        if !self.state.session().code_lens_refresh {
+            return;
+        }
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let _ = client.code_lens_refresh().await;
+        });
+    }
+
     /// Asks the client to ask again for inlay hints and code lenses (when
     /// it can be asked): they show accounts and settings, which changed.
     fn refresh_hints_and_lenses(&self) {

@@ -1,6 +1,7 @@
 //! `workspace/didChangeWatchedFiles`: files changed on disk. A project
 //! configuration file reloads the projects; any other file that is not open
-//! is read again into the workspace store.
+//! is read again into the workspace store, and the client is asked for its
+//! code lenses again (they count the workloads on disk).
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use crate::server::Backend;
 pub async fn did_change_watched_files(backend: &Backend, params: DidChangeWatchedFilesParams) {
     let state = backend.state();
     let mut configuration = false;
+    let mut on_disk = false;
     for event in params.changes {
         let key = DocumentKey::new(&event.uri);
         if key.to_path().is_some_and(|p| project::is_config_file(&p)) {
@@ -27,6 +29,7 @@ pub async fn did_change_watched_files(backend: &Backend, params: DidChangeWatche
             continue;
         }
         state.store.disk_changed(&key);
+        on_disk = true;
     }
     if configuration {
         info!("a project configuration file changed: reloading");
@@ -38,5 +41,11 @@ pub async fn did_change_watched_files(backend: &Backend, params: DidChangeWatche
         backend.scheduler().reanalyze_others(None);
     } else {
         backend.scheduler().reanalyze_affected(None);
+        if on_disk {
+            // A workload on disk may run as another account now: the lenses
+            // that count them may differ (accounts and settings refresh
+            // everything already).
+            backend.scheduler().refresh_code_lenses();
+        }
     }
 }
