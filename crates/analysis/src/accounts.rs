@@ -104,6 +104,18 @@ impl AccountIndex {
         self.by_origin.get(origin).map_or(&[], Vec::as_slice)
     }
 
+    /// Every account, with the file that declares it, by file then text
+    /// order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ServiceAccount)> {
+        let mut origins: Vec<&String> = self.by_origin.keys().collect();
+        origins.sort();
+        origins.into_iter().flat_map(move |origin| {
+            self.by_origin[origin]
+                .iter()
+                .map(move |account| (origin.as_str(), account))
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.by_key.values().map(Vec::len).sum()
     }

@@ -30,6 +30,7 @@ mod path;
 mod source;
 #[cfg(test)]
 mod tests;
+mod usage;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
