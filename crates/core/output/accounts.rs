@@ -1,0 +1,288 @@
+//! `tokenguard accounts` for people: a summary table of the accounts, then
+//! each account with its declaration, bindings, capabilities and the
+//! workloads that run as it. Columns are aligned and sized for a
+//! 100-column terminal (long cells of the summary are shortened with `…`);
+//! colour only when asked for (see `ColorChoice`).
+
+use std::io::{self, Write};
+
+use tokenguard_analysis::usage::{AccountUse, Decider, Declared, PodField, Token};
+
+use crate::accounts::{AccountRow, Report};
+use crate::output::plural;
+
+const BOLD: &str = "1";
+const MOUNTED: &str = "33";
+const OFF: &str = "32";
+const DIM: &str = "2";
+
+#[derive(Clone, Copy)]
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(self, sgr: &str, text: &str) -> String {
+        if self.color && !sgr.is_empty() {
+            format!("\x1b[{sgr}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// A cell: its text and its colour.
+struct Cell {
+    text: String,
+    sgr: &'static str,
+}
+
+impl Cell {
+    fn plain(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            sgr: "",
+        }
+    }
+
+    fn painted(text: impl Into<String>, sgr: &'static str) -> Self {
+        Self {
+            text: text.into(),
+            sgr,
+        }
+    }
+}
+
+/// `text` cut to `max` characters, ending with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+/// Writes rows aligned in columns two blanks apart, each line after
+/// `indent`; `limits` caps each column's width (0: no cap). The last
+/// column is not padded.
+fn table(
+    out: &mut dyn Write,
+    style: Style,
+    indent: &str,
+    header: &[&str],
+    rows: Vec<Vec<Cell>>,
+    limits: &[usize],
+) -> io::Result<()> {
+    let columns = header.len();
+    let rows: Vec<Vec<Cell>> = rows
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .enumerate()
+                .map(|(i, cell)| match limits.get(i) {
+                    Some(&max) if max > 0 => Cell {
+                        text: shorten(&cell.text, max),
+                        ..cell
+                    },
+                    _ => cell,
+                })
+                .collect()
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate().take(columns) {
+            widths[i] = widths[i].max(cell.text.chars().count());
+        }
+    }
+    let line = |cells: Vec<(String, &str)>| -> String {
+        let mut line = String::from(indent);
+        let last = cells.len().saturating_sub(1);
+        for (i, (text, sgr)) in cells.into_iter().enumerate() {
+            let pad = widths[i].saturating_sub(text.chars().count());
+            line.push_str(&style.paint(sgr, &text));
+            if i < last {
+                line.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        line
+    };
+    let head = header.iter().map(|h| (h.to_string(), BOLD)).collect();
+    writeln!(out, "{}", line(head))?;
+    for row in rows {
+        let cells = row.into_iter().map(|c| (c.text, c.sgr)).collect();
+        writeln!(out, "{}", line(cells))?;
+    }
+    Ok(())
+}
+
+/// How the report names an account: `prod/builder`, or the name alone
+/// when no namespace is written.
+fn account_label(row: &AccountRow) -> String {
+    match row.namespace() {
+        Some(ns) => format!("{ns}/{}", row.usage.name),
+        None => row.usage.name.clone(),
+    }
+}
+
+fn declared_cell(row: &AccountRow) -> Cell {
+    match row.declared() {
+        Declared::Yes => Cell::plain("yes"),
+        Declared::No => Cell::painted("no", MOUNTED),
+        Declared::ImplicitDefault => Cell::painted("implicit", DIM),
+    }
+}
+
+fn automount_text(row: &AccountRow) -> &'static str {
+    match (row.automount(), row.declared()) {
+        (Some(a), _) => a.as_str(),
+        // Kubernetes creates the default account without the field.
+        (None, Declared::ImplicitDefault) => "unset",
+        (None, _) => "-",
+    }
+}
+
+/// The token of one workload: `mounted`, `not mounted`, `unknown`.
+fn token_cell(used: &AccountUse) -> Cell {
+    let accepted = if used.accepted { " (accepted)" } else { "" };
+    match used.token {
+        Token::Mounted(_) => Cell::painted(format!("mounted{accepted}"), MOUNTED),
+        Token::NotMounted(_) => Cell::painted("not mounted", OFF),
+        Token::Unknown => Cell::plain("unknown"),
+    }
+}
+
+/// What decides the token: the pod's own field (with its value), the
+/// account's, or the kustomize overlays.
+fn decided_by(used: &AccountUse) -> String {
+    match used.token.decider() {
+        Some(Decider::Pod) => match used.pod_field {
+            PodField::Templated => "pod spec (templated)".to_string(),
+            PodField::NotBoolean => "pod spec (not a boolean)".to_string(),
+            field => format!("pod spec ({})", field.as_str()),
+        },
+        Some(Decider::Account) => "account".to_string(),
+        Some(Decider::Overlays) => "kustomize overlays".to_string(),
+        None => "a value tokenguard cannot resolve".to_string(),
+    }
+}
+
+fn workload_label(used: &AccountUse) -> String {
+    match &used.workload.name {
+        Some(name) => format!("{}/{name}", used.workload.kind),
+        None => format!("{} (unnamed)", used.workload.kind),
+    }
+}
+
+pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    let style = Style { color };
+    if report.accounts.is_empty() {
+        writeln!(
+            out,
+            "No ServiceAccounts are declared, and no workloads run as one, in the checked files."
+        )?;
+        return Ok(());
+    }
+    let workloads: usize = report
+        .accounts
+        .iter()
+        .map(|a| a.usage.workloads.len())
+        .sum();
+    let mounting: usize = report.accounts.iter().map(|a| a.usage.mounting()).sum();
+    writeln!(
+        out,
+        "{}: {}, {} ({} the token)",
+        style.paint(BOLD, "ServiceAccounts"),
+        report.accounts.len(),
+        plural(workloads, "workload", "workloads"),
+        plural(mounting, "mounts", "mount"),
+    )?;
+    writeln!(out)?;
+    let rows = report
+        .accounts
+        .iter()
+        .map(|row| {
+            vec![
+                Cell::plain(row.namespace().unwrap_or("-")),
+                Cell::plain(row.usage.name.clone()),
+                declared_cell(row),
+                Cell::plain(automount_text(row)),
+                Cell::plain(format!(
+                    "{}/{}",
+                    row.usage.mounting(),
+                    row.usage.workloads.len()
+                )),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        style,
+        "",
+        &["NAMESPACE", "ACCOUNT", "DECLARED", "AUTOMOUNT", "MOUNTED"],
+        rows,
+        &[16, 32, 0, 0, 0],
+    )?;
+    for row in &report.accounts {
+        writeln!(out)?;
+        write_account(row, out, style)?;
+    }
+    Ok(())
+}
+
+fn write_account(row: &AccountRow, out: &mut dyn Write, style: Style) -> io::Result<()> {
+    let kind = if row.usage.computed {
+        "ServiceAccount (name computed by the chart)"
+    } else {
+        "ServiceAccount"
+    };
+    writeln!(
+        out,
+        "{} {}",
+        style.paint(BOLD, kind),
+        style.paint(BOLD, &account_label(row))
+    )?;
+    match row.declared() {
+        Declared::Yes => {
+            for (declaration, place) in row.usage.declarations.iter().zip(&row.declared_at) {
+                writeln!(
+                    out,
+                    "  declared in {place} (automountServiceAccountToken: {})",
+                    declaration.automount.as_str()
+                )?;
+            }
+        }
+        Declared::No => writeln!(
+            out,
+            "  {}",
+            style.paint(MOUNTED, "not declared in the checked files")
+        )?,
+        Declared::ImplicitDefault => writeln!(
+            out,
+            "  the namespace's implicit default account (not declared in the checked files)"
+        )?,
+    }
+    if row.usage.workloads.is_empty() {
+        writeln!(out, "  used by no workload in the checked files")?;
+        return Ok(());
+    }
+    let rows = row
+        .workloads()
+        .map(|(used, place)| {
+            vec![
+                Cell::plain(workload_label(used)),
+                Cell::plain(place.to_string()),
+                token_cell(used),
+                Cell::plain(decided_by(used)),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        style,
+        "  ",
+        &["WORKLOAD", "WHERE", "TOKEN", "DECIDED BY"],
+        rows,
+        &[32, 0, 0, 0],
+    )
+}
