@@ -57,8 +57,13 @@ impl AccountRow {
     }
 
     /// The automounting the declarations give the account: as the rule
-    /// reads several declarations, any that leaves it on wins.
+    /// reads several declarations, any that leaves it on wins. A
+    /// namespace's implicit `default` account is created without the field;
+    /// of an account no file declares nothing is known (`None`).
     pub fn automount(&self) -> Option<DeclaredAutomount> {
+        if self.declared() == Declared::ImplicitDefault {
+            return Some(DeclaredAutomount::Default);
+        }
         let all: Vec<DeclaredAutomount> = self
             .usage
             .declarations

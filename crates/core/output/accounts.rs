@@ -121,7 +121,7 @@ fn table(
 fn account_label(row: &AccountRow) -> String {
     match row.namespace() {
         Some(ns) => format!("{ns}/{}", row.usage.name),
-        None => row.usage.name.clone(),
+        None => format!("{} (no namespace written)", row.usage.name),
     }
 }
 
@@ -134,12 +134,7 @@ fn declared_cell(row: &AccountRow) -> Cell {
 }
 
 fn automount_text(row: &AccountRow) -> &'static str {
-    match (row.automount(), row.declared()) {
-        (Some(a), _) => a.as_str(),
-        // Kubernetes creates the default account without the field.
-        (None, Declared::ImplicitDefault) => "unset",
-        (None, _) => "-",
-    }
+    row.automount().map_or("-", |a| a.as_str())
 }
 
 /// The token of one workload: `mounted`, `not mounted`, `unknown`.

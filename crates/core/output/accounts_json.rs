@@ -23,7 +23,8 @@ struct JsonAccount<'a> {
     declared: &'static str,
     declarations: Vec<JsonDeclaration<'a>>,
     /// The declarations' `automountServiceAccountToken` (any that leaves
-    /// it on wins); `null` when no file declares the account.
+    /// it on wins); `unset` for an implicit `default` account, `null` for
+    /// an account no file declares.
     automount: Option<&'static str>,
     workloads: Vec<JsonWorkload<'a>>,
     /// How many of the workloads mount the token.

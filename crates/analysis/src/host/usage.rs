@@ -81,6 +81,10 @@ impl<S: FileSource> AnalysisHost<S> {
             Some(entry) => entry.kind.clone(),
             None => charts::classify(&self.source, path, text),
         };
+        // A kustomize patch's objects are partial: not workloads.
+        if !path.is_detached() && self.kustomize.index.is_only_a_patch(path.as_str()) {
+            return Vec::new();
+        }
         let mut uses = match &kind {
             FileKind::Manifest => self.manifest_uses(text, options),
             FileKind::ChartTemplate(_) | FileKind::LooseTemplate => {
