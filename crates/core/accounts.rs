@@ -1,7 +1,7 @@
 //! `tokenguard accounts`: the audit view. The files are found, excluded and
 //! fed to the analysis host exactly as `tokenguard check` feeds them
 //! (`check::feed_inputs`); the host says which workloads run as which
-//! account and whether each mounts the token (`account_uses`,
+//! account and whether each mounts the token (`token_uses`,
 //! `account_usage`) and what each account's token can do. This module only
 //! turns the host's answers into lines of files, and hands them to the
 //! table or the JSON writer (`output::accounts`, `output::accounts_json`).
@@ -11,7 +11,7 @@ use std::fs;
 use std::io::{self, IsTerminal};
 
 use tokenguard_analysis::host::FilePath;
-use tokenguard_analysis::usage::{AccountUsage, AccountUse, Declared, DeclaredAutomount};
+use tokenguard_analysis::usage::{AccountUsage, Declared, DeclaredAutomount, TokenUse};
 use tokenguard_analysis::{LineIndex, TextRange};
 
 use crate::args::{AccountsArgs, AccountsFormat};
@@ -76,7 +76,7 @@ impl AccountRow {
             .or_else(|| all.first().copied())
     }
 
-    pub fn workloads(&self) -> impl Iterator<Item = (&AccountUse, &Place)> {
+    pub fn workloads(&self) -> impl Iterator<Item = (&TokenUse, &Place)> {
         self.usage
             .workloads
             .iter()
@@ -112,7 +112,7 @@ pub fn run(args: &AccountsArgs) -> Status {
     // the report points into it.
     let per_file = fed.analyse_reported(&mut log, |source, context| {
         let path = check::source_path(&source);
-        let uses = context.host.account_uses(&path, &source.text);
+        let uses = context.host.token_uses(&path, &source.text);
         let lines = (!uses.is_empty() || declares_accounts(context, &path))
             .then(|| LineIndex::new(&source.text));
         (path, uses, lines)

@@ -1,8 +1,8 @@
 //! Which workloads run as which ServiceAccount, and whether each mounts the
 //! account's token: the facts of `tokenguard accounts` (the audit view).
 //!
-//! A file's uses ([`AccountUse`]) come from the host
-//! (`AnalysisHost::account_uses`), decided by the rule itself (the plain
+//! A file's uses ([`TokenUse`]) come from the host
+//! (`AnalysisHost::token_uses`), decided by the rule itself (the plain
 //! rule, or the Helm rule for a chart template, then the kustomizations):
 //! a pod is said to mount the token exactly when TG001 would report it
 //! (before `tokenguard-ignore` comments and the configuration, which accept
@@ -101,7 +101,7 @@ impl Token {
 
 /// One workload running as an account.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccountUse {
+pub struct TokenUse {
     pub workload: WorkloadRef,
     /// The workload object's range in its file.
     pub range: TextRange,
@@ -193,7 +193,7 @@ pub struct AccountUsage {
     /// Every declaration (several files may declare the same account).
     pub declarations: Vec<Declaration>,
     /// By file (as the host names files), in file then text order.
-    pub workloads: Vec<(String, AccountUse)>,
+    pub workloads: Vec<(String, TokenUse)>,
 }
 
 impl AccountUsage {
@@ -238,7 +238,7 @@ fn key(namespace: &Option<String>, name: &str, computed: bool) -> (Option<String
 /// workloads that run as it; sorted by namespace (none first), then name.
 pub fn group(
     declared: impl IntoIterator<Item = DeclaredAccount>,
-    uses: impl IntoIterator<Item = (String, AccountUse)>,
+    uses: impl IntoIterator<Item = (String, TokenUse)>,
 ) -> Vec<AccountUsage> {
     let mut by_key: BTreeMap<(Option<String>, String), AccountUsage> = BTreeMap::new();
     for account in declared {
@@ -281,8 +281,8 @@ pub fn group(
 mod tests {
     use super::*;
 
-    fn used(namespace: Option<&str>, account: &str, computed: bool) -> AccountUse {
-        AccountUse {
+    fn used(namespace: Option<&str>, account: &str, computed: bool) -> TokenUse {
+        TokenUse {
             workload: WorkloadRef {
                 kind: "Deployment".to_string(),
                 name: Some("api".to_string()),

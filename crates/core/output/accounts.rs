@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use tokenguard_analysis::usage::{AccountUse, Decider, Declared, PodField, Token};
+use tokenguard_analysis::usage::{Decider, Declared, PodField, Token, TokenUse};
 
 use crate::accounts::{AccountRow, Report};
 use crate::output::plural;
@@ -138,7 +138,7 @@ fn automount_text(row: &AccountRow) -> &'static str {
 }
 
 /// The token of one workload: `mounted`, `not mounted`, `unknown`.
-fn token_cell(used: &AccountUse) -> Cell {
+fn token_cell(used: &TokenUse) -> Cell {
     let accepted = if used.accepted { " (accepted)" } else { "" };
     match used.token {
         Token::Mounted(_) => Cell::painted(format!("mounted{accepted}"), MOUNTED),
@@ -149,7 +149,7 @@ fn token_cell(used: &AccountUse) -> Cell {
 
 /// What decides the token: the pod's own field (with its value), the
 /// account's, or the kustomize overlays.
-fn decided_by(used: &AccountUse) -> String {
+fn decided_by(used: &TokenUse) -> String {
     match used.token.decider() {
         Some(Decider::Pod) => match used.pod_field {
             PodField::Templated => "pod spec (templated)".to_string(),
@@ -162,7 +162,7 @@ fn decided_by(used: &AccountUse) -> String {
     }
 }
 
-fn workload_label(used: &AccountUse) -> String {
+fn workload_label(used: &TokenUse) -> String {
     match &used.workload.name {
         Some(name) => format!("{}/{name}", used.workload.kind),
         None => format!("{} (unnamed)", used.workload.kind),

@@ -1,6 +1,6 @@
 //! The host's answers for the audit view (`tokenguard accounts`): which
 //! workloads of a file run as which ServiceAccount and whether each mounts
-//! the token ([`AnalysisHost::account_uses`]), the accounts the workspace
+//! the token ([`AnalysisHost::token_uses`]), the accounts the workspace
 //! declares ([`AnalysisHost::declared_accounts`]), and both put together
 //! ([`AnalysisHost::account_usage`]). The token is decided as the rule
 //! decides it (the plain rule, the Helm rule with the chart as the host
@@ -17,8 +17,8 @@ use crate::helm::{self, ChartAccountName, ChartAutomount, Template, TemplateCont
 use crate::objects::{AccountAutomount, Workload};
 use crate::tree::Document;
 use crate::usage::{
-    self, AccountUsage, AccountUse, Decider, Declaration, DeclaredAccount, DeclaredAutomount,
-    PodField, Token,
+    self, AccountUsage, Decider, Declaration, DeclaredAccount, DeclaredAutomount, PodField, Token,
+    TokenUse,
 };
 use crate::value::{get, read_bool_field, BoolField};
 use crate::{ignore_comment, rule, verdict, LineIndex, SameFileFirst, FIELD};
@@ -74,7 +74,7 @@ impl<S: FileSource> AnalysisHost<S> {
     /// account it runs as and whether it mounts the token, in text order.
     /// Objects an `[[ignore]]` of the configuration covers are listed too
     /// (they still run), marked accepted.
-    pub fn account_uses(&self, path: &FilePath, text: &str) -> Vec<AccountUse> {
+    pub fn token_uses(&self, path: &FilePath, text: &str) -> Vec<TokenUse> {
         let configuration = self.configuration(path);
         let options = &configuration.options;
         let kind = match self.files.get(path) {
@@ -112,7 +112,7 @@ impl<S: FileSource> AnalysisHost<S> {
         &self,
         text: &str,
         options: &crate::Options,
-    ) -> Vec<(AccountUse, Option<Finding>)> {
+    ) -> Vec<(TokenUse, Option<Finding>)> {
         let parsed = crate::parse(text, options);
         let accounts = SameFileFirst {
             file: &parsed.accounts,
@@ -133,7 +133,7 @@ impl<S: FileSource> AnalysisHost<S> {
                     })
             })
             .collect();
-        let mut uses: Vec<(AccountUse, Option<Finding>)> = covered
+        let mut uses: Vec<(TokenUse, Option<Finding>)> = covered
             .into_iter()
             .map(|(doc, workload, ignored)| {
                 let workload = &workload;
@@ -149,7 +149,7 @@ impl<S: FileSource> AnalysisHost<S> {
                     ),
                     None => (not_mounted_by(field), false),
                 };
-                let used = AccountUse {
+                let used = TokenUse {
                     workload: workload_ref(workload),
                     range: doc.node(workload.object).range,
                     account: account.name,
@@ -174,7 +174,7 @@ impl<S: FileSource> AnalysisHost<S> {
         kind: &FileKind,
         text: &str,
         options: &crate::Options,
-    ) -> Vec<(AccountUse, Option<Finding>)> {
+    ) -> Vec<(TokenUse, Option<Finding>)> {
         let (chart, root) = match kind {
             FileKind::ChartTemplate(root) => {
                 let root = FilePath::from_path(root);
@@ -244,7 +244,7 @@ impl<S: FileSource> AnalysisHost<S> {
                 let accepted = finding
                     .as_ref()
                     .is_some_and(|f| suppressed(text, &template.parsed.line_index, f));
-                let used = AccountUse {
+                let used = TokenUse {
                     workload: workload_ref(&workload),
                     range,
                     account,
@@ -308,10 +308,10 @@ impl<S: FileSource> AnalysisHost<S> {
 
     /// The workspace's accounts with the workloads that run as them: the
     /// declared ones, and those `uses` (each file's
-    /// [`AnalysisHost::account_uses`]) name.
+    /// [`AnalysisHost::token_uses`]) name.
     pub fn account_usage(
         &self,
-        uses: impl IntoIterator<Item = (FilePath, Vec<AccountUse>)>,
+        uses: impl IntoIterator<Item = (FilePath, Vec<TokenUse>)>,
     ) -> Vec<AccountUsage> {
         let uses = uses.into_iter().flat_map(|(file, uses)| {
             let file = file.as_str().to_string();
