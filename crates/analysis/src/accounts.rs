@@ -104,16 +104,11 @@ impl AccountIndex {
         self.by_origin.get(origin).map_or(&[], Vec::as_slice)
     }
 
-    /// Every account, with the file that declares it, by file then text
-    /// order.
+    /// Every declaration, with its file, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ServiceAccount)> {
-        let mut origins: Vec<&String> = self.by_origin.keys().collect();
-        origins.sort();
-        origins.into_iter().flat_map(move |origin| {
-            self.by_origin[origin]
-                .iter()
-                .map(move |account| (origin.as_str(), account))
-        })
+        self.by_origin
+            .iter()
+            .flat_map(|(origin, accounts)| accounts.iter().map(move |a| (origin.as_str(), a)))
     }
 
     pub fn len(&self) -> usize {

@@ -30,6 +30,7 @@ mod ignore_comment;
 mod incremental;
 mod kinds;
 pub mod kustomize;
+pub mod navigation;
 mod objects;
 mod options;
 mod placement;

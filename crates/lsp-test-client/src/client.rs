@@ -536,6 +536,75 @@ impl TestClient {
         .await
     }
 
+    /// `textDocument/definition`, typed: the locations (one location, or
+    /// links, are read as a list of locations; none for a null result).
+    pub async fn definition(
+        &mut self,
+        uri: &str,
+        line: u32,
+        character: u32,
+    ) -> Vec<ls_types::Location> {
+        let params = ls_types::GotoDefinitionParams {
+            text_document_position_params: crate::fixtures::at(uri, line, character),
+            work_done_progress_params: Default::default(),
+            partial_result_params: Default::default(),
+        };
+        match self
+            .request::<ls_types::request::GotoDefinition>(params)
+            .await
+        {
+            None => Vec::new(),
+            Some(ls_types::GotoDefinitionResponse::Scalar(location)) => vec![location],
+            Some(ls_types::GotoDefinitionResponse::Array(locations)) => locations,
+            Some(ls_types::GotoDefinitionResponse::Link(links)) => links
+                .into_iter()
+                .map(|l| ls_types::Location::new(l.target_uri, l.target_selection_range))
+                .collect(),
+        }
+    }
+
+    /// `textDocument/references`, typed (none for a null result).
+    pub async fn references(
+        &mut self,
+        uri: &str,
+        line: u32,
+        character: u32,
+        include_declaration: bool,
+    ) -> Vec<ls_types::Location> {
+        let params = ls_types::ReferenceParams {
+            text_document_position: crate::fixtures::at(uri, line, character),
+            work_done_progress_params: Default::default(),
+            partial_result_params: Default::default(),
+            context: ls_types::ReferenceContext {
+                include_declaration,
+            },
+        };
+        self.request::<ls_types::request::References>(params)
+            .await
+            .unwrap_or_default()
+    }
+
+    /// `textDocument/completion`, typed: the items (of a list too; none for
+    /// a null result).
+    pub async fn completion(
+        &mut self,
+        uri: &str,
+        line: u32,
+        character: u32,
+    ) -> Vec<ls_types::CompletionItem> {
+        let params = ls_types::CompletionParams {
+            text_document_position: crate::fixtures::at(uri, line, character),
+            work_done_progress_params: Default::default(),
+            partial_result_params: Default::default(),
+            context: None,
+        };
+        match self.request::<ls_types::request::Completion>(params).await {
+            None => Vec::new(),
+            Some(ls_types::CompletionResponse::Array(items)) => items,
+            Some(ls_types::CompletionResponse::List(list)) => list.items,
+        }
+    }
+
     /// `textDocument/codeAction` over `range`; `only` = null for all kinds.
     /// Returns the actions (an empty list for a null result).
     pub async fn code_actions(

@@ -16,6 +16,8 @@
 //! * `settings`: the settings in force for a document;
 //! * `capabilities`: the client's (`Session`) and the server's;
 //! * `workspace_index`: the task that indexes the workspace folders;
+//! * `navigate`: the navigation questions asked of the host, and their
+//!   answers as LSP locations;
 //! * `transport`: the guard between the client's bytes and
 //!   tower-lsp-server.
 
@@ -30,6 +32,7 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 mod analyze;
 mod capabilities;
 mod handlers;
+mod navigate;
 mod open_documents;
 mod publish;
 mod reader;
@@ -122,6 +125,21 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         hover::hover(self, params).await
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        definition::definition(self, params).await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        references::references(self, params).await
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        completion::completion(self, params).await
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

@@ -26,6 +26,7 @@ mod charts;
 mod configuration;
 mod hover;
 mod kustomize;
+mod navigation;
 mod path;
 mod source;
 #[cfg(test)]
@@ -37,6 +38,7 @@ use std::sync::Arc;
 
 pub use configuration::Configuration;
 pub use hover::{hover_fact, on_field_key, HoverFact};
+pub use navigation::{AccountCompletion, OpenText};
 pub use path::FilePath;
 pub use source::{FileSource, Need, NoFiles};
 
@@ -44,6 +46,7 @@ use crate::files::{self, FileKind};
 use crate::helm::render::{self, Rendering};
 use crate::helm::{self, ChartView, Template, TemplateContext};
 use crate::kustomize::{is_kustomization_file, normalize, KUSTOMIZATION_FILE_NAMES};
+use crate::navigation::{AccountUse, UseIndex};
 use crate::{AccountIndex, Finding, KustomizeIndex, LineIndex, ParsedFile, ServiceAccount};
 
 /// Which files' findings may differ after some changes.
@@ -95,6 +98,11 @@ pub struct FileFacts {
     /// The ServiceAccounts it gives the workspace (a plain manifest's; a
     /// template's belong to its chart).
     pub accounts: Vec<ServiceAccount>,
+    /// Where its workloads name their accounts (a plain manifest's), for
+    /// navigation: computed only when asked for
+    /// ([`AnalysisHost::facts_for_navigation`]); `None` leaves the file out
+    /// of the navigation index.
+    pub uses: Option<Vec<AccountUse>>,
 }
 
 /// The analysis of one file.
@@ -128,6 +136,8 @@ pub struct AnalysisHost<S> {
     revision: u64,
     files: HashMap<FilePath, Entry>,
     accounts: AccountIndex,
+    /// Where workloads name their accounts, per file (navigation).
+    uses: UseIndex,
     charts: HashMap<FilePath, ChartView>,
     /// Charts' renderings, by chart folder, as the embedder handed them.
     renderings: HashMap<FilePath, Arc<Rendering>>,
@@ -157,6 +167,7 @@ impl<S: FileSource> AnalysisHost<S> {
             revision: 0,
             files: HashMap::new(),
             accounts: AccountIndex::new(),
+            uses: UseIndex::new(),
             charts: HashMap::new(),
             renderings: HashMap::new(),
             kustomize: kustomize::Kustomizations::default(),
@@ -269,7 +280,28 @@ impl<S: FileSource> AnalysisHost<S> {
             FileKind::Manifest if text.contains("ServiceAccount") => crate::service_accounts(text),
             _ => Vec::new(),
         };
-        FileFacts { kind, accounts }
+        FileFacts {
+            kind,
+            accounts,
+            uses: None,
+        }
+    }
+
+    /// [`AnalysisHost::facts_with`] and where the file's workloads name
+    /// their accounts, for an embedder that navigates (an editor; the
+    /// command line's checks need no navigation and do not pay for it).
+    /// Workload kinds are the built-in ones (no configuration is at hand on
+    /// another thread); the file being asked about is read with its
+    /// configuration's.
+    pub fn facts_for_navigation(source: &S, path: &FilePath, text: &str) -> FileFacts {
+        let mut facts = Self::facts_with(source, path, text);
+        if facts.kind == FileKind::Manifest {
+            facts.uses = Some(crate::navigation::account_uses(
+                text,
+                crate::Options::builtin(),
+            ));
+        }
+        facts
     }
 
     /// Feeds a file whose text the host keeps (an open buffer): it wins over
@@ -310,6 +342,7 @@ impl<S: FileSource> AnalysisHost<S> {
             self.accounts.remove(path.as_str());
             affected = Affected::Everything;
         }
+        self.uses.remove(path.as_str());
         affected.add(self.refresh_context(path, &old.kind, None, true));
         self.record(affected)
     }
@@ -340,6 +373,11 @@ impl<S: FileSource> AnalysisHost<S> {
         if changed_accounts {
             self.accounts.set(name, facts.accounts);
             affected = Affected::Everything;
+        }
+        // Navigation only: no file's findings depend on it.
+        match facts.uses {
+            Some(uses) => self.uses.set(name, uses),
+            None => self.uses.remove(name),
         }
         let kept = text.clone();
         self.files.insert(
@@ -715,6 +753,12 @@ impl<S: FileSource> AnalysisHost<S> {
     /// The workspace's ServiceAccounts.
     pub fn accounts(&self) -> &AccountIndex {
         &self.accounts
+    }
+
+    /// Where the workspace's workloads name their accounts, as fed with
+    /// [`FileFacts::uses`].
+    pub fn account_uses(&self) -> &UseIndex {
+        &self.uses
     }
 
     /// A chart the host read, by its folder.

@@ -5,7 +5,9 @@
 
 pub mod code_action;
 pub mod code_action_resolve;
+pub mod completion;
 pub mod configuration;
+pub mod definition;
 pub mod diagnostic;
 pub mod did_change;
 pub mod did_close;
@@ -13,6 +15,7 @@ pub mod did_open;
 pub mod did_save;
 pub mod hover;
 pub mod initialize;
+pub mod references;
 pub mod watched_files;
 
 use std::sync::Arc;

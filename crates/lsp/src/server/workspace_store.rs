@@ -234,6 +234,13 @@ impl WorkspaceStore {
         self.host.read().needs_rendering(&path, text)
     }
 
+    /// Runs `ask` on the host, held for reading meanwhile (see the locking
+    /// rules: `ask` takes no other lock of the store). For the navigation
+    /// questions (`server/navigate.rs`).
+    pub fn with_host<R>(&self, ask: impl FnOnce(&AnalysisHost<ServerSource>) -> R) -> R {
+        ask(&self.host.read())
+    }
+
     /// The rendering of the chart at `root` the host holds.
     pub fn rendering(&self, root: &FilePath) -> Option<Arc<Rendering>> {
         self.host.read().rendering(root).cloned()
@@ -330,9 +337,12 @@ impl WorkspaceStore {
         if *kind != FileKind::Manifest || read_by_others {
             self.feed_text(key, rope);
         } else if !known || !same_accounts {
+            // (An open buffer's navigation symbols are read from its text
+            // when asked: `server/navigate.rs`.)
             let facts = FileFacts {
                 kind: FileKind::Manifest,
                 accounts: accounts.to_vec(),
+                uses: None,
             };
             self.feed(|host| {
                 host.add_facts(path, facts);
@@ -349,8 +359,7 @@ impl WorkspaceStore {
             return;
         };
         let text = path.as_path().and_then(|p| self.source.read_path(p));
-        let facts =
-            text.map(|text| AnalysisHost::<ServerSource>::facts_with(&self.source, &path, &text));
+        let facts = text.map(|text| AnalysisHost::facts_for_navigation(&self.source, &path, &text));
         self.feed(|host| match facts {
             Some(facts) => {
                 host.file_changed(path, facts);
@@ -372,7 +381,7 @@ impl WorkspaceStore {
         let key = DocumentKey::from_path(file)?;
         let text = self.source.read_path(file)?;
         let path = FilePath::from_path(file);
-        let facts = AnalysisHost::<ServerSource>::facts_with(&self.source, &path, &text);
+        let facts = AnalysisHost::facts_for_navigation(&self.source, &path, &text);
         Some(IndexedFile { key, path, facts })
     }
 
