@@ -34,6 +34,7 @@ pub mod navigation;
 mod objects;
 mod options;
 mod placement;
+pub mod rbac;
 mod relevance;
 pub mod render;
 mod rule;

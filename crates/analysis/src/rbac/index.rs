@@ -1,0 +1,326 @@
+//! The RBAC objects of many files, kept per origin file like the
+//! `AccountIndex`, and the effective permissions of an account.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use super::bootstrap;
+use super::model::{BindingDef, BindingKind, PolicyRule, RbacObjects, RoleDef, RoleKind};
+use super::permissions::{Capability, Grant, Permissions, RoleSource, Scope, Via};
+use super::subjects::{subject_matches, Account};
+
+/// Roles and bindings of many files.
+#[derive(Clone, Debug, Default)]
+pub struct RbacIndex {
+    by_origin: BTreeMap<String, RbacObjects>,
+    /// The effective rules of every aggregated ClusterRole, computed once per
+    /// state of the index.
+    aggregated: OnceLock<BTreeMap<String, Vec<PolicyRule>>>,
+}
+
+impl PartialEq for RbacIndex {
+    fn eq(&self, other: &Self) -> bool {
+        self.by_origin == other.by_origin
+    }
+}
+
+impl RbacIndex {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces what the index knows of `origin` with `objects`.
+    pub fn set(&mut self, origin: &str, objects: RbacObjects) {
+        if objects.is_empty() {
+            self.remove(origin);
+            return;
+        }
+        if self.by_origin.get(origin) == Some(&objects) {
+            return;
+        }
+        self.by_origin.insert(origin.to_string(), objects);
+        self.aggregated = OnceLock::new();
+    }
+
+    pub fn remove(&mut self, origin: &str) {
+        if self.by_origin.remove(origin).is_some() {
+            self.aggregated = OnceLock::new();
+        }
+    }
+
+    /// What the index knows of `origin`.
+    pub fn objects_of(&self, origin: &str) -> Option<&RbacObjects> {
+        self.by_origin.get(origin)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_origin.is_empty()
+    }
+
+    /// Every declared role with the file that declares it, by file.
+    pub fn roles(&self) -> impl Iterator<Item = (&str, &RoleDef)> {
+        self.by_origin
+            .iter()
+            .flat_map(|(o, objects)| objects.roles.iter().map(move |r| (o.as_str(), r)))
+    }
+
+    /// Every declared binding with the file that declares it, by file.
+    pub fn bindings(&self) -> impl Iterator<Item = (&str, &BindingDef)> {
+        self.by_origin
+            .iter()
+            .flat_map(|(o, objects)| objects.bindings.iter().map(move |b| (o.as_str(), b)))
+    }
+
+    /// A declared role: a Role by namespace and name, a ClusterRole by name
+    /// (it has no namespace). When several files declare it, the first file
+    /// by name; in one file, the last declaration (the one applied last).
+    pub fn find_role(
+        &self,
+        kind: RoleKind,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<(&str, &RoleDef)> {
+        self.by_origin.iter().find_map(|(origin, objects)| {
+            objects
+                .roles
+                .iter()
+                .rev()
+                .find(|r| {
+                    r.kind == kind
+                        && r.name == name
+                        && (kind == RoleKind::ClusterRole || r.namespace.as_deref() == namespace)
+                })
+                .map(|r| (origin.as_str(), r))
+        })
+    }
+
+    /// What the token of ServiceAccount `account` in `namespace` (`None`:
+    /// the namespace it is applied into) can do.
+    pub fn permissions(&self, namespace: Option<&str>, account: &str) -> Permissions {
+        let who = Account {
+            namespace,
+            name: account,
+        };
+        let mut grants = Vec::new();
+        for (origin, binding) in self.bindings() {
+            let Some(role_ref) = &binding.role_ref else {
+                continue;
+            };
+            for subject in &binding.subjects {
+                let Some(via) = subject_matches(&subject.kind, binding, &who) else {
+                    continue;
+                };
+                let role = self.resolve(
+                    binding.kind,
+                    binding.namespace.as_deref(),
+                    role_ref.kind,
+                    &role_ref.name,
+                );
+                grants.push(self.grant(
+                    binding.kind,
+                    &binding.name,
+                    binding.namespace.clone(),
+                    Some((origin.to_string(), binding.name_range)),
+                    via,
+                    role,
+                ));
+                // One grant per binding, through its first matching subject.
+                break;
+            }
+        }
+        let mut defaults = Vec::new();
+        for binding in bootstrap::default_bindings() {
+            if let Some(via) = binding.applies_to(&who) {
+                let role = self.resolve(
+                    BindingKind::ClusterRoleBinding,
+                    None,
+                    RoleKind::ClusterRole,
+                    &binding.role,
+                );
+                defaults.push(self.grant(
+                    BindingKind::ClusterRoleBinding,
+                    &binding.name,
+                    None,
+                    None,
+                    via,
+                    role,
+                ));
+            }
+        }
+        Permissions::new(
+            namespace.map(str::to_string),
+            account.to_string(),
+            grants,
+            defaults,
+        )
+    }
+
+    fn grant(
+        &self,
+        binding_kind: BindingKind,
+        binding: &str,
+        binding_namespace: Option<String>,
+        binding_place: Option<(String, crate::text::TextRange)>,
+        via: Via,
+        role: RoleSource,
+    ) -> Grant {
+        let rules = self.rules_of(&role, binding_namespace.as_deref());
+        let scope = match binding_kind {
+            BindingKind::ClusterRoleBinding => Scope::Cluster,
+            BindingKind::RoleBinding => Scope::Namespace(binding_namespace.clone()),
+        };
+        Grant {
+            binding_kind,
+            binding: binding.to_string(),
+            binding_namespace,
+            binding_place,
+            via,
+            role,
+            scope,
+            capabilities: Capability::of_rules(&rules),
+            rules,
+        }
+    }
+
+    /// Where a `roleRef` leads: a Role in the binding's namespace (only a
+    /// RoleBinding may name one), a ClusterRole declared in the checked files,
+    /// else a built-in one, else missing.
+    fn resolve(
+        &self,
+        binding_kind: BindingKind,
+        binding_namespace: Option<&str>,
+        kind: RoleKind,
+        name: &str,
+    ) -> RoleSource {
+        let missing = || RoleSource::Missing {
+            kind,
+            name: name.to_string(),
+        };
+        if kind == RoleKind::Role && binding_kind == BindingKind::ClusterRoleBinding {
+            // The API server refuses it; it grants nothing it could name.
+            return missing();
+        }
+        if let Some((file, role)) = self.find_role(kind, binding_namespace, name) {
+            return RoleSource::Declared {
+                kind,
+                name: name.to_string(),
+                file: file.to_string(),
+                range: role.name_range,
+            };
+        }
+        if kind == RoleKind::ClusterRole && bootstrap::role(name).is_some() {
+            return RoleSource::Builtin {
+                name: name.to_string(),
+                kubernetes: bootstrap::KUBERNETES_VERSION,
+            };
+        }
+        missing()
+    }
+
+    fn rules_of(&self, role: &RoleSource, binding_namespace: Option<&str>) -> Vec<PolicyRule> {
+        match role {
+            RoleSource::Missing { .. } => Vec::new(),
+            RoleSource::Declared { kind, name, .. } => {
+                if *kind == RoleKind::ClusterRole {
+                    if let Some(rules) = self.aggregated().get(name) {
+                        return rules.clone();
+                    }
+                }
+                self.find_role(*kind, binding_namespace, name)
+                    .map(|(_, r)| r.rules.clone())
+                    .unwrap_or_default()
+            }
+            RoleSource::Builtin { name, .. } => {
+                if let Some(rules) = self.aggregated().get(name) {
+                    return rules.clone();
+                }
+                bootstrap::role(name)
+                    .map(|r| r.rules.clone())
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    /// The ClusterRoles the cluster has: the declared ones (by name, as
+    /// `find_role` picks them), then the built-in ones nobody redeclares.
+    fn cluster_roles(&self) -> BTreeMap<&str, &RoleDef> {
+        let mut roles: BTreeMap<&str, &RoleDef> = BTreeMap::new();
+        for role in bootstrap::roles() {
+            roles.insert(role.name.as_str(), role);
+        }
+        let mut declared: BTreeMap<&str, &RoleDef> = BTreeMap::new();
+        for objects in self.by_origin.values() {
+            for role in objects.roles.iter().rev() {
+                if role.kind == RoleKind::ClusterRole {
+                    declared.entry(role.name.as_str()).or_insert(role);
+                }
+            }
+        }
+        roles.extend(declared);
+        roles
+    }
+
+    /// The rules Kubernetes' aggregation controller gives each ClusterRole
+    /// with an `aggregationRule`: the union of the rules of every other
+    /// ClusterRole whose labels match one of its selectors (its own rules
+    /// are overwritten). Aggregated roles may select aggregated roles, so it
+    /// runs to a fixed point; rules only grow, so cycles end.
+    fn aggregated(&self) -> &BTreeMap<String, Vec<PolicyRule>> {
+        self.aggregated.get_or_init(|| {
+            let roles = self.cluster_roles();
+            let mut effective: BTreeMap<&str, Vec<PolicyRule>> = roles
+                .iter()
+                .map(|(name, role)| {
+                    let own = if role.aggregation.is_some() {
+                        Vec::new()
+                    } else {
+                        role.rules.clone()
+                    };
+                    (*name, own)
+                })
+                .collect();
+            let aggregating: Vec<(&str, &Vec<_>, Vec<&str>)> = roles
+                .iter()
+                .filter_map(|(name, role)| {
+                    let selectors = role.aggregation.as_ref()?;
+                    let selected = roles
+                        .iter()
+                        .filter(|(other, r)| {
+                            other != &name && selectors.iter().any(|s| s.matches(&r.labels))
+                        })
+                        .map(|(other, _)| *other)
+                        .collect();
+                    Some((*name, selectors, selected))
+                })
+                .collect();
+            // Each pass adds at least one rule or stops; bound it anyway.
+            for _ in 0..=aggregating.len() {
+                let mut changed = false;
+                for (name, _, selected) in &aggregating {
+                    let mut rules = effective.get(name).cloned().unwrap_or_default();
+                    for other in selected {
+                        for rule in effective.get(other).into_iter().flatten() {
+                            if !rules.contains(rule) {
+                                rules.push(rule.clone());
+                                changed = true;
+                            }
+                        }
+                    }
+                    effective.insert(name, rules);
+                }
+                if !changed {
+                    break;
+                }
+            }
+            aggregating
+                .iter()
+                .map(|(name, _, _)| {
+                    (
+                        name.to_string(),
+                        effective.get(name).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+    }
+}
