@@ -11,6 +11,7 @@ use std::fs;
 use std::io::{self, IsTerminal};
 
 use tokenguard_analysis::host::FilePath;
+use tokenguard_analysis::rbac::{Grant, Risk, RoleSource};
 use tokenguard_analysis::usage::{AccountUsage, Declared, DeclaredAutomount, TokenUse};
 use tokenguard_analysis::{LineIndex, TextRange};
 
@@ -45,6 +46,9 @@ pub struct AccountRow {
     pub declared_at: Vec<Place>,
     /// Where each workload is, in the order of `usage.workloads`.
     pub workloads_at: Vec<Place>,
+    /// Where each grant's binding and its role are declared (`None`: a
+    /// built-in, or a role not found), in the order of the grants.
+    pub grants_at: Vec<(Option<Place>, Option<Place>)>,
 }
 
 impl AccountRow {
@@ -74,6 +78,20 @@ impl AccountRow {
             .copied()
             .find(|a| *a != DeclaredAutomount::Disabled)
             .or_else(|| all.first().copied())
+    }
+
+    pub fn risk(&self) -> Option<Risk> {
+        self.usage.permissions.as_ref().map(|p| p.risk)
+    }
+
+    /// The grants from bindings in the checked files, with where their
+    /// binding and role are.
+    pub fn grants(&self) -> impl Iterator<Item = (&Grant, &(Option<Place>, Option<Place>))> {
+        self.usage
+            .permissions
+            .iter()
+            .flat_map(|p| &p.grants)
+            .zip(&self.grants_at)
     }
 
     pub fn workloads(&self) -> impl Iterator<Item = (&TokenUse, &Place)> {
@@ -144,8 +162,16 @@ pub fn run(args: &AccountsArgs) -> Status {
             crate::atomic::describe(&e)
         ));
     }
+    let failed = args.fail_on.is_some_and(|risk| {
+        report
+            .accounts
+            .iter()
+            .any(|a| a.usage.mounted_at_risk(risk.risk()))
+    });
     if log.has_errors() {
         Status::Error
+    } else if failed {
+        Status::Findings
     } else {
         Status::Clean
     }
@@ -185,9 +211,26 @@ fn place_rows(usage: AccountUsage, tables: &mut HashMap<String, LineIndex>) -> A
         .iter()
         .map(|(file, u)| at(file, u.range))
         .collect();
+    let grants_at = usage
+        .permissions
+        .iter()
+        .flat_map(|p| &p.grants)
+        .map(|grant| {
+            let binding = grant
+                .binding_place
+                .as_ref()
+                .map(|(file, range)| at(file, *range));
+            let role = match &grant.role {
+                RoleSource::Declared { file, range, .. } => Some(at(file, *range)),
+                _ => None,
+            };
+            (binding, role)
+        })
+        .collect();
     AccountRow {
         usage,
         declared_at,
         workloads_at,
+        grants_at,
     }
 }

@@ -71,6 +71,8 @@ EXAMPLES:
 
 EXIT STATUS:
   0  the report was written (it is a report, not a gate)
+  1  with --fail-on RISK: a workload mounts the token of an account whose
+     risk is RISK or higher
   2  usage error, a path that could not be read, or a configuration file
      that could not be read or is malformed
 
@@ -109,6 +111,39 @@ pub struct AccountsArgs {
     /// include are read in place only
     #[arg(long)]
     pub no_render: bool,
+
+    /// Exit with status 1 when a workload mounts the token of an account
+    /// whose risk is this or higher
+    #[arg(long, value_enum, value_name = "RISK")]
+    pub fail_on: Option<RiskLevel>,
+}
+
+/// An account's risk, lowest first (the names of the JSON `risk` field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RiskLevel {
+    /// Bound only to roles not found in the checked files
+    Unknown,
+    /// Bound by a binding of the checked files
+    Bound,
+    /// A dangerous capability in some namespaces
+    DangerousInNamespace,
+    /// A dangerous capability cluster-wide
+    DangerousClusterWide,
+    /// Every verb on every resource cluster-wide
+    ClusterAdmin,
+}
+
+impl RiskLevel {
+    pub fn risk(self) -> tokenguard_analysis::rbac::Risk {
+        use tokenguard_analysis::rbac::Risk;
+        match self {
+            RiskLevel::Unknown => Risk::Unknown,
+            RiskLevel::Bound => Risk::Bound,
+            RiskLevel::DangerousInNamespace => Risk::DangerousInNamespace,
+            RiskLevel::DangerousClusterWide => Risk::DangerousClusterWide,
+            RiskLevel::ClusterAdmin => Risk::ClusterAdmin,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

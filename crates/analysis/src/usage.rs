@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 
 use crate::finding::WorkloadRef;
+use crate::rbac::Permissions;
 use crate::text::TextRange;
 
 /// How a pod spec writes `automountServiceAccountToken` itself.
@@ -194,6 +195,9 @@ pub struct AccountUsage {
     pub declarations: Vec<Declaration>,
     /// By file (as the host names files), in file then text order.
     pub workloads: Vec<(String, TokenUse)>,
+    /// What its token can do; `None` for a name a chart computes (its
+    /// bindings cannot be matched to it).
+    pub permissions: Option<Permissions>,
 }
 
 impl AccountUsage {
@@ -213,6 +217,12 @@ impl AccountUsage {
             .iter()
             .filter(|(_, u)| u.token.is_mounted())
             .count()
+    }
+
+    /// Whether a workload mounts the token of an account whose risk is at
+    /// least `risk` (`tokenguard accounts --fail-on`).
+    pub fn mounted_at_risk(&self, risk: crate::rbac::Risk) -> bool {
+        self.mounting() > 0 && self.permissions.as_ref().is_some_and(|p| p.risk >= risk)
     }
 }
 
@@ -250,6 +260,7 @@ pub fn group(
                 computed: account.computed,
                 declarations: Vec::new(),
                 workloads: Vec::new(),
+                permissions: None,
             });
         entry.declarations.push(account.declaration);
     }
@@ -262,6 +273,7 @@ pub fn group(
                 computed: used.computed,
                 declarations: Vec::new(),
                 workloads: Vec::new(),
+                permissions: None,
             });
         entry.workloads.push((file, used));
     }

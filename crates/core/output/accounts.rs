@@ -6,9 +6,10 @@
 
 use std::io::{self, Write};
 
+use tokenguard_analysis::rbac::{Grant, Risk, RoleSource, Scope, Via};
 use tokenguard_analysis::usage::{Decider, Declared, PodField, Token, TokenUse};
 
-use crate::accounts::{AccountRow, Report};
+use crate::accounts::{AccountRow, Place, Report};
 use crate::output::plural;
 
 const BOLD: &str = "1";
@@ -137,6 +138,54 @@ fn automount_text(row: &AccountRow) -> &'static str {
     row.automount().map_or("-", |a| a.as_str())
 }
 
+fn risk_sgr(risk: Risk) -> &'static str {
+    match risk {
+        Risk::ClusterAdmin | Risk::DangerousClusterWide => "1;31",
+        Risk::DangerousInNamespace => "31",
+        Risk::Bound | Risk::Unknown => MOUNTED,
+        Risk::DiscoveryOnly => "",
+    }
+}
+
+fn risk_cell(row: &AccountRow) -> Cell {
+    match row.risk() {
+        Some(risk) => Cell::painted(risk.as_str(), risk_sgr(risk)),
+        None => Cell::plain("-"),
+    }
+}
+
+/// `cluster-wide`, `namespace prod`, `the binding's namespace`.
+fn scope_text(scope: &Scope) -> String {
+    match scope {
+        Scope::Cluster => "cluster-wide".to_string(),
+        Scope::Namespace(Some(ns)) => format!("namespace {ns}"),
+        Scope::Namespace(None) => "the binding's namespace".to_string(),
+    }
+}
+
+/// How a binding's subject reaches the account, when not by naming it.
+fn via_text(via: Via) -> &'static str {
+    match via {
+        Via::ServiceAccount => "",
+        Via::AllServiceAccounts => " (group system:serviceaccounts)",
+        Via::NamespaceServiceAccounts => " (group system:serviceaccounts:<namespace>)",
+        Via::User => " (user system:serviceaccount:<namespace>:<name>)",
+        Via::Authenticated => " (group system:authenticated)",
+    }
+}
+
+/// `ClusterRole/cluster-admin (built-in)`, `Role/ops (not found)`.
+fn role_text(grant: &Grant) -> String {
+    let role = format!("{}/{}", grant.role.kind().as_str(), grant.role.name());
+    match &grant.role {
+        RoleSource::Declared { .. } => role,
+        RoleSource::Builtin { kubernetes, .. } => {
+            format!("{role} (built-in, Kubernetes {kubernetes})")
+        }
+        RoleSource::Missing { .. } => format!("{role} (not found in the checked files)"),
+    }
+}
+
 /// The token of one workload: `mounted`, `not mounted`, `unknown`.
 fn token_cell(used: &TokenUse) -> Cell {
     let accepted = if used.accepted { " (accepted)" } else { "" };
@@ -202,6 +251,7 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
                 Cell::plain(row.usage.name.clone()),
                 declared_cell(row),
                 Cell::plain(automount_text(row)),
+                risk_cell(row),
                 Cell::plain(format!(
                     "{}/{}",
                     row.usage.mounting(),
@@ -214,9 +264,16 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         out,
         style,
         "",
-        &["NAMESPACE", "ACCOUNT", "DECLARED", "AUTOMOUNT", "MOUNTED"],
+        &[
+            "NAMESPACE",
+            "ACCOUNT",
+            "DECLARED",
+            "AUTOMOUNT",
+            "RISK",
+            "MOUNTED",
+        ],
         rows,
-        &[16, 32, 0, 0, 0],
+        &[16, 26, 0, 0, 0, 0],
     )?;
     for row in &report.accounts {
         writeln!(out)?;
@@ -257,6 +314,7 @@ fn write_account(row: &AccountRow, out: &mut dyn Write, style: Style) -> io::Res
             "  the namespace's implicit default account (not declared in the checked files)"
         )?,
     }
+    write_permissions(row, out, style)?;
     if row.usage.workloads.is_empty() {
         writeln!(out, "  used by no workload in the checked files")?;
         return Ok(());
@@ -280,4 +338,78 @@ fn write_account(row: &AccountRow, out: &mut dyn Write, style: Style) -> io::Res
         rows,
         &[32, 0, 0, 0],
     )
+}
+
+/// The account's risk, its bindings (as a table) and the dangerous
+/// capabilities they give.
+fn write_permissions(row: &AccountRow, out: &mut dyn Write, style: Style) -> io::Result<()> {
+    let Some(permissions) = &row.usage.permissions else {
+        writeln!(
+            out,
+            "  bindings: not matched (the chart computes the account's name)"
+        )?;
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "  risk: {}",
+        style.paint(risk_sgr(permissions.risk), permissions.risk.as_str())
+    )?;
+    if !permissions.is_bound() {
+        writeln!(
+            out,
+            "  bindings: none in the checked files (the API's discovery permissions only, unless bindings live elsewhere)"
+        )?;
+    } else {
+        let rows = row
+            .grants()
+            .map(|(grant, (binding_at, role_at))| {
+                let binding = format!(
+                    "{}/{}{}",
+                    grant.binding_kind.as_str(),
+                    grant.binding,
+                    via_text(grant.via)
+                );
+                let role = role_text(grant);
+                let role = if grant.role.is_missing() {
+                    Cell::painted(role, MOUNTED)
+                } else {
+                    Cell::plain(role)
+                };
+                let mut place = binding_at
+                    .as_ref()
+                    .map_or("-".to_string(), Place::to_string);
+                if let Some(role_at) = role_at {
+                    place.push_str(&format!(" (role {role_at})"));
+                }
+                vec![
+                    Cell::plain(binding),
+                    role,
+                    Cell::plain(scope_text(&grant.scope)),
+                    Cell::plain(place),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            style,
+            "  ",
+            &["BINDING", "ROLE", "SCOPE", "WHERE"],
+            rows,
+            &[0, 0, 0, 0],
+        )?;
+    }
+    let capabilities = permissions.capabilities();
+    if !capabilities.is_empty() {
+        let listed: Vec<String> = capabilities
+            .iter()
+            .map(|(capability, scope)| format!("{} ({})", capability.label(), scope_text(scope)))
+            .collect();
+        writeln!(
+            out,
+            "  dangerous capabilities: {}",
+            style.paint(risk_sgr(permissions.risk), &listed.join(", "))
+        )?;
+    }
+    Ok(())
 }

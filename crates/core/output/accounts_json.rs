@@ -6,7 +6,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::accounts::{AccountRow, Report};
+use tokenguard_analysis::rbac::{Grant, RoleSource, Scope, Via};
+
+use crate::accounts::{AccountRow, Place, Report};
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -26,6 +28,14 @@ struct JsonAccount<'a> {
     /// it on wins); `unset` for an implicit `default` account, `null` for
     /// an account no file declares.
     automount: Option<&'static str>,
+    /// `discovery-only`, `unknown`, `bound`, `dangerous-in-namespace`,
+    /// `dangerous-cluster-wide`, `cluster-admin`; `null` for a name a chart
+    /// computes.
+    risk: Option<&'static str>,
+    /// The bindings of the checked files that apply to the account.
+    bindings: Vec<JsonBinding<'a>>,
+    /// The dangerous capabilities they give, most dangerous first.
+    capabilities: Vec<JsonCapability>,
     workloads: Vec<JsonWorkload<'a>>,
     /// How many of the workloads mount the token.
     mounting: usize,
@@ -36,6 +46,99 @@ struct JsonDeclaration<'a> {
     file: &'a str,
     line: Option<usize>,
     automount: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonBinding<'a> {
+    /// `RoleBinding` or `ClusterRoleBinding`.
+    kind: &'static str,
+    name: &'a str,
+    namespace: Option<&'a str>,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    /// How its subject names the account: `service-account`,
+    /// `all-service-accounts`, `namespace-service-accounts`, `user`,
+    /// `authenticated`.
+    via: &'static str,
+    role: JsonRole<'a>,
+    /// `cluster` or `namespace`.
+    scope: &'static str,
+    /// The namespace of a `namespace` scope (`null`: the binding's own,
+    /// not written).
+    scope_namespace: Option<&'a str>,
+    capabilities: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct JsonRole<'a> {
+    /// `Role` or `ClusterRole`.
+    kind: &'static str,
+    name: &'a str,
+    /// `declared`, `builtin` or `missing` (defined outside the checked
+    /// files).
+    source: &'static str,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    /// For a built-in role: the Kubernetes version of its definition.
+    kubernetes: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct JsonCapability {
+    /// A stable name (`read-secrets`).
+    name: &'static str,
+    /// In words (`read Secrets`).
+    label: &'static str,
+    scope: &'static str,
+    scope_namespace: Option<String>,
+}
+
+fn scope(scope: &Scope) -> (&'static str, Option<&str>) {
+    match scope {
+        Scope::Cluster => ("cluster", None),
+        Scope::Namespace(ns) => ("namespace", ns.as_deref()),
+    }
+}
+
+fn via(via: Via) -> &'static str {
+    match via {
+        Via::ServiceAccount => "service-account",
+        Via::AllServiceAccounts => "all-service-accounts",
+        Via::NamespaceServiceAccounts => "namespace-service-accounts",
+        Via::User => "user",
+        Via::Authenticated => "authenticated",
+    }
+}
+
+fn json_binding<'a>(
+    grant: &'a Grant,
+    (binding_at, role_at): &'a (Option<Place>, Option<Place>),
+) -> JsonBinding<'a> {
+    let (scope_kind, scope_namespace) = scope(&grant.scope);
+    let (source, kubernetes) = match &grant.role {
+        RoleSource::Declared { .. } => ("declared", None),
+        RoleSource::Builtin { kubernetes, .. } => ("builtin", Some(*kubernetes)),
+        RoleSource::Missing { .. } => ("missing", None),
+    };
+    JsonBinding {
+        kind: grant.binding_kind.as_str(),
+        name: &grant.binding,
+        namespace: grant.binding_namespace.as_deref(),
+        file: binding_at.as_ref().map(|p| p.file.as_str()),
+        line: binding_at.as_ref().and_then(|p| p.line),
+        via: via(grant.via),
+        role: JsonRole {
+            kind: grant.role.kind().as_str(),
+            name: grant.role.name(),
+            source,
+            file: role_at.as_ref().map(|p| p.file.as_str()),
+            line: role_at.as_ref().and_then(|p| p.line),
+            kubernetes,
+        },
+        scope: scope_kind,
+        scope_namespace,
+        capabilities: grant.capabilities.iter().map(|c| c.as_str()).collect(),
+    }
 }
 
 #[derive(Serialize)]
@@ -74,6 +177,23 @@ fn json_account(row: &AccountRow) -> JsonAccount<'_> {
             })
             .collect(),
         automount: row.automount().map(|a| a.as_str()),
+        risk: row.risk().map(|r| r.as_str()),
+        bindings: row.grants().map(|(g, at)| json_binding(g, at)).collect(),
+        capabilities: row
+            .usage
+            .permissions
+            .iter()
+            .flat_map(|p| p.capabilities())
+            .map(|(capability, s)| {
+                let (scope_kind, scope_namespace) = scope(&s);
+                JsonCapability {
+                    name: capability.as_str(),
+                    label: capability.label(),
+                    scope: scope_kind,
+                    scope_namespace: scope_namespace.map(str::to_string),
+                }
+            })
+            .collect(),
         workloads: row
             .usage
             .workloads
