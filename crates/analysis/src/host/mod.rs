@@ -47,6 +47,7 @@ use crate::helm::render::{self, Rendering};
 use crate::helm::{self, ChartView, Template, TemplateContext};
 use crate::kustomize::{is_kustomization_file, normalize, KUSTOMIZATION_FILE_NAMES};
 use crate::navigation::{AccountUse, UseIndex};
+use crate::rbac::{self, Permissions, RbacIndex, RbacObjects};
 use crate::{AccountIndex, Finding, KustomizeIndex, LineIndex, ParsedFile, ServiceAccount};
 
 /// Which files' findings may differ after some changes.
@@ -103,6 +104,9 @@ pub struct FileFacts {
     /// ([`AnalysisHost::facts_for_navigation`]); `None` leaves the file out
     /// of the navigation index.
     pub uses: Option<Vec<AccountUse>>,
+    /// Its roles and bindings (a chart template's too, read from its masked
+    /// text: see `rbac::rbac_of_template`).
+    pub rbac: RbacObjects,
 }
 
 /// The analysis of one file.
@@ -138,6 +142,7 @@ pub struct AnalysisHost<S> {
     accounts: AccountIndex,
     /// Where workloads name their accounts, per file (navigation).
     uses: UseIndex,
+    rbac: RbacIndex,
     charts: HashMap<FilePath, ChartView>,
     /// Charts' renderings, by chart folder, as the embedder handed them.
     renderings: HashMap<FilePath, Arc<Rendering>>,
@@ -168,6 +173,7 @@ impl<S: FileSource> AnalysisHost<S> {
             files: HashMap::new(),
             accounts: AccountIndex::new(),
             uses: UseIndex::new(),
+            rbac: RbacIndex::new(),
             charts: HashMap::new(),
             renderings: HashMap::new(),
             kustomize: kustomize::Kustomizations::default(),
@@ -280,10 +286,16 @@ impl<S: FileSource> AnalysisHost<S> {
             FileKind::Manifest if text.contains("ServiceAccount") => crate::service_accounts(text),
             _ => Vec::new(),
         };
+        let rbac = match &kind {
+            FileKind::Manifest => rbac::rbac_of_text(text),
+            FileKind::ChartTemplate(_) => rbac::rbac_of_template(text),
+            _ => RbacObjects::default(),
+        };
         FileFacts {
             kind,
             accounts,
             uses: None,
+            rbac,
         }
     }
 
@@ -343,6 +355,10 @@ impl<S: FileSource> AnalysisHost<S> {
             affected = Affected::Everything;
         }
         self.uses.remove(path.as_str());
+        if self.rbac.objects_of(path.as_str()).is_some() {
+            self.rbac.remove(path.as_str());
+            affected = Affected::Everything;
+        }
         affected.add(self.refresh_context(path, &old.kind, None, true));
         self.record(affected)
     }
@@ -378,6 +394,13 @@ impl<S: FileSource> AnalysisHost<S> {
         match facts.uses {
             Some(uses) => self.uses.set(name, uses),
             None => self.uses.remove(name),
+        }
+        // Roles and bindings: any change may change any account's
+        // permissions, so every file's findings.
+        let known_rbac = self.rbac.objects_of(name);
+        if known_rbac.map_or(!facts.rbac.is_empty(), |r| *r != facts.rbac) {
+            self.rbac.set(name, facts.rbac);
+            affected = Affected::Everything;
         }
         let kept = text.clone();
         self.files.insert(
@@ -759,6 +782,18 @@ impl<S: FileSource> AnalysisHost<S> {
     /// [`FileFacts::uses`].
     pub fn account_uses(&self) -> &UseIndex {
         &self.uses
+    }
+
+    /// The roles and bindings of every file fed (chart templates' too).
+    pub fn rbac(&self) -> &RbacIndex {
+        &self.rbac
+    }
+
+    /// What the token of ServiceAccount `account` in `namespace` (`None`:
+    /// the namespace it is applied into) can do, by the bindings of every
+    /// file fed.
+    pub fn permissions(&self, namespace: Option<&str>, account: &str) -> Permissions {
+        self.rbac.permissions(namespace, account)
     }
 
     /// A chart the host read, by its folder.

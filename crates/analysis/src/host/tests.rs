@@ -478,3 +478,58 @@ fn a_template_whose_helper_is_read_in_place_needs_no_rendering() {
         assert_eq!(host.not_evaluated(&name, template).is_some(), needs);
     }
 }
+
+const BINDING: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: ci-admin\nroleRef:\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n- kind: ServiceAccount\n  name: app\n  namespace: prod\n";
+
+#[test]
+fn rbac_facts_feed_the_index_and_change_everything() {
+    let disk = Disk::with(&[]);
+    let mut host = AnalysisHost::new(disk);
+    host.set_file(path("deploy.yaml"), DEPLOY.to_string());
+    assert_eq!(
+        host.permissions(Some("prod"), "app").risk,
+        crate::rbac::Risk::DiscoveryOnly
+    );
+    let before = host.revision();
+    host.index_file(path("rbac.yaml"), BINDING);
+    assert_eq!(host.changed_since(before), Affected::Everything);
+    let permissions = host.permissions(Some("prod"), "app");
+    assert_eq!(permissions.risk, crate::rbac::Risk::ClusterAdmin);
+    let place = permissions.grants[0].binding_place.clone().unwrap();
+    assert_eq!(place.0, "rbac.yaml");
+    assert_eq!(&BINDING[place.1.start..place.1.end], "ci-admin");
+    assert_eq!(host.rbac().bindings().count(), 1);
+
+    // The same facts again change nothing beyond the file itself.
+    let before = host.revision();
+    host.index_file(path("rbac.yaml"), BINDING);
+    assert_eq!(host.changed_since(before), files(&["rbac.yaml"]));
+
+    let before = host.revision();
+    host.remove_file(&path("rbac.yaml"));
+    assert_eq!(host.changed_since(before), Affected::Everything);
+    assert!(!host.permissions(Some("prod"), "app").is_bound());
+    assert!(host.rbac().is_empty());
+}
+
+#[test]
+fn a_chart_templates_bindings_are_indexed_under_the_template() {
+    let template = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: {{ .Release.Name }}-edit\n  namespace: {{ .Release.Namespace }}\nroleRef:\n  kind: ClusterRole\n  name: edit\nsubjects:\n- kind: ServiceAccount\n  name: builder\n";
+    let disk = Disk::with(&[
+        ("chart/Chart.yaml", "name: chart\n"),
+        ("chart/templates/rbac.yaml", template),
+    ]);
+    let mut host = AnalysisHost::new(disk);
+    let facts = host.facts(&path("chart/templates/rbac.yaml"), template);
+    assert_eq!(facts.rbac.bindings.len(), 1);
+    host.add_facts(path("chart/templates/rbac.yaml"), facts);
+    let (origin, binding) = host.rbac().bindings().next().unwrap();
+    assert_eq!(origin, "chart/templates/rbac.yaml");
+    assert_eq!(binding.name, "{{ .Release.Name }}-edit");
+    let permissions = host.permissions(None, "builder");
+    assert_eq!(permissions.risk, crate::rbac::Risk::DangerousInNamespace);
+    assert_eq!(
+        permissions.grants[0].scope,
+        crate::rbac::Scope::Namespace(None)
+    );
+}

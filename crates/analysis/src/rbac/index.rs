@@ -324,3 +324,226 @@ impl RbacIndex {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rbac::objects::rbac_of_text;
+    use crate::rbac::permissions::Risk;
+
+    fn index(files: &[(&str, &str)]) -> RbacIndex {
+        let mut index = RbacIndex::new();
+        for (name, text) in files {
+            index.set(name, rbac_of_text(text));
+        }
+        index
+    }
+
+    const BINDINGS: &str = "\
+kind: RoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: deployers, namespace: prod}
+roleRef: {kind: Role, name: deployer}
+subjects: [{kind: ServiceAccount, name: ci}]
+---
+kind: RoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: elsewhere, namespace: dev}
+roleRef: {kind: ClusterRole, name: edit}
+subjects: [{kind: ServiceAccount, name: ci}]
+---
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: ops}
+roleRef: {kind: ClusterRole, name: ops-role}
+subjects: [{kind: Group, name: \"system:serviceaccounts:prod\"}]
+";
+
+    const ROLES: &str = "\
+kind: Role
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: deployer, namespace: prod}
+rules: [{apiGroups: [apps], resources: [deployments], verbs: [create, get]}]
+";
+
+    #[test]
+    fn bindings_resolve_roles_across_files_and_namespaces() {
+        let index = index(&[("bindings.yaml", BINDINGS), ("roles.yaml", ROLES)]);
+        let p = index.permissions(Some("prod"), "ci");
+        let names: Vec<&str> = p.grants.iter().map(|g| g.binding.as_str()).collect();
+        assert_eq!(
+            names,
+            ["deployers", "ops"],
+            "the dev RoleBinding names ci of dev"
+        );
+        let deployers = &p.grants[0];
+        assert_eq!(deployers.scope, Scope::Namespace(Some("prod".into())));
+        assert_eq!(deployers.capabilities, vec![Capability::CreateWorkloads]);
+        assert!(
+            matches!(&deployers.role, RoleSource::Declared { file, .. } if file == "roles.yaml")
+        );
+        assert_eq!(
+            deployers.binding_place.as_ref().map(|(f, _)| f.as_str()),
+            Some("bindings.yaml")
+        );
+        let ops = &p.grants[1];
+        assert_eq!(ops.via, Via::NamespaceServiceAccounts);
+        assert_eq!(
+            ops.role,
+            RoleSource::Missing {
+                kind: RoleKind::ClusterRole,
+                name: "ops-role".into()
+            }
+        );
+        assert!(ops.rules.is_empty());
+        assert_eq!(p.risk, Risk::DangerousInNamespace);
+
+        let dev = index.permissions(Some("dev"), "ci");
+        assert_eq!(dev.grants.len(), 1);
+        assert!(matches!(dev.grants[0].role, RoleSource::Builtin { .. }));
+        assert!(dev.grants[0]
+            .capabilities
+            .contains(&Capability::ReadSecrets));
+        assert!(dev.grants[0]
+            .capabilities
+            .contains(&Capability::ExecIntoPods));
+
+        let other = index.permissions(Some("staging"), "ci");
+        assert!(other.grants.is_empty());
+        assert_eq!(other.risk, Risk::DiscoveryOnly);
+        let defaults: Vec<&str> = other.defaults.iter().map(|g| g.binding.as_str()).collect();
+        assert!(defaults.contains(&"system:discovery"));
+        assert!(other.defaults.iter().all(|g| g.binding_place.is_none()));
+    }
+
+    #[test]
+    fn a_role_in_another_namespace_is_missing() {
+        let index = index(&[
+            ("bindings.yaml", BINDINGS),
+            (
+                "roles.yaml",
+                &ROLES.replace("namespace: prod", "namespace: dev"),
+            ),
+        ]);
+        let p = index.permissions(Some("prod"), "ci");
+        assert!(p.grants[0].role.is_missing() || p.grants[1].role.is_missing());
+        assert_eq!(p.risk, Risk::Unknown);
+    }
+
+    #[test]
+    fn user_roles_aggregate_into_builtin_ones_and_a_declared_name_wins() {
+        let extra = "\
+kind: ClusterRole
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: nodes-proxy
+  labels: {rbac.authorization.k8s.io/aggregate-to-view: \"true\"}
+rules: [{apiGroups: [\"\"], resources: [nodes/proxy], verbs: [get]}]
+---
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: admins}
+roleRef: {kind: ClusterRole, name: admin}
+subjects: [{kind: ServiceAccount, name: ci, namespace: prod}]
+";
+        let index = index(&[("extra.yaml", extra)]);
+        let p = index.permissions(Some("prod"), "ci");
+        let admin = &p.grants[0];
+        // view → edit → admin: the user's rule reaches admin through two
+        // aggregation steps.
+        assert!(admin.capabilities.contains(&Capability::NodesProxy));
+        assert!(admin.capabilities.contains(&Capability::ChangeRbac));
+        assert_eq!(p.risk, Risk::DangerousClusterWide);
+
+        let redefined = "\
+kind: ClusterRole
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: admin}
+rules: [{apiGroups: [\"\"], resources: [configmaps], verbs: [get]}]
+";
+        let index = self::index(&[("extra.yaml", extra), ("admin.yaml", redefined)]);
+        let p = index.permissions(Some("prod"), "ci");
+        assert!(matches!(p.grants[0].role, RoleSource::Declared { .. }));
+        assert!(p.grants[0].capabilities.is_empty());
+        assert_eq!(p.risk, Risk::Bound);
+    }
+
+    #[test]
+    fn aggregation_cycles_end_and_cluster_admin_is_recognised() {
+        let text = "\
+kind: ClusterRole
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: a, labels: {ring: \"1\"}}
+aggregationRule: {clusterRoleSelectors: [{matchLabels: {ring: \"2\"}}]}
+---
+kind: ClusterRole
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: b, labels: {ring: \"2\"}}
+aggregationRule: {clusterRoleSelectors: [{matchLabels: {ring: \"1\"}}, {matchLabels: {leaf: \"yes\"}}]}
+---
+kind: ClusterRole
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: leaf, labels: {leaf: \"yes\"}}
+rules: [{apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"*\"]}]
+---
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: ring}
+roleRef: {kind: ClusterRole, name: a}
+subjects: [{kind: User, name: \"system:serviceaccount:ci:bot\"}]
+---
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: admins}
+roleRef: {kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: Group, name: system:serviceaccounts}]
+";
+        let index = index(&[("ring.yaml", text)]);
+        let p = index.permissions(Some("ci"), "bot");
+        assert_eq!(p.risk, Risk::ClusterAdmin);
+        let ring = p.grants.iter().find(|g| g.binding == "ring").unwrap();
+        assert_eq!(ring.via, Via::User);
+        assert_eq!(ring.rules.len(), 1);
+        let admins = p.grants.iter().find(|g| g.binding == "admins").unwrap();
+        assert_eq!(admins.via, Via::AllServiceAccounts);
+        assert_eq!(
+            admins.role,
+            RoleSource::Builtin {
+                name: "cluster-admin".into(),
+                kubernetes: bootstrap::KUBERNETES_VERSION
+            }
+        );
+    }
+
+    #[test]
+    fn set_and_remove_keep_the_index_per_origin() {
+        let mut index = index(&[("bindings.yaml", BINDINGS), ("roles.yaml", ROLES)]);
+        assert_eq!(index.bindings().count(), 3);
+        assert_eq!(index.roles().count(), 1);
+        assert!(index
+            .find_role(RoleKind::Role, Some("prod"), "deployer")
+            .is_some());
+        assert!(index
+            .find_role(RoleKind::Role, Some("dev"), "deployer")
+            .is_none());
+        index.remove("roles.yaml");
+        assert_eq!(index.roles().count(), 0);
+        index.set("bindings.yaml", RbacObjects::default());
+        assert!(index.is_empty());
+        assert!(!index.permissions(Some("prod"), "ci").is_bound());
+    }
+
+    #[test]
+    fn a_role_binding_cannot_reach_a_role_through_a_cluster_role_binding() {
+        let text = "\
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: wrong}
+roleRef: {kind: Role, name: deployer}
+subjects: [{kind: ServiceAccount, name: ci, namespace: prod}]
+";
+        let index = index(&[("a.yaml", text), ("roles.yaml", ROLES)]);
+        let p = index.permissions(Some("prod"), "ci");
+        assert!(p.grants[0].role.is_missing());
+    }
+}

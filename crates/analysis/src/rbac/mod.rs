@@ -7,6 +7,7 @@
 mod bootstrap;
 mod index;
 mod model;
+mod objects;
 mod permissions;
 mod subjects;
 
@@ -15,6 +16,10 @@ pub use index::RbacIndex;
 pub use model::{
     BindingDef, BindingKind, LabelRequirement, LabelSelector, PolicyRule, RbacObjects, RoleDef,
     RoleKind, RoleRef, Subject, SubjectKind,
+};
+pub use objects::{
+    may_hold_rbac, of_document, rbac_objects, rbac_of_template, rbac_of_text, RbacObject,
+    RBAC_GROUP,
 };
 pub use permissions::{Capability, Grant, Permissions, Risk, RoleSource, Scope, Via};
 pub use subjects::Account;

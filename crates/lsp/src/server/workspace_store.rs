@@ -323,12 +323,21 @@ impl WorkspaceStore {
         let Some(path) = host_path(key) else {
             return;
         };
+        // Roles and bindings of a manifest are read from its text (cheap:
+        // only documents that name a role kind are parsed).
+        let rbac = if *kind == FileKind::Manifest {
+            tokenguard_analysis::rbac::rbac_of_text(&rope.to_string())
+        } else {
+            Default::default()
+        };
         let (known, same_accounts, read_by_others) = {
             let host = self.host.read();
             let name = file_key(Path::new(path.as_str()));
+            let known_rbac = host.rbac().objects_of(path.as_str());
             (
                 host.kind(&path).is_some(),
-                host.accounts().accounts_of(path.as_str()) == accounts,
+                host.accounts().accounts_of(path.as_str()) == accounts
+                    && known_rbac.map_or(rbac.is_empty(), |r| *r == rbac),
                 path.file_name() == "values.yaml"
                     || is_kustomization_file(&name)
                     || host.kustomizations().is_patch_file(&name),
@@ -343,6 +352,7 @@ impl WorkspaceStore {
                 kind: FileKind::Manifest,
                 accounts: accounts.to_vec(),
                 uses: None,
+                rbac,
             };
             self.feed(|host| {
                 host.add_facts(path, facts);
