@@ -12,6 +12,9 @@ use tokenguard_analysis::usage::{Decider, Declared, PodField, Token, TokenUse};
 use crate::accounts::{AccountRow, Place, Report};
 use crate::output::plural;
 
+/// The width the report is written for.
+const WIDTH: usize = 100;
+
 const BOLD: &str = "1";
 const MOUNTED: &str = "33";
 const OFF: &str = "32";
@@ -179,10 +182,8 @@ fn role_text(grant: &Grant) -> String {
     let role = format!("{}/{}", grant.role.kind().as_str(), grant.role.name());
     match &grant.role {
         RoleSource::Declared { .. } => role,
-        RoleSource::Builtin { kubernetes, .. } => {
-            format!("{role} (built-in, Kubernetes {kubernetes})")
-        }
-        RoleSource::Missing { .. } => format!("{role} (not found in the checked files)"),
+        RoleSource::Builtin { .. } => format!("{role} (built-in)"),
+        RoleSource::Missing { .. } => format!("{role} (not found)"),
     }
 }
 
@@ -363,7 +364,7 @@ fn write_permissions(row: &AccountRow, out: &mut dyn Write, style: Style) -> io:
     } else {
         let rows = row
             .grants()
-            .map(|(grant, (binding_at, role_at))| {
+            .map(|(grant, (binding_at, _))| {
                 let binding = format!(
                     "{}/{}{}",
                     grant.binding_kind.as_str(),
@@ -376,12 +377,9 @@ fn write_permissions(row: &AccountRow, out: &mut dyn Write, style: Style) -> io:
                 } else {
                     Cell::plain(role)
                 };
-                let mut place = binding_at
+                let place = binding_at
                     .as_ref()
                     .map_or("-".to_string(), Place::to_string);
-                if let Some(role_at) = role_at {
-                    place.push_str(&format!(" (role {role_at})"));
-                }
                 vec![
                     Cell::plain(binding),
                     role,
@@ -399,17 +397,62 @@ fn write_permissions(row: &AccountRow, out: &mut dyn Write, style: Style) -> io:
             &[0, 0, 0, 0],
         )?;
     }
-    let capabilities = permissions.capabilities();
-    if !capabilities.is_empty() {
-        let listed: Vec<String> = capabilities
-            .iter()
-            .map(|(capability, scope)| format!("{} ({})", capability.label(), scope_text(scope)))
-            .collect();
+    if row.grants().any(|(g, _)| g.role.is_missing()) {
         writeln!(
             out,
-            "  dangerous capabilities: {}",
-            style.paint(risk_sgr(permissions.risk), &listed.join(", "))
+            "  (not found: the role is defined outside the checked files; what it grants is unknown)"
         )?;
     }
+    // The dangerous capabilities, by scope, wrapped to the width.
+    let mut by_scope: Vec<(Scope, Vec<&'static str>)> = Vec::new();
+    for (capability, scope) in permissions.capabilities() {
+        match by_scope.iter_mut().find(|(s, _)| *s == scope) {
+            Some((_, labels)) => labels.push(capability.label()),
+            None => by_scope.push((scope, vec![capability.label()])),
+        }
+    }
+    for (scope, labels) in by_scope {
+        let head = format!("  dangerous capabilities ({}): ", scope_text(&scope));
+        for line in wrap(&head, &labels.join(", "), WIDTH) {
+            writeln!(out, "{}", style.paint(risk_sgr(permissions.risk), &line))?;
+        }
+    }
     Ok(())
+}
+
+/// `text` after `head`, cut at blanks into lines of at most `width`
+/// characters; later lines are indented by four blanks more than `head`.
+fn wrap(head: &str, text: &str, width: usize) -> Vec<String> {
+    let indent = " ".repeat(head.len() - head.trim_start().len() + 4);
+    let mut lines = Vec::new();
+    let mut line = head.to_string();
+    let mut fresh = true;
+    for word in text.split(' ') {
+        let fits = line.chars().count() + 1 + word.chars().count() <= width;
+        if !fresh && !fits {
+            lines.push(std::mem::replace(&mut line, indent.clone()));
+            fresh = true;
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+        fresh = false;
+    }
+    lines.push(line);
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_wrap_at_blanks_within_the_width() {
+        let lines = wrap("  caps: ", "aaa, bbb, ccc, ddd", 16);
+        assert_eq!(lines, ["  caps: aaa,", "      bbb, ccc,", "      ddd"]);
+        assert!(lines.iter().all(|l| l.chars().count() <= 16));
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abc", 4), "abc");
+    }
 }

@@ -308,7 +308,8 @@ impl<S: FileSource> AnalysisHost<S> {
 
     /// The workspace's accounts with the workloads that run as them: the
     /// declared ones, and those `uses` (each file's
-    /// [`AnalysisHost::token_uses`]) name.
+    /// [`AnalysisHost::token_uses`]) name; each with what its token can do
+    /// ([`AnalysisHost::permissions`]).
     pub fn account_usage(
         &self,
         uses: impl IntoIterator<Item = (FilePath, Vec<TokenUse>)>,
@@ -317,7 +318,14 @@ impl<S: FileSource> AnalysisHost<S> {
             let file = file.as_str().to_string();
             uses.into_iter().map(move |u| (file.clone(), u))
         });
-        usage::group(self.declared_accounts(), uses)
+        let mut accounts = usage::group(self.declared_accounts(), uses);
+        for account in &mut accounts {
+            if !account.computed {
+                account.permissions =
+                    Some(self.permissions(account.namespace.as_deref(), &account.name));
+            }
+        }
+        accounts
     }
 }
 
