@@ -88,9 +88,65 @@ spec:
   containers: [{name: a, image: a}]
 ";
 
-/// A workspace: accounts in one file, the workloads in another.
+/// Bindings of `builder` (cluster-admin, built in), of `quiet` (a Role
+/// declared beside it, reading Secrets in `ci`) and of `unused` (a
+/// ClusterRole no file defines).
+const BINDINGS: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: ci-admin
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - kind: ServiceAccount
+    name: builder
+    namespace: ci
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: secret-reader
+  namespace: ci
+rules:
+  - apiGroups: [\"\"]
+    resources: [secrets]
+    verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: read-secrets
+  namespace: ci
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: secret-reader
+subjects:
+  - kind: ServiceAccount
+    name: quiet
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: ops
+  namespace: ci
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: ops-tools
+subjects:
+  - kind: ServiceAccount
+    name: unused
+";
+
+/// A workspace: accounts in one file, their bindings in a second, the
+/// workloads in a third.
 fn workspace(dir: &Path) {
     write(dir, "rbac/accounts.yaml", SERVICE_ACCOUNTS);
+    write(dir, "rbac/bindings.yaml", BINDINGS);
     write(dir, "apps/workloads.yaml", WORKLOADS);
 }
 
@@ -205,6 +261,85 @@ fn workloads_join_the_accounts_declared_in_other_files() {
 }
 
 #[test]
+fn bindings_in_other_files_give_each_account_its_risk_and_capabilities() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    workspace(dir.path());
+    let report = json(dir.path(), &["."]);
+    let builder = account(&report, Some("ci"), "builder");
+    assert_eq!(builder["risk"], "cluster-admin");
+    let binding = &builder["bindings"][0];
+    assert_eq!(binding["kind"], "ClusterRoleBinding");
+    assert_eq!(binding["name"], "ci-admin");
+    assert_eq!(binding["file"], "rbac/bindings.yaml");
+    assert_eq!(binding["line"], 4);
+    assert_eq!(binding["scope"], "cluster");
+    assert_eq!(binding["role"]["source"], "builtin");
+    assert_eq!(binding["role"]["name"], "cluster-admin");
+    assert!(builder["capabilities"]
+        .as_array()
+        .expect("capabilities")
+        .iter()
+        .any(|c| c["name"] == "read-secrets" && c["scope"] == "cluster"));
+
+    let quiet = account(&report, Some("ci"), "quiet");
+    assert_eq!(quiet["risk"], "dangerous-in-namespace");
+    let binding = &quiet["bindings"][0];
+    assert_eq!(binding["name"], "read-secrets");
+    assert_eq!(binding["scope"], "namespace");
+    assert_eq!(binding["scope_namespace"], "ci");
+    assert_eq!(binding["role"]["source"], "declared");
+    assert_eq!(binding["role"]["file"], "rbac/bindings.yaml");
+    assert_eq!(binding["role"]["line"], 17);
+    assert_eq!(binding["capabilities"], serde_json::json!(["read-secrets"]));
+
+    // A role no checked file defines: marked so, never guessed.
+    let unused = account(&report, Some("ci"), "unused");
+    assert_eq!(unused["risk"], "unknown");
+    assert_eq!(unused["bindings"][0]["role"]["source"], "missing");
+    assert_eq!(unused["capabilities"], serde_json::json!([]));
+
+    // No binding: the discovery permissions only.
+    let ghost = account(&report, Some("ci"), "ghost");
+    assert_eq!(ghost["risk"], "discovery-only");
+    assert_eq!(ghost["bindings"], serde_json::json!([]));
+
+    let table = accounts(dir.path(), &["."]);
+    assert!(
+        table.contains("    RoleBinding ops (rbac/bindings.yaml:40) → ClusterRole ops-tools (not found), namespace ci\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("  dangerous capabilities (namespace ci): read Secrets\n"),
+        "{table}"
+    );
+}
+
+#[test]
+fn fail_on_gates_on_mounted_tokens_of_risky_accounts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    workspace(dir.path());
+    // build-api mounts the token of `builder`, a cluster admin.
+    let run = |risk: &str| {
+        code(&tokenguard(
+            dir.path(),
+            &["accounts", "--fail-on", risk, "."],
+        ))
+    };
+    assert_eq!(run("cluster-admin"), 1);
+    assert_eq!(run("bound"), 1);
+    // `quiet` reads Secrets, but its only pod does not mount the token.
+    write(
+        dir.path(),
+        "rbac/bindings.yaml",
+        &BINDINGS.replace("name: cluster-admin", "name: view"),
+    );
+    assert_eq!(run("dangerous-in-namespace"), 0);
+    assert_eq!(run("bound"), 1);
+    let bad = tokenguard(dir.path(), &["accounts", "--fail-on", "scary", "."]);
+    assert_eq!(code(&bad), 2);
+}
+
+#[test]
 fn unused_undeclared_and_implicit_default_accounts_are_listed() {
     let dir = tempfile::tempdir().expect("temp dir");
     workspace(dir.path());
@@ -234,7 +369,11 @@ fn unused_undeclared_and_implicit_default_accounts_are_listed() {
         "{table}"
     );
     assert!(
-        table.contains("ServiceAccount ci/unused\n  declared in rbac/accounts.yaml:17 (automountServiceAccountToken: unset)\n  used by no workload in the checked files\n"),
+        table.contains("ServiceAccount ci/unused\n  declared in rbac/accounts.yaml:17 (automountServiceAccountToken: unset)\n"),
+        "{table}"
+    );
+    assert!(
+        table.ends_with("  used by no workload in the checked files\n"),
         "{table}"
     );
     assert!(

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use tokenguard_analysis::rbac::{Grant, Risk, RoleSource, Scope, Via};
 use tokenguard_analysis::usage::{Decider, Declared, PodField, Token, TokenUse};
 
-use crate::accounts::{AccountRow, Place, Report};
+use crate::accounts::{AccountRow, Report};
 use crate::output::plural;
 
 /// The width the report is written for.
@@ -64,6 +64,17 @@ fn shorten(text: &str, max: usize) -> String {
     }
     let kept: String = text.chars().take(max.saturating_sub(1)).collect();
     format!("{kept}…")
+}
+
+/// `text` cut to its last `max` characters, starting with `…` when cut
+/// (a path's end says most).
+fn shorten_left(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_string();
+    }
+    let kept: String = text.chars().skip(count - max.saturating_sub(1)).collect();
+    format!("…{kept}")
 }
 
 /// Writes rows aligned in columns two blanks apart, each line after
@@ -177,9 +188,9 @@ fn via_text(via: Via) -> &'static str {
     }
 }
 
-/// `ClusterRole/cluster-admin (built-in)`, `Role/ops (not found)`.
+/// `ClusterRole cluster-admin (built-in)`, `Role ops (not found)`.
 fn role_text(grant: &Grant) -> String {
-    let role = format!("{}/{}", grant.role.kind().as_str(), grant.role.name());
+    let role = format!("{} {}", grant.role.kind().as_str(), grant.role.name());
     match &grant.role {
         RoleSource::Declared { .. } => role,
         RoleSource::Builtin { .. } => format!("{role} (built-in)"),
@@ -325,7 +336,7 @@ fn write_account(row: &AccountRow, out: &mut dyn Write, style: Style) -> io::Res
         .map(|(used, place)| {
             vec![
                 Cell::plain(workload_label(used)),
-                Cell::plain(place.to_string()),
+                Cell::plain(shorten_left(&place.to_string(), 40)),
                 token_cell(used),
                 Cell::plain(decided_by(used)),
             ]
@@ -359,43 +370,30 @@ fn write_permissions(row: &AccountRow, out: &mut dyn Write, style: Style) -> io:
     if !permissions.is_bound() {
         writeln!(
             out,
-            "  bindings: none in the checked files (the API's discovery permissions only, unless bindings live elsewhere)"
+            "  bindings: none in the checked files (discovery permissions only, unless bindings live elsewhere)"
         )?;
     } else {
-        let rows = row
-            .grants()
-            .map(|(grant, (binding_at, _))| {
-                let binding = format!(
-                    "{}/{}{}",
-                    grant.binding_kind.as_str(),
-                    grant.binding,
-                    via_text(grant.via)
-                );
-                let role = role_text(grant);
-                let role = if grant.role.is_missing() {
-                    Cell::painted(role, MOUNTED)
-                } else {
-                    Cell::plain(role)
-                };
-                let place = binding_at
-                    .as_ref()
-                    .map_or("-".to_string(), Place::to_string);
-                vec![
-                    Cell::plain(binding),
-                    role,
-                    Cell::plain(scope_text(&grant.scope)),
-                    Cell::plain(place),
-                ]
-            })
-            .collect();
-        table(
-            out,
-            style,
-            "  ",
-            &["BINDING", "ROLE", "SCOPE", "WHERE"],
-            rows,
-            &[0, 0, 0, 0],
-        )?;
+        writeln!(out, "  bindings:")?;
+        for (grant, (binding_at, role_at)) in row.grants() {
+            let place = binding_at
+                .as_ref()
+                .map_or(String::new(), |p| format!(" ({p})"));
+            let role_place = role_at
+                .as_ref()
+                .map_or(String::new(), |p| format!(" ({p})"));
+            let line = format!(
+                "{} {}{}{place} → {}{role_place}, {}",
+                grant.binding_kind.as_str(),
+                grant.binding,
+                via_text(grant.via),
+                role_text(grant),
+                scope_text(&grant.scope)
+            );
+            let sgr = if grant.role.is_missing() { MOUNTED } else { "" };
+            for line in wrap("    ", &line, WIDTH) {
+                writeln!(out, "{}", style.paint(sgr, &line))?;
+            }
+        }
     }
     if row.grants().any(|(g, _)| g.role.is_missing()) {
         writeln!(
@@ -454,5 +452,6 @@ mod tests {
         assert!(lines.iter().all(|l| l.chars().count() <= 16));
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(shorten("abc", 4), "abc");
+        assert_eq!(shorten_left("a/b/c.yaml:3", 8), "…yaml:3");
     }
 }
