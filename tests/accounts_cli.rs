@@ -169,6 +169,11 @@ fn chart(dir: &Path) {
     );
     write(
         dir,
+        "chart/templates/rbac.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: {{ .Release.Name }}-edit\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: edit\nsubjects:\n  - kind: ServiceAccount\n    name: web-sa\n",
+    );
+    write(
+        dir,
         "chart/templates/deploy.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      serviceAccountName: {{ .Values.serviceAccount.name }}\n      containers:\n        - name: web\n          image: nginx\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: setup\nspec:\n  template:\n    spec:\n      containers:\n        - name: s\n          image: busybox\n",
     );
@@ -416,6 +421,11 @@ fn a_charts_accounts_are_read_from_its_templates_and_values() {
     assert_eq!(web["declarations"][0]["file"], "chart/templates/sa.yaml");
     assert_eq!(web["automount"], "false");
     assert_eq!(workloads(web), owned(&[("web", "not-mounted", "account")]));
+    // Bound by a template of the chart.
+    assert_eq!(web["bindings"][0]["file"], "chart/templates/rbac.yaml");
+    assert_eq!(web["bindings"][0]["role"]["name"], "edit");
+    assert_eq!(web["bindings"][0]["role"]["source"], "builtin");
+    assert_eq!(web["risk"], "dangerous-in-namespace");
     let default = account(&report, None, "default");
     assert_eq!(default["declared"], "implicit-default");
     assert_eq!(
