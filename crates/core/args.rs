@@ -50,9 +50,13 @@ pub enum Command {
     /// Check Kubernetes manifests for mounted service-account tokens (TG001)
     #[command(after_help = EXAMPLES)]
     Check(CheckArgs),
-    /// List each ServiceAccount with its bindings, its dangerous capabilities
-    /// and the workloads that run as it (an audit view for security reviews)
-    #[command(after_help = ACCOUNTS_HELP)]
+    /// List ServiceAccounts with their bindings, risk and the workloads that run as them
+    #[command(
+        after_help = ACCOUNTS_HELP,
+        long_about = "List each ServiceAccount with its bindings, its dangerous capabilities, its \
+                      risk and the workloads that run as it, with or without the token: an audit \
+                      view for security reviews."
+    )]
     Accounts(AccountsArgs),
     /// Run the language server on standard input and output (for editors)
     Server(ServerArgs),
