@@ -542,3 +542,58 @@ fn exit_statuses_are_those_of_check() {
         "No ServiceAccounts are declared, and no workloads run as one, in the checked files.\n"
     );
 }
+
+/// (file, kind, name) of every workload `accounts` says mounts the token
+/// without a comment or `[[ignore]]` accepting it, and of every TG001
+/// finding of `check`, over the same paths: they must be the same.
+fn mounted_and_reported(dir: &Path, path: &str) -> (Vec<String>, Vec<String>) {
+    let run = |command: &str| -> Value {
+        let output = tokenguard(dir, &[command, "--format", "json", "--no-render", path]);
+        assert_ne!(code(&output), 2, "{command}: {}", stderr(&output));
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+    let key = |file: &Value, kind: &Value, name: &Value| format!("{file} {kind} {name}");
+    let mut mounted: Vec<String> = run("accounts")["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .flat_map(|a| a["workloads"].as_array().expect("workloads").clone())
+        .filter(|w| w["token"] == "mounted" && w["accepted"] == false)
+        .map(|w| key(&w["file"], &w["kind"], &w["name"]))
+        .collect();
+    let mut reported: Vec<String> = run("check")
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "TG001")
+        .map(|f| key(&f["file"], &f["kind"], &f["name"]))
+        .collect();
+    mounted.sort();
+    reported.sort();
+    (mounted, reported)
+}
+
+#[test]
+fn a_mounted_token_is_exactly_what_check_reports() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for path in ["tests/fixtures", "examples", "docs/examples"] {
+        let (mounted, reported) = mounted_and_reported(root, path);
+        assert!(!reported.is_empty(), "{path}: no findings to compare");
+        assert_eq!(mounted, reported, "{path}");
+    }
+}
+
+/// The same over the corpus of real-world manifests (charts, Kustomize),
+/// when `../shared` is there.
+#[test]
+fn a_mounted_token_is_exactly_what_check_reports_on_the_corpus() {
+    let Some(shared) =
+        common::shared_dir("a_mounted_token_is_exactly_what_check_reports_on_the_corpus")
+    else {
+        return;
+    };
+    let corpus = shared.join("corpus");
+    let (mounted, reported) = mounted_and_reported(&corpus, ".");
+    assert!(reported.len() > 1000, "{}", reported.len());
+    assert_eq!(mounted, reported);
+}

@@ -146,6 +146,15 @@ pub fn workload_accounts(
             if computed_namespace(&template.masked, doc, &workload) {
                 workload.namespace = None;
             }
+            // The name as the template writes it, where the mask's
+            // placeholder made a name (as findings show it).
+            if workload.name.is_some() {
+                if let Some(shown) =
+                    real_name(&template.masked, text, context.values, doc, &workload)
+                {
+                    workload.name = Some(shown);
+                }
+            }
             let name = pod_account_name(&template.masked, text, context.values, doc, &workload);
             let field = get(doc, workload.pod_spec, FIELD).map(|(_, value)| {
                 let range = doc.node(value).range;
