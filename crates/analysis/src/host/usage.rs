@@ -334,3 +334,109 @@ fn suppressed(text: &str, line_index: &LineIndex, finding: &Finding) -> bool {
     let line = line_index.line_of(finding.range.start);
     ignore_comment::is_suppressed(text, line_index, line)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::NoFiles;
+    use crate::usage::Declared;
+
+    const ACCOUNTS: &str = "kind: ServiceAccount\nmetadata: {name: quiet, namespace: ci}\nautomountServiceAccountToken: false\n---\nkind: ServiceAccount\nmetadata: {name: loud, namespace: ci}\n";
+    const PODS: &str = "kind: Pod\nmetadata: {name: a, namespace: ci}\nspec: {serviceAccountName: quiet, containers: []}\n---\nkind: Pod\nmetadata: {name: b, namespace: ci}\nspec: {serviceAccountName: loud, containers: []}\n---\nkind: Pod\nmetadata: {name: c, namespace: ci}\nspec:\n  serviceAccountName: loud\n  automountServiceAccountToken: false\n  containers: []\n---\nkind: Pod\nmetadata: {name: d, namespace: ci}\nspec:\n  # tokenguard-ignore: it calls the API\n  automountServiceAccountToken: true\n  containers: []\n";
+
+    fn host() -> AnalysisHost<NoFiles> {
+        let mut host = AnalysisHost::new(NoFiles);
+        host.index_file(FilePath::new("sa.yaml"), ACCOUNTS);
+        host.index_file(FilePath::new("pods.yaml"), PODS);
+        host
+    }
+
+    #[test]
+    fn each_pod_runs_as_its_account_and_the_rule_decides_its_token() {
+        let host = host();
+        let uses = host.token_uses(&FilePath::new("pods.yaml"), PODS);
+        let seen: Vec<(&str, &str, Token, PodField, bool)> = uses
+            .iter()
+            .map(|u| {
+                (
+                    u.workload.name.as_deref().unwrap_or(""),
+                    u.account.as_str(),
+                    u.token,
+                    u.pod_field,
+                    u.accepted,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    "a",
+                    "quiet",
+                    Token::NotMounted(Decider::Account),
+                    PodField::Absent,
+                    false
+                ),
+                (
+                    "b",
+                    "loud",
+                    Token::Mounted(Decider::Account),
+                    PodField::Absent,
+                    false
+                ),
+                (
+                    "c",
+                    "loud",
+                    Token::NotMounted(Decider::Pod),
+                    PodField::False,
+                    false
+                ),
+                (
+                    "d",
+                    "default",
+                    Token::Mounted(Decider::Pod),
+                    PodField::True,
+                    true
+                ),
+            ]
+        );
+        // What `check` reports: the mounted pods no comment accepts.
+        let reported = host.analyze(&FilePath::new("pods.yaml"), PODS).findings;
+        let mounted = uses
+            .iter()
+            .filter(|u| u.token.is_mounted() && !u.accepted)
+            .count();
+        assert_eq!(reported.len(), mounted);
+    }
+
+    #[test]
+    fn accounts_are_grouped_with_their_workloads_and_permissions() {
+        let host = host();
+        let path = FilePath::new("pods.yaml");
+        let uses = host.token_uses(&path, PODS);
+        let usage = host.account_usage([(path, uses)]);
+        let summary: Vec<(&str, Declared, usize, usize)> = usage
+            .iter()
+            .map(|a| {
+                (
+                    a.name.as_str(),
+                    a.declared(),
+                    a.workloads.len(),
+                    a.mounting(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("default", Declared::ImplicitDefault, 1, 1),
+                ("loud", Declared::Yes, 2, 1),
+                ("quiet", Declared::Yes, 1, 0),
+            ]
+        );
+        assert_eq!(usage[1].declarations[0].file, "sa.yaml");
+        // No binding anywhere: discovery only.
+        let risk = usage[1].permissions.as_ref().map(|p| p.risk);
+        assert_eq!(risk, Some(crate::rbac::Risk::DiscoveryOnly));
+    }
+}
