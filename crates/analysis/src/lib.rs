@@ -25,6 +25,7 @@ pub mod files;
 mod finding;
 mod fix;
 pub mod helm;
+pub mod hints;
 pub mod host;
 mod ignore_comment;
 mod incremental;

@@ -5,7 +5,8 @@
 //! It keeps its own copy of every document it opened (edited with the
 //! position rules of [`crate::positions`]), answers the server's requests
 //! (`client/registerCapability`, `workspace/configuration`,
-//! `window/workDoneProgress/create`, `workspace/diagnostic/refresh`), and
+//! `window/workDoneProgress/create`, `workspace/diagnostic/refresh`,
+//! `workspace/inlayHint/refresh`, `workspace/codeLens/refresh`), and
 //! records every message the server sends. Every wait has a timeout
 //! ([`TestClient::timeout`]): a test fails instead of hanging.
 
@@ -975,7 +976,9 @@ fn answer(request: &Value, id: Value, settings: &Value) -> Value {
         "client/registerCapability"
         | "client/unregisterCapability"
         | "window/workDoneProgress/create"
-        | "workspace/diagnostic/refresh" => Ok(Value::Null),
+        | "workspace/diagnostic/refresh"
+        | "workspace/inlayHint/refresh"
+        | "workspace/codeLens/refresh" => Ok(Value::Null),
         _ => Err(json!({"code": -32601, "message": "method not found"})),
     };
     match result {

@@ -18,11 +18,13 @@
 //!   [`file_uri`]).
 //! * [`expect`]: what the server should publish (a fresh analysis), and
 //!   reading `WorkspaceEdit`s.
+//! * [`hints`]: typed inlay hint and code lens requests.
 
 pub mod client;
 pub mod expect;
 pub mod fixtures;
 pub mod framing;
+pub mod hints;
 pub mod oracles;
 pub mod positions;
 

@@ -49,6 +49,23 @@ struct RawSettings {
     exclude: Vec<String>,
     max_file_size: u64,
     helm: HelmSettings,
+    inlay_hints: Toggle,
+    code_lens: Toggle,
+}
+
+/// `tokenguard.inlayHints.*` and `tokenguard.codeLens.*`: what the editor
+/// shows beside the text unasked (the token hint on a pod spec, the lens on
+/// a ServiceAccount). On by default.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Toggle {
+    pub enable: bool,
+}
+
+impl Default for Toggle {
+    fn default() -> Self {
+        Self { enable: true }
+    }
 }
 
 /// `tokenguard.helm.*`: rendering charts whose templates reading in place
@@ -86,6 +103,8 @@ impl Default for RawSettings {
             exclude: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             helm: HelmSettings::default(),
+            inlay_hints: Toggle::default(),
+            code_lens: Toggle::default(),
         }
     }
 }
@@ -102,6 +121,10 @@ pub struct Settings {
     pub max_file_size: u64,
     /// Rendering charts with helm.
     pub helm: HelmSettings,
+    /// The token hint on each pod spec that leaves the field to its account.
+    pub inlay_hints: Toggle,
+    /// The lens on each ServiceAccount.
+    pub code_lens: Toggle,
     exclude_set: GlobSet,
 }
 
@@ -152,6 +175,8 @@ impl Settings {
         read(fields, "exclude", &mut raw.exclude, &mut notes);
         read(fields, "maxFileSize", &mut raw.max_file_size, &mut notes);
         read(fields, "helm", &mut raw.helm, &mut notes);
+        read(fields, "inlayHints", &mut raw.inlay_hints, &mut notes);
+        read(fields, "codeLens", &mut raw.code_lens, &mut notes);
         let (settings, more) = Self::from_raw(raw);
         notes.extend(more);
         (settings, notes)
@@ -178,6 +203,8 @@ impl Settings {
                 exclude: raw.exclude,
                 max_file_size: raw.max_file_size,
                 helm: raw.helm,
+                inlay_hints: raw.inlay_hints,
+                code_lens: raw.code_lens,
                 exclude_set,
             },
             notes,
@@ -256,6 +283,20 @@ mod tests {
         assert!(!merged.syntax_errors, "unset in the project: the editor's");
         let project = tokenguard_analysis::parse_config("syntax_errors = true\n").unwrap();
         assert!(editor.overridden_by(&project).syntax_errors);
+    }
+
+    #[test]
+    fn inlay_hints_and_code_lenses_are_on_unless_switched_off() {
+        let defaults = Settings::default();
+        assert!(defaults.inlay_hints.enable && defaults.code_lens.enable);
+        let (s, notes) = Settings::from_json(
+            &json!({"inlayHints": {"enable": false}, "codeLens": {"enable": false}}),
+        );
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(!s.inlay_hints.enable && !s.code_lens.enable);
+        let (s, notes) = Settings::from_json(&json!({"inlayHints": {"enable": "no"}}));
+        assert!(s.inlay_hints.enable, "a malformed value keeps the default");
+        assert_eq!(notes.len(), 1);
     }
 
     #[test]

@@ -127,6 +127,14 @@ impl LanguageServer for Backend {
         hover::hover(self, params).await
     }
 
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        inlay_hint::inlay_hint(self, params).await
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        code_lens::code_lens(self, params).await
+    }
+
     async fn goto_definition(
         &self,
         params: GotoDefinitionParams,

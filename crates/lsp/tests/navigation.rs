@@ -1,6 +1,8 @@
 //! Navigation: go to definition from a pod spec's account field to the
-//! ServiceAccount, find references of a ServiceAccount (the workloads that
-//! run as it), completion of `serviceAccountName`; across files (open or
+//! ServiceAccount, from a binding's `roleRef` to the role and from its
+//! subject to the account, find references of a ServiceAccount (the
+//! workloads that run as it, the bindings that name it) and of a role,
+//! completion of `serviceAccountName`; across files (open or
 //! only on disk) and in both position encodings. Through the test client,
 //! in process.
 
@@ -260,4 +262,91 @@ async fn completion_offers_the_accounts_of_the_pod_namespace_with_their_automoun
     );
     // Not at an account field: no completion.
     assert!(client.completion(&app, 1, 3).await.is_empty());
+    // Right after the key's colon (typed without its space): the name
+    // comes with one.
+    let glued = WORKLOADS.replace("serviceAccount: builder", "serviceAccountName:");
+    let other = root.uri("app/glued.yaml");
+    client.open(&other, &glued).await;
+    client.wait_diagnostics(&other, 1).await;
+    let (line, character) = position(&glued, "serviceAccountName:\n", 0, Enc::Utf16);
+    let items = client
+        .completion(&other, line, character + "serviceAccountName:".len() as u32)
+        .await;
+    let Some(CompletionTextEdit::Edit(edit)) = &items[0].text_edit else {
+        panic!("a text edit: {:?}", items[0]);
+    };
+    assert_eq!(edit.new_text, " builder");
+}
+
+/// A Role in `ci` on disk, and a RoleBinding granting it to `builder`.
+const ROLE: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: ci, annotations: {note: \"ç😀\"}}
+rules: []
+";
+
+const BINDING: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: builder-deploys, namespace: ci}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects:
+  - {kind: ServiceAccount, name: builder}
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binding_leads_to_its_role_and_to_its_subject_and_is_a_reference_of_both() {
+    let (root, mut client, accounts) = workspace(Enc::Utf16).await;
+    root.write("rbac/role.yaml", ROLE);
+    let role = root.uri("rbac/role.yaml");
+    client
+        .notify_json(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": role, "type": 1}]}),
+        )
+        .await;
+    let binding = root.uri("rbac/binding.yaml");
+    client.open(&binding, BINDING).await;
+    client.wait_diagnostics(&binding, 1).await;
+    // roleRef → the Role on disk (its name before non-ASCII text: exact).
+    let (line, character) = position(BINDING, "deployer", 0, Enc::Utf16);
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = client.definition(&binding, line, character + 3).await;
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(uris(&found), vec![role.clone()]);
+    assert_eq!(
+        json_range(&found[0]),
+        find_range(ROLE, "deployer", 0, Enc::Utf16)
+    );
+    // The subject → the account (the binding's namespace, ci).
+    let (line, character) = position(BINDING, "builder}", 0, Enc::Utf16);
+    let found = client.definition(&binding, line, character).await;
+    assert_eq!(uris(&found), vec![accounts.clone()]);
+    // The account's references include the subject.
+    client.open(&accounts, ACCOUNTS).await;
+    client.wait_diagnostics(&accounts, 1).await;
+    let (line, character) = position(ACCOUNTS, "builder", 0, Enc::Utf16);
+    let references = client.references(&accounts, line, character, false).await;
+    assert_eq!(uris(&references), vec![binding.clone()]);
+    assert_eq!(
+        json_range(&references[0]),
+        find_range(BINDING, "builder", 1, Enc::Utf16),
+        "the subject's name (the first `builder` is in the binding's name)"
+    );
+    // The Role's references: the roleRef.
+    client.open(&role, ROLE).await;
+    client.wait_diagnostics(&role, 1).await;
+    let (line, character) = position(ROLE, "deployer", 0, Enc::Utf16);
+    let references = client.references(&role, line, character, false).await;
+    assert_eq!(uris(&references), vec![binding.clone()]);
+    assert_eq!(
+        json_range(&references[0]),
+        find_range(BINDING, "deployer", 0, Enc::Utf16)
+    );
 }

@@ -36,6 +36,8 @@ function serverSettings(): Record<string, unknown> {
     syntaxErrors: config.get<boolean>('syntaxErrors', true),
     exclude: config.get<string[]>('exclude', []) ?? [],
     maxFileSize: config.get<number>('maxFileSize', 32 * 1024 * 1024),
+    inlayHints: { enable: config.get<boolean>('inlayHints.enable', true) },
+    codeLens: { enable: config.get<boolean>('codeLens.enable', true) },
     helm: {
       render: config.get<boolean>('helm.render', true),
       path: config.get<string>('helm.path', '') || undefined,

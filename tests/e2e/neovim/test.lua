@@ -279,7 +279,16 @@ end
 
 local work = vim.env.TOKENGUARD_E2E_WORKSPACE or vim.fn.tempname()
 vim.fn.mkdir(work .. '/.git', 'p')
-for _, name in ipairs({ 'deployment.yaml', 'unicode.yaml', 'workloads.yaml', 'accounts.yaml', 'web.yaml' }) do
+for _, name in ipairs({
+  'deployment.yaml',
+  'unicode.yaml',
+  'workloads.yaml',
+  'accounts.yaml',
+  'web.yaml',
+  'nav-accounts.yaml',
+  'nav-workloads.yaml',
+  'nav-role.yaml',
+}) do
   write_file(work .. '/' .. name, read_file(fixtures .. '/' .. name))
 end
 write_file(work .. '/unicode16.yaml', read_file(fixtures .. '/unicode.yaml'))
@@ -520,6 +529,194 @@ case(
     end
   end
 )
+
+-- Navigation: definition, references, completion -------------------------------
+-- nav-accounts.yaml declares ServiceAccount `builder` (namespace ci) after
+-- non-ASCII text on its line; nav-workloads.yaml runs a Deployment and a Job
+-- (its name after non-ASCII text too) as it, and a RoleBinding grants it the
+-- Role of nav-role.yaml. The accounts file is not open before the jump: the
+-- server reads it from the workspace.
+
+local nav_workloads, nav_accounts
+
+--- The first `textDocument/*` result of tokenguard for the current window's
+--- position, asked until `accept` takes it (the workspace index may still be
+--- reading the file).
+local function request_at(buf, lnum, col, method, extra, accept)
+  show(buf)
+  vim.api.nvim_win_set_cursor(0, { lnum + 1, col })
+  local client = assert(client_of(buf))
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+  params = vim.tbl_extend('force', params, extra or {})
+  local result
+  wait_for(method .. ' to answer', function()
+    local responses = vim.lsp.buf_request_sync(buf, method, params, TIMEOUT)
+    local response = responses and responses[client.id]
+    if response and response.err then
+      fail('%s failed: %s', method, vim.inspect(response.err))
+    end
+    result = response and response.result
+    return accept(result)
+  end)
+  return result
+end
+
+case('navigation: go to definition from serviceAccountName jumps to the ServiceAccount in a file not open', function()
+  nav_workloads = open(work .. '/nav-workloads.yaml')
+  local target = work .. '/nav-accounts.yaml'
+  expect_eq('nav-accounts.yaml loaded before the jump', vim.fn.bufloaded(target), 0)
+  local col = byte_col(nav_workloads, 12, 'builder')
+  -- The server answers with the account's place (asked until the index has it).
+  request_at(nav_workloads, 12, col + 2, 'textDocument/definition', nil, function(result)
+    return type(result) == 'table' and #result > 0
+  end)
+  -- The real command jumps there.
+  show(nav_workloads)
+  vim.api.nvim_win_set_cursor(0, { 13, col + 2 })
+  vim.lsp.buf.definition()
+  wait_for('the jump to nav-accounts.yaml', function()
+    return vim.api.nvim_buf_get_name(0) == target
+  end)
+  nav_accounts = vim.api.nvim_get_current_buf()
+  -- `builder` follows "équipe 😀" (multibyte) on line 3: the byte column is exact.
+  local want = byte_col(nav_accounts, 2, 'builder')
+  expect_eq('cursor after the jump', table.concat(vim.api.nvim_win_get_cursor(0), ':'), ('3:%d'):format(want))
+end)
+
+case('navigation: go to definition from the Job (non-ASCII text before the name) finds the same account', function()
+  local col = byte_col(nav_workloads, 24, 'builder')
+  local result = request_at(nav_workloads, 24, col, 'textDocument/definition', nil, function(result)
+    return type(result) == 'table' and #result > 0
+  end)
+  expect_eq('locations', #result, 1)
+  expect_eq('uri', result[1].uri, vim.uri_from_fname(work .. '/nav-accounts.yaml'))
+  expect_eq('line', result[1].range.start.line, 2)
+  expect_eq('byte column (utf-8)', result[1].range.start.character, byte_col(nav_accounts, 2, 'builder'))
+end)
+
+case('navigation: references from the ServiceAccount list the workloads that run as it', function()
+  show(nav_accounts)
+  vim.api.nvim_win_set_cursor(0, { 3, byte_col(nav_accounts, 2, 'builder') + 1 })
+  local items
+  vim.lsp.buf.references({ includeDeclaration = false }, {
+    on_list = function(list)
+      items = list.items
+    end,
+  })
+  wait_for('the references list', function()
+    return items ~= nil
+  end)
+  local got = vim.tbl_map(function(item)
+    return ('%s:%d:%d'):format(vim.fn.fnamemodify(item.filename, ':t'), item.lnum, item.col)
+  end, items)
+  table.sort(got)
+  local want = {
+    ('nav-accounts.yaml:23:%d'):format(byte_col(nav_accounts, 22, 'builder') + 1),
+    ('nav-workloads.yaml:13:%d'):format(byte_col(nav_workloads, 12, 'builder') + 1),
+    ('nav-workloads.yaml:25:%d'):format(byte_col(nav_workloads, 24, 'builder') + 1),
+  }
+  -- The two workloads and the RoleBinding's subject.
+  expect_eq('references', table.concat(got, ' '), table.concat(want, ' '))
+  -- With the declaration (Neovim's default context).
+  local all
+  vim.lsp.buf.references(nil, {
+    on_list = function(list)
+      all = list.items
+    end,
+  })
+  wait_for('the references list with the declaration', function()
+    return all ~= nil
+  end)
+  expect_eq('references with the declaration', #all, 4)
+end)
+
+case("navigation: go to definition from a RoleBinding's roleRef jumps to the Role in a file not open", function()
+  local target = work .. '/nav-role.yaml'
+  expect_eq('nav-role.yaml loaded before the jump', vim.fn.bufloaded(target), 0)
+  local col = byte_col(nav_accounts, 19, 'deployer')
+  show(nav_accounts)
+  vim.api.nvim_win_set_cursor(0, { 20, col + 3 })
+  vim.lsp.buf.definition()
+  wait_for('the jump to nav-role.yaml', function()
+    return vim.api.nvim_buf_get_name(0) == target
+  end)
+  local role = vim.api.nvim_get_current_buf()
+  expect_eq('cursor after the jump', table.concat(vim.api.nvim_win_get_cursor(0), ':'), ('4:%d'):format(byte_col(role, 3, 'deployer')))
+end)
+
+case("navigation: go to definition from a RoleBinding's subject jumps to the ServiceAccount", function()
+  show(nav_accounts)
+  vim.api.nvim_win_set_cursor(0, { 23, (byte_col(nav_accounts, 22, 'builder')) })
+  vim.lsp.buf.definition()
+  wait_for('the jump to the account', function()
+    local cursor = vim.api.nvim_win_get_cursor(0)
+    return vim.api.nvim_get_current_buf() == nav_accounts and cursor[1] == 3
+  end)
+  expect_eq('column', vim.api.nvim_win_get_cursor(0)[2], byte_col(nav_accounts, 2, 'builder'))
+end)
+
+case('navigation: completion at serviceAccountName offers the accounts of the namespace', function()
+  local col = byte_col(nav_workloads, 12, 'builder') + #'builder'
+  local result = request_at(nav_workloads, 12, col, 'textDocument/completion', nil, function(result)
+    return type(result) == 'table'
+  end)
+  local items = result.items or result
+  local labels = vim.tbl_map(function(item)
+    return item.label .. '=' .. (item.detail or '')
+  end, items)
+  table.sort(labels)
+  expect_eq('candidates', table.concat(labels, ' | '), table.concat({
+    'builder=ServiceAccount · automountServiceAccountToken: false',
+    "default=ServiceAccount · the namespace's default (not declared in the workspace)",
+    'runner=ServiceAccount · automountServiceAccountToken not set (token mounted)',
+  }, ' | '))
+end)
+
+-- Inlay hints -----------------------------------------------------------------------
+-- Neovim shows the server's inlay hints once enabled for a buffer
+-- (vim.lsp.inlay_hint.enable); vim.lsp.inlay_hint.get lists what it shows.
+
+--- The inlay hints Neovim shows in `buf`, as 'line:col label', sorted.
+local function shown_hints(buf, count)
+  local hints
+  wait_for(('%d inlay hints in %s'):format(count, vim.api.nvim_buf_get_name(buf)), function()
+    hints = vim.lsp.inlay_hint.get({ bufnr = buf })
+    return #hints == count
+  end)
+  local got = vim.tbl_map(function(h)
+    local label = h.inlay_hint.label
+    if type(label) == 'table' then
+      label = table.concat(vim.tbl_map(function(part)
+        return part.value
+      end, label))
+    end
+    return ('%d:%d %s'):format(h.inlay_hint.position.line, h.inlay_hint.position.character, label)
+  end, hints)
+  table.sort(got)
+  return got
+end
+
+case('inlay hint: each pod spec that leaves the field to its account shows the effective value', function()
+  show(nav_workloads)
+  vim.lsp.inlay_hint.enable(true, { bufnr = nav_workloads })
+  -- At the end of each `spec:` line; the Job's line holds non-ASCII text
+  -- (byte columns, UTF-8 negotiated).
+  local job_line = vim.api.nvim_buf_get_lines(nav_workloads, 24, 25, true)[1]
+  local want = {
+    '11:9 token off: ServiceAccount builder',
+    ('24:%d token off: ServiceAccount builder'):format(#job_line),
+  }
+  table.sort(want)
+  expect_eq('hints', table.concat(shown_hints(nav_workloads, 2), ' | '), table.concat(want, ' | '))
+end)
+
+case('inlay hint: an account in another buffer that mounts the token says so', function()
+  -- web.yaml runs as ServiceAccount web, which accounts.yaml (its buffer)
+  -- set back to `true` above.
+  show(web)
+  vim.lsp.inlay_hint.enable(true, { bufnr = web })
+  expect_eq('hints', table.concat(shown_hints(web, 1), ' | '), '13:9 token mounted: ServiceAccount web')
+end)
 
 -- The same server through UTF-16 positions ---------------------------------------
 -- A client that does not offer UTF-8 (many editors) gets UTF-16: Neovim then

@@ -1,7 +1,9 @@
 // Drives a real VS Code workbench (code-server, in headless Chromium) the way
 // a person would: open a manifest from the Explorer, read the squiggle and
 // its hover, look at the Problems panel, apply the quick fix with Ctrl+.,
-// save, change a setting, restart the server. run.sh sets everything up.
+// save, change a setting, restart the server; read the inlay hints, go to
+// a ServiceAccount's definition, list its references, read its code lens.
+// run.sh sets everything up.
 //
 // Two phases, each against its own code-server (PHASE):
 // - `trusted` (the default): the platform .vsix, whose bundled server must be
@@ -50,6 +52,13 @@ const FILE = 'deployment.yaml';
 const MESSAGE = 'mounts its service-account token';
 const FIX_TITLE = 'Add automountServiceAccountToken: false to the pod spec';
 const INSERTED = '      automountServiceAccountToken: false';
+// The inlay hints (issue 14): on a pod spec that leaves the field to its
+// account, at the end of its `spec:` line.
+const HINT_DEFAULT = 'token mounted: ServiceAccount default';
+const HINT_BUILDER = 'token off: ServiceAccount builder';
+// Navigation: build.yaml's Job runs as the ServiceAccount of accounts.yaml.
+const JOB_FILE = 'build.yaml';
+const ACCOUNT_FILE = 'accounts.yaml';
 
 // Selectors of the workbench (VS Code 1.9x to 1.10x).
 const EDITOR = '.part.editor .editor-group-container.active .monaco-editor';
@@ -108,6 +117,45 @@ async function editorText() {
       .map((l) => l.text),
   );
   return lines.map(normalise);
+}
+
+/**
+ * The active editor's line whose text starts (after its indentation) with
+ * `start`, as shown: VS Code draws an inlay hint inside the line, after the
+ * text it follows.
+ */
+async function shownLine(start) {
+  return (await editorText()).find((l) => l.trimStart().startsWith(start));
+}
+
+/** The pod spec's `spec:` line as shown (a Deployment's or Job's: indented by 4). */
+async function podSpecLine() {
+  return (await editorText()).find((l) => /^ {4}spec:/.test(l));
+}
+
+/** The 1-based line and column of the first `needle` in a workspace file. */
+function lineAndColumn(file, needle) {
+  const lines = readFileSync(path.join(workspace, file), 'utf8').split('\n');
+  const index = lines.findIndex((l) => l.includes(needle));
+  check(index >= 0, `${needle} is not in ${file}`);
+  return { line: index + 1, column: lines[index].indexOf(needle) + 1 };
+}
+
+/** Moves the cursor with Go to Line/Column (Ctrl+G). */
+async function goToLineColumn({ line, column }) {
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`:${line}:${column}`);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+  await until(`the cursor at Ln ${line}, Col ${column}`, async () => (await cursorText()).includes(`Ln ${line}, Col ${column}`), 5_000);
+}
+
+/** The status bar's cursor position ("Ln 5, Col 9"). */
+async function cursorText() {
+  const item = page.locator('.statusbar-item[id="status.editor.selection"]').first();
+  return normalise((await item.innerText().catch(() => '')) ?? '');
 }
 
 /** Polls `probe` until it returns a truthy value. */
@@ -445,6 +493,25 @@ try {
       return checkBundled(servers[0], await outputChannelLogWith(STARTED_BUNDLED));
     });
 
+    await step(`an inlay hint after the pod spec's \`spec:\` says "${HINT_DEFAULT}"`, async () => {
+      const line = await until(`"${HINT_DEFAULT}" on the pod spec's line`, async () => {
+        const l = await podSpecLine();
+        return l?.includes(HINT_DEFAULT) ? l : undefined;
+      }, 20_000);
+      check(/^ {4}spec:/.test(line), `the hint is on ${JSON.stringify(line)}, not the pod spec's \`spec:\``);
+      check(
+        line.trimEnd().endsWith(HINT_DEFAULT),
+        `the hint is not at the end of the line: ${JSON.stringify(line)}`,
+      );
+      const hinted = (await editorText()).filter((l) => l.includes('token mounted') || l.includes('token off'));
+      check(hinted.length === 1, `${hinted.length} lines with a token hint: ${JSON.stringify(hinted)}`);
+      const box = await page.locator(`${EDITOR} .view-line`, { hasText: HINT_DEFAULT }).first().boundingBox();
+      if (box) {
+        await shot('vscode-inlay-hint.png', [box]);
+      }
+      return JSON.stringify(line.trim());
+    });
+
     await step('the squiggle underlines exactly the pod spec key `spec`', async () => {
       const count = await page.locator(WARNING).count();
       check(count === 1, `expected 1 warning squiggle, found ${count}`);
@@ -481,7 +548,11 @@ try {
         return { text, squiggle: { left: s.left, width: s.width }, spec: { left: r.left, width: r.width } };
       }, EDITOR);
       check(!geometry.error, geometry.error);
-      check(geometry.text.trim() === 'spec:', `the squiggle is on the line ${JSON.stringify(geometry.text)}`);
+      // (The inlay hint is drawn on the same line, after `spec:`.)
+      check(
+        geometry.text.trim().replace(HINT_DEFAULT, '').trim() === 'spec:',
+        `the squiggle is on the line ${JSON.stringify(geometry.text)}`,
+      );
       const dl = Math.abs(geometry.squiggle.left - geometry.spec.left);
       const dw = Math.abs(geometry.squiggle.width - geometry.spec.width);
       check(
@@ -552,16 +623,22 @@ try {
 
     await required('choosing the fix inserts the line and the squiggle goes away', async () => {
       await page.locator(QUICK_FIX_ROWS, { hasText: FIX_TITLE }).first().click();
-      const lines = await until(`"${INSERTED.trim()}" in the editor`, async () => {
+      await until(`"${INSERTED.trim()}" in the editor`, async () => {
         const l = await editorText();
         return l.some((x) => x === INSERTED) ? l : undefined;
       });
-      // A final newline shows as an empty last line, as in the editor.
+      // A final newline shows as an empty last line, as in the editor. The
+      // inlay hint goes away with the fix (the pod spec now sets the field):
+      // the editor shows exactly the expected text once the hints are asked
+      // for again.
       const expected = readFileSync(path.join(expectedDir, FILE), 'utf8').split('\n');
-      check(
-        JSON.stringify(lines) === JSON.stringify(expected),
-        `editor text differs from expected/${FILE}:\n${lines.join('\n')}`,
-      );
+      let lines = [];
+      await until(`the editor text to equal expected/${FILE}, without the inlay hint`, async () => {
+        lines = await editorText();
+        return JSON.stringify(lines) === JSON.stringify(expected);
+      }, 10_000).catch(() => {
+        throw new Error(`editor text differs from expected/${FILE}:\n${lines.join('\n')}`);
+      });
       await page.locator(WARNING).first().waitFor({ state: 'detached', timeout: 15_000 });
       const at = lines.indexOf(INSERTED) + 1;
       return `line ${at} is ${JSON.stringify(INSERTED)}; no squiggle left`;
@@ -580,6 +657,111 @@ try {
         .locator('.part.editor .tab.active.dirty')
         .waitFor({ state: 'detached', timeout: 10_000 });
       return `${expected.length} bytes, identical to expected/${FILE}`;
+    });
+
+    await required(`${JOB_FILE}: the inlay hint names the ServiceAccount of ${ACCOUNT_FILE}, which turns the token off`, async () => {
+      await openFromExplorer(JOB_FILE);
+      const line = await until(`"${HINT_BUILDER}" after the Job's pod spec`, async () => {
+        const l = await podSpecLine();
+        return l?.trimEnd().endsWith(HINT_BUILDER) ? l : undefined;
+      }, 20_000);
+      const squiggles = await page.locator(WARNING).count();
+      check(squiggles === 0, `${squiggles} squiggle(s): the account turns the token off`);
+      return JSON.stringify(line.trim());
+    });
+
+    await step('tokenguard.inlayHints.enable off hides the hint, on shows it again, without a restart', async () => {
+      // Through the Settings editor, as a person would.
+      const toggle = async (want) => {
+        await page.keyboard.press('Control+,');
+        const search = page.locator('.settings-editor .settings-header .suggest-input-container').first();
+        await search.waitFor({ state: 'visible', timeout: 15_000 });
+        await search.click();
+        await page.keyboard.press('Control+A');
+        await page.keyboard.type('tokenguard.inlayHints.enable');
+        const item = page.locator('.settings-editor .setting-item-bool', { hasText: 'Inlay Hints' }).first();
+        const checkbox = item.locator('.setting-value-checkbox').first();
+        await checkbox.waitFor({ state: 'visible', timeout: 15_000 });
+        await page.waitForTimeout(300);
+        if ((await checkbox.getAttribute('aria-checked')) !== String(want)) {
+          await checkbox.click();
+        }
+        await until(`tokenguard.inlayHints.enable ${want} in the user settings.json`, async () => {
+          const value = JSON.parse(await fs.readFile(userSettings, 'utf8'))['tokenguard.inlayHints.enable'];
+          return want ? value !== false : value === false;
+        }, 10_000);
+        // Leave the search empty for the steps that search after this one.
+        await search.click();
+        await page.keyboard.press('Control+A');
+        await page.keyboard.press('Backspace');
+        await page.keyboard.press('Escape');
+        await page.locator('.part.editor .tab', { hasText: JOB_FILE }).first().click();
+      };
+      await toggle(false);
+      await until('no inlay hint left', async () => {
+        const l = await podSpecLine();
+        return l !== undefined && !l.includes(HINT_BUILDER);
+      }, 20_000);
+      await toggle(true);
+      await until('the inlay hint back', async () => (await podSpecLine())?.includes(HINT_BUILDER), 20_000);
+      const log = await outputChannelLog();
+      check(!log.includes('restarting the server'), 'the server was restarted');
+      return 'hint gone with the setting off, back with it on';
+    });
+
+    await required(`F12 on serviceAccountName goes to the ServiceAccount in ${ACCOUNT_FILE}`, async () => {
+      const from = lineAndColumn(JOB_FILE, 'builder');
+      await goToLineColumn(from);
+      await page.keyboard.press('F12');
+      await page
+        .locator('.part.editor .tab.active', { hasText: ACCOUNT_FILE })
+        .waitFor({ state: 'visible', timeout: 15_000 });
+      const to = lineAndColumn(ACCOUNT_FILE, 'builder');
+      const at = await until(`the cursor on the account's name (Ln ${to.line}, Col ${to.column})`, async () => {
+        const text = await cursorText();
+        return text.includes(`Ln ${to.line}, Col ${to.column}`) ? text : undefined;
+      }, 10_000);
+      const line = await shownLine('name:');
+      check(line?.trim() === 'name: builder', `the account's name line shows ${JSON.stringify(line)}`);
+      return `${JOB_FILE} Ln ${from.line}, Col ${from.column} -> ${ACCOUNT_FILE} ${at.trim()}`;
+    });
+
+    await step(`Peek References on the ServiceAccount lists the Job in ${JOB_FILE}`, async () => {
+      const at = lineAndColumn(ACCOUNT_FILE, 'builder');
+      await goToLineColumn(at);
+      // (Shift+F12 jumps straight to a lone reference; the peek lists it.)
+      await runCommand('Peek References');
+      const widget = page.locator(`${EDITOR} .reference-zone-widget`).first();
+      await widget.waitFor({ state: 'visible', timeout: 15_000 });
+      const rowTexts = async () =>
+        (await widget.locator('.ref-tree .monaco-list-row').allInnerTexts()).map((r) =>
+          normalise(r).replace(/\s+/g, ' ').trim(),
+        );
+      const rows = await until(`a ${JOB_FILE} row in the references`, async () => {
+        const r = await rowTexts();
+        return r.some((t) => t.startsWith(JOB_FILE)) ? r : undefined;
+      }, 15_000);
+      // Its reference, shown in the peek's editor: the Job's serviceAccountName.
+      await widget.locator('.ref-tree .monaco-list-row', { hasText: JOB_FILE }).first().click();
+      const job = widget.locator('.ref-tree .monaco-list-row', { hasText: 'serviceAccountName: builder' }).first();
+      await job.waitFor({ state: 'visible', timeout: 10_000 });
+      await job.click();
+      await until('the Job in the peek editor', async () => normalise(await widget.innerText()).includes('nightly-build'), 10_000);
+      const title = normalise(await widget.locator('.peekview-title').first().innerText()).replace(/\s+/g, ' ');
+      await page.waitForTimeout(300);
+      await shot('vscode-references.png', [await widget.boundingBox()]);
+      const all = await rowTexts();
+      await page.keyboard.press('Escape');
+      await widget.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+      return `${title.trim()}: ${all.join(' | ') || rows.join(' | ')}`;
+    });
+
+    await step('a code lens above the ServiceAccount counts the workloads that run as it', async () => {
+      const lens = page.locator(`${EDITOR} .codelens-decoration`, { hasText: 'used by' }).first();
+      await lens.waitFor({ state: 'visible', timeout: 20_000 });
+      const text = normalise(await lens.innerText()).trim();
+      check(text.startsWith('used by 1 workload · none mounts the token'), `the lens says ${JSON.stringify(text)}`);
+      return JSON.stringify(text);
     });
 
     await step('a changed tokenguard.severity reaches the server without a restart', async () => {

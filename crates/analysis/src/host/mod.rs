@@ -24,6 +24,7 @@
 
 mod charts;
 mod configuration;
+mod hints;
 mod hover;
 mod kustomize;
 mod navigation;

@@ -24,10 +24,15 @@ impl<S: FileSource> AnalysisHost<S> {
     /// with the configuration in force for it; none for chart templates and
     /// helpers (see [`crate::navigation`]).
     pub fn symbols(&self, path: &FilePath, text: &str) -> FileSymbols {
-        if self.kind_of(path, text) != FileKind::Manifest {
-            return FileSymbols::default();
+        match self.kind_of(path, text) {
+            FileKind::Manifest => FileSymbols::of_text(text, &self.configuration(path).options),
+            // A template's roles and bindings (their literal names only).
+            FileKind::ChartTemplate(_) => FileSymbols {
+                rbac: crate::rbac::rbac_of_template(text),
+                ..FileSymbols::default()
+            },
+            _ => FileSymbols::default(),
         }
-        FileSymbols::of_text(text, &self.configuration(path).options)
     }
 
     fn kind_of(&self, path: &FilePath, text: &str) -> FileKind {
@@ -38,7 +43,7 @@ impl<S: FileSource> AnalysisHost<S> {
     }
 
     /// Runs `ask` over the workspace with `open` read now.
-    fn with_workspace<R>(
+    pub(super) fn with_workspace<R>(
         &self,
         open: &[OpenText<'_>],
         ask: impl FnOnce(&Workspace<'_>, &[FileSymbols]) -> R,
@@ -50,6 +55,7 @@ impl<S: FileSource> AnalysisHost<S> {
         let workspace = Workspace {
             accounts: &self.accounts,
             uses: &self.uses,
+            rbac: &self.rbac,
             fresh: open
                 .iter()
                 .zip(&symbols)
@@ -60,10 +66,11 @@ impl<S: FileSource> AnalysisHost<S> {
     }
 
     /// Where what is at byte `offset` of `open[0]` is declared: from a pod
-    /// spec's `serviceAccountName` / `serviceAccount` value, the
-    /// ServiceAccount(s) of that name in the workload's namespace; on a
-    /// declaration, the declaration itself. `open[1..]`: the embedder's
-    /// other open buffers.
+    /// spec's `serviceAccountName` / `serviceAccount` value or a binding's
+    /// ServiceAccount subject, the ServiceAccount(s) of that name in that
+    /// namespace; from a binding's `roleRef`, the Role or ClusterRole (a
+    /// built-in one: none); on a declaration, the declaration itself.
+    /// `open[1..]`: the embedder's other open buffers.
     pub fn definition(&self, open: &[OpenText<'_>], offset: usize) -> Vec<Location> {
         self.with_workspace(open, |workspace, symbols| {
             let Some(first) = symbols.first() else {
@@ -100,7 +107,8 @@ impl<S: FileSource> AnalysisHost<S> {
     /// `open[0]`: the accounts of the workload's namespace.
     pub fn completion(&self, open: &[OpenText<'_>], offset: usize) -> Option<AccountCompletion> {
         let (path, text) = *open.first()?;
-        if self.kind_of(path, text) != FileKind::Manifest {
+        if !navigation::may_complete(text, offset) || self.kind_of(path, text) != FileKind::Manifest
+        {
             return None;
         }
         let parsed = crate::parse(text, &self.configuration(path).options);
@@ -372,6 +380,7 @@ spec:
             .completion(&[(&path, &text)], offset)
             .expect("a completion");
         assert!(completion.site.range.is_empty());
+        assert!(!completion.site.needs_space);
         assert_eq!(completion.site.namespace, None);
         let names: Vec<_> = completion
             .candidates
@@ -379,6 +388,13 @@ spec:
             .map(|c| c.name.as_str())
             .collect();
         assert_eq!(names, vec!["builder", "default"]);
+        // Right after the colon: the name needs its space.
+        let glued = WORKLOADS.replace("serviceAccountName: builder", "serviceAccountName:");
+        let offset = glued.find("serviceAccountName:").unwrap() + "serviceAccountName:".len();
+        let completion = host
+            .completion(&[(&path, &glued)], offset)
+            .expect("a completion");
+        assert!(completion.site.needs_space && completion.site.range.is_empty());
         // On the key, or outside a pod spec: nothing.
         assert!(host
             .completion(
@@ -390,5 +406,143 @@ spec:
         assert!(host
             .completion(&[(&path, config)], config.len() - 1)
             .is_none());
+    }
+
+    const RBAC: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: deployer
+  namespace: ci
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: reader
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: builder-deploys
+  namespace: ci
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: deployer
+subjects:
+  - kind: ServiceAccount
+    name: builder
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: builder-reads
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: reader
+subjects:
+  - kind: ServiceAccount
+    name: builder
+    namespace: ci
+  - kind: ServiceAccount
+    name: builder
+    namespace: prod
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: ci-admin
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - kind: Group
+    name: system:serviceaccounts:ci
+";
+
+    /// The byte offset of the `n`-th `needle`, one byte in.
+    fn nth(text: &str, needle: &str, n: usize) -> usize {
+        text.match_indices(needle).nth(n).expect("needle").0 + 1
+    }
+
+    #[test]
+    fn definition_from_a_role_ref_goes_to_the_role_and_from_a_subject_to_the_account() {
+        let host = host(&[("sa.yaml", ACCOUNTS), ("roles.yaml", RBAC)]);
+        let path = FilePath::new("bindings.yaml");
+        let texts = [
+            ("sa.yaml", ACCOUNTS),
+            ("roles.yaml", RBAC),
+            ("bindings.yaml", RBAC),
+        ];
+        // roleRef `deployer` (a Role in the binding's namespace): both files
+        // declare it (the open one and roles.yaml).
+        let found = host.definition(&[(&path, RBAC)], nth(RBAC, "name: deployer", 1) + 5);
+        assert_eq!(
+            spans(&found, &texts),
+            vec![
+                ("bindings.yaml".to_string(), "deployer"),
+                ("roles.yaml".to_string(), "deployer")
+            ]
+        );
+        // roleRef `reader`, a ClusterRole.
+        let found = host.definition(&[(&path, RBAC)], nth(RBAC, "name: reader", 1) + 5);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].range.start, RBAC.find("reader").unwrap());
+        // A built-in role is declared nowhere.
+        assert!(host
+            .definition(&[(&path, RBAC)], nth(RBAC, "cluster-admin", 0))
+            .is_empty());
+        // The RoleBinding's subject without a namespace: the binding's.
+        let subject = nth(RBAC, "    name: builder\n", 0) + 9;
+        let found = host.definition(&[(&path, RBAC)], subject);
+        assert_eq!(
+            spans(&found, &texts),
+            vec![("sa.yaml".to_string(), "builder")]
+        );
+        assert_eq!(found[0].range.start, ACCOUNTS.find("builder").unwrap());
+        // The subject in `prod`: no such account.
+        assert!(host
+            .definition(&[(&path, RBAC)], nth(RBAC, "    name: builder\n", 2) + 9)
+            .is_empty());
+    }
+
+    #[test]
+    fn references_of_an_account_include_the_subjects_and_of_a_role_the_role_refs() {
+        let host = host(&[("app.yaml", WORKLOADS), ("rbac.yaml", RBAC)]);
+        let sa = FilePath::new("sa.yaml");
+        let texts = [
+            ("app.yaml", WORKLOADS),
+            ("rbac.yaml", RBAC),
+            ("sa.yaml", ACCOUNTS),
+        ];
+        let found = host.references(&[(&sa, ACCOUNTS)], at(ACCOUNTS, "builder"), false);
+        let seen = spans(&found, &texts);
+        assert_eq!(seen.len(), 4, "{seen:?}");
+        assert_eq!(
+            found
+                .iter()
+                .filter(|l| l.file == "rbac.yaml")
+                .map(|l| l.range.start)
+                .collect::<Vec<_>>(),
+            vec![
+                RBAC.match_indices("builder").nth(1).unwrap().0,
+                RBAC.match_indices("builder").nth(3).unwrap().0,
+            ],
+            "the RoleBinding's subject and the ClusterRoleBinding's in ci, not prod"
+        );
+        // A Role's references: the roleRef naming it.
+        let rbac = FilePath::new("rbac.yaml");
+        let found = host.references(&[(&rbac, RBAC)], at(RBAC, "deployer"), true);
+        assert_eq!(
+            found.iter().map(|l| l.range.start).collect::<Vec<_>>(),
+            vec![
+                RBAC.find("deployer").unwrap(),
+                RBAC.match_indices("deployer").nth(1).unwrap().0,
+            ]
+        );
     }
 }

@@ -1,8 +1,15 @@
 //! Navigation questions over the workspace: what a position names
-//! ([`symbol_at`]), where that is declared ([`Workspace::definitions`]),
-//! what names it ([`Workspace::references`]), and which accounts a pod
-//! spec's `serviceAccountName` can name ([`completion_site`],
-//! [`Workspace::account_candidates`]).
+//! ([`symbol_at`]: a ServiceAccount or a role), where that is declared
+//! ([`Workspace::definitions`]), what names it ([`Workspace::references`]),
+//! and which accounts a pod spec's `serviceAccountName` can name
+//! ([`completion_site`], [`Workspace::account_candidates`]).
+//!
+//! Roles and bindings are the RBAC model's ([`crate::rbac`]: their ranges
+//! come from `RbacObjects`, read once per file). A RoleBinding's `roleRef`
+//! to a Role names the Role of the binding's namespace, to a ClusterRole the
+//! ClusterRole; a ServiceAccount subject without a namespace names the
+//! account of the binding's namespace. Built-in roles (`cluster-admin`,
+//! `edit`, ...) are declared in no file: no definition.
 
 use std::collections::HashSet;
 
@@ -10,7 +17,10 @@ use super::index::UseIndex;
 use super::uses::{AccountField, AccountUse, Mention};
 use crate::accounts::AccountIndex;
 use crate::objects::{AccountAutomount, ServiceAccount};
-use crate::text::{LineIndex, TextRange};
+use crate::rbac::{
+    BindingDef, BindingKind, RbacIndex, RbacObjects, RoleDef, RoleKind, SubjectKind,
+};
+use crate::text::TextRange;
 use crate::{Options, ParsedFile};
 
 /// What one file says for navigation, read from its text now (an open
@@ -19,6 +29,7 @@ use crate::{Options, ParsedFile};
 pub struct FileSymbols {
     pub uses: Vec<AccountUse>,
     pub accounts: Vec<ServiceAccount>,
+    pub rbac: RbacObjects,
 }
 
 impl FileSymbols {
@@ -27,11 +38,15 @@ impl FileSymbols {
         FileSymbols {
             uses: super::uses::uses_of_parsed(parsed),
             accounts: parsed.accounts.clone(),
+            rbac: RbacObjects::default(),
         }
     }
 
     pub fn of_text(text: &str, options: &Options) -> Self {
-        Self::of_parsed(&crate::parse(text, options))
+        FileSymbols {
+            rbac: crate::rbac::rbac_of_text(text),
+            ..Self::of_parsed(&crate::parse(text, options))
+        }
     }
 }
 
@@ -43,6 +58,69 @@ pub enum Symbol {
         namespace: Option<String>,
         name: String,
     },
+    /// A Role (by namespace and name) or a ClusterRole (by name; its
+    /// namespace is `None`).
+    Role {
+        kind: RoleKind,
+        namespace: Option<String>,
+        name: String,
+    },
+}
+
+impl Symbol {
+    fn role(kind: RoleKind, namespace: Option<&String>, name: &str) -> Symbol {
+        Symbol::Role {
+            kind,
+            namespace: match kind {
+                RoleKind::Role => namespace.cloned(),
+                RoleKind::ClusterRole => None,
+            },
+            name: name.to_string(),
+        }
+    }
+
+    /// The account a binding's ServiceAccount subject names.
+    fn subject(binding: &BindingDef, kind: &SubjectKind) -> Option<Symbol> {
+        match kind {
+            SubjectKind::ServiceAccount { name, namespace } => Some(Symbol::Account {
+                namespace: namespace.clone().or_else(|| binding.namespace.clone()),
+                name: name.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn is_role(&self, role: &RoleDef) -> bool {
+        match self {
+            Symbol::Role {
+                kind,
+                namespace,
+                name,
+            } => {
+                role.kind == *kind
+                    && role.name == *name
+                    && (*kind == RoleKind::ClusterRole || role.namespace == *namespace)
+            }
+            Symbol::Account { .. } => false,
+        }
+    }
+
+    /// The role a binding's `roleRef` names (a ClusterRoleBinding can
+    /// only name a ClusterRole; a Role it names is read as the Role of no
+    /// namespace).
+    fn role_ref(binding: &BindingDef) -> Option<Symbol> {
+        let role_ref = binding.role_ref.as_ref()?;
+        let namespace = match binding.kind {
+            BindingKind::RoleBinding => binding.namespace.as_ref(),
+            BindingKind::ClusterRoleBinding => None,
+        };
+        Some(Symbol::role(role_ref.kind, namespace, &role_ref.name))
+    }
+}
+
+/// Whether a name is one (a chart template's action is not).
+fn is_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains("{{")
 }
 
 /// How the position names the symbol.
@@ -91,6 +169,34 @@ pub fn symbol_at(symbols: &FileSymbols, offset: usize) -> Option<(Symbol, Naming
             return Some((symbol, Naming::Declaration, a.name_range));
         }
     }
+    for role in &symbols.rbac.roles {
+        if on(role.name_range, offset) && is_name(&role.name) {
+            let symbol = Symbol::role(role.kind, role.namespace.as_ref(), &role.name);
+            return Some((symbol, Naming::Declaration, role.name_range));
+        }
+    }
+    for binding in &symbols.rbac.bindings {
+        if let Some(role_ref) = &binding.role_ref {
+            if on(role_ref.range, offset) && is_name(&role_ref.name) {
+                let symbol = Symbol::role_ref(binding)?;
+                return Some((symbol, Naming::Mention, role_ref.range));
+            }
+        }
+        for subject in &binding.subjects {
+            if !on(subject.range, offset) {
+                continue;
+            }
+            let symbol = Symbol::subject(binding, &subject.kind);
+            if let Some(symbol) = symbol.filter(|s| match s {
+                Symbol::Account { name, namespace } => {
+                    is_name(name) && namespace.as_deref().is_none_or(is_name)
+                }
+                Symbol::Role { .. } => false,
+            }) {
+                return Some((symbol, Naming::Mention, subject.range));
+            }
+        }
+    }
     None
 }
 
@@ -99,6 +205,7 @@ pub fn symbol_at(symbols: &FileSymbols, offset: usize) -> Option<(Symbol, Naming
 pub struct Workspace<'a> {
     pub accounts: &'a AccountIndex,
     pub uses: &'a UseIndex,
+    pub rbac: &'a RbacIndex,
     pub fresh: Vec<(&'a str, &'a FileSymbols)>,
 }
 
@@ -145,8 +252,34 @@ impl<'a> Workspace<'a> {
         out
     }
 
+    /// Every role declaration, with its file.
+    pub fn all_roles(&self) -> Vec<(&str, &RoleDef)> {
+        let mut out: Vec<(&str, &RoleDef)> = self
+            .rbac
+            .roles()
+            .filter(|(origin, _)| !self.is_fresh(origin))
+            .collect();
+        for (origin, symbols) in &self.fresh {
+            out.extend(symbols.rbac.roles.iter().map(|r| (*origin, r)));
+        }
+        out
+    }
+
+    /// Every binding, with its file.
+    pub fn all_bindings(&self) -> Vec<(&str, &BindingDef)> {
+        let mut out: Vec<(&str, &BindingDef)> = self
+            .rbac
+            .bindings()
+            .filter(|(origin, _)| !self.is_fresh(origin))
+            .collect();
+        for (origin, symbols) in &self.fresh {
+            out.extend(symbols.rbac.bindings.iter().map(|b| (*origin, b)));
+        }
+        out
+    }
+
     /// Where `symbol` is declared, sorted by file and place. A ServiceAccount
-    /// declared in several files has several.
+    /// declared in several files has several; a built-in role none.
     pub fn definitions(&self, symbol: &Symbol) -> Vec<Location> {
         let mut out = match symbol {
             Symbol::Account { namespace, name } => self
@@ -158,6 +291,15 @@ impl<'a> Workspace<'a> {
                     range: a.name_range,
                 })
                 .collect::<Vec<_>>(),
+            Symbol::Role { .. } => self
+                .all_roles()
+                .into_iter()
+                .filter(|(_, r)| symbol.is_role(r))
+                .map(|(file, r)| Location {
+                    file: file.to_string(),
+                    range: r.name_range,
+                })
+                .collect(),
         };
         sorted(&mut out);
         out
@@ -165,8 +307,9 @@ impl<'a> Workspace<'a> {
 
     /// What names `symbol`, sorted by file and place: for a ServiceAccount,
     /// the pod spec fields that name it and, for `default`, the pod specs
-    /// that name none (at their `spec` key); with `include_declaration`,
-    /// its declarations too.
+    /// that name none (at their `spec` key), and the bindings' subjects
+    /// that name it; for a role, the bindings' `roleRef`s; with
+    /// `include_declaration`, its declarations too.
     pub fn references(&self, symbol: &Symbol, include_declaration: bool) -> Vec<Location> {
         let mut out = Vec::new();
         match symbol {
@@ -177,6 +320,30 @@ impl<'a> Workspace<'a> {
                             file: file.to_string(),
                             range: u.mention.range(),
                         });
+                    }
+                }
+                for (file, binding) in self.all_bindings() {
+                    for subject in &binding.subjects {
+                        if Symbol::subject(binding, &subject.kind).as_ref() == Some(symbol) {
+                            out.push(Location {
+                                file: file.to_string(),
+                                range: subject.range,
+                            });
+                        }
+                    }
+                }
+            }
+            Symbol::Role { .. } => {
+                for (file, binding) in self.all_bindings() {
+                    if let (Some(role_ref), Some(named)) =
+                        (&binding.role_ref, Symbol::role_ref(binding))
+                    {
+                        if named == *symbol {
+                            out.push(Location {
+                                file: file.to_string(),
+                                range: role_ref.range,
+                            });
+                        }
                     }
                 }
             }
@@ -249,44 +416,76 @@ pub struct CompletionSite {
     pub field: AccountField,
     /// The namespace of the workload whose pod spec holds the field.
     pub namespace: Option<String>,
+    /// Whether the name must be preceded by a space (the cursor is right
+    /// after the key's colon).
+    pub needs_space: bool,
+}
+
+/// What the line says before byte `offset`: a `serviceAccountName:` (or
+/// `serviceAccount:`) key of a block mapping, then the name typed so far.
+struct Typed {
+    field: AccountField,
+    /// Where the key starts.
+    key_start: usize,
+    /// The name's range, through the end of the word at `offset`.
+    range: TextRange,
+    needs_space: bool,
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '.'
+}
+
+/// The line text before `offset` (no parse: cheap, for every request).
+fn typed(text: &str, offset: usize) -> Option<Typed> {
+    if offset > text.len() || !text.is_char_boundary(offset) {
+        return None;
+    }
+    let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let before = &text[line_start..offset];
+    // `  serviceAccountName: bu|` (or after a sequence dash).
+    let (key_part, typed) = before.split_once(':')?;
+    let key = key_part.trim_start().trim_start_matches("- ").trim();
+    let field = AccountField::ALL.into_iter().find(|f| f.key() == key)?;
+    let name = typed.trim_start();
+    if !typed.is_empty() && !typed.starts_with([' ', '\t']) || !name.chars().all(is_name_char) {
+        return None;
+    }
+    let rest = &text[offset..];
+    let end = offset + rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+    Some(Typed {
+        field,
+        key_start: line_start + (key_part.len() - key_part.trim_start().len()),
+        range: TextRange::new(offset - name.len(), end),
+        needs_space: typed.is_empty(),
+    })
+}
+
+/// Whether byte `offset` of `text` may be where an account name is typed
+/// (the line only: [`completion_site`] decides, on a parse).
+pub fn may_complete(text: &str, offset: usize) -> bool {
+    typed(text, offset).is_some()
 }
 
 /// Whether byte `offset` of `text` is in the value of a pod spec's
 /// `serviceAccountName` (or `serviceAccount`) of a block mapping, on the
 /// key's line: where the name is typed. `parsed` is the text's parse.
 pub fn completion_site(text: &str, parsed: &ParsedFile, offset: usize) -> Option<CompletionSite> {
-    if offset > text.len() || !text.is_char_boundary(offset) {
-        return None;
-    }
-    let line_index: &LineIndex = &parsed.line_index;
-    let line = line_index.line_of(offset);
-    let line_start = line_index.line_start(line);
-    let before = &text[line_start..offset];
-    // `  serviceAccountName: bu|` (or after a sequence dash).
-    let (key_part, typed) = before.split_once(':')?;
-    let key = key_part.trim_start().trim_start_matches("- ").trim();
-    let field = AccountField::ALL.into_iter().find(|f| f.key() == key)?;
-    let typed_trimmed = typed.trim_start();
-    let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
-    if !typed.starts_with(' ') && !typed.is_empty() || !typed_trimmed.chars().all(is_name_char) {
-        return None;
-    }
-    let start = offset - typed_trimmed.len();
-    let rest = &text[offset..];
-    let end = offset + rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+    let typed = typed(text, offset)?;
     // The key must be a pod spec's: a workload's pod spec holds it on this line.
-    let key_start = line_start + (key_part.len() - key_part.trim_start().len());
     for (i, workload) in &parsed.workloads {
         let doc = &parsed.documents[*i];
-        let Some((key_node, _)) = crate::value::get(doc, workload.pod_spec, field.key()) else {
+        let Some((key_node, _)) = crate::value::get(doc, workload.pod_spec, typed.field.key())
+        else {
             continue;
         };
         let key_range = doc.node(key_node).range;
-        if key_range.start >= key_start && key_range.start < offset {
+        if key_range.start >= typed.key_start && key_range.start < offset {
             return Some(CompletionSite {
-                range: TextRange::new(start, end),
-                field,
+                range: typed.range,
+                field: typed.field,
                 namespace: workload.namespace.clone(),
+                needs_space: typed.needs_space,
             });
         }
     }

@@ -17,6 +17,10 @@ pub struct Session {
     pub work_done_progress: bool,
     pub watch_files: bool,
     pub configuration_pull: bool,
+    /// `workspace/inlayHint/refresh` and `workspace/codeLens/refresh`: the
+    /// client asks again when accounts or settings change.
+    pub inlay_hint_refresh: bool,
+    pub code_lens_refresh: bool,
 }
 
 impl Session {
@@ -47,6 +51,14 @@ impl Session {
                 .and_then(|d| d.dynamic_registration)
                 .unwrap_or(false),
             configuration_pull: workspace.and_then(|w| w.configuration).unwrap_or(false),
+            inlay_hint_refresh: workspace
+                .and_then(|w| w.inlay_hint.as_ref())
+                .and_then(|i| i.refresh_support)
+                .unwrap_or(false),
+            code_lens_refresh: workspace
+                .and_then(|w| w.code_lens.as_ref())
+                .and_then(|c| c.refresh_support)
+                .unwrap_or(false),
         }
     }
 }
@@ -66,10 +78,18 @@ pub fn initialize_result(session: Session) -> InitializeResult {
                 },
             )),
             hover_provider: Some(HoverProviderCapability::Simple(true)),
+            inlay_hint_provider: Some(OneOf::Left(true)),
+            code_lens_provider: Some(CodeLensOptions {
+                resolve_provider: Some(false),
+            }),
             // Navigation (`server/navigate.rs`).
             definition_provider: Some(OneOf::Left(true)),
             references_provider: Some(OneOf::Left(true)),
-            completion_provider: Some(CompletionOptions::default()),
+            // A space after `serviceAccountName:` asks for the accounts.
+            completion_provider: Some(CompletionOptions {
+                trigger_characters: Some(vec![" ".to_string()]),
+                ..CompletionOptions::default()
+            }),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                 code_action_kinds: Some(vec![
                     CodeActionKind::QUICKFIX,

@@ -5,6 +5,7 @@
 
 pub mod code_action;
 pub mod code_action_resolve;
+pub mod code_lens;
 pub mod completion;
 pub mod configuration;
 pub mod definition;
@@ -15,6 +16,7 @@ pub mod did_open;
 pub mod did_save;
 pub mod hover;
 pub mod initialize;
+pub mod inlay_hint;
 pub mod references;
 pub mod watched_files;
 

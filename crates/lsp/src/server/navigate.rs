@@ -21,16 +21,55 @@ use crate::identity::DocumentKey;
 use crate::positions::to_range;
 
 /// Asks `ask` of the host about the document at `key`, whose snapshot is
-/// `rope`, with the other open buffers read now; on the blocking pool.
-/// `None` for a document the host cannot name (not a file).
+/// `rope`, with the other open buffers read now (their workloads' account
+/// uses are not in the host's index: references and lenses need them); on
+/// the blocking pool. `None` for a document the host cannot name (not a
+/// file).
 pub async fn ask<R, F>(state: &Arc<State>, key: &DocumentKey, rope: &Rope, ask: F) -> Option<R>
+where
+    R: Send + 'static,
+    F: FnOnce(&AnalysisHost<ServerSource>, &[OpenText<'_>]) -> R + Send + 'static,
+{
+    run(state, key, rope, true, ask).await
+}
+
+/// [`ask`] with the document alone read now: enough where only
+/// declarations are looked up (definition, completion), since every open
+/// buffer's ServiceAccounts, roles and bindings reach the host's indexes
+/// after each of its analyses (`WorkspaceStore::buffer_analysed`). Spares
+/// a parse of every open buffer per request.
+pub async fn ask_alone<R, F>(
+    state: &Arc<State>,
+    key: &DocumentKey,
+    rope: &Rope,
+    ask: F,
+) -> Option<R>
+where
+    R: Send + 'static,
+    F: FnOnce(&AnalysisHost<ServerSource>, &[OpenText<'_>]) -> R + Send + 'static,
+{
+    run(state, key, rope, false, ask).await
+}
+
+async fn run<R, F>(
+    state: &Arc<State>,
+    key: &DocumentKey,
+    rope: &Rope,
+    others: bool,
+    ask: F,
+) -> Option<R>
 where
     R: Send + 'static,
     F: FnOnce(&AnalysisHost<ServerSource>, &[OpenText<'_>]) -> R + Send + 'static,
 {
     let path = host_path(key)?;
     let mut texts: Vec<(FilePath, String)> = vec![(path.clone(), rope.to_string())];
-    for other in state.open.keys(|k| k != key) {
+    let other_keys = if others {
+        state.open.keys(|k| k != key)
+    } else {
+        Vec::new()
+    };
+    for other in other_keys {
         let (Some(doc), Some(other_path)) = (state.open.doc(&other), host_path(&other)) else {
             continue;
         };

@@ -127,6 +127,25 @@ impl Scheduler {
     /// kustomizations or settings changed.
     pub fn reanalyze_others(&self, except: Option<&DocumentKey>) {
         self.reanalyze_open(|key| Some(key) != except);
+        self.refresh_hints_and_lenses();
+    }
+
+    /// Asks the client to ask again for inlay hints and code lenses (when
+    /// it can be asked): they show accounts and settings, which changed.
+    fn refresh_hints_and_lenses(&self) {
+        let session = self.state.session();
+        if !session.inlay_hint_refresh && !session.code_lens_refresh {
+            return;
+        }
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            if session.inlay_hint_refresh {
+                let _ = client.inlay_hint_refresh().await;
+            }
+            if session.code_lens_refresh {
+                let _ = client.code_lens_refresh().await;
+            }
+        });
     }
 
     /// Re-analyses the open documents (but `except`) whose findings may

@@ -52,7 +52,7 @@ pub async fn completion(
     }
     let encoding = state.session().encoding;
     let offset = to_offset(&analyzed.rope, position.position, encoding).byte;
-    let Some(completion) = navigate::ask(state, &key, &analyzed.rope, move |host, open| {
+    let Some(completion) = navigate::ask_alone(state, &key, &analyzed.rope, move |host, open| {
         host.completion(open, offset)
     })
     .await
@@ -60,6 +60,7 @@ pub async fn completion(
         return Ok(None);
     };
     let range = to_range(&analyzed.rope, completion.site.range, encoding);
+    let space = if completion.site.needs_space { " " } else { "" };
     let items = completion
         .candidates
         .iter()
@@ -75,7 +76,7 @@ pub async fn completion(
             }),
             text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(
                 range,
-                candidate.name.clone(),
+                format!("{space}{}", candidate.name),
             ))),
             ..CompletionItem::default()
         })

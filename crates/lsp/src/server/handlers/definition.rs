@@ -30,7 +30,7 @@ pub async fn definition(
         return Ok(None);
     }
     let offset = to_offset(&analyzed.rope, position.position, state.session().encoding).byte;
-    let found = navigate::ask(state, &key, &analyzed.rope, move |host, open| {
+    let found = navigate::ask_alone(state, &key, &analyzed.rope, move |host, open| {
         host.definition(open, offset)
     })
     .await
