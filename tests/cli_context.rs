@@ -246,6 +246,7 @@ fn man_prints_the_main_page_and_writes_every_page_into_a_folder() {
     assert_eq!(
         names,
         [
+            "tokenguard-accounts.1",
             "tokenguard-check.1",
             "tokenguard-completions.1",
             "tokenguard-man.1",

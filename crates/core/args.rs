@@ -50,6 +50,14 @@ pub enum Command {
     /// Check Kubernetes manifests for mounted service-account tokens (TG001)
     #[command(after_help = EXAMPLES)]
     Check(CheckArgs),
+    /// List ServiceAccounts with their bindings, risk and the workloads that run as them
+    #[command(
+        after_help = ACCOUNTS_HELP,
+        long_about = "List each ServiceAccount with its bindings, its dangerous capabilities, its \
+                      risk and the workloads that run as it, with or without the token: an audit \
+                      view for security reviews."
+    )]
+    Accounts(AccountsArgs),
     /// Run the language server on standard input and output (for editors)
     Server(ServerArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
@@ -58,6 +66,96 @@ pub enum Command {
     /// Print the manual page (roff), or write every page into a folder
     #[command(after_help = MAN_HELP)]
     Man(ManArgs),
+}
+
+const ACCOUNTS_HELP: &str = "\
+EXAMPLES:
+  tokenguard accounts k8s/
+  tokenguard accounts --format json . > accounts.json
+
+EXIT STATUS:
+  0  the report was written (it is a report, not a gate)
+  1  with --fail-on RISK: a workload mounts the token of an account whose
+     risk is RISK or higher
+  2  usage error, a path that could not be read, or a configuration file
+     that could not be read or is malformed
+
+Files are found, excluded and read as `tokenguard check` finds, excludes
+and reads them (tokenguard.toml, Helm charts, kustomizations).";
+
+#[derive(Debug, Args)]
+pub struct AccountsArgs {
+    /// Files and directories to read; `-` reads standard input. Directories
+    /// are searched for *.yaml and *.yml files, honouring .gitignore and
+    /// .ignore. All paths form one workspace.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = AccountsFormat::Human)]
+    pub format: AccountsFormat,
+
+    /// When to colour human output
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Skip files larger than this many bytes (an error for files named explicitly)
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+
+    /// Use this configuration file instead of searching for tokenguard.toml
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Use no configuration file: the built-in defaults only
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Do not render charts with helm: templates whose pod spec comes from an
+    /// include are read in place only
+    #[arg(long)]
+    pub no_render: bool,
+
+    /// Exit with status 1 when a workload mounts the token of an account
+    /// whose risk is this or higher
+    #[arg(long, value_enum, value_name = "RISK")]
+    pub fail_on: Option<RiskLevel>,
+}
+
+/// An account's risk, lowest first (the names of the JSON `risk` field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RiskLevel {
+    /// Bound only to roles not found in the checked files
+    Unknown,
+    /// Bound by a binding of the checked files
+    Bound,
+    /// A dangerous capability in some namespaces
+    DangerousInNamespace,
+    /// A dangerous capability cluster-wide
+    DangerousClusterWide,
+    /// Every verb on every resource cluster-wide
+    ClusterAdmin,
+}
+
+impl RiskLevel {
+    pub fn risk(self) -> tokenguard_analysis::rbac::Risk {
+        use tokenguard_analysis::rbac::Risk;
+        match self {
+            RiskLevel::Unknown => Risk::Unknown,
+            RiskLevel::Bound => Risk::Bound,
+            RiskLevel::DangerousInNamespace => Risk::DangerousInNamespace,
+            RiskLevel::DangerousClusterWide => Risk::DangerousClusterWide,
+            RiskLevel::ClusterAdmin => Risk::ClusterAdmin,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AccountsFormat {
+    /// Tables, for people
+    Human,
+    /// One JSON object (see docs/accounts.md), for scripts
+    Json,
 }
 
 const MAN_HELP: &str = "\

@@ -252,20 +252,33 @@ fn file_path(input: &Input) -> FilePath {
     }
 }
 
-/// Checks every input; returns the files sorted by display path, and the
-/// workspace context they were judged against. `context_inputs` (from
-/// `--workspace`) join the context (their ServiceAccounts, charts and
-/// kustomizations count) but are neither judged nor reported; a context file
-/// that cannot be read is a warning, as nothing of it was to be reported.
-pub fn check_inputs(
+/// The inputs fed to the analysis host, the reported ones ready to be read
+/// again and analysed (by `check` for findings, by `accounts` for the
+/// workloads' accounts): one way of feeding for every command.
+pub struct FedInputs {
+    pub context: CheckContext,
+    /// The reported inputs that could be read, in the order given.
+    reported: Vec<Input>,
+    /// Standard input, kept whole: it can be read only once.
+    stdin_source: Option<SourceFile>,
+    max_size: u64,
+}
+
+/// Feeds every input to a new host (pass one): each file's facts are read
+/// in parallel and fed in order, the project's configuration is put in
+/// force, and the charts that reading in place cannot decide are rendered
+/// (unless `render` is false). `context_inputs` (from `--workspace`) join
+/// the context (their ServiceAccounts, charts and kustomizations count) but
+/// are not reported; a context file that cannot be read is a warning, as
+/// nothing of it was to be reported.
+pub fn feed_inputs(
     reported_inputs: &[Input],
     context_inputs: &[Input],
     max_size: u64,
-    keep_text: bool,
     render: bool,
     project: &Project,
     log: &mut ErrorLog,
-) -> (Vec<CheckedFile>, CheckContext) {
+) -> FedInputs {
     let inputs: Vec<Input> = reported_inputs
         .iter()
         .chain(context_inputs)
@@ -343,40 +356,97 @@ pub fn check_inputs(
         values: values_files(&host),
         host,
     };
-    let second_pass: Vec<Result<CheckedFile, String>> = inputs[..reported]
-        .par_iter()
+    let reported = inputs[..reported]
+        .iter()
         .zip(&readable[..reported])
         .filter(|(_, ok)| **ok)
-        .map(|(input, _)| {
-            let source = match input {
-                Input::Stdin => stdin_source.clone().ok_or_else(String::new)?,
-                Input::File {
-                    path,
-                    display,
-                    explicit,
-                } => match load::load_file(path, display, *explicit, max_size) {
-                    Outcome::Loaded(source) => source,
-                    Outcome::Skipped(m) | Outcome::Failed(m) => return Err(m),
-                },
-            };
-            Ok(check_source(source, &context, keep_text))
-        })
+        .map(|(input, _)| input.clone())
         .collect();
-    let mut files = Vec::with_capacity(second_pass.len());
-    for result in second_pass {
-        match result {
-            Ok(file) => files.push(file),
-            Err(message) if !message.is_empty() => log.error(message),
-            Err(_) => {}
-        }
+    FedInputs {
+        context,
+        reported,
+        stdin_source,
+        max_size,
     }
+}
+
+impl FedInputs {
+    /// Reads each reported file again (pass two) and hands it to `analyse`
+    /// with the host, in parallel; the results come in the order of the
+    /// inputs. A file that can no longer be read is an error in `log`.
+    pub fn analyse_reported<T: Send>(
+        &self,
+        log: &mut ErrorLog,
+        analyse: impl Fn(SourceFile, &CheckContext) -> T + Sync,
+    ) -> Vec<T> {
+        let results: Vec<Result<T, String>> = self
+            .reported
+            .par_iter()
+            .map(|input| {
+                let source = match input {
+                    Input::Stdin => self.stdin_source.clone().ok_or_else(String::new)?,
+                    Input::File {
+                        path,
+                        display,
+                        explicit,
+                    } => match load::load_file(path, display, *explicit, self.max_size) {
+                        Outcome::Loaded(source) => source,
+                        Outcome::Skipped(m) | Outcome::Failed(m) => return Err(m),
+                    },
+                };
+                Ok(analyse(source, &self.context))
+            })
+            .collect();
+        let mut out = Vec::with_capacity(results.len());
+        for result in results {
+            match result {
+                Ok(value) => out.push(value),
+                Err(message) if !message.is_empty() => log.error(message),
+                Err(_) => {}
+            }
+        }
+        out
+    }
+}
+
+/// How the host names a file read from `source` (standard input is in no
+/// folder).
+pub fn source_path(source: &SourceFile) -> FilePath {
+    match source.path {
+        Some(_) => FilePath::new(source.display.as_str()),
+        None => FilePath::detached(source.display.as_str()),
+    }
+}
+
+/// Checks every input; returns the files sorted by display path, and the
+/// workspace context they were judged against (see [`feed_inputs`]).
+pub fn check_inputs(
+    reported_inputs: &[Input],
+    context_inputs: &[Input],
+    max_size: u64,
+    keep_text: bool,
+    render: bool,
+    project: &Project,
+    log: &mut ErrorLog,
+) -> (Vec<CheckedFile>, CheckContext) {
+    let fed = feed_inputs(
+        reported_inputs,
+        context_inputs,
+        max_size,
+        render,
+        project,
+        log,
+    );
+    let mut files = fed.analyse_reported(log, |source, context| {
+        check_source(source, context, keep_text)
+    });
     files.sort_by(|a, b| a.source.display.cmp(&b.source.display));
     for file in &files {
         if let Some(note) = &file.not_evaluated {
             log.note(format_args!("{}: {note}", file.source.display));
         }
     }
-    (files, context)
+    (files, fed.context)
 }
 
 /// Judges one file in its workspace context, keeping what the output will
@@ -386,10 +456,7 @@ pub fn check_source(
     context: &CheckContext,
     keep_text: bool,
 ) -> CheckedFile {
-    let path = match source.path {
-        Some(_) => FilePath::new(source.display.as_str()),
-        None => FilePath::detached(source.display.as_str()),
-    };
+    let path = source_path(&source);
     let analysis = context.host.analyze(&path, &source.text);
     let not_evaluated = analysis
         .findings

@@ -1,5 +1,6 @@
 //! The `tokenguard` command line.
 
+mod accounts;
 mod args;
 mod atomic;
 mod check;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => run::check(&args).into(),
+        Command::Accounts(args) => accounts::run(&args).into(),
         Command::Server(args) => server::run(&args),
         Command::Completions(args) => generate::completions(&args),
         Command::Man(args) => generate::man(&args),

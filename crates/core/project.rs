@@ -59,13 +59,24 @@ impl Project {
     /// The configuration for `args`; problems with the file are logged as
     /// errors (exit status 2) and leave the defaults in force.
     pub fn for_check(args: &CheckArgs, log: &mut ErrorLog) -> Self {
-        if args.no_config {
+        Self::for_paths(&args.paths, args.config.as_deref(), args.no_config, log)
+    }
+
+    /// The configuration for a run over `paths`, as `--config FILE` and
+    /// `--no-config` choose it (the same for every command).
+    pub fn for_paths(
+        paths: &[PathBuf],
+        config: Option<&Path>,
+        no_config: bool,
+        log: &mut ErrorLog,
+    ) -> Self {
+        if no_config {
             return Self::defaults(Origin::Disabled, None);
         }
-        let (origin, path) = match &args.config {
-            Some(path) => (Origin::Flag, Some(path.clone())),
+        let (origin, path) = match config {
+            Some(path) => (Origin::Flag, Some(path.to_path_buf())),
             None => {
-                let from = search_start(&args.paths);
+                let from = search_start(paths);
                 match files::find_config(&from, Path::is_file) {
                     Some(path) => (Origin::Found { from }, Some(path)),
                     None => (Origin::NotFound { from }, None),

@@ -41,14 +41,7 @@ pub fn check(args: &CheckArgs) -> Status {
             Status::Clean
         };
     }
-    let mut inputs = walk::collect_inputs(&args.paths, &mut log);
-    inputs.retain(|input| match input {
-        walk::Input::File { path, .. } => !project.excludes(path),
-        walk::Input::Stdin => true,
-    });
-    if inputs.is_empty() && !log.has_errors() {
-        log.warning("no YAML files (*.yaml, *.yml) found under the given paths");
-    }
+    let inputs = inputs(&args.paths, &project, &mut log);
     let context_inputs = match &args.workspace {
         Some(dir) => workspace_inputs(dir, &inputs, &project, &mut log),
         None => Vec::new(),
@@ -76,6 +69,20 @@ pub fn check(args: &CheckArgs) -> Status {
     } else {
         status
     }
+}
+
+/// The files under `paths` the project does not exclude (every command
+/// reads the same files); none is a warning.
+pub fn inputs(paths: &[PathBuf], project: &Project, log: &mut ErrorLog) -> Vec<walk::Input> {
+    let mut inputs = walk::collect_inputs(paths, log);
+    inputs.retain(|input| match input {
+        walk::Input::File { path, .. } => !project.excludes(path),
+        walk::Input::Stdin => true,
+    });
+    if inputs.is_empty() && !log.has_errors() {
+        log.warning("no YAML files (*.yaml, *.yml) found under the given paths");
+    }
+    inputs
 }
 
 /// The YAML files under `--workspace DIR` that are not among the checked
@@ -270,7 +277,7 @@ fn fix_and_report(
 }
 
 /// Writes through a buffer; a closed pipe (`| head`) is not an error.
-fn write_to<W: Write>(
+pub fn write_to<W: Write>(
     stream: &mut W,
     body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {

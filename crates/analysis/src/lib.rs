@@ -44,6 +44,7 @@ mod split;
 pub mod text;
 mod tolerant;
 pub mod tree;
+pub mod usage;
 pub mod value;
 mod verdict;
 

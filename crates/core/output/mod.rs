@@ -3,6 +3,8 @@
 //! exclusive ends; except SARIF, whose columns count UTF-16 code units, as
 //! its `columnKind` says (the unit code scanning and SARIF viewers use).
 
+pub mod accounts;
+pub mod accounts_json;
 mod github;
 mod human;
 mod json;

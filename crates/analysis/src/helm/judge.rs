@@ -116,6 +116,60 @@ pub fn judge_workloads(
         .collect()
 }
 
+/// The account each workload of a template runs as, in the order of
+/// [`judge_workloads`]: the workload (its namespace dropped when the
+/// template computes it, as the rule does), the name as the chart renders
+/// it, the workload object's range, and the pod spec's own `automountServiceAccountToken` value
+/// (`Some(None)`: written as a template action).
+pub fn workload_accounts(
+    text: &str,
+    template: &Template,
+    context: &TemplateContext,
+) -> Vec<(
+    Workload,
+    TextRange,
+    ChartAccountName,
+    Option<Option<BoolField>>,
+)> {
+    let mut workloads: Vec<&(usize, Workload)> = template
+        .parsed
+        .workloads
+        .iter()
+        .chain(&template.helper_pod_specs)
+        .collect();
+    workloads.sort_by_key(|(doc, w)| template.parsed.documents[*doc].node(w.spec_key).range.start);
+    workloads
+        .into_iter()
+        .map(|(doc, workload)| {
+            let doc = &template.parsed.documents[*doc];
+            let mut workload = workload.clone();
+            if computed_namespace(&template.masked, doc, &workload) {
+                workload.namespace = None;
+            }
+            // The name as the template writes it, where the mask's
+            // placeholder made a name (as findings show it).
+            if workload.name.is_some() {
+                if let Some(shown) =
+                    real_name(&template.masked, text, context.values, doc, &workload)
+                {
+                    workload.name = Some(shown);
+                }
+            }
+            let name = pod_account_name(&template.masked, text, context.values, doc, &workload);
+            let field = get(doc, workload.pod_spec, FIELD).map(|(_, value)| {
+                let range = doc.node(value).range;
+                if !range.is_empty() && template.masked.actions_in(range).next().is_some() {
+                    None
+                } else {
+                    Some(read_bool_field(doc, value))
+                }
+            });
+            let range = doc.node(workload.object).range;
+            (workload, range, name, field)
+        })
+        .collect()
+}
+
 struct Judge<'a> {
     text: &'a str,
     masked: &'a Masked,

@@ -25,7 +25,7 @@ mod verdict;
 pub use accounts::{chart_accounts, ChartAccount, ChartAccountName, ChartAutomount};
 pub use chart::ChartView;
 pub use helpers::Helpers;
-pub use judge::{check_template, judge_workloads, TemplateContext, Verdict};
+pub use judge::{check_template, judge_workloads, workload_accounts, TemplateContext, Verdict};
 pub use mask::{has_actions, mask, mask_with, Action, ActionKind, Masked};
 pub use template::Template;
 pub use values::{reference, Reference, Resolved, ValueAt, ValuesFile};

@@ -35,6 +35,7 @@ mod permissions;
 mod source;
 #[cfg(test)]
 mod tests;
+mod usage;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;

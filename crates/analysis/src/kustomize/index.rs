@@ -74,6 +74,16 @@ impl KustomizeIndex {
         self.edges().patch_files.contains(&normalize(path))
     }
 
+    /// Whether the file at `path` is a patch and nothing else: its objects
+    /// are partial, not workloads. (A file some kustomization deploys as a
+    /// resource is a whole object, even if another one also names it as a
+    /// patch.)
+    pub fn is_only_a_patch(&self, path: &str) -> bool {
+        let file = normalize(path);
+        let edges = self.edges();
+        edges.patch_files.contains(&file) && !edges.file_includers.contains_key(&file)
+    }
+
     /// Records a patch file's text; true when its reading changed.
     pub fn set_patch(&mut self, path: &str, text: &str) -> bool {
         let reading = read_patch(text);
@@ -161,10 +171,7 @@ impl KustomizeIndex {
             return findings;
         }
         let file = normalize(file);
-        let edges = self.edges();
-        // A file some kustomization deploys as a resource is a whole object,
-        // even if another one also names it as a patch.
-        if edges.patch_files.contains(&file) && !edges.file_includers.contains_key(&file) {
+        if self.is_only_a_patch(&file) {
             return findings
                 .into_iter()
                 .filter(|f| f.code != Code::TG001)
