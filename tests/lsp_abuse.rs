@@ -223,8 +223,8 @@ async fn unknown_methods_and_bad_params_get_errors_and_unknown_notifications_are
     assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
     let unsupported = server
         .request_raw(
-            "textDocument/completion",
-            json!({"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}}),
+            "textDocument/rename",
+            json!({"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}, "newName": "x"}),
         )
         .await;
     assert_eq!(unsupported["error"]["code"], -32601, "{unsupported}");

@@ -102,6 +102,7 @@ mod tests {
             [
                 "tokenguard.1",
                 "tokenguard-check.1",
+                "tokenguard-accounts.1",
                 "tokenguard-server.1",
                 "tokenguard-completions.1",
                 "tokenguard-man.1"

@@ -452,6 +452,6 @@ mod tests {
         assert!(lines.iter().all(|l| l.chars().count() <= 16));
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(shorten("abc", 4), "abc");
-        assert_eq!(shorten_left("a/b/c.yaml:3", 8), "…yaml:3");
+        assert_eq!(shorten_left("a/b/c.yaml:3", 8), "….yaml:3");
     }
 }
