@@ -90,17 +90,26 @@ rm -rf "$bin"
 # which holds ENTRY; no bin/ left.
 packs() {
     local target=$1 binary=$2 entry=$3 out=$tmp/tokenguard-$1.vsix output status=0
+    local listing names manifest
     output=$("$script" --target "$target" --binary "$binary" --out "$out" 2>&1) || status=$?
     if ((status != 0)); then
         fail "$target: exited $status: $(tail -n 5 <<< "$output")"
-    elif [[ -e $bin ]]; then
+        return
+    fi
+    # Each listing is read whole before it is searched: `grep -q` stops at
+    # the first match, and under pipefail the writer's SIGPIPE would fail a
+    # pipeline whose answer was yes.
+    listing=$(unzip -Z "$out") || listing=
+    names=$(unzip -Z1 "$out") || names=
+    manifest=$(unzip -p "$out" extension.vsixmanifest) || manifest=
+    if [[ -e $bin ]]; then
         fail "$target: left $bin behind"
-    elif ! unzip -Z "$out" | grep -Eq "^-rwx.* extension/bin/$entry\$"; then
+    elif ! grep -Eq "^-rwx.* extension/bin/$entry\$" <<< "$listing"; then
         # The whole listing line says which mode the package gave the entry.
-        fail "$target: no executable extension/bin/$entry: $(unzip -Z "$out" | grep -E " extension/bin/" || unzip -Z1 "$out" | paste -sd' ' -)"
-    elif [[ $(unzip -Z1 "$out" | grep -c '^extension/bin/') != 1 ]]; then
-        fail "$target: more than the server in extension/bin/: $(unzip -Z1 "$out" | grep '^extension/bin/')"
-    elif ! unzip -p "$out" extension.vsixmanifest | grep -q "TargetPlatform=\"$target\""; then
+        fail "$target: no executable extension/bin/$entry: $(grep -E " extension/bin/" <<< "$listing" || paste -sd' ' - <<< "$names")"
+    elif [[ $(grep -c '^extension/bin/' <<< "$names") != 1 ]]; then
+        fail "$target: more than the server in extension/bin/: $(grep '^extension/bin/' <<< "$names")"
+    elif ! grep -q "TargetPlatform=\"$target\"" <<< "$manifest"; then
         fail "$target: the manifest does not name the target"
     else
         pass "$target: $(basename "$out") with bin/$entry; $(grep -o 'copied as is[^;]*' <<< "$output" | head -n 1)"

@@ -190,7 +190,9 @@ if ! (cd "$extension" && npm run package) > "$artifacts/package-universal.log" 2
     die "npm run package (the universal .vsix) failed"
 fi
 mv "$extension/tokenguard.vsix" "$universal"
-if unzip -l "$universal" | grep -q 'extension/bin/'; then
+# (The listing is read whole first: under pipefail, `grep -q` leaving early
+# would fail the pipeline and hide a bin/ folder.)
+if grep -q 'extension/bin/' <<< "$(unzip -l "$universal")"; then
     die "the universal .vsix has a bin/ folder"
 fi
 say "universal package $(basename "$universal"): $(wc -c < "$universal" | tr -d ' ') bytes, no server inside"
