@@ -2,6 +2,8 @@
 
 use crate::accounts::FoundAccount;
 use crate::fix::Fix;
+use std::sync::Arc;
+
 use crate::rbac::Permissions;
 use crate::render;
 use crate::text::TextRange;
@@ -213,7 +215,8 @@ pub struct Finding {
     /// What the token of that account can do, as the RBAC objects of the
     /// workspace say (TG001, attached by the analysis host; `None` without
     /// the host, or when the account's name is not known).
-    pub permissions: Option<Permissions>,
+    /// (Shared: every pod that runs as the account holds the same answer.)
+    pub permissions: Option<Arc<Permissions>>,
     /// The lines of the places [`Finding::permissions`] names (its
     /// bindings, its declared roles), so that words and outputs can say
     /// `rbac.yaml:12` without the file's text.
@@ -388,7 +391,7 @@ impl Finding {
     /// are, and renders again.
     pub(crate) fn set_permissions(
         &mut self,
-        permissions: Permissions,
+        permissions: Arc<Permissions>,
         declared_at: Vec<DeclaredAt>,
     ) {
         self.permissions = Some(permissions);

@@ -205,7 +205,7 @@ mod tests {
         };
         let text = "kind: Pod\nspec:\n  serviceAccountName: ci\n  containers: []\n";
         let mut finding = analyze(text, &NoAccounts, crate::Options::builtin()).remove(0);
-        finding.permissions = Some(Permissions {
+        finding.permissions = Some(std::sync::Arc::new(Permissions {
             namespace: None,
             account: "ci".to_string(),
             grants: vec![Grant {
@@ -224,7 +224,7 @@ mod tests {
             }],
             defaults: Vec::new(),
             risk: Risk::DangerousInNamespace,
-        });
+        }));
         let fix = ignore_comment(text, &LineIndex::new(text), &finding).unwrap();
         let fixed = apply_edits(text, &fix.edits);
         assert_eq!(

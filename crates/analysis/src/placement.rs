@@ -82,7 +82,7 @@ pub(crate) fn weigh_fix(finding: &mut Finding) {
         .permissions
         .as_ref()
         .filter(|p| named_grants(p).next().is_some())
-        .map(bound_reason);
+        .map(|p| bound_reason(p));
     let Some(fix) = finding.fix.as_mut() else {
         return;
     };
@@ -176,7 +176,10 @@ mod tests {
     fn a_bound_account_makes_the_fix_not_preferred_and_says_why() {
         let mut f = finding();
         assert!(fix_is_preferred(&f));
-        f.permissions = Some(permissions(vec![grant(builtin("edit"), "ci")]));
+        f.permissions = Some(std::sync::Arc::new(permissions(vec![grant(
+            builtin("edit"),
+            "ci",
+        )])));
         weigh_fix(&mut f);
         assert!(!fix_is_preferred(&f));
         let title = "Add automountServiceAccountToken: false to the pod spec (ServiceAccount \"ci\" is bound to ClusterRole \"edit\": the pod may use the API)";
@@ -188,7 +191,7 @@ mod tests {
     #[test]
     fn more_roles_are_counted_and_an_unbound_account_keeps_the_plain_title() {
         let mut f = finding();
-        f.permissions = Some(permissions(vec![
+        f.permissions = Some(std::sync::Arc::new(permissions(vec![
             grant(builtin("edit"), "a"),
             grant(builtin("edit"), "b"),
             grant(
@@ -198,12 +201,12 @@ mod tests {
                 },
                 "c",
             ),
-        ]));
+        ])));
         weigh_fix(&mut f);
         assert!(f.fix.as_ref().unwrap().title.ends_with(
             "is bound to ClusterRole \"edit\" and 1 more role: the pod may use the API)"
         ));
-        f.permissions = Some(permissions(Vec::new()));
+        f.permissions = Some(std::sync::Arc::new(permissions(Vec::new())));
         weigh_fix(&mut f);
         assert!(fix_is_preferred(&f));
         assert_eq!(
@@ -213,7 +216,7 @@ mod tests {
         // A binding of every account (a group) says nothing about this pod.
         let mut everyone = grant(builtin("psp-use"), "all");
         everyone.via = Via::AllServiceAccounts;
-        f.permissions = Some(permissions(vec![everyone]));
+        f.permissions = Some(std::sync::Arc::new(permissions(vec![everyone])));
         weigh_fix(&mut f);
         assert!(fix_is_preferred(&f));
         assert_eq!(

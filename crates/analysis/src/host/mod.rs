@@ -147,6 +147,8 @@ pub struct AnalysisHost<S> {
     /// Where workloads name their accounts, per file (navigation).
     uses: UseIndex,
     rbac: RbacIndex,
+    /// The lines of the bindings and roles findings name.
+    declaration_lines: permissions::DeclarationLines,
     charts: HashMap<FilePath, ChartView>,
     /// Charts' renderings, by chart folder, as the embedder handed them.
     renderings: HashMap<FilePath, Arc<Rendering>>,
@@ -178,6 +180,7 @@ impl<S: FileSource> AnalysisHost<S> {
             accounts: AccountIndex::new(),
             uses: UseIndex::new(),
             rbac: RbacIndex::new(),
+            declaration_lines: permissions::DeclarationLines::default(),
             charts: HashMap::new(),
             renderings: HashMap::new(),
             kustomize: kustomize::Kustomizations::default(),
@@ -361,6 +364,7 @@ impl<S: FileSource> AnalysisHost<S> {
         self.uses.remove(path.as_str());
         if self.rbac.objects_of(path.as_str()).is_some() {
             self.rbac.remove(path.as_str());
+            self.declaration_lines.forget();
             affected = Affected::Everything;
         }
         affected.add(self.refresh_context(path, &old.kind, None, true));
@@ -402,6 +406,10 @@ impl<S: FileSource> AnalysisHost<S> {
         // Roles and bindings: any change may change any account's
         // permissions, so every file's findings.
         let known_rbac = self.rbac.objects_of(name);
+        if known_rbac.is_some() || !facts.rbac.is_empty() {
+            // Its places may have moved to other lines.
+            self.declaration_lines.forget();
+        }
         if known_rbac.map_or(!facts.rbac.is_empty(), |r| *r != facts.rbac) {
             self.rbac.set(name, facts.rbac);
             affected = Affected::Everything;
@@ -758,8 +766,16 @@ impl<S: FileSource> AnalysisHost<S> {
         let findings = permissions::attach(
             path,
             findings,
-            |namespace, account| self.permissions(namespace, account),
+            |namespace, account| self.rbac.shared_permissions(namespace, account),
+            &self.declaration_lines,
             |file| self.text_of_fed(file),
+            |file| {
+                self.rbac.objects_of(file).map_or_else(Vec::new, |objects| {
+                    let roles = objects.roles.iter().map(|r| r.name_range.start);
+                    let bindings = objects.bindings.iter().map(|b| b.name_range.start);
+                    roles.chain(bindings).collect()
+                })
+            },
         );
         self.configuration(path).adjust(findings)
     }

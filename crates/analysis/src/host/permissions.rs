@@ -6,6 +6,9 @@
 //! sets the severity by the risk.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use super::path::FilePath;
 use crate::finding::{Code, DeclaredAt, Finding};
@@ -20,10 +23,11 @@ use crate::text::{LineIndex, TextRange};
 pub(super) fn attach(
     path: &FilePath,
     findings: Vec<Finding>,
-    permissions_of: impl Fn(Option<&str>, &str) -> Permissions,
+    permissions_of: impl Fn(Option<&str>, &str) -> Arc<Permissions>,
+    lines: &DeclarationLines,
     text_of: impl Fn(&str) -> Option<String>,
+    places_in: impl Fn(&str) -> Vec<usize>,
 ) -> Vec<Finding> {
-    let mut lines = Lines::new(text_of);
     findings
         .into_iter()
         .map(|mut finding| {
@@ -36,7 +40,17 @@ pub(super) fn attach(
             let namespace = finding.workload.as_ref().and_then(|w| w.namespace.clone());
             let permissions = permissions_of(namespace.as_deref(), &account);
             let declared_at = places(&permissions)
-                .filter_map(|(file, range)| lines.declared_at(path, file, range))
+                .filter_map(|(file, range)| {
+                    let line = lines.line_of(file, range, &text_of, &places_in)?;
+                    Some(DeclaredAt {
+                        file: file.to_string(),
+                        range,
+                        shown: shown(path, file),
+                        line: line.line,
+                        line_start: line.line_start,
+                        line_text: line.line_text.clone(),
+                    })
+                })
                 .collect();
             finding.set_permissions(permissions, declared_at);
             finding
@@ -65,43 +79,68 @@ fn places(permissions: &Permissions) -> impl Iterator<Item = (&str, TextRange)> 
         })
 }
 
-/// The files read for their lines, each once.
-struct Lines<F> {
-    text_of: F,
-    read: HashMap<String, Option<(String, LineIndex)>>,
+/// The line a place starts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct LineAt {
+    line: usize,
+    line_start: usize,
+    line_text: String,
 }
 
-impl<F: Fn(&str) -> Option<String>> Lines<F> {
-    fn new(text_of: F) -> Self {
-        Self {
-            text_of,
-            read: HashMap::new(),
-        }
+/// The lines of the places findings name (bindings and roles), kept from
+/// one analysis to the next: each file is read once, not once per finding
+/// or per analysis of every file whose pods it binds. The host forgets
+/// them whenever a file with RBAC objects is fed or removed (the places
+/// move with its text).
+#[derive(Debug, Default)]
+pub(super) struct DeclarationLines {
+    by_place: Mutex<HashMap<(String, usize), Option<LineAt>>>,
+}
+
+impl DeclarationLines {
+    pub(super) fn forget(&mut self) {
+        self.by_place.get_mut().clear();
     }
 
-    fn declared_at(&mut self, from: &FilePath, file: &str, range: TextRange) -> Option<DeclaredAt> {
-        let text_of = &self.text_of;
-        let (text, index) = self
-            .read
-            .entry(file.to_string())
-            .or_insert_with(|| {
-                let text = text_of(file)?;
-                let index = LineIndex::new(&text);
-                Some((text, index))
-            })
-            .as_ref()?;
-        if range.start > text.len() {
-            return None;
+    /// The line `range` of `file` starts on. On a miss the file is read
+    /// once (without the lock held) for the lines of all its `places` (the
+    /// starts of its bindings' and roles' names), which the next findings
+    /// will ask for.
+    fn line_of(
+        &self,
+        file: &str,
+        range: TextRange,
+        text_of: &impl Fn(&str) -> Option<String>,
+        places: &impl Fn(&str) -> Vec<usize>,
+    ) -> Option<LineAt> {
+        let key = (file.to_string(), range.start);
+        if let Some(known) = self.by_place.lock().get(&key) {
+            return known.clone();
         }
-        let line = index.line_of(range.start);
-        Some(DeclaredAt {
-            file: file.to_string(),
-            range,
-            shown: shown(from, file),
-            line,
-            line_start: index.line_start(line),
-            line_text: index.line_text(text, line).to_string(),
-        })
+        let text = text_of(file);
+        let index = text.as_deref().map(LineIndex::new);
+        let line_at = |start: usize| -> Option<LineAt> {
+            let (text, index) = (text.as_deref()?, index.as_ref()?);
+            if start > text.len() {
+                return None;
+            }
+            let line = index.line_of(start);
+            Some(LineAt {
+                line,
+                line_start: index.line_start(line),
+                line_text: index.line_text(text, line).to_string(),
+            })
+        };
+        let mut known = self.by_place.lock();
+        for start in places(file) {
+            known
+                .entry((file.to_string(), start))
+                .or_insert_with(|| line_at(start));
+        }
+        known
+            .entry(key)
+            .or_insert_with(|| line_at(range.start))
+            .clone()
     }
 }
 
@@ -223,8 +262,24 @@ mod tests {
             (file == "k8s/rbac.yaml").then(|| RBAC.to_string())
         };
         let twice = [findings.clone(), findings].concat();
-        let attached = attach(&path, twice, |ns, a| index.permissions(ns, a), text_of);
+        let lines = DeclarationLines::default();
+        let places = |file: &str| {
+            assert_eq!(file, "k8s/rbac.yaml");
+            vec![RBAC.find("ci-admin").unwrap()]
+        };
+        let shared = |ns: Option<&str>, a: &str| index.shared_permissions(ns, a);
+        let attached = attach(&path, twice, shared, &lines, text_of, places);
         assert_eq!(reads.get(), 1, "each file is read once");
+        let again = attach(&path, attached.clone(), shared, &lines, text_of, places);
+        assert_eq!(reads.get(), 1, "and not again for the next analysis");
+        assert_eq!(again, attached);
+        assert!(
+            Arc::ptr_eq(
+                attached[0].permissions.as_ref().unwrap(),
+                attached[1].permissions.as_ref().unwrap()
+            ),
+            "pods of one account share its answer"
+        );
         let finding = &attached[0];
         let permissions = finding.permissions.as_ref().unwrap();
         assert_eq!(permissions.account, "ci");
@@ -257,8 +312,10 @@ mod tests {
         let attached = attach(
             &FilePath::new("pod.yaml"),
             findings,
-            |ns, a| index.permissions(ns, a),
+            |ns, a| index.shared_permissions(ns, a),
+            &DeclarationLines::default(),
             |_| None,
+            |_| Vec::new(),
         );
         assert_eq!(attached[0].permissions, None);
         assert!(!attached[0].message.contains("discovery"));

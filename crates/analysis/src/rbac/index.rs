@@ -2,7 +2,9 @@
 //! `AccountIndex`, and the effective permissions of an account.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
 
 use super::bootstrap;
 use super::model::{
@@ -20,10 +22,17 @@ pub struct RbacIndex {
     aggregated: OnceLock<BTreeMap<String, Vec<PolicyRule>>>,
     /// Where roles and bindings are, computed once per state of the index.
     lookup: OnceLock<Lookup>,
+    /// The answers of [`RbacIndex::shared_permissions`] for this state of
+    /// the index: one per account, however many pods run as it (a clone
+    /// of the index shares them until either changes).
+    answers: Arc<Mutex<Answers>>,
 }
 
 /// A role or binding: its origin and its position in that file's list.
 type Place = (String, usize);
+
+/// Permissions by (namespace, account).
+type Answers = HashMap<(Option<String>, String), Arc<Permissions>>;
 
 /// What `permissions` looks up, so a query does not scan every file.
 #[derive(Clone, Debug, Default)]
@@ -70,6 +79,20 @@ impl RbacIndex {
     fn invalidate(&mut self) {
         self.aggregated = OnceLock::new();
         self.lookup = OnceLock::new();
+        self.answers = Arc::default();
+    }
+
+    /// [`RbacIndex::permissions`], computed once per account and state of
+    /// the index and shared by every finding that asks.
+    pub fn shared_permissions(&self, namespace: Option<&str>, account: &str) -> Arc<Permissions> {
+        let key = (namespace.map(str::to_string), account.to_string());
+        let known = self.answers.lock().get(&key).cloned();
+        if let Some(known) = known {
+            return known;
+        }
+        // Computed without the lock held: two threads may both compute it.
+        let answer = Arc::new(self.permissions(namespace, account));
+        self.answers.lock().entry(key).or_insert(answer).clone()
     }
 
     fn lookup(&self) -> &Lookup {
