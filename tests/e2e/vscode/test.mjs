@@ -145,10 +145,24 @@ function lineAndColumn(file, needle) {
 
 /** Moves the cursor with Go to Line/Column (Ctrl+G). */
 async function goToLineColumn({ line, column }) {
-  await page.keyboard.press('Control+G');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`:${line}:${column}`);
+  // The quick input can close under us while the workbench still moves
+  // focus (a Settings editor just closed, a tab just clicked): then it is
+  // opened again, a few times, before the step fails.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press('Control+G');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`:${line}:${column}`, { timeout: 5_000 });
+      break;
+    } catch (error) {
+      if (attempt >= 3) {
+        throw error;
+      }
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+    }
+  }
   await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
   await until(`the cursor at Ln ${line}, Col ${column}`, async () => (await cursorText()).includes(`Ln ${line}, Col ${column}`), 5_000);
