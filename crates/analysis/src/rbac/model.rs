@@ -263,10 +263,12 @@ impl RbacObjects {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
+    /// A rule of these groups, resources and verbs (the other tests of the
+    /// module use it too).
+    pub(in crate::rbac) fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
         PolicyRule {
             api_groups: s(groups),

@@ -456,15 +456,7 @@ impl Permissions {
 mod tests {
     use super::*;
 
-    fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
-        PolicyRule {
-            api_groups: s(groups),
-            resources: s(resources),
-            verbs: s(verbs),
-            ..PolicyRule::default()
-        }
-    }
+    use crate::rbac::model::tests::rule;
 
     fn grant(scope: Scope, rules: Vec<PolicyRule>) -> Grant {
         Grant {
