@@ -50,6 +50,12 @@ const DASH: u32 = 1 << 14;
 /// A key whose line holds nothing after its `:` but blanks or a comment.
 const OPEN: u32 = 1 << 15;
 const DEPTH_SHIFT: u32 = 16;
+/// A flow mapping starts on the line (`{`, or `? ` inside a flow
+/// collection): from there on yaml-rust2 reads a flow sequence's `: x`
+/// otherwise (its scanner's `flow_mapping_started` is never reset), so the
+/// lines after the first of these do not read alone as they read in place.
+const FLOW_MAP: u32 = 1 << 31;
+const DEPTH: u32 = 0x7fff;
 /// No such line.
 const NONE: u32 = u32::MAX;
 
@@ -58,7 +64,7 @@ struct Entry(u32);
 
 impl Entry {
     fn new(column: usize, dash: bool, depth: usize) -> Option<Self> {
-        (column + 1 < COLUMN as usize && depth <= u16::MAX as usize).then(|| {
+        (column + 1 < COLUMN as usize && depth <= DEPTH as usize).then(|| {
             Entry(
                 (column as u32 + 1) | if dash { DASH } else { 0 } | ((depth as u32) << DEPTH_SHIFT),
             )
@@ -81,7 +87,7 @@ impl Entry {
     }
 
     fn depth(self) -> usize {
-        (self.0 >> DEPTH_SHIFT) as usize
+        ((self.0 >> DEPTH_SHIFT) & DEPTH) as usize
     }
 }
 
@@ -96,6 +102,8 @@ pub(crate) struct Outline {
     /// The first line with an `apiVersion` key, a `kind` key, a root `kind`
     /// key ([`ObjectKeys`]'s three), or [`NONE`].
     key_lines: [u32; 3],
+    /// The first line with [`FLOW_MAP`], or [`NONE`].
+    flow_map_line: u32,
 }
 
 /// The outline of `text`, a document cut as `chunk` (relative to `text`),
@@ -142,6 +150,7 @@ pub(crate) fn read_document(
     find_key_lines(text, &line_starts, 0, &mut key_lines);
     Some(Outline {
         line_starts,
+        flow_map_line: scan.flow_map_line.map_or(NONE, |l| l as u32),
         entries: scan.entries,
         key_lines,
     })
@@ -207,6 +216,10 @@ struct Scan {
     first: Option<(bool, usize, usize)>,
     /// The first key of the outermost mapping: line (1-based), column.
     first_key: Option<(usize, usize)>,
+    /// Flow collections read.
+    flows: usize,
+    /// The first line with [`FLOW_MAP`].
+    flow_map_line: Option<usize>,
     /// Node events seen.
     nodes: usize,
     /// The one value of a one-entry mapping is an empty plain scalar with
@@ -254,6 +267,8 @@ fn scan(text: &str, line_starts: &[u32], base_depth: usize) -> Option<Scan> {
         depth: 0,
         first: None,
         first_key: None,
+        flows: 0,
+        flow_map_line: None,
         nodes: 0,
         bare_value: false,
     };
@@ -339,14 +354,16 @@ fn scan(text: &str, line_starts: &[u32], base_depth: usize) -> Option<Scan> {
                 // A mapping that is a `-` item: its first key says where
                 // the item starts.
                 if let Some(item_depth) = frame.item_dash.take() {
-                    if line < entries.len() && entries[line] == 0 && dash_first(row, indent, column)
+                    if line < entries.len()
+                        && entries[line] & COLUMN == 0
+                        && dash_first(row, indent, column)
                     {
                         if let Some(entry) = Entry::new(indent, true, item_depth) {
                             entries[line] = entry.0;
                         }
                     }
                 }
-                if line < entries.len() && indent == column && entries[line] == 0 {
+                if line < entries.len() && indent == column && entries[line] & COLUMN == 0 {
                     if let Some(entry) = Entry::new(column, false, depth) {
                         entries[line] = entry.0;
                         frame.key_line = Some(line);
@@ -370,7 +387,7 @@ fn scan(text: &str, line_starts: &[u32], base_depth: usize) -> Option<Scan> {
                 if opened == Some((true, true)) {
                     deferred_dash = Some(depth);
                 } else if line < entries.len()
-                    && entries[line] == 0
+                    && entries[line] & COLUMN == 0
                     && dash_first(row, indent, column)
                 {
                     if let Some(entry) = Entry::new(indent, true, depth) {
@@ -383,6 +400,17 @@ fn scan(text: &str, line_starts: &[u32], base_depth: usize) -> Option<Scan> {
         if let Some((mapping, block)) = opened {
             if !block {
                 flow += 1;
+                out.flows += 1;
+                let at = char_offset(row, column);
+                let starts_flow_map = match row.get(at) {
+                    Some(b'{') => true,
+                    Some(b'?') => row.get(at + 1).is_none_or(|b| b.is_ascii_whitespace()),
+                    _ => false,
+                };
+                if mapping && starts_flow_map && line < entries.len() {
+                    entries[line] |= FLOW_MAP;
+                    out.flow_map_line.get_or_insert(line);
+                }
             }
             if out.first.is_none() {
                 out.first = Some(match block {
@@ -596,6 +624,23 @@ impl Outline {
         if region.depth - 1 + scan.depth > MAX_DEPTH {
             return None;
         }
+        // yaml-rust2's reading of flow sequences after a flow mapping (see
+        // FLOW_MAP): before the first one, the region may hold none; after
+        // it, the region (before and after the edit) may hold no flow
+        // collection at all.
+        let flow_map = self.flow_map_line as usize;
+        if self.flow_map_line == NONE || flow_map >= region.end {
+            if scan.flow_map_line.is_some() {
+                return None;
+            }
+        } else if flow_map >= region.first
+            || scan.flows > 0
+            || self.entries[region.first..region.end]
+                .iter()
+                .any(|e| e & FLOW_MAP != 0)
+        {
+            return None;
+        }
         let mut entries = scan.entries;
         if region.bare_key {
             // `key:` and nothing else; its value is on the lines after.
@@ -629,6 +674,9 @@ impl Outline {
             } else {
                 (*line as isize + line_delta) as u32
             };
+        }
+        if self.flow_map_line != NONE && flow_map >= region.end {
+            self.flow_map_line = (flow_map as isize + line_delta) as u32;
         }
         // Splice the region's lines in.
         let shift = |s: u32| (s as isize + delta) as u32;
@@ -664,7 +712,7 @@ impl Outline {
                     None
                     | Some(
                         b'\r' | b'\n' | b'\t' | b'[' | b'{' | b'?' | b'&' | b'!' | b'*' | b'|'
-                        | b'>' | b'%' | b'@' | b'`' | b'#' | b',' | b'<' | b']' | b'}',
+                        | b'>' | b'%' | b'@' | b'`' | b'#' | b',' | b'<' | b']' | b'}' | b':',
                     ) => return false,
                     _ => {}
                 }
