@@ -31,6 +31,9 @@
 //!
 //! - `crd_whole_document_parse`: [`parse`] of that document alone, what an
 //!   edit inside it cost before edits re-read regions;
+//! - `largest_tree_document_parse`: [`parse`] of the largest document of
+//!   Mb2 that holds a tree (edits inside such documents still parse the
+//!   whole document: this is what one costs at most there);
 //! - `crd_blank_typed_and_deleted`: [`IncrementalFile::edit`] of a blank
 //!   typed at the end of a line and deleted again (two edits per
 //!   iteration), at 64 lines spread through the document in turn; each
@@ -96,7 +99,11 @@ fn reread_bytes_of_the_latency_edits(text: &str) {
             .map(str::len)
             .sum::<usize>();
         let end = at + text[at..].find('\n').unwrap_or(text.len() - at);
-        let end = if text[..end].ends_with('\r') { end - 1 } else { end };
+        let end = if text[..end].ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
         text.insert(end, ' ');
         let current = &text;
         file.edit(
@@ -133,9 +140,30 @@ fn largest_document() -> (usize, &'static str) {
     best
 }
 
+/// The largest document of the Mb2 input whose parse builds a tree.
+fn largest_tree_document() -> &'static str {
+    Mb2::text()
+        .split_inclusive("\n---\n")
+        .filter(|d| {
+            !parse(d, tokenguard_analysis::Options::builtin())
+                .documents
+                .is_empty()
+        })
+        .max_by_key(|d| d.len())
+        .unwrap_or("")
+}
+
 #[divan::bench_group(sample_count = 50, max_time = 3)]
 mod edit {
     use super::*;
+
+    #[divan::bench]
+    fn largest_tree_document_parse(bencher: Bencher) {
+        let document = largest_tree_document();
+        bencher
+            .counter(BytesCount::new(document.len()))
+            .bench(|| parse(black_box(document), tokenguard_analysis::Options::builtin()));
+    }
 
     #[divan::bench]
     fn crd_whole_document_parse(bencher: Bencher) {
@@ -166,12 +194,9 @@ mod edit {
             turn += 1;
             let at = places[k];
             let typed = &with_blank[k];
-            file.edit(
-                TextRange::new(at, at),
-                1,
-                typed.len(),
-                &|r: TextRange| typed[r.start..r.end].to_string(),
-            );
+            file.edit(TextRange::new(at, at), 1, typed.len(), &|r: TextRange| {
+                typed[r.start..r.end].to_string()
+            });
             file.edit(
                 TextRange::new(at, at + 1),
                 0,

@@ -132,10 +132,14 @@ fn make_pieces(
                 len: chunk.range.len(),
                 parsed,
                 findings: None,
-                keys: if chunk.has_content {
+                keys: if !chunk.has_content {
+                    ObjectKeys::default()
+                } else if window_start == 0 && &window_text[..chunk.range.start] == BOM {
+                    // The file's first document, after its byte-order mark
+                    // (and any more of them, as the whole text's keys read).
                     ObjectKeys::of(text)
                 } else {
-                    ObjectKeys::default()
+                    region::keys_inside(text)
                 },
                 closed: chunk.closed,
                 after_end,

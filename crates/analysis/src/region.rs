@@ -157,11 +157,12 @@ pub(crate) fn read_document(
 }
 
 /// No NUL (an error), no backslash (an escape can spell any kind: the
-/// document would need a tree), no lone CR (kubectl reads lines otherwise),
-/// no tab where Kubernetes' decoder may refuse one.
+/// document would need a tree), no byte-order mark (which the keys of the
+/// file's first line step over), no lone CR (kubectl reads lines
+/// otherwise), no tab where Kubernetes' decoder may refuse one.
 fn plain_bytes(text: &str) -> bool {
     let bytes = text.as_bytes();
-    if memchr::memchr2(0, b'\\', bytes).is_some() {
+    if memchr::memchr2(0, b'\\', bytes).is_some() || text.contains(crate::BOM) {
         return false;
     }
     for cr in memchr::memchr_iter(b'\r', bytes) {
@@ -183,6 +184,18 @@ fn plain_bytes(text: &str) -> bool {
     })
 }
 
+/// [`ObjectKeys::of`] a text that does not start the file: a byte-order
+/// mark at its start is a character of its first line, not the file's mark
+/// (which `ObjectKeys::of` steps over).
+pub(crate) fn keys_inside(text: &str) -> ObjectKeys {
+    if text.starts_with(crate::BOM) {
+        // Any other character before it reads the same.
+        ObjectKeys::of(&format!("x{text}"))
+    } else {
+        ObjectKeys::of(text)
+    }
+}
+
 /// The first line of `text` (whose lines start at `line_starts`, numbered
 /// from `first`) holding each of [`ObjectKeys`]' keys, where `found` has none.
 fn find_key_lines(text: &str, line_starts: &[u32], first: u32, found: &mut [u32; 3]) {
@@ -193,7 +206,7 @@ fn find_key_lines(text: &str, line_starts: &[u32], first: u32, found: &mut [u32;
         let end = line_starts
             .get(i + 1)
             .map_or(text.len(), |&next| next as usize);
-        let keys = ObjectKeys::of(&text[start as usize..end]);
+        let keys = keys_inside(&text[start as usize..end]);
         for (slot, has) in found
             .iter_mut()
             .zip([keys.api_version, keys.kind, keys.root_kind])
@@ -657,7 +670,7 @@ impl Outline {
         }
         let line_delta = starts.len() as isize - (region.end - region.first) as isize;
         let mut found = [NONE; 3];
-        if ObjectKeys::of(&text) != ObjectKeys::default() {
+        if keys_inside(&text) != ObjectKeys::default() {
             if region.column == 0 {
                 return None;
             }
