@@ -563,6 +563,11 @@ impl Outline {
     ) -> Option<usize> {
         let first = self.line_of(old.start);
         let last = self.line_of(old.end);
+        if first == last {
+            if let Some(read) = self.try_leading_comment(first, len, old, new_len, text_of) {
+                return Some(read);
+            }
+        }
         if first == last && last + 1 < self.entries.len() {
             if let Some(e) = self.entry(first).filter(|e| e.open() && !e.dash()) {
                 let bare = Region {
@@ -580,6 +585,48 @@ impl Outline {
         }
         let region = self.enclosing(first, last)?;
         self.try_region(region, len, old, new_len, text_of)
+    }
+
+    /// An edit inside a comment on a line before the document's first entry
+    /// (where nothing but comments, blanks and its `---` stand), that
+    /// leaves it a comment on one line: nothing else to read.
+    fn try_leading_comment(
+        &mut self,
+        line: usize,
+        len: usize,
+        old: TextRange,
+        new_len: usize,
+        text_of: &dyn Fn(TextRange) -> String,
+    ) -> Option<usize> {
+        // The first entry comes after the line and is the root's own: the
+        // line stands before all content.
+        let first_entry = (0..self.entries.len()).find_map(|l| self.entry(l).map(|e| (l, e)));
+        if !first_entry.is_some_and(|(l, e)| l > line && e.depth() == 1)
+            || self.key_lines.contains(&(line as u32))
+        {
+            return None;
+        }
+        let delta = new_len as isize - old.len() as isize;
+        let start = self.line_starts[line] as usize;
+        let old_end = self.line_starts.get(line + 1).map_or(len, |&s| s as usize);
+        let text = text_of(TextRange::new(start, old_end.checked_add_signed(delta)?));
+        let row = text.as_bytes();
+        let hash = row.iter().position(|&b| b != b' ')?;
+        let breaks = memchr::memchr_iter(b'\n', row).count();
+        let last_line = line + 1 == self.line_starts.len();
+        if row[hash] != b'#'
+            || start + hash >= old.start
+            || breaks != usize::from(!last_line)
+            || (!last_line && !text.ends_with('\n'))
+            || !plain_bytes(&text)
+            || keys_inside(&text) != ObjectKeys::default()
+        {
+            return None;
+        }
+        for s in &mut self.line_starts[line + 1..] {
+            *s = (*s as isize + delta) as u32;
+        }
+        Some(text.len())
     }
 
     fn try_region(

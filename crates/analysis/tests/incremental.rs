@@ -438,3 +438,18 @@ fn each_snippet_on_each_line_matches_a_fresh_analysis() {
         "{regions} of {edits} edits took the region path"
     );
 }
+
+/// A comment before a document's content is edited without reading the
+/// document; inside a quoted scalar, a `#` line is no comment.
+#[test]
+fn comments_before_the_content_and_lines_that_only_look_like_them() {
+    let text = "# generated\n# kind: x\n---\nkind: ConfigMap\ndata:\n  a: \"x\n    # y\"\n  b: 1\n";
+    for line in 0..7 {
+        for s in 0..REGION_SNIPPETS.len() {
+            run_line_edits(text, &[LineEdit::Insert(line, 2, 0, s)]).unwrap();
+            run_line_edits(text, &[LineEdit::Insert(line, 3, 3, s)]).unwrap();
+        }
+    }
+    let regions = run_line_edits(text, &[LineEdit::Insert(0, 2, 0, 2)]).unwrap();
+    assert_eq!(regions, 1, "a comment edited before the content");
+}
