@@ -39,6 +39,10 @@
 //!   iteration), at 64 lines spread through the document in turn; each
 //!   re-reads only the block region around the line.
 //!
+//! - `open_incremental_mb2` / `open_parse_mb2`: [`IncrementalFile::new`]
+//!   of the Mb2 input (what the server does on didOpen, outlines of the
+//!   documents without a tree included) beside [`parse`] of it.
+//!
 //! Before the benchmarks, the bytes re-read per edit are printed for the
 //! latency harness's edits on the Mb20 input (`crates/lsp/examples/latency.rs`:
 //! a blank at the end of line `i * 7919 % lines`, 200 edits).
@@ -156,6 +160,22 @@ fn largest_tree_document() -> &'static str {
 #[divan::bench_group(sample_count = 50, max_time = 3)]
 mod edit {
     use super::*;
+
+    #[divan::bench]
+    fn open_incremental_mb2(bencher: Bencher) {
+        let text = Mb2::text();
+        bencher
+            .counter(BytesCount::new(text.len()))
+            .bench(|| IncrementalFile::new(black_box(text)));
+    }
+
+    #[divan::bench]
+    fn open_parse_mb2(bencher: Bencher) {
+        let text = Mb2::text();
+        bencher
+            .counter(BytesCount::new(text.len()))
+            .bench(|| parse(black_box(text), tokenguard_analysis::Options::builtin()));
+    }
 
     #[divan::bench]
     fn largest_tree_document_parse(bencher: Bencher) {

@@ -453,3 +453,25 @@ fn comments_before_the_content_and_lines_that_only_look_like_them() {
     let regions = run_line_edits(text, &[LineEdit::Insert(0, 2, 0, 2)]).unwrap();
     assert_eq!(regions, 1, "a comment edited before the content");
 }
+
+/// yaml-rust2 reads `[1, :` otherwise after a flow mapping anywhere before
+/// it (found by the property tests): a region after one may not hold a flow
+/// collection, before one it may not make one.
+#[test]
+fn flow_sequences_after_a_flow_mapping_are_read_in_place() {
+    let colon = REGION_SNIPPETS.iter().position(|s| *s == ":").unwrap();
+    let brace = REGION_SNIPPETS.iter().position(|s| *s == "{").unwrap();
+    for text in [
+        "kind: ConfigMap\na: {b: x}\nc:\n  d: [1, 2,\n   3]\n  e: 1\n",
+        "kind: ConfigMap\nc:\n  d: [1, 2,\n   3]\n  e: 1\na: {b: x}\n",
+        "kind: ConfigMap\nc:\n  e: 1\n  d: [1, 2,\n   3]\n",
+    ] {
+        for line in 0..6 {
+            for how in 0..4 {
+                for s in [colon, brace] {
+                    run_line_edits(text, &[LineEdit::Insert(line, how, 11, s)]).unwrap();
+                }
+            }
+        }
+    }
+}
