@@ -51,7 +51,7 @@ const DASH: u32 = 1 << 14;
 const OPEN: u32 = 1 << 15;
 const DEPTH_SHIFT: u32 = 16;
 /// A flow mapping starts on the line (`{`, or `? ` inside a flow
-/// collection): from there on yaml-rust2 reads a flow sequence's `: x`
+/// collection; here any flow mapping): from there on yaml-rust2 reads a flow sequence's `: x`
 /// otherwise (its scanner's `flow_mapping_started` is never reset), so the
 /// lines after the first of these do not read alone as they read in place.
 const FLOW_MAP: u32 = 1 << 31;
@@ -414,13 +414,10 @@ fn scan(text: &str, line_starts: &[u32], base_depth: usize) -> Option<Scan> {
             if !block {
                 flow += 1;
                 out.flows += 1;
-                let at = char_offset(row, column);
-                let starts_flow_map = match row.get(at) {
-                    Some(b'{') => true,
-                    Some(b'?') => row.get(at + 1).is_none_or(|b| b.is_ascii_whitespace()),
-                    _ => false,
-                };
-                if mapping && starts_flow_map && line < entries.len() {
+                // Every flow mapping counts (`{`, `? ` in a flow sequence,
+                // and the `a: 1` pairs that do not set the state): a line
+                // too early is only a region refused.
+                if mapping && line < entries.len() {
                     entries[line] |= FLOW_MAP;
                     out.flow_map_line.get_or_insert(line);
                 }
