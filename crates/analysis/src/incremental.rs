@@ -74,12 +74,14 @@ pub struct IncrementalFile {
 const PARALLEL_BYTES: usize = 512 * 1024;
 
 /// The pieces of `chunks`; `after_end`: a `...` line ends the piece before
-/// the first chunk.
+/// the first chunk; `body_start`: where the file's first document starts
+/// (after its byte-order mark).
 fn make_pieces(
     window_start: usize,
     window_text: &str,
     chunks: &[Chunk],
     after_end: bool,
+    body_start: usize,
     options: &Options,
 ) -> Vec<Piece> {
     let follows_end = |i: usize| {
@@ -99,6 +101,7 @@ fn make_pieces(
                     window_text,
                     std::slice::from_ref(chunk),
                     follows_end(i),
+                    body_start,
                     options,
                 )
             })
@@ -134,7 +137,7 @@ fn make_pieces(
                 findings: None,
                 keys: if !chunk.has_content {
                     ObjectKeys::default()
-                } else if window_start == 0 && &window_text[..chunk.range.start] == BOM {
+                } else if body_start > 0 && window_start + chunk.range.start == body_start {
                     // The file's first document, after its byte-order mark
                     // (and any more of them, as the whole text's keys read).
                     ObjectKeys::of(text)
@@ -170,7 +173,7 @@ impl IncrementalFile {
     pub fn with_options(text: &str, options: Arc<Options>) -> Self {
         let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
         let chunks = split_documents(text, body_start);
-        let pieces = make_pieces(0, text, &chunks, false, &options);
+        let pieces = make_pieces(0, text, &chunks, false, body_start, &options);
         Self {
             options,
             body_start,
@@ -310,6 +313,7 @@ impl IncrementalFile {
                             &window_text,
                             std::slice::from_ref(chunk),
                             after_end,
+                            self.body_start,
                             &self.options,
                         );
                         self.reparsed += piece.iter().filter(|p| p.parsed.is_some()).count();
@@ -390,7 +394,14 @@ impl IncrementalFile {
             return false;
         }
         let after_end = piece.after_end;
-        let mut fresh = make_pieces(piece.start, &text, &chunks, after_end, &self.options);
+        let mut fresh = make_pieces(
+            piece.start,
+            &text,
+            &chunks,
+            after_end,
+            self.body_start,
+            &self.options,
+        );
         let (Some(fresh), true) = (fresh.pop(), fresh.is_empty()) else {
             return false;
         };
