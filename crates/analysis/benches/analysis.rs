@@ -202,7 +202,9 @@ mod edit {
             .match_indices('\n')
             .map(|(i, _)| start + i)
             .collect();
-        let places: Vec<usize> = (0..64).map(|k| ends[k * ends.len() / 64 + 1]).collect();
+        let places: Vec<usize> = (0..64)
+            .map(|k| ends[(2 * k + 1) * ends.len() / 128])
+            .collect();
         let with_blank: Vec<String> = places
             .iter()
             .map(|&at| format!("{} {}", &text[..at], &text[at..]))
