@@ -344,7 +344,8 @@ fn scan(text: &str, line_starts: &[u32], base_depth: usize) -> Option<Scan> {
         } else {
             &[]
         };
-        let indent = row.iter().take_while(|&&b| b == b' ').count();
+        // (Counted only where an entry may start the line.)
+        let indent = || row.iter().take_while(|&&b| b == b' ').count();
         let depth = base_depth + stack.len();
         // A collection: a mapping (else a sequence), and whether in block
         // style (a block mapping's mark is its first key's `:`).
@@ -364,6 +365,7 @@ fn scan(text: &str, line_starts: &[u32], base_depth: usize) -> Option<Scan> {
                 if root && out.first_key.is_none() {
                     out.first_key = Some((mark.line(), column));
                 }
+                let indent = indent();
                 // A mapping that is a `-` item: its first key says where
                 // the item starts.
                 if let Some(item_depth) = frame.item_dash.take() {
@@ -397,6 +399,7 @@ fn scan(text: &str, line_starts: &[u32], base_depth: usize) -> Option<Scan> {
                 }
             }
             Some(frame) if frame.block => {
+                let indent = indent();
                 if opened == Some((true, true)) {
                     deferred_dash = Some(depth);
                 } else if line < entries.len()
