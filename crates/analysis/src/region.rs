@@ -162,7 +162,9 @@ pub(crate) fn read_document(
 /// otherwise), no tab where Kubernetes' decoder may refuse one.
 fn plain_bytes(text: &str) -> bool {
     let bytes = text.as_bytes();
-    if memchr::memchr2(0, b'\\', bytes).is_some() || text.contains(crate::BOM) {
+    if memchr::memchr2(0, b'\\', bytes).is_some()
+        || memchr::memmem::find(bytes, crate::BOM.as_bytes()).is_some()
+    {
         return false;
     }
     for cr in memchr::memchr_iter(b'\r', bytes) {
