@@ -520,6 +520,46 @@ mod tests {
         file.reparsed
     }
 
+    /// The bytes re-read by one edit inside a CRD-like document, after
+    /// checking the result against a fresh analysis.
+    fn reread(before: &str, at: usize, insert: &str) -> (usize, usize) {
+        let reparsed = edit_and_compare(before, at, at, insert);
+        let mut file = IncrementalFile::new(before);
+        let mut after = before.to_string();
+        after.insert_str(at, insert);
+        file.edit(TextRange::new(at, at), insert.len(), after.len(), &|r| {
+            after[r.start..r.end].to_string()
+        });
+        assert_eq!(file.reparsed, reparsed);
+        (reparsed, file.reparsed_bytes)
+    }
+
+    #[test]
+    fn an_edit_inside_a_document_without_a_tree_rereads_its_region_only() {
+        let text = "# generated\napiVersion: v1\nkind: ConfigMap\ndata:\n  a:\n    b: 1\n    c: |\n      x\n  d: 2\n---\nkind: Pod\n";
+        let end_of = |line: &str| text.find(line).unwrap() + line.len();
+        // A leaf entry: its line.
+        assert_eq!(
+            reread(text, end_of("    b: 1"), " "),
+            (0, "    b: 1 \n".len())
+        );
+        // A bare key: its line alone, not its value's lines.
+        assert_eq!(reread(text, end_of("  a"), "x"), (0, "  ax:\n".len()));
+        // Inside a block scalar: the entry that holds it.
+        assert_eq!(
+            reread(text, end_of("      x"), "y"),
+            (0, "    c: |\n      xy\n".len())
+        );
+        // A comment before the content: its line.
+        assert_eq!(
+            reread(text, end_of("# gen"), "!"),
+            (0, "# gen!erated\n".len())
+        );
+        // A root entry, an edit that breaks the structure: the document.
+        assert_eq!(reread(text, end_of("kind: ConfigMap"), " ").0, 1);
+        assert_eq!(reread(text, end_of("    b: 1"), "\n x").0, 1);
+    }
+
     const FILE: &str = "kind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n---\nkind: ServiceAccount\nmetadata: {name: default}\n---\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers: []\n---\nkind: ConfigMap\ndata: {a: b}\n";
 
     #[test]
