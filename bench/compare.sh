@@ -530,7 +530,7 @@ echo "| measurement | tokenguard | floor | tokenguard / floor | peer | peer / to
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "Medians of $RUNS run(s), tokenguard and its floor alternately (PyYAML: ${py_runs:-0} runs; Checkov and yaml-language-server: 1 run each); didChange: $EDITS edits in one server. Ratios above 1 in \"peer / tokenguard\": tokenguard is faster or smaller."
+echo "Medians of $RUNS run(s), tokenguard and its floor alternately${py_runs:+ (PyYAML: $py_runs; Checkov and yaml-language-server: 1 run each)}; didChange: $EDITS edits in one server. Ratios above 1 in \"peer / tokenguard\": tokenguard is faster or smaller."
 for note in "${NOTES[@]}"; do echo "- $note"; done
 for failure in "${FAILED[@]}"; do echo "- FAILED: $failure"; done
 } >"$WORK/result.md"
