@@ -47,6 +47,8 @@ The floors: `check` against parse_floor (yaml-rust2's bare event parse of the
 same files on all cores); didOpen against open_floor (read the didOpen body,
 decode it once with serde_json as tower-lsp-server does, split the text into
 documents, event-parse them on all cores); memory against the text's size.
+A note under the table gives the latency harness's own part of didOpen (the
+same notification to bench/null_server.py, a server that does nothing).
 The peers: Checkov and PyYAML (CSafeLoader) for check, yaml-language-server
 for didOpen and memory. A peer that is not installed is "not measured"; a
 target that needs it is judged on the rest. Wall time from the shell's clock,
@@ -183,6 +185,7 @@ if [ -z "$HARNESSES" ]; then
     HARNESSES=$ROOT/target/release/examples
 fi
 LATENCY=$HARNESSES/latency
+NULL_SERVER=$ROOT/bench/null_server.py
 FLOOR=$HARNESSES/parse_floor
 OPEN_FLOOR=$HARNESSES/open_floor
 for h in "$LATENCY" "$FLOOR" "$OPEN_FLOOR"; do
@@ -392,6 +395,7 @@ for input in argo-2mb argo-20mb; do
     say "b. didOpen -> publishDiagnostics on the $size file: tokenguard and open_floor, alternately, $RUNS runs each"
     : >"$WORK/b.tg"
     : >"$WORK/b.floor"
+    : >"$WORK/b.null"
     for ((i = 0; i < RUNS; i++)); do
         if "$LATENCY" "$TG" "$file" 0 >"$WORK/latency.out" 2>&1 && [ -n "$(lat_open "$WORK/latency.out")" ]; then
             echo "$(lat_open "$WORK/latency.out") $(lat_mem "$WORK/latency.out" 'after open')" >>"$WORK/b.tg"
@@ -404,9 +408,19 @@ for input in argo-2mb argo-20mb; do
         else
             FAILED+=("open_floor on the $size file exited $st: $(tail -1 "$WORK/open_floor.out.err")")
         fi
+        # The harness's own part: the same didOpen to a server that does nothing.
+        if "$LATENCY" "$NULL_SERVER" "$file" 0 >"$WORK/null.out" 2>&1 && [ -n "$(lat_open "$WORK/null.out")" ]; then
+            lat_open "$WORK/null.out" >>"$WORK/b.null"
+        else
+            FAILED+=("latency against bench/null_server.py, $size file: $(tail -1 "$WORK/null.out")")
+        fi
     done
     to_ms=$(median "$WORK/b.tg" 1)
     fo_ms=$(median "$WORK/b.floor" 1)
+    tr_ms=$(median "$WORK/b.null" 1)
+    if [ -n "$to_ms" ] && [ -n "$fo_ms" ] && [ -n "$tr_ms" ]; then
+        NOTES+=("didOpen, $size: the harness's own transport (latency.rs against bench/null_server.py, a server that does nothing) takes $(ms "$tr_ms") of tokenguard's $(ms "$to_ms"); without it, tokenguard / floor = $(ratio "$(awk -v a="$to_ms" -v b="$tr_ms" 'BEGIN {print a-b}')" "$fo_ms")")
+    fi
     NOTES+=("open_floor, $size: $(tail -1 "$WORK/open_floor.out")")
     yls_cells=()
     yls_ratios=()
