@@ -18,6 +18,8 @@ use tokenguard_analysis::{
 use crate::config::Settings;
 use crate::documents::Document;
 use crate::positions::{to_range, Encoding};
+use crate::rbac_facts::RbacFacts;
+use tokenguard_analysis::rbac::RbacObjects;
 
 pub const SOURCE: &str = "tokenguard";
 /// Kubernetes' documentation of the setting (the analysis's hovers link it too).
@@ -33,6 +35,9 @@ pub struct Analyzed {
     /// (`tokenguard_analysis::holds_kubernetes_object`).
     pub findings: Vec<Finding>,
     pub accounts: Vec<ServiceAccount>,
+    /// The roles and bindings of a plain manifest (`None` for a Helm file,
+    /// or a text not analysed).
+    pub rbac: Option<RbacObjects>,
     /// Set when the text was over the size limit and was not analysed at all
     /// (no findings, no accounts).
     pub too_large: Option<TooLarge>,
@@ -74,6 +79,16 @@ pub struct LiveAnalysis {
     /// The revision `file` is at (0: none yet).
     revision: u64,
     file: Option<IncrementalFile>,
+    /// The roles and bindings of the text at `revision` (with `file`).
+    rbac: RbacFacts,
+    /// The text at `revision` (a rope shares its chunks: no copy).
+    rope: Rope,
+    /// The workspace generation last seen, and the one `file` is judged
+    /// with: it grows only when the workspace changed for this document
+    /// (not when the only change was the document's own accounts or roles
+    /// reaching the workspace store, which its own judging does not read).
+    seen_generation: u64,
+    judged_generation: u64,
 }
 
 impl LiveAnalysis {
@@ -82,11 +97,15 @@ impl LiveAnalysis {
     /// `workspace`. A text longer than `max_size` bytes is not analysed.
     /// Other `options` than the last ones (a reloaded project configuration)
     /// mean analysing the whole text again.
+    ///
+    /// `own_change`: the last change of generation the document's own
+    /// facts made (`WorkspaceStore::own_change`), from and to.
     pub fn run(
         &mut self,
         doc: &Document,
         workspace: &dyn AccountLookup,
         generation: u64,
+        own_change: Option<(u64, u64)>,
         max_size: u64,
         options: &Arc<Options>,
     ) -> Option<Analyzed> {
@@ -98,7 +117,7 @@ impl LiveAnalysis {
             // Nothing is kept: the next analysis under the limit starts afresh.
             *self = LiveAnalysis {
                 revision: doc.revision,
-                file: None,
+                ..LiveAnalysis::default()
             };
             return Some(Analyzed {
                 revision: doc.revision,
@@ -106,6 +125,7 @@ impl LiveAnalysis {
                 rope: rope.clone(),
                 findings: Vec::new(),
                 accounts: Vec::new(),
+                rbac: None,
                 too_large: Some(TooLarge {
                     size: rope.len_bytes(),
                     limit: max_size,
@@ -132,19 +152,26 @@ impl LiveAnalysis {
             (Some(_), Some(None)) => {}
             (Some(file), Some(Some((old, new_len)))) => {
                 file.edit(old, new_len, rope.len_bytes(), &text_of);
+                self.rbac.edit(&self.rope, rope, old, new_len);
             }
             _ => {
-                self.file = Some(IncrementalFile::with_options(
-                    &rope.to_string(),
-                    Arc::clone(options),
-                ))
+                let text = rope.to_string();
+                self.file = Some(IncrementalFile::with_options(&text, Arc::clone(options)));
+                self.rbac = RbacFacts::of_text(&text);
             }
         }
         self.revision = doc.revision;
+        self.rope = rope.clone();
+        if generation != self.seen_generation {
+            if own_change != Some((self.seen_generation, generation)) {
+                self.judged_generation += 1;
+            }
+            self.seen_generation = generation;
+        }
         let file = self.file.as_mut()?;
         // The one rule of which files get findings (the CLI's too).
         let findings = if file.holds_kubernetes_object() {
-            file.findings(&text_of, workspace, generation)
+            file.findings(&text_of, workspace, self.judged_generation)
         } else {
             Vec::new()
         };
@@ -154,6 +181,7 @@ impl LiveAnalysis {
             rope: rope.clone(),
             findings,
             accounts: file.accounts(),
+            rbac: Some(self.rbac.objects()),
             too_large: None,
             kind: FileKind::Manifest,
         })
@@ -175,7 +203,7 @@ impl LiveAnalysis {
         }
         *self = LiveAnalysis {
             revision: doc.revision,
-            file: None,
+            ..LiveAnalysis::default()
         };
         let rope = &doc.rope;
         let too_large = (rope.len_bytes() as u64 > max_size).then_some(TooLarge {
@@ -192,6 +220,7 @@ impl LiveAnalysis {
             rope: rope.clone(),
             findings,
             accounts: Vec::new(),
+            rbac: None,
             too_large,
             kind: FileKind::Manifest,
         })

@@ -220,6 +220,7 @@ mod tests {
             rope: Rope::new(),
             findings: Vec::new(),
             accounts: Vec::new(),
+            rbac: None,
             too_large: None,
             kind: tokenguard_analysis::files::FileKind::Manifest,
         })
