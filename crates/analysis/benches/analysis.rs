@@ -25,13 +25,36 @@
 //!   [`apply_edits`]), what `tokenguard check --fix` does to one file.
 //!
 //! Throughput is printed in MB/s of input (divan's `BytesCount`).
+//!
+//! Edits (`edit` group), on the largest document of the Mb2 input (the
+//! argo-cd `applicationsets` CRD, 1.4 MB, a document that holds no tree):
+//!
+//! - `crd_whole_document_parse`: [`parse`] of that document alone, what an
+//!   edit inside it cost before edits re-read regions;
+//! - `largest_tree_document_parse`: [`parse`] of the largest document of
+//!   Mb2 that holds a tree (edits inside such documents still parse the
+//!   whole document: this is what one costs at most there);
+//! - `crd_blank_typed_and_deleted`: [`IncrementalFile::edit`] of a blank
+//!   typed at the end of a line and deleted again (two edits per
+//!   iteration), at 64 lines spread through the document in turn; each
+//!   re-reads only the block region around the line.
+//!
+//! - `open_incremental_mb2` / `open_parse_mb2`: [`IncrementalFile::new`]
+//!   of the Mb2 input (what the server does on didOpen, outlines of the
+//!   documents without a tree included) beside [`parse`] of it.
+//!
+//! Before the benchmarks, the bytes re-read per edit are printed for the
+//! latency harness's edits on the Mb20 input (`crates/lsp/examples/latency.rs`:
+//! a blank at the end of line `i * 7919 % lines`, 200 edits).
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use divan::counter::BytesCount;
 use divan::{black_box, Bencher};
-use tokenguard_analysis::{apply_edits, check, fix_all_edits, parse, NoAccounts};
+use tokenguard_analysis::{
+    apply_edits, check, fix_all_edits, parse, IncrementalFile, NoAccounts, TextRange,
+};
 use yaml_rust2::parser::{Event, Parser};
 
 fn main() {
@@ -60,7 +83,149 @@ fn main() {
             findings.len()
         );
     }
+    reread_bytes_of_the_latency_edits(&inputs.texts[4]);
     divan::main();
+}
+
+/// The bytes [`IncrementalFile::edit`] re-reads for each edit the latency
+/// harness makes on `text` (a blank at the end of line `i * 7919 % lines`),
+/// printed as percentiles.
+fn reread_bytes_of_the_latency_edits(text: &str) {
+    let mut text = text.to_string();
+    let mut file = IncrementalFile::new(&text);
+    let line_count = text.split('\n').count();
+    let mut read = Vec::new();
+    for i in 0..200 {
+        let line = (i * 7919) % line_count;
+        let at = text
+            .split_inclusive('\n')
+            .take(line)
+            .map(str::len)
+            .sum::<usize>();
+        let end = at + text[at..].find('\n').unwrap_or(text.len() - at);
+        let end = if text[..end].ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
+        text.insert(end, ' ');
+        let current = &text;
+        file.edit(
+            TextRange::new(end, end),
+            1,
+            current.len(),
+            &|r: TextRange| current[r.start..r.end].to_string(),
+        );
+        read.push(file.reparsed_bytes);
+    }
+    read.sort_unstable();
+    let at = |p: f64| read[((read.len() - 1) as f64 * p) as usize];
+    eprintln!(
+        "  bytes re-read per edit, the latency harness's 200 edits on Mb20: \
+         p50 {} p95 {} max {} (mean {})",
+        at(0.5),
+        at(0.95),
+        at(1.0),
+        read.iter().sum::<usize>() / read.len()
+    );
+}
+
+/// The largest document of the Mb2 input, and where it starts.
+fn largest_document() -> (usize, &'static str) {
+    let text = Mb2::text();
+    let mut best = (0, "");
+    let mut start = 0;
+    for piece in text.split_inclusive("\n---\n") {
+        if piece.len() > best.1.len() {
+            best = (start, piece);
+        }
+        start += piece.len();
+    }
+    best
+}
+
+/// The largest document of the Mb2 input whose parse builds a tree.
+fn largest_tree_document() -> &'static str {
+    Mb2::text()
+        .split_inclusive("\n---\n")
+        .filter(|d| {
+            !parse(d, tokenguard_analysis::Options::builtin())
+                .documents
+                .is_empty()
+        })
+        .max_by_key(|d| d.len())
+        .unwrap_or("")
+}
+
+#[divan::bench_group(sample_count = 50, max_time = 3)]
+mod edit {
+    use super::*;
+
+    #[divan::bench]
+    fn open_incremental_mb2(bencher: Bencher) {
+        let text = Mb2::text();
+        bencher
+            .counter(BytesCount::new(text.len()))
+            .bench(|| IncrementalFile::new(black_box(text)));
+    }
+
+    #[divan::bench]
+    fn open_parse_mb2(bencher: Bencher) {
+        let text = Mb2::text();
+        bencher
+            .counter(BytesCount::new(text.len()))
+            .bench(|| parse(black_box(text), tokenguard_analysis::Options::builtin()));
+    }
+
+    #[divan::bench]
+    fn largest_tree_document_parse(bencher: Bencher) {
+        let document = largest_tree_document();
+        bencher
+            .counter(BytesCount::new(document.len()))
+            .bench(|| parse(black_box(document), tokenguard_analysis::Options::builtin()));
+    }
+
+    #[divan::bench]
+    fn crd_whole_document_parse(bencher: Bencher) {
+        let (_, document) = largest_document();
+        bencher
+            .counter(BytesCount::new(document.len()))
+            .bench(|| parse(black_box(document), tokenguard_analysis::Options::builtin()));
+    }
+
+    #[divan::bench]
+    fn crd_blank_typed_and_deleted(bencher: Bencher) {
+        let text = Mb2::text();
+        let (start, document) = largest_document();
+        // Line ends spread through the document.
+        let ends: Vec<usize> = document
+            .match_indices('\n')
+            .map(|(i, _)| start + i)
+            .collect();
+        let places: Vec<usize> = (0..64).map(|k| ends[k * ends.len() / 64 + 1]).collect();
+        let with_blank: Vec<String> = places
+            .iter()
+            .map(|&at| format!("{} {}", &text[..at], &text[at..]))
+            .collect();
+        let mut file = IncrementalFile::new(text);
+        let mut turn = 0;
+        bencher.bench_local(|| {
+            let k = turn % places.len();
+            turn += 1;
+            let at = places[k];
+            let typed = &with_blank[k];
+            file.edit(TextRange::new(at, at), 1, typed.len(), &|r: TextRange| {
+                typed[r.start..r.end].to_string()
+            });
+            file.edit(
+                TextRange::new(at, at + 1),
+                0,
+                text.len(),
+                &|r: TextRange| text[r.start..r.end].to_string(),
+            );
+            black_box(file.reparsed_bytes)
+        });
+    }
 }
 
 const NAMES: [&str; 5] = ["Kb2", "Kb50", "Mb1", "Mb2", "Mb20"];

@@ -15,6 +15,7 @@ use crate::accounts::{AccountLookup, SameFileFirst};
 use crate::finding::Finding;
 use crate::objects::ServiceAccount;
 use crate::options::Options;
+use crate::region::{self, Outline};
 use crate::relevance::{has_objects, ObjectKeys};
 use crate::split::{split_documents, Chunk};
 use crate::text::TextRange;
@@ -38,6 +39,12 @@ struct Piece {
     /// Whether it follows a piece a `...` line ends: go-yaml never reads
     /// its lines before a `---` (see `cluster_strictness.rs`).
     after_end: bool,
+    /// The cut's other flags: whether it holds content, a `---` line, a
+    /// directive (an edit that keeps them keeps its neighbours' cuts).
+    cut: (bool, bool, bool),
+    /// For a document that holds no tree and reads without error: what an
+    /// edit inside it needs to re-read only its region (`region.rs`).
+    outline: Option<Box<Outline>>,
 }
 
 impl Piece {
@@ -56,8 +63,11 @@ pub struct IncrementalFile {
     pieces: Vec<Piece>,
     /// The workspace generation the cached findings were judged against.
     judged_with: Option<u64>,
-    /// Documents parsed by the last [`Self::new`] or [`Self::edit`].
+    /// Documents parsed whole by the last [`Self::new`] or [`Self::edit`].
     pub reparsed: usize,
+    /// Bytes of the text the last [`Self::edit`] read again: a region's,
+    /// or the documents' around the edit.
+    pub reparsed_bytes: usize,
 }
 
 /// Above this many bytes, documents are parsed on all cores.
@@ -100,24 +110,41 @@ fn make_pieces(
         .map(|(i, chunk)| {
             let text = &window_text[chunk.range.start..chunk.range.end];
             let after_end = follows_end(i);
+            let at_file_start = window_start + chunk.range.start == 0;
+            // A piece of blanks and comments is read too when it holds a tab
+            // (Kubernetes' decoder may refuse it).
+            let read = chunk.needs_reading() || crate::cluster_strictness::may_refuse(text);
+            let outline = read
+                .then(|| {
+                    region::read_document(text, chunk, &options.kinds, at_file_start, after_end)
+                })
+                .flatten()
+                .map(Box::new);
+            let parsed = match &outline {
+                // It reads without error and holds no tree: nothing else
+                // is kept of it.
+                Some(_) => Some(ParsedFile::default()),
+                None => read
+                    .then(|| parse_single_document(text, options, chunk, at_file_start, after_end)),
+            };
             Piece {
                 start: window_start + chunk.range.start,
                 len: chunk.range.len(),
-                // A piece of blanks and comments is read too when it holds
-                // a tab (Kubernetes' decoder may refuse it).
-                parsed: (chunk.needs_reading() || crate::cluster_strictness::may_refuse(text))
-                    .then(|| {
-                        let at_file_start = window_start + chunk.range.start == 0;
-                        parse_single_document(text, options, chunk, at_file_start, after_end)
-                    }),
+                parsed,
                 findings: None,
-                keys: if chunk.has_content {
+                keys: if !chunk.has_content {
+                    ObjectKeys::default()
+                } else if window_start == 0 && &window_text[..chunk.range.start] == BOM {
+                    // The file's first document, after its byte-order mark
+                    // (and any more of them, as the whole text's keys read).
                     ObjectKeys::of(text)
                 } else {
-                    ObjectKeys::default()
+                    region::keys_inside(text)
                 },
                 closed: chunk.closed,
                 after_end,
+                cut: (chunk.has_content, chunk.has_marker, chunk.has_directive),
+                outline,
             }
         })
         .collect()
@@ -149,6 +176,7 @@ impl IncrementalFile {
             body_start,
             len: text.len(),
             reparsed: pieces.iter().filter(|p| p.parsed.is_some()).count(),
+            reparsed_bytes: text.len(),
             pieces,
             judged_with: None,
         }
@@ -199,6 +227,15 @@ impl IncrementalFile {
             );
             return;
         }
+        if self.edit_region(old, new_len, text_of) || self.edit_piece(old, new_len, text_of) {
+            for piece in &mut self.pieces {
+                if piece.start > old.start {
+                    piece.start = (piece.start as isize + delta) as usize;
+                }
+            }
+            self.len = new_total;
+            return;
+        }
         let n = self.pieces.len();
         let containing = |offset: usize| {
             self.pieces
@@ -223,6 +260,7 @@ impl IncrementalFile {
                 // The edit may have made a byte-order mark (found by fuzzing).
                 self.body_start = body;
             }
+            self.reparsed_bytes = window_text.len();
             let chunks = split_documents(&window_text, body);
             let closes = chunks
                 .last()
@@ -286,6 +324,80 @@ impl IncrementalFile {
             self.len = new_total;
             return;
         }
+    }
+
+    /// The piece an edit lies strictly inside of (not touching its first
+    /// byte nor its end).
+    fn inside(&self, old: TextRange) -> Option<usize> {
+        let i = self.pieces.partition_point(|p| p.end() <= old.start);
+        let piece = self.pieces.get(i)?;
+        (piece.start < old.start && old.end < piece.end()).then_some(i)
+    }
+
+    /// An edit inside a document that holds no tree: only the region
+    /// around it is read again, when one can be (see `region.rs`).
+    fn edit_region(&mut self, old: TextRange, new_len: usize, text_of: &TextOf<'_>) -> bool {
+        let Some(i) = self.inside(old) else {
+            return false;
+        };
+        let piece = &mut self.pieces[i];
+        let Some(outline) = piece.outline.as_mut() else {
+            return false;
+        };
+        let start = piece.start;
+        let relative = TextRange::new(old.start - start, old.end - start);
+        let read = outline.reread(piece.len, relative, new_len, &|r: TextRange| {
+            text_of(TextRange::new(r.start + start, r.end + start))
+        });
+        let Some(read) = read else {
+            return false;
+        };
+        piece.len = (piece.len as isize + new_len as isize - old.len() as isize) as usize;
+        piece.keys = outline.keys();
+        self.reparsed = 0;
+        self.reparsed_bytes = read;
+        true
+    }
+
+    /// An edit inside one document that leaves its first line, its end and
+    /// the flags of its cut as they were: only it is read again (its
+    /// neighbours are cut where they were and are not copied out).
+    fn edit_piece(&mut self, old: TextRange, new_len: usize, text_of: &TextOf<'_>) -> bool {
+        let Some(i) = self.inside(old) else {
+            return false;
+        };
+        let piece = &self.pieces[i];
+        let new_end = (piece.end() as isize + new_len as isize - old.len() as isize) as usize;
+        let text = text_of(TextRange::new(piece.start, new_end));
+        // The first line is left as it was (with a byte-order mark in it).
+        match memchr::memchr2(b'\n', b'\r', text.as_bytes()) {
+            Some(end) if piece.start + end + 2 < old.start => {}
+            _ => return false,
+        }
+        let body = if piece.start == 0 && text.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        let chunks = split_documents(&text, body);
+        let [chunk] = chunks.as_slice() else {
+            return false;
+        };
+        let same_cut = chunk.range == TextRange::new(body, text.len())
+            && chunk.closed == piece.closed
+            && (chunk.has_content, chunk.has_marker, chunk.has_directive) == piece.cut;
+        if !same_cut || body != 0 && body != self.body_start {
+            return false;
+        }
+        let after_end = piece.after_end;
+        let mut fresh = make_pieces(piece.start, &text, &chunks, after_end, &self.options);
+        let (Some(fresh), true) = (fresh.pop(), fresh.is_empty()) else {
+            return false;
+        };
+        self.reparsed = usize::from(fresh.parsed.is_some());
+        self.reparsed_bytes = text.len();
+        self.pieces[i] = fresh;
+        true
     }
 
     /// [`crate::looks_like_kubernetes`] of the whole text.

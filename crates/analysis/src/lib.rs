@@ -37,6 +37,7 @@ mod options;
 mod placement;
 mod projected_token;
 pub mod rbac;
+mod region;
 mod relevance;
 pub mod render;
 mod rule;
