@@ -72,6 +72,10 @@ fn test_panic_marker() -> Option<&'static str> {
         .as_deref()
 }
 
+/// A text this long is large: once it is read whole, the memory it took
+/// is given back to the system.
+const LARGE: usize = 1 << 20;
+
 /// A document's analysis, kept between revisions: an edit re-parses only the
 /// YAML documents it touched.
 #[derive(Default)]
@@ -158,6 +162,12 @@ impl LiveAnalysis {
                 let text = rope.to_string();
                 self.file = Some(IncrementalFile::with_options(&text, Arc::clone(options)));
                 self.rbac = RbacFacts::of_text(&text);
+                let large = text.len() >= LARGE;
+                drop(text);
+                if large {
+                    // The copy, and the opening message's buffers, are gone.
+                    crate::server::memory::give_back();
+                }
             }
         }
         self.revision = doc.revision;

@@ -184,7 +184,10 @@ mod tests {
         let at = text.find("kind: Role\n").unwrap();
         assert_eq!(edit(&mut text, &mut facts, at + 6, at + 10, "Secret"), 1);
         // And back, from outside every RBAC document: the text is read.
-        assert_eq!(edit(&mut text, &mut facts, at + 6, at + 12, "Role"), usize::MAX);
+        assert_eq!(
+            edit(&mut text, &mut facts, at + 6, at + 12, "Role"),
+            usize::MAX
+        );
         // A marker line edited: the text is read.
         let at = text.find("---\nkind: ConfigBinding").unwrap();
         assert_eq!(edit(&mut text, &mut facts, at, at + 1, ""), usize::MAX);

@@ -19,7 +19,8 @@
 //! * `navigate`: the navigation questions asked of the host, and their
 //!   answers as LSP locations;
 //! * `transport`: the guard between the client's bytes and
-//!   tower-lsp-server.
+//!   tower-lsp-server;
+//! * `memory`: the allocator told to give large buffers back.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 mod analyze;
 mod capabilities;
 mod handlers;
+pub(crate) mod memory;
 mod navigate;
 mod open_documents;
 mod publish;
@@ -166,6 +168,7 @@ where
     I: AsyncRead + Unpin,
     O: AsyncWrite,
 {
+    memory::tune();
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&shutdown);
     let (service, socket) = LspService::new(move |client| Backend::new(client, flag));
