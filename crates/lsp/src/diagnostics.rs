@@ -43,6 +43,18 @@ pub struct Analyzed {
     pub too_large: Option<TooLarge>,
     /// How the document was read (plain YAML or a Helm file).
     pub kind: FileKind,
+    /// How the text changed since the revision analysed before (`from`),
+    /// when known: the diagnostics of findings it did not move are kept.
+    pub changed: Option<Changed>,
+}
+
+/// The text of a revision, from the one analysed before it: `old` of it
+/// replaced with `new_len` bytes (nothing, when both are empty at 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Changed {
+    pub from: u64,
+    pub old: TextRange,
+    pub new_len: usize,
 }
 
 /// A document not analysed because of its size.
@@ -135,6 +147,7 @@ impl LiveAnalysis {
                     limit: max_size,
                 }),
                 kind: FileKind::Manifest,
+                changed: None,
             });
         }
         #[cfg(feature = "test-hooks")]
@@ -152,11 +165,23 @@ impl LiveAnalysis {
         {
             self.file = None;
         }
+        let mut changed = None;
         match (&mut self.file, composed) {
-            (Some(_), Some(None)) => {}
+            (Some(_), Some(None)) => {
+                changed = Some(Changed {
+                    from: self.revision,
+                    old: TextRange::empty(0),
+                    new_len: 0,
+                });
+            }
             (Some(file), Some(Some((old, new_len)))) => {
                 file.edit(old, new_len, rope.len_bytes(), &text_of);
                 self.rbac.edit(&self.rope, rope, old, new_len);
+                changed = Some(Changed {
+                    from: self.revision,
+                    old,
+                    new_len,
+                });
             }
             _ => {
                 let text = rope.to_string();
@@ -194,6 +219,7 @@ impl LiveAnalysis {
             rbac: Some(self.rbac.objects()),
             too_large: None,
             kind: FileKind::Manifest,
+            changed,
         })
     }
 }
@@ -233,6 +259,7 @@ impl LiveAnalysis {
             rbac: None,
             too_large,
             kind: FileKind::Manifest,
+            changed: None,
         })
     }
 }
