@@ -57,8 +57,8 @@ pub struct Backend {
 }
 
 impl Backend {
-    fn new(client: Client, shutdown: Arc<AtomicBool>) -> Self {
-        let state = Arc::new(State::new(shutdown));
+    fn new(client: Client, shutdown: Arc<AtomicBool>, opened: transport::OpenTexts) -> Self {
+        let state = Arc::new(State::new(shutdown, opened));
         let scheduler = Scheduler::start(client.clone(), Arc::clone(&state));
         Self {
             client,
@@ -171,10 +171,12 @@ where
     memory::tune();
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&shutdown);
-    let (service, socket) = LspService::new(move |client| Backend::new(client, flag));
+    let texts = transport::OpenTexts::new();
+    let opened = texts.clone();
+    let (service, socket) = LspService::new(move |client| Backend::new(client, flag, opened));
     // Malformed input is answered by the transport guard, never seen by
     // tower-lsp-server (which would stop reading at the first one).
-    transport::guarded(input, Box::pin(output), |input, output| {
+    transport::guarded(input, Box::pin(output), texts, |input, output| {
         Server::new(input, output, socket).serve(service)
     })
     .await;
