@@ -172,15 +172,20 @@ impl<'a> Reuse<'a> {
         if low < from {
             return None;
         }
-        // After the edit's line: the finding before, moved.
-        let start_before = finding.range.start.checked_add_signed(-self.delta)?;
+        // After the edit's line (an insertion: `delta` >= 0): the finding
+        // before, moved, with its account when this file declares it (after
+        // the edit too: it is one of the places).
+        let by = usize::try_from(self.delta).ok()?;
+        let start_before = finding.range.start.checked_sub(by)?;
         self.starting_at(start_before)
             .find(|(f, _)| {
-                if self.delta >= 0 {
-                    f.shifted(self.delta as usize) == *finding
-                } else {
-                    finding.shifted(self.delta.unsigned_abs()) == *f
+                let mut moved = f.shifted(by);
+                if let Some(found) = moved.account.as_mut().and_then(|a| a.found.as_mut()) {
+                    if found.origin.is_none() {
+                        found.account = found.account.shifted(by);
+                    }
                 }
+                moved == *finding
             })
             .map(|(_, d)| d)
     }
@@ -300,7 +305,7 @@ mod tests {
     use ropey::Rope;
     use tokenguard_analysis::files::FileKind;
 
-    const TEXT: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a # é\nspec:\n  containers: []\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\nspec:\n  template:\n    spec:\n      containers: []\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: c\nspec:\r\n  automountServiceAccountToken: true\r\n  containers: []\n";
+    const TEXT: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a # é\nspec:\n  containers: []\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\nspec:\n  template:\n    spec:\n      containers: []\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: c\nspec:\r\n  automountServiceAccountToken: true\r\n  containers: []\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\nautomountServiceAccountToken: true\n";
 
     fn analyzed(text: &str, revision: u64, changed: Option<Changed>) -> Analyzed {
         Analyzed {
