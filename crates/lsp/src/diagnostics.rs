@@ -18,6 +18,8 @@ use tokenguard_analysis::{
 use crate::config::Settings;
 use crate::documents::Document;
 use crate::positions::{to_range, Encoding};
+use crate::rbac_facts::RbacFacts;
+use tokenguard_analysis::rbac::RbacObjects;
 
 pub const SOURCE: &str = "tokenguard";
 /// Kubernetes' documentation of the setting (the analysis's hovers link it too).
@@ -33,11 +35,26 @@ pub struct Analyzed {
     /// (`tokenguard_analysis::holds_kubernetes_object`).
     pub findings: Vec<Finding>,
     pub accounts: Vec<ServiceAccount>,
+    /// The roles and bindings of a plain manifest (`None` for a Helm file,
+    /// or a text not analysed).
+    pub rbac: Option<RbacObjects>,
     /// Set when the text was over the size limit and was not analysed at all
     /// (no findings, no accounts).
     pub too_large: Option<TooLarge>,
     /// How the document was read (plain YAML or a Helm file).
     pub kind: FileKind,
+    /// How the text changed since the revision analysed before (`from`),
+    /// when known: the diagnostics of findings it did not move are kept.
+    pub changed: Option<Changed>,
+}
+
+/// The text of a revision, from the one analysed before it: `old` of it
+/// replaced with `new_len` bytes (nothing, when both are empty at 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Changed {
+    pub from: u64,
+    pub old: TextRange,
+    pub new_len: usize,
 }
 
 /// A document not analysed because of its size.
@@ -67,6 +84,10 @@ fn test_panic_marker() -> Option<&'static str> {
         .as_deref()
 }
 
+/// A text this long is large: once it is read whole, the memory it took
+/// is given back to the system.
+const LARGE: usize = 1 << 20;
+
 /// A document's analysis, kept between revisions: an edit re-parses only the
 /// YAML documents it touched.
 #[derive(Default)]
@@ -74,6 +95,16 @@ pub struct LiveAnalysis {
     /// The revision `file` is at (0: none yet).
     revision: u64,
     file: Option<IncrementalFile>,
+    /// The roles and bindings of the text at `revision` (with `file`).
+    rbac: RbacFacts,
+    /// The text at `revision` (a rope shares its chunks: no copy).
+    rope: Rope,
+    /// The workspace generation last seen, and the one `file` is judged
+    /// with: it grows only when the workspace changed for this document
+    /// (not when the only change was the document's own accounts or roles
+    /// reaching the workspace store, which its own judging does not read).
+    seen_generation: u64,
+    judged_generation: u64,
 }
 
 impl LiveAnalysis {
@@ -82,11 +113,15 @@ impl LiveAnalysis {
     /// `workspace`. A text longer than `max_size` bytes is not analysed.
     /// Other `options` than the last ones (a reloaded project configuration)
     /// mean analysing the whole text again.
+    ///
+    /// `own_change`: the last change of generation the document's own
+    /// facts made (`WorkspaceStore::own_change`), from and to.
     pub fn run(
         &mut self,
         doc: &Document,
         workspace: &dyn AccountLookup,
         generation: u64,
+        own_change: Option<(u64, u64)>,
         max_size: u64,
         options: &Arc<Options>,
     ) -> Option<Analyzed> {
@@ -98,7 +133,7 @@ impl LiveAnalysis {
             // Nothing is kept: the next analysis under the limit starts afresh.
             *self = LiveAnalysis {
                 revision: doc.revision,
-                file: None,
+                ..LiveAnalysis::default()
             };
             return Some(Analyzed {
                 revision: doc.revision,
@@ -106,11 +141,13 @@ impl LiveAnalysis {
                 rope: rope.clone(),
                 findings: Vec::new(),
                 accounts: Vec::new(),
+                rbac: None,
                 too_large: Some(TooLarge {
                     size: rope.len_bytes(),
                     limit: max_size,
                 }),
                 kind: FileKind::Manifest,
+                changed: None,
             });
         }
         #[cfg(feature = "test-hooks")]
@@ -128,23 +165,48 @@ impl LiveAnalysis {
         {
             self.file = None;
         }
+        let mut changed = None;
         match (&mut self.file, composed) {
-            (Some(_), Some(None)) => {}
+            (Some(_), Some(None)) => {
+                changed = Some(Changed {
+                    from: self.revision,
+                    old: TextRange::empty(0),
+                    new_len: 0,
+                });
+            }
             (Some(file), Some(Some((old, new_len)))) => {
                 file.edit(old, new_len, rope.len_bytes(), &text_of);
+                self.rbac.edit(&self.rope, rope, old, new_len);
+                changed = Some(Changed {
+                    from: self.revision,
+                    old,
+                    new_len,
+                });
             }
             _ => {
-                self.file = Some(IncrementalFile::with_options(
-                    &rope.to_string(),
-                    Arc::clone(options),
-                ))
+                let text = rope.to_string();
+                self.file = Some(IncrementalFile::with_options(&text, Arc::clone(options)));
+                self.rbac = RbacFacts::of_text(&text);
+                let large = text.len() >= LARGE;
+                drop(text);
+                if large {
+                    // The copy, and the opening message's buffers, are gone.
+                    crate::server::memory::give_back();
+                }
             }
         }
         self.revision = doc.revision;
+        self.rope = rope.clone();
+        if generation != self.seen_generation {
+            if own_change != Some((self.seen_generation, generation)) {
+                self.judged_generation += 1;
+            }
+            self.seen_generation = generation;
+        }
         let file = self.file.as_mut()?;
         // The one rule of which files get findings (the CLI's too).
         let findings = if file.holds_kubernetes_object() {
-            file.findings(&text_of, workspace, generation)
+            file.findings(&text_of, workspace, self.judged_generation)
         } else {
             Vec::new()
         };
@@ -154,8 +216,10 @@ impl LiveAnalysis {
             rope: rope.clone(),
             findings,
             accounts: file.accounts(),
+            rbac: Some(self.rbac.objects()),
             too_large: None,
             kind: FileKind::Manifest,
+            changed,
         })
     }
 }
@@ -175,7 +239,7 @@ impl LiveAnalysis {
         }
         *self = LiveAnalysis {
             revision: doc.revision,
-            file: None,
+            ..LiveAnalysis::default()
         };
         let rope = &doc.rope;
         let too_large = (rope.len_bytes() as u64 > max_size).then_some(TooLarge {
@@ -192,8 +256,10 @@ impl LiveAnalysis {
             rope: rope.clone(),
             findings,
             accounts: Vec::new(),
+            rbac: None,
             too_large,
             kind: FileKind::Manifest,
+            changed: None,
         })
     }
 }

@@ -97,6 +97,42 @@ pub fn to_offset(rope: &Rope, position: Position, encoding: Encoding) -> Offset 
 /// character boundary).
 pub fn to_position(rope: &Rope, byte: usize, encoding: Encoding) -> Position {
     let byte = byte.min(rope.len_bytes());
+    within_chunk(rope, byte, encoding).unwrap_or_else(|| across_chunks(rope, byte, encoding))
+}
+
+/// [`to_position`] read in the one chunk of the rope that holds `byte`, when
+/// its line starts in that chunk too (most positions): one descent of the
+/// rope instead of five. (ropey never splits a CRLF between chunks, and
+/// gives the line the chunk starts on.)
+fn within_chunk(rope: &Rope, byte: usize, encoding: Encoding) -> Option<Position> {
+    let (chunk, chunk_byte, _, chunk_line) = rope.chunk_at_byte(byte);
+    let mut at = byte - chunk_byte;
+    while !chunk.is_char_boundary(at) {
+        at -= 1;
+    }
+    let bytes = chunk.as_bytes();
+    let mut line = chunk_line;
+    let mut line_start = None;
+    for i in memchr::memchr2_iter(b'\n', b'\r', &bytes[..at]) {
+        // A CRLF ends its line at its LF (which may be at `at`: then the
+        // line has not ended before it).
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            continue;
+        }
+        line += 1;
+        line_start = Some(i + 1);
+    }
+    let text = &chunk[line_start?..at];
+    let character = match encoding {
+        Encoding::Utf8 => text.len(),
+        Encoding::Utf16 if text.is_ascii() => text.len(),
+        Encoding::Utf16 => text.chars().map(char::len_utf16).sum(),
+    };
+    Some(Position::new(line as u32, character as u32))
+}
+
+/// [`to_position`] through the rope's indexes.
+fn across_chunks(rope: &Rope, byte: usize, encoding: Encoding) -> Position {
     let char_idx = rope.byte_to_char(byte);
     let line = rope.char_to_line(char_idx);
     let line_start_char = rope.line_to_char(line);
@@ -132,6 +168,28 @@ pub fn to_text_range(rope: &Rope, range: Range, encoding: Encoding) -> (TextRang
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_position_read_in_its_chunk_is_the_ropes() {
+        let line = "kind: Pod # é😀\r\nspec:\r  a: b\n\n";
+        let text = format!("{}x", line.repeat(400));
+        let rope = Rope::from_str(&text);
+        assert!(rope.chunks().count() > 4);
+        let mut within = 0;
+        for byte in 0..=text.len() + 2 {
+            for encoding in [Encoding::Utf8, Encoding::Utf16] {
+                let clamped = byte.min(rope.len_bytes());
+                let slow = across_chunks(&rope, clamped, encoding);
+                assert_eq!(to_position(&rope, byte, encoding), slow, "at {byte}");
+                within += usize::from(within_chunk(&rope, clamped, encoding).is_some());
+            }
+        }
+        assert!(within > text.len(), "most are read in their chunk");
+        assert_eq!(
+            to_position(&Rope::new(), 3, Encoding::Utf16),
+            Position::new(0, 0)
+        );
+    }
 
     #[test]
     fn utf8_and_utf16_columns_after_non_ascii_text() {

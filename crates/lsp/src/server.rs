@@ -19,7 +19,8 @@
 //! * `navigate`: the navigation questions asked of the host, and their
 //!   answers as LSP locations;
 //! * `transport`: the guard between the client's bytes and
-//!   tower-lsp-server.
+//!   tower-lsp-server;
+//! * `memory`: the allocator told to give large buffers back.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 mod analyze;
 mod capabilities;
 mod handlers;
+pub(crate) mod memory;
 mod navigate;
 mod open_documents;
 mod publish;
@@ -55,8 +57,8 @@ pub struct Backend {
 }
 
 impl Backend {
-    fn new(client: Client, shutdown: Arc<AtomicBool>) -> Self {
-        let state = Arc::new(State::new(shutdown));
+    fn new(client: Client, shutdown: Arc<AtomicBool>, opened: transport::OpenTexts) -> Self {
+        let state = Arc::new(State::new(shutdown, opened));
         let scheduler = Scheduler::start(client.clone(), Arc::clone(&state));
         Self {
             client,
@@ -166,12 +168,15 @@ where
     I: AsyncRead + Unpin,
     O: AsyncWrite,
 {
+    memory::tune();
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&shutdown);
-    let (service, socket) = LspService::new(move |client| Backend::new(client, flag));
+    let texts = transport::OpenTexts::new();
+    let opened = texts.clone();
+    let (service, socket) = LspService::new(move |client| Backend::new(client, flag, opened));
     // Malformed input is answered by the transport guard, never seen by
     // tower-lsp-server (which would stop reading at the first one).
-    transport::guarded(input, Box::pin(output), |input, output| {
+    transport::guarded(input, Box::pin(output), texts, |input, output| {
         Server::new(input, output, socket).serve(service)
     })
     .await;

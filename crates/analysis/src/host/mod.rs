@@ -29,6 +29,7 @@ mod configuration;
 mod hints;
 mod hover;
 mod kustomize;
+mod lines;
 mod navigation;
 mod path;
 mod permissions;
@@ -42,6 +43,7 @@ use std::sync::Arc;
 
 pub use configuration::Configuration;
 pub use hover::{hover_fact, on_field_key, HoverFact};
+pub use lines::{lines_in, LineAt};
 pub use navigation::{AccountCompletion, OpenText};
 pub use path::FilePath;
 pub use source::{FileSource, Need, NoFiles};
@@ -364,7 +366,7 @@ impl<S: FileSource> AnalysisHost<S> {
         self.uses.remove(path.as_str());
         if self.rbac.objects_of(path.as_str()).is_some() {
             self.rbac.remove(path.as_str());
-            self.declaration_lines.forget();
+            self.declaration_lines.forget_file(path.as_str());
             affected = Affected::Everything;
         }
         affected.add(self.refresh_context(path, &old.kind, None, true));
@@ -408,7 +410,7 @@ impl<S: FileSource> AnalysisHost<S> {
         let known_rbac = self.rbac.objects_of(name);
         if known_rbac.is_some() || !facts.rbac.is_empty() {
             // Its places may have moved to other lines.
-            self.declaration_lines.forget();
+            self.declaration_lines.forget_file(name);
         }
         if known_rbac.map_or(!facts.rbac.is_empty(), |r| *r != facts.rbac) {
             self.rbac.set(name, facts.rbac);
@@ -768,7 +770,7 @@ impl<S: FileSource> AnalysisHost<S> {
             findings,
             |namespace, account| self.rbac.shared_permissions(namespace, account),
             &self.declaration_lines,
-            |file| self.text_of_fed(file),
+            |file, offsets| self.lines_of_fed(file, offsets),
             |file| {
                 self.rbac.objects_of(file).map_or_else(Vec::new, |objects| {
                     let roles = objects.roles.iter().map(|r| r.name_range.start);
@@ -778,16 +780,6 @@ impl<S: FileSource> AnalysisHost<S> {
             },
         );
         self.configuration(path).adjust(findings)
-    }
-
-    /// The text of a file named as the host names it: the kept text, else
-    /// the source's (for the lines of the places a finding names).
-    fn text_of_fed(&self, file: &str) -> Option<String> {
-        let path = FilePath::new(file);
-        match self.files.get(&path).and_then(|e| e.text.as_deref()) {
-            Some(text) => Some(text.to_string()),
-            None => self.source.read(&path, Need::FedFile),
-        }
     }
 
     /// The text the host keeps of a file fed with

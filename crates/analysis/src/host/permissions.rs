@@ -10,22 +10,24 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use super::lines::LineAt;
 use super::path::FilePath;
 use crate::finding::{Code, DeclaredAt, Finding};
 use crate::rbac::{Permissions, RoleSource};
 use crate::render::GRANTS_SHOWN;
-use crate::text::{LineIndex, TextRange};
+use crate::text::TextRange;
 
 /// `findings` of the file at `path`, each TG001 finding whose account is
 /// known by name with its permissions (`permissions_of(namespace,
-/// account)`) and the lines of the places they name (`text_of(file)`: a
-/// file's text as the host names it, `None` when it cannot be had).
+/// account)`) and the lines of the places they name (`lines_of(file,
+/// offsets)`: in a file as the host names it, `None` when it cannot be
+/// had).
 pub(super) fn attach(
     path: &FilePath,
     findings: Vec<Finding>,
     permissions_of: impl Fn(Option<&str>, &str) -> Arc<Permissions>,
     lines: &DeclarationLines,
-    text_of: impl Fn(&str) -> Option<String>,
+    lines_of: impl Fn(&str, &[usize]) -> Option<Vec<Option<LineAt>>>,
     places_in: impl Fn(&str) -> Vec<usize>,
 ) -> Vec<Finding> {
     findings
@@ -41,7 +43,7 @@ pub(super) fn attach(
             let permissions = permissions_of(namespace.as_deref(), &account);
             let declared_at = places(&permissions)
                 .filter_map(|(file, range)| {
-                    let line = lines.line_of(file, range, &text_of, &places_in)?;
+                    let line = lines.line_of(file, range, &lines_of, &places_in)?;
                     Some(DeclaredAt {
                         file: file.to_string(),
                         range,
@@ -79,27 +81,21 @@ fn places(permissions: &Permissions) -> impl Iterator<Item = (&str, TextRange)> 
         })
 }
 
-/// The line a place starts on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct LineAt {
-    line: usize,
-    line_start: usize,
-    line_text: String,
-}
-
 /// The lines of the places findings name (bindings and roles), kept from
 /// one analysis to the next: each file is read once, not once per finding
-/// or per analysis of every file whose pods it binds. The host forgets
-/// them whenever a file with RBAC objects is fed or removed (the places
-/// move with its text).
+/// or per analysis of every file whose pods it binds. The host forgets a
+/// file's lines whenever that file is fed or removed with RBAC objects
+/// (the places move with its text); the other files' stay.
 #[derive(Debug, Default)]
 pub(super) struct DeclarationLines {
     by_place: Mutex<HashMap<(String, usize), Option<LineAt>>>,
 }
 
 impl DeclarationLines {
-    pub(super) fn forget(&mut self) {
-        self.by_place.get_mut().clear();
+    /// Forgets the lines of one file's places (its text changed: they may
+    /// have moved); the other files' stay known.
+    pub(super) fn forget_file(&mut self, file: &str) {
+        self.by_place.get_mut().retain(|(f, _), _| f != file);
     }
 
     /// The line `range` of `file` starts on. On a miss the file is read
@@ -110,37 +106,28 @@ impl DeclarationLines {
         &self,
         file: &str,
         range: TextRange,
-        text_of: &impl Fn(&str) -> Option<String>,
+        lines_of: &impl Fn(&str, &[usize]) -> Option<Vec<Option<LineAt>>>,
         places: &impl Fn(&str) -> Vec<usize>,
     ) -> Option<LineAt> {
         let key = (file.to_string(), range.start);
         if let Some(known) = self.by_place.lock().get(&key) {
             return known.clone();
         }
-        let text = text_of(file);
-        let index = text.as_deref().map(LineIndex::new);
-        let line_at = |start: usize| -> Option<LineAt> {
-            let (text, index) = (text.as_deref()?, index.as_ref()?);
-            if start > text.len() {
-                return None;
-            }
-            let line = index.line_of(start);
-            Some(LineAt {
-                line,
-                line_start: index.line_start(line),
-                line_text: index.line_text(text, line).to_string(),
-            })
+        let mut starts = places(file);
+        starts.push(range.start);
+        let found = lines_of(file, &starts);
+        let line_at = |i: usize| {
+            found
+                .as_ref()
+                .and_then(|lines| lines.get(i).cloned().flatten())
         };
         let mut known = self.by_place.lock();
-        for start in places(file) {
+        for (i, &start) in starts.iter().enumerate() {
             known
                 .entry((file.to_string(), start))
-                .or_insert_with(|| line_at(start));
+                .or_insert_with(|| line_at(i));
         }
-        known
-            .entry(key)
-            .or_insert_with(|| line_at(range.start))
-            .clone()
+        known.get(&key).cloned().flatten()
     }
 }
 
@@ -257,9 +244,9 @@ mod tests {
         let index = index();
         let path = FilePath::new("k8s/app/pod.yaml");
         let reads = std::cell::Cell::new(0);
-        let text_of = |file: &str| {
+        let text_of = |file: &str, offsets: &[usize]| {
             reads.set(reads.get() + 1);
-            (file == "k8s/rbac.yaml").then(|| RBAC.to_string())
+            (file == "k8s/rbac.yaml").then(|| super::super::lines::lines_in(RBAC, offsets))
         };
         let twice = [findings.clone(), findings].concat();
         let lines = DeclarationLines::default();
@@ -314,7 +301,7 @@ mod tests {
             findings,
             |ns, a| index.shared_permissions(ns, a),
             &DeclarationLines::default(),
-            |_| None,
+            |_, _| None,
             |_| Vec::new(),
         );
         assert_eq!(attached[0].permissions, None);

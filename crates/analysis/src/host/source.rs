@@ -4,6 +4,7 @@
 //! file" is: the disk (the command line), or an open buffer first and the
 //! disk inside the workspace otherwise (an editor).
 
+use super::lines::{lines_in, LineAt};
 use super::path::FilePath;
 
 /// Why the host asks for a file's text: the embedder may say a failure in
@@ -37,6 +38,19 @@ pub trait FileSource: Sync {
     /// without following links, in name order (a chart's templates: Helm
     /// renders them all, hidden or ignored ones too).
     fn list_yaml(&self, dir: &FilePath) -> Vec<FilePath>;
+
+    /// The line holding each of `offsets` of a file (`None` past its end),
+    /// or `None` when the file cannot be had. By default the text is read
+    /// whole; an embedder that keeps the file with a line index (an
+    /// editor's open buffer) answers without copying it.
+    fn lines_at(
+        &self,
+        path: &FilePath,
+        offsets: &[usize],
+        need: Need,
+    ) -> Option<Vec<Option<LineAt>>> {
+        Some(lines_in(&self.read(path, need)?, offsets))
+    }
 }
 
 /// A source with no files: everything the host needs must be fed to it.

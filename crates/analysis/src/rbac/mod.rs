@@ -18,8 +18,8 @@ pub use model::{
     RoleKind, RoleRef, Subject, SubjectKind,
 };
 pub use objects::{
-    may_hold_rbac, of_document, rbac_objects, rbac_of_template, rbac_of_text, RbacObject,
-    RBAC_GROUP,
+    may_hold_rbac, of_document, rbac_documents, rbac_objects, rbac_of_document, rbac_of_template,
+    rbac_of_text, RbacObject, RBAC_GROUP,
 };
 pub use permissions::{Capability, Grant, Permissions, Risk, RoleSource, Scope, Via};
 pub use subjects::Account;

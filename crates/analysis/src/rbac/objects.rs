@@ -4,7 +4,7 @@
 //! chart template's masked text).
 
 use crate::split;
-use crate::text::LineIndex;
+use crate::text::{LineIndex, TextRange};
 use crate::tree::{self, ChunkResult, Document, NodeId, NodeKind};
 use crate::value::{get, get_mapping, read_string};
 
@@ -341,6 +341,37 @@ pub fn rbac_of_text(text: &str) -> RbacObjects {
     read_text(text, None)
 }
 
+/// The documents of a plain text that name an RBAC kind (the ones
+/// [`rbac_of_text`] reads), each with its range and its objects (in the
+/// text's positions; none when it does not parse). Concatenated in order,
+/// their objects are [`rbac_of_text`]'s. An editor keeps them, so that an
+/// edit re-reads only the document it lands in ([`rbac_of_document`]).
+pub fn rbac_documents(text: &str) -> Vec<(TextRange, RbacObjects)> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut read_until = 0;
+    for (at, _) in text.match_indices("Role") {
+        if at < read_until || !names_rbac_kind(bytes, at) {
+            continue;
+        }
+        let (start, end) = document_around(bytes, at);
+        read_until = end;
+        let Some(region) = text.get(start..end) else {
+            continue;
+        };
+        let found = read_region(region, None, start == 0).shifted(start as isize);
+        out.push((TextRange::new(start, end), found));
+    }
+    out
+}
+
+/// The RBAC objects of one document of [`rbac_documents`], read from its
+/// text alone (positions relative to its start; `at_file_start` when it
+/// starts the file).
+pub fn rbac_of_document(text: &str, at_file_start: bool) -> RbacObjects {
+    read_region(text, None, at_file_start)
+}
+
 /// The RBAC objects of a chart template, read from its masked text (every
 /// range is the template's). Values holding a template action are read as
 /// their template text; a templated namespace is the release's, read as
@@ -449,7 +480,25 @@ fn read_region(text: &str, original: Option<&str>, at_file_start: bool) -> RbacO
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::TextRange;
+
+    #[test]
+    fn the_documents_objects_are_the_texts() {
+        let text = format!("# c\n{TEXT}---\nkind: ConfigMap\ndata: {{a: Role}}\n---\nkind: Role\nmetadata: {{name: x\n---\n{TEXT}");
+        let documents = rbac_documents(&text);
+        let mut all = RbacObjects::default();
+        for (range, objects) in &documents {
+            let alone = rbac_of_document(&text[range.start..range.end], range.start == 0);
+            assert_eq!(alone.shifted(range.start as isize), *objects);
+            all.roles.extend(objects.roles.iter().cloned());
+            all.bindings.extend(objects.bindings.iter().cloned());
+        }
+        assert_eq!(all, rbac_of_text(&text));
+        assert!(!all.is_empty());
+        assert!(
+            documents.iter().any(|(_, o)| o.is_empty()),
+            "a broken document that names a kind is one of them"
+        );
+    }
 
     const TEXT: &str = "\
 apiVersion: rbac.authorization.k8s.io/v1

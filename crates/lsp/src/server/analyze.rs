@@ -32,6 +32,7 @@ impl State {
         // (once) when it is given the template.
         let kind = helm::kind(key, doc);
         self.store.prepare(key, &kind, &doc.rope);
+        let own_change = self.store.own_change(key);
         let result = self.store.judge_with(key, |context| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 match &kind {
@@ -39,6 +40,7 @@ impl State {
                         doc,
                         context.accounts,
                         context.generation,
+                        own_change,
                         max_size,
                         &context.options,
                     ),

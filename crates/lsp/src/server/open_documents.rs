@@ -29,6 +29,9 @@ pub struct Live {
     /// Whether the last analysis found the text over the size limit (the log
     /// says so once, when it becomes too large).
     pub too_large: AtomicBool,
+    /// The diagnostics last built, to keep those an edit did not move
+    /// (`server/publish.rs`).
+    pub published: Mutex<Option<crate::server::publish::Built>>,
 }
 
 /// Everything kept about one open document.
@@ -220,8 +223,10 @@ mod tests {
             rope: Rope::new(),
             findings: Vec::new(),
             accounts: Vec::new(),
+            rbac: None,
             too_large: None,
             kind: tokenguard_analysis::files::FileKind::Manifest,
+            changed: None,
         })
     }
 

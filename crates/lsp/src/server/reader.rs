@@ -13,7 +13,7 @@ use parking_lot::RwLock;
 use ropey::Rope;
 use tower_lsp_server::ls_types::Uri;
 
-use tokenguard_analysis::host::{FilePath, FileSource, Need};
+use tokenguard_analysis::host::{lines_in, FilePath, FileSource, LineAt, Need};
 
 use super::open_documents::OpenDocuments;
 use super::state::State;
@@ -44,6 +44,18 @@ impl ServerSource {
 impl FileSource for ServerSource {
     fn read(&self, path: &FilePath, _: Need) -> Option<String> {
         self.read_path(path.as_path()?)
+    }
+
+    /// An open buffer's lines come from its rope's line index: no copy of
+    /// the text (a large file is asked for the lines of its roles and
+    /// bindings after every edit that moves them).
+    fn lines_at(&self, path: &FilePath, offsets: &[usize], _: Need) -> Option<Vec<Option<LineAt>>> {
+        let path = path.as_path()?;
+        if let Some(open) = DocumentKey::from_path(path).and_then(|key| self.open.doc(&key)) {
+            return Some(offsets.iter().map(|&o| line_at(&open.rope, o)).collect());
+        }
+        let roots = self.roots.read().clone();
+        Some(lines_in(&workspace::read_within(&roots, path)?, offsets))
     }
 
     /// Whether a regular file is there (classification only: `Chart.yaml`,
@@ -85,5 +97,40 @@ impl State {
         }
         let text = self.read_file(&key.to_path()?)?;
         Some((key.uri().clone(), Rope::from_str(&text)))
+    }
+}
+
+/// The line of byte `offset` of `rope` (`None` past its end), as
+/// `tokenguard_analysis::host::lines_in` reads it from the text (ropey
+/// ends lines where the analysis's `LineIndex` does: LF, CRLF, lone CR).
+fn line_at(rope: &Rope, offset: usize) -> Option<LineAt> {
+    if offset > rope.len_bytes() {
+        return None;
+    }
+    let line = rope.byte_to_line(offset);
+    let text = rope.line(line).to_string();
+    let text = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .or_else(|| text.strip_suffix('\r'))
+        .unwrap_or(&text);
+    Some(LineAt {
+        line,
+        line_start: rope.line_to_byte(line),
+        line_text: text.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ropes_lines_are_the_texts() {
+        let text = "a: b\r\nkind: Role\rname: x\n\n é\r\n";
+        let rope = Rope::from_str(text);
+        let offsets: Vec<usize> = (0..=text.len() + 1).collect();
+        let from_rope: Vec<Option<LineAt>> = offsets.iter().map(|&o| line_at(&rope, o)).collect();
+        assert_eq!(from_rope, lines_in(text, &offsets));
     }
 }

@@ -90,9 +90,13 @@ impl Scheduler {
         if !state.open.finish(&key, &analyzed) {
             return; // closed or edited meanwhile
         }
-        state
-            .store
-            .buffer_analysed(&key, &analyzed.kind, &analyzed.accounts, &analyzed.rope);
+        state.store.buffer_analysed(
+            &key,
+            &analyzed.kind,
+            &analyzed.accounts,
+            analyzed.rbac.as_ref(),
+            &analyzed.rope,
+        );
         self.reanalyze_affected(Some(&key));
         if !state.session().pull_diagnostics {
             let diagnostics = state.diagnostics(&key, &uri, &analyzed);

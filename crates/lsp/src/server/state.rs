@@ -14,6 +14,7 @@ use super::capabilities::Session;
 use super::open_documents::OpenDocuments;
 use super::reader::ServerSource;
 use super::render::InFlight;
+use super::transport::OpenTexts;
 use super::workspace_store::WorkspaceStore;
 use crate::config::Settings;
 use crate::identity::DocumentKey;
@@ -34,10 +35,13 @@ pub struct State {
     pub shutdown: Arc<AtomicBool>,
     /// The charts being rendered (`server/render.rs`).
     pub rendering: InFlight,
+    /// The texts of large `didOpen`s the transport decoded (`did_open`
+    /// takes each back).
+    pub opened: OpenTexts,
 }
 
 impl State {
-    pub fn new(shutdown: Arc<AtomicBool>) -> Self {
+    pub fn new(shutdown: Arc<AtomicBool>, opened: OpenTexts) -> Self {
         let open = Arc::new(OpenDocuments::default());
         let roots = Arc::new(RwLock::new(Vec::new()));
         let source = ServerSource {
@@ -53,6 +57,7 @@ impl State {
             config_problems: Mutex::new(Vec::new()),
             shutdown,
             rendering: InFlight::default(),
+            opened,
         }
     }
 

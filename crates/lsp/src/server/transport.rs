@@ -25,6 +25,7 @@
 
 mod check;
 mod framing;
+mod open_text;
 
 use std::future::Future;
 
@@ -36,24 +37,28 @@ use tracing::warn;
 
 use check::{check, Checked};
 use framing::{write_frame, Frame, FrameReader, CONTENT_LENGTH, MAX_MESSAGE};
+pub use open_text::OpenTexts;
 
 const PIPE: usize = 64 * 1024;
 
 /// Runs the server `start` returns on the two ends of in-memory pipes, with
 /// the guard between them and `input`/`output`. Returns when the server does
 /// (after `exit`, or at the end of the input).
-pub async fn guarded<I, O, S, F>(input: I, output: O, start: S)
+///
+/// A large `didOpen` is decoded here, once: its text reaches the server
+/// through `texts` (`open_text.rs`).
+pub async fn guarded<I, O, S, F>(input: I, output: O, texts: OpenTexts, start: S)
 where
     I: AsyncRead + Unpin,
     O: AsyncWrite + Unpin,
     S: FnOnce(DuplexStream, DuplexStream) -> F,
     F: Future<Output = ()>,
 {
-    guard(input, output, start, MAX_MESSAGE).await;
+    guard(input, output, texts, start, MAX_MESSAGE).await;
 }
 
 /// [`guarded`], with messages over `limit` bytes dropped.
-async fn guard<I, O, S, F>(input: I, output: O, start: S, limit: usize)
+async fn guard<I, O, S, F>(input: I, output: O, texts: OpenTexts, start: S, limit: usize)
 where
     I: AsyncRead + Unpin,
     O: AsyncWrite + Unpin,
@@ -73,7 +78,12 @@ where
             write_out(output, bodies, answers)
         );
     };
-    let gate = gate(FrameReader::with_limit(input, limit), to_server, answers_tx);
+    let gate = gate(
+        FrameReader::with_limit(input, limit),
+        to_server,
+        answers_tx,
+        texts,
+    );
     tokio::pin!(session, gate);
     tokio::select! {
         // The server ended by itself: nothing more is read.
@@ -91,6 +101,7 @@ async fn gate<I: AsyncRead + Unpin>(
     mut reader: FrameReader<I>,
     mut to_server: DuplexStream,
     answers: mpsc::Sender<Vec<u8>>,
+    texts: OpenTexts,
 ) {
     loop {
         let frame = match reader.next().await {
@@ -101,6 +112,14 @@ async fn gate<I: AsyncRead + Unpin>(
                 return;
             }
         };
+        if let Frame::Body(body) = &frame {
+            if let Some(diverted) = texts.divert(body) {
+                if write_frame(&mut to_server, &diverted).await.is_err() {
+                    return; // the server is gone
+                }
+                continue;
+            }
+        }
         let answer = match frame {
             Frame::Body(body) => match check(body) {
                 Checked::Message { exit } => {
@@ -262,7 +281,7 @@ mod tests {
                 }
             }
         };
-        guard(guard_input, &mut output, server, 1000).await;
+        guard(guard_input, &mut output, OpenTexts::new(), server, 1000).await;
         let _ = feeding.await.unwrap();
         let mut bodies = Vec::new();
         while let Ok(body) = passed.try_recv() {

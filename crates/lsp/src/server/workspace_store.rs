@@ -50,6 +50,7 @@ use tokenguard_analysis::files::FileKind;
 use tokenguard_analysis::helm::render::Rendering;
 use tokenguard_analysis::host::{Affected, AnalysisHost, Configuration, FileFacts, FilePath};
 use tokenguard_analysis::kustomize::{file_key, is_kustomization_file};
+use tokenguard_analysis::rbac::RbacObjects;
 use tokenguard_analysis::{
     AccountIndex, AccountLookup, Finding, FoundAccount, Options, ServiceAccount,
 };
@@ -85,6 +86,10 @@ pub struct WorkspaceStore {
     /// The project configuration of each workspace folder (in force in the
     /// host; kept for its problems and to know the folders fed).
     projects: RwLock<Vec<Arc<Project>>>,
+    /// The last new generation each open manifest's own facts started (from
+    /// and to): its own judging does not read them (see
+    /// [`WorkspaceStore::own_change`]).
+    own_changes: DashMap<DocumentKey, (u64, u64)>,
 }
 
 /// What a document is judged against, for the length of one analysis.
@@ -115,6 +120,7 @@ impl WorkspaceStore {
             disk_reads: DashMap::new(),
             disk_clock: AtomicU64::new(0),
             projects: RwLock::new(Vec::new()),
+            own_changes: DashMap::new(),
         }
     }
 
@@ -256,14 +262,24 @@ impl WorkspaceStore {
     }
 
     /// Feeds the host under its write lock; a change that may affect every
-    /// file starts a new generation.
-    fn feed(&self, f: impl FnOnce(&mut AnalysisHost<ServerSource>)) {
+    /// file starts a new generation (returned, from and to).
+    fn feed(&self, f: impl FnOnce(&mut AnalysisHost<ServerSource>)) -> Option<(u64, u64)> {
         let mut host = self.host.write();
         let before = host.revision();
         f(&mut host);
-        if host.changed_since(before) == Affected::Everything {
-            self.generation.fetch_add(1, Ordering::SeqCst);
-        }
+        (host.changed_since(before) == Affected::Everything).then(|| {
+            let from = self.generation.fetch_add(1, Ordering::SeqCst);
+            (from, from + 1)
+        })
+    }
+
+    /// The last change of generation that only the open manifest at `key`
+    /// made, feeding its own ServiceAccounts, roles and bindings: the
+    /// document is judged against the others' accounts (`judge_with`) and
+    /// gets its permissions in `finish`, so such a change does not require
+    /// judging it again (the others are).
+    pub fn own_change(&self, key: &DocumentKey) -> Option<(u64, u64)> {
+        self.own_changes.get(key).map(|c| *c)
     }
 
     /// Reads the project configuration of every workspace folder again and
@@ -313,22 +329,26 @@ impl WorkspaceStore {
     /// Takes in what an open buffer's analysis found: its ServiceAccounts,
     /// and its text when the host reads it for other files (a template, a
     /// chart's `values.yaml`, a kustomization or a patch file).
+    ///
+    /// `rbac`: a manifest's roles and bindings (kept by its live analysis
+    /// from edit to edit: `rbac_facts.rs`).
     pub fn buffer_analysed(
         &self,
         key: &DocumentKey,
         kind: &FileKind,
         accounts: &[ServiceAccount],
+        rbac: Option<&RbacObjects>,
         rope: &Rope,
     ) {
         let Some(path) = host_path(key) else {
             return;
         };
-        // Roles and bindings of a manifest are read from its text (cheap:
-        // only documents that name a role kind are parsed).
-        let rbac = if *kind == FileKind::Manifest {
-            tokenguard_analysis::rbac::rbac_of_text(&rope.to_string())
-        } else {
-            Default::default()
+        let rbac = match (kind, rbac) {
+            (FileKind::Manifest, Some(rbac)) => rbac.clone(),
+            (FileKind::Manifest, None) => {
+                tokenguard_analysis::rbac::rbac_of_text(&rope.to_string())
+            }
+            _ => Default::default(),
         };
         let (known, same_accounts, read_by_others) = {
             let host = self.host.read();
@@ -354,9 +374,11 @@ impl WorkspaceStore {
                 uses: None,
                 rbac,
             };
-            self.feed(|host| {
+            if let Some(change) = self.feed(|host| {
                 host.add_facts(path, facts);
-            });
+            }) {
+                self.own_changes.insert(key.clone(), change);
+            }
         }
     }
 
@@ -491,10 +513,10 @@ mod tests {
         let accounts = tokenguard_analysis::service_accounts(ACCOUNT);
         let rope = Rope::from_str(ACCOUNT);
         let before = store.generation.load(Ordering::SeqCst);
-        store.buffer_analysed(&key(a), &FileKind::Manifest, &accounts, &rope);
+        store.buffer_analysed(&key(a), &FileKind::Manifest, &accounts, None, &rope);
         assert!(store.generation.load(Ordering::SeqCst) > before);
         assert_eq!(store.take_affected(), Affected::Everything);
-        store.buffer_analysed(&key(a), &FileKind::Manifest, &accounts, &rope);
+        store.buffer_analysed(&key(a), &FileKind::Manifest, &accounts, None, &rope);
         assert_eq!(
             store.take_affected(),
             Affected::Files(Default::default()),
@@ -507,7 +529,7 @@ mod tests {
             "its own text speaks for it"
         );
         // Its accounts gone from the buffer: gone from the index.
-        store.buffer_analysed(&key(a), &FileKind::Manifest, &[], &Rope::new());
+        store.buffer_analysed(&key(a), &FileKind::Manifest, &[], None, &Rope::new());
         assert_eq!(store.take_affected(), Affected::Everything);
         assert_eq!(origin_seen_from(&store, &key(b)), None);
     }

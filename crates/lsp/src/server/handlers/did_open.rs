@@ -12,12 +12,13 @@ use crate::server::Backend;
     fields(uri = params.text_document.uri.as_str(), bytes = params.text_document.text.len())
 )]
 pub async fn did_open(backend: &Backend, params: DidOpenTextDocumentParams) {
-    let doc = params.text_document;
+    let mut doc = params.text_document;
     let key = DocumentKey::new(&doc.uri);
     let state = backend.state();
-    let replaced = state
-        .open
-        .open(&key, doc.uri.clone(), doc.version, &doc.text);
+    // A large text was decoded by the transport (`transport/open_text.rs`).
+    let text = state.opened.take(std::mem::take(&mut doc.text));
+    let replaced = state.open.open(&key, doc.uri.clone(), doc.version, &text);
+    drop(text);
     // (Before the first analysis: what makes rendering impossible is then
     // already in its findings.)
     crate::server::render::opened_or_saved(backend.scheduler(), &key);

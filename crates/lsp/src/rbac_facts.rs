@@ -1,0 +1,236 @@
+//! The roles and bindings of an open manifest, kept between revisions
+//! (`LiveAnalysis` holds them): an edit re-reads only the RBAC document it
+//! lands in, or none, so that a keystroke in a large file neither copies
+//! nor scans it whole. What they hold always equals
+//! `tokenguard_analysis::rbac::rbac_of_text` of the current text.
+//!
+//! The documents that count are those some line of which gives `kind` an
+//! RBAC kind (`rbac_documents`; a line-local rule), cut at document marker
+//! lines. So an edit whose lines (before and after) hold no marker line leaves every document's bounds where they
+//! were, moved; it changes the objects of the RBAC document it lands in
+//! (read again), or, outside them, makes a new one only when its lines
+//! name an RBAC kind. Anything else (a marker line edited, lines too long
+//! to look at) reads the whole text again.
+
+use ropey::Rope;
+
+use tokenguard_analysis::rbac::{may_hold_rbac, rbac_documents, rbac_of_document, RbacObjects};
+use tokenguard_analysis::TextRange;
+
+/// Edited lines longer than this are not looked at: the text is read again.
+const MAX_EDITED_LINES: usize = 64 * 1024;
+
+#[derive(Debug, Default)]
+pub struct RbacFacts {
+    /// The documents that name an RBAC kind, in order, with their objects
+    /// (in the text's positions).
+    documents: Vec<(TextRange, RbacObjects)>,
+    /// Documents read by the last [`RbacFacts::edit`] (`usize::MAX`: the
+    /// whole text), for tests.
+    pub reread: usize,
+}
+
+impl RbacFacts {
+    pub fn of_text(text: &str) -> Self {
+        Self {
+            documents: rbac_documents(text),
+            reread: usize::MAX,
+        }
+    }
+
+    /// The file's objects, as `rbac_of_text` gives them.
+    pub fn objects(&self) -> RbacObjects {
+        let mut all = RbacObjects::default();
+        for (_, objects) in &self.documents {
+            all.roles.extend(objects.roles.iter().cloned());
+            all.bindings.extend(objects.bindings.iter().cloned());
+        }
+        all
+    }
+
+    /// Takes in an edit that replaced `old` of `before` with `new_len`
+    /// bytes, making `now`.
+    pub fn edit(&mut self, before: &Rope, now: &Rope, old: TextRange, new_len: usize) {
+        self.reread = 0;
+        if !self.try_edit(before, now, old, new_len) {
+            *self = Self::of_text(&now.to_string());
+        }
+    }
+
+    /// False when the whole text must be read again.
+    fn try_edit(&mut self, before: &Rope, now: &Rope, old: TextRange, new_len: usize) -> bool {
+        let new_end = old.start + new_len;
+        if old.end > before.len_bytes() || new_end > now.len_bytes() {
+            return false;
+        }
+        let (Some(lines_before), Some(lines_after)) = (
+            edited_lines(before, old.start, old.end),
+            edited_lines(now, old.start, new_end),
+        ) else {
+            return false;
+        };
+        if has_marker_line(&lines_before) || has_marker_line(&lines_after) {
+            return false;
+        }
+        let delta = new_len as isize - old.len() as isize;
+        let touches = |r: &TextRange| r.start <= old.end && old.start <= r.end;
+        let touched: Vec<usize> = (0..self.documents.len())
+            .filter(|&i| touches(&self.documents[i].0))
+            .collect();
+        if touched.is_empty() && may_hold_rbac(&lines_after) {
+            return false; // perhaps a new RBAC document
+        }
+        for &i in &touched {
+            let range = self.documents[i].0;
+            // Bounds unchanged (no marker line edited): the edit is inside.
+            if old.start < range.start || old.end > range.end {
+                return false;
+            }
+        }
+        // Back to front, so that the indices stay valid.
+        for &i in touched.iter().rev() {
+            let range = self.documents[i].0;
+            let range = TextRange::new(range.start, (range.end as isize + delta) as usize);
+            let text = now.byte_slice(range.start..range.end).to_string();
+            self.reread += 1;
+            if may_hold_rbac(&text) {
+                let objects = rbac_of_document(&text, range.start == 0);
+                self.documents[i] = (range, objects.shifted(range.start as isize));
+            } else {
+                self.documents.remove(i);
+            }
+        }
+        for (range, objects) in &mut self.documents {
+            if range.start >= old.end && !touches(range) {
+                *range = range.shifted(delta);
+                *objects = objects.shifted(delta);
+            }
+        }
+        true
+    }
+}
+
+/// The whole lines holding `start..=end` of `rope` (a line break changed
+/// at the edit's end changes where the next line starts: that line is
+/// `end`'s); `None` when they are too long to look at.
+fn edited_lines(rope: &Rope, start: usize, end: usize) -> Option<String> {
+    let first = rope.byte_to_line(start);
+    let last = (rope.byte_to_line(end) + 1).min(rope.len_lines());
+    let (from, to) = (rope.line_to_byte(first), rope.line_to_byte(last));
+    (to - from <= MAX_EDITED_LINES).then(|| rope.byte_slice(from..to).to_string())
+}
+
+/// Whether a line of `text` may be a document marker (`---` or `...` at
+/// its start: more than the splitter's rule, never less).
+fn has_marker_line(text: &str) -> bool {
+    text.split(['\n', '\r'])
+        .any(|line| line.starts_with("---") || line.starts_with("..."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n";
+    const BINDING: &str = "kind: RoleBinding\nmetadata: {name: b}\nroleRef: {kind: Role, name: reader}\nsubjects:\n- {kind: ServiceAccount, name: web}\n";
+    const CONFIG: &str = "kind: ConfigMap\ndata:\n  a: Role\n  b: c\n";
+
+    fn text() -> String {
+        format!("{CONFIG}---\n{ROLE}---\n{CONFIG}---\n{BINDING}---\n{CONFIG}")
+    }
+
+    /// Replaces `start..end` with `insert`, checks the facts against a
+    /// fresh read, and returns how many documents were read.
+    fn edit(
+        text: &mut String,
+        facts: &mut RbacFacts,
+        start: usize,
+        end: usize,
+        insert: &str,
+    ) -> usize {
+        let before = Rope::from_str(text);
+        text.replace_range(start..end, insert);
+        let now = Rope::from_str(text);
+        facts.edit(&before, &now, TextRange::new(start, end), insert.len());
+        assert_eq!(
+            facts.objects(),
+            tokenguard_analysis::rbac::rbac_of_text(text),
+            "after {start}..{end} -> {insert:?}:\n{text}"
+        );
+        facts.reread
+    }
+
+    #[test]
+    fn an_edit_reads_the_rbac_document_it_lands_in_or_none() {
+        let mut text = text();
+        let mut facts = RbacFacts::of_text(&text);
+        assert_eq!(
+            facts.objects(),
+            tokenguard_analysis::rbac::rbac_of_text(&text)
+        );
+        // In a ConfigMap: nothing read, the roles and bindings after it moved.
+        let at = text.find("a: Role").unwrap();
+        assert_eq!(edit(&mut text, &mut facts, at, at, "xx "), 0);
+        // In the role: it alone.
+        let at = text.find("verbs: [get]").unwrap() + 8;
+        assert_eq!(edit(&mut text, &mut facts, at, at, ", list"), 1);
+        let at = text.find("name: reader").unwrap();
+        assert_eq!(edit(&mut text, &mut facts, at + 6, at + 12, "writer"), 1);
+        // The binding's kind changed (its roleRef still names a Role: still
+        // one of the documents).
+        let at = text.find("kind: RoleBinding").unwrap();
+        assert_eq!(edit(&mut text, &mut facts, at + 6, at + 10, "Config"), 1);
+        // The role's kind changed: no longer an RBAC document.
+        let at = text.find("kind: Role\n").unwrap();
+        assert_eq!(edit(&mut text, &mut facts, at + 6, at + 10, "Secret"), 1);
+        // And back, from outside every RBAC document: the text is read.
+        assert_eq!(
+            edit(&mut text, &mut facts, at + 6, at + 12, "Role"),
+            usize::MAX
+        );
+        // A marker line edited: the text is read.
+        let at = text.find("---\nkind: ConfigBinding").unwrap();
+        assert_eq!(edit(&mut text, &mut facts, at, at + 1, ""), usize::MAX);
+        edit(&mut text, &mut facts, at, at, "-");
+    }
+
+    #[test]
+    fn random_edits_keep_the_facts_exact() {
+        let mut seed = 11u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n.max(1)
+        };
+        let pieces = [
+            "",
+            " ",
+            "\n",
+            "Role",
+            "kind: Role\n",
+            "---\n",
+            "x",
+            "  - a\n",
+            ":",
+            "\r\n",
+            "\u{feff}",
+        ];
+        for _ in 0..300 {
+            let mut text = text();
+            let mut facts = RbacFacts::of_text(&text);
+            for _ in 0..6 {
+                let mut start = next(text.len() + 1);
+                while !text.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let mut end = (start + next(12)).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let insert = pieces[next(pieces.len())];
+                edit(&mut text, &mut facts, start, end, insert);
+            }
+        }
+    }
+}
