@@ -123,6 +123,7 @@ pub fn run(args: &AccountsArgs) -> Status {
         &[],
         args.max_file_size,
         !args.no_render,
+        check::Pass::Facts,
         &project,
         &mut log,
     );

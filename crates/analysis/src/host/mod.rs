@@ -32,6 +32,7 @@ mod kustomize;
 mod navigation;
 mod path;
 mod permissions;
+mod reading;
 mod source;
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,7 @@ pub use configuration::Configuration;
 pub use hover::{hover_fact, on_field_key, HoverFact};
 pub use navigation::{AccountCompletion, OpenText};
 pub use path::FilePath;
+pub use reading::{FileReading, PendingAnalysis};
 pub use source::{FileSource, Need, NoFiles};
 
 use crate::files::{self, FileKind};
@@ -364,7 +366,7 @@ impl<S: FileSource> AnalysisHost<S> {
         self.uses.remove(path.as_str());
         if self.rbac.objects_of(path.as_str()).is_some() {
             self.rbac.remove(path.as_str());
-            self.declaration_lines.forget();
+            self.declaration_lines.forget(path.as_str());
             affected = Affected::Everything;
         }
         affected.add(self.refresh_context(path, &old.kind, None, true));
@@ -408,7 +410,7 @@ impl<S: FileSource> AnalysisHost<S> {
         let known_rbac = self.rbac.objects_of(name);
         if known_rbac.is_some() || !facts.rbac.is_empty() {
             // Its places may have moved to other lines.
-            self.declaration_lines.forget();
+            self.declaration_lines.forget(name);
         }
         if known_rbac.map_or(!facts.rbac.is_empty(), |r| *r != facts.rbac) {
             self.rbac.set(name, facts.rbac);

@@ -81,25 +81,52 @@ fn places(permissions: &Permissions) -> impl Iterator<Item = (&str, TextRange)> 
 
 /// The line a place starts on.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct LineAt {
+pub(super) struct LineAt {
     line: usize,
     line_start: usize,
     line_text: String,
 }
 
+impl LineAt {
+    /// The line of `text` (with its line table `index`) that byte `start`
+    /// is on; `None` past the text's end.
+    pub(super) fn of(text: &str, index: &LineIndex, start: usize) -> Option<LineAt> {
+        if start > text.len() {
+            return None;
+        }
+        let line = index.line_of(start);
+        Some(LineAt {
+            line,
+            line_start: index.line_start(line),
+            line_text: index.line_text(text, line).to_string(),
+        })
+    }
+}
+
 /// The lines of the places findings name (bindings and roles), kept from
 /// one analysis to the next: each file is read once, not once per finding
-/// or per analysis of every file whose pods it binds. The host forgets
-/// them whenever a file with RBAC objects is fed or removed (the places
-/// move with its text).
+/// or per analysis of every file whose pods it binds (or not at all, when
+/// the embedder hands them over with the file's facts: [`Self::prime`]).
+/// The host forgets a file's lines whenever it is fed or removed (its
+/// places move with its text).
 #[derive(Debug, Default)]
 pub(super) struct DeclarationLines {
-    by_place: Mutex<HashMap<(String, usize), Option<LineAt>>>,
+    by_file: Mutex<HashMap<String, HashMap<usize, Option<LineAt>>>>,
 }
 
 impl DeclarationLines {
-    pub(super) fn forget(&mut self) {
-        self.by_place.get_mut().clear();
+    /// Forgets the lines of `file`.
+    pub(super) fn forget(&mut self, file: &str) {
+        self.by_file.get_mut().remove(file);
+    }
+
+    /// Keeps the lines of the places of `file` (by the byte each starts at),
+    /// read from its text as it was fed.
+    pub(super) fn prime(&mut self, file: &str, lines: Vec<(usize, Option<LineAt>)>) {
+        let known = self.by_file.get_mut().entry(file.to_string()).or_default();
+        for (start, line) in lines {
+            known.entry(start).or_insert(line);
+        }
     }
 
     /// The line `range` of `file` starts on. On a miss the file is read
@@ -113,32 +140,26 @@ impl DeclarationLines {
         text_of: &impl Fn(&str) -> Option<String>,
         places: &impl Fn(&str) -> Vec<usize>,
     ) -> Option<LineAt> {
-        let key = (file.to_string(), range.start);
-        if let Some(known) = self.by_place.lock().get(&key) {
+        if let Some(known) = self
+            .by_file
+            .lock()
+            .get(file)
+            .and_then(|lines| lines.get(&range.start))
+        {
             return known.clone();
         }
         let text = text_of(file);
         let index = text.as_deref().map(LineIndex::new);
         let line_at = |start: usize| -> Option<LineAt> {
-            let (text, index) = (text.as_deref()?, index.as_ref()?);
-            if start > text.len() {
-                return None;
-            }
-            let line = index.line_of(start);
-            Some(LineAt {
-                line,
-                line_start: index.line_start(line),
-                line_text: index.line_text(text, line).to_string(),
-            })
+            LineAt::of(text.as_deref()?, index.as_ref()?, start)
         };
-        let mut known = self.by_place.lock();
+        let mut by_file = self.by_file.lock();
+        let known = by_file.entry(file.to_string()).or_default();
         for start in places(file) {
-            known
-                .entry((file.to_string(), start))
-                .or_insert_with(|| line_at(start));
+            known.entry(start).or_insert_with(|| line_at(start));
         }
         known
-            .entry(key)
+            .entry(range.start)
             .or_insert_with(|| line_at(range.start))
             .clone()
     }
