@@ -736,6 +736,7 @@ impl<S: FileSource> AnalysisHost<S> {
             values: chart.and_then(|c| c.values.as_ref()),
             accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
             helpers: chart.map(|c| &c.helpers),
+            accounts_read: chart.is_some_and(|c| c.read_accounts_of(name, text)),
         };
         let template = Template::parse(text, context.values, options);
         let mut findings = helm::check_template(text, &template, &context, accounts);

@@ -198,6 +198,14 @@ impl<S: FileSource> AnalysisHost<S> {
             // Nothing of a file that holds no Kubernetes object is reported.
             (Vec::new(), Vec::new())
         };
+        // The line table is kept only for a file that may report (it is
+        // as large as a fifth of the text).
+        let reports = !syntax.is_empty() || !judged.is_empty() || !parsed.accounts.is_empty();
+        let line_index = if reports {
+            parsed.line_index
+        } else {
+            LineIndex::default()
+        };
         let facts = FileFacts {
             kind: kind.clone(),
             accounts,
@@ -211,7 +219,7 @@ impl<S: FileSource> AnalysisHost<S> {
                 state: State::Manifest {
                     syntax,
                     judged,
-                    line_index: parsed.line_index,
+                    line_index,
                     accounts: parsed.accounts,
                     places: name_ranges,
                 },
