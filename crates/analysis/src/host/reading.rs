@@ -202,7 +202,9 @@ impl<S: FileSource> AnalysisHost<S> {
         // as large as a fifth of the text).
         let reports = !syntax.is_empty() || !judged.is_empty() || !parsed.accounts.is_empty();
         let line_index = if reports {
-            parsed.line_index
+            let mut kept = parsed.line_index;
+            kept.shrink_to_fit();
+            kept
         } else {
             LineIndex::default()
         };
