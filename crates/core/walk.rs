@@ -4,8 +4,10 @@
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
-use ignore::WalkBuilder;
+use ignore::{WalkBuilder, WalkState};
 use tokenguard_analysis::files::is_skipped_folder;
 pub use tokenguard_analysis::files::is_yaml;
 
@@ -83,7 +85,31 @@ pub fn collect_inputs(paths: &[PathBuf], errors: &mut ErrorLog) -> Vec<Input> {
     inputs
 }
 
+/// The YAML files under `dir`, in the order of a walk sorted by file name
+/// (each folder's entries by name, a folder's files right after it).
+///
+/// The folders are read on all cores, then the paths sorted: `Path`'s order
+/// compares component by component, which is that walk's order. A walk
+/// that meets anything to say (an unreadable folder, a bad `.gitignore`
+/// line) is done again in order, so the messages come in walk order too.
 fn walk_directory(dir: &Path, errors: &mut ErrorLog) -> Vec<Input> {
+    match walk_parallel(dir) {
+        Some(mut paths) => {
+            paths.sort_unstable();
+            paths
+                .into_iter()
+                .map(|path| Input::File {
+                    display: display_path(&path),
+                    path,
+                    explicit: false,
+                })
+                .collect()
+        }
+        None => walk_sorted(dir, errors),
+    }
+}
+
+fn walker(dir: &Path) -> WalkBuilder {
     let mut builder = WalkBuilder::new(dir);
     builder
         // Rendered manifests often live in dot-folders (`.rendered/`).
@@ -93,8 +119,41 @@ fn walk_directory(dir: &Path, errors: &mut ErrorLog) -> Vec<Input> {
         .require_git(false)
         // A symlink can lead out of the tree, or be fixed through.
         .follow_links(false)
-        .sort_by_file_name(|a, b| a.cmp(b))
         .filter_entry(|entry| !is_skipped_folder(entry.file_name()));
+    builder
+}
+
+/// The YAML files under `dir` in no order, `None` when the walk met an
+/// error or a warning.
+fn walk_parallel(dir: &Path) -> Option<Vec<PathBuf>> {
+    let found = Mutex::new(Vec::new());
+    let clean = AtomicBool::new(true);
+    walker(dir).build_parallel().run(|| {
+        let (found, clean) = (&found, &clean);
+        Box::new(move |result| match result {
+            Ok(entry) => {
+                let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                if is_file && is_yaml(entry.path()) {
+                    let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
+                    found.push(entry.into_path());
+                }
+                WalkState::Continue
+            }
+            Err(_) => {
+                clean.store(false, Ordering::Relaxed);
+                WalkState::Quit
+            }
+        })
+    });
+    if !clean.load(Ordering::Relaxed) {
+        return None;
+    }
+    Some(found.into_inner().unwrap_or_else(|p| p.into_inner()))
+}
+
+fn walk_sorted(dir: &Path, errors: &mut ErrorLog) -> Vec<Input> {
+    let mut builder = walker(dir);
+    builder.sort_by_file_name(|a, b| a.cmp(b));
     let mut files = Vec::new();
     for result in builder.build() {
         match result {
@@ -154,6 +213,35 @@ mod tests {
         assert_eq!(display_path(Path::new("k8s/a.yaml")), "k8s/a.yaml");
         assert_eq!(display_path(Path::new("/abs/a.yaml")), "/abs/a.yaml");
         assert_eq!(display_path(Path::new(".")), ".");
+    }
+
+    #[test]
+    fn the_parallel_walk_keeps_the_sorted_walks_order() {
+        let root = std::env::temp_dir().join(format!("tg-walk-order-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        // Names where a whole-path string order and the walk's order
+        // differ (`a-c/` sorts before `a/` byte by byte, after it by name).
+        for file in [
+            "a/b.yaml",
+            "a/z/y.yml",
+            "a-c/x.yaml",
+            "a.yaml",
+            "B/c.yaml",
+            "b.yaml",
+            "a/.hidden/h.yaml",
+            "a/notes.txt",
+            "a/node_modules/n.yaml",
+        ] {
+            let path = root.join(file);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, "a: 1\n").unwrap();
+        }
+        let mut errors = ErrorLog::default();
+        let parallel = walk_directory(&root, &mut errors);
+        let sorted = walk_sorted(&root, &mut errors);
+        let _ = fs::remove_dir_all(&root);
+        assert_eq!(parallel.len(), 7);
+        assert_eq!(parallel, sorted);
     }
 
     #[test]

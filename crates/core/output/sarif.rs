@@ -73,10 +73,9 @@ pub fn write(workspace: &Workspace, out: &mut dyn Write) -> io::Result<()> {
         artifacts: HashMap::new(),
         fingerprints: Fingerprints::default(),
     };
-    let results: Vec<Value> = workspace
-        .findings()
-        .map(|(file, finding)| writer.result(file, finding))
-        .collect();
+    // The results are written one at a time where this marker is (a whole
+    // log of them as `Value`s is hundreds of megabytes on a large check).
+    const RESULTS: &str = "\u{0}tokenguard-results\u{0}";
     let mut run = json!({
         "tool": {
             "driver": {
@@ -88,7 +87,7 @@ pub fn write(workspace: &Workspace, out: &mut dyn Write) -> io::Result<()> {
             }
         },
         "columnKind": "utf16CodeUnits",
-        "results": results,
+        "results": RESULTS,
     });
     if let Some(root) = &writer.root.root {
         run["originalUriBaseIds"] = json!({
@@ -105,7 +104,39 @@ pub fn write(workspace: &Workspace, out: &mut dyn Write) -> io::Result<()> {
         "version": "2.1.0",
         "runs": [run],
     });
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    let skeleton = serde_json::to_string_pretty(&log)?;
+    let marker = serde_json::to_string(RESULTS)?;
+    let at = skeleton
+        .find(&marker)
+        .expect("the log holds the results marker");
+    let (before, after) = (&skeleton[..at], &skeleton[at + marker.len()..]);
+    // The indentation of the line of `"results":`, as the pretty printer
+    // would indent the array's elements and its closing bracket.
+    let indent = &before[before.rfind('\n').map_or(0, |n| n + 1)..];
+    let indent = &indent[..indent.len() - indent.trim_start().len()];
+    out.write_all(before.as_bytes())?;
+    let mut results = workspace.findings().peekable();
+    if results.peek().is_none() {
+        out.write_all(b"[]")?;
+    } else {
+        out.write_all(b"[")?;
+        let mut first = true;
+        for (file, finding) in results {
+            let result = serde_json::to_string_pretty(&writer.result(file, finding))?;
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            first = false;
+            // (A JSON string holds no raw line break: each line of the
+            // result is a line of the log.)
+            for (i, line) in result.split('\n').enumerate() {
+                if i > 0 {
+                    out.write_all(b"\n")?;
+                }
+                write!(out, "{indent}  {line}")?;
+            }
+        }
+        write!(out, "\n{indent}]")?;
+    }
+    out.write_all(after.as_bytes())?;
     writeln!(out)
 }
 
