@@ -71,6 +71,7 @@ impl Chart {
                     values: self.values.as_ref(),
                     accounts: &accounts,
                     helpers: None,
+                    accounts_read: false,
                 };
                 let template = Template::parse(text, self.values.as_ref(), Options::builtin());
                 check_template(text, &template, &context, &NoAccounts)
@@ -209,6 +210,7 @@ fn every_loose_template_gets_exactly_the_findings_its_markers_expect() {
             values: None,
             accounts: &[],
             helpers: None,
+            accounts_read: false,
         };
         let findings = check_template(&text, &template, &context, &NoAccounts);
         compare_with_markers(&shown, &text, &findings, &mut problems);
@@ -532,6 +534,7 @@ fn every_corpus_helm_template_is_read_tolerantly_and_every_range_is_real() {
             values: values.as_ref(),
             accounts,
             helpers: None,
+            accounts_read: false,
         };
         let template = Template::parse(&text, values.as_ref(), Options::builtin());
         let findings = check_template(&text, &template, &context, &NoAccounts);

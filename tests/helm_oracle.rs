@@ -462,6 +462,7 @@ fn chart_verdicts_match_helm_rendering() {
                 values: view.values.as_ref(),
                 accounts: &view.accounts,
                 helpers: Some(&view.helpers),
+                accounts_read: view.read_accounts_of(&file, text),
             };
             let template = Template::parse(text, context.values, options);
             let findings: Vec<Finding> = if holds_kubernetes_object(text, &template.parsed) {

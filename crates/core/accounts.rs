@@ -110,6 +110,7 @@ pub struct Report {
 }
 
 pub fn run(args: &AccountsArgs) -> Status {
+    run::keep_heap_small();
     let mut log = ErrorLog::default();
     let project = Project::for_paths(
         &args.paths,
@@ -123,6 +124,7 @@ pub fn run(args: &AccountsArgs) -> Status {
         &[],
         args.max_file_size,
         !args.no_render,
+        check::Pass::Facts,
         &project,
         &mut log,
     );

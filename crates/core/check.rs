@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
-use tokenguard_analysis::host::{AnalysisHost, FilePath, FileSource, Need};
+use tokenguard_analysis::host::{
+    AnalysisHost, FileAnalysis, FilePath, FileSource, Need, PendingAnalysis,
+};
 use tokenguard_analysis::{Finding, LineIndex};
 
 use crate::errors::ErrorLog;
@@ -252,9 +254,9 @@ fn file_path(input: &Input) -> FilePath {
     }
 }
 
-/// The inputs fed to the analysis host, the reported ones ready to be read
-/// again and analysed (by `check` for findings, by `accounts` for the
-/// workloads' accounts): one way of feeding for every command.
+/// The inputs fed to the analysis host, the reported ones ready to be
+/// analysed (by `check`, from what pass one kept of them; by `accounts`,
+/// read again): one way of feeding for every command.
 pub struct FedInputs {
     pub context: CheckContext,
     /// The reported inputs that could be read, in the order given.
@@ -262,20 +264,85 @@ pub struct FedInputs {
     /// Standard input, kept whole: it can be read only once.
     stdin_source: Option<SourceFile>,
     max_size: u64,
+    /// With [`Pass::Check`]: each reported file that could be read, as
+    /// pass one left it (in the order of `reported`).
+    read: Vec<ReadFile>,
 }
 
-/// Feeds every input to a new host (pass one): each file's facts are read
-/// in parallel and fed in order, the project's configuration is put in
-/// force, and the charts that reading in place cannot decide are rendered
-/// (unless `render` is false). `context_inputs` (from `--workspace`) join
-/// the context (their ServiceAccounts, charts and kustomizations count) but
-/// are not reported; a context file that cannot be read is a warning, as
-/// nothing of it was to be reported.
+/// What pass one computes of the reported files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// Their facts only: they are read again for what the command asks.
+    Facts,
+    /// Their facts and their analysis from the same parse, finished after
+    /// the feeding without reading them again; `keep_text`: the whole text
+    /// of a file that may have findings is kept (for `--fix` and `--diff`),
+    /// else only the lines the output may show.
+    Check { keep_text: bool },
+}
+
+/// A reported file after pass one of a check: its analysis pending the
+/// complete indexes, and what the output needs of its text (see
+/// [`CheckedFile`]).
+struct ReadFile {
+    /// Its text only when it is needed (a template is analysed from it;
+    /// `--fix` and `--diff` need it), else empty.
+    source: SourceFile,
+    /// The lines the findings may point at, when the text is not kept.
+    lines: HashMap<usize, String>,
+    pending: PendingAnalysis,
+}
+
+/// What the output needs of `source`, given its analysis pending: the
+/// whole text when the analysis needs it (a template), or for `--fix` and
+/// `--diff` (`keep_text`) when it may have findings; else only the lines
+/// its findings and accounts may point at.
+fn keep(
+    mut source: SourceFile,
+    pending: &PendingAnalysis,
+    keep_text: bool,
+) -> (SourceFile, HashMap<usize, String>) {
+    let mut lines = HashMap::new();
+    let keep_whole = pending.needs_text() || (keep_text && pending.may_report());
+    if !keep_whole {
+        if let (true, Some(index)) = (pending.may_report(), pending.line_index()) {
+            for offset in pending.offsets() {
+                let line = index.line_of(offset);
+                lines
+                    .entry(line)
+                    .or_insert_with(|| index.line_text(&source.text, line).to_string());
+            }
+        }
+        source.text = String::new();
+    }
+    (source, lines)
+}
+
+/// What pass one made of an input.
+enum FirstPass {
+    Facts(tokenguard_analysis::host::FileFacts),
+    /// A reported file read for a check, with what is kept of it.
+    Read(
+        Box<tokenguard_analysis::host::FileReading>,
+        SourceFile,
+        HashMap<usize, String>,
+    ),
+}
+
+/// Feeds every input to a new host (pass one): each file is read in
+/// parallel (its facts, and with [`Pass::Check`] a reported file's analysis
+/// from the same parse) and fed in order, the project's configuration is
+/// put in force, and the charts that reading in place cannot decide are
+/// rendered (unless `render` is false). `context_inputs` (from
+/// `--workspace`) join the context (their ServiceAccounts, charts and
+/// kustomizations count) but are not reported; a context file that cannot
+/// be read is a warning, as nothing of it was to be reported.
 pub fn feed_inputs(
     reported_inputs: &[Input],
     context_inputs: &[Input],
     max_size: u64,
     render: bool,
+    pass: Pass,
     project: &Project,
     log: &mut ErrorLog,
 ) -> FedInputs {
@@ -293,8 +360,23 @@ pub fn feed_inputs(
         .any(|i| matches!(i, Input::Stdin))
         .then(|| load::load_stdin(max_size));
 
-    // (With each reported file's facts: the chart to render when reading
-    // it in place cannot decide.)
+    // What pass one makes of a loaded input (with a reported file's chart
+    // to render when reading it in place cannot decide).
+    let first_pass = |i: usize, input: &Input, source: SourceFile| {
+        let name = file_path(input);
+        let chart = (i < reported)
+            .then(|| host.needs_rendering(&name, &source.text))
+            .flatten();
+        let first = match pass {
+            Pass::Check { keep_text } if i < reported => {
+                let reading = host.read_file(&name, &source.text);
+                let (source, lines) = keep(source, &reading.pending, keep_text);
+                FirstPass::Read(Box::new(reading), source, lines)
+            }
+            _ => FirstPass::Facts(host.facts(&name, &source.text)),
+        };
+        (first, chart)
+    };
     let first: Vec<Option<Result<_, Outcome>>> = inputs
         .par_iter()
         .enumerate()
@@ -305,39 +387,57 @@ pub fn feed_inputs(
                 display,
                 explicit,
             } => Some(match load::load_file(path, display, *explicit, max_size) {
-                Outcome::Loaded(source) => {
-                    let name = file_path(input);
-                    let chart = (i < reported)
-                        .then(|| host.needs_rendering(&name, &source.text))
-                        .flatten();
-                    Ok((host.facts(&name, &source.text), chart))
-                }
+                Outcome::Loaded(source) => Ok(first_pass(i, input, source)),
                 other => Err(other),
             }),
         })
         .collect();
 
+    // Standard input's pass one (it appears at most once among the inputs).
+    let mut stdin_first = match (
+        &stdin,
+        inputs.iter().position(|i| matches!(i, Input::Stdin)),
+    ) {
+        (Some(Outcome::Loaded(source)), Some(i)) => {
+            Some(Ok(first_pass(i, &inputs[i], source.clone())))
+        }
+        (Some(other), Some(_)) => Some(Err(other.clone())),
+        _ => None,
+    };
     let mut readable = vec![false; inputs.len()];
     let mut to_render = BTreeSet::new();
     let mut stdin_source = None;
+    let mut read = Vec::new();
     for (i, (input, result)) in inputs.iter().zip(first).enumerate() {
         let result = match (input, result) {
-            (Input::Stdin, _) => match stdin.clone() {
-                Some(Outcome::Loaded(source)) => {
-                    let facts = host.facts(&file_path(input), &source.text);
-                    stdin_source = Some(source);
-                    Ok((facts, None))
+            (Input::Stdin, _) => match stdin_first.take() {
+                Some(result) => {
+                    if let Some(Outcome::Loaded(source)) = &stdin {
+                        stdin_source = Some(source.clone());
+                    }
+                    result
                 }
-                Some(other) => Err(other),
                 None => continue,
             },
             (_, Some(result)) => result,
             (_, None) => continue,
         };
         match result {
-            Ok((facts, chart)) => {
+            Ok((first, chart)) => {
                 readable[i] = true;
-                host.add_facts(file_path(input), facts);
+                match first {
+                    FirstPass::Facts(facts) => {
+                        host.add_facts(file_path(input), facts);
+                    }
+                    FirstPass::Read(reading, source, lines) => {
+                        let pending = host.add_reading(file_path(input), *reading);
+                        read.push(ReadFile {
+                            source,
+                            lines,
+                            pending,
+                        });
+                    }
+                }
                 to_render.extend(chart);
             }
             Err(Outcome::Skipped(message)) => log.warning(message),
@@ -367,6 +467,7 @@ pub fn feed_inputs(
         reported,
         stdin_source,
         max_size,
+        read,
     }
 }
 
@@ -419,7 +520,8 @@ pub fn source_path(source: &SourceFile) -> FilePath {
 }
 
 /// Checks every input; returns the files sorted by display path, and the
-/// workspace context they were judged against (see [`feed_inputs`]).
+/// workspace context they were judged against (see [`feed_inputs`]). Each
+/// file is read and parsed once.
 pub fn check_inputs(
     reported_inputs: &[Input],
     context_inputs: &[Input],
@@ -429,17 +531,41 @@ pub fn check_inputs(
     project: &Project,
     log: &mut ErrorLog,
 ) -> (Vec<CheckedFile>, CheckContext) {
-    let fed = feed_inputs(
+    let mut fed = feed_inputs(
         reported_inputs,
         context_inputs,
         max_size,
         render,
+        Pass::Check { keep_text },
         project,
         log,
     );
-    let mut files = fed.analyse_reported(log, |source, context| {
-        check_source(source, context, keep_text)
-    });
+    let read = std::mem::take(&mut fed.read);
+    let context = &fed.context;
+    let max_size = fed.max_size;
+    // Pass two: what depends on the complete indexes, without reading or
+    // parsing again.
+    let mut files: Vec<CheckedFile> = read
+        .into_par_iter()
+        .filter_map(|file| {
+            let ReadFile {
+                source,
+                lines,
+                pending,
+            } = file;
+            let path = source_path(&source);
+            let text = pending.needs_text().then_some(source.text.as_str());
+            let analysis = context.host.complete(&path, pending, text)?;
+            Some(checked_file(
+                source,
+                analysis,
+                Kept::Lines(lines),
+                context,
+                keep_text,
+                max_size,
+            ))
+        })
+        .collect();
     files.sort_by(|a, b| a.source.display.cmp(&b.source.display));
     for file in &files {
         if let Some(note) = &file.not_evaluated {
@@ -451,19 +577,44 @@ pub fn check_inputs(
 
 /// Judges one file in its workspace context, keeping what the output will
 /// need (see [`CheckedFile`]).
-pub fn check_source(
-    mut source: SourceFile,
-    context: &CheckContext,
-    keep_text: bool,
-) -> CheckedFile {
+pub fn check_source(source: SourceFile, context: &CheckContext, keep_text: bool) -> CheckedFile {
     let path = source_path(&source);
     let analysis = context.host.analyze(&path, &source.text);
-    let not_evaluated = analysis
-        .findings
-        .iter()
-        .all(|f| f.code != tokenguard_analysis::Code::TG001)
-        .then(|| context.host.not_evaluated(&path, &source.text))
-        .flatten();
+    checked_file(source, analysis, Kept::Text, context, keep_text, 0)
+}
+
+/// What was kept of a file's text before its analysis was complete.
+enum Kept {
+    /// `source.text` is the whole text.
+    Text,
+    /// When `source.text` is empty: the lines the analysis said its
+    /// findings and accounts may point at.
+    Lines(HashMap<usize, String>),
+}
+
+/// The checked file of `analysis`, with what the output will need of the
+/// text (see [`CheckedFile`]).
+fn checked_file(
+    mut source: SourceFile,
+    analysis: FileAnalysis,
+    kept: Kept,
+    context: &CheckContext,
+    keep_text: bool,
+    max_size: u64,
+) -> CheckedFile {
+    let path = source_path(&source);
+    let kept = match kept {
+        Kept::Lines(lines) if source.text.is_empty() => Some(lines),
+        _ => None,
+    };
+    // (Only a template's reading needs rendering, and its text is kept.)
+    let not_evaluated = (kept.is_none()
+        && analysis
+            .findings
+            .iter()
+            .all(|f| f.code != tokenguard_analysis::Code::TG001))
+    .then(|| context.host.not_evaluated(&path, &source.text))
+    .flatten();
     let mut other_files = HashMap::new();
     if let Some(values) = analysis
         .chart
@@ -478,7 +629,7 @@ pub fn check_source(
         source.text = String::new();
         LineIndex::default()
     } else {
-        if !keep_text {
+        if !keep_text || kept.is_some() {
             let offsets = findings
                 .iter()
                 .flat_map(|f| {
@@ -494,16 +645,28 @@ pub fn check_source(
                 })
                 .chain(analysis.accounts.iter().map(|a| a.name_range))
                 .flat_map(|r| [r.start, r.end]);
-            for offset in offsets {
-                let line = analysis.line_index.line_of(offset);
-                lines.entry(line).or_insert_with(|| {
-                    analysis
-                        .line_index
-                        .line_text(&source.text, line)
-                        .to_string()
-                });
+            let index = &analysis.line_index;
+            let needed: BTreeSet<usize> = offsets.map(|offset| index.line_of(offset)).collect();
+            match kept {
+                Some(mut kept) => {
+                    if needed.iter().any(|line| !kept.contains_key(line)) {
+                        // Not expected (the reading names every place its
+                        // findings can point at): the text is read again.
+                        kept = reread_lines(&source, index, &needed, max_size);
+                    }
+                    for line in needed {
+                        if let Some(text) = kept.remove(&line) {
+                            lines.insert(line, text);
+                        }
+                    }
+                }
+                None => {
+                    for line in needed {
+                        lines.insert(line, index.line_text(&source.text, line).to_string());
+                    }
+                    source.text = String::new();
+                }
             }
-            source.text = String::new();
         }
         analysis.line_index
     };
@@ -515,6 +678,25 @@ pub fn check_source(
         other_files,
         not_evaluated,
     }
+}
+
+/// The lines `needed` of a file read again (empty when it cannot be).
+fn reread_lines(
+    source: &SourceFile,
+    index: &LineIndex,
+    needed: &BTreeSet<usize>,
+    max_size: u64,
+) -> HashMap<usize, String> {
+    let Some(path) = &source.path else {
+        return HashMap::new();
+    };
+    let Outcome::Loaded(again) = load::load_file(path, &source.display, false, max_size) else {
+        return HashMap::new();
+    };
+    needed
+        .iter()
+        .map(|&line| (line, index.line_text(&again.text, line).to_string()))
+        .collect()
 }
 
 pub fn finding_count(files: &[CheckedFile]) -> usize {

@@ -42,12 +42,14 @@ pub fn load_file(path: &Path, display: &str, explicit: bool, max_size: u64) -> O
     };
     // The size on disk is known up front for regular files; pipes and files
     // growing under us are caught by reading at most one byte past the limit.
+    let mut size = 0;
     if let Ok(meta) = file.metadata() {
         if meta.is_file() && meta.len() > max_size {
             return too_big(meta.len().to_string());
         }
+        size = meta.len();
     }
-    let bytes = match read_limited(file, max_size) {
+    let bytes = match read_limited(file, max_size, size) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return too_big(format!("more than {max_size}")),
         Err(e) => return Outcome::Failed(format!("{display}: {}", describe(&e))),
@@ -63,7 +65,7 @@ pub fn load_file(path: &Path, display: &str, explicit: bool, max_size: u64) -> O
 }
 
 pub fn load_stdin(max_size: u64) -> Outcome {
-    match read_limited(io::stdin().lock(), max_size) {
+    match read_limited(io::stdin().lock(), max_size, 0) {
         Ok(Some(bytes)) => match decode(STDIN_DISPLAY, bytes) {
             Ok(text) => Outcome::Loaded(SourceFile {
                 display: STDIN_DISPLAY.to_string(),
@@ -80,8 +82,13 @@ pub fn load_stdin(max_size: u64) -> Outcome {
 }
 
 /// The whole content, or `None` when it is longer than `max_size`.
-fn read_limited(reader: impl Read, max_size: u64) -> io::Result<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
+/// `expected`: the size on disk, if known (the buffer is made that large
+/// at once, so a large file is not copied as it grows, nor kept with room
+/// to spare).
+fn read_limited(reader: impl Read, max_size: u64, expected: u64) -> io::Result<Option<Vec<u8>>> {
+    // (One byte more: the read that finds the end needs room.)
+    let capacity = usize::try_from(expected.min(max_size)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(capacity.saturating_add(1));
     reader
         .take(max_size.saturating_add(1))
         .read_to_end(&mut bytes)?;

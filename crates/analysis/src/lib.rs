@@ -108,7 +108,29 @@ pub fn parse(text: &str, options: &Options) -> ParsedFile {
         split::split_documents(text, body_start),
         options,
         reading,
+        None,
     )
+}
+
+/// [`parse`], and the roles and bindings of the file from the same parse
+/// (the documents naming an RBAC kind get their trees too): a command-line
+/// check reads each plain manifest once for the indexes and the rule.
+/// The RBAC objects are those [`rbac::rbac_of_text`] reads.
+pub(crate) fn parse_with_rbac(text: &str, options: &Options) -> (ParsedFile, rbac::RbacObjects) {
+    let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let reading = Reading::Cluster {
+        file_start: Some(0),
+        after_end: false,
+    };
+    let mut objects = rbac::RbacObjects::default();
+    let parsed = parse_chunks(
+        text,
+        split::split_documents(text, body_start),
+        options,
+        reading,
+        Some(&mut objects),
+    );
+    (parsed, objects)
 }
 
 /// [`parse`] of a chart template's masked text: what Kubernetes' decoder
@@ -117,7 +139,7 @@ pub fn parse(text: &str, options: &Options) -> ParsedFile {
 pub(crate) fn parse_masked(text: &str, options: &Options) -> ParsedFile {
     let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
     let chunks = split::split_documents(text, body_start);
-    parse_chunks(text, chunks, options, Reading::Masked)
+    parse_chunks(text, chunks, options, Reading::Masked, None)
 }
 
 /// What [`parse_chunks`] checks beyond yaml-rust2's reading.
@@ -154,15 +176,17 @@ pub(crate) fn parse_single_document(
         file_start: at_file_start.then_some(0),
         after_end,
     };
-    parse_chunks(text, vec![whole], options, reading)
+    parse_chunks(text, vec![whole], options, reading, None)
 }
 
-/// Parses each chunk, as `reading` says.
+/// Parses each chunk, as `reading` says; with `rbac`, the roles and
+/// bindings of the chunks that may hold them are read into it.
 fn parse_chunks(
     text: &str,
     chunks: Vec<split::Chunk>,
     options: &Options,
     reading: Reading,
+    mut rbac: Option<&mut rbac::RbacObjects>,
 ) -> ParsedFile {
     let line_index = LineIndex::new(text);
     let mut parsed = ParsedFile::default();
@@ -181,8 +205,19 @@ fn parse_chunks(
         }
         let mut refused = None;
         let docs = if chunk.has_content {
-            match tree::parse_chunk(text, &line_index, chunk, &options.kinds) {
-                ChunkResult::Documents(docs) => Some(docs),
+            let body = &text[chunk.range.start..chunk.range.end];
+            let matters = relevance::may_matter(body, &options.kinds);
+            let roles = rbac.is_some() && rbac::may_hold_rbac(body);
+            match tree::parse_chunk_if(text, &line_index, chunk, matters || roles) {
+                ChunkResult::Documents(docs) => {
+                    if let (true, Some(objects)) = (roles, rbac.as_deref_mut()) {
+                        for doc in &docs {
+                            rbac::of_document(doc, objects);
+                        }
+                    }
+                    // Only the documents that may matter are kept.
+                    Some(if matters { docs } else { Vec::new() })
+                }
                 ChunkResult::Error(error) => {
                     refused = Some(error);
                     None

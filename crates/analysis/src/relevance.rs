@@ -28,11 +28,7 @@ pub fn may_declare_account(document: &str) -> bool {
 /// False only when the document certainly has a root `kind` for which
 /// `relevant` says no.
 fn may_hold(document: &str, relevant: impl Fn(&str) -> bool) -> bool {
-    // Escapes in double-quoted scalars can spell any kind.
     let bytes = document.as_bytes();
-    if memchr::memchr(b'\\', bytes).is_some() {
-        return true;
-    }
     let mut saw_kind = false;
     // Only column-0 lines matter: jump from line start to line start.
     let mut start = 0;
@@ -43,6 +39,13 @@ fn may_hold(document: &str, relevant: impl Fn(&str) -> bool) -> bool {
         match line.as_bytes().first() {
             // Most lines are indented or blank: nothing to read there.
             None | Some(b' ' | b'\t' | b'#') => continue,
+            // Escapes in a double-quoted scalar can spell any key or kind.
+            // The root `kind` (key and value) of a block mapping is written
+            // on a column-0 line (a value on later lines is unreadable, a
+            // flow or indented root is not read at all), so only escapes
+            // there can hide it; those in the many indented descriptions
+            // of a CRD cannot.
+            _ if memchr::memchr(b'\\', line.as_bytes()).is_some() => return true,
             // A flow, complex-key or decorated root; or a root key merged in.
             Some(b'{' | b'[' | b'?' | b'&' | b'!' | b'*' | b'<') => return true,
             Some(b'-') if line.starts_with("---") => {
@@ -251,6 +254,11 @@ mod tests {
         assert!(!may_matter(
             "kind: CustomResourceDefinition\r\nspec:\r\n  names: {kind: Pod}\r\n"
         ));
+        // Escapes in indented lines (a CRD's patterns) cannot spell the root
+        // kind.
+        assert!(!may_matter(
+            "kind: CustomResourceDefinition\nspec:\n  pattern: \"^\\\\d+\\\\.\"\n"
+        ));
     }
 
     #[test]
@@ -268,6 +276,7 @@ mod tests {
             "--- {kind: Pod}\n",
             "<<: *base\nkind: Service\n",
             "kind: \"P\\x6fd\"\n",
+            "\"\\x6bind\": Pod\nkind: Service\n",
             "metadata: {}\n",
             "  kind: Service\n",
         ] {

@@ -3,13 +3,13 @@
 //! its fix chosen (`placement.rs`); the message is rendered from the facts
 //! (`render.rs`).
 
-use crate::accounts::AccountLookup;
+use crate::accounts::{AccountLookup, NoAccounts, SameFileFirst};
 use crate::finding::{Finding, Problem, WorkloadRef};
 use crate::fix::FIELD;
 use crate::objects::Workload;
 use crate::placement::place;
 use crate::tree::Document;
-use crate::value::{count_keys, get, read_bool_field};
+use crate::value::{count_keys, get, read_bool_field, BoolField};
 use crate::verdict::{decide, pod_account, pod_account_name, Decision, Reported};
 
 /// Judges one workload; `accounts` finds ServiceAccounts (the same file's
@@ -43,6 +43,106 @@ pub fn judge(
     finding.account = account;
     finding.fix = fix;
     Some(finding.rendered())
+}
+
+/// A workload judged as far as its own file can decide (see
+/// [`judge_in_file`]).
+#[derive(Debug)]
+pub(crate) enum Judged {
+    /// Reported whatever the other files say (a rendered finding).
+    Done(Finding),
+    /// Reported unless the ServiceAccount, which its own file does not
+    /// declare, disables automounting: decided by [`Pending::resolve`] once
+    /// every file's accounts are known.
+    Pending(Pending),
+}
+
+impl Judged {
+    /// Where the finding is reported.
+    pub(crate) fn range(&self) -> crate::TextRange {
+        match self {
+            Judged::Done(finding) => finding.range,
+            Judged::Pending(pending) => pending.finding.range,
+        }
+    }
+}
+
+/// A TG001 finding whose account is still to be looked up in the rest of
+/// the workspace: every other fact is set, nothing is rendered yet.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    finding: Finding,
+}
+
+impl Pending {
+    /// The finding as [`judge`] gives it when `workspace` holds the
+    /// accounts of the other files; `None` when the account found there
+    /// disables automounting.
+    pub(crate) fn resolve(mut self, workspace: &dyn AccountLookup) -> Option<Finding> {
+        let mut account = self.finding.account.take()?;
+        account.found = workspace.find(account.namespace.as_deref(), &account.name);
+        // (Only an absent or null field leaves the question to the account.)
+        let field = match self.finding.problem {
+            Problem::Null => Some(BoolField::Null),
+            _ => None,
+        };
+        let Decision::Reported(reported) = decide(field, || Some(account)) else {
+            return None;
+        };
+        self.finding.account = reported.account;
+        Some(self.finding.rendered())
+    }
+
+    /// The finding's own ranges (before any account is known).
+    pub(crate) fn finding(&self) -> &Finding {
+        &self.finding
+    }
+}
+
+/// [`judge`] with only the file's own accounts at hand (`file_accounts`,
+/// looked up as [`crate::SameFileFirst`] does): a pod spec whose
+/// account the file does not declare is left [`Judged::Pending`].
+pub(crate) fn judge_in_file(
+    text: &str,
+    doc: &Document,
+    workload: &Workload,
+    file_accounts: &[crate::ServiceAccount],
+) -> Option<Judged> {
+    let field = get(doc, workload.pod_spec, FIELD);
+    let reading = field.map(|(_, v)| read_bool_field(doc, v));
+    let mut pending = false;
+    let decision = decide(reading, || {
+        let file = SameFileFirst {
+            file: file_accounts,
+            workspace: &NoAccounts,
+        };
+        let check = pod_account(doc, workload, &file);
+        pending = check.found.is_none();
+        Some(check)
+    });
+    let Decision::Reported(reported) = decision else {
+        return None;
+    };
+    let Reported { problem, account } = *reported;
+    let (range, fix) = place(text, doc, workload, field, problem == Problem::Null);
+    let mut finding = Finding::tg001(
+        problem,
+        workload_ref(workload),
+        range,
+        doc.node(workload.pod_spec).range,
+    );
+    finding.occurrences = count_keys(doc, workload.pod_spec, FIELD);
+    finding.runs_as = Some(match &account {
+        Some(account) => account.name.clone(),
+        None => pod_account_name(doc, workload),
+    });
+    finding.account = account;
+    finding.fix = fix;
+    Some(if pending {
+        Judged::Pending(Pending { finding })
+    } else {
+        Judged::Done(finding.rendered())
+    })
 }
 
 /// What a finding says the workload is.

@@ -108,6 +108,14 @@ pub fn split_documents(text: &str, body_start: usize) -> Vec<Chunk> {
     let mut pos = body_start;
     while pos < bytes.len() {
         let (content_end, next) = line_bounds(bytes, pos);
+        // Once a chunk holds content, only a marker line changes anything
+        // (a content, blank, comment or `%` line then leaves it as it is):
+        // most lines are not read.
+        if current.has_content && !matches!(bytes[pos], b'-' | b'.') {
+            pos = next;
+            line_no += 1;
+            continue;
+        }
         match classify(&bytes[pos..content_end]) {
             LineKind::Start { content } => {
                 // A chunk that already holds a `---` must not take a second one:

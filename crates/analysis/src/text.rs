@@ -106,6 +106,12 @@ impl LineIndex {
         }
     }
 
+    /// Gives back the room the table was built with beyond its lines (for
+    /// a table kept long).
+    pub fn shrink_to_fit(&mut self) {
+        self.line_starts.shrink_to_fit();
+    }
+
     /// Number of lines; a text ending in a break has an empty last line.
     pub fn line_count(&self) -> usize {
         self.line_starts.len()

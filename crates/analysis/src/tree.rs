@@ -113,7 +113,28 @@ pub fn parse_chunk(
     if let Some(error) = nul_error(text, chunk) {
         return ChunkResult::Error(error);
     }
-    if !crate::relevance::may_matter(&text[chunk.range.start..chunk.range.end], kinds) {
+    let body = &text[chunk.range.start..chunk.range.end];
+    parse_chunk_if(
+        text,
+        index,
+        chunk,
+        crate::relevance::may_matter(body, kinds),
+    )
+}
+
+/// Parses one chunk of `text`: its documents with their trees when `build`,
+/// else only checked for syntax errors (no documents). The syntax errors are
+/// the same either way.
+pub(crate) fn parse_chunk_if(
+    text: &str,
+    index: &LineIndex,
+    chunk: Chunk,
+    build: bool,
+) -> ChunkResult {
+    if let Some(error) = nul_error(text, chunk) {
+        return ChunkResult::Error(error);
+    }
+    if !build {
         return match validate_chunk(text, index, chunk) {
             Some(error) => ChunkResult::Error(error),
             None => ChunkResult::Documents(Vec::new()),

@@ -2,6 +2,8 @@
 //! ServiceAccounts its templates declare. Built from files the embedder
 //! reads (the command line from disk, the server from open buffers first).
 
+use std::collections::HashMap;
+
 use super::accounts::{chart_accounts, ChartAccount};
 use super::helpers::Helpers;
 use super::values::ValuesFile;
@@ -15,6 +17,22 @@ pub struct ChartView {
     pub accounts: Vec<ChartAccount>,
     /// The `define`s of its helper files and templates.
     pub helpers: Helpers,
+    /// The digest ([`super::render::digest`]) of each template read for
+    /// its accounts, by name: a template judged with the same text need not
+    /// be read for them again.
+    pub read: HashMap<String, u64>,
+}
+
+impl ChartView {
+    /// Whether the accounts were read from this `text` of the template
+    /// `file` (a text without `ServiceAccount` declares none either way).
+    pub fn read_accounts_of(&self, file: &str, text: &str) -> bool {
+        !text.contains("ServiceAccount")
+            || self
+                .read
+                .get(file)
+                .is_some_and(|digest| *digest == super::render::digest(text))
+    }
 }
 
 impl ChartView {
@@ -26,13 +44,18 @@ impl ChartView {
         templates: impl IntoIterator<Item = (String, String)>,
     ) -> Self {
         let mut accounts = Vec::new();
+        let mut read = HashMap::new();
         for (name, text) in templates {
             accounts.extend(chart_accounts(&name, &text, values.as_ref()));
+            if text.contains("ServiceAccount") {
+                read.insert(name, super::render::digest(&text));
+            }
         }
         Self {
             values,
             accounts,
             helpers: Helpers::default(),
+            read,
         }
     }
 

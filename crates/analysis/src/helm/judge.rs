@@ -40,6 +40,10 @@ pub struct TemplateContext<'a> {
     /// The chart's helpers (`define`s), for pod-spec keys a template
     /// includes from one.
     pub helpers: Option<&'a Helpers>,
+    /// The chart read this very text of the template: its own accounts are
+    /// those `accounts` lists (none, when it lists none from `file`), and
+    /// need not be read again.
+    pub accounts_read: bool,
 }
 
 /// The findings of a template, in text order. `workspace` supplies the
@@ -564,6 +568,7 @@ spec:
             values: Some(values),
             accounts,
             helpers: None,
+            accounts_read: false,
         };
         check_template(
             text,
@@ -731,6 +736,7 @@ spec:
             values: Some(&values),
             accounts: &[],
             helpers: None,
+            accounts_read: false,
         };
         let findings = check_template(text, &template, &context, &NoAccounts);
         assert_eq!(findings.len(), 1);
@@ -764,6 +770,7 @@ spec:
             values: Some(values),
             accounts: &[],
             helpers: Some(&helpers),
+            accounts_read: false,
         };
         check_template(
             text,
@@ -827,6 +834,7 @@ spec:
             values: Some(&values),
             accounts: &[],
             helpers: Some(&own),
+            accounts_read: false,
         };
         let template = Template::parse(&text, Some(&values), crate::Options::builtin());
         let findings = check_template(&text, &template, &context, &NoAccounts);
@@ -842,6 +850,7 @@ spec:
         let own = Helpers::new([("templates/deployment.yaml".to_string(), fixed.clone())]);
         let context = TemplateContext {
             helpers: Some(&own),
+            accounts_read: false,
             ..context
         };
         assert!(check_template(&fixed, &template, &context, &NoAccounts).is_empty());
@@ -877,6 +886,7 @@ spec:
             values: Some(&off),
             accounts: &[],
             helpers: Some(&helpers),
+            accounts_read: false,
         };
         let template = Template::parse(&text, Some(&off), crate::Options::builtin());
         let verdicts = judge_workloads(&text, &template, &context, &NoAccounts);
@@ -893,6 +903,7 @@ spec:
             values: Some(values),
             accounts: &[],
             helpers: Some(&helpers),
+            accounts_read: false,
         };
         let template = Template::parse(text, Some(values), crate::Options::builtin());
         judge_workloads(text, &template, &context, &NoAccounts)

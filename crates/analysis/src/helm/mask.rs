@@ -231,27 +231,27 @@ fn mark_block_scalar_starts(original: &[u8], changed: &[bool], out: &mut [u8]) {
 pub(super) fn line_spans(bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut lines = Vec::new();
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
-                lines.push((start, i));
-                i += 2;
-                start = i;
-            }
-            b'\n' | b'\r' => {
-                lines.push((start, i));
-                i += 1;
-                start = i;
-            }
-            _ => i += 1,
+    for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+        // The CR of a CRLF ends nothing: its LF ends the line.
+        if i < start {
+            continue;
         }
+        lines.push((start, i));
+        start = if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            i + 2
+        } else {
+            i + 1
+        };
     }
     lines.push((start, bytes.len()));
     lines
 }
 
 pub(super) fn is_block_scalar_header(line: &[u8]) -> bool {
+    // The last word starts with the indicator: most lines hold neither.
+    if memchr::memchr2(b'|', b'>', line).is_none() {
+        return false;
+    }
     let text = String::from_utf8_lossy(line);
     let last = text.split_whitespace().last().unwrap_or("");
     let words = text.split_whitespace().count();

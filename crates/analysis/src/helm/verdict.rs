@@ -84,7 +84,7 @@ fn same_expression(a: &str, b: &str) -> bool {
 
 /// The chart's accounts, with the template's own when the list lacks them.
 pub(super) fn with_own_accounts(text: &str, context: &TemplateContext) -> Vec<ChartAccount> {
-    if context.accounts.iter().any(|a| a.file == context.file) {
+    if context.accounts_read || context.accounts.iter().any(|a| a.file == context.file) {
         context.accounts.to_vec()
     } else {
         let own = super::chart_accounts(context.file, text, context.values);

@@ -19,23 +19,29 @@ pub struct LineAt {
     pub line_text: String,
 }
 
+impl LineAt {
+    /// The line of `text` (with its line table `index`) that byte `offset`
+    /// is on; `None` past the text's end.
+    pub fn of(text: &str, index: &LineIndex, offset: usize) -> Option<LineAt> {
+        if offset > text.len() {
+            return None;
+        }
+        let line = index.line_of(offset);
+        Some(LineAt {
+            line,
+            line_start: index.line_start(line),
+            line_text: index.line_text(text, line).to_string(),
+        })
+    }
+}
+
 /// The line of each of `offsets` in `text` (`None` past its end), read
 /// with one line index.
 pub fn lines_in(text: &str, offsets: &[usize]) -> Vec<Option<LineAt>> {
     let index = LineIndex::new(text);
     offsets
         .iter()
-        .map(|&offset| {
-            if offset > text.len() {
-                return None;
-            }
-            let line = index.line_of(offset);
-            Some(LineAt {
-                line,
-                line_start: index.line_start(line),
-                line_text: index.line_text(text, line).to_string(),
-            })
-        })
+        .map(|&offset| LineAt::of(text, &index, offset))
         .collect()
 }
 

@@ -33,6 +33,7 @@ mod lines;
 mod navigation;
 mod path;
 mod permissions;
+mod reading;
 mod source;
 #[cfg(test)]
 mod tests;
@@ -46,6 +47,7 @@ pub use hover::{hover_fact, on_field_key, HoverFact};
 pub use lines::{lines_in, LineAt};
 pub use navigation::{AccountCompletion, OpenText};
 pub use path::FilePath;
+pub use reading::{FileReading, PendingAnalysis};
 pub use source::{FileSource, Need, NoFiles};
 
 use crate::files::{self, FileKind};
@@ -366,7 +368,7 @@ impl<S: FileSource> AnalysisHost<S> {
         self.uses.remove(path.as_str());
         if self.rbac.objects_of(path.as_str()).is_some() {
             self.rbac.remove(path.as_str());
-            self.declaration_lines.forget_file(path.as_str());
+            self.declaration_lines.forget(path.as_str());
             affected = Affected::Everything;
         }
         affected.add(self.refresh_context(path, &old.kind, None, true));
@@ -410,7 +412,7 @@ impl<S: FileSource> AnalysisHost<S> {
         let known_rbac = self.rbac.objects_of(name);
         if known_rbac.is_some() || !facts.rbac.is_empty() {
             // Its places may have moved to other lines.
-            self.declaration_lines.forget_file(name);
+            self.declaration_lines.forget(name);
         }
         if known_rbac.map_or(!facts.rbac.is_empty(), |r| *r != facts.rbac) {
             self.rbac.set(name, facts.rbac);
@@ -736,6 +738,7 @@ impl<S: FileSource> AnalysisHost<S> {
             values: chart.and_then(|c| c.values.as_ref()),
             accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
             helpers: chart.map(|c| &c.helpers),
+            accounts_read: chart.is_some_and(|c| c.read_accounts_of(name, text)),
         };
         let template = Template::parse(text, context.values, options);
         let mut findings = helm::check_template(text, &template, &context, accounts);

@@ -83,19 +83,28 @@ fn places(permissions: &Permissions) -> impl Iterator<Item = (&str, TextRange)> 
 
 /// The lines of the places findings name (bindings and roles), kept from
 /// one analysis to the next: each file is read once, not once per finding
-/// or per analysis of every file whose pods it binds. The host forgets a
-/// file's lines whenever that file is fed or removed with RBAC objects
-/// (the places move with its text); the other files' stay.
+/// or per analysis of every file whose pods it binds (or not at all, when
+/// the embedder hands them over with the file's facts: [`Self::prime`]).
+/// The host forgets a file's lines whenever it is fed or removed (its
+/// places move with its text).
 #[derive(Debug, Default)]
 pub(super) struct DeclarationLines {
-    by_place: Mutex<HashMap<(String, usize), Option<LineAt>>>,
+    by_file: Mutex<HashMap<String, HashMap<usize, Option<LineAt>>>>,
 }
 
 impl DeclarationLines {
-    /// Forgets the lines of one file's places (its text changed: they may
-    /// have moved); the other files' stay known.
-    pub(super) fn forget_file(&mut self, file: &str) {
-        self.by_place.get_mut().retain(|(f, _), _| f != file);
+    /// Forgets the lines of `file`.
+    pub(super) fn forget(&mut self, file: &str) {
+        self.by_file.get_mut().remove(file);
+    }
+
+    /// Keeps the lines of the places of `file` (by the byte each starts at),
+    /// read from its text as it was fed.
+    pub(super) fn prime(&mut self, file: &str, lines: Vec<(usize, Option<LineAt>)>) {
+        let known = self.by_file.get_mut().entry(file.to_string()).or_default();
+        for (start, line) in lines {
+            known.entry(start).or_insert(line);
+        }
     }
 
     /// The line `range` of `file` starts on. On a miss the file is read
@@ -109,8 +118,12 @@ impl DeclarationLines {
         lines_of: &impl Fn(&str, &[usize]) -> Option<Vec<Option<LineAt>>>,
         places: &impl Fn(&str) -> Vec<usize>,
     ) -> Option<LineAt> {
-        let key = (file.to_string(), range.start);
-        if let Some(known) = self.by_place.lock().get(&key) {
+        if let Some(known) = self
+            .by_file
+            .lock()
+            .get(file)
+            .and_then(|lines| lines.get(&range.start))
+        {
             return known.clone();
         }
         let mut starts = places(file);
@@ -121,13 +134,12 @@ impl DeclarationLines {
                 .as_ref()
                 .and_then(|lines| lines.get(i).cloned().flatten())
         };
-        let mut known = self.by_place.lock();
+        let mut by_file = self.by_file.lock();
+        let known = by_file.entry(file.to_string()).or_default();
         for (i, &start) in starts.iter().enumerate() {
-            known
-                .entry((file.to_string(), start))
-                .or_insert_with(|| line_at(i));
+            known.entry(start).or_insert_with(|| line_at(i));
         }
-        known.get(&key).cloned().flatten()
+        known.get(&range.start).cloned().flatten()
     }
 }
 

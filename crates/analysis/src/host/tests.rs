@@ -533,3 +533,80 @@ fn a_chart_templates_bindings_are_indexed_under_the_template() {
         crate::rbac::Scope::Namespace(None)
     );
 }
+
+#[test]
+fn one_read_gives_what_facts_and_analyze_give_without_reading_again() {
+    // A pod whose account another file declares (pending until it is fed),
+    // one whose own file decides, a binding in the pod's own file, a
+    // suppressed pod, a syntax error, a file that holds no object, and a
+    // chart template (analysed from its text).
+    let ns = |text: &str| text.replace("metadata:\n", "metadata:\n  namespace: prod\n");
+    let with_binding = format!("{}---\n{BINDING}", ns(DEPLOY));
+    let own = format!("{ACCOUNT_OFF}---\n{DEPLOY}");
+    let suppressed = DEPLOY.replace(
+        "    spec:\n      serviceAccountName",
+        "    spec: # tokenguard-ignore\n      serviceAccountName",
+    );
+    let template = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }}\nspec:\n  containers: []\n";
+    let inputs: Vec<(&str, String)> = vec![
+        ("a/deploy.yaml", DEPLOY.to_string()),
+        ("a/bound.yaml", with_binding),
+        ("a/own.yaml", own),
+        ("a/suppressed.yaml", suppressed),
+        ("a/broken.yaml", "kind: Pod\nspec: [\n".to_string()),
+        ("a/values.yaml", "replicaCount: 1\nbroken: [\n".to_string()),
+        ("b/account.yaml", ACCOUNT_ON.to_string()),
+        ("b/prod-account.yaml", ns(ACCOUNT_ON)),
+        ("chart/templates/pod.yaml", template.to_string()),
+    ];
+    let mut on_disk: Vec<(&str, &str)> = inputs.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    on_disk.push(("chart/Chart.yaml", "name: chart\n"));
+    on_disk.push(("chart/values.yaml", "name: web\n"));
+    let mut once = AnalysisHost::new(Disk::with(&on_disk));
+    let mut twice = AnalysisHost::new(Disk::with(&on_disk));
+    let readings: Vec<FileReading> = inputs
+        .iter()
+        .map(|(p, text)| once.read_file(&path(p), text))
+        .collect();
+    let mut pending = Vec::new();
+    for ((p, text), reading) in inputs.iter().zip(readings) {
+        let facts = twice.facts(&path(p), text);
+        assert_eq!(reading.facts.kind, facts.kind, "{p}");
+        assert_eq!(reading.facts.accounts, facts.accounts, "{p}");
+        assert_eq!(reading.facts.rbac, facts.rbac, "{p}");
+        twice.add_facts(path(p), facts);
+        pending.push(once.add_reading(path(p), reading));
+    }
+    // Completed once every file is fed.
+    let mut reported = Vec::new();
+    for ((p, text), pending) in inputs.iter().zip(pending) {
+        let needs = pending.needs_text();
+        assert_eq!(needs, p.starts_with("chart/"), "{p}");
+        let done = once
+            .complete(&path(p), pending, needs.then_some(text.as_str()))
+            .unwrap();
+        let expected = twice.analyze(&path(p), text);
+        assert_eq!(done.findings, expected.findings, "{p}");
+        assert_eq!(done.accounts, expected.accounts, "{p}");
+        reported.extend(done.findings.iter().map(|f| (*p, f.code)));
+    }
+    // deploy (account on, in another file), bound (permissions from its own
+    // file), broken (TG000), the template; own and suppressed: none.
+    assert_eq!(
+        reported,
+        [
+            ("a/deploy.yaml", Code::TG001),
+            ("a/bound.yaml", Code::TG001),
+            ("a/broken.yaml", Code::TG000),
+            ("chart/templates/pod.yaml", Code::TG001),
+        ]
+    );
+    // Nothing fed was read again (the charts' files are the host's to read).
+    let reads: Vec<String> = once
+        .source()
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("read ") && !r.contains("chart/"))
+        .collect();
+    assert_eq!(reads, Vec::<String>::new());
+}

@@ -187,6 +187,7 @@ impl<S: FileSource> AnalysisHost<S> {
             values: chart.and_then(|c| c.values.as_ref()),
             accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
             helpers: chart.map(|c| &c.helpers),
+            accounts_read: chart.is_some_and(|c| c.read_accounts_of(path.as_str(), text)),
         };
         let template = Template::parse(text, context.values, options);
         let verdicts = helm::judge_workloads(text, &template, &context, &self.accounts);
