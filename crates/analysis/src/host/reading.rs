@@ -11,8 +11,8 @@
 //! `facts` + `add_facts` + `analyze` give: the same facts, the same
 //! findings in the same order.
 
-use super::path::FilePath;
 use super::lines::LineAt;
+use super::path::FilePath;
 use super::source::{FileSource, Need};
 use super::{charts, AnalysisHost, FileAnalysis, FileFacts};
 use crate::files::FileKind;
