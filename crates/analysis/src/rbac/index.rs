@@ -12,6 +12,7 @@ use super::model::{
 };
 use super::permissions::{Capability, Grant, Permissions, RoleSource, Scope, Via};
 use super::subjects::{subject_matches, Account};
+use crate::text::TextRange;
 
 /// Roles and bindings of many files.
 #[derive(Clone, Debug, Default)]
@@ -52,6 +53,102 @@ impl PartialEq for RbacIndex {
     }
 }
 
+/// Where the roles and bindings of one file moved to, when nothing else of
+/// them changed: the old name range of each to its new one.
+struct Moved {
+    roles: HashMap<TextRange, TextRange>,
+    bindings: HashMap<TextRange, TextRange>,
+}
+
+impl Moved {
+    /// `None` unless `new` says what `old` says, but for positions (and no
+    /// two objects of a kind share a name range, so each answer's places can
+    /// be followed).
+    fn between(old: &RbacObjects, new: &RbacObjects) -> Option<Moved> {
+        if old.roles.len() != new.roles.len() || old.bindings.len() != new.bindings.len() {
+            return None;
+        }
+        let mut roles = HashMap::with_capacity(old.roles.len());
+        for (a, b) in old.roles.iter().zip(&new.roles) {
+            let same = a.kind == b.kind
+                && a.name == b.name
+                && a.namespace == b.namespace
+                && a.labels == b.labels
+                && a.rules == b.rules
+                && a.aggregation == b.aggregation;
+            if !same || roles.insert(a.name_range, b.name_range).is_some() {
+                return None;
+            }
+        }
+        let mut bindings = HashMap::with_capacity(old.bindings.len());
+        for (a, b) in old.bindings.iter().zip(&new.bindings) {
+            let same_ref = match (&a.role_ref, &b.role_ref) {
+                (Some(x), Some(y)) => x.kind == y.kind && x.name == y.name,
+                (None, None) => true,
+                _ => false,
+            };
+            let same = a.kind == b.kind
+                && a.name == b.name
+                && a.namespace == b.namespace
+                && same_ref
+                && a.subjects.len() == b.subjects.len()
+                && a.subjects
+                    .iter()
+                    .zip(&b.subjects)
+                    .all(|(x, y)| x.kind == y.kind);
+            if !same || bindings.insert(a.name_range, b.name_range).is_some() {
+                return None;
+            }
+        }
+        Some(Moved { roles, bindings })
+    }
+
+    /// The answers with the places in `origin` moved; `None` when one of
+    /// them names a place there that is not known (then nothing is kept).
+    fn answers(&self, origin: &str, answers: &Answers) -> Option<Answers> {
+        let mut moved = HashMap::with_capacity(answers.len());
+        for (key, permissions) in answers {
+            let names_origin = |grant: &Grant| {
+                grant
+                    .binding_place
+                    .as_ref()
+                    .is_some_and(|(file, _)| file == origin)
+                    || matches!(&grant.role, RoleSource::Declared { file, .. } if file == origin)
+            };
+            let answer = if permissions
+                .grants
+                .iter()
+                .chain(&permissions.defaults)
+                .any(names_origin)
+            {
+                let mut copy = Permissions::clone(permissions);
+                for grant in copy.grants.iter_mut().chain(copy.defaults.iter_mut()) {
+                    self.follow(origin, grant)?;
+                }
+                Arc::new(copy)
+            } else {
+                Arc::clone(permissions)
+            };
+            moved.insert(key.clone(), answer);
+        }
+        Some(moved)
+    }
+
+    fn follow(&self, origin: &str, grant: &mut Grant) -> Option<()> {
+        if let Some((file, range)) = &mut grant.binding_place {
+            if file == origin {
+                *range = *self.bindings.get(range)?;
+            }
+        }
+        if let RoleSource::Declared { file, range, .. } = &mut grant.role {
+            if file == origin {
+                *range = *self.roles.get(range)?;
+            }
+        }
+        Some(())
+    }
+}
+
 impl RbacIndex {
     pub fn new() -> Self {
         Self::default()
@@ -63,7 +160,22 @@ impl RbacIndex {
             self.remove(origin);
             return;
         }
-        if self.by_origin.get(origin) == Some(&objects) {
+        let moved = match self.by_origin.get(origin) {
+            Some(known) if *known == objects => return,
+            // Only positions moved (an edit elsewhere in the file): what
+            // each account may do is the same, only where its bindings and
+            // roles are written moved; the answers follow them.
+            Some(known) => Moved::between(known, &objects).and_then(|moved| {
+                let answers = self.answers.lock();
+                moved.answers(origin, &answers)
+            }),
+            None => None,
+        };
+        if let Some(answers) = moved {
+            // Places are by position in the file's lists and rules have
+            // no positions: `lookup` and `aggregated` hold.
+            self.by_origin.insert(origin.to_string(), objects);
+            self.answers = Arc::new(Mutex::new(answers));
             return;
         }
         self.by_origin.insert(origin.to_string(), objects);
@@ -653,5 +765,43 @@ subjects: [{kind: ServiceAccount, name: ci, namespace: prod}]
         let index = index(&[("a.yaml", text), ("roles.yaml", ROLES)]);
         let p = index.permissions(Some("prod"), "ci");
         assert!(p.grants[0].role.is_missing());
+    }
+
+    #[test]
+    fn answers_follow_objects_that_only_moved_and_are_dropped_otherwise() {
+        let both = format!("{ROLES}---\n{BINDINGS}");
+        let mut index = index(&[("all.yaml", &both), ("other.yaml", ROLES)]);
+        let before = index.shared_permissions(Some("prod"), "ci");
+        let stranger = index.shared_permissions(Some("dev"), "nobody");
+        // The same objects ten bytes later (a comment added above them).
+        let moved_text = format!("# comment\n{both}");
+        index.set("all.yaml", rbac_of_text(&moved_text));
+        let after = index.shared_permissions(Some("prod"), "ci");
+        let fresh = self::index(&[("all.yaml", &moved_text), ("other.yaml", ROLES)]);
+        assert_eq!(*after, fresh.permissions(Some("prod"), "ci"));
+        assert_ne!(after, before, "the places moved");
+        let place = after.grants[0].binding_place.as_ref().unwrap();
+        assert_eq!(
+            &moved_text[place.1.start..place.1.end],
+            after.grants[0].binding,
+            "the binding's place is its name in the new text"
+        );
+        assert!(
+            Arc::ptr_eq(&stranger, &index.shared_permissions(Some("dev"), "nobody")),
+            "an answer naming no place of the file is kept as it is"
+        );
+        assert_eq!(
+            *index.shared_permissions(Some("dev"), "nobody"),
+            fresh.permissions(Some("dev"), "nobody")
+        );
+        // A changed fact (the role's verbs): answered again.
+        let changed = moved_text.replace("create, get", "get");
+        index.set("all.yaml", rbac_of_text(&changed));
+        let fresh = self::index(&[("all.yaml", &changed), ("other.yaml", ROLES)]);
+        assert_eq!(
+            *index.shared_permissions(Some("prod"), "ci"),
+            fresh.permissions(Some("prod"), "ci")
+        );
+        assert_ne!(*index.shared_permissions(Some("prod"), "ci"), *after);
     }
 }

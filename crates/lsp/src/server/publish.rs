@@ -10,6 +10,7 @@ use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity, Location, Range
 use tower_lsp_server::Client;
 use tracing::debug;
 
+use tokenguard_analysis::rbac::{Grant, Permissions, RoleSource};
 use tokenguard_analysis::{Finding, TextRange};
 
 use super::state::State;
@@ -60,7 +61,11 @@ impl State {
             .as_mut()
             .and_then(|c| c.take())
             .filter(|b| b.context == context);
-        let reuse = before.as_ref().and_then(|b| Reuse::new(b, analyzed));
+        let own = super::workspace_store::host_path(key).map(|p| p.as_str().to_string());
+        let reuse = before
+            .as_ref()
+            .and_then(|b| Reuse::new(b, analyzed))
+            .map(|r| r.in_file(own));
         let mut built = Built {
             revision: analyzed.revision,
             context,
@@ -109,6 +114,9 @@ struct Reuse<'a> {
     unchanged_lines_from: Option<usize>,
     /// The entries before, by where their findings start.
     by_start: HashMap<usize, Vec<usize>>,
+    /// This file as the analysis host names it (in the places findings
+    /// name: their bindings and roles, with their lines).
+    own: Option<String>,
 }
 
 impl<'a> Reuse<'a> {
@@ -146,7 +154,14 @@ impl<'a> Reuse<'a> {
             delta,
             unchanged_lines_from,
             by_start,
+            own: None,
         })
+    }
+
+    /// The same, knowing this file's name as the analysis host has it.
+    fn in_file(mut self, own: Option<String>) -> Self {
+        self.own = own;
+        self
     }
 
     /// The entries before whose findings started at `start`.
@@ -160,6 +175,54 @@ impl<'a> Reuse<'a> {
 
     /// The diagnostic kept for `finding`, if any.
     fn find(&self, finding: &Finding) -> Option<&'a Diagnostic> {
+        self.find_whole(finding)
+            .or_else(|| self.find_followed(finding))
+    }
+
+    /// A finding whose places (its own, and those its permissions name in
+    /// this file: bindings, roles, with their lines) are each before the
+    /// edit or on a line after the edit's, equal to one before the edit
+    /// with those places followed: its diagnostic is the same (same
+    /// lines and columns, same words).
+    fn find_followed(&self, finding: &Finding) -> Option<&'a Diagnostic> {
+        let follow = Follow {
+            start: self.start,
+            by: usize::try_from(self.delta).ok()?,
+            from: self.unchanged_lines_from?,
+        };
+        let own = self.own.as_deref()?;
+        let start = finding.range.start;
+        let start_before = if start < self.start {
+            start
+        } else if start >= follow.from {
+            start - follow.by
+        } else {
+            return None;
+        };
+        self.starting_at(start_before)
+            .find(|(before, _)| {
+                let Some(mut moved) = follow.finding(before, own) else {
+                    return false;
+                };
+                match (&moved.permissions, &finding.permissions) {
+                    (Some(a), Some(b)) => {
+                        if !Arc::ptr_eq(a, b) && !follow.same_permissions(a, b, own) {
+                            return false;
+                        }
+                        moved.permissions = Some(Arc::clone(b));
+                    }
+                    (None, None) => {}
+                    _ => return false,
+                }
+                moved == *finding
+            })
+            .map(|(_, d)| d)
+    }
+
+    /// A finding whose every place is before the edit, or after it as a
+    /// whole (moved by the insertion, its account too when this file
+    /// declares it).
+    fn find_whole(&self, finding: &Finding) -> Option<&'a Diagnostic> {
         let (low, high) = own_places(finding)?;
         if high < self.start {
             // Before the edit: the same finding, the same places.
@@ -188,6 +251,131 @@ impl<'a> Reuse<'a> {
                 moved == *finding
             })
             .map(|(_, d)| d)
+    }
+}
+
+/// Where the places of the text before an insertion that wrote no line
+/// break are now: those before it stay, those on a line after its line
+/// moved by its length; any other (on its line, after it) has no answer.
+struct Follow {
+    /// Where the insertion is.
+    start: usize,
+    /// Its length.
+    by: usize,
+    /// Where the lines after its line start, in the text after it.
+    from: usize,
+}
+
+impl Follow {
+    fn range(&self, range: TextRange) -> Option<TextRange> {
+        if range.end <= self.start {
+            Some(range)
+        } else if range.start + self.by >= self.from {
+            Some(range.shifted(self.by as isize))
+        } else {
+            None
+        }
+    }
+
+    fn offset(&self, offset: usize) -> Option<usize> {
+        self.range(TextRange::empty(offset)).map(|r| r.start)
+    }
+
+    /// `finding` (before the insertion) with its places in this file
+    /// followed, but its permissions, which [`Follow::same_permissions`]
+    /// compares; `None` when a place cannot be followed.
+    fn finding(&self, finding: &Finding, own: &str) -> Option<Finding> {
+        let mut moved = finding.clone();
+        moved.range = self.range(moved.range)?;
+        if let Some(pod_spec) = moved.pod_spec {
+            moved.pod_spec = Some(self.range(pod_spec)?);
+        }
+        for related in moved.related.iter_mut().filter(|r| r.file.is_none()) {
+            related.range = self.range(related.range)?;
+        }
+        if let Some(fix) = moved.fix.as_mut().filter(|fix| fix.file.is_none()) {
+            for edit in &mut fix.edits {
+                edit.range = self.range(edit.range)?;
+            }
+        }
+        if let Some(found) = moved.account.as_mut().and_then(|a| a.found.as_mut()) {
+            if found.origin.is_none() {
+                let account = &mut found.account;
+                account.name_range = self.range(account.name_range)?;
+                if let Some(key) = account.automount_key {
+                    account.automount_key = Some(self.range(key)?);
+                }
+                if let Some(value) = account.automount_value {
+                    account.automount_value = Some(self.range(value)?);
+                }
+            }
+        }
+        for at in moved.declared_at.iter_mut().filter(|d| d.file == own) {
+            at.range = self.range(at.range)?;
+            at.line_start = self.offset(at.line_start)?;
+        }
+        Some(moved)
+    }
+
+    /// Whether `after` is `before` with its places in this file followed.
+    fn same_permissions(&self, before: &Permissions, after: &Permissions, own: &str) -> bool {
+        let place = |a: &Option<(String, TextRange)>, b: &Option<(String, TextRange)>| match (a, b)
+        {
+            (Some((fa, ra)), Some((fb, rb))) if fa == fb => {
+                if fa == own {
+                    self.range(*ra) == Some(*rb)
+                } else {
+                    ra == rb
+                }
+            }
+            (None, None) => true,
+            _ => false,
+        };
+        let role = |a: &RoleSource, b: &RoleSource| match (a, b) {
+            (
+                RoleSource::Declared {
+                    kind: ka,
+                    name: na,
+                    file: fa,
+                    range: ra,
+                },
+                RoleSource::Declared {
+                    kind: kb,
+                    name: nb,
+                    file: fb,
+                    range: rb,
+                },
+            ) => {
+                ka == kb
+                    && na == nb
+                    && fa == fb
+                    && if fa == own {
+                        self.range(*ra) == Some(*rb)
+                    } else {
+                        ra == rb
+                    }
+            }
+            (a, b) => a == b,
+        };
+        let grants = |a: &[Grant], b: &[Grant]| {
+            a.len() == b.len()
+                && a.iter().zip(b).all(|(a, b)| {
+                    a.binding_kind == b.binding_kind
+                        && a.binding == b.binding
+                        && a.binding_namespace == b.binding_namespace
+                        && place(&a.binding_place, &b.binding_place)
+                        && a.via == b.via
+                        && role(&a.role, &b.role)
+                        && a.scope == b.scope
+                        && a.rules == b.rules
+                        && a.capabilities == b.capabilities
+                })
+        };
+        before.namespace == after.namespace
+            && before.account == after.account
+            && before.risk == after.risk
+            && grants(&before.grants, &after.grants)
+            && grants(&before.defaults, &after.defaults)
     }
 }
 
@@ -376,5 +564,94 @@ mod tests {
             }
         }
         assert!(kept > 100, "{kept}");
+    }
+
+    const BOUND: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: prod\nspec:\n  serviceAccountName: ci\n  containers: []\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: ci-reads\n  namespace: prod\nroleRef:\n  kind: Role\n  name: reader\nsubjects:\n- kind: ServiceAccount\n  name: ci\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\n  namespace: prod\nrules:\n- apiGroups: [\"\"]\n  resources: [secrets]\n  verbs: [get]\n";
+
+    const OWN: &str = "/ws/a.yaml";
+
+    /// `text` analysed by the host, which knows its RBAC objects: the pod's
+    /// finding names the binding and the role after it.
+    fn hosted(text: &str, revision: u64, changed: Option<Changed>) -> Analyzed {
+        use tokenguard_analysis::host::{AnalysisHost, FilePath, NoFiles};
+        let mut host = AnalysisHost::new(NoFiles);
+        let path = FilePath::new(OWN);
+        host.set_file(path.clone(), text.to_string());
+        let mut analyzed = analyzed(text, revision, changed);
+        analyzed.findings = host.analysis(&path).unwrap().findings;
+        analyzed
+    }
+
+    fn build_hosted(analyzed: &Analyzed) -> Built {
+        let uri: Uri = "file:///ws/a.yaml".parse().unwrap();
+        let settings = Settings::default();
+        let locate = |file: Option<&str>, range: TextRange| {
+            (file == Some(OWN)).then(|| {
+                Location::new(
+                    uri.clone(),
+                    to_range(&analyzed.rope, range, Encoding::Utf16),
+                )
+            })
+        };
+        Built {
+            revision: analyzed.revision,
+            context: String::new(),
+            entries: analyzed
+                .findings
+                .iter()
+                .map(|f| {
+                    let d = to_diagnostic(f, analyzed, &uri, &settings, Encoding::Utf16, &locate);
+                    (f.clone(), d)
+                })
+                .collect(),
+        }
+    }
+
+    /// A finding whose binding and role are after an insertion keeps its
+    /// diagnostic when the insertion is on another line, and every kept
+    /// diagnostic equals the one built afresh.
+    #[test]
+    fn findings_whose_permissions_moved_keep_their_diagnostics() {
+        let before = hosted(BOUND, 1, None);
+        assert!(before.findings.iter().any(|f| f
+            .declared_at
+            .iter()
+            .any(|d| d.file == OWN && d.range.start > f.range.end)));
+        let built = build_hosted(&before);
+        let (mut followed, mut rebuilt) = (0, 0);
+        for at in (0..=BOUND.len()).filter(|&i| BOUND.is_char_boundary(i)) {
+            for insert in [" ", "x", "\n", "é", "  # c"] {
+                let mut after = BOUND.to_string();
+                after.insert_str(at, insert);
+                let changed = Changed {
+                    from: 1,
+                    old: TextRange::empty(at),
+                    new_len: insert.len(),
+                };
+                let now = hosted(&after, 2, Some(changed));
+                let fresh = build_hosted(&now);
+                let Some(reuse) = Reuse::new(&built, &now) else {
+                    continue;
+                };
+                let reuse = reuse.in_file(Some(OWN.to_string()));
+                for (finding, diagnostic) in &fresh.entries {
+                    match reuse.find(finding) {
+                        Some(d) => {
+                            assert_eq!(
+                                with_version(d.clone(), now.version),
+                                *diagnostic,
+                                "{insert:?} at {at}"
+                            );
+                            if reuse.find_whole(finding).is_none() {
+                                followed += 1;
+                            }
+                        }
+                        None => rebuilt += 1,
+                    }
+                }
+            }
+        }
+        assert!(followed > 50, "{followed} followed, {rebuilt} rebuilt");
+        assert!(rebuilt > 0);
     }
 }
