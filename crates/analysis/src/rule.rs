@@ -8,7 +8,7 @@ use crate::finding::{Finding, Problem, WorkloadRef};
 use crate::fix::FIELD;
 use crate::objects::Workload;
 use crate::placement::place;
-use crate::tree::Document;
+use crate::tree::{Document, NodeId};
 use crate::value::{count_keys, get, read_bool_field, BoolField};
 use crate::verdict::{decide, pod_account, pod_account_name, Decision, Reported};
 
@@ -27,7 +27,18 @@ pub fn judge(
     else {
         return None;
     };
-    let Reported { problem, account } = *reported;
+    Some(unrendered(text, doc, workload, field, *reported).rendered())
+}
+
+/// The finding of a reported workload, every fact set but the words.
+fn unrendered(
+    text: &str,
+    doc: &Document,
+    workload: &Workload,
+    field: Option<(NodeId, NodeId)>,
+    reported: Reported,
+) -> Finding {
+    let Reported { problem, account } = reported;
     let (range, fix) = place(text, doc, workload, field, problem == Problem::Null);
     let mut finding = Finding::tg001(
         problem,
@@ -42,7 +53,7 @@ pub fn judge(
     });
     finding.account = account;
     finding.fix = fix;
-    Some(finding.rendered())
+    finding
 }
 
 /// A workload judged as far as its own file can decide (see
@@ -123,21 +134,7 @@ pub(crate) fn judge_in_file(
     let Decision::Reported(reported) = decision else {
         return None;
     };
-    let Reported { problem, account } = *reported;
-    let (range, fix) = place(text, doc, workload, field, problem == Problem::Null);
-    let mut finding = Finding::tg001(
-        problem,
-        workload_ref(workload),
-        range,
-        doc.node(workload.pod_spec).range,
-    );
-    finding.occurrences = count_keys(doc, workload.pod_spec, FIELD);
-    finding.runs_as = Some(match &account {
-        Some(account) => account.name.clone(),
-        None => pod_account_name(doc, workload),
-    });
-    finding.account = account;
-    finding.fix = fix;
+    let finding = unrendered(text, doc, workload, field, *reported);
     Some(if pending {
         Judged::Pending(Pending { finding })
     } else {

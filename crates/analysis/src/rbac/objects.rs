@@ -347,22 +347,28 @@ pub fn rbac_of_text(text: &str) -> RbacObjects {
 /// their objects are [`rbac_of_text`]'s. An editor keeps them, so that an
 /// edit re-reads only the document it lands in ([`rbac_of_document`]).
 pub fn rbac_documents(text: &str) -> Vec<(TextRange, RbacObjects)> {
-    let mut out = Vec::new();
+    rbac_document_ranges(text)
+        .filter_map(|(start, end)| {
+            let region = text.get(start..end)?;
+            let found = read_region(region, None, start == 0).shifted(start as isize);
+            Some((TextRange::new(start, end), found))
+        })
+        .collect()
+}
+
+/// The byte ranges of the documents of `text` that name an RBAC kind, in
+/// order, each once.
+fn rbac_document_ranges(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let bytes = text.as_bytes();
     let mut read_until = 0;
-    for (at, _) in text.match_indices("Role") {
+    text.match_indices("Role").filter_map(move |(at, _)| {
         if at < read_until || !names_rbac_kind(bytes, at) {
-            continue;
+            return None;
         }
         let (start, end) = document_around(bytes, at);
         read_until = end;
-        let Some(region) = text.get(start..end) else {
-            continue;
-        };
-        let found = read_region(region, None, start == 0).shifted(start as isize);
-        out.push((TextRange::new(start, end), found));
-    }
-    out
+        Some((start, end))
+    })
 }
 
 /// The RBAC objects of one document of [`rbac_documents`], read from its
@@ -391,14 +397,7 @@ pub fn rbac_of_template(text: &str) -> RbacObjects {
 /// ranges moved back to the text's.
 fn read_text(text: &str, original: Option<&str>) -> RbacObjects {
     let mut out = RbacObjects::default();
-    let bytes = text.as_bytes();
-    let mut read_until = 0;
-    for (at, _) in text.match_indices("Role") {
-        if at < read_until || !names_rbac_kind(bytes, at) {
-            continue;
-        }
-        let (start, end) = document_around(bytes, at);
-        read_until = end;
+    for (start, end) in rbac_document_ranges(text) {
         let (Some(region), Some(original)) = (
             text.get(start..end),
             original.map_or(Some(None), |o| o.get(start..end).map(Some)),
