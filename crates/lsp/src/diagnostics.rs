@@ -18,8 +18,7 @@ use tokenguard_analysis::{
 use crate::config::Settings;
 use crate::documents::Document;
 use crate::positions::{to_range, Encoding};
-use crate::rbac_facts::RbacFacts;
-use tokenguard_analysis::rbac::RbacObjects;
+use tokenguard_analysis::rbac::{EditedLines, RbacFacts, RbacObjects, MAX_EDITED_LINES};
 
 pub const SOURCE: &str = "tokenguard";
 /// Kubernetes' documentation of the setting (the analysis's hovers link it too).
@@ -176,7 +175,12 @@ impl LiveAnalysis {
             }
             (Some(file), Some(Some((old, new_len)))) => {
                 file.edit(old, new_len, rope.len_bytes(), &text_of);
-                self.rbac.edit(&self.rope, rope, old, new_len);
+                let lines = EditedLines {
+                    before: edited_lines(&self.rope, old.start, old.end),
+                    after: edited_lines(rope, old.start, old.start + new_len),
+                };
+                self.rbac
+                    .edit(old, new_len, lines, &text_of, || rope.to_string());
                 changed = Some(Changed {
                     from: self.revision,
                     old,
@@ -366,4 +370,16 @@ pub fn to_diagnostic(
             None => json!({ "version": analyzed.version, "fix": fix }),
         }),
     }
+}
+
+/// The whole lines of `rope` holding `start..=end`, as [`EditedLines`]
+/// wants them; `None` out of the text or past [`MAX_EDITED_LINES`].
+fn edited_lines(rope: &Rope, start: usize, end: usize) -> Option<String> {
+    if end > rope.len_bytes() || start > end {
+        return None;
+    }
+    let first = rope.byte_to_line(start);
+    let last = (rope.byte_to_line(end) + 1).min(rope.len_lines());
+    let (from, to) = (rope.line_to_byte(first), rope.line_to_byte(last));
+    (to - from <= MAX_EDITED_LINES).then(|| rope.byte_slice(from..to).to_string())
 }

@@ -23,7 +23,6 @@ pub mod identity;
 /// targets in `fuzz/`.
 pub mod positions;
 mod project;
-mod rbac_facts;
 mod server;
 mod workspace;
 

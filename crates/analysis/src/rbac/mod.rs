@@ -6,6 +6,7 @@
 
 mod bootstrap;
 mod index;
+mod live;
 mod model;
 mod objects;
 mod permissions;
@@ -13,6 +14,7 @@ mod subjects;
 
 pub use bootstrap::{default_bindings, DefaultBinding, KUBERNETES_VERSION};
 pub use index::RbacIndex;
+pub use live::{EditedLines, RbacFacts, MAX_EDITED_LINES};
 pub use model::{
     BindingDef, BindingKind, LabelRequirement, LabelSelector, PolicyRule, RbacObjects, RoleDef,
     RoleKind, RoleRef, Subject, SubjectKind,

@@ -331,7 +331,7 @@ impl WorkspaceStore {
     /// chart's `values.yaml`, a kustomization or a patch file).
     ///
     /// `rbac`: a manifest's roles and bindings (kept by its live analysis
-    /// from edit to edit: `rbac_facts.rs`).
+    /// from edit to edit: `tokenguard_analysis::rbac::RbacFacts`).
     pub fn buffer_analysed(
         &self,
         key: &DocumentKey,

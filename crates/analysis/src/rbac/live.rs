@@ -1,8 +1,9 @@
-//! The roles and bindings of an open manifest, kept between revisions
-//! (`LiveAnalysis` holds them): an edit re-reads only the RBAC document it
-//! lands in, or none, so that a keystroke in a large file neither copies
-//! nor scans it whole. What they hold always equals
-//! `tokenguard_analysis::rbac::rbac_of_text` of the current text.
+//! The roles and bindings of an edited file, kept between revisions (the
+//! language server's live analysis holds them beside its
+//! `IncrementalFile`): an edit re-reads only the RBAC document it lands
+//! in, or none, so that a keystroke in a large file neither copies nor
+//! scans it whole. What they hold always equals [`super::rbac_of_text`]
+//! of the current text.
 //!
 //! The documents that count are those some line of which gives `kind` an
 //! RBAC kind (`rbac_documents`; a line-local rule), cut at document marker
@@ -12,13 +13,23 @@
 //! name an RBAC kind. Anything else (a marker line edited, lines too long
 //! to look at) reads the whole text again.
 
-use ropey::Rope;
+use super::{may_hold_rbac, rbac_documents, rbac_of_document, RbacObjects};
+use crate::incremental::TextOf;
+use crate::text::TextRange;
 
-use tokenguard_analysis::rbac::{may_hold_rbac, rbac_documents, rbac_of_document, RbacObjects};
-use tokenguard_analysis::TextRange;
+/// Edited lines longer than this are not looked at: the text is read again
+/// (an embedder need not copy them out: [`EditedLines`]).
+pub const MAX_EDITED_LINES: usize = 64 * 1024;
 
-/// Edited lines longer than this are not looked at: the text is read again.
-const MAX_EDITED_LINES: usize = 64 * 1024;
+/// The whole lines an edit touched, before and after it: from the start of
+/// the line holding the edit's start to the end (break included) of the
+/// line holding its end (a line break changed at the edit's end changes
+/// where the next line starts: that line is the end's). `None` for either
+/// when they are longer than [`MAX_EDITED_LINES`] or out of the text.
+pub struct EditedLines {
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
 
 #[derive(Debug, Default)]
 pub struct RbacFacts {
@@ -48,25 +59,32 @@ impl RbacFacts {
         all
     }
 
-    /// Takes in an edit that replaced `old` of `before` with `new_len`
-    /// bytes, making `now`.
-    pub fn edit(&mut self, before: &Rope, now: &Rope, old: TextRange, new_len: usize) {
+    /// Takes in an edit that replaced `old` with `new_len` bytes; `lines`
+    /// are the lines it touched, `text_of` reads the new text and `whole`
+    /// gives all of it (asked only when the edit cannot be taken in).
+    pub fn edit(
+        &mut self,
+        old: TextRange,
+        new_len: usize,
+        lines: EditedLines,
+        text_of: &TextOf<'_>,
+        whole: impl FnOnce() -> String,
+    ) {
         self.reread = 0;
-        if !self.try_edit(before, now, old, new_len) {
-            *self = Self::of_text(&now.to_string());
+        if !self.try_edit(old, new_len, lines, text_of) {
+            *self = Self::of_text(&whole());
         }
     }
 
     /// False when the whole text must be read again.
-    fn try_edit(&mut self, before: &Rope, now: &Rope, old: TextRange, new_len: usize) -> bool {
-        let new_end = old.start + new_len;
-        if old.end > before.len_bytes() || new_end > now.len_bytes() {
-            return false;
-        }
-        let (Some(lines_before), Some(lines_after)) = (
-            edited_lines(before, old.start, old.end),
-            edited_lines(now, old.start, new_end),
-        ) else {
+    fn try_edit(
+        &mut self,
+        old: TextRange,
+        new_len: usize,
+        lines: EditedLines,
+        text_of: &TextOf<'_>,
+    ) -> bool {
+        let (Some(lines_before), Some(lines_after)) = (lines.before, lines.after) else {
             return false;
         };
         if has_marker_line(&lines_before) || has_marker_line(&lines_after) {
@@ -91,7 +109,7 @@ impl RbacFacts {
         for &i in touched.iter().rev() {
             let range = self.documents[i].0;
             let range = TextRange::new(range.start, (range.end as isize + delta) as usize);
-            let text = now.byte_slice(range.start..range.end).to_string();
+            let text = text_of(range);
             self.reread += 1;
             if may_hold_rbac(&text) {
                 let objects = rbac_of_document(&text, range.start == 0);
@@ -110,16 +128,6 @@ impl RbacFacts {
     }
 }
 
-/// The whole lines holding `start..=end` of `rope` (a line break changed
-/// at the edit's end changes where the next line starts: that line is
-/// `end`'s); `None` when they are too long to look at.
-fn edited_lines(rope: &Rope, start: usize, end: usize) -> Option<String> {
-    let first = rope.byte_to_line(start);
-    let last = (rope.byte_to_line(end) + 1).min(rope.len_lines());
-    let (from, to) = (rope.line_to_byte(first), rope.line_to_byte(last));
-    (to - from <= MAX_EDITED_LINES).then(|| rope.byte_slice(from..to).to_string())
-}
-
 /// Whether a line of `text` may be a document marker (`---` or `...` at
 /// its start: more than the splitter's rule, never less).
 fn has_marker_line(text: &str) -> bool {
@@ -135,6 +143,15 @@ mod tests {
     const BINDING: &str = "kind: RoleBinding\nmetadata: {name: b}\nroleRef: {kind: Role, name: reader}\nsubjects:\n- {kind: ServiceAccount, name: web}\n";
     const CONFIG: &str = "kind: ConfigMap\ndata:\n  a: Role\n  b: c\n";
 
+    /// [`EditedLines`] of a string (a line ends at `\n` or `\r`).
+    fn lines_of(text: &str, start: usize, end: usize) -> Option<String> {
+        let from = text[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let to = text[end..]
+            .find(['\n', '\r'])
+            .map_or(text.len(), |i| end + i + 1);
+        (to - from <= MAX_EDITED_LINES).then(|| text[from..to].to_string())
+    }
+
     fn text() -> String {
         format!("{CONFIG}---\n{ROLE}---\n{CONFIG}---\n{BINDING}---\n{CONFIG}")
     }
@@ -148,13 +165,24 @@ mod tests {
         end: usize,
         insert: &str,
     ) -> usize {
-        let before = Rope::from_str(text);
+        let before = lines_of(text, start, end);
         text.replace_range(start..end, insert);
-        let now = Rope::from_str(text);
-        facts.edit(&before, &now, TextRange::new(start, end), insert.len());
+        let lines = EditedLines {
+            before,
+            after: lines_of(text, start, start + insert.len()),
+        };
+        let now = text.clone();
+        let text_of = |r: TextRange| now[r.start..r.end].to_string();
+        facts.edit(
+            TextRange::new(start, end),
+            insert.len(),
+            lines,
+            &text_of,
+            || now.clone(),
+        );
         assert_eq!(
             facts.objects(),
-            tokenguard_analysis::rbac::rbac_of_text(text),
+            crate::rbac::rbac_of_text(text),
             "after {start}..{end} -> {insert:?}:\n{text}"
         );
         facts.reread
@@ -164,10 +192,7 @@ mod tests {
     fn an_edit_reads_the_rbac_document_it_lands_in_or_none() {
         let mut text = text();
         let mut facts = RbacFacts::of_text(&text);
-        assert_eq!(
-            facts.objects(),
-            tokenguard_analysis::rbac::rbac_of_text(&text)
-        );
+        assert_eq!(facts.objects(), crate::rbac::rbac_of_text(&text));
         // In a ConfigMap: nothing read, the roles and bindings after it moved.
         let at = text.find("a: Role").unwrap();
         assert_eq!(edit(&mut text, &mut facts, at, at, "xx "), 0);
