@@ -188,9 +188,21 @@ impl LiveAnalysis {
                 });
             }
             _ => {
-                let text = rope.to_string();
-                self.file = Some(IncrementalFile::with_options(&text, Arc::clone(options)));
-                self.rbac = RbacFacts::of_text(&text);
+                // The text as opened when this is the opened revision (its
+                // rope holds the same), else the rope's copy.
+                let text = doc
+                    .opened
+                    .as_ref()
+                    .and_then(|opened| opened.take())
+                    .unwrap_or_else(|| rope.to_string());
+                // The roles and bindings are read on one core while the
+                // documents are parsed on the others.
+                let (file, rbac) = rayon::join(
+                    || IncrementalFile::with_options(&text, Arc::clone(options)),
+                    || RbacFacts::of_text(&text),
+                );
+                self.file = Some(file);
+                self.rbac = rbac;
                 let large = text.len() >= LARGE;
                 drop(text);
                 if large {

@@ -28,6 +28,45 @@ pub struct Document {
     /// [`crate::helm::may_hold_actions_after`]) so that a large plain
     /// document is not searched whole at every keystroke.
     pub may_hold_actions: bool,
+    /// The text the client opened the document with, while no analysis
+    /// took it: the first analysis reads it instead of copying the rope
+    /// out (a snapshot of another revision has none).
+    pub opened: Option<Arc<OpenedText>>,
+}
+
+/// A document's text as it was opened, taken once (see [`Document::opened`]).
+#[derive(Debug, Default)]
+pub struct OpenedText(parking_lot::Mutex<Option<String>>);
+
+impl OpenedText {
+    pub fn new(text: String) -> Self {
+        Self(parking_lot::Mutex::new(Some(text)))
+    }
+
+    /// The text, the first time only.
+    pub fn take(&self) -> Option<String> {
+        self.0.lock().take()
+    }
+}
+
+/// Texts from this size up are made into a rope in two halves at once.
+const PARALLEL_ROPE: usize = 1 << 20;
+
+/// The rope of `text`; a large text is built in two halves on two
+/// threads, cut after a line break (so no CRLF pair is cut) and joined.
+pub fn rope_of(text: &str) -> Rope {
+    if text.len() < PARALLEL_ROPE {
+        return Rope::from_str(text);
+    }
+    let middle = text.len() / 2;
+    let Some(cut) = memchr::memchr(b'\n', &text.as_bytes()[middle..]).map(|i| middle + i + 1)
+    else {
+        return Rope::from_str(text);
+    };
+    let (head, tail) = text.split_at(cut);
+    let (mut rope, tail) = rayon::join(|| Rope::from_str(head), || Rope::from_str(tail));
+    rope.append(tail);
+    rope
 }
 
 /// One change of the text, in bytes of the text it applied to.
@@ -112,7 +151,7 @@ pub fn apply_changes(
     for change in changes {
         match change.range {
             None => {
-                *rope = Rope::from_str(&change.text);
+                *rope = rope_of(&change.text);
                 applied.push(ByteChange::Full);
             }
             Some(range) => {
