@@ -217,6 +217,22 @@ mod tests {
         assert_eq!(notes.len(), 1, "reversed range");
     }
 
+    #[test]
+    fn a_large_rope_built_in_halves_is_the_rope_of_the_text() {
+        // CRLF pairs, multi-byte characters and a cut near the middle.
+        let text = "kind: ConfigMap\r\ndata: {a: \"é😀\"}\r\n---\n".repeat(40_000);
+        assert!(text.len() >= PARALLEL_ROPE);
+        let halves = rope_of(&text);
+        let whole = Rope::from_str(&text);
+        assert_eq!(halves, whole);
+        assert_eq!(halves.len_lines(), whole.len_lines());
+        assert_eq!(halves.len_chars(), whole.len_chars());
+        assert_eq!(halves.len_utf16_cu(), whole.len_utf16_cu());
+        for line in [0, 1, 2, 59_999, 60_000, 60_001, 119_999] {
+            assert_eq!(halves.line_to_byte(line), whole.line_to_byte(line));
+        }
+    }
+
     /// Edits composed into one must turn the old text into the new one.
     #[test]
     fn composed_edits_replace_exactly_the_dirty_region() {

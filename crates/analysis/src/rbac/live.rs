@@ -121,10 +121,27 @@ impl RbacFacts {
         for (range, objects) in &mut self.documents {
             if range.start >= old.end && !touches(range) {
                 *range = range.shifted(delta);
-                *objects = objects.shifted(delta);
+                shift_in_place(objects, delta);
             }
         }
         true
+    }
+}
+
+/// [`RbacObjects::shifted`] without a copy: every position of `objects`
+/// moved by `by` bytes (a keystroke moves every document after it).
+fn shift_in_place(objects: &mut RbacObjects, by: isize) {
+    for role in &mut objects.roles {
+        role.name_range = role.name_range.shifted(by);
+    }
+    for binding in &mut objects.bindings {
+        binding.name_range = binding.name_range.shifted(by);
+        if let Some(role_ref) = binding.role_ref.as_mut() {
+            role_ref.range = role_ref.range.shifted(by);
+        }
+        for subject in &mut binding.subjects {
+            subject.range = subject.range.shifted(by);
+        }
     }
 }
 
@@ -142,6 +159,17 @@ mod tests {
     const ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n";
     const BINDING: &str = "kind: RoleBinding\nmetadata: {name: b}\nroleRef: {kind: Role, name: reader}\nsubjects:\n- {kind: ServiceAccount, name: web}\n";
     const CONFIG: &str = "kind: ConfigMap\ndata:\n  a: Role\n  b: c\n";
+
+    #[test]
+    fn objects_shifted_in_place_equal_shifted_copies() {
+        let objects = crate::rbac::rbac_of_text(&text());
+        assert!(!objects.roles.is_empty() && !objects.bindings.is_empty());
+        for by in [-3, 0, 7] {
+            let mut moved = objects.clone();
+            shift_in_place(&mut moved, by);
+            assert_eq!(moved, objects.shifted(by));
+        }
+    }
 
     /// [`EditedLines`] of a string (a line ends at `\n` or `\r`).
     fn lines_of(text: &str, start: usize, end: usize) -> Option<String> {

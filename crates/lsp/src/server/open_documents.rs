@@ -85,12 +85,17 @@ impl OpenDocuments {
         text: String,
     ) -> Option<Arc<Document>> {
         let revision = self.next_revision();
-        let rope = rope_of(&text);
+        // (`helm::may_hold_actions` of the rope, read from the text while
+        // the rope is built.)
+        let (rope, may_hold_actions) = rayon::join(
+            || rope_of(&text),
+            || memchr::memmem::find(text.as_bytes(), b"{{").is_some(),
+        );
         let doc = Document {
             uri,
             version,
             revision,
-            may_hold_actions: helm::may_hold_actions(&rope),
+            may_hold_actions,
             rope,
             // The first analysis reads it (and drops it).
             opened: Some(Arc::new(OpenedText::new(text))),
