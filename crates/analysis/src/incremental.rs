@@ -479,6 +479,17 @@ impl IncrementalFile {
         workspace: &dyn AccountLookup,
         generation: u64,
     ) -> Vec<Finding> {
+        self.findings_and_accounts(text_of, workspace, generation).0
+    }
+
+    /// [`Self::findings`] and [`Self::accounts`] at once (the accounts are
+    /// gathered once).
+    pub fn findings_and_accounts(
+        &mut self,
+        text_of: &TextOf<'_>,
+        workspace: &dyn AccountLookup,
+        generation: u64,
+    ) -> (Vec<Finding>, Vec<ServiceAccount>) {
         if self.judged_with != Some(generation) {
             for piece in &mut self.pieces {
                 piece.findings = None;
@@ -519,7 +530,7 @@ impl IncrementalFile {
                 all.push(finding);
             }
         }
-        all
+        (all, accounts)
     }
 }
 

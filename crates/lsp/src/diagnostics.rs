@@ -35,7 +35,8 @@ pub struct Analyzed {
     pub findings: Vec<Finding>,
     pub accounts: Vec<ServiceAccount>,
     /// The roles and bindings of a plain manifest (`None` for a Helm file,
-    /// or a text not analysed).
+    /// or a text not analysed; the scheduler takes them out for the
+    /// workspace store before the analysis is shared).
     pub rbac: Option<RbacObjects>,
     /// Set when the text was over the size limit and was not analysed at all
     /// (no findings, no accounts).
@@ -221,17 +222,17 @@ impl LiveAnalysis {
         }
         let file = self.file.as_mut()?;
         // The one rule of which files get findings (the CLI's too).
-        let findings = if file.holds_kubernetes_object() {
-            file.findings(&text_of, workspace, self.judged_generation)
+        let (findings, accounts) = if file.holds_kubernetes_object() {
+            file.findings_and_accounts(&text_of, workspace, self.judged_generation)
         } else {
-            Vec::new()
+            (Vec::new(), file.accounts())
         };
         Some(Analyzed {
             revision: doc.revision,
             version: doc.version,
             rope: rope.clone(),
             findings,
-            accounts: file.accounts(),
+            accounts,
             rbac: Some(self.rbac.objects()),
             too_large: None,
             kind: FileKind::Manifest,
