@@ -653,6 +653,27 @@ mod tests {
     }
 
     #[test]
+    fn accounts_changed_by_an_edit_across_documents_rejudge_the_others() {
+        // The edits reach over a `---` line: the documents around it are
+        // cut again, and the accounts among them compared.
+        let text = "kind: Pod\nspec: {containers: []}\n---\nkind: ServiceAccount\nmetadata: {name: default}\nautomountServiceAccountToken: false\n---\nkind: ConfigMap\n---\nkind: Pod\nspec:\n  containers: []\n";
+        let setting = text.find("automountServiceAccountToken").unwrap();
+        let next = text.find("kind: ConfigMap").unwrap();
+        // The setting gone with the marker after it; a marker made inside it.
+        edit_and_compare(text, setting, next, "");
+        edit_and_compare(text, setting, setting, "---\n");
+        // The account's name changed with the marker before it.
+        let before = text.find("---\nkind: ServiceAccount").unwrap();
+        let name = text.find("name: default").unwrap() + "name: ".len();
+        edit_and_compare(
+            text,
+            before,
+            name + 1,
+            "---\nkind: ServiceAccount\nmetadata: {name: x",
+        );
+    }
+
+    #[test]
     fn a_new_workspace_generation_rejudges_every_document() {
         let mut file = IncrementalFile::new(FILE);
         let text_of = |r: TextRange| FILE[r.start..r.end].to_string();
