@@ -177,6 +177,9 @@ impl LiveAnalysis {
             (Some(file), Some(Some((old, new_len)))) => {
                 file.edit(old, new_len, rope.len_bytes(), &text_of);
                 let lines = EditedLines {
+                    start: self
+                        .rope
+                        .line_to_byte(self.rope.byte_to_line(old.start.min(self.rope.len_bytes()))),
                     before: edited_lines(&self.rope, old.start, old.end),
                     after: edited_lines(rope, old.start, old.start + new_len),
                 };
