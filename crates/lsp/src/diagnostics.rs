@@ -130,6 +130,8 @@ impl LiveAnalysis {
         }
         let rope = &doc.rope;
         if rope.len_bytes() as u64 > max_size {
+            // The text as opened is not needed.
+            drop(doc.opened.as_ref().and_then(|opened| opened.take()));
             // Nothing is kept: the next analysis under the limit starts afresh.
             *self = LiveAnalysis {
                 revision: doc.revision,
@@ -266,9 +268,11 @@ impl LiveAnalysis {
             size: rope.len_bytes(),
             limit: max_size,
         });
+        // The text as opened, when this is the opened revision.
+        let opened = doc.opened.as_ref().and_then(|opened| opened.take());
         let findings = match too_large {
             Some(_) => Vec::new(),
-            None => check(&rope.to_string()),
+            None => check(&opened.unwrap_or_else(|| rope.to_string())),
         };
         Some(Analyzed {
             revision: doc.revision,
