@@ -155,11 +155,28 @@ fn make_pieces(
 
 /// What a ServiceAccount decides, without where it is: a change of position
 /// alone does not require judging again.
-fn meaning(accounts: &[ServiceAccount]) -> Vec<(&str, Option<&str>, crate::AccountAutomount)> {
-    accounts
-        .iter()
-        .map(|a| (a.name.as_str(), a.namespace.as_deref(), a.automount))
-        .collect()
+fn meaning(a: &ServiceAccount) -> (&str, Option<&str>, crate::AccountAutomount) {
+    (a.name.as_str(), a.namespace.as_deref(), a.automount)
+}
+
+/// The ServiceAccounts of `pieces`, in order (in positions relative to
+/// each piece).
+fn piece_accounts<'a>(
+    pieces: impl Iterator<Item = &'a Piece>,
+) -> impl Iterator<Item = &'a ServiceAccount> {
+    pieces.flat_map(|p| p.parsed.iter().flat_map(|parsed| parsed.accounts.iter()))
+}
+
+/// Whether pieces replaced by others hold ServiceAccounts of another
+/// meaning: the pieces around them are the same, so the file's accounts
+/// mean the same exactly when theirs do.
+fn same_meaning<'a>(
+    before: impl Iterator<Item = &'a Piece>,
+    after: impl Iterator<Item = &'a Piece>,
+) -> bool {
+    piece_accounts(before)
+        .map(meaning)
+        .eq(piece_accounts(after).map(meaning))
 }
 
 impl IncrementalFile {
@@ -201,21 +218,20 @@ impl IncrementalFile {
     /// Takes an edit that replaced `old` (in the previous text) with
     /// `new_len` bytes; `text_of` reads the new text.
     pub fn edit(&mut self, old: TextRange, new_len: usize, new_total: usize, text_of: &TextOf<'_>) {
-        let accounts_before = self.accounts();
-        self.apply_edit(old, new_len, new_total, text_of);
-        let accounts_after = self.accounts();
-        if meaning(&accounts_before) != meaning(&accounts_after) {
+        if !self.apply_edit(old, new_len, new_total, text_of) {
             self.judged_with = None;
         }
     }
 
+    /// False when the file's ServiceAccounts may mean something else now
+    /// (the only ones compared are those of the pieces read again).
     fn apply_edit(
         &mut self,
         old: TextRange,
         new_len: usize,
         new_total: usize,
         text_of: &TextOf<'_>,
-    ) {
+    ) -> bool {
         let delta = new_len as isize - old.len() as isize;
         let expected_total = self.len as isize + delta;
         // A byte-order mark touched, or edits that do not add up: start over.
@@ -228,16 +244,21 @@ impl IncrementalFile {
                 &text_of(TextRange::new(0, new_total)),
                 Arc::clone(&self.options),
             );
-            return;
+            return false;
         }
-        if self.edit_region(old, new_len, text_of) || self.edit_piece(old, new_len, text_of) {
-            for piece in &mut self.pieces {
-                if piece.start > old.start {
-                    piece.start = (piece.start as isize + delta) as usize;
-                }
+        let same = if self.edit_region(old, new_len, text_of) {
+            // (A document with an outline holds no account.)
+            Some(true)
+        } else {
+            self.edit_piece(old, new_len, text_of)
+        };
+        if let Some(same) = same {
+            let i = self.pieces.partition_point(|p| p.start <= old.start);
+            for piece in &mut self.pieces[i..] {
+                piece.start = (piece.start as isize + delta) as usize;
             }
             self.len = new_total;
-            return;
+            return same;
         }
         let n = self.pieces.len();
         let containing = |offset: usize| {
@@ -278,6 +299,9 @@ impl IncrementalFile {
             // Neighbours the edit did not reach come out of the cut exactly
             // as they were: they keep their trees and findings.
             let window_after_end = first > 0 && self.pieces[first - 1].closed;
+            let before: Vec<_> = piece_accounts(self.pieces[first..=last].iter())
+                .map(|a| (a.name.clone(), a.namespace.clone(), a.automount))
+                .collect();
             let mut old_pieces: Vec<Option<Piece>> =
                 self.pieces.drain(first..=last).map(Some).collect();
             let mut fresh = Vec::with_capacity(chunks.len());
@@ -321,12 +345,16 @@ impl IncrementalFile {
                     }
                 }
             }
+            let same = before
+                .iter()
+                .map(|(n, ns, a)| (n.as_str(), ns.as_deref(), *a))
+                .eq(piece_accounts(fresh.iter()).map(meaning));
             for piece in &mut self.pieces[first..] {
                 piece.start = (piece.start as isize + delta) as usize;
             }
             self.pieces.splice(first..first, fresh);
             self.len = new_total;
-            return;
+            return same;
         }
     }
 
@@ -365,18 +393,17 @@ impl IncrementalFile {
 
     /// An edit inside one document that leaves its first line, its end and
     /// the flags of its cut as they were: only it is read again (its
-    /// neighbours are cut where they were and are not copied out).
-    fn edit_piece(&mut self, old: TextRange, new_len: usize, text_of: &TextOf<'_>) -> bool {
-        let Some(i) = self.inside(old) else {
-            return false;
-        };
+    /// neighbours are cut where they were and are not copied out). `None`
+    /// when it cannot be; else whether its ServiceAccounts mean the same.
+    fn edit_piece(&mut self, old: TextRange, new_len: usize, text_of: &TextOf<'_>) -> Option<bool> {
+        let i = self.inside(old)?;
         let piece = &self.pieces[i];
         let new_end = (piece.end() as isize + new_len as isize - old.len() as isize) as usize;
         let text = text_of(TextRange::new(piece.start, new_end));
         // The first line is left as it was (with a byte-order mark in it).
         match memchr::memchr2(b'\n', b'\r', text.as_bytes()) {
             Some(end) if piece.start + end + 2 < old.start => {}
-            _ => return false,
+            _ => return None,
         }
         let body = if piece.start == 0 && text.starts_with(BOM) {
             BOM.len()
@@ -385,13 +412,13 @@ impl IncrementalFile {
         };
         let chunks = split_documents(&text, body);
         let [chunk] = chunks.as_slice() else {
-            return false;
+            return None;
         };
         let same_cut = chunk.range == TextRange::new(body, text.len())
             && chunk.closed == piece.closed
             && (chunk.has_content, chunk.has_marker, chunk.has_directive) == piece.cut;
         if !same_cut || body != 0 && body != self.body_start {
-            return false;
+            return None;
         }
         let after_end = piece.after_end;
         let mut fresh = make_pieces(
@@ -403,12 +430,13 @@ impl IncrementalFile {
             &self.options,
         );
         let (Some(fresh), true) = (fresh.pop(), fresh.is_empty()) else {
-            return false;
+            return None;
         };
         self.reparsed = usize::from(fresh.parsed.is_some());
         self.reparsed_bytes = text.len();
+        let same = same_meaning(std::iter::once(&self.pieces[i]), std::iter::once(&fresh));
         self.pieces[i] = fresh;
-        true
+        Some(same)
     }
 
     /// [`crate::looks_like_kubernetes`] of the whole text.
@@ -451,6 +479,17 @@ impl IncrementalFile {
         workspace: &dyn AccountLookup,
         generation: u64,
     ) -> Vec<Finding> {
+        self.findings_and_accounts(text_of, workspace, generation).0
+    }
+
+    /// [`Self::findings`] and [`Self::accounts`] at once (the accounts are
+    /// gathered once).
+    pub fn findings_and_accounts(
+        &mut self,
+        text_of: &TextOf<'_>,
+        workspace: &dyn AccountLookup,
+        generation: u64,
+    ) -> (Vec<Finding>, Vec<ServiceAccount>) {
         if self.judged_with != Some(generation) {
             for piece in &mut self.pieces {
                 piece.findings = None;
@@ -491,7 +530,7 @@ impl IncrementalFile {
                 all.push(finding);
             }
         }
-        all
+        (all, accounts)
     }
 }
 
@@ -611,6 +650,27 @@ mod tests {
             FILE.find("metadata: {name: default}").unwrap() + "metadata: {name: default}".len();
         // Disabling automounting on `default` makes both pods compliant.
         edit_and_compare(FILE, at, at, "\nautomountServiceAccountToken: false");
+    }
+
+    #[test]
+    fn accounts_changed_by_an_edit_across_documents_rejudge_the_others() {
+        // The edits reach over a `---` line: the documents around it are
+        // cut again, and the accounts among them compared.
+        let text = "kind: Pod\nspec: {containers: []}\n---\nkind: ServiceAccount\nmetadata: {name: default}\nautomountServiceAccountToken: false\n---\nkind: ConfigMap\n---\nkind: Pod\nspec:\n  containers: []\n";
+        let setting = text.find("automountServiceAccountToken").unwrap();
+        let next = text.find("kind: ConfigMap").unwrap();
+        // The setting gone with the marker after it; a marker made inside it.
+        edit_and_compare(text, setting, next, "");
+        edit_and_compare(text, setting, setting, "---\n");
+        // The account's name changed with the marker before it.
+        let before = text.find("---\nkind: ServiceAccount").unwrap();
+        let name = text.find("name: default").unwrap() + "name: ".len();
+        edit_and_compare(
+            text,
+            before,
+            name + 1,
+            "---\nkind: ServiceAccount\nmetadata: {name: x",
+        );
     }
 
     #[test]

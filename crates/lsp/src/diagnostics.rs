@@ -35,7 +35,8 @@ pub struct Analyzed {
     pub findings: Vec<Finding>,
     pub accounts: Vec<ServiceAccount>,
     /// The roles and bindings of a plain manifest (`None` for a Helm file,
-    /// or a text not analysed).
+    /// or a text not analysed; the scheduler takes them out for the
+    /// workspace store before the analysis is shared).
     pub rbac: Option<RbacObjects>,
     /// Set when the text was over the size limit and was not analysed at all
     /// (no findings, no accounts).
@@ -129,6 +130,8 @@ impl LiveAnalysis {
         }
         let rope = &doc.rope;
         if rope.len_bytes() as u64 > max_size {
+            // The text as opened is not needed.
+            drop(doc.opened.as_ref().and_then(|opened| opened.take()));
             // Nothing is kept: the next analysis under the limit starts afresh.
             *self = LiveAnalysis {
                 revision: doc.revision,
@@ -176,6 +179,9 @@ impl LiveAnalysis {
             (Some(file), Some(Some((old, new_len)))) => {
                 file.edit(old, new_len, rope.len_bytes(), &text_of);
                 let lines = EditedLines {
+                    start: self
+                        .rope
+                        .line_to_byte(self.rope.byte_to_line(old.start.min(self.rope.len_bytes()))),
                     before: edited_lines(&self.rope, old.start, old.end),
                     after: edited_lines(rope, old.start, old.start + new_len),
                 };
@@ -188,9 +194,21 @@ impl LiveAnalysis {
                 });
             }
             _ => {
-                let text = rope.to_string();
-                self.file = Some(IncrementalFile::with_options(&text, Arc::clone(options)));
-                self.rbac = RbacFacts::of_text(&text);
+                // The text as opened when this is the opened revision (its
+                // rope holds the same), else the rope's copy.
+                let text = doc
+                    .opened
+                    .as_ref()
+                    .and_then(|opened| opened.take())
+                    .unwrap_or_else(|| rope.to_string());
+                // The roles and bindings are read on one core while the
+                // documents are parsed on the others.
+                let (file, rbac) = rayon::join(
+                    || IncrementalFile::with_options(&text, Arc::clone(options)),
+                    || RbacFacts::of_text(&text),
+                );
+                self.file = Some(file);
+                self.rbac = rbac;
                 let large = text.len() >= LARGE;
                 drop(text);
                 if large {
@@ -209,17 +227,17 @@ impl LiveAnalysis {
         }
         let file = self.file.as_mut()?;
         // The one rule of which files get findings (the CLI's too).
-        let findings = if file.holds_kubernetes_object() {
-            file.findings(&text_of, workspace, self.judged_generation)
+        let (findings, accounts) = if file.holds_kubernetes_object() {
+            file.findings_and_accounts(&text_of, workspace, self.judged_generation)
         } else {
-            Vec::new()
+            (Vec::new(), file.accounts())
         };
         Some(Analyzed {
             revision: doc.revision,
             version: doc.version,
             rope: rope.clone(),
             findings,
-            accounts: file.accounts(),
+            accounts,
             rbac: Some(self.rbac.objects()),
             too_large: None,
             kind: FileKind::Manifest,
@@ -250,9 +268,11 @@ impl LiveAnalysis {
             size: rope.len_bytes(),
             limit: max_size,
         });
+        // The text as opened, when this is the opened revision.
+        let opened = doc.opened.as_ref().and_then(|opened| opened.take());
         let findings = match too_large {
             Some(_) => Vec::new(),
-            None => check(&rope.to_string()),
+            None => check(&opened.unwrap_or_else(|| rope.to_string())),
         };
         Some(Analyzed {
             revision: doc.revision,

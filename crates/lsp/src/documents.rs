@@ -28,6 +28,45 @@ pub struct Document {
     /// [`crate::helm::may_hold_actions_after`]) so that a large plain
     /// document is not searched whole at every keystroke.
     pub may_hold_actions: bool,
+    /// The text the client opened the document with, while no analysis
+    /// took it: the first analysis reads it instead of copying the rope
+    /// out (a snapshot of another revision has none).
+    pub opened: Option<Arc<OpenedText>>,
+}
+
+/// A document's text as it was opened, taken once (see [`Document::opened`]).
+#[derive(Debug, Default)]
+pub struct OpenedText(parking_lot::Mutex<Option<String>>);
+
+impl OpenedText {
+    pub fn new(text: String) -> Self {
+        Self(parking_lot::Mutex::new(Some(text)))
+    }
+
+    /// The text, the first time only.
+    pub fn take(&self) -> Option<String> {
+        self.0.lock().take()
+    }
+}
+
+/// Texts from this size up are made into a rope in two halves at once.
+const PARALLEL_ROPE: usize = 1 << 20;
+
+/// The rope of `text`; a large text is built in two halves on two
+/// threads, cut after a line break (so no CRLF pair is cut) and joined.
+pub fn rope_of(text: &str) -> Rope {
+    if text.len() < PARALLEL_ROPE {
+        return Rope::from_str(text);
+    }
+    let middle = text.len() / 2;
+    let Some(cut) = memchr::memchr(b'\n', &text.as_bytes()[middle..]).map(|i| middle + i + 1)
+    else {
+        return Rope::from_str(text);
+    };
+    let (head, tail) = text.split_at(cut);
+    let (mut rope, tail) = rayon::join(|| Rope::from_str(head), || Rope::from_str(tail));
+    rope.append(tail);
+    rope
 }
 
 /// One change of the text, in bytes of the text it applied to.
@@ -112,7 +151,7 @@ pub fn apply_changes(
     for change in changes {
         match change.range {
             None => {
-                *rope = Rope::from_str(&change.text);
+                *rope = rope_of(&change.text);
                 applied.push(ByteChange::Full);
             }
             Some(range) => {
@@ -176,6 +215,22 @@ mod tests {
         let (_, notes) = apply_changes(&mut rope, &[change(0, 3, 0, 1, "")], Encoding::Utf16);
         assert_eq!(rope.to_string(), "a");
         assert_eq!(notes.len(), 1, "reversed range");
+    }
+
+    #[test]
+    fn a_large_rope_built_in_halves_is_the_rope_of_the_text() {
+        // CRLF pairs, multi-byte characters and a cut near the middle.
+        let text = "kind: ConfigMap\r\ndata: {a: \"é😀\"}\r\n---\n".repeat(40_000);
+        assert!(text.len() >= PARALLEL_ROPE);
+        let halves = rope_of(&text);
+        let whole = Rope::from_str(&text);
+        assert_eq!(halves, whole);
+        assert_eq!(halves.len_lines(), whole.len_lines());
+        assert_eq!(halves.len_chars(), whole.len_chars());
+        assert_eq!(halves.len_utf16_cu(), whole.len_utf16_cu());
+        for line in [0, 1, 2, 59_999, 60_000, 60_001, 119_999] {
+            assert_eq!(halves.line_to_byte(line), whole.line_to_byte(line));
+        }
     }
 
     /// Edits composed into one must turn the old text into the new one.

@@ -13,6 +13,7 @@
 //! name an RBAC kind. Anything else (a marker line edited, lines too long
 //! to look at) reads the whole text again.
 
+use super::objects::is_marker_line;
 use super::{may_hold_rbac, rbac_documents, rbac_of_document, RbacObjects};
 use crate::incremental::TextOf;
 use crate::text::TextRange;
@@ -27,6 +28,8 @@ pub const MAX_EDITED_LINES: usize = 64 * 1024;
 /// where the next line starts: that line is the end's). `None` for either
 /// when they are longer than [`MAX_EDITED_LINES`] or out of the text.
 pub struct EditedLines {
+    /// Where they start in the text (the same before and after the edit).
+    pub start: usize,
     pub before: Option<String>,
     pub after: Option<String>,
 }
@@ -87,7 +90,13 @@ impl RbacFacts {
         let (Some(lines_before), Some(lines_after)) = (lines.before, lines.after) else {
             return false;
         };
-        if has_marker_line(&lines_before) || has_marker_line(&lines_after) {
+        if (has_marker_line(&lines_before) || has_marker_line(&lines_after))
+            && !same_cuts(
+                &lines_before,
+                &lines_after,
+                old.start.saturating_sub(lines.start),
+            )
+        {
             return false;
         }
         let delta = new_len as isize - old.len() as isize;
@@ -121,11 +130,46 @@ impl RbacFacts {
         for (range, objects) in &mut self.documents {
             if range.start >= old.end && !touches(range) {
                 *range = range.shifted(delta);
-                *objects = objects.shifted(delta);
+                shift_in_place(objects, delta);
             }
         }
         true
     }
+}
+
+/// [`RbacObjects::shifted`] without a copy: every position of `objects`
+/// moved by `by` bytes (a keystroke moves every document after it).
+fn shift_in_place(objects: &mut RbacObjects, by: isize) {
+    for role in &mut objects.roles {
+        role.name_range = role.name_range.shifted(by);
+    }
+    for binding in &mut objects.bindings {
+        binding.name_range = binding.name_range.shifted(by);
+        if let Some(role_ref) = binding.role_ref.as_mut() {
+            role_ref.range = role_ref.range.shifted(by);
+        }
+        for subject in &mut binding.subjects {
+            subject.range = subject.range.shifted(by);
+        }
+    }
+}
+
+/// Whether the edited lines, `before` and `after` an edit that starts
+/// `edit_at` bytes into them, cut documents at the same places: the same
+/// marker lines (`rbac_documents`' rule), all of them starting before the
+/// edit (so that every cut after it only moves with the text). Then the
+/// documents are where they were, moved (a blank typed at the end of a
+/// `---` line).
+fn same_cuts(before: &str, after: &str, edit_at: usize) -> bool {
+    let markers = |lines: &str| -> Vec<usize> {
+        let bytes = lines.as_bytes();
+        std::iter::once(0)
+            .chain(memchr::memchr2_iter(b'\n', b'\r', bytes).map(|i| i + 1))
+            .filter(|&line| line < bytes.len() && is_marker_line(bytes, line))
+            .collect()
+    };
+    let cuts = markers(before);
+    cuts.iter().all(|&cut| cut < edit_at) && cuts == markers(after)
 }
 
 /// Whether a line of `text` may be a document marker (`---` or `...` at
@@ -142,6 +186,17 @@ mod tests {
     const ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n";
     const BINDING: &str = "kind: RoleBinding\nmetadata: {name: b}\nroleRef: {kind: Role, name: reader}\nsubjects:\n- {kind: ServiceAccount, name: web}\n";
     const CONFIG: &str = "kind: ConfigMap\ndata:\n  a: Role\n  b: c\n";
+
+    #[test]
+    fn objects_shifted_in_place_equal_shifted_copies() {
+        let objects = crate::rbac::rbac_of_text(&text());
+        assert!(!objects.roles.is_empty() && !objects.bindings.is_empty());
+        for by in [-3, 0, 7] {
+            let mut moved = objects.clone();
+            shift_in_place(&mut moved, by);
+            assert_eq!(moved, objects.shifted(by));
+        }
+    }
 
     /// [`EditedLines`] of a string (a line ends at `\n` or `\r`).
     fn lines_of(text: &str, start: usize, end: usize) -> Option<String> {
@@ -168,6 +223,7 @@ mod tests {
         let before = lines_of(text, start, end);
         text.replace_range(start..end, insert);
         let lines = EditedLines {
+            start: text[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1),
             before,
             after: lines_of(text, start, start + insert.len()),
         };
@@ -217,6 +273,18 @@ mod tests {
         let at = text.find("---\nkind: ConfigBinding").unwrap();
         assert_eq!(edit(&mut text, &mut facts, at, at + 1, ""), usize::MAX);
         edit(&mut text, &mut facts, at, at, "-");
+        // A blank typed at the end of marker lines: they stay markers, the
+        // documents stay where they were (the one it lands in is read).
+        let at = text.find("---\nkind: ConfigMap").unwrap() + 3;
+        assert_eq!(edit(&mut text, &mut facts, at, at, " "), 0);
+        let at = text.find("---\nkind: ConfigBinding").unwrap() + 3;
+        assert_eq!(edit(&mut text, &mut facts, at, at, " "), 1);
+        // Not when it makes or unmakes one, or a marker follows the edit.
+        let at = text.find("--- \nkind: ConfigBinding").unwrap() + 3;
+        assert_eq!(edit(&mut text, &mut facts, at, at + 1, "x"), usize::MAX);
+        assert_eq!(edit(&mut text, &mut facts, at, at + 1, " "), usize::MAX);
+        let at = text.find("\n---").unwrap();
+        assert_eq!(edit(&mut text, &mut facts, at, at + 1, "\n\n"), usize::MAX);
     }
 
     #[test]
@@ -240,6 +308,9 @@ mod tests {
             ":",
             "\r\n",
             "\u{feff}",
+            "...",
+            "-",
+            "\t",
         ];
         for _ in 0..300 {
             let mut text = text();

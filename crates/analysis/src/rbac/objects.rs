@@ -414,7 +414,7 @@ fn read_text(text: &str, original: Option<&str>) -> RbacObjects {
 
 /// Whether the line starting at `line` is a document marker (`---` or
 /// `...` alone or followed by a blank).
-fn is_marker_line(bytes: &[u8], line: usize) -> bool {
+pub(super) fn is_marker_line(bytes: &[u8], line: usize) -> bool {
     let rest = &bytes[line..];
     (rest.starts_with(b"---") || rest.starts_with(b"..."))
         && rest

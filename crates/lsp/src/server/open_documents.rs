@@ -11,11 +11,10 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 use parking_lot::Mutex;
-use ropey::Rope;
 use tower_lsp_server::ls_types::{TextDocumentContentChangeEvent, Uri};
 
 use crate::diagnostics::{Analyzed, LiveAnalysis};
-use crate::documents::{apply_changes, Document, EditLog};
+use crate::documents::{apply_changes, rope_of, Document, EditLog, OpenedText};
 use crate::helm;
 use crate::identity::DocumentKey;
 use crate::positions::Encoding;
@@ -83,16 +82,23 @@ impl OpenDocuments {
         key: &DocumentKey,
         uri: Uri,
         version: i32,
-        text: &str,
+        text: String,
     ) -> Option<Arc<Document>> {
         let revision = self.next_revision();
-        let rope = Rope::from_str(text);
+        // (`helm::may_hold_actions` of the rope, read from the text while
+        // the rope is built.)
+        let (rope, may_hold_actions) = rayon::join(
+            || rope_of(&text),
+            || memchr::memmem::find(text.as_bytes(), b"{{").is_some(),
+        );
         let doc = Document {
             uri,
             version,
             revision,
-            may_hold_actions: helm::may_hold_actions(&rope),
+            may_hold_actions,
             rope,
+            // The first analysis reads it (and drops it).
+            opened: Some(Arc::new(OpenedText::new(text))),
             edits: Arc::new(EditLog {
                 base: revision,
                 entries: Vec::new(),
@@ -137,6 +143,7 @@ impl OpenDocuments {
             rope,
             edits,
             may_hold_actions,
+            opened: None,
         });
         Some(Edited {
             previous_version: before.version,
@@ -211,6 +218,7 @@ impl OpenDocuments {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ropey::Rope;
 
     fn key(uri: &str) -> DocumentKey {
         DocumentKey::parse(uri).unwrap()
@@ -242,7 +250,7 @@ mod tests {
     fn a_result_is_kept_only_for_the_current_revision() {
         let open = OpenDocuments::default();
         let k = key("file:///ws/a.yaml");
-        assert!(open.open(&k, k.uri().clone(), 1, "a: b\n").is_none());
+        assert!(open.open(&k, k.uri().clone(), 1, "a: b\n".into()).is_none());
         let first = open.revision_of(&k).unwrap();
         open.edit(&k, 2, &insert("# x\n"), Encoding::Utf16).unwrap();
         assert_eq!(open.doc(&k).unwrap().rope.to_string(), "# x\na: b\n");
@@ -266,8 +274,8 @@ mod tests {
         let first = "file:///ws/%7Eme.yaml".parse::<Uri>().unwrap();
         let second = "file:///ws/~me.yaml".parse::<Uri>().unwrap();
         let k = DocumentKey::new(&first);
-        open.open(&k, first.clone(), 1, "");
-        let replaced = open.open(&DocumentKey::new(&second), second.clone(), 1, "");
+        open.open(&k, first.clone(), 1, String::new());
+        let replaced = open.open(&DocumentKey::new(&second), second.clone(), 1, String::new());
         assert_eq!(replaced.unwrap().uri, first);
         assert_eq!(open.client_uri(&k), second, "named as last opened");
         assert_eq!(open.keys(|_| true).len(), 1);
@@ -278,7 +286,7 @@ mod tests {
         let open = OpenDocuments::default();
         for name in ["a", "b", "c"] {
             let k = key(&format!("file:///ws/{name}.yaml"));
-            open.open(&k, k.uri().clone(), 1, "");
+            open.open(&k, k.uri().clone(), 1, String::new());
         }
         let chosen = open.keys(|k| open.is_open(k) && open.renew(k));
         assert_eq!(chosen.len(), 3);

@@ -72,8 +72,13 @@ impl Scheduler {
             worker.analyze(&worker_key, &doc)
         })
         .await;
-        let analyzed = match result {
-            Ok(Some(Ok(analyzed))) => Arc::new(analyzed),
+        let (analyzed, rbac) = match result {
+            Ok(Some(Ok(mut analyzed))) => {
+                // The roles and bindings go to the workspace store as they
+                // are (not copied).
+                let rbac = analyzed.rbac.take();
+                (Arc::new(analyzed), rbac)
+            }
             Ok(Some(Err(_))) => {
                 warn!("analysis of {} panicked", uri.as_str());
                 let _ = self.publisher.send(Publish {
@@ -94,7 +99,7 @@ impl Scheduler {
             &key,
             &analyzed.kind,
             &analyzed.accounts,
-            analyzed.rbac.as_ref(),
+            rbac,
             &analyzed.rope,
         );
         self.reanalyze_affected(Some(&key));

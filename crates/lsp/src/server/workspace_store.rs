@@ -337,14 +337,14 @@ impl WorkspaceStore {
         key: &DocumentKey,
         kind: &FileKind,
         accounts: &[ServiceAccount],
-        rbac: Option<&RbacObjects>,
+        rbac: Option<RbacObjects>,
         rope: &Rope,
     ) {
         let Some(path) = host_path(key) else {
             return;
         };
         let rbac = match (kind, rbac) {
-            (FileKind::Manifest, Some(rbac)) => rbac.clone(),
+            (FileKind::Manifest, Some(rbac)) => rbac,
             (FileKind::Manifest, None) => {
                 tokenguard_analysis::rbac::rbac_of_text(&rope.to_string())
             }

@@ -17,8 +17,8 @@ pub async fn did_open(backend: &Backend, params: DidOpenTextDocumentParams) {
     let state = backend.state();
     // A large text was decoded by the transport (`transport/open_text.rs`).
     let text = state.opened.take(std::mem::take(&mut doc.text));
-    let replaced = state.open.open(&key, doc.uri.clone(), doc.version, &text);
-    drop(text);
+    // The document keeps the text for its first analysis.
+    let replaced = state.open.open(&key, doc.uri.clone(), doc.version, text);
     // (Before the first analysis: what makes rendering impossible is then
     // already in its findings.)
     crate::server::render::opened_or_saved(backend.scheduler(), &key);
