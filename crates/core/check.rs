@@ -12,7 +12,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 
 use rayon::prelude::*;
 use tokenguard_analysis::host::{
@@ -354,6 +355,11 @@ pub fn feed_inputs(
     let reported = reported_inputs.len();
     let mut host = AnalysisHost::new(DiskSource::new(max_size));
     host.set_configuration(None, project.configuration.clone());
+    // The files are read against a second host that is never fed (what
+    // pass one computes depends on no other file), so that the first host
+    // can be fed, in order, while later files are still being read.
+    let mut reader = AnalysisHost::new(DiskSource::new(max_size));
+    reader.set_configuration(None, project.configuration.clone());
     // Standard input can be read only once: it is kept whole.
     let stdin = inputs
         .iter()
@@ -362,36 +368,35 @@ pub fn feed_inputs(
 
     // What pass one makes of a loaded input (with a reported file's chart
     // to render when reading it in place cannot decide).
+    let reader = &reader;
     let first_pass = |i: usize, input: &Input, source: SourceFile| {
         let name = file_path(input);
         let chart = (i < reported)
-            .then(|| host.needs_rendering(&name, &source.text))
+            .then(|| reader.needs_rendering(&name, &source.text))
             .flatten();
         let first = match pass {
             Pass::Check { keep_text } if i < reported => {
-                let reading = host.read_file(&name, &source.text);
+                let reading = reader.read_file(&name, &source.text);
                 let (source, lines) = keep(source, &reading.pending, keep_text);
                 FirstPass::Read(Box::new(reading), source, lines)
             }
-            _ => FirstPass::Facts(host.facts(&name, &source.text)),
+            _ => FirstPass::Facts(reader.facts(&name, &source.text)),
         };
         (first, chart)
     };
-    let first: Vec<Option<Result<_, Outcome>>> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(i, input)| match input {
+    let read_one = |i: usize| -> Option<Result<_, Outcome>> {
+        match &inputs[i] {
             Input::Stdin => None,
             Input::File {
                 path,
                 display,
                 explicit,
             } => Some(match load::load_file(path, display, *explicit, max_size) {
-                Outcome::Loaded(source) => Ok(first_pass(i, input, source)),
+                Outcome::Loaded(source) => Ok(first_pass(i, &inputs[i], source)),
                 other => Err(other),
             }),
-        })
-        .collect();
+        }
+    };
 
     // Standard input's pass one (it appears at most once among the inputs).
     let mut stdin_first = match (
@@ -408,7 +413,8 @@ pub fn feed_inputs(
     let mut to_render = BTreeSet::new();
     let mut stdin_source = None;
     let mut read = Vec::new();
-    for (i, (input, result)) in inputs.iter().zip(first).enumerate() {
+    let mut feed_one = |i: usize, result: Option<Result<_, Outcome>>| {
+        let input = &inputs[i];
         let result = match (input, result) {
             (Input::Stdin, _) => match stdin_first.take() {
                 Some(result) => {
@@ -417,10 +423,10 @@ pub fn feed_inputs(
                     }
                     result
                 }
-                None => continue,
+                None => return,
             },
             (_, Some(result)) => result,
-            (_, None) => continue,
+            (_, None) => return,
         };
         match result {
             Ok((first, chart)) => {
@@ -447,6 +453,10 @@ pub fn feed_inputs(
             Err(Outcome::Failed(message)) => log.error(message),
             Err(Outcome::Loaded(_)) => {}
         }
+    };
+    in_order(inputs.len(), read_one, &mut feed_one);
+    for warning in reader.source().take_warnings() {
+        log.warning(warning);
     }
     for warning in host.source().take_warnings() {
         log.warning(warning);
@@ -469,6 +479,52 @@ pub fn feed_inputs(
         max_size,
         read,
     }
+}
+
+/// Computes `work(i)` for every `i` below `count` on the pool's threads,
+/// taking the indexes in order, and hands the results to `take` on the
+/// calling thread in the order of the indexes, each as soon as it and
+/// every one before it are done: the sequential `take` runs while later
+/// items are still being worked on.
+pub(crate) fn in_order<T: Send>(
+    count: usize,
+    work: impl Fn(usize) -> T + Sync,
+    take: &mut dyn FnMut(usize, T),
+) {
+    if count == 0 {
+        return;
+    }
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = mpsc::channel::<(usize, T)>();
+    let threads = rayon::current_num_threads().clamp(1, count);
+    std::thread::scope(|scope| {
+        let (work, next) = (&work, &next);
+        scope.spawn(move || {
+            // Each worker takes the next index when it is free, so results
+            // come in nearly in order and few wait to be taken.
+            (0..threads)
+                .into_par_iter()
+                .for_each_with(sender, |sender, _| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        break;
+                    }
+                    if sender.send((i, work(i))).is_err() {
+                        break;
+                    }
+                });
+        });
+        let mut waiting: Vec<Option<T>> = Vec::new();
+        waiting.resize_with(count, || None);
+        let mut taken = 0;
+        for (i, result) in receiver {
+            waiting[i] = Some(result);
+            while let Some(result) = waiting.get_mut(taken).and_then(Option::take) {
+                take(taken, result);
+                taken += 1;
+            }
+        }
+    });
 }
 
 impl FedInputs {

@@ -128,13 +128,62 @@ struct JsonEdit<'a> {
     new_text: &'a str,
 }
 
+/// Writes the array as `serde_json::to_writer_pretty` writes it: each
+/// file's findings are worded on the pool's threads while the ones before
+/// them are written, in order.
 pub fn write(workspace: &Workspace, out: &mut dyn Write) -> io::Result<()> {
-    let findings: Vec<JsonFinding> = workspace
-        .findings()
-        .map(|(file, finding)| json_finding(workspace, file, finding))
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &findings)?;
-    writeln!(out)
+    let files = workspace.files;
+    let mut result = Ok(());
+    let mut first = true;
+    crate::check::in_order(
+        files.len(),
+        |i| file_elements(workspace, &files[i]),
+        &mut |_, elements: io::Result<Vec<u8>>| {
+            if result.is_err() {
+                return;
+            }
+            result = elements.and_then(|elements| {
+                if elements.is_empty() {
+                    return Ok(());
+                }
+                let separator: &[u8] = if first { b"[\n" } else { b",\n" };
+                first = false;
+                out.write_all(separator)?;
+                out.write_all(&elements)
+            });
+        },
+    );
+    result?;
+    if first {
+        writeln!(out, "[]")
+    } else {
+        writeln!(out, "\n]")
+    }
+}
+
+/// The findings of `file` as elements of the pretty array: each indented
+/// one level, separated by `,\n`, without the last line break.
+fn file_elements(workspace: &Workspace, file: &CheckedFile) -> io::Result<Vec<u8>> {
+    let mut elements = Vec::new();
+    let mut one = Vec::new();
+    for (n, finding) in file.findings.iter().enumerate() {
+        one.clear();
+        let element = json_finding(workspace, file, finding);
+        serde_json::to_writer_pretty(&mut one, &element)?;
+        if n > 0 {
+            elements.extend_from_slice(b",\n");
+        }
+        // A level deeper: JSON strings hold no raw line breaks, so every
+        // line break of the element starts a line to indent.
+        elements.extend_from_slice(b"  ");
+        for &byte in &one {
+            elements.push(byte);
+            if byte == b'\n' {
+                elements.extend_from_slice(b"  ");
+            }
+        }
+    }
+    Ok(elements)
 }
 
 fn json_finding<'a>(
