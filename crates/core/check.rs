@@ -294,12 +294,13 @@ struct ReadFile {
     pending: PendingAnalysis,
 }
 
-/// What the output needs of `source`, given its analysis pending: the
-/// whole text when the analysis needs it (a template), or for `--fix` and
-/// `--diff` (`keep_text`) when it may have findings; else only the lines
-/// its findings and accounts may point at.
+/// What the output needs of `text` (the file of `input`), given its
+/// analysis pending: the whole text when the analysis needs it (a
+/// template), or for `--fix` and `--diff` (`keep_text`) when it may have
+/// findings; else only the lines its findings and accounts may point at.
 fn keep(
-    mut source: SourceFile,
+    input: &Input,
+    text: &str,
     pending: &PendingAnalysis,
     keep_text: bool,
 ) -> (SourceFile, HashMap<usize, String>) {
@@ -311,12 +312,28 @@ fn keep(
                 let line = index.line_of(offset);
                 lines
                     .entry(line)
-                    .or_insert_with(|| index.line_text(&source.text, line).to_string());
+                    .or_insert_with(|| index.line_text(text, line).to_string());
             }
         }
-        source.text = String::new();
     }
+    let source = SourceFile {
+        display: input.display().to_string(),
+        path: match input {
+            Input::Stdin => None,
+            Input::File { path, .. } => Some(path.clone()),
+        },
+        text: if keep_whole {
+            text.to_string()
+        } else {
+            String::new()
+        },
+    };
     (source, lines)
+}
+
+thread_local! {
+    /// The bytes of the file a thread is reading in pass one.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// What pass one made of an input.
@@ -369,33 +386,35 @@ pub fn feed_inputs(
     // What pass one makes of a loaded input (with a reported file's chart
     // to render when reading it in place cannot decide).
     let reader = &reader;
-    let first_pass = |i: usize, input: &Input, source: SourceFile| {
+    let first_pass = |i: usize, input: &Input, text: &str| {
         let name = file_path(input);
         let chart = (i < reported)
-            .then(|| reader.needs_rendering(&name, &source.text))
+            .then(|| reader.needs_rendering(&name, text))
             .flatten();
         let first = match pass {
             Pass::Check { keep_text } if i < reported => {
-                let reading = reader.read_file(&name, &source.text);
-                let (source, lines) = keep(source, &reading.pending, keep_text);
+                let reading = reader.read_file(&name, text);
+                let (source, lines) = keep(input, text, &reading.pending, keep_text);
                 FirstPass::Read(Box::new(reading), source, lines)
             }
-            _ => FirstPass::Facts(reader.facts(&name, &source.text)),
+            _ => FirstPass::Facts(reader.facts(&name, text)),
         };
         (first, chart)
     };
     let read_one = |i: usize| -> Option<Result<_, Outcome>> {
-        match &inputs[i] {
-            Input::Stdin => None,
-            Input::File {
-                path,
-                display,
-                explicit,
-            } => Some(match load::load_file(path, display, *explicit, max_size) {
-                Outcome::Loaded(source) => Ok(first_pass(i, &inputs[i], source)),
-                other => Err(other),
-            }),
-        }
+        let Input::File {
+            path,
+            display,
+            explicit,
+        } = &inputs[i]
+        else {
+            return None;
+        };
+        // Each thread reads into one buffer, file after file.
+        Some(READ_BUFFER.with_borrow_mut(|buffer| {
+            load::load_into(path, display, *explicit, max_size, buffer)
+                .map(|text| first_pass(i, &inputs[i], text))
+        }))
     };
 
     // Standard input's pass one (it appears at most once among the inputs).
@@ -404,7 +423,7 @@ pub fn feed_inputs(
         inputs.iter().position(|i| matches!(i, Input::Stdin)),
     ) {
         (Some(Outcome::Loaded(source)), Some(i)) => {
-            Some(Ok(first_pass(i, &inputs[i], source.clone())))
+            Some(Ok(first_pass(i, &inputs[i], &source.text)))
         }
         (Some(other), Some(_)) => Some(Err(other.clone())),
         _ => None,
@@ -455,6 +474,8 @@ pub fn feed_inputs(
         }
     };
     in_order(inputs.len(), read_one, &mut feed_one);
+    // The buffers are as large as the largest file: not kept for pass two.
+    rayon::broadcast(|_| READ_BUFFER.take());
     for warning in reader.source().take_warnings() {
         log.warning(warning);
     }
