@@ -128,37 +128,15 @@ struct JsonEdit<'a> {
     new_text: &'a str,
 }
 
-/// Writes the array as `serde_json::to_writer_pretty` writes it: each
-/// file's findings are worded on the pool's threads while the ones before
-/// them are written, in order.
+/// Writes the array as `serde_json::to_writer_pretty` writes it, and a
+/// line break.
 pub fn write(workspace: &Workspace, out: &mut dyn Write) -> io::Result<()> {
-    let files = workspace.files;
-    let mut result = Ok(());
-    let mut first = true;
-    crate::check::in_order(
-        files.len(),
-        |i| file_elements(workspace, &files[i]),
-        &mut |_, elements: io::Result<Vec<u8>>| {
-            if result.is_err() {
-                return;
-            }
-            result = elements.and_then(|elements| {
-                if elements.is_empty() {
-                    return Ok(());
-                }
-                let separator: &[u8] = if first { b"[\n" } else { b",\n" };
-                first = false;
-                out.write_all(separator)?;
-                out.write_all(&elements)
-            });
-        },
-    );
-    result?;
-    if first {
-        writeln!(out, "[]")
-    } else {
-        writeln!(out, "\n]")
-    }
+    super::write_per_file(
+        workspace,
+        out,
+        |file| file_elements(workspace, file),
+        [b"[\n", b",\n", b"\n]\n", b"[]\n"],
+    )
 }
 
 /// The findings of `file` as elements of the pretty array: each indented
@@ -175,12 +153,12 @@ fn file_elements(workspace: &Workspace, file: &CheckedFile) -> io::Result<Vec<u8
         }
         // A level deeper: JSON strings hold no raw line breaks, so every
         // line break of the element starts a line to indent.
-        elements.extend_from_slice(b"  ");
-        for &byte in &one {
-            elements.push(byte);
-            if byte == b'\n' {
-                elements.extend_from_slice(b"  ");
+        for (i, line) in one.split(|&byte| byte == b'\n').enumerate() {
+            if i > 0 {
+                elements.push(b'\n');
             }
+            elements.extend_from_slice(b"  ");
+            elements.extend_from_slice(line);
         }
     }
     Ok(elements)
