@@ -260,7 +260,8 @@ fn file_path(input: &Input) -> FilePath {
 /// read again): one way of feeding for every command.
 pub struct FedInputs {
     pub context: CheckContext,
-    /// The reported inputs that could be read, in the order given.
+    /// The reported inputs that could be read, in the order given (with
+    /// [`Pass::Facts`]: a check keeps what it needs of them in `read`).
     reported: Vec<Input>,
     /// Standard input, kept whole: it can be read only once.
     stdin_source: Option<SourceFile>,
@@ -356,20 +357,17 @@ enum FirstPass {
 /// kustomizations count) but are not reported; a context file that cannot
 /// be read is a warning, as nothing of it was to be reported.
 pub fn feed_inputs(
-    reported_inputs: &[Input],
-    context_inputs: &[Input],
+    reported_inputs: Vec<Input>,
+    context_inputs: Vec<Input>,
     max_size: u64,
     render: bool,
     pass: Pass,
     project: &Project,
     log: &mut ErrorLog,
 ) -> FedInputs {
-    let inputs: Vec<Input> = reported_inputs
-        .iter()
-        .chain(context_inputs)
-        .cloned()
-        .collect();
     let reported = reported_inputs.len();
+    let mut inputs = reported_inputs;
+    inputs.extend(context_inputs);
     let mut host = AnalysisHost::new(DiskSource::new(max_size));
     host.set_configuration(None, project.configuration.clone());
     // The files are read against a second host that is never fed (what
@@ -487,12 +485,18 @@ pub fn feed_inputs(
         values: values_files(&host),
         host,
     };
-    let reported = inputs[..reported]
-        .iter()
-        .zip(&readable[..reported])
-        .filter(|(_, ok)| **ok)
-        .map(|(input, _)| input.clone())
-        .collect();
+    // (A check has what it needs of them in `read`.)
+    let reported = match pass {
+        Pass::Facts => {
+            inputs.truncate(reported);
+            inputs
+                .into_iter()
+                .zip(readable)
+                .filter_map(|(input, ok)| ok.then_some(input))
+                .collect()
+        }
+        Pass::Check { .. } => Vec::new(),
+    };
     FedInputs {
         context,
         reported,
@@ -600,8 +604,8 @@ pub fn source_path(source: &SourceFile) -> FilePath {
 /// workspace context they were judged against (see [`feed_inputs`]). Each
 /// file is read and parsed once.
 pub fn check_inputs(
-    reported_inputs: &[Input],
-    context_inputs: &[Input],
+    reported_inputs: Vec<Input>,
+    context_inputs: Vec<Input>,
     max_size: u64,
     keep_text: bool,
     render: bool,

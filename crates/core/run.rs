@@ -64,8 +64,8 @@ pub fn check(args: &CheckArgs) -> Status {
     // Only fixing and diffing need whole texts after the check.
     let keep_text = args.fix || args.diff;
     let (files, context) = check::check_inputs(
-        &inputs,
-        &context_inputs,
+        inputs,
+        context_inputs,
         args.max_file_size,
         keep_text,
         !args.no_render,
