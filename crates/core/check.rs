@@ -519,22 +519,29 @@ pub(crate) fn in_order<T: Send>(
     if count == 0 {
         return;
     }
+    // Indexes are taken a few at a time, and their results sent together:
+    // one message (and one wake-up of the calling thread) per item would
+    // cost more than a small file's reading.
+    const BATCH: usize = 16;
     let next = AtomicUsize::new(0);
-    let (sender, receiver) = mpsc::channel::<(usize, T)>();
-    let threads = rayon::current_num_threads().clamp(1, count);
+    let (sender, receiver) = mpsc::channel::<Vec<(usize, T)>>();
+    let threads = rayon::current_num_threads().clamp(1, count.div_ceil(BATCH));
     std::thread::scope(|scope| {
         let (work, next) = (&work, &next);
         scope.spawn(move || {
-            // Each worker takes the next index when it is free, so results
+            // Each worker takes the next indexes when it is free, so results
             // come in nearly in order and few wait to be taken.
             (0..threads)
                 .into_par_iter()
                 .for_each_with(sender, |sender, _| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= count {
+                    let first = next.fetch_add(BATCH, Ordering::Relaxed);
+                    if first >= count {
                         break;
                     }
-                    if sender.send((i, work(i))).is_err() {
+                    let done = (first..count.min(first + BATCH))
+                        .map(|i| (i, work(i)))
+                        .collect();
+                    if sender.send(done).is_err() {
                         break;
                     }
                 });
@@ -542,8 +549,10 @@ pub(crate) fn in_order<T: Send>(
         let mut waiting: Vec<Option<T>> = Vec::new();
         waiting.resize_with(count, || None);
         let mut taken = 0;
-        for (i, result) in receiver {
-            waiting[i] = Some(result);
+        for done in receiver {
+            for (i, result) in done {
+                waiting[i] = Some(result);
+            }
             while let Some(result) = waiting.get_mut(taken).and_then(Option::take) {
                 take(taken, result);
                 taken += 1;
