@@ -120,8 +120,8 @@ pub fn run(args: &AccountsArgs) -> Status {
     );
     let inputs = run::inputs(&args.paths, &project, &mut log);
     let fed = check::feed_inputs(
-        &inputs,
-        &[],
+        inputs,
+        Vec::new(),
         args.max_file_size,
         !args.no_render,
         check::Pass::Facts,

@@ -12,7 +12,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 
 use rayon::prelude::*;
 use tokenguard_analysis::host::{
@@ -259,7 +260,8 @@ fn file_path(input: &Input) -> FilePath {
 /// read again): one way of feeding for every command.
 pub struct FedInputs {
     pub context: CheckContext,
-    /// The reported inputs that could be read, in the order given.
+    /// The reported inputs that could be read, in the order given (with
+    /// [`Pass::Facts`]: a check keeps what it needs of them in `read`).
     reported: Vec<Input>,
     /// Standard input, kept whole: it can be read only once.
     stdin_source: Option<SourceFile>,
@@ -293,12 +295,13 @@ struct ReadFile {
     pending: PendingAnalysis,
 }
 
-/// What the output needs of `source`, given its analysis pending: the
-/// whole text when the analysis needs it (a template), or for `--fix` and
-/// `--diff` (`keep_text`) when it may have findings; else only the lines
-/// its findings and accounts may point at.
+/// What the output needs of `text` (the file of `input`), given its
+/// analysis pending: the whole text when the analysis needs it (a
+/// template), or for `--fix` and `--diff` (`keep_text`) when it may have
+/// findings; else only the lines its findings and accounts may point at.
 fn keep(
-    mut source: SourceFile,
+    input: &Input,
+    text: &str,
     pending: &PendingAnalysis,
     keep_text: bool,
 ) -> (SourceFile, HashMap<usize, String>) {
@@ -310,12 +313,28 @@ fn keep(
                 let line = index.line_of(offset);
                 lines
                     .entry(line)
-                    .or_insert_with(|| index.line_text(&source.text, line).to_string());
+                    .or_insert_with(|| index.line_text(text, line).to_string());
             }
         }
-        source.text = String::new();
     }
+    let source = SourceFile {
+        display: input.display().to_string(),
+        path: match input {
+            Input::Stdin => None,
+            Input::File { path, .. } => Some(path.clone()),
+        },
+        text: if keep_whole {
+            text.to_string()
+        } else {
+            String::new()
+        },
+    };
     (source, lines)
+}
+
+thread_local! {
+    /// The bytes of the file a thread is reading in pass one.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// What pass one made of an input.
@@ -338,22 +357,24 @@ enum FirstPass {
 /// kustomizations count) but are not reported; a context file that cannot
 /// be read is a warning, as nothing of it was to be reported.
 pub fn feed_inputs(
-    reported_inputs: &[Input],
-    context_inputs: &[Input],
+    reported_inputs: Vec<Input>,
+    context_inputs: Vec<Input>,
     max_size: u64,
     render: bool,
     pass: Pass,
     project: &Project,
     log: &mut ErrorLog,
 ) -> FedInputs {
-    let inputs: Vec<Input> = reported_inputs
-        .iter()
-        .chain(context_inputs)
-        .cloned()
-        .collect();
     let reported = reported_inputs.len();
+    let mut inputs = reported_inputs;
+    inputs.extend(context_inputs);
     let mut host = AnalysisHost::new(DiskSource::new(max_size));
     host.set_configuration(None, project.configuration.clone());
+    // The files are read against a second host that is never fed (what
+    // pass one computes depends on no other file), so that the first host
+    // can be fed, in order, while later files are still being read.
+    let mut reader = AnalysisHost::new(DiskSource::new(max_size));
+    reader.set_configuration(None, project.configuration.clone());
     // Standard input can be read only once: it is kept whole.
     let stdin = inputs
         .iter()
@@ -362,36 +383,37 @@ pub fn feed_inputs(
 
     // What pass one makes of a loaded input (with a reported file's chart
     // to render when reading it in place cannot decide).
-    let first_pass = |i: usize, input: &Input, source: SourceFile| {
+    let reader = &reader;
+    let first_pass = |i: usize, input: &Input, text: &str| {
         let name = file_path(input);
         let chart = (i < reported)
-            .then(|| host.needs_rendering(&name, &source.text))
+            .then(|| reader.needs_rendering(&name, text))
             .flatten();
         let first = match pass {
             Pass::Check { keep_text } if i < reported => {
-                let reading = host.read_file(&name, &source.text);
-                let (source, lines) = keep(source, &reading.pending, keep_text);
+                let reading = reader.read_file(&name, text);
+                let (source, lines) = keep(input, text, &reading.pending, keep_text);
                 FirstPass::Read(Box::new(reading), source, lines)
             }
-            _ => FirstPass::Facts(host.facts(&name, &source.text)),
+            _ => FirstPass::Facts(reader.facts(&name, text)),
         };
         (first, chart)
     };
-    let first: Vec<Option<Result<_, Outcome>>> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(i, input)| match input {
-            Input::Stdin => None,
-            Input::File {
-                path,
-                display,
-                explicit,
-            } => Some(match load::load_file(path, display, *explicit, max_size) {
-                Outcome::Loaded(source) => Ok(first_pass(i, input, source)),
-                other => Err(other),
-            }),
-        })
-        .collect();
+    let read_one = |i: usize| -> Option<Result<_, Outcome>> {
+        let Input::File {
+            path,
+            display,
+            explicit,
+        } = &inputs[i]
+        else {
+            return None;
+        };
+        // Each thread reads into one buffer, file after file.
+        Some(READ_BUFFER.with_borrow_mut(|buffer| {
+            load::load_into(path, display, *explicit, max_size, buffer)
+                .map(|text| first_pass(i, &inputs[i], text))
+        }))
+    };
 
     // Standard input's pass one (it appears at most once among the inputs).
     let mut stdin_first = match (
@@ -399,7 +421,7 @@ pub fn feed_inputs(
         inputs.iter().position(|i| matches!(i, Input::Stdin)),
     ) {
         (Some(Outcome::Loaded(source)), Some(i)) => {
-            Some(Ok(first_pass(i, &inputs[i], source.clone())))
+            Some(Ok(first_pass(i, &inputs[i], &source.text)))
         }
         (Some(other), Some(_)) => Some(Err(other.clone())),
         _ => None,
@@ -408,7 +430,8 @@ pub fn feed_inputs(
     let mut to_render = BTreeSet::new();
     let mut stdin_source = None;
     let mut read = Vec::new();
-    for (i, (input, result)) in inputs.iter().zip(first).enumerate() {
+    let mut feed_one = |i: usize, result: Option<Result<_, Outcome>>| {
+        let input = &inputs[i];
         let result = match (input, result) {
             (Input::Stdin, _) => match stdin_first.take() {
                 Some(result) => {
@@ -417,10 +440,10 @@ pub fn feed_inputs(
                     }
                     result
                 }
-                None => continue,
+                None => return,
             },
             (_, Some(result)) => result,
-            (_, None) => continue,
+            (_, None) => return,
         };
         match result {
             Ok((first, chart)) => {
@@ -447,6 +470,12 @@ pub fn feed_inputs(
             Err(Outcome::Failed(message)) => log.error(message),
             Err(Outcome::Loaded(_)) => {}
         }
+    };
+    in_order(inputs.len(), read_one, &mut feed_one);
+    // The buffers are as large as the largest file: not kept for pass two.
+    rayon::broadcast(|_| READ_BUFFER.take());
+    for warning in reader.source().take_warnings() {
+        log.warning(warning);
     }
     for warning in host.source().take_warnings() {
         log.warning(warning);
@@ -456,12 +485,18 @@ pub fn feed_inputs(
         values: values_files(&host),
         host,
     };
-    let reported = inputs[..reported]
-        .iter()
-        .zip(&readable[..reported])
-        .filter(|(_, ok)| **ok)
-        .map(|(input, _)| input.clone())
-        .collect();
+    // (A check has what it needs of them in `read`.)
+    let reported = match pass {
+        Pass::Facts => {
+            inputs.truncate(reported);
+            inputs
+                .into_iter()
+                .zip(readable)
+                .filter_map(|(input, ok)| ok.then_some(input))
+                .collect()
+        }
+        Pass::Check { .. } => Vec::new(),
+    };
     FedInputs {
         context,
         reported,
@@ -469,6 +504,61 @@ pub fn feed_inputs(
         max_size,
         read,
     }
+}
+
+/// Computes `work(i)` for every `i` below `count` on the pool's threads,
+/// taking the indexes in order, and hands the results to `take` on the
+/// calling thread in the order of the indexes, each as soon as it and
+/// every one before it are done: the sequential `take` runs while later
+/// items are still being worked on.
+pub(crate) fn in_order<T: Send>(
+    count: usize,
+    work: impl Fn(usize) -> T + Sync,
+    take: &mut dyn FnMut(usize, T),
+) {
+    if count == 0 {
+        return;
+    }
+    // Indexes are taken a few at a time, and their results sent together:
+    // one message (and one wake-up of the calling thread) per item would
+    // cost more than a small file's reading.
+    const BATCH: usize = 16;
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = mpsc::channel::<Vec<(usize, T)>>();
+    let threads = rayon::current_num_threads().clamp(1, count.div_ceil(BATCH));
+    std::thread::scope(|scope| {
+        let (work, next) = (&work, &next);
+        scope.spawn(move || {
+            // Each worker takes the next indexes when it is free, so results
+            // come in nearly in order and few wait to be taken.
+            (0..threads)
+                .into_par_iter()
+                .for_each_with(sender, |sender, _| loop {
+                    let first = next.fetch_add(BATCH, Ordering::Relaxed);
+                    if first >= count {
+                        break;
+                    }
+                    let done = (first..count.min(first + BATCH))
+                        .map(|i| (i, work(i)))
+                        .collect();
+                    if sender.send(done).is_err() {
+                        break;
+                    }
+                });
+        });
+        let mut waiting: Vec<Option<T>> = Vec::new();
+        waiting.resize_with(count, || None);
+        let mut taken = 0;
+        for done in receiver {
+            for (i, result) in done {
+                waiting[i] = Some(result);
+            }
+            while let Some(result) = waiting.get_mut(taken).and_then(Option::take) {
+                take(taken, result);
+                taken += 1;
+            }
+        }
+    });
 }
 
 impl FedInputs {
@@ -523,8 +613,8 @@ pub fn source_path(source: &SourceFile) -> FilePath {
 /// workspace context they were judged against (see [`feed_inputs`]). Each
 /// file is read and parsed once.
 pub fn check_inputs(
-    reported_inputs: &[Input],
-    context_inputs: &[Input],
+    reported_inputs: Vec<Input>,
+    context_inputs: Vec<Input>,
     max_size: u64,
     keep_text: bool,
     render: bool,

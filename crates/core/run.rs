@@ -64,8 +64,8 @@ pub fn check(args: &CheckArgs) -> Status {
     // Only fixing and diffing need whole texts after the check.
     let keep_text = args.fix || args.diff;
     let (files, context) = check::check_inputs(
-        &inputs,
-        &context_inputs,
+        inputs,
+        context_inputs,
         args.max_file_size,
         keep_text,
         !args.no_render,
@@ -77,7 +77,13 @@ pub fn check(args: &CheckArgs) -> Status {
     } else if args.fix {
         fix_and_report(args, files, context, &mut log)
     } else {
-        report(args, &files, Target::Stdout, &mut log)
+        let status = report(args, &files, Target::Stdout, &mut log);
+        // The process ends right after: freeing every finding and index one
+        // by one would only keep it from ending (a tenth of the report's
+        // time on a large checkout).
+        std::mem::forget(files);
+        std::mem::forget(context);
+        status
     };
     if log.has_errors() {
         Status::Error

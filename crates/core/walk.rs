@@ -44,7 +44,14 @@ impl Input {
 pub fn collect_inputs(paths: &[PathBuf], errors: &mut ErrorLog) -> Vec<Input> {
     let mut inputs = Vec::new();
     let mut seen = HashSet::new();
+    // One path cannot reach a file twice (the walk follows no links, and
+    // lists each file once): only several are compared, by canonical path.
+    let single = paths.len() == 1;
     let mut add = |input: Input, inputs: &mut Vec<Input>| {
+        if single {
+            inputs.push(input);
+            return;
+        }
         // The same file reached twice (`check a.yaml .`) is checked once.
         let identity = match &input {
             Input::Stdin => PathBuf::from("-"),

@@ -38,15 +38,24 @@ const BOLD: &str = "1";
 const GUTTER: &str = "1;34";
 const HELP: &str = "1;36";
 
+/// Every finding, an empty line between two.
 pub fn write(workspace: &Workspace, out: &mut dyn Write, color: bool) -> io::Result<()> {
     let style = Style { color };
-    for (i, (file, finding)) in workspace.findings().enumerate() {
-        if i > 0 {
-            writeln!(out)?;
-        }
-        write_finding(workspace, file, finding, out, style)?;
-    }
-    Ok(())
+    super::write_per_file(
+        workspace,
+        out,
+        |file| {
+            let mut text = Vec::new();
+            for (i, finding) in file.findings.iter().enumerate() {
+                if i > 0 {
+                    writeln!(text)?;
+                }
+                write_finding(workspace, file, finding, &mut text, style)?;
+            }
+            Ok(text)
+        },
+        [b"", b"\n", b"", b""],
+    )
 }
 
 fn write_finding(

@@ -128,13 +128,40 @@ struct JsonEdit<'a> {
     new_text: &'a str,
 }
 
+/// Writes the array as `serde_json::to_writer_pretty` writes it, and a
+/// line break.
 pub fn write(workspace: &Workspace, out: &mut dyn Write) -> io::Result<()> {
-    let findings: Vec<JsonFinding> = workspace
-        .findings()
-        .map(|(file, finding)| json_finding(workspace, file, finding))
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &findings)?;
-    writeln!(out)
+    super::write_per_file(
+        workspace,
+        out,
+        |file| file_elements(workspace, file),
+        [b"[\n", b",\n", b"\n]\n", b"[]\n"],
+    )
+}
+
+/// The findings of `file` as elements of the pretty array: each indented
+/// one level, separated by `,\n`, without the last line break.
+fn file_elements(workspace: &Workspace, file: &CheckedFile) -> io::Result<Vec<u8>> {
+    let mut elements = Vec::new();
+    let mut one = Vec::new();
+    for (n, finding) in file.findings.iter().enumerate() {
+        one.clear();
+        let element = json_finding(workspace, file, finding);
+        serde_json::to_writer_pretty(&mut one, &element)?;
+        if n > 0 {
+            elements.extend_from_slice(b",\n");
+        }
+        // A level deeper: JSON strings hold no raw line breaks, so every
+        // line break of the element starts a line to indent.
+        for (i, line) in one.split(|&byte| byte == b'\n').enumerate() {
+            if i > 0 {
+                elements.push(b'\n');
+            }
+            elements.extend_from_slice(b"  ");
+            elements.extend_from_slice(line);
+        }
+    }
+    Ok(elements)
 }
 
 fn json_finding<'a>(

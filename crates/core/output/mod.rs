@@ -162,6 +162,40 @@ impl<'a> Workspace<'a> {
     }
 }
 
+/// Writes the findings of every file, each file's worded by `file_text`
+/// on the pool's threads while the files before it are written (in
+/// order): the non-empty texts separated by `separator`, between `open` and
+/// `close`; `empty` when no file has any.
+fn write_per_file(
+    workspace: &Workspace,
+    out: &mut dyn Write,
+    file_text: impl Fn(&CheckedFile) -> io::Result<Vec<u8>> + Sync,
+    [open, separator, close, empty]: [&[u8]; 4],
+) -> io::Result<()> {
+    let files = workspace.files;
+    let mut result = Ok(());
+    let mut first = true;
+    crate::check::in_order(
+        files.len(),
+        |i| file_text(&files[i]),
+        &mut |_, text: io::Result<Vec<u8>>| {
+            if result.is_err() {
+                return;
+            }
+            result = text.and_then(|text| {
+                if text.is_empty() {
+                    return Ok(());
+                }
+                out.write_all(if first { open } else { separator })?;
+                first = false;
+                out.write_all(&text)
+            });
+        },
+    );
+    result?;
+    out.write_all(if first { empty } else { close })
+}
+
 /// Writes every finding of `files` to `out` in `format`.
 pub fn write_report(
     format: Format,
