@@ -71,10 +71,12 @@ impl State {
             context,
             entries: Vec::new(),
         };
+        let mut kept_count = 0;
         let diagnostics = analyzed
             .visible(&settings)
             .map(|f| {
                 let kept = reuse.as_ref().and_then(|r| r.find(f));
+                kept_count += usize::from(kept.is_some());
                 let diagnostic = match kept {
                     Some(d) => with_version(d.clone(), analyzed.version),
                     None => to_diagnostic(f, analyzed, uri, &settings, encoding, &locate),
@@ -83,6 +85,12 @@ impl State {
                 diagnostic
             })
             .collect();
+        debug!(
+            "diagnostics of {}: {kept_count} of {} kept (reuse {})",
+            uri.as_str(),
+            built.entries.len(),
+            reuse.is_some()
+        );
         if let Some(cache) = cache.as_mut() {
             **cache = Some(built);
         }
@@ -272,6 +280,10 @@ impl Follow {
             Some(range)
         } else if range.start + self.by >= self.from {
             Some(range.shifted(self.by as isize))
+        } else if range.start < self.start && range.end + self.by >= self.from {
+            // Around the insertion: its start stays, its end (on a line
+            // after the insertion's) moved.
+            Some(TextRange::new(range.start, range.end + self.by))
         } else {
             None
         }
@@ -307,6 +319,10 @@ impl Follow {
                 }
                 if let Some(value) = account.automount_value {
                     account.automount_value = Some(self.range(value)?);
+                }
+                account.object = self.range(account.object)?;
+                if let Some(key) = account.first_key {
+                    account.first_key = Some(self.range(key)?);
                 }
             }
         }
@@ -653,5 +669,55 @@ mod tests {
         }
         assert!(followed > 50, "{followed} followed, {rebuilt} rebuilt");
         assert!(rebuilt > 0);
+    }
+
+    /// A finding whose account is declared in this file, after an edit on
+    /// another line, keeps its diagnostic: the account's object and first
+    /// key are followed too (they are compared with the rest).
+    #[test]
+    fn findings_whose_account_follows_the_edit_keep_their_diagnostics() {
+        let text = format!(
+            "{BOUND}---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ci\n  namespace: prod\n"
+        );
+        let before = hosted(&text, 1, None);
+        assert!(before.findings.iter().any(|f| f
+            .account
+            .as_ref()
+            .and_then(|a| a.found.as_ref())
+            .is_some_and(|found| found.origin.is_none())));
+        let built = build_hosted(&before);
+        // The end of each line before the account's object, but the lines
+        // the words quote (a binding's, a role's).
+        let quoted: Vec<usize> = before
+            .findings
+            .iter()
+            .flat_map(|f| f.declared_at.iter().map(|d| d.line_start))
+            .collect();
+        let object = text.rfind("apiVersion: v1\nkind: ServiceAccount").unwrap();
+        let ends: Vec<usize> = text[..object]
+            .match_indices('\n')
+            .map(|(at, _)| at)
+            .filter(|&at| !quoted.contains(&(text[..at].rfind('\n').map_or(0, |i| i + 1))))
+            .collect();
+        assert!(ends.len() > 20);
+        for at in ends {
+            let mut after = text.clone();
+            after.insert(at, ' ');
+            let changed = Changed {
+                from: 1,
+                old: TextRange::empty(at),
+                new_len: 1,
+            };
+            let now = hosted(&after, 2, Some(changed));
+            let fresh = build_hosted(&now);
+            let reuse = Reuse::new(&built, &now)
+                .unwrap()
+                .in_file(Some(OWN.to_string()));
+            for (finding, diagnostic) in &fresh.entries {
+                let kept = reuse.find(finding);
+                let kept = kept.unwrap_or_else(|| panic!("a blank at {at} rebuilt {finding:?}"));
+                assert_eq!(with_version(kept.clone(), now.version), *diagnostic);
+            }
+        }
     }
 }
