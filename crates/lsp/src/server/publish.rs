@@ -1,17 +1,30 @@
 //! What the client is sent unasked: each document's diagnostics (built by
-//! `State::diagnostics`, sent in order by `publish_in_order`), and the
+//! `State::rendered`, sent in order by `publish_in_order`), and the
 //! problems of project configuration files (`publish_config_problems`).
+//!
+//! Publishes do not go through tower-lsp-server: each is written once, as
+//! the bytes of the whole notification, and handed to the transport's
+//! output (`transport::Outbox`), which writes it between the other
+//! messages. The bytes are those tower-lsp-server would write (its
+//! `Request` of the parameters as a `serde_json::Value`: keys sorted), but a
+//! diagnostic kept across keystrokes (`Reuse`) is neither built nor
+//! serialised again: its JSON is kept, cut where its version goes
+//! (`Rendered`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde_json::Value;
 use tokio::sync::mpsc;
-use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity, Location, Range, Uri};
-use tower_lsp_server::Client;
-use tracing::debug;
+use tower_lsp_server::jsonrpc::Request;
+use tower_lsp_server::ls_types::notification::{Notification, PublishDiagnostics};
+use tower_lsp_server::ls_types::{
+    Diagnostic, DiagnosticSeverity, Location, PublishDiagnosticsParams, Range, Uri,
+};
+use tracing::{debug, warn};
 
 use tokenguard_analysis::rbac::{Grant, Permissions, RoleSource};
-use tokenguard_analysis::{Finding, TextRange};
+use tokenguard_analysis::{Finding, SeverityByRisk, TextRange};
 
 use super::state::State;
 use crate::diagnostics::{to_diagnostic, Analyzed};
@@ -25,36 +38,199 @@ pub struct Publish {
     pub uri: Uri,
     pub revision: u64,
     pub version: i32,
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Vec<Arc<Rendered>>,
+}
+
+/// One diagnostic as it is published: its LSP value, and its JSON (as
+/// tower-lsp-server writes it) cut where the document's version goes in
+/// its `data`, so that a keystroke that keeps it writes it as it is, with
+/// the new version.
+#[derive(Debug)]
+pub struct Rendered {
+    /// With the version of the revision it was built for.
+    diagnostic: Diagnostic,
+    json: Json,
+}
+
+#[derive(Debug)]
+enum Json {
+    /// A diagnostic without a version (a document not analysed, a problem
+    /// of configuration).
+    Whole(String),
+    /// The text before the version's value, and the text after it.
+    AroundVersion(String, String),
+    /// (Never met: the version could not be found in the text.) Serialised
+    /// at each publish.
+    Each,
+}
+
+/// What stands for the version while a diagnostic is serialised: no
+/// version, line or column is negative, and the `"` of a key in a string
+/// is written `\"`: `"version":` followed by it is the key, once.
+const VERSION_MARK: i64 = i64::MIN;
+
+impl Rendered {
+    pub fn new(diagnostic: Diagnostic) -> Self {
+        let json = Self::json(&diagnostic);
+        Self { diagnostic, json }
+    }
+
+    /// A shared one, as [`Publish`] takes them.
+    pub fn shared(diagnostic: Diagnostic) -> Arc<Self> {
+        Arc::new(Self::new(diagnostic))
+    }
+
+    fn json(diagnostic: &Diagnostic) -> Json {
+        let Ok(mut value) = serde_json::to_value(diagnostic) else {
+            return Json::Each;
+        };
+        let version = value
+            .get_mut("data")
+            .and_then(|data| data.get_mut("version"));
+        let Some(version) = version else {
+            return Json::Whole(value.to_string());
+        };
+        *version = VERSION_MARK.into();
+        let text = value.to_string();
+        let mark = format!("\"version\":{VERSION_MARK}");
+        let mut found = text.match_indices(&mark);
+        match (found.next(), found.next()) {
+            (Some((at, _)), None) => {
+                let value_at = at + mark.len() - VERSION_MARK.to_string().len();
+                Json::AroundVersion(
+                    text[..value_at].to_string(),
+                    text[at + mark.len()..].to_string(),
+                )
+            }
+            _ => Json::Each,
+        }
+    }
+
+    /// The diagnostic, with `version` in its `data` (when it has one).
+    pub fn diagnostic(&self, version: i32) -> Diagnostic {
+        with_version(self.diagnostic.clone(), version)
+    }
+
+    /// Appends its JSON with `version` in its `data` (when it has one).
+    fn write_json(&self, version: i32, out: &mut Vec<u8>) {
+        match &self.json {
+            Json::Whole(text) => out.extend_from_slice(text.as_bytes()),
+            Json::AroundVersion(before, after) => {
+                out.extend_from_slice(before.as_bytes());
+                out.extend_from_slice(version.to_string().as_bytes());
+                out.extend_from_slice(after.as_bytes());
+            }
+            Json::Each => {
+                let value = serde_json::to_value(self.diagnostic(version)).unwrap_or_default();
+                out.extend_from_slice(value.to_string().as_bytes());
+            }
+        }
+    }
+}
+
+/// The body of the `textDocument/publishDiagnostics` notification of
+/// `diagnostics` for the document's `version`, the bytes tower-lsp-server
+/// would write for it.
+pub fn publish_body(uri: &Uri, diagnostics: &[Arc<Rendered>], version: i32) -> Vec<u8> {
+    let size: usize = diagnostics
+        .iter()
+        .map(|d| match &d.json {
+            Json::Whole(text) => text.len(),
+            Json::AroundVersion(before, after) => before.len() + after.len() + 11,
+            Json::Each => 1024,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(size + diagnostics.len() + uri.as_str().len() + 128);
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"method\":");
+    out.extend_from_slice(
+        Value::from(PublishDiagnostics::METHOD)
+            .to_string()
+            .as_bytes(),
+    );
+    out.extend_from_slice(b",\"params\":{\"diagnostics\":[");
+    for (i, diagnostic) in diagnostics.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        diagnostic.write_json(version, &mut out);
+    }
+    out.extend_from_slice(b"],\"uri\":");
+    out.extend_from_slice(Value::from(uri.as_str()).to_string().as_bytes());
+    out.extend_from_slice(b",\"version\":");
+    out.extend_from_slice(version.to_string().as_bytes());
+    out.extend_from_slice(b"}}");
+    out
+}
+
+/// The body tower-lsp-server writes for a publish of `diagnostics` (for
+/// the few publishes that are not a document's diagnostics).
+fn notification_body(uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) -> Vec<u8> {
+    let params = PublishDiagnosticsParams::new(uri, diagnostics, version);
+    let request = Request::build(PublishDiagnostics::METHOD)
+        .params(serde_json::to_value(params).unwrap_or_default())
+        .finish();
+    serde_json::to_vec(&request).unwrap_or_default()
+}
+
+/// Publishes `diagnostics` for `uri` (after the session's `initialize`:
+/// tower-lsp-server, whose client this replaces, sends no notification
+/// before), through the transport's output, in order with every other
+/// publish.
+pub async fn publish(state: &State, uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
+    if state.session.get().is_none() {
+        return;
+    }
+    send(state, notification_body(uri, diagnostics, version)).await;
+}
+
+async fn send(state: &State, body: Vec<u8>) {
+    if !state.outbox.send(body).await {
+        warn!("cannot publish diagnostics: the output is closed");
+    }
 }
 
 impl State {
     /// The diagnostics of the document at `key`, which the client calls
-    /// `uri`.
+    /// `uri`, as values (for a pull).
     pub fn diagnostics(
         &self,
         key: &DocumentKey,
         uri: &Uri,
         analyzed: &Analyzed,
     ) -> Vec<Diagnostic> {
+        self.rendered(key, uri, analyzed)
+            .iter()
+            .map(|d| d.diagnostic(analyzed.version))
+            .collect()
+    }
+
+    /// The diagnostics of the document at `key`, which the client calls
+    /// `uri`, ready to be written: those of the revision before that the
+    /// edit did not change are kept (`Reuse`), the others built.
+    pub fn rendered(
+        &self,
+        key: &DocumentKey,
+        uri: &Uri,
+        analyzed: &Analyzed,
+    ) -> Vec<Arc<Rendered>> {
         let settings = self.settings_for(key);
         if self.silenced(key, &settings) {
             return Vec::new();
         }
         if let Some(too_large) = analyzed.too_large {
-            return vec![too_large.diagnostic()];
+            return vec![Rendered::shared(too_large.diagnostic())];
         }
         let encoding = self.session().encoding;
         let locate = |origin: Option<&str>, range: TextRange| {
             let (target, rope) = self.file_of(origin?)?;
             Some(Location::new(target, to_range(&rope, range, encoding)))
         };
-        let context = format!(
-            "{} {encoding:?} {:?} {:?}",
-            uri.as_str(),
-            settings.severity,
-            settings.severity_by_risk
-        );
+        let context = Context {
+            uri: uri.clone(),
+            encoding,
+            severity: settings.severity,
+            severity_by_risk: settings.severity_by_risk.clone(),
+        };
         let live = self.open.get(key).map(|open| open.live);
         let mut cache = live.as_ref().map(|live| live.published.lock());
         let before = cache
@@ -71,40 +247,50 @@ impl State {
             context,
             entries: Vec::new(),
         };
-        let mut kept_count = 0;
-        let diagnostics = analyzed
+        let mut kept = 0;
+        let rendered = analyzed
             .visible(&settings)
             .map(|f| {
-                let kept = reuse.as_ref().and_then(|r| r.find(f));
-                kept_count += usize::from(kept.is_some());
-                let diagnostic = match kept {
-                    Some(d) => with_version(d.clone(), analyzed.version),
-                    None => to_diagnostic(f, analyzed, uri, &settings, encoding, &locate),
+                let rendered = match reuse.as_ref().and_then(|r| r.find(f)) {
+                    Some(d) => {
+                        kept += 1;
+                        Arc::clone(d)
+                    }
+                    None => Rendered::shared(to_diagnostic(
+                        f, analyzed, uri, &settings, encoding, &locate,
+                    )),
                 };
-                built.entries.push((f.clone(), diagnostic.clone()));
-                diagnostic
+                built.entries.push((f.clone(), Arc::clone(&rendered)));
+                rendered
             })
             .collect();
         debug!(
-            "diagnostics of {}: {kept_count} of {} kept (reuse {})",
+            "diagnostics of {}: {kept} of {} kept",
             uri.as_str(),
-            built.entries.len(),
-            reuse.is_some()
+            built.entries.len()
         );
         if let Some(cache) = cache.as_mut() {
             **cache = Some(built);
         }
-        diagnostics
+        rendered
     }
+}
+
+/// What else than the findings diagnostics are built from: another means
+/// building them again.
+#[derive(Debug, PartialEq)]
+struct Context {
+    uri: Uri,
+    encoding: crate::positions::Encoding,
+    severity: crate::config::SeveritySetting,
+    severity_by_risk: SeverityByRisk,
 }
 
 /// The diagnostics built for one revision, with their findings.
 pub struct Built {
     revision: u64,
-    /// What else they were built from (the URI, the encoding, the
-    /// severity settings): another means building them again.
-    context: String,
-    entries: Vec<(Finding, Diagnostic)>,
+    context: Context,
+    entries: Vec<(Finding, Arc<Rendered>)>,
 }
 
 /// Which diagnostics of the revision before an edit stay: those of findings
@@ -173,7 +359,7 @@ impl<'a> Reuse<'a> {
     }
 
     /// The entries before whose findings started at `start`.
-    fn starting_at(&self, start: usize) -> impl Iterator<Item = &'a (Finding, Diagnostic)> + '_ {
+    fn starting_at(&self, start: usize) -> impl Iterator<Item = &'a (Finding, Arc<Rendered>)> + '_ {
         self.by_start
             .get(&start)
             .into_iter()
@@ -182,7 +368,7 @@ impl<'a> Reuse<'a> {
     }
 
     /// The diagnostic kept for `finding`, if any.
-    fn find(&self, finding: &Finding) -> Option<&'a Diagnostic> {
+    fn find(&self, finding: &Finding) -> Option<&'a Arc<Rendered>> {
         self.find_whole(finding)
             .or_else(|| self.find_followed(finding))
     }
@@ -192,7 +378,7 @@ impl<'a> Reuse<'a> {
     /// edit or on a line after the edit's, equal to one before the edit
     /// with those places followed: its diagnostic is the same (same
     /// lines and columns, same words).
-    fn find_followed(&self, finding: &Finding) -> Option<&'a Diagnostic> {
+    fn find_followed(&self, finding: &Finding) -> Option<&'a Arc<Rendered>> {
         let follow = Follow {
             start: self.start,
             by: usize::try_from(self.delta).ok()?,
@@ -230,7 +416,7 @@ impl<'a> Reuse<'a> {
     /// A finding whose every place is before the edit, or after it as a
     /// whole (moved by the insertion, its account too when this file
     /// declares it).
-    fn find_whole(&self, finding: &Finding) -> Option<&'a Diagnostic> {
+    fn find_whole(&self, finding: &Finding) -> Option<&'a Arc<Rendered>> {
         let (low, high) = own_places(finding)?;
         if high < self.start {
             // Before the edit: the same finding, the same places.
@@ -431,34 +617,41 @@ fn with_version(mut diagnostic: Diagnostic, version: i32) -> Diagnostic {
 /// Sends diagnostics one at a time, in the order analyses finish, dropping
 /// any whose revision is no longer the document's: an old result can never
 /// overwrite a newer one.
-pub async fn publish_in_order(
-    client: Client,
-    state: Arc<State>,
-    mut queue: mpsc::UnboundedReceiver<Publish>,
-) {
+pub async fn publish_in_order(state: Arc<State>, mut queue: mpsc::UnboundedReceiver<Publish>) {
     while let Some(p) = queue.recv().await {
-        if state.open.revision_of(&p.key) != Some(p.revision) {
+        let body = publish_body(&p.uri, &p.diagnostics, p.version);
+        // Decided where it is queued: a document closed (or edited) before
+        // is not published; one closed after gets its empty publish after.
+        let current = || state.open.revision_of(&p.key) == Some(p.revision);
+        let mut outdated = false;
+        let sent = state
+            .outbox
+            .send_if(|| {
+                outdated = !current();
+                (!outdated).then_some(body)
+            })
+            .await;
+        if outdated {
             debug!(
                 "dropping diagnostics of an outdated revision of {}",
                 p.uri.as_str()
             );
-            continue;
+        } else if !sent {
+            warn!("cannot publish diagnostics: the output is closed");
+        } else {
+            debug!(
+                "published {} diagnostics for {} version {}",
+                p.diagnostics.len(),
+                p.uri.as_str(),
+                p.version
+            );
         }
-        debug!(
-            "publishing {} diagnostics for {} version {}",
-            p.diagnostics.len(),
-            p.uri.as_str(),
-            p.version
-        );
-        client
-            .publish_diagnostics(p.uri, p.diagnostics, Some(p.version))
-            .await;
     }
 }
 
 /// Publishes the diagnostic of every project configuration that could not
 /// be used, and clears those of files that are fine again.
-pub async fn publish_config_problems(client: &Client, state: &State) {
+pub async fn publish_config_problems(state: &State) {
     let problems = state.store.config_problems();
     let cleared: Vec<DocumentKey> = {
         let mut published = state.config_problems.lock();
@@ -473,7 +666,7 @@ pub async fn publish_config_problems(client: &Client, state: &State) {
     };
     for key in cleared {
         let uri = state.open.client_uri(&key);
-        client.publish_diagnostics(uri, Vec::new(), None).await;
+        publish(state, uri, Vec::new(), None).await;
     }
     // Two folders may share one file above them: one diagnostic is enough.
     let mut sent: Vec<DocumentKey> = Vec::new();
@@ -483,9 +676,7 @@ pub async fn publish_config_problems(client: &Client, state: &State) {
         }
         let uri = state.open.client_uri(&key);
         sent.push(key);
-        client
-            .publish_diagnostics(uri, vec![diagnostic], None)
-            .await;
+        publish(state, uri, vec![diagnostic], None).await;
     }
 }
 
@@ -505,6 +696,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::diagnostics::Changed;
+    use crate::diagnostics::TooLarge;
     use crate::positions::Encoding;
     use ropey::Rope;
     use tokenguard_analysis::files::FileKind;
@@ -529,19 +721,28 @@ mod tests {
         }
     }
 
+    fn context() -> Context {
+        Context {
+            uri: "file:///ws/a.yaml".parse().unwrap(),
+            encoding: Encoding::Utf16,
+            severity: Default::default(),
+            severity_by_risk: Default::default(),
+        }
+    }
+
     fn build(analyzed: &Analyzed) -> Built {
         let uri: Uri = "file:///ws/a.yaml".parse().unwrap();
         let settings = Settings::default();
         Built {
             revision: analyzed.revision,
-            context: String::new(),
+            context: context(),
             entries: analyzed
                 .findings
                 .iter()
                 .map(|f| {
                     let d =
                         to_diagnostic(f, analyzed, &uri, &settings, Encoding::Utf16, &|_, _| None);
-                    (f.clone(), d)
+                    (f.clone(), Rendered::shared(d))
                 })
                 .collect(),
         }
@@ -570,8 +771,8 @@ mod tests {
                 for (finding, diagnostic) in &fresh.entries {
                     if let Some(d) = reuse.find(finding) {
                         assert_eq!(
-                            with_version(d.clone(), now.version),
-                            *diagnostic,
+                            d.diagnostic(now.version),
+                            diagnostic.diagnostic,
                             "{insert:?} at {at}"
                         );
                         kept += 1;
@@ -611,13 +812,13 @@ mod tests {
         };
         Built {
             revision: analyzed.revision,
-            context: String::new(),
+            context: context(),
             entries: analyzed
                 .findings
                 .iter()
                 .map(|f| {
                     let d = to_diagnostic(f, analyzed, &uri, &settings, Encoding::Utf16, &locate);
-                    (f.clone(), d)
+                    (f.clone(), Rendered::shared(d))
                 })
                 .collect(),
         }
@@ -654,8 +855,8 @@ mod tests {
                     match reuse.find(finding) {
                         Some(d) => {
                             assert_eq!(
-                                with_version(d.clone(), now.version),
-                                *diagnostic,
+                                d.diagnostic(now.version),
+                                diagnostic.diagnostic,
                                 "{insert:?} at {at}"
                             );
                             if reuse.find_whole(finding).is_none() {
@@ -716,8 +917,62 @@ mod tests {
             for (finding, diagnostic) in &fresh.entries {
                 let kept = reuse.find(finding);
                 let kept = kept.unwrap_or_else(|| panic!("a blank at {at} rebuilt {finding:?}"));
-                assert_eq!(with_version(kept.clone(), now.version), *diagnostic);
+                assert_eq!(kept.diagnostic(now.version), diagnostic.diagnostic);
             }
         }
+    }
+
+    /// What tower-lsp-server writes for a publish.
+    fn tower_body(uri: &Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) -> String {
+        let params = PublishDiagnosticsParams::new(uri.clone(), diagnostics, version);
+        let request = Request::build(PublishDiagnostics::METHOD)
+            .params(serde_json::to_value(params).unwrap())
+            .finish();
+        serde_json::to_string(&request).unwrap()
+    }
+
+    /// The bytes written for a publish are tower-lsp-server's, for kept
+    /// diagnostics with another version too, and whatever the words hold.
+    #[test]
+    fn publishes_are_written_as_tower_lsp_server_writes_them() {
+        let uri: Uri = "file:///ws/a%20b.yaml".parse().unwrap();
+        let mut diagnostics: Vec<Diagnostic> = [
+            build(&analyzed(TEXT, 1, None)),
+            build_hosted(&hosted(BOUND, 1, None)),
+        ]
+        .iter()
+        .flat_map(|built| built.entries.iter().map(|(_, d)| d.diagnostic(1)))
+        .collect();
+        assert!(diagnostics.len() > 3);
+        assert!(diagnostics.iter().any(|d| d.related_information.is_some()));
+        let tricky = format!("\"version\":{VERSION_MARK} \\\"version\":{VERSION_MARK} é \u{1F600}");
+        diagnostics.push(Diagnostic {
+            message: tricky.clone(),
+            data: Some(serde_json::json!({"version": 1, "fix": {"title": tricky}, "risk": "x"})),
+            ..Diagnostic::default()
+        });
+        diagnostics.push(TooLarge { size: 9, limit: 1 }.diagnostic());
+        diagnostics.push(analysis_failed());
+        let rendered: Vec<Arc<Rendered>> =
+            diagnostics.iter().cloned().map(Rendered::shared).collect();
+        assert!(rendered.iter().all(|r| !matches!(r.json, Json::Each)));
+        for version in [1, -3, 0, i32::MAX, i32::MIN] {
+            let now: Vec<Diagnostic> = rendered.iter().map(|r| r.diagnostic(version)).collect();
+            let written = String::from_utf8(publish_body(&uri, &rendered, version)).unwrap();
+            assert_eq!(
+                written,
+                tower_body(&uri, now, Some(version)),
+                "version {version}"
+            );
+        }
+        assert_eq!(
+            String::from_utf8(publish_body(&uri, &[], 2)).unwrap(),
+            tower_body(&uri, Vec::new(), Some(2))
+        );
+        assert_eq!(
+            String::from_utf8(notification_body(uri.clone(), diagnostics.clone(), Some(5)))
+                .unwrap(),
+            tower_body(&uri, diagnostics, Some(5))
+        );
     }
 }
