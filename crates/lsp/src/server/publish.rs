@@ -196,7 +196,7 @@ impl State {
         &self,
         key: &DocumentKey,
         uri: &Uri,
-        analyzed: &Analyzed,
+        analyzed: &Arc<Analyzed>,
     ) -> Vec<Diagnostic> {
         self.rendered(key, uri, analyzed)
             .iter()
@@ -211,7 +211,7 @@ impl State {
         &self,
         key: &DocumentKey,
         uri: &Uri,
-        analyzed: &Analyzed,
+        analyzed: &Arc<Analyzed>,
     ) -> Vec<Arc<Rendered>> {
         let settings = self.settings_for(key);
         if self.silenced(key, &settings) {
@@ -245,12 +245,18 @@ impl State {
         let mut built = Built {
             revision: analyzed.revision,
             context,
+            analyzed: Arc::clone(analyzed),
             entries: Vec::new(),
         };
         let mut kept = 0;
+        // Where each visible finding is among all (they come in order).
+        let mut index = 0;
         let rendered = analyzed
             .visible(&settings)
             .map(|f| {
+                while !std::ptr::eq(&analyzed.findings[index], f) {
+                    index += 1;
+                }
                 let rendered = match reuse.as_ref().and_then(|r| r.find(f)) {
                     Some(d) => {
                         kept += 1;
@@ -260,7 +266,7 @@ impl State {
                         f, analyzed, uri, &settings, encoding, &locate,
                     )),
                 };
-                built.entries.push((f.clone(), Arc::clone(&rendered)));
+                built.entries.push((index, Arc::clone(&rendered)));
                 rendered
             })
             .collect();
@@ -290,7 +296,23 @@ struct Context {
 pub struct Built {
     revision: u64,
     context: Context,
-    entries: Vec<(Finding, Arc<Rendered>)>,
+    /// The analysis they were built from (shared with the document's:
+    /// no finding is copied).
+    analyzed: Arc<Analyzed>,
+    /// Each with the index of its finding in `analyzed.findings`.
+    entries: Vec<(usize, Arc<Rendered>)>,
+}
+
+impl Built {
+    /// The entry at `i`: its finding and its diagnostic.
+    fn entry(&self, i: usize) -> (&Finding, &Arc<Rendered>) {
+        let (finding, rendered) = &self.entries[i];
+        (&self.analyzed.findings[*finding], rendered)
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (&Finding, &Arc<Rendered>)> {
+        (0..self.entries.len()).map(|i| self.entry(i))
+    }
 }
 
 /// Which diagnostics of the revision before an edit stay: those of findings
@@ -339,7 +361,7 @@ impl<'a> Reuse<'a> {
             })
             .flatten();
         let mut by_start: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (i, (finding, _)) in before.entries.iter().enumerate() {
+        for (i, (finding, _)) in before.entries().enumerate() {
             by_start.entry(finding.range.start).or_default().push(i);
         }
         Some(Self {
@@ -359,12 +381,15 @@ impl<'a> Reuse<'a> {
     }
 
     /// The entries before whose findings started at `start`.
-    fn starting_at(&self, start: usize) -> impl Iterator<Item = &'a (Finding, Arc<Rendered>)> + '_ {
+    fn starting_at(
+        &self,
+        start: usize,
+    ) -> impl Iterator<Item = (&'a Finding, &'a Arc<Rendered>)> + '_ {
         self.by_start
             .get(&start)
             .into_iter()
             .flatten()
-            .map(|&i| &self.before.entries[i])
+            .map(|&i| self.before.entry(i))
     }
 
     /// The diagnostic kept for `finding`, if any.
@@ -395,6 +420,10 @@ impl<'a> Reuse<'a> {
         };
         self.starting_at(start_before)
             .find(|(before, _)| {
+                // (The words first: a finding of other words is another.)
+                if before.message != finding.message || before.code != finding.code {
+                    return false;
+                }
                 let Some(mut moved) = follow.finding(before, own) else {
                     return false;
                 };
@@ -422,7 +451,7 @@ impl<'a> Reuse<'a> {
             // Before the edit: the same finding, the same places.
             return self
                 .starting_at(finding.range.start)
-                .find(|(f, _)| f == finding)
+                .find(|(f, _)| *f == finding)
                 .map(|(_, d)| d);
         }
         let from = self.unchanged_lines_from?;
@@ -436,6 +465,9 @@ impl<'a> Reuse<'a> {
         let start_before = finding.range.start.checked_sub(by)?;
         self.starting_at(start_before)
             .find(|(f, _)| {
+                if f.message != finding.message || f.code != finding.code {
+                    return false;
+                }
                 let mut moved = f.shifted(by);
                 if let Some(found) = moved.account.as_mut().and_then(|a| a.found.as_mut()) {
                     if found.origin.is_none() {
@@ -703,8 +735,8 @@ mod tests {
 
     const TEXT: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a # é\nspec:\n  containers: []\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\nspec:\n  template:\n    spec:\n      containers: []\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: c\nspec:\r\n  automountServiceAccountToken: true\r\n  containers: []\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\nautomountServiceAccountToken: true\n";
 
-    fn analyzed(text: &str, revision: u64, changed: Option<Changed>) -> Analyzed {
-        Analyzed {
+    fn analyzed(text: &str, revision: u64, changed: Option<Changed>) -> Arc<Analyzed> {
+        Arc::new(Analyzed {
             revision,
             version: revision as i32,
             rope: Rope::from_str(text),
@@ -718,7 +750,7 @@ mod tests {
             too_large: None,
             kind: FileKind::Manifest,
             changed,
-        }
+        })
     }
 
     fn context() -> Context {
@@ -730,19 +762,21 @@ mod tests {
         }
     }
 
-    fn build(analyzed: &Analyzed) -> Built {
+    fn build(analyzed: &Arc<Analyzed>) -> Built {
         let uri: Uri = "file:///ws/a.yaml".parse().unwrap();
         let settings = Settings::default();
         Built {
             revision: analyzed.revision,
             context: context(),
+            analyzed: Arc::clone(analyzed),
             entries: analyzed
                 .findings
                 .iter()
-                .map(|f| {
+                .enumerate()
+                .map(|(i, f)| {
                     let d =
                         to_diagnostic(f, analyzed, &uri, &settings, Encoding::Utf16, &|_, _| None);
-                    (f.clone(), Rendered::shared(d))
+                    (i, Rendered::shared(d))
                 })
                 .collect(),
         }
@@ -768,7 +802,7 @@ mod tests {
                 let Some(reuse) = Reuse::new(&before, &now) else {
                     continue;
                 };
-                for (finding, diagnostic) in &fresh.entries {
+                for (finding, diagnostic) in fresh.entries() {
                     if let Some(d) = reuse.find(finding) {
                         assert_eq!(
                             d.diagnostic(now.version),
@@ -789,17 +823,17 @@ mod tests {
 
     /// `text` analysed by the host, which knows its RBAC objects: the pod's
     /// finding names the binding and the role after it.
-    fn hosted(text: &str, revision: u64, changed: Option<Changed>) -> Analyzed {
+    fn hosted(text: &str, revision: u64, changed: Option<Changed>) -> Arc<Analyzed> {
         use tokenguard_analysis::host::{AnalysisHost, FilePath, NoFiles};
         let mut host = AnalysisHost::new(NoFiles);
         let path = FilePath::new(OWN);
         host.set_file(path.clone(), text.to_string());
-        let mut analyzed = analyzed(text, revision, changed);
+        let mut analyzed = Arc::into_inner(analyzed(text, revision, changed)).unwrap();
         analyzed.findings = host.analysis(&path).unwrap().findings;
-        analyzed
+        Arc::new(analyzed)
     }
 
-    fn build_hosted(analyzed: &Analyzed) -> Built {
+    fn build_hosted(analyzed: &Arc<Analyzed>) -> Built {
         let uri: Uri = "file:///ws/a.yaml".parse().unwrap();
         let settings = Settings::default();
         let locate = |file: Option<&str>, range: TextRange| {
@@ -813,12 +847,14 @@ mod tests {
         Built {
             revision: analyzed.revision,
             context: context(),
+            analyzed: Arc::clone(analyzed),
             entries: analyzed
                 .findings
                 .iter()
-                .map(|f| {
+                .enumerate()
+                .map(|(i, f)| {
                     let d = to_diagnostic(f, analyzed, &uri, &settings, Encoding::Utf16, &locate);
-                    (f.clone(), Rendered::shared(d))
+                    (i, Rendered::shared(d))
                 })
                 .collect(),
         }
@@ -851,7 +887,7 @@ mod tests {
                     continue;
                 };
                 let reuse = reuse.in_file(Some(OWN.to_string()));
-                for (finding, diagnostic) in &fresh.entries {
+                for (finding, diagnostic) in fresh.entries() {
                     match reuse.find(finding) {
                         Some(d) => {
                             assert_eq!(
@@ -914,7 +950,7 @@ mod tests {
             let reuse = Reuse::new(&built, &now)
                 .unwrap()
                 .in_file(Some(OWN.to_string()));
-            for (finding, diagnostic) in &fresh.entries {
+            for (finding, diagnostic) in fresh.entries() {
                 let kept = reuse.find(finding);
                 let kept = kept.unwrap_or_else(|| panic!("a blank at {at} rebuilt {finding:?}"));
                 assert_eq!(kept.diagnostic(now.version), diagnostic.diagnostic);
@@ -941,7 +977,12 @@ mod tests {
             build_hosted(&hosted(BOUND, 1, None)),
         ]
         .iter()
-        .flat_map(|built| built.entries.iter().map(|(_, d)| d.diagnostic(1)))
+        .flat_map(|built| {
+            built
+                .entries()
+                .map(|(_, d)| d.diagnostic(1))
+                .collect::<Vec<_>>()
+        })
         .collect();
         assert!(diagnostics.len() > 3);
         assert!(diagnostics.iter().any(|d| d.related_information.is_some()));
