@@ -106,6 +106,38 @@ impl Rendered {
         }
     }
 
+    /// Whether it is `other`, but for the version in their `data`.
+    fn same_but_version(&self, other: &Diagnostic) -> bool {
+        let Diagnostic {
+            range,
+            severity,
+            code,
+            code_description,
+            source,
+            message,
+            related_information,
+            tags,
+            data,
+        } = &self.diagnostic;
+        let same_data = || match (data, &other.data) {
+            (Some(Value::Object(a)), Some(Value::Object(b))) => {
+                a.len() == b.len()
+                    && a.contains_key("version") == b.contains_key("version")
+                    && a.iter().all(|(k, v)| k == "version" || b.get(k) == Some(v))
+            }
+            (a, b) => a == b,
+        };
+        *range == other.range
+            && *message == other.message
+            && same_data()
+            && *severity == other.severity
+            && *code == other.code
+            && *code_description == other.code_description
+            && *source == other.source
+            && *related_information == other.related_information
+            && *tags == other.tags
+    }
+
     /// The diagnostic, with `version` in its `data` (when it has one).
     pub fn diagnostic(&self, version: i32) -> Diagnostic {
         with_version(self.diagnostic.clone(), version)
@@ -262,9 +294,19 @@ impl State {
                         kept += 1;
                         Arc::clone(d)
                     }
-                    None => Rendered::shared(to_diagnostic(
-                        f, analyzed, uri, &settings, encoding, &locate,
-                    )),
+                    None => {
+                        let built = to_diagnostic(f, analyzed, uri, &settings, encoding, &locate);
+                        // The same diagnostic as one before (its finding
+                        // changed in what the diagnostic does not show):
+                        // its JSON is kept.
+                        match reuse.as_ref().and_then(|r| r.same_diagnostic(&built)) {
+                            Some(d) => {
+                                kept += 1;
+                                Arc::clone(d)
+                            }
+                            None => Rendered::shared(built),
+                        }
+                    }
                 };
                 built.entries.push((index, Arc::clone(&rendered)));
                 rendered
@@ -390,6 +432,15 @@ impl<'a> Reuse<'a> {
             .into_iter()
             .flatten()
             .map(|&i| self.before.entry(i))
+    }
+
+    /// A diagnostic before that is `built` but for its version.
+    fn same_diagnostic(&self, built: &Diagnostic) -> Option<&'a Arc<Rendered>> {
+        self.before
+            .entries
+            .iter()
+            .map(|(_, rendered)| rendered)
+            .find(|rendered| rendered.same_but_version(built))
     }
 
     /// The diagnostic kept for `finding`, if any.
@@ -1015,5 +1066,31 @@ mod tests {
                 .unwrap(),
             tower_body(&uri, diagnostics, Some(5))
         );
+    }
+
+    #[test]
+    fn a_diagnostic_is_the_same_but_for_its_version() {
+        let built = build(&analyzed(TEXT, 1, None));
+        let (_, rendered) = built.entries().next().unwrap();
+        let again = rendered.diagnostic(9);
+        assert!(rendered.same_but_version(&again));
+        assert!(rendered.same_but_version(&rendered.diagnostic(1)));
+        let mut other = again.clone();
+        other.message.push('.');
+        assert!(!rendered.same_but_version(&other));
+        let mut other = again.clone();
+        other.data.as_mut().unwrap()["fix"] = Value::Null;
+        assert!(!rendered.same_but_version(&other));
+        let mut other = again.clone();
+        other
+            .data
+            .as_mut()
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove("version");
+        assert!(!rendered.same_but_version(&other));
+        other.range.start.character += 1;
+        assert!(!rendered.same_but_version(&other));
     }
 }
