@@ -10,15 +10,19 @@
 //! records every message the server sends. Every wait has a timeout
 //! ([`TestClient::timeout`]): a test fails instead of hanging.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ls_types::notification::Notification;
 use ls_types::request::Request;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tokio::io::{
     AsyncRead, AsyncReadExt, AsyncWrite, BufReader, DuplexStream, ReadHalf, WriteHalf,
@@ -30,7 +34,7 @@ use tokio::time::{timeout_at, Instant};
 
 use crate::expect::workspace_edit_for;
 use crate::fixtures::file_uri;
-use crate::framing::{frame, read_message, write_bytes, write_message};
+use crate::framing::{frame, read_frame, write_bytes, write_message};
 use crate::positions::{apply_change, apply_text_edits, byte_range, pos, Enc};
 
 /// How long any single wait may take, unless the test sets
@@ -149,6 +153,8 @@ pub struct TestClient {
     pub timeout: Duration,
     server: Server,
     reader: JoinHandle<()>,
+    /// Set by [`TestClient::skim_publishes`].
+    skim: Arc<AtomicBool>,
 }
 
 impl TestClient {
@@ -218,11 +224,13 @@ impl TestClient {
         let pending: Pending = Arc::default();
         let configuration = Arc::new(Mutex::new(Value::Null));
         let (tx, incoming) = mpsc::unbounded_channel();
+        let skim = Arc::new(AtomicBool::new(false));
         let reader = tokio::spawn(read_loop(
             BufReader::new(reader),
             Arc::clone(&writer),
             Arc::clone(&pending),
             Arc::clone(&configuration),
+            Arc::clone(&skim),
             tx,
         ));
         Self {
@@ -239,7 +247,18 @@ impl TestClient {
             timeout: TIMEOUT,
             server,
             reader,
+            skim,
         }
+    }
+
+    /// From now on, a publish's diagnostics are counted, not decoded: each
+    /// message is still read whole and checked as JSON, but no tree is
+    /// built for a `textDocument/publishDiagnostics` (its URI and version
+    /// are read; each of its diagnostics is `null` in what the client
+    /// keeps). For benchmarks, whose timings must not hold the client's own
+    /// decoding and copying of every publish.
+    pub fn skim_publishes(&self) {
+        self.skim.store(true, Ordering::Relaxed);
     }
 
     /// A notifier on this client's connection.
@@ -918,14 +937,28 @@ async fn read_loop(
     writer: Writer,
     pending: Pending,
     configuration: Arc<Mutex<Value>>,
+    skim: Arc<AtomicBool>,
     incoming: mpsc::UnboundedSender<Value>,
 ) {
     loop {
-        let message = match read_message(&mut reader).await {
-            Ok(Some(message)) => message,
+        let body = match read_frame(&mut reader).await {
+            Ok(Some(body)) => body,
             Ok(None) => return,
             Err(e) => {
                 eprintln!("test client: the server's output is not LSP: {e}");
+                return;
+            }
+        };
+        let skimmed = skim
+            .load(Ordering::Relaxed)
+            .then(|| skimmed_publish(&body))
+            .flatten();
+        let message = match skimmed.map_or_else(|| serde_json::from_slice(&body), Ok) {
+            Ok(message) => message,
+            Err(e) => {
+                eprintln!(
+                    "test client: the server's output is not LSP: the body is not JSON ({e})"
+                );
                 return;
             }
         };
@@ -953,6 +986,40 @@ async fn read_loop(
             return;
         }
     }
+}
+
+/// A publish as [`skimmed_publish`] reads it: what is not named is
+/// checked as JSON and skipped.
+#[derive(Deserialize)]
+struct Skim<'a> {
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    params: Option<SkimParams<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SkimParams<'a> {
+    #[serde(borrow)]
+    uri: Cow<'a, str>,
+    #[serde(default)]
+    version: Option<i64>,
+    #[serde(borrow)]
+    diagnostics: Vec<&'a RawValue>,
+}
+
+/// A `textDocument/publishDiagnostics` body read in one pass without a
+/// tree: its URI, its version and one `null` per diagnostic; `None` for
+/// any other message (or a publish of another shape), which is decoded
+/// whole.
+fn skimmed_publish(body: &[u8]) -> Option<Value> {
+    let skim: Skim = serde_json::from_slice(body).ok()?;
+    let params = skim.params?;
+    (skim.method.as_deref() == Some("textDocument/publishDiagnostics")).then(|| {
+        json!({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": {
+            "uri": params.uri, "version": params.version,
+            "diagnostics": vec![Value::Null; params.diagnostics.len()]}})
+    })
 }
 
 /// The client's answer to a server request.
@@ -990,6 +1057,32 @@ fn answer(request: &Value, id: Value, settings: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::read_message;
+
+    #[test]
+    fn a_skimmed_publish_keeps_its_uri_version_and_count() {
+        let body = json!({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics",
+            "params": {"diagnostics": [{"range": {}, "message": "a \\ \"b\""}, {"x": [1, 2e3]}],
+            "uri": "file:///a%20b.yaml", "version": 7}});
+        let skimmed = skimmed_publish(body.to_string().as_bytes()).unwrap();
+        assert_eq!(skimmed["params"]["uri"], "file:///a%20b.yaml");
+        assert_eq!(skimmed["params"]["version"], 7);
+        assert_eq!(skimmed["params"]["diagnostics"], json!([null, null]));
+        let cleared = json!({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics",
+            "params": {"uri": "file:///a.yaml", "diagnostics": []}});
+        let skimmed = skimmed_publish(cleared.to_string().as_bytes()).unwrap();
+        assert_eq!(skimmed["params"]["version"], Value::Null);
+        assert_eq!(skimmed["params"]["diagnostics"], json!([]));
+        // Anything else is decoded whole.
+        for other in [
+            r#"{"jsonrpc":"2.0","id":1,"result":{"uri":"x","diagnostics":[]}}"#,
+            r#"{"jsonrpc":"2.0","method":"$/progress","params":{"token":1,"value":{}}}"#,
+            r#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"x","diagnostics":{}}}"#,
+            r#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"x","diagnostics":[}]}}"#,
+        ] {
+            assert_eq!(skimmed_publish(other.as_bytes()), None, "{other}");
+        }
+    }
 
     /// A scripted server: asks the client for its configuration, answers
     /// `initialize` with what it got, sends an error nobody asked for, and

@@ -57,8 +57,13 @@ pub struct Backend {
 }
 
 impl Backend {
-    fn new(client: Client, shutdown: Arc<AtomicBool>, opened: transport::OpenTexts) -> Self {
-        let state = Arc::new(State::new(shutdown, opened));
+    fn new(
+        client: Client,
+        shutdown: Arc<AtomicBool>,
+        opened: transport::OpenTexts,
+        outbox: transport::Outbox,
+    ) -> Self {
+        let state = Arc::new(State::new(shutdown, opened, outbox));
         let scheduler = Scheduler::start(client.clone(), Arc::clone(&state));
         Self {
             client,
@@ -173,10 +178,12 @@ where
     let flag = Arc::clone(&shutdown);
     let texts = transport::OpenTexts::new();
     let opened = texts.clone();
-    let (service, socket) = LspService::new(move |client| Backend::new(client, flag, opened));
+    let (outbox, outgoing) = transport::outbox();
+    let (service, socket) =
+        LspService::new(move |client| Backend::new(client, flag, opened, outbox));
     // Malformed input is answered by the transport guard, never seen by
     // tower-lsp-server (which would stop reading at the first one).
-    transport::guarded(input, Box::pin(output), texts, |input, output| {
+    transport::guarded(input, Box::pin(output), texts, outgoing, |input, output| {
         Server::new(input, output, socket).serve(service)
     })
     .await;

@@ -1,17 +1,30 @@
 //! What the client is sent unasked: each document's diagnostics (built by
-//! `State::diagnostics`, sent in order by `publish_in_order`), and the
+//! `State::rendered`, sent in order by `publish_in_order`), and the
 //! problems of project configuration files (`publish_config_problems`).
+//!
+//! Publishes do not go through tower-lsp-server: each is written once, as
+//! the bytes of the whole notification, and handed to the transport's
+//! output (`transport::Outbox`), which writes it between the other
+//! messages. The bytes are those tower-lsp-server would write (its
+//! `Request` of the parameters as a `serde_json::Value`: keys sorted), but a
+//! diagnostic kept across keystrokes (`Reuse`) is neither built nor
+//! serialised again: its JSON is kept, cut where its version goes
+//! (`Rendered`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde_json::Value;
 use tokio::sync::mpsc;
-use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity, Location, Range, Uri};
-use tower_lsp_server::Client;
-use tracing::debug;
+use tower_lsp_server::jsonrpc::Request;
+use tower_lsp_server::ls_types::notification::{Notification, PublishDiagnostics};
+use tower_lsp_server::ls_types::{
+    Diagnostic, DiagnosticSeverity, Location, PublishDiagnosticsParams, Range, Uri,
+};
+use tracing::{debug, warn};
 
 use tokenguard_analysis::rbac::{Grant, Permissions, RoleSource};
-use tokenguard_analysis::{Finding, TextRange};
+use tokenguard_analysis::{Finding, SeverityByRisk, TextRange};
 
 use super::state::State;
 use crate::diagnostics::{to_diagnostic, Analyzed};
@@ -25,36 +38,231 @@ pub struct Publish {
     pub uri: Uri,
     pub revision: u64,
     pub version: i32,
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Vec<Arc<Rendered>>,
+}
+
+/// One diagnostic as it is published: its LSP value, and its JSON (as
+/// tower-lsp-server writes it) cut where the document's version goes in
+/// its `data`, so that a keystroke that keeps it writes it as it is, with
+/// the new version.
+#[derive(Debug)]
+pub struct Rendered {
+    /// With the version of the revision it was built for.
+    diagnostic: Diagnostic,
+    json: Json,
+}
+
+#[derive(Debug)]
+enum Json {
+    /// A diagnostic without a version (a document not analysed, a problem
+    /// of configuration).
+    Whole(String),
+    /// The text before the version's value, and the text after it.
+    AroundVersion(String, String),
+    /// (Never met: the version could not be found in the text.) Serialised
+    /// at each publish.
+    Each,
+}
+
+/// What stands for the version while a diagnostic is serialised: no
+/// version, line or column is negative, and the `"` of a key in a string
+/// is written `\"`: `"version":` followed by it is the key, once.
+const VERSION_MARK: i64 = i64::MIN;
+
+impl Rendered {
+    pub fn new(diagnostic: Diagnostic) -> Self {
+        let json = Self::json(&diagnostic);
+        Self { diagnostic, json }
+    }
+
+    /// A shared one, as [`Publish`] takes them.
+    pub fn shared(diagnostic: Diagnostic) -> Arc<Self> {
+        Arc::new(Self::new(diagnostic))
+    }
+
+    fn json(diagnostic: &Diagnostic) -> Json {
+        let Ok(mut value) = serde_json::to_value(diagnostic) else {
+            return Json::Each;
+        };
+        let version = value
+            .get_mut("data")
+            .and_then(|data| data.get_mut("version"));
+        let Some(version) = version else {
+            return Json::Whole(value.to_string());
+        };
+        *version = VERSION_MARK.into();
+        let text = value.to_string();
+        let mark = format!("\"version\":{VERSION_MARK}");
+        let mut found = text.match_indices(&mark);
+        match (found.next(), found.next()) {
+            (Some((at, _)), None) => {
+                let value_at = at + mark.len() - VERSION_MARK.to_string().len();
+                Json::AroundVersion(
+                    text[..value_at].to_string(),
+                    text[at + mark.len()..].to_string(),
+                )
+            }
+            _ => Json::Each,
+        }
+    }
+
+    /// Whether it is `other`, but for the version in their `data`.
+    fn same_but_version(&self, other: &Diagnostic) -> bool {
+        let Diagnostic {
+            range,
+            severity,
+            code,
+            code_description,
+            source,
+            message,
+            related_information,
+            tags,
+            data,
+        } = &self.diagnostic;
+        let same_data = || match (data, &other.data) {
+            (Some(Value::Object(a)), Some(Value::Object(b))) => {
+                a.len() == b.len()
+                    && a.contains_key("version") == b.contains_key("version")
+                    && a.iter().all(|(k, v)| k == "version" || b.get(k) == Some(v))
+            }
+            (a, b) => a == b,
+        };
+        *range == other.range
+            && *message == other.message
+            && same_data()
+            && *severity == other.severity
+            && *code == other.code
+            && *code_description == other.code_description
+            && *source == other.source
+            && *related_information == other.related_information
+            && *tags == other.tags
+    }
+
+    /// The diagnostic, with `version` in its `data` (when it has one).
+    pub fn diagnostic(&self, version: i32) -> Diagnostic {
+        with_version(self.diagnostic.clone(), version)
+    }
+
+    /// Appends its JSON with `version` in its `data` (when it has one).
+    fn write_json(&self, version: i32, out: &mut Vec<u8>) {
+        match &self.json {
+            Json::Whole(text) => out.extend_from_slice(text.as_bytes()),
+            Json::AroundVersion(before, after) => {
+                out.extend_from_slice(before.as_bytes());
+                out.extend_from_slice(version.to_string().as_bytes());
+                out.extend_from_slice(after.as_bytes());
+            }
+            Json::Each => {
+                let value = serde_json::to_value(self.diagnostic(version)).unwrap_or_default();
+                out.extend_from_slice(value.to_string().as_bytes());
+            }
+        }
+    }
+}
+
+/// The body of the `textDocument/publishDiagnostics` notification of
+/// `diagnostics` for the document's `version`, the bytes tower-lsp-server
+/// would write for it.
+pub fn publish_body(uri: &Uri, diagnostics: &[Arc<Rendered>], version: i32) -> Vec<u8> {
+    let size: usize = diagnostics
+        .iter()
+        .map(|d| match &d.json {
+            Json::Whole(text) => text.len(),
+            Json::AroundVersion(before, after) => before.len() + after.len() + 11,
+            Json::Each => 1024,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(size + diagnostics.len() + uri.as_str().len() + 128);
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"method\":");
+    out.extend_from_slice(
+        Value::from(PublishDiagnostics::METHOD)
+            .to_string()
+            .as_bytes(),
+    );
+    out.extend_from_slice(b",\"params\":{\"diagnostics\":[");
+    for (i, diagnostic) in diagnostics.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        diagnostic.write_json(version, &mut out);
+    }
+    out.extend_from_slice(b"],\"uri\":");
+    out.extend_from_slice(Value::from(uri.as_str()).to_string().as_bytes());
+    out.extend_from_slice(b",\"version\":");
+    out.extend_from_slice(version.to_string().as_bytes());
+    out.extend_from_slice(b"}}");
+    out
+}
+
+/// The body tower-lsp-server writes for a publish of `diagnostics` (for
+/// the few publishes that are not a document's diagnostics).
+fn notification_body(uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) -> Vec<u8> {
+    let params = PublishDiagnosticsParams::new(uri, diagnostics, version);
+    let request = Request::build(PublishDiagnostics::METHOD)
+        .params(serde_json::to_value(params).unwrap_or_default())
+        .finish();
+    serde_json::to_vec(&request).unwrap_or_default()
+}
+
+/// Publishes `diagnostics` for `uri` (after the session's `initialize`:
+/// tower-lsp-server, whose client this replaces, sends no notification
+/// before), through the transport's output, in order with every other
+/// publish.
+pub async fn publish(state: &State, uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
+    if state.session.get().is_none() {
+        return;
+    }
+    send(state, notification_body(uri, diagnostics, version)).await;
+}
+
+async fn send(state: &State, body: Vec<u8>) {
+    if !state.outbox.send(body).await {
+        warn!("cannot publish diagnostics: the output is closed");
+    }
 }
 
 impl State {
     /// The diagnostics of the document at `key`, which the client calls
-    /// `uri`.
+    /// `uri`, as values (for a pull).
     pub fn diagnostics(
         &self,
         key: &DocumentKey,
         uri: &Uri,
-        analyzed: &Analyzed,
+        analyzed: &Arc<Analyzed>,
     ) -> Vec<Diagnostic> {
+        self.rendered(key, uri, analyzed)
+            .iter()
+            .map(|d| d.diagnostic(analyzed.version))
+            .collect()
+    }
+
+    /// The diagnostics of the document at `key`, which the client calls
+    /// `uri`, ready to be written: those of the revision before that the
+    /// edit did not change are kept (`Reuse`), the others built.
+    pub fn rendered(
+        &self,
+        key: &DocumentKey,
+        uri: &Uri,
+        analyzed: &Arc<Analyzed>,
+    ) -> Vec<Arc<Rendered>> {
         let settings = self.settings_for(key);
         if self.silenced(key, &settings) {
             return Vec::new();
         }
         if let Some(too_large) = analyzed.too_large {
-            return vec![too_large.diagnostic()];
+            return vec![Rendered::shared(too_large.diagnostic())];
         }
         let encoding = self.session().encoding;
         let locate = |origin: Option<&str>, range: TextRange| {
             let (target, rope) = self.file_of(origin?)?;
             Some(Location::new(target, to_range(&rope, range, encoding)))
         };
-        let context = format!(
-            "{} {encoding:?} {:?} {:?}",
-            uri.as_str(),
-            settings.severity,
-            settings.severity_by_risk
-        );
+        let context = Context {
+            uri: uri.clone(),
+            encoding,
+            severity: settings.severity,
+            severity_by_risk: settings.severity_by_risk.clone(),
+        };
         let live = self.open.get(key).map(|open| open.live);
         let mut cache = live.as_ref().map(|live| live.published.lock());
         let before = cache
@@ -69,34 +277,84 @@ impl State {
         let mut built = Built {
             revision: analyzed.revision,
             context,
+            analyzed: Arc::clone(analyzed),
             entries: Vec::new(),
         };
-        let diagnostics = analyzed
+        let mut kept = 0;
+        // Where each visible finding is among all (they come in order).
+        let mut index = 0;
+        let rendered = analyzed
             .visible(&settings)
             .map(|f| {
-                let kept = reuse.as_ref().and_then(|r| r.find(f));
-                let diagnostic = match kept {
-                    Some(d) => with_version(d.clone(), analyzed.version),
-                    None => to_diagnostic(f, analyzed, uri, &settings, encoding, &locate),
+                while !std::ptr::eq(&analyzed.findings[index], f) {
+                    index += 1;
+                }
+                let rendered = match reuse.as_ref().and_then(|r| r.find(f)) {
+                    Some(d) => {
+                        kept += 1;
+                        Arc::clone(d)
+                    }
+                    None => {
+                        let built = to_diagnostic(f, analyzed, uri, &settings, encoding, &locate);
+                        // The same diagnostic as one before (its finding
+                        // changed in what the diagnostic does not show):
+                        // its JSON is kept.
+                        match reuse.as_ref().and_then(|r| r.same_diagnostic(&built)) {
+                            Some(d) => {
+                                kept += 1;
+                                Arc::clone(d)
+                            }
+                            None => Rendered::shared(built),
+                        }
+                    }
                 };
-                built.entries.push((f.clone(), diagnostic.clone()));
-                diagnostic
+                built.entries.push((index, Arc::clone(&rendered)));
+                rendered
             })
             .collect();
+        debug!(
+            "diagnostics of {}: {kept} of {} kept",
+            uri.as_str(),
+            built.entries.len()
+        );
         if let Some(cache) = cache.as_mut() {
             **cache = Some(built);
         }
-        diagnostics
+        rendered
     }
+}
+
+/// What else than the findings diagnostics are built from: another means
+/// building them again.
+#[derive(Debug, PartialEq)]
+struct Context {
+    uri: Uri,
+    encoding: crate::positions::Encoding,
+    severity: crate::config::SeveritySetting,
+    severity_by_risk: SeverityByRisk,
 }
 
 /// The diagnostics built for one revision, with their findings.
 pub struct Built {
     revision: u64,
-    /// What else they were built from (the URI, the encoding, the
-    /// severity settings): another means building them again.
-    context: String,
-    entries: Vec<(Finding, Diagnostic)>,
+    context: Context,
+    /// The analysis they were built from (shared with the document's:
+    /// no finding is copied).
+    analyzed: Arc<Analyzed>,
+    /// Each with the index of its finding in `analyzed.findings`.
+    entries: Vec<(usize, Arc<Rendered>)>,
+}
+
+impl Built {
+    /// The entry at `i`: its finding and its diagnostic.
+    fn entry(&self, i: usize) -> (&Finding, &Arc<Rendered>) {
+        let (finding, rendered) = &self.entries[i];
+        (&self.analyzed.findings[*finding], rendered)
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (&Finding, &Arc<Rendered>)> {
+        (0..self.entries.len()).map(|i| self.entry(i))
+    }
 }
 
 /// Which diagnostics of the revision before an edit stay: those of findings
@@ -145,7 +403,7 @@ impl<'a> Reuse<'a> {
             })
             .flatten();
         let mut by_start: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (i, (finding, _)) in before.entries.iter().enumerate() {
+        for (i, (finding, _)) in before.entries().enumerate() {
             by_start.entry(finding.range.start).or_default().push(i);
         }
         Some(Self {
@@ -165,16 +423,28 @@ impl<'a> Reuse<'a> {
     }
 
     /// The entries before whose findings started at `start`.
-    fn starting_at(&self, start: usize) -> impl Iterator<Item = &'a (Finding, Diagnostic)> + '_ {
+    fn starting_at(
+        &self,
+        start: usize,
+    ) -> impl Iterator<Item = (&'a Finding, &'a Arc<Rendered>)> + '_ {
         self.by_start
             .get(&start)
             .into_iter()
             .flatten()
-            .map(|&i| &self.before.entries[i])
+            .map(|&i| self.before.entry(i))
+    }
+
+    /// A diagnostic before that is `built` but for its version.
+    fn same_diagnostic(&self, built: &Diagnostic) -> Option<&'a Arc<Rendered>> {
+        self.before
+            .entries
+            .iter()
+            .map(|(_, rendered)| rendered)
+            .find(|rendered| rendered.same_but_version(built))
     }
 
     /// The diagnostic kept for `finding`, if any.
-    fn find(&self, finding: &Finding) -> Option<&'a Diagnostic> {
+    fn find(&self, finding: &Finding) -> Option<&'a Arc<Rendered>> {
         self.find_whole(finding)
             .or_else(|| self.find_followed(finding))
     }
@@ -184,7 +454,7 @@ impl<'a> Reuse<'a> {
     /// edit or on a line after the edit's, equal to one before the edit
     /// with those places followed: its diagnostic is the same (same
     /// lines and columns, same words).
-    fn find_followed(&self, finding: &Finding) -> Option<&'a Diagnostic> {
+    fn find_followed(&self, finding: &Finding) -> Option<&'a Arc<Rendered>> {
         let follow = Follow {
             start: self.start,
             by: usize::try_from(self.delta).ok()?,
@@ -201,6 +471,10 @@ impl<'a> Reuse<'a> {
         };
         self.starting_at(start_before)
             .find(|(before, _)| {
+                // (The words first: a finding of other words is another.)
+                if before.message != finding.message || before.code != finding.code {
+                    return false;
+                }
                 let Some(mut moved) = follow.finding(before, own) else {
                     return false;
                 };
@@ -222,13 +496,13 @@ impl<'a> Reuse<'a> {
     /// A finding whose every place is before the edit, or after it as a
     /// whole (moved by the insertion, its account too when this file
     /// declares it).
-    fn find_whole(&self, finding: &Finding) -> Option<&'a Diagnostic> {
+    fn find_whole(&self, finding: &Finding) -> Option<&'a Arc<Rendered>> {
         let (low, high) = own_places(finding)?;
         if high < self.start {
             // Before the edit: the same finding, the same places.
             return self
                 .starting_at(finding.range.start)
-                .find(|(f, _)| f == finding)
+                .find(|(f, _)| *f == finding)
                 .map(|(_, d)| d);
         }
         let from = self.unchanged_lines_from?;
@@ -242,6 +516,9 @@ impl<'a> Reuse<'a> {
         let start_before = finding.range.start.checked_sub(by)?;
         self.starting_at(start_before)
             .find(|(f, _)| {
+                if f.message != finding.message || f.code != finding.code {
+                    return false;
+                }
                 let mut moved = f.shifted(by);
                 if let Some(found) = moved.account.as_mut().and_then(|a| a.found.as_mut()) {
                     if found.origin.is_none() {
@@ -272,6 +549,10 @@ impl Follow {
             Some(range)
         } else if range.start + self.by >= self.from {
             Some(range.shifted(self.by as isize))
+        } else if range.start < self.start && range.end + self.by >= self.from {
+            // Around the insertion: its start stays, its end (on a line
+            // after the insertion's) moved.
+            Some(TextRange::new(range.start, range.end + self.by))
         } else {
             None
         }
@@ -307,6 +588,10 @@ impl Follow {
                 }
                 if let Some(value) = account.automount_value {
                     account.automount_value = Some(self.range(value)?);
+                }
+                account.object = self.range(account.object)?;
+                if let Some(key) = account.first_key {
+                    account.first_key = Some(self.range(key)?);
                 }
             }
         }
@@ -415,34 +700,41 @@ fn with_version(mut diagnostic: Diagnostic, version: i32) -> Diagnostic {
 /// Sends diagnostics one at a time, in the order analyses finish, dropping
 /// any whose revision is no longer the document's: an old result can never
 /// overwrite a newer one.
-pub async fn publish_in_order(
-    client: Client,
-    state: Arc<State>,
-    mut queue: mpsc::UnboundedReceiver<Publish>,
-) {
+pub async fn publish_in_order(state: Arc<State>, mut queue: mpsc::UnboundedReceiver<Publish>) {
     while let Some(p) = queue.recv().await {
-        if state.open.revision_of(&p.key) != Some(p.revision) {
+        let body = publish_body(&p.uri, &p.diagnostics, p.version);
+        // Decided where it is queued: a document closed (or edited) before
+        // is not published; one closed after gets its empty publish after.
+        let current = || state.open.revision_of(&p.key) == Some(p.revision);
+        let mut outdated = false;
+        let sent = state
+            .outbox
+            .send_if(|| {
+                outdated = !current();
+                (!outdated).then_some(body)
+            })
+            .await;
+        if outdated {
             debug!(
                 "dropping diagnostics of an outdated revision of {}",
                 p.uri.as_str()
             );
-            continue;
+        } else if !sent {
+            warn!("cannot publish diagnostics: the output is closed");
+        } else {
+            debug!(
+                "published {} diagnostics for {} version {}",
+                p.diagnostics.len(),
+                p.uri.as_str(),
+                p.version
+            );
         }
-        debug!(
-            "publishing {} diagnostics for {} version {}",
-            p.diagnostics.len(),
-            p.uri.as_str(),
-            p.version
-        );
-        client
-            .publish_diagnostics(p.uri, p.diagnostics, Some(p.version))
-            .await;
     }
 }
 
 /// Publishes the diagnostic of every project configuration that could not
 /// be used, and clears those of files that are fine again.
-pub async fn publish_config_problems(client: &Client, state: &State) {
+pub async fn publish_config_problems(state: &State) {
     let problems = state.store.config_problems();
     let cleared: Vec<DocumentKey> = {
         let mut published = state.config_problems.lock();
@@ -457,7 +749,7 @@ pub async fn publish_config_problems(client: &Client, state: &State) {
     };
     for key in cleared {
         let uri = state.open.client_uri(&key);
-        client.publish_diagnostics(uri, Vec::new(), None).await;
+        publish(state, uri, Vec::new(), None).await;
     }
     // Two folders may share one file above them: one diagnostic is enough.
     let mut sent: Vec<DocumentKey> = Vec::new();
@@ -467,9 +759,7 @@ pub async fn publish_config_problems(client: &Client, state: &State) {
         }
         let uri = state.open.client_uri(&key);
         sent.push(key);
-        client
-            .publish_diagnostics(uri, vec![diagnostic], None)
-            .await;
+        publish(state, uri, vec![diagnostic], None).await;
     }
 }
 
@@ -489,14 +779,15 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::diagnostics::Changed;
+    use crate::diagnostics::TooLarge;
     use crate::positions::Encoding;
     use ropey::Rope;
     use tokenguard_analysis::files::FileKind;
 
     const TEXT: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a # é\nspec:\n  containers: []\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\nspec:\n  template:\n    spec:\n      containers: []\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: c\nspec:\r\n  automountServiceAccountToken: true\r\n  containers: []\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\nautomountServiceAccountToken: true\n";
 
-    fn analyzed(text: &str, revision: u64, changed: Option<Changed>) -> Analyzed {
-        Analyzed {
+    fn analyzed(text: &str, revision: u64, changed: Option<Changed>) -> Arc<Analyzed> {
+        Arc::new(Analyzed {
             revision,
             version: revision as i32,
             rope: Rope::from_str(text),
@@ -510,22 +801,33 @@ mod tests {
             too_large: None,
             kind: FileKind::Manifest,
             changed,
+        })
+    }
+
+    fn context() -> Context {
+        Context {
+            uri: "file:///ws/a.yaml".parse().unwrap(),
+            encoding: Encoding::Utf16,
+            severity: Default::default(),
+            severity_by_risk: Default::default(),
         }
     }
 
-    fn build(analyzed: &Analyzed) -> Built {
+    fn build(analyzed: &Arc<Analyzed>) -> Built {
         let uri: Uri = "file:///ws/a.yaml".parse().unwrap();
         let settings = Settings::default();
         Built {
             revision: analyzed.revision,
-            context: String::new(),
+            context: context(),
+            analyzed: Arc::clone(analyzed),
             entries: analyzed
                 .findings
                 .iter()
-                .map(|f| {
+                .enumerate()
+                .map(|(i, f)| {
                     let d =
                         to_diagnostic(f, analyzed, &uri, &settings, Encoding::Utf16, &|_, _| None);
-                    (f.clone(), d)
+                    (i, Rendered::shared(d))
                 })
                 .collect(),
         }
@@ -551,11 +853,11 @@ mod tests {
                 let Some(reuse) = Reuse::new(&before, &now) else {
                     continue;
                 };
-                for (finding, diagnostic) in &fresh.entries {
+                for (finding, diagnostic) in fresh.entries() {
                     if let Some(d) = reuse.find(finding) {
                         assert_eq!(
-                            with_version(d.clone(), now.version),
-                            *diagnostic,
+                            d.diagnostic(now.version),
+                            diagnostic.diagnostic,
                             "{insert:?} at {at}"
                         );
                         kept += 1;
@@ -572,17 +874,17 @@ mod tests {
 
     /// `text` analysed by the host, which knows its RBAC objects: the pod's
     /// finding names the binding and the role after it.
-    fn hosted(text: &str, revision: u64, changed: Option<Changed>) -> Analyzed {
+    fn hosted(text: &str, revision: u64, changed: Option<Changed>) -> Arc<Analyzed> {
         use tokenguard_analysis::host::{AnalysisHost, FilePath, NoFiles};
         let mut host = AnalysisHost::new(NoFiles);
         let path = FilePath::new(OWN);
         host.set_file(path.clone(), text.to_string());
-        let mut analyzed = analyzed(text, revision, changed);
+        let mut analyzed = Arc::into_inner(analyzed(text, revision, changed)).unwrap();
         analyzed.findings = host.analysis(&path).unwrap().findings;
-        analyzed
+        Arc::new(analyzed)
     }
 
-    fn build_hosted(analyzed: &Analyzed) -> Built {
+    fn build_hosted(analyzed: &Arc<Analyzed>) -> Built {
         let uri: Uri = "file:///ws/a.yaml".parse().unwrap();
         let settings = Settings::default();
         let locate = |file: Option<&str>, range: TextRange| {
@@ -595,13 +897,15 @@ mod tests {
         };
         Built {
             revision: analyzed.revision,
-            context: String::new(),
+            context: context(),
+            analyzed: Arc::clone(analyzed),
             entries: analyzed
                 .findings
                 .iter()
-                .map(|f| {
+                .enumerate()
+                .map(|(i, f)| {
                     let d = to_diagnostic(f, analyzed, &uri, &settings, Encoding::Utf16, &locate);
-                    (f.clone(), d)
+                    (i, Rendered::shared(d))
                 })
                 .collect(),
         }
@@ -634,12 +938,12 @@ mod tests {
                     continue;
                 };
                 let reuse = reuse.in_file(Some(OWN.to_string()));
-                for (finding, diagnostic) in &fresh.entries {
+                for (finding, diagnostic) in fresh.entries() {
                     match reuse.find(finding) {
                         Some(d) => {
                             assert_eq!(
-                                with_version(d.clone(), now.version),
-                                *diagnostic,
+                                d.diagnostic(now.version),
+                                diagnostic.diagnostic,
                                 "{insert:?} at {at}"
                             );
                             if reuse.find_whole(finding).is_none() {
@@ -653,5 +957,140 @@ mod tests {
         }
         assert!(followed > 50, "{followed} followed, {rebuilt} rebuilt");
         assert!(rebuilt > 0);
+    }
+
+    /// A finding whose account is declared in this file, after an edit on
+    /// another line, keeps its diagnostic: the account's object and first
+    /// key are followed too (they are compared with the rest).
+    #[test]
+    fn findings_whose_account_follows_the_edit_keep_their_diagnostics() {
+        let text = format!(
+            "{BOUND}---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ci\n  namespace: prod\n"
+        );
+        let before = hosted(&text, 1, None);
+        assert!(before.findings.iter().any(|f| f
+            .account
+            .as_ref()
+            .and_then(|a| a.found.as_ref())
+            .is_some_and(|found| found.origin.is_none())));
+        let built = build_hosted(&before);
+        // The end of each line before the account's object, but the lines
+        // the words quote (a binding's, a role's).
+        let quoted: Vec<usize> = before
+            .findings
+            .iter()
+            .flat_map(|f| f.declared_at.iter().map(|d| d.line_start))
+            .collect();
+        let object = text.rfind("apiVersion: v1\nkind: ServiceAccount").unwrap();
+        let ends: Vec<usize> = text[..object]
+            .match_indices('\n')
+            .map(|(at, _)| at)
+            .filter(|&at| !quoted.contains(&(text[..at].rfind('\n').map_or(0, |i| i + 1))))
+            .collect();
+        assert!(ends.len() > 20);
+        for at in ends {
+            let mut after = text.clone();
+            after.insert(at, ' ');
+            let changed = Changed {
+                from: 1,
+                old: TextRange::empty(at),
+                new_len: 1,
+            };
+            let now = hosted(&after, 2, Some(changed));
+            let fresh = build_hosted(&now);
+            let reuse = Reuse::new(&built, &now)
+                .unwrap()
+                .in_file(Some(OWN.to_string()));
+            for (finding, diagnostic) in fresh.entries() {
+                let kept = reuse.find(finding);
+                let kept = kept.unwrap_or_else(|| panic!("a blank at {at} rebuilt {finding:?}"));
+                assert_eq!(kept.diagnostic(now.version), diagnostic.diagnostic);
+            }
+        }
+    }
+
+    /// What tower-lsp-server writes for a publish.
+    fn tower_body(uri: &Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) -> String {
+        let params = PublishDiagnosticsParams::new(uri.clone(), diagnostics, version);
+        let request = Request::build(PublishDiagnostics::METHOD)
+            .params(serde_json::to_value(params).unwrap())
+            .finish();
+        serde_json::to_string(&request).unwrap()
+    }
+
+    /// The bytes written for a publish are tower-lsp-server's, for kept
+    /// diagnostics with another version too, and whatever the words hold.
+    #[test]
+    fn publishes_are_written_as_tower_lsp_server_writes_them() {
+        let uri: Uri = "file:///ws/a%20b.yaml".parse().unwrap();
+        let mut diagnostics: Vec<Diagnostic> = [
+            build(&analyzed(TEXT, 1, None)),
+            build_hosted(&hosted(BOUND, 1, None)),
+        ]
+        .iter()
+        .flat_map(|built| {
+            built
+                .entries()
+                .map(|(_, d)| d.diagnostic(1))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+        assert!(diagnostics.len() > 3);
+        assert!(diagnostics.iter().any(|d| d.related_information.is_some()));
+        let tricky = format!("\"version\":{VERSION_MARK} \\\"version\":{VERSION_MARK} é \u{1F600}");
+        diagnostics.push(Diagnostic {
+            message: tricky.clone(),
+            data: Some(serde_json::json!({"version": 1, "fix": {"title": tricky}, "risk": "x"})),
+            ..Diagnostic::default()
+        });
+        diagnostics.push(TooLarge { size: 9, limit: 1 }.diagnostic());
+        diagnostics.push(analysis_failed());
+        let rendered: Vec<Arc<Rendered>> =
+            diagnostics.iter().cloned().map(Rendered::shared).collect();
+        assert!(rendered.iter().all(|r| !matches!(r.json, Json::Each)));
+        for version in [1, -3, 0, i32::MAX, i32::MIN] {
+            let now: Vec<Diagnostic> = rendered.iter().map(|r| r.diagnostic(version)).collect();
+            let written = String::from_utf8(publish_body(&uri, &rendered, version)).unwrap();
+            assert_eq!(
+                written,
+                tower_body(&uri, now, Some(version)),
+                "version {version}"
+            );
+        }
+        assert_eq!(
+            String::from_utf8(publish_body(&uri, &[], 2)).unwrap(),
+            tower_body(&uri, Vec::new(), Some(2))
+        );
+        assert_eq!(
+            String::from_utf8(notification_body(uri.clone(), diagnostics.clone(), Some(5)))
+                .unwrap(),
+            tower_body(&uri, diagnostics, Some(5))
+        );
+    }
+
+    #[test]
+    fn a_diagnostic_is_the_same_but_for_its_version() {
+        let built = build(&analyzed(TEXT, 1, None));
+        let (_, rendered) = built.entries().next().unwrap();
+        let again = rendered.diagnostic(9);
+        assert!(rendered.same_but_version(&again));
+        assert!(rendered.same_but_version(&rendered.diagnostic(1)));
+        let mut other = again.clone();
+        other.message.push('.');
+        assert!(!rendered.same_but_version(&other));
+        let mut other = again.clone();
+        other.data.as_mut().unwrap()["fix"] = Value::Null;
+        assert!(!rendered.same_but_version(&other));
+        let mut other = again.clone();
+        other
+            .data
+            .as_mut()
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove("version");
+        assert!(!rendered.same_but_version(&other));
+        other.range.start.character += 1;
+        assert!(!rendered.same_but_version(&other));
     }
 }

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tower_lsp_server::Client;
 use tracing::warn;
 
-use super::publish::{analysis_failed, publish_in_order, Publish};
+use super::publish::{analysis_failed, publish_in_order, Publish, Rendered};
 use super::state::State;
 use super::workspace_store::host_path;
 use crate::diagnostics::Analyzed;
@@ -33,7 +33,7 @@ impl Scheduler {
     /// A scheduler for the session, and its publishing task.
     pub fn start(client: Client, state: Arc<State>) -> Self {
         let (publisher, queue) = mpsc::unbounded_channel();
-        tokio::spawn(publish_in_order(client.clone(), Arc::clone(&state), queue));
+        tokio::spawn(publish_in_order(Arc::clone(&state), queue));
         Self {
             client,
             state,
@@ -86,7 +86,7 @@ impl Scheduler {
                     key,
                     uri,
                     revision,
-                    diagnostics: vec![analysis_failed()],
+                    diagnostics: vec![Rendered::shared(analysis_failed())],
                 });
                 return;
             }
@@ -104,7 +104,7 @@ impl Scheduler {
         );
         self.reanalyze_affected(Some(&key));
         if !state.session().pull_diagnostics {
-            let diagnostics = state.diagnostics(&key, &uri, &analyzed);
+            let diagnostics = state.rendered(&key, &uri, &analyzed);
             let _ = self.publisher.send(Publish {
                 key,
                 uri,

@@ -14,7 +14,7 @@ use super::capabilities::Session;
 use super::open_documents::OpenDocuments;
 use super::reader::ServerSource;
 use super::render::InFlight;
-use super::transport::OpenTexts;
+use super::transport::{OpenTexts, Outbox};
 use super::workspace_store::WorkspaceStore;
 use crate::config::Settings;
 use crate::identity::DocumentKey;
@@ -38,10 +38,12 @@ pub struct State {
     /// The texts of large `didOpen`s the transport decoded (`did_open`
     /// takes each back).
     pub opened: OpenTexts,
+    /// Where publishes are written (`publish.rs`).
+    pub outbox: Outbox,
 }
 
 impl State {
-    pub fn new(shutdown: Arc<AtomicBool>, opened: OpenTexts) -> Self {
+    pub fn new(shutdown: Arc<AtomicBool>, opened: OpenTexts, outbox: Outbox) -> Self {
         let open = Arc::new(OpenDocuments::default());
         let roots = Arc::new(RwLock::new(Vec::new()));
         let source = ServerSource {
@@ -58,6 +60,7 @@ impl State {
             shutdown,
             rendering: InFlight::default(),
             opened,
+            outbox,
         }
     }
 

@@ -21,15 +21,19 @@
 //!
 //! Every rejection is logged. The server's output goes through here too, one
 //! whole message at a time, so that the errors answered here never interleave
-//! with what the server writes.
+//! with what the server writes: what tower-lsp-server writes, and what the
+//! server writes past it through its [`Outbox`] (the diagnostics it
+//! publishes, serialised once: `server/publish.rs`).
 
 mod check;
 mod framing;
 mod open_text;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use memchr::memmem;
+use parking_lot::Mutex;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream};
 use tokio::sync::mpsc;
@@ -41,25 +45,86 @@ pub use open_text::OpenTexts;
 
 const PIPE: usize = 64 * 1024;
 
+/// Messages the server writes past tower-lsp-server: whole bodies, written
+/// to the client in the order they are sent, each between two of the
+/// other messages. Cheap to clone.
+///
+/// A message is queued in two steps: room is waited for (16 messages are
+/// queued at most: a client that does not read holds the server back, as
+/// tower-lsp-server's own output does), then, at once, under one lock, the
+/// sender decides whether to send and sends ([`Outbox::send_if`]): what it
+/// decides on cannot change between its decision and its place in the
+/// queue.
+#[derive(Clone)]
+pub struct Outbox {
+    bodies: mpsc::Sender<Vec<u8>>,
+    order: Arc<Mutex<()>>,
+}
+
+/// The receiving end of an [`Outbox`], for [`guarded`].
+pub struct Outgoing {
+    bodies: mpsc::Receiver<Vec<u8>>,
+}
+
+/// An outbox, and what [`guarded`] writes from it.
+pub fn outbox() -> (Outbox, Outgoing) {
+    let (bodies, receiver) = mpsc::channel(16);
+    let order = Arc::new(Mutex::new(()));
+    (Outbox { bodies, order }, Outgoing { bodies: receiver })
+}
+
+impl Outbox {
+    /// Queues `body` (one JSON message) for the client; false once the
+    /// output is closed.
+    pub async fn send(&self, body: Vec<u8>) -> bool {
+        self.send_if(|| Some(body)).await
+    }
+
+    /// Once there is room, queues what `body` gives, if anything, deciding
+    /// under the lock every send takes; false once the output is closed.
+    pub async fn send_if(&self, body: impl FnOnce() -> Option<Vec<u8>>) -> bool {
+        let Ok(room) = self.bodies.reserve().await else {
+            return false;
+        };
+        let _order = self.order.lock();
+        if let Some(body) = body() {
+            room.send(body);
+        }
+        true
+    }
+}
+
 /// Runs the server `start` returns on the two ends of in-memory pipes, with
 /// the guard between them and `input`/`output`. Returns when the server does
 /// (after `exit`, or at the end of the input).
 ///
 /// A large `didOpen` is decoded here, once: its text reaches the server
-/// through `texts` (`open_text.rs`).
-pub async fn guarded<I, O, S, F>(input: I, output: O, texts: OpenTexts, start: S)
-where
+/// through `texts` (`open_text.rs`). What the server sends through its
+/// outbox comes out of `outgoing`.
+pub async fn guarded<I, O, S, F>(
+    input: I,
+    output: O,
+    texts: OpenTexts,
+    outgoing: Outgoing,
+    start: S,
+) where
     I: AsyncRead + Unpin,
     O: AsyncWrite + Unpin,
     S: FnOnce(DuplexStream, DuplexStream) -> F,
     F: Future<Output = ()>,
 {
-    guard(input, output, texts, start, MAX_MESSAGE).await;
+    guard(input, output, texts, outgoing, start, MAX_MESSAGE).await;
 }
 
 /// [`guarded`], with messages over `limit` bytes dropped.
-async fn guard<I, O, S, F>(input: I, output: O, texts: OpenTexts, start: S, limit: usize)
-where
+async fn guard<I, O, S, F>(
+    input: I,
+    output: O,
+    texts: OpenTexts,
+    outgoing: Outgoing,
+    start: S,
+    limit: usize,
+) where
     I: AsyncRead + Unpin,
     O: AsyncWrite + Unpin,
     S: FnOnce(DuplexStream, DuplexStream) -> F,
@@ -75,7 +140,7 @@ where
         tokio::join!(
             server,
             relay(from_server, bodies_tx),
-            write_out(output, bodies, answers)
+            write_out(output, bodies, outgoing, answers)
         );
     };
     let gate = gate(
@@ -196,27 +261,38 @@ async fn relay(from_server: DuplexStream, bodies: mpsc::Sender<Vec<u8>>) {
     }
 }
 
-/// Writes whole messages to the client: the server's, and the answers the
-/// gate gives itself. Ends with the server's output (and the answers
-/// already given).
+/// Writes whole messages to the client: the server's (tower-lsp-server's,
+/// and its outbox's), and the answers the gate gives itself. Ends with
+/// tower-lsp-server's output (and the messages already queued).
 async fn write_out<O: AsyncWrite + Unpin>(
     mut output: O,
     mut bodies: mpsc::Receiver<Vec<u8>>,
+    mut outgoing: Outgoing,
     mut answers: mpsc::Receiver<Vec<u8>>,
 ) {
-    let mut answering = true;
+    let (mut answering, mut sending) = (true, true);
     let mut broken = false;
     loop {
         let body = tokio::select! {
             body = bodies.recv() => match body {
                 Some(body) => body,
                 None => {
-                    while let Ok(answer) = answers.try_recv() {
-                        if broken || write_frame(&mut output, &answer).await.is_err() {
+                    let queued = std::iter::from_fn(|| outgoing.bodies.try_recv().ok())
+                        .chain(std::iter::from_fn(|| answers.try_recv().ok()))
+                        .collect::<Vec<_>>();
+                    for body in queued {
+                        if broken || write_frame(&mut output, &body).await.is_err() {
                             break;
                         }
                     }
                     return;
+                }
+            },
+            body = outgoing.bodies.recv(), if sending => match body {
+                Some(body) => body,
+                None => {
+                    sending = false;
+                    continue;
                 }
             },
             answer = answers.recv(), if answering => match answer {
@@ -257,7 +333,8 @@ mod tests {
     /// dropped) makes of `input` arriving at most `chunk` bytes at a time:
     /// the bodies the server got, and the answers the client got. The
     /// server answers each request it gets with `"result": "served"`,
-    /// through the guard's output side.
+    /// through the guard's output side, and sends a notification naming it
+    /// through its outbox (large: written in pieces by the guard).
     async fn run_chunked(input: &[u8], chunk: usize) -> (Vec<String>, Vec<Value>) {
         let (mut client, guard_input) = tokio::io::duplex(chunk);
         let input = input.to_vec();
@@ -265,6 +342,7 @@ mod tests {
         let feeding = tokio::spawn(async move { client.write_all(&input).await });
         let (passed_tx, mut passed) = mpsc::unbounded_channel();
         let mut output = Vec::new();
+        let (outbox, outgoing) = outbox();
         let server = |server_input: DuplexStream, mut server_output: DuplexStream| async move {
             let mut reader = FrameReader::new(server_input);
             while let Ok(Some(Frame::Body(body))) = reader.next().await {
@@ -278,10 +356,21 @@ mod tests {
                     write_frame(&mut server_output, reply.to_string().as_bytes())
                         .await
                         .unwrap();
+                    let note = serde_json::json!({"jsonrpc": "2.0", "method": "$/outboxed",
+                        "params": {"id": id, "padding": "x".repeat(PIPE)}});
+                    assert!(outbox.send(note.to_string().into_bytes()).await);
                 }
             }
         };
-        guard(guard_input, &mut output, OpenTexts::new(), server, 1000).await;
+        guard(
+            guard_input,
+            &mut output,
+            OpenTexts::new(),
+            outgoing,
+            server,
+            1000,
+        )
+        .await;
         let _ = feeding.await.unwrap();
         let mut bodies = Vec::new();
         while let Ok(body) = passed.try_recv() {
@@ -289,7 +378,7 @@ mod tests {
         }
         // Everything written to the client is whole messages.
         let mut reader = FrameReader::new(&output[..]);
-        let (mut served, mut answers) = (0, Vec::new());
+        let (mut served, mut answers, mut outboxed) = (0, Vec::new(), Vec::new());
         while let Some(frame) = reader.next().await.unwrap() {
             let Frame::Body(body) = frame else {
                 panic!("the client got {frame:?}")
@@ -297,20 +386,26 @@ mod tests {
             let message: Value = serde_json::from_slice(body).unwrap();
             if message["result"] == "served" {
                 served += 1;
+            } else if message["method"] == "$/outboxed" {
+                outboxed.push(message["params"]["id"].clone());
             } else {
                 answers.push(message);
             }
         }
-        let requests = bodies
+        let requests: Vec<Value> = bodies
             .iter()
-            .filter(|b| {
-                let m: Value = serde_json::from_str(b).unwrap();
-                m.get("method").is_some() && m.get("id").is_some()
-            })
-            .count();
+            .map(|b| serde_json::from_str::<Value>(b).unwrap())
+            .filter(|m| m.get("method").is_some() && m.get("id").is_some())
+            .map(|m| m["id"].clone())
+            .collect();
         assert_eq!(
-            served, requests,
+            served,
+            requests.len(),
             "every request the server answered reached the client"
+        );
+        assert_eq!(
+            outboxed, requests,
+            "what the server sent through its outbox reached the client, in order"
         );
         (bodies, answers)
     }

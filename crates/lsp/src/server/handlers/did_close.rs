@@ -17,10 +17,7 @@ pub async fn did_close(backend: &Backend, params: DidCloseTextDocumentParams) {
     // The buffer no longer speaks for the file: the disk does again.
     state.store.disk_changed(&key);
     if !state.session().pull_diagnostics {
-        backend
-            .client()
-            .publish_diagnostics(uri, Vec::new(), None)
-            .await;
+        crate::server::publish::publish(state, uri, Vec::new(), None).await;
     }
     backend.scheduler().reanalyze_affected(None);
 }

@@ -27,10 +27,7 @@ pub async fn did_open(backend: &Backend, params: DidOpenTextDocumentParams) {
     // that one is this document's now.
     if let Some(old) = replaced.filter(|old| old.uri != doc.uri) {
         if !state.session().pull_diagnostics {
-            backend
-                .client()
-                .publish_diagnostics(old.uri.clone(), Vec::new(), None)
-                .await;
+            crate::server::publish::publish(state, old.uri.clone(), Vec::new(), None).await;
         }
     }
 }

@@ -60,7 +60,7 @@ pub async fn initialized(backend: &Backend) {
             warn!("could not register file watching: {error}");
         }
     }
-    publish_config_problems(client, state).await;
+    publish_config_problems(state).await;
     if session.configuration_pull {
         pull_settings(client, state).await;
         // Documents opened while the settings were being fetched were

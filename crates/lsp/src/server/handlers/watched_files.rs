@@ -35,7 +35,7 @@ pub async fn did_change_watched_files(backend: &Backend, params: DidChangeWatche
         info!("a project configuration file changed: reloading");
         let loader = Arc::clone(state);
         let _ = tokio::task::spawn_blocking(move || loader.load_projects()).await;
-        publish_config_problems(backend.client(), state).await;
+        publish_config_problems(state).await;
     }
     if configuration {
         backend.scheduler().reanalyze_others(None);
