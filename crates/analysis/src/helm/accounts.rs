@@ -60,13 +60,27 @@ pub fn chart_accounts(file: &str, text: &str, values: Option<&ValuesFile>) -> Ve
     if !text.contains("ServiceAccount") {
         return Vec::new();
     }
-    let masked = mask_with(text, values);
+    accounts_of_masked(file, text, &mask_with(text, values), values)
+}
+
+/// [`chart_accounts`] of a template already masked with `values`
+/// (`masked` is `mask_with(text, values)`: a template being judged is not
+/// masked a second time for its own accounts).
+pub(crate) fn accounts_of_masked(
+    file: &str,
+    text: &str,
+    masked: &Masked,
+    values: Option<&ValuesFile>,
+) -> Vec<ChartAccount> {
+    if !text.contains("ServiceAccount") {
+        return Vec::new();
+    }
     crate::service_accounts(&masked.text)
         .into_iter()
-        .filter(|account| !switched_off(&masked, account.object, values))
+        .filter(|account| !switched_off(masked, account.object, values))
         .map(|account| {
-            let name = account_name(&masked, text, account.name_range, values);
-            let (automount, automount_from) = automount(&masked, text, &account, values);
+            let name = account_name(masked, text, account.name_range, values);
+            let (automount, automount_from) = automount(masked, text, &account, values);
             ChartAccount {
                 file: file.to_string(),
                 name,

@@ -366,10 +366,7 @@ fn lines(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     while start <= bytes.len() {
-        let mut end = start;
-        while end < bytes.len() && !matches!(bytes[end], b'\n' | b'\r') {
-            end += 1;
-        }
+        let end = memchr::memchr2(b'\n', b'\r', &bytes[start..]).map_or(bytes.len(), |i| start + i);
         out.push((start, end));
         if end >= bytes.len() {
             break;

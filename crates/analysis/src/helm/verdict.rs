@@ -6,6 +6,7 @@
 
 use super::accounts::{ChartAccount, ChartAccountName, ChartAutomount};
 use super::judge::TemplateContext;
+use super::template::Template;
 use crate::accounts::{AccountLookup, FoundAccount};
 use crate::finding::{AccountCheck, Place};
 use crate::objects::{AccountAutomount, Workload};
@@ -83,11 +84,23 @@ fn same_expression(a: &str, b: &str) -> bool {
 }
 
 /// The chart's accounts, with the template's own when the list lacks them.
-pub(super) fn with_own_accounts(text: &str, context: &TemplateContext) -> Vec<ChartAccount> {
+pub(super) fn with_own_accounts(
+    text: &str,
+    template: &Template,
+    context: &TemplateContext,
+) -> Vec<ChartAccount> {
     if context.accounts_read || context.accounts.iter().any(|a| a.file == context.file) {
         context.accounts.to_vec()
     } else {
-        let own = super::chart_accounts(context.file, text, context.values);
+        // The template's own mask, when it is the one `chart_accounts`
+        // makes (no kind resolved into it: a computed kind never names an
+        // account here).
+        let own = match template.mask_for(context.values) {
+            Some(masked) => {
+                super::accounts::accounts_of_masked(context.file, text, masked, context.values)
+            }
+            None => super::chart_accounts(context.file, text, context.values),
+        };
         [context.accounts, own.as_slice()].concat()
     }
 }
