@@ -236,6 +236,30 @@ pub struct Finding {
     pub related: Vec<Related>,
 }
 
+/// What [`Finding::set_permissions`] worked out for one finding, for the
+/// next findings of the same file whose pods run as the same account
+/// (the same shared permissions).
+#[derive(Clone, Debug)]
+pub(crate) struct PermissionMemo {
+    pub permissions: Arc<Permissions>,
+    pub declared_at: Vec<DeclaredAt>,
+    words: render::PermissionWords,
+    fix_reason: Option<String>,
+}
+
+impl PermissionMemo {
+    /// The memo of a finding whose permissions were just set; `None` when
+    /// it has none.
+    pub(crate) fn of(finding: &Finding) -> Option<Self> {
+        Some(PermissionMemo {
+            permissions: Arc::clone(finding.permissions.as_ref()?),
+            declared_at: finding.declared_at.clone(),
+            words: render::PermissionWords::of(finding)?,
+            fix_reason: crate::placement::fix_reason(finding),
+        })
+    }
+}
+
 /// TG000: what the YAML reader refused, and what stood there.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SyntaxFacts {
@@ -399,6 +423,16 @@ impl Finding {
         crate::placement::weigh_fix(self);
         self.message = render::message(self);
         self.related = render::related(self);
+    }
+
+    /// [`Finding::set_permissions`] with what another finding of the same
+    /// file, whose pod runs as the same account, already worked out: its
+    /// permissions, their places, their words and the fix's reason.
+    pub(crate) fn set_permissions_as(&mut self, memo: &PermissionMemo) {
+        self.permissions = Some(Arc::clone(&memo.permissions));
+        self.declared_at = memo.declared_at.clone();
+        crate::placement::weigh_fix_with(self, memo.fix_reason.as_deref());
+        (self.message, self.related) = memo.words.render(self);
     }
 
     /// Where a place the permissions name is, when its line is known.

@@ -78,11 +78,23 @@ const MAY_USE_THE_API: &str = "the pod may use the API";
 /// its account's permissions (the title is computed again from its first
 /// words each time, so attaching them twice changes nothing).
 pub(crate) fn weigh_fix(finding: &mut Finding) {
-    let why = finding
+    let why = fix_reason(finding);
+    weigh_fix_with(finding, why.as_deref());
+}
+
+/// Why the fix of `finding` is not preferred, from its permissions alone
+/// (`None`: it is).
+pub(crate) fn fix_reason(finding: &Finding) -> Option<String> {
+    finding
         .permissions
         .as_ref()
         .filter(|p| named_grants(p).next().is_some())
-        .map(|p| bound_reason(p));
+        .map(|p| bound_reason(p))
+}
+
+/// [`weigh_fix`] with the reason given ([`fix_reason`] of a finding with
+/// the same permissions).
+pub(crate) fn weigh_fix_with(finding: &mut Finding, why: Option<&str>) {
     let Some(fix) = finding.fix.as_mut() else {
         return;
     };

@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 
 use super::lines::LineAt;
 use super::path::FilePath;
-use crate::finding::{Code, DeclaredAt, Finding};
+use crate::finding::{Code, DeclaredAt, Finding, PermissionMemo};
 use crate::rbac::{Permissions, RoleSource};
 use crate::render::GRANTS_SHOWN;
 use crate::text::TextRange;
@@ -33,6 +33,7 @@ pub(super) fn attach(
     // How the words name each file, worked out once per file (a file of
     // bindings is named by most findings of a run).
     let mut names: HashMap<String, String> = HashMap::new();
+    let mut memos: Vec<PermissionMemo> = Vec::new();
     findings
         .into_iter()
         .map(|mut finding| {
@@ -44,6 +45,15 @@ pub(super) fn attach(
             };
             let namespace = finding.workload.as_ref().and_then(|w| w.namespace.clone());
             let permissions = permissions_of(namespace.as_deref(), &account);
+            // Another pod of the file that runs as the same account: the
+            // same permissions, the same places, the same words.
+            if let Some(memo) = memos
+                .iter()
+                .find(|m| Arc::ptr_eq(&m.permissions, &permissions))
+            {
+                finding.set_permissions_as(memo);
+                return finding;
+            }
             let declared_at = places(&permissions)
                 .filter_map(|(file, range)| {
                     let line = lines.line_of(file, range, &lines_of, &places_in)?;
@@ -58,6 +68,7 @@ pub(super) fn attach(
                 })
                 .collect();
             finding.set_permissions(permissions, declared_at);
+            memos.extend(PermissionMemo::of(&finding));
             finding
         })
         .collect()
