@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::mask::{mask, Action, ActionKind, Masked};
+use super::mask::{find_actions, mask, Action, ActionKind, Masked};
 use super::values::{reference, split_words, Resolved, ValueAt, ValuesFile};
 use crate::finding::Place;
 use crate::fix::{Fix, TextEdit, FIELD};
@@ -44,9 +44,10 @@ impl Helpers {
             if !text.contains("define") {
                 continue;
             }
-            let masked = mask(&text);
+            // Only the actions are read here: they are found, not masked.
+            let actions = find_actions(&text);
             let mut open: Vec<Option<(String, usize)>> = Vec::new();
-            for action in &masked.actions {
+            for action in &actions {
                 match action.kind {
                     ActionKind::Open => {
                         open.push(define_name(&action.body).map(|n| (n, action.range.end)))
