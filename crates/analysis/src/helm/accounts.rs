@@ -60,22 +60,26 @@ pub fn chart_accounts(file: &str, text: &str, values: Option<&ValuesFile>) -> Ve
     if !text.contains("ServiceAccount") {
         return Vec::new();
     }
-    accounts_of_masked(file, text, &mask_with(text, values), values)
+    let masked = mask_with(text, values);
+    let accounts = crate::service_accounts(&masked.text);
+    accounts_of_masked(file, text, &masked, values, accounts)
 }
 
 /// [`chart_accounts`] of a template already masked with `values`
-/// (`masked` is `mask_with(text, values)`: a template being judged is not
-/// masked a second time for its own accounts).
+/// (`masked` is `mask_with(text, values)`) and read (`accounts`:
+/// [`crate::service_accounts`] of the masked text): a template being
+/// judged is not masked and read a second time for its own accounts.
 pub(crate) fn accounts_of_masked(
     file: &str,
     text: &str,
     masked: &Masked,
     values: Option<&ValuesFile>,
+    accounts: Vec<ServiceAccount>,
 ) -> Vec<ChartAccount> {
     if !text.contains("ServiceAccount") {
         return Vec::new();
     }
-    crate::service_accounts(&masked.text)
+    accounts
         .into_iter()
         .filter(|account| !switched_off(masked, account.object, values))
         .map(|account| {

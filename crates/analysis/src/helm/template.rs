@@ -23,6 +23,11 @@ pub struct Template {
     pub(crate) kinds_resolved: bool,
     /// Which values it was masked with (see [`ValuesIdentity`]).
     pub(crate) masked_with: Option<ValuesIdentity>,
+    /// Whether `parsed.accounts` are exactly the ServiceAccounts
+    /// [`crate::service_accounts`] reads from `masked.text`: every document
+    /// that may declare one was read (no syntax error) and no workload kind
+    /// of the options is named `ServiceAccount`.
+    pub(crate) accounts_complete: bool,
 }
 
 /// Which [`ValuesFile`] a template was masked with: its address and its
@@ -61,6 +66,8 @@ impl Template {
         let mut masked = mask_with(text, values);
         let kinds_resolved = values.is_some_and(|values| resolve_kinds(text, &mut masked, values));
         let parsed = crate::parse_masked(&masked.text, options);
+        let accounts_complete =
+            parsed.syntax_errors.is_empty() && !options.kinds.has_kind_named("ServiceAccount");
         let helper_pod_specs = super::helpers::helper_pod_specs(text, &masked, &parsed, options);
         Self {
             masked,
@@ -68,6 +75,7 @@ impl Template {
             helper_pod_specs,
             kinds_resolved,
             masked_with: ValuesIdentity::of(values),
+            accounts_complete,
         }
     }
 }
