@@ -247,19 +247,6 @@ pub(crate) struct PermissionMemo {
     fix_reason: Option<String>,
 }
 
-impl PermissionMemo {
-    /// The memo of a finding whose permissions were just set; `None` when
-    /// it has none.
-    pub(crate) fn of(finding: &Finding) -> Option<Self> {
-        Some(PermissionMemo {
-            permissions: Arc::clone(finding.permissions.as_ref()?),
-            declared_at: finding.declared_at.clone(),
-            words: render::PermissionWords::of(finding)?,
-            fix_reason: crate::placement::fix_reason(finding),
-        })
-    }
-}
-
 /// TG000: what the YAML reader refused, and what stood there.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SyntaxFacts {
@@ -412,17 +399,28 @@ impl Finding {
     }
 
     /// Records what the pod's token can do and where the places it names
-    /// are, and renders again.
+    /// are, and renders again. Returns what was worked out, for the other
+    /// findings of the file whose pods run as the same account
+    /// ([`Finding::set_permissions_as`]).
     pub(crate) fn set_permissions(
         &mut self,
         permissions: Arc<Permissions>,
         declared_at: Vec<DeclaredAt>,
-    ) {
-        self.permissions = Some(permissions);
+    ) -> PermissionMemo {
+        self.permissions = Some(Arc::clone(&permissions));
         self.declared_at = declared_at;
-        crate::placement::weigh_fix(self);
-        self.message = render::message(self);
-        self.related = render::related(self);
+        let fix_reason = crate::placement::fix_reason(self);
+        crate::placement::weigh_fix_with(self, fix_reason.as_deref());
+        // (`render::message` and `render::related`, with the permissions'
+        // words kept.)
+        let words = render::PermissionWords::of(self);
+        (self.message, self.related) = words.render(self);
+        PermissionMemo {
+            permissions,
+            declared_at: self.declared_at.clone(),
+            words,
+            fix_reason,
+        }
     }
 
     /// [`Finding::set_permissions`] with what another finding of the same

@@ -77,6 +77,8 @@ const MAY_USE_THE_API: &str = "the pod may use the API";
 /// Says in the fix's title why it is not preferred, once the finding knows
 /// its account's permissions (the title is computed again from its first
 /// words each time, so attaching them twice changes nothing).
+/// (`Finding::set_permissions` does this with the reason it keeps.)
+#[cfg(test)]
 pub(crate) fn weigh_fix(finding: &mut Finding) {
     let why = fix_reason(finding);
     weigh_fix_with(finding, why.as_deref());

@@ -30,24 +30,26 @@ pub fn message(finding: &Finding) -> String {
 /// `host/permissions.rs`).
 #[derive(Clone, Debug)]
 pub(crate) struct PermissionWords {
-    sentence: String,
+    sentence: Option<String>,
     related: Vec<Related>,
 }
 
 impl PermissionWords {
-    /// The words of `finding`'s permissions, `None` when it has none.
-    pub(crate) fn of(finding: &Finding) -> Option<Self> {
-        let permissions = finding.permissions.as_ref()?;
-        Some(PermissionWords {
-            sentence: permissions_sentence(finding, permissions),
+    /// The words of `finding`'s permissions (none when it has none).
+    pub(crate) fn of(finding: &Finding) -> Self {
+        PermissionWords {
+            sentence: finding
+                .permissions
+                .as_ref()
+                .map(|p| permissions_sentence(finding, p)),
             related: permissions_related(finding),
-        })
+        }
     }
 
     /// [`message`] and [`related`] of `finding`, whose permissions (and
     /// the places they name) are those these words were made from.
     pub(crate) fn render(&self, finding: &Finding) -> (String, Vec<Related>) {
-        let message = message_with(finding, Some(self.sentence.clone()));
+        let message = message_with(finding, self.sentence.clone());
         let mut related = helm_related(finding);
         related.extend(self.related.iter().cloned());
         (message, related)

@@ -255,8 +255,7 @@ pub(super) fn line_spans(bytes: &[u8]) -> Vec<(usize, usize)> {
 
 pub(super) fn is_block_scalar_header(line: &[u8]) -> bool {
     // The last word starts with the indicator: most lines hold neither.
-    // (A plain loop: lines are short, and this runs for every line.)
-    if !line.iter().any(|&b| b == b'|' || b == b'>') {
+    if memchr::memchr2(b'|', b'>', line).is_none() {
         return false;
     }
     let text = String::from_utf8_lossy(line);

@@ -67,8 +67,7 @@ pub(super) fn attach(
                     })
                 })
                 .collect();
-            finding.set_permissions(permissions, declared_at);
-            memos.extend(PermissionMemo::of(&finding));
+            memos.push(finding.set_permissions(permissions, declared_at));
             finding
         })
         .collect()
