@@ -4,8 +4,6 @@
 
 use std::collections::HashMap;
 
-use rayon::prelude::*;
-
 use super::accounts::{chart_accounts, ChartAccount};
 use super::helpers::Helpers;
 use super::values::ValuesFile;
@@ -45,29 +43,15 @@ impl ChartView {
         values: Option<ValuesFile>,
         templates: impl IntoIterator<Item = (String, String)>,
     ) -> Self {
-        // The templates that may declare an account are masked and read in
-        // parallel (a chart has dozens); their accounts keep the
-        // templates' order.
-        let templates: Vec<(String, String)> = templates
-            .into_iter()
-            .filter(|(_, text)| text.contains("ServiceAccount"))
-            .collect();
-        let read_one = |(name, text): &(String, String)| {
-            (
-                chart_accounts(name, text, values.as_ref()),
-                super::render::digest(text),
-            )
-        };
-        let found: Vec<(Vec<ChartAccount>, u64)> = if templates.len() > 1 {
-            templates.par_iter().map(read_one).collect()
-        } else {
-            templates.iter().map(read_one).collect()
-        };
+        // (Read on the caller's thread: an embedder may build a chart while
+        // holding a lock that work on a shared thread pool could wait for.)
         let mut accounts = Vec::new();
         let mut read = HashMap::new();
-        for ((name, _), (found, digest)) in templates.into_iter().zip(found) {
-            accounts.extend(found);
-            read.insert(name, digest);
+        for (name, text) in templates {
+            accounts.extend(chart_accounts(&name, &text, values.as_ref()));
+            if text.contains("ServiceAccount") {
+                read.insert(name, super::render::digest(&text));
+            }
         }
         Self {
             values,
