@@ -236,6 +236,17 @@ pub struct Finding {
     pub related: Vec<Related>,
 }
 
+/// What [`Finding::set_permissions`] worked out for one finding, for the
+/// next findings of the same file whose pods run as the same account
+/// (the same shared permissions).
+#[derive(Clone, Debug)]
+pub(crate) struct PermissionMemo {
+    pub permissions: Arc<Permissions>,
+    pub declared_at: Vec<DeclaredAt>,
+    words: render::PermissionWords,
+    fix_reason: Option<String>,
+}
+
 /// TG000: what the YAML reader refused, and what stood there.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SyntaxFacts {
@@ -388,17 +399,38 @@ impl Finding {
     }
 
     /// Records what the pod's token can do and where the places it names
-    /// are, and renders again.
+    /// are, and renders again. Returns what was worked out, for the other
+    /// findings of the file whose pods run as the same account
+    /// ([`Finding::set_permissions_as`]).
     pub(crate) fn set_permissions(
         &mut self,
         permissions: Arc<Permissions>,
         declared_at: Vec<DeclaredAt>,
-    ) {
-        self.permissions = Some(permissions);
+    ) -> PermissionMemo {
+        self.permissions = Some(Arc::clone(&permissions));
         self.declared_at = declared_at;
-        crate::placement::weigh_fix(self);
-        self.message = render::message(self);
-        self.related = render::related(self);
+        let fix_reason = crate::placement::fix_reason(self);
+        crate::placement::weigh_fix_with(self, fix_reason.as_deref());
+        // (`render::message` and `render::related`, with the permissions'
+        // words kept.)
+        let words = render::PermissionWords::of(self);
+        (self.message, self.related) = words.render(self);
+        PermissionMemo {
+            permissions,
+            declared_at: self.declared_at.clone(),
+            words,
+            fix_reason,
+        }
+    }
+
+    /// [`Finding::set_permissions`] with what another finding of the same
+    /// file, whose pod runs as the same account, already worked out: its
+    /// permissions, their places, their words and the fix's reason.
+    pub(crate) fn set_permissions_as(&mut self, memo: &PermissionMemo) {
+        self.permissions = Some(Arc::clone(&memo.permissions));
+        self.declared_at = memo.declared_at.clone();
+        crate::placement::weigh_fix_with(self, memo.fix_reason.as_deref());
+        (self.message, self.related) = memo.words.render(self);
     }
 
     /// Where a place the permissions name is, when its line is known.

@@ -77,12 +77,26 @@ const MAY_USE_THE_API: &str = "the pod may use the API";
 /// Says in the fix's title why it is not preferred, once the finding knows
 /// its account's permissions (the title is computed again from its first
 /// words each time, so attaching them twice changes nothing).
+/// (`Finding::set_permissions` does this with the reason it keeps.)
+#[cfg(test)]
 pub(crate) fn weigh_fix(finding: &mut Finding) {
-    let why = finding
+    let why = fix_reason(finding);
+    weigh_fix_with(finding, why.as_deref());
+}
+
+/// Why the fix of `finding` is not preferred, from its permissions alone
+/// (`None`: it is).
+pub(crate) fn fix_reason(finding: &Finding) -> Option<String> {
+    finding
         .permissions
         .as_ref()
         .filter(|p| named_grants(p).next().is_some())
-        .map(|p| bound_reason(p));
+        .map(|p| bound_reason(p))
+}
+
+/// [`weigh_fix`] with the reason given ([`fix_reason`] of a finding with
+/// the same permissions).
+pub(crate) fn weigh_fix_with(finding: &mut Finding, why: Option<&str>) {
     let Some(fix) = finding.fix.as_mut() else {
         return;
     };
@@ -97,18 +111,19 @@ pub(crate) fn weigh_fix(finding: &mut Finding) {
 /// `ServiceAccount "ci" is bound to ClusterRole "edit": the pod may use the
 /// API` (and how many more roles, when there are).
 fn bound_reason(permissions: &Permissions) -> String {
-    let mut roles: Vec<String> = Vec::new();
+    // The distinct roles, as the title names them (an account may be bound
+    // many times: a set, not a search of the list per grant).
+    let mut roles: std::collections::HashSet<(&str, std::borrow::Cow<str>)> =
+        std::collections::HashSet::new();
+    let mut first = None;
     for grant in named_grants(permissions) {
-        let role = format!(
-            "{} \"{}\"",
-            grant.role.kind().as_str(),
-            one_line(grant.role.name())
-        );
-        if !roles.contains(&role) {
-            roles.push(role);
+        let role = (grant.role.kind().as_str(), one_line_cow(grant.role.name()));
+        if first.is_none() {
+            first = Some(format!("{} \"{}\"", role.0, role.1));
         }
+        roles.insert(role);
     }
-    let first = roles.first().cloned().unwrap_or_default();
+    let first = first.unwrap_or_default();
     let more = match roles.len().saturating_sub(1) {
         0 => String::new(),
         1 => " and 1 more role".to_string(),
@@ -123,9 +138,19 @@ fn bound_reason(permissions: &Permissions) -> String {
 /// A name as it may be written in a one-line title or comment: control
 /// characters (a quoted name can hold a line break) become spaces.
 pub(crate) fn one_line(name: &str) -> String {
+    one_line_cow(name).into_owned()
+}
+
+/// [`one_line`], borrowing the name when it holds no control character
+/// (nearly always).
+fn one_line_cow(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(name);
+    }
     name.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+        .collect::<String>()
+        .into()
 }
 
 #[cfg(test)]

@@ -16,6 +16,48 @@ pub const DOCS_URL: &str = "https://kubernetes.io/docs/tasks/configure-pod-conta
 
 /// The finding's message: sentences, each from one fact.
 pub fn message(finding: &Finding) -> String {
+    let permissions = finding
+        .permissions
+        .as_ref()
+        .map(|p| permissions_sentence(finding, p));
+    message_with(finding, permissions)
+}
+
+/// What the token of the finding's account can do, in the words of its
+/// message and its related places: the same for every finding of one
+/// file whose pod runs as the same account (they share its permissions and
+/// the places those name), so worded once per account (see
+/// `host/permissions.rs`).
+#[derive(Clone, Debug)]
+pub(crate) struct PermissionWords {
+    sentence: Option<String>,
+    related: Vec<Related>,
+}
+
+impl PermissionWords {
+    /// The words of `finding`'s permissions (none when it has none).
+    pub(crate) fn of(finding: &Finding) -> Self {
+        PermissionWords {
+            sentence: finding
+                .permissions
+                .as_ref()
+                .map(|p| permissions_sentence(finding, p)),
+            related: permissions_related(finding),
+        }
+    }
+
+    /// [`message`] and [`related`] of `finding`, whose permissions (and
+    /// the places they name) are those these words were made from.
+    pub(crate) fn render(&self, finding: &Finding) -> (String, Vec<Related>) {
+        let message = message_with(finding, self.sentence.clone());
+        let mut related = helm_related(finding);
+        related.extend(self.related.iter().cloned());
+        (message, related)
+    }
+}
+
+/// [`message`], with the permissions' sentence given.
+fn message_with(finding: &Finding, permissions: Option<String>) -> String {
     if finding.problem == Problem::Syntax {
         return syntax_message(&finding.syntax.clone().unwrap_or_default());
     }
@@ -77,10 +119,6 @@ pub fn message(finding: &Finding) -> String {
         }
         _ => rendering_sentence(fact),
     });
-    let permissions = finding
-        .permissions
-        .as_ref()
-        .map(|p| permissions_sentence(finding, p));
     // What the token is worth comes last: the message's tail.
     [
         Some(verdict),

@@ -61,12 +61,30 @@ pub fn chart_accounts(file: &str, text: &str, values: Option<&ValuesFile>) -> Ve
         return Vec::new();
     }
     let masked = mask_with(text, values);
-    crate::service_accounts(&masked.text)
+    let accounts = crate::service_accounts(&masked.text);
+    accounts_of_masked(file, text, &masked, values, accounts)
+}
+
+/// [`chart_accounts`] of a template already masked with `values`
+/// (`masked` is `mask_with(text, values)`) and read (`accounts`:
+/// [`crate::service_accounts`] of the masked text): a template being
+/// judged is not masked and read a second time for its own accounts.
+pub(crate) fn accounts_of_masked(
+    file: &str,
+    text: &str,
+    masked: &Masked,
+    values: Option<&ValuesFile>,
+    accounts: Vec<ServiceAccount>,
+) -> Vec<ChartAccount> {
+    if !text.contains("ServiceAccount") {
+        return Vec::new();
+    }
+    accounts
         .into_iter()
-        .filter(|account| !switched_off(&masked, account.object, values))
+        .filter(|account| !switched_off(masked, account.object, values))
         .map(|account| {
-            let name = account_name(&masked, text, account.name_range, values);
-            let (automount, automount_from) = automount(&masked, text, &account, values);
+            let name = account_name(masked, text, account.name_range, values);
+            let (automount, automount_from) = automount(masked, text, &account, values);
             ChartAccount {
                 file: file.to_string(),
                 name,

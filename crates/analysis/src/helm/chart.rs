@@ -43,6 +43,8 @@ impl ChartView {
         values: Option<ValuesFile>,
         templates: impl IntoIterator<Item = (String, String)>,
     ) -> Self {
+        // (Read on the caller's thread: an embedder may build a chart while
+        // holding a lock that work on a shared thread pool could wait for.)
         let mut accounts = Vec::new();
         let mut read = HashMap::new();
         for (name, text) in templates {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::mask::{mask, Action, ActionKind, Masked};
+use super::mask::{find_actions, mask, Action, ActionKind, Masked};
 use super::values::{reference, split_words, Resolved, ValueAt, ValuesFile};
 use crate::finding::Place;
 use crate::fix::{Fix, TextEdit, FIELD};
@@ -44,9 +44,10 @@ impl Helpers {
             if !text.contains("define") {
                 continue;
             }
-            let masked = mask(&text);
+            // Only the actions are read here: they are found, not masked.
+            let actions = find_actions(&text);
             let mut open: Vec<Option<(String, usize)>> = Vec::new();
-            for action in &masked.actions {
+            for action in &actions {
                 match action.kind {
                     ActionKind::Open => {
                         open.push(define_name(&action.body).map(|n| (n, action.range.end)))
@@ -366,10 +367,7 @@ fn lines(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     while start <= bytes.len() {
-        let mut end = start;
-        while end < bytes.len() && !matches!(bytes[end], b'\n' | b'\r') {
-            end += 1;
-        }
+        let end = memchr::memchr2(b'\n', b'\r', &bytes[start..]).map_or(bytes.len(), |i| start + i);
         out.push((start, end));
         if end >= bytes.len() {
             break;

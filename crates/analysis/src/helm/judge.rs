@@ -88,7 +88,7 @@ pub fn judge_workloads(
     context: &TemplateContext,
     workspace: &dyn AccountLookup,
 ) -> Vec<(String, Verdict)> {
-    let accounts = with_own_accounts(text, context);
+    let accounts = with_own_accounts(text, template, context);
     let judge = Judge {
         text,
         masked: &template.masked,

@@ -87,9 +87,15 @@ pub struct Masked {
 impl Masked {
     /// The actions that overlap `range` (or contain its position when empty).
     pub fn actions_in(&self, range: TextRange) -> impl Iterator<Item = &Action> {
-        self.actions.iter().filter(move |a| {
-            a.range.start < range.end.max(range.start + 1) && range.start < a.range.end
-        })
+        // The actions are in text order and never overlap, so their ends
+        // are in order too: those ending after `range.start` are a suffix
+        // (found by bisection, not by a walk over every action), and of
+        // it those starting before the range's end are a prefix.
+        let first = self.actions.partition_point(|a| a.range.end <= range.start);
+        let bound = range.end.max(range.start + 1);
+        self.actions[first..]
+            .iter()
+            .take_while(move |a| a.range.start < bound)
     }
 
     /// How many blocks (`if`, `with`, `range`, …) are open at `offset`.
@@ -108,7 +114,7 @@ impl Masked {
 
 /// Whether `text` holds a template action at all.
 pub fn has_actions(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), b"{{").is_some() && !find_actions(text).is_empty()
+    memchr::memmem::find(text.as_bytes(), b"{{").is_some() && next_action(text, 0).is_some()
 }
 
 /// Masks every action of `text`, choosing between clashing branches
@@ -304,9 +310,23 @@ fn alone_on_its_lines(bytes: &[u8], in_action: &[bool], range: TextRange) -> boo
 
 /// Every closed action, in order.
 pub fn find_actions(text: &str) -> Vec<Action> {
-    let bytes = text.as_bytes();
     let mut actions = Vec::new();
     let mut from = 0;
+    while let Some((range, body)) = next_action(text, from) {
+        actions.push(Action {
+            range,
+            kind: classify(body),
+            body: body.to_string(),
+        });
+        from = range.end;
+    }
+    actions
+}
+
+/// The first closed action at or after `from`: its range and its body
+/// (see [`Action::body`]).
+fn next_action(text: &str, mut from: usize) -> Option<(TextRange, &str)> {
+    let bytes = text.as_bytes();
     while let Some(found) = memchr::memmem::find(&bytes[from..], b"{{") {
         let start = from + found;
         let end = match action_end(bytes, start) {
@@ -317,7 +337,7 @@ pub fn find_actions(text: &str) -> Vec<Action> {
                 from = next;
                 continue;
             }
-            Scan::Unclosed | Scan::Backslash => break,
+            Scan::Unclosed | Scan::Backslash => return None,
         };
         let inner = &text[start + 2..end - 2];
         if !is_go_action(inner) {
@@ -334,14 +354,9 @@ pub fn find_actions(text: &str) -> Vec<Action> {
             .filter(|rest| rest.ends_with([' ', '\t', '\n', '\r']))
             .unwrap_or(body)
             .trim();
-        actions.push(Action {
-            range: TextRange::new(start, end),
-            kind: classify(body),
-            body: body.to_string(),
-        });
-        from = end;
+        return Some((TextRange::new(start, end), body));
     }
-    actions
+    None
 }
 
 /// Where the scan of an action stopped.

@@ -80,16 +80,14 @@ impl Unseen {
 fn lines(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b'\n' {
-            let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
-                i - 1
-            } else {
-                i
-            };
-            out.push((start, end));
-            start = i + 1;
-        }
+    for i in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
+            i - 1
+        } else {
+            i
+        };
+        out.push((start, end));
+        start = i + 1;
     }
     if start < text.len() {
         out.push((start, text.len()));
@@ -190,9 +188,10 @@ fn unseen_in(
         _ => {}
     }
     // The field, as the template writes it.
+    let key = format!("{FIELD}:");
     for (s, e) in doc {
         let line = &text[*s..*e];
-        let Some(at) = line.find(&format!("{FIELD}:")) else {
+        let Some(at) = line.find(&key) else {
             continue;
         };
         let start = s + at;

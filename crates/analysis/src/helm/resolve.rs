@@ -15,7 +15,9 @@ use crate::value::get;
 /// Writes the resolved kind over the placeholder of `kind: {{ … }}` (a
 /// plain value reference alone after the key), padded with blanks: every
 /// position stays where it was.
-pub(super) fn resolve_kinds(text: &str, masked: &mut Masked, values: &ValuesFile) {
+/// Returns whether it wrote any (else the mask is the one `mask_with` made).
+pub(super) fn resolve_kinds(text: &str, masked: &mut Masked, values: &ValuesFile) -> bool {
+    let mut written = false;
     let mut bytes = std::mem::take(&mut masked.text).into_bytes();
     for action in &masked.actions {
         let line_start = text[..action.range.start]
@@ -41,6 +43,7 @@ pub(super) fn resolve_kinds(text: &str, masked: &mut Masked, values: &ValuesFile
             let place = &mut bytes[action.range.start..action.range.end];
             place.fill(b' ');
             place[..value.len()].copy_from_slice(value.as_bytes());
+            written = true;
         }
     }
     // Only ASCII was written over ASCII: still UTF-8.
@@ -48,6 +51,7 @@ pub(super) fn resolve_kinds(text: &str, masked: &mut Masked, values: &ValuesFile
         Ok(text) => text,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
+    written
 }
 
 /// Whether the template computes the workload's namespace: then it is the

@@ -6,6 +6,7 @@
 
 use super::accounts::{ChartAccount, ChartAccountName, ChartAutomount};
 use super::judge::TemplateContext;
+use super::template::Template;
 use crate::accounts::{AccountLookup, FoundAccount};
 use crate::finding::{AccountCheck, Place};
 use crate::objects::{AccountAutomount, Workload};
@@ -83,11 +84,38 @@ fn same_expression(a: &str, b: &str) -> bool {
 }
 
 /// The chart's accounts, with the template's own when the list lacks them.
-pub(super) fn with_own_accounts(text: &str, context: &TemplateContext) -> Vec<ChartAccount> {
+pub(super) fn with_own_accounts(
+    text: &str,
+    template: &Template,
+    context: &TemplateContext,
+) -> Vec<ChartAccount> {
     if context.accounts_read || context.accounts.iter().any(|a| a.file == context.file) {
         context.accounts.to_vec()
     } else {
-        let own = super::chart_accounts(context.file, text, context.values);
+        // The template's own mask, when it is the one `chart_accounts`
+        // makes (no kind resolved into it: a computed kind never names an
+        // account here).
+        let own = match template.mask_for(context.values) {
+            // (Told from the text alone, as `chart_accounts` tells it.)
+            _ if !text.contains("ServiceAccount") => Vec::new(),
+            Some(masked) => {
+                // Its accounts as its own parse read them, when that read
+                // every document that may declare one.
+                let accounts = if template.accounts_complete {
+                    template.parsed.accounts.clone()
+                } else {
+                    crate::service_accounts(&masked.text)
+                };
+                super::accounts::accounts_of_masked(
+                    context.file,
+                    text,
+                    masked,
+                    context.values,
+                    accounts,
+                )
+            }
+            None => super::chart_accounts(context.file, text, context.values),
+        };
         [context.accounts, own.as_slice()].concat()
     }
 }
@@ -171,7 +199,7 @@ fn decide_account(
 
 #[cfg(test)]
 mod tests {
-    use super::same_expression;
+    use super::*;
 
     #[test]
     fn the_same_helper_call_is_the_same_expression() {
@@ -183,5 +211,46 @@ mod tests {
             "{{ include \"a.b\" . }}",
             "{{ include \"a.c\" . }}"
         ));
+    }
+
+    #[test]
+    fn a_templates_own_accounts_are_read_from_its_own_parse_as_the_chart_reads_them() {
+        use crate::helm::{chart_accounts, ValuesFile};
+        let values = ValuesFile::new(
+            "values.yaml",
+            "sa:\n  name: ci\n  off: false\n  create: true\n",
+        );
+        let account = "{{- if .Values.sa.create }}\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {{ .Values.sa.name }}\nautomountServiceAccountToken: {{ .Values.sa.off }}\n{{- end }}\n";
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  serviceAccountName: {{ .Values.sa.name }}\n  containers: []\n";
+        let cases = [
+            format!("{account}---\n{pod}"),
+            format!("{pod}---\n{account}---\nkind: ServiceAccountList\nitems:\n- kind: ServiceAccount\n  metadata: {{name: listed}}\n"),
+            // A syntax error: the parse did not read every document.
+            format!("{account}---\n{pod}---\nkind: ServiceAccount\nmetadata: [\n"),
+            // A kind computed from the values: read apart.
+            format!("kind: {{{{ .Values.k }}}}\n---\n{account}"),
+        ];
+        for text in &cases {
+            for values in [Some(&values), None] {
+                let context = TemplateContext {
+                    file: "templates/sa.yaml",
+                    values,
+                    ..TemplateContext::default()
+                };
+                let template = Template::parse(text, values, crate::Options::builtin());
+                assert_eq!(
+                    with_own_accounts(text, &template, &context),
+                    chart_accounts("templates/sa.yaml", text, values),
+                    "{text}"
+                );
+                // Parsed with other values than it is judged with.
+                let other = Template::parse(text, None, crate::Options::builtin());
+                assert_eq!(
+                    with_own_accounts(text, &other, &context),
+                    chart_accounts("templates/sa.yaml", text, values),
+                    "{text}"
+                );
+            }
+        }
     }
 }

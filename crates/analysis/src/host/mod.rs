@@ -584,6 +584,12 @@ impl<S: FileSource> AnalysisHost<S> {
     /// The chart to render for `text` at `path`: its folder when `path` is
     /// a chart template that reading in place cannot decide.
     pub fn needs_rendering(&self, path: &FilePath, text: &str) -> Option<FilePath> {
+        self.rendering_need(path, text).map(|(root, _)| root)
+    }
+
+    /// [`AnalysisHost::needs_rendering`], with what reading in place
+    /// cannot see.
+    fn rendering_need(&self, path: &FilePath, text: &str) -> Option<(FilePath, render::Unseen)> {
         let kind = match self.files.get(path) {
             Some(entry) => entry.kind.clone(),
             None => charts::classify(&self.source, path, text),
@@ -592,8 +598,8 @@ impl<S: FileSource> AnalysisHost<S> {
             return None;
         };
         let root = FilePath::from_path(&root);
-        self.unseen(path, &root, text)?;
-        Some(root)
+        let unseen = self.unseen(path, &root, text)?;
+        Some((root, unseen))
     }
 
     /// What reading the template `text` of the chart at `root` in place
@@ -609,8 +615,7 @@ impl<S: FileSource> AnalysisHost<S> {
     /// judged: what was not evaluated and why (`None` when it was rendered,
     /// or nothing needs rendering).
     pub fn not_evaluated(&self, path: &FilePath, text: &str) -> Option<String> {
-        let root = self.needs_rendering(path, text)?;
-        let unseen = self.unseen(path, &root, text)?;
+        let (root, unseen) = self.rendering_need(path, text)?;
         let relative = relative_to(path, &root);
         let why = match self.renderings.get(&root).map(|r| &r.outcome) {
             Some(render::Outcome::Rendered { sources, .. })

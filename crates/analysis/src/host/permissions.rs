@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 
 use super::lines::LineAt;
 use super::path::FilePath;
-use crate::finding::{Code, DeclaredAt, Finding};
+use crate::finding::{Code, DeclaredAt, Finding, PermissionMemo};
 use crate::rbac::{Permissions, RoleSource};
 use crate::render::GRANTS_SHOWN;
 use crate::text::TextRange;
@@ -30,6 +30,10 @@ pub(super) fn attach(
     lines_of: impl Fn(&str, &[usize]) -> Option<Vec<Option<LineAt>>>,
     places_in: impl Fn(&str) -> Vec<usize>,
 ) -> Vec<Finding> {
+    // How the words name each file, worked out once per file (a file of
+    // bindings is named by most findings of a run).
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut memos: Vec<PermissionMemo> = Vec::new();
     findings
         .into_iter()
         .map(|mut finding| {
@@ -41,23 +45,42 @@ pub(super) fn attach(
             };
             let namespace = finding.workload.as_ref().and_then(|w| w.namespace.clone());
             let permissions = permissions_of(namespace.as_deref(), &account);
+            // Another pod of the file that runs as the same account: the
+            // same permissions, the same places, the same words.
+            if let Some(memo) = memos
+                .iter()
+                .find(|m| Arc::ptr_eq(&m.permissions, &permissions))
+            {
+                finding.set_permissions_as(memo);
+                return finding;
+            }
             let declared_at = places(&permissions)
                 .filter_map(|(file, range)| {
                     let line = lines.line_of(file, range, &lines_of, &places_in)?;
                     Some(DeclaredAt {
                         file: file.to_string(),
                         range,
-                        shown: shown(path, file),
+                        shown: shown_once(&mut names, path, file),
                         line: line.line,
                         line_start: line.line_start,
                         line_text: line.line_text.clone(),
                     })
                 })
                 .collect();
-            finding.set_permissions(permissions, declared_at);
+            memos.push(finding.set_permissions(permissions, declared_at));
             finding
         })
         .collect()
+}
+
+/// [`shown`], remembered in `names` by file.
+fn shown_once(names: &mut HashMap<String, String>, from: &FilePath, file: &str) -> String {
+    if let Some(name) = names.get(file) {
+        return name.clone();
+    }
+    let name = shown(from, file);
+    names.insert(file.to_string(), name.clone());
+    name
 }
 
 /// The places the permissions name: each binding of the checked files, and
@@ -160,12 +183,11 @@ pub(crate) fn shown(from: &FilePath, file: &str) -> String {
     if folder.starts_with('/') != file.starts_with('/') {
         return file.to_string();
     }
-    let segments = |path: &str| -> Vec<String> {
+    fn segments(path: &str) -> Vec<&str> {
         path.split('/')
             .filter(|s| !s.is_empty() && *s != ".")
-            .map(str::to_string)
             .collect()
-    };
+    }
     let folder = segments(folder);
     let target = segments(file);
     let common = folder
@@ -173,11 +195,11 @@ pub(crate) fn shown(from: &FilePath, file: &str) -> String {
         .zip(&target)
         .take_while(|(a, b)| a == b)
         .count();
-    if folder[common..].iter().any(|s| s == "..") {
+    if folder[common..].contains(&"..") {
         return file.to_string();
     }
     let mut parts: Vec<&str> = vec![".."; folder.len() - common];
-    parts.extend(target[common..].iter().map(String::as_str));
+    parts.extend_from_slice(&target[common..]);
     parts.join("/")
 }
 
