@@ -46,6 +46,27 @@ pub struct Analyzed {
     /// How the text changed since the revision analysed before (`from`),
     /// when known: the diagnostics of findings it did not move are kept.
     pub changed: Option<Changed>,
+    /// The workspace store's revisions around this analysis, when it fed
+    /// the store its own facts (`server/analyze.rs`).
+    pub store: Option<StoreRevisions>,
+}
+
+/// The workspace store's revision when an analysis was judged, and the
+/// revisions before and after it fed the store the document's own facts:
+/// when nothing else came between them, and nothing since, the analysis
+/// saw every change and need not run again for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreRevisions {
+    pub judged_at: u64,
+    pub fed_from: u64,
+    pub fed_to: u64,
+}
+
+impl StoreRevisions {
+    /// Whether the analysis saw every change of the store up to `now`.
+    pub fn saw_all_up_to(&self, now: u64) -> bool {
+        self.judged_at == self.fed_from && self.fed_to == now
+    }
 }
 
 /// The text of a revision, from the one analysed before it: `old` of it
@@ -150,6 +171,7 @@ impl LiveAnalysis {
                 }),
                 kind: FileKind::Manifest,
                 changed: None,
+                store: None,
             });
         }
         #[cfg(feature = "test-hooks")]
@@ -242,6 +264,7 @@ impl LiveAnalysis {
             too_large: None,
             kind: FileKind::Manifest,
             changed,
+            store: None,
         })
     }
 }
@@ -284,6 +307,7 @@ impl LiveAnalysis {
             too_large,
             kind: FileKind::Manifest,
             changed: None,
+            store: None,
         })
     }
 }

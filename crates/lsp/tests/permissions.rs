@@ -134,3 +134,74 @@ async fn severity_by_risk_comes_from_the_editor_settings() {
     assert_eq!(diagnostics[0]["data"]["risk"], "discovery-only");
     assert_eq!(diagnostics[0]["severity"], 4);
 }
+
+/// A Pod in `prod` running as `ci`, the RoleBinding of `ci` to Role
+/// `reader` (its name `ci-reads` is line 12, columns 8-16) and the Role,
+/// all in one file that is not on disk.
+const BOUND_IN_ONE_FILE: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: a
+  namespace: prod
+spec:
+  serviceAccountName: ci
+  containers: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: ci-reads
+  namespace: prod
+roleRef:
+  kind: Role
+  name: reader
+subjects:
+- kind: ServiceAccount
+  name: ci
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: reader
+  namespace: prod
+rules:
+- apiGroups: [\"\"]
+  resources: [secrets]
+  verbs: [get]
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_files_own_bindings_count_in_the_revision_that_holds_them() {
+    // Each revision's diagnostic names the binding where that revision has
+    // it: the file's own roles and bindings reach the index before its
+    // findings are finished (they once lagged a revision behind).
+    let mut client = started(json!({}), Value::Null).await;
+    let doc = "file:///tmp/tokenguard-bound/a.yaml";
+    client.open(doc, BOUND_IN_ONE_FILE).await;
+    let first = client.wait_diagnostics(doc, 1).await;
+    assert_eq!(
+        first[0]["relatedInformation"][0]["location"]["range"],
+        range(12, 8, 12, 16),
+        "{first:#?}"
+    );
+    client.change(doc, 2, range(0, 0, 0, 0), "# x\n").await;
+    let second = client.wait_diagnostics(doc, 2).await;
+    assert_eq!(
+        second[0]["relatedInformation"][0]["location"]["range"],
+        range(13, 8, 13, 16),
+        "{second:#?}"
+    );
+    // The same as a fresh open of that text (the edited buffer closed
+    // first: its binding would count twice).
+    let text = client.text(doc).to_string();
+    client.close(doc).await;
+    let fresh_doc = "file:///tmp/tokenguard-bound-fresh/a.yaml";
+    client.open(fresh_doc, &text).await;
+    let fresh = client.wait_diagnostics(fresh_doc, 1).await;
+    assert_eq!(second[0]["message"], fresh[0]["message"]);
+    assert_eq!(
+        second[0]["relatedInformation"][0]["location"]["range"],
+        fresh[0]["relatedInformation"][0]["location"]["range"]
+    );
+}

@@ -11,7 +11,7 @@ use tracing::{debug, info, warn};
 use tokenguard_analysis::files::FileKind;
 
 use super::state::State;
-use crate::diagnostics::{Analyzed, LiveAnalysis};
+use crate::diagnostics::{Analyzed, LiveAnalysis, StoreRevisions};
 use crate::documents::Document;
 use crate::helm;
 use crate::identity::DocumentKey;
@@ -33,6 +33,9 @@ impl State {
         let kind = helm::kind(key, doc);
         self.store.prepare(key, &kind, &doc.rope);
         let own_change = self.store.own_change(key);
+        // Read before judging: a feed between this and the judging only
+        // makes the scheduler judge the document again (`StoreRevisions`).
+        let judged_at = self.store.revision();
         let result = self.store.judge_with(key, |context| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 match &kind {
@@ -71,6 +74,26 @@ impl State {
         );
         match result {
             Ok(Some(mut analyzed)) => {
+                // The file's own ServiceAccounts, roles and bindings reach
+                // the workspace store before its findings are finished, so
+                // the permissions they name are this revision's (not the
+                // previous one's). An analysis a newer revision overtook
+                // feeds nothing: the newer one feeds after it.
+                let rbac = analyzed.rbac.take();
+                if self.open.revision_of(key) == Some(doc.revision) {
+                    let fed = self.store.buffer_analysed(
+                        key,
+                        &kind,
+                        &analyzed.accounts,
+                        rbac,
+                        &analyzed.rope,
+                    );
+                    analyzed.store = Some(StoreRevisions {
+                        judged_at,
+                        fed_from: fed.from,
+                        fed_to: fed.to,
+                    });
+                }
                 // Kustomize: patch files and patched base workloads.
                 analyzed.findings = self
                     .store

@@ -235,6 +235,7 @@ mod tests {
             too_large: None,
             kind: tokenguard_analysis::files::FileKind::Manifest,
             changed: None,
+            store: None,
         })
     }
 

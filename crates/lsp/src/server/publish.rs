@@ -801,6 +801,7 @@ mod tests {
             too_large: None,
             kind: FileKind::Manifest,
             changed,
+            store: None,
         })
     }
 

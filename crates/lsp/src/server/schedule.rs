@@ -72,13 +72,8 @@ impl Scheduler {
             worker.analyze(&worker_key, &doc)
         })
         .await;
-        let (analyzed, rbac) = match result {
-            Ok(Some(Ok(mut analyzed))) => {
-                // The roles and bindings go to the workspace store as they
-                // are (not copied).
-                let rbac = analyzed.rbac.take();
-                (Arc::new(analyzed), rbac)
-            }
+        let analyzed = match result {
+            Ok(Some(Ok(analyzed))) => Arc::new(analyzed),
             Ok(Some(Err(_))) => {
                 warn!("analysis of {} panicked", uri.as_str());
                 let _ = self.publisher.send(Publish {
@@ -95,14 +90,13 @@ impl Scheduler {
         if !state.open.finish(&key, &analyzed) {
             return; // closed or edited meanwhile
         }
-        state.store.buffer_analysed(
-            &key,
-            &analyzed.kind,
-            &analyzed.accounts,
-            rbac,
-            &analyzed.rope,
-        );
-        self.reanalyze_affected(Some(&key));
+        // The analysis fed the store the document's own accounts, roles and
+        // bindings (`State::analyze`). What was fed since it was judged
+        // makes the other open documents, and this one unless it saw every
+        // change, be judged again.
+        let (affected, now) = state.store.take_affected_at();
+        let saw_all = analyzed.store.is_some_and(|s| s.saw_all_up_to(now));
+        self.reanalyze(affected, saw_all.then_some(&key));
         if !state.session().pull_diagnostics {
             let diagnostics = state.rendered(&key, &uri, &analyzed);
             let _ = self.publisher.send(Publish {
@@ -174,7 +168,12 @@ impl Scheduler {
     /// ServiceAccounts or kustomizations, a chart's templates after a change
     /// of the chart).
     pub fn reanalyze_affected(&self, except: Option<&DocumentKey>) {
-        match self.state.store.take_affected() {
+        self.reanalyze(self.state.store.take_affected(), except);
+    }
+
+    /// Re-analyses the open documents (but `except`) that `affected` names.
+    fn reanalyze(&self, affected: Affected, except: Option<&DocumentKey>) {
+        match affected {
             Affected::Everything => self.reanalyze_others(except),
             Affected::Files(files) if files.is_empty() => {}
             affected => self.reanalyze_open(|key| {

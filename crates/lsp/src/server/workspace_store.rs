@@ -222,15 +222,21 @@ impl WorkspaceStore {
     /// `changed_since`): the open documents among them are to be judged
     /// again.
     pub fn take_affected(&self) -> Affected {
+        self.take_affected_at().0
+    }
+
+    /// [`Self::take_affected`], and the host's revision it was taken at.
+    pub fn take_affected_at(&self) -> (Affected, u64) {
         let mut seen = self.seen.lock();
         let host = self.host.read();
-        if host.revision() == *seen {
+        let now = host.revision();
+        if now == *seen {
             // Nothing fed since (most keystrokes): no walk over the files.
-            return Affected::Files(Default::default());
+            return (Affected::Files(Default::default()), now);
         }
         let affected = host.changed_since(*seen);
-        *seen = host.revision();
-        affected
+        *seen = now;
+        (affected, now)
     }
 
     /// The chart to render for the document at `key` with this text (see
@@ -264,13 +270,32 @@ impl WorkspaceStore {
     /// Feeds the host under its write lock; a change that may affect every
     /// file starts a new generation (returned, from and to).
     fn feed(&self, f: impl FnOnce(&mut AnalysisHost<ServerSource>)) -> Option<(u64, u64)> {
+        self.feed_counted(f).0
+    }
+
+    /// [`Self::feed`], and the host's revisions before and after `f` (read
+    /// under the same write lock: nothing else was fed between them).
+    fn feed_counted(
+        &self,
+        f: impl FnOnce(&mut AnalysisHost<ServerSource>),
+    ) -> (Option<(u64, u64)>, OwnFeed) {
         let mut host = self.host.write();
         let before = host.revision();
         f(&mut host);
-        (host.changed_since(before) == Affected::Everything).then(|| {
+        let generation = (host.changed_since(before) == Affected::Everything).then(|| {
             let from = self.generation.fetch_add(1, Ordering::SeqCst);
             (from, from + 1)
-        })
+        });
+        let fed = OwnFeed {
+            from: before,
+            to: host.revision(),
+        };
+        (generation, fed)
+    }
+
+    /// The host's revision now.
+    pub fn revision(&self) -> u64 {
+        self.host.read().revision()
     }
 
     /// The last change of generation that only the open manifest at `key`
@@ -313,17 +338,18 @@ impl WorkspaceStore {
     }
 
     /// Feeds the buffer's text, kept by the host, unless it has it already.
-    fn feed_text(&self, key: &DocumentKey, rope: &Rope) {
-        let Some(path) = host_path(key) else {
-            return;
-        };
+    fn feed_text(&self, key: &DocumentKey, rope: &Rope) -> Option<OwnFeed> {
+        let path = host_path(key)?;
         let text = rope.to_string();
         if self.host.read().kept_text(&path) == Some(text.as_str()) {
-            return;
+            return None;
         }
-        self.feed(|host| {
-            host.set_file(path, text);
-        });
+        Some(
+            self.feed_counted(|host| {
+                host.set_file(path, text);
+            })
+            .1,
+        )
     }
 
     /// Takes in what an open buffer's analysis found: its ServiceAccounts,
@@ -339,9 +365,13 @@ impl WorkspaceStore {
         accounts: &[ServiceAccount],
         rbac: Option<RbacObjects>,
         rope: &Rope,
-    ) {
+    ) -> OwnFeed {
+        let unfed = || {
+            let now = self.revision();
+            OwnFeed { from: now, to: now }
+        };
         let Some(path) = host_path(key) else {
-            return;
+            return unfed();
         };
         let rbac = match (kind, rbac) {
             (FileKind::Manifest, Some(rbac)) => rbac,
@@ -364,7 +394,7 @@ impl WorkspaceStore {
             )
         };
         if *kind != FileKind::Manifest || read_by_others {
-            self.feed_text(key, rope);
+            self.feed_text(key, rope).unwrap_or_else(unfed)
         } else if !known || !same_accounts {
             // (An open buffer's navigation symbols are read from its text
             // when asked: `server/navigate.rs`.)
@@ -374,11 +404,15 @@ impl WorkspaceStore {
                 uses: None,
                 rbac,
             };
-            if let Some(change) = self.feed(|host| {
+            let (change, fed) = self.feed_counted(|host| {
                 host.add_facts(path, facts);
-            }) {
+            });
+            if let Some(change) = change {
                 self.own_changes.insert(key.clone(), change);
             }
+            fed
+        } else {
+            unfed()
         }
     }
 
@@ -473,6 +507,14 @@ impl AccountLookup for OtherFiles<'_> {
         others.remove(except);
         others.find(namespace, name)
     }
+}
+
+/// The host's revisions around one feed of an open buffer's own facts
+/// (`from == to`: nothing was fed, the host was at `from`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OwnFeed {
+    pub from: u64,
+    pub to: u64,
 }
 
 #[cfg(test)]
