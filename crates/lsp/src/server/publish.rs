@@ -11,6 +11,7 @@
 //! serialised again: its JSON is kept, cut where its version goes
 //! (`Rendered`).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -375,7 +376,15 @@ struct Reuse<'a> {
     /// This file as the analysis host names it (in the places findings
     /// name: their bindings and roles, with their lines).
     own: Option<String>,
+    /// [`Follow::same_permissions`]'s answers, by the pair of permissions
+    /// compared (before, now): the findings of one account share theirs,
+    /// and the follow is the same for every finding of this edit. Each
+    /// pair is held, so that neither address can be another's meanwhile.
+    same: RefCell<SamePermissions>,
 }
+
+/// [`Reuse::same`]: each answer with the pair it is for.
+type SamePermissions = HashMap<(usize, usize), (Arc<Permissions>, Arc<Permissions>, bool)>;
 
 impl<'a> Reuse<'a> {
     fn new(before: &'a Built, analyzed: &Analyzed) -> Option<Self> {
@@ -413,6 +422,7 @@ impl<'a> Reuse<'a> {
             unchanged_lines_from,
             by_start,
             own: None,
+            same: RefCell::default(),
         })
     }
 
@@ -480,7 +490,7 @@ impl<'a> Reuse<'a> {
                 };
                 match (&moved.permissions, &finding.permissions) {
                     (Some(a), Some(b)) => {
-                        if !Arc::ptr_eq(a, b) && !follow.same_permissions(a, b, own) {
+                        if !Arc::ptr_eq(a, b) && !self.same_permissions(&follow, a, b, own) {
                             return false;
                         }
                         moved.permissions = Some(Arc::clone(b));
@@ -491,6 +501,25 @@ impl<'a> Reuse<'a> {
                 moved == *finding
             })
             .map(|(_, d)| d)
+    }
+
+    /// [`Follow::same_permissions`], worked out once per pair.
+    fn same_permissions(
+        &self,
+        follow: &Follow,
+        before: &Arc<Permissions>,
+        after: &Arc<Permissions>,
+        own: &str,
+    ) -> bool {
+        let key = (Arc::as_ptr(before) as usize, Arc::as_ptr(after) as usize);
+        if let Some((_, _, same)) = self.same.borrow().get(&key) {
+            return *same;
+        }
+        let same = follow.same_permissions(before, after, own);
+        self.same
+            .borrow_mut()
+            .insert(key, (Arc::clone(before), Arc::clone(after), same));
+        same
     }
 
     /// A finding whose every place is before the edit, or after it as a
@@ -957,6 +986,67 @@ mod tests {
             }
         }
         assert!(followed > 50, "{followed} followed, {rebuilt} rebuilt");
+        assert!(rebuilt > 0);
+    }
+
+    /// Pods of one account share their permissions: whether those are the
+    /// same but for the places followed is worked out once per pair for
+    /// the findings of an edit, and each kept diagnostic still equals the
+    /// one built afresh (edits in the role's rules change the permissions
+    /// of both findings).
+    #[test]
+    fn findings_of_one_account_compare_their_permissions_once() {
+        let pod = |name: &str| {
+            format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: prod\nspec:\n  serviceAccountName: ci\n  containers: []\n---\n")
+        };
+        let objects = &BOUND[BOUND.find("apiVersion: rbac").unwrap()..];
+        let text = format!("{}{}{objects}", pod("a"), pod("b"));
+        let before = hosted(&text, 1, None);
+        let shared: Vec<&Arc<Permissions>> = before
+            .findings
+            .iter()
+            .filter_map(|f| f.permissions.as_ref())
+            .collect();
+        assert_eq!(shared.len(), 2);
+        assert!(Arc::ptr_eq(shared[0], shared[1]));
+        let built = build_hosted(&before);
+        let (mut once, mut rebuilt) = (0, 0);
+        let start = text.find("apiVersion: rbac").unwrap();
+        for at in (start..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            for insert in ["x", "  # c"] {
+                let mut after = text.clone();
+                after.insert_str(at, insert);
+                let changed = Changed {
+                    from: 1,
+                    old: TextRange::empty(at),
+                    new_len: insert.len(),
+                };
+                let now = hosted(&after, 2, Some(changed));
+                let fresh = build_hosted(&now);
+                let Some(reuse) = Reuse::new(&built, &now) else {
+                    continue;
+                };
+                let reuse = reuse.in_file(Some(OWN.to_string()));
+                let mut followed = 0;
+                for (finding, diagnostic) in fresh.entries() {
+                    match reuse.find(finding) {
+                        Some(d) => {
+                            assert_eq!(
+                                d.diagnostic(now.version),
+                                diagnostic.diagnostic,
+                                "{insert:?} at {at}"
+                            );
+                            followed += 1;
+                        }
+                        None => rebuilt += 1,
+                    }
+                }
+                if followed == 2 && reuse.same.borrow().len() == 1 {
+                    once += 1;
+                }
+            }
+        }
+        assert!(once > 20, "{once} edits compared once, {rebuilt} rebuilt");
         assert!(rebuilt > 0);
     }
 
