@@ -19,6 +19,10 @@ use crate::diagnostics::Analyzed;
 use crate::identity::DocumentKey;
 use tokenguard_analysis::host::Affected;
 
+/// How often `Scheduler::current` asks again when a newer revision
+/// overtook the analysis it asked for.
+const OVERTAKEN_RETRIES: usize = 8;
+
 /// Schedules the analyses of one session. Cheap to clone: tasks that
 /// reschedule (the workspace index, an analysis whose accounts changed)
 /// take a clone.
@@ -110,20 +114,28 @@ impl Scheduler {
     }
 
     /// The analysis of the document's current revision, computed now if the
-    /// scheduled one has not finished.
+    /// scheduled one has not finished. `None` when the document is not open
+    /// (or its analysis panicked).
     pub async fn current(&self, key: &DocumentKey) -> Option<Arc<Analyzed>> {
-        let open = self.state.open.get(key)?;
-        if let Some(done) = open.analyzed.filter(|a| a.revision == open.doc.revision) {
-            return Some(done);
+        // An analysis asked for a revision that a newer one overtook (a
+        // change elsewhere renews the open documents' revisions at any
+        // time) gives nothing: ask again for the revision current then, a
+        // few times, and settle for the newest analysis there is.
+        for _ in 0..OVERTAKEN_RETRIES {
+            let open = self.state.open.get(key)?;
+            if let Some(done) = open.analyzed.filter(|a| a.revision == open.doc.revision) {
+                return Some(done);
+            }
+            let state = Arc::clone(&self.state);
+            let worker_key = key.clone();
+            let doc = open.doc;
+            match tokio::task::spawn_blocking(move || state.analyze(&worker_key, &doc)).await {
+                Ok(Some(Ok(analyzed))) => return Some(Arc::new(analyzed)),
+                Ok(None) => continue,
+                _ => return None,
+            }
         }
-        let state = Arc::clone(&self.state);
-        let key = key.clone();
-        let doc = open.doc;
-        let analyzed = tokio::task::spawn_blocking(move || state.analyze(&key, &doc))
-            .await
-            .ok()??
-            .ok()?;
-        Some(Arc::new(analyzed))
+        self.state.open.get(key)?.analyzed
     }
 
     /// Re-analyses every open document (but `except`), after ServiceAccounts,
