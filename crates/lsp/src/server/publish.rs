@@ -868,21 +868,16 @@ mod tests {
     #[test]
     fn kept_diagnostics_are_those_built_afresh() {
         let mut kept = 0;
-        for at in (0..=TEXT.len()).filter(|&i| TEXT.is_char_boundary(i)) {
-            for insert in [" ", "x", "\n", "é", "\r", "  # c"] {
-                let mut after = TEXT.to_string();
-                after.insert_str(at, insert);
-                let before = build(&analyzed(TEXT, 1, None));
-                let changed = Changed {
-                    from: 1,
-                    old: TextRange::empty(at),
-                    new_len: insert.len(),
-                };
-                let now = analyzed(&after, 2, Some(changed));
-                let fresh = build(&now);
-                let Some(reuse) = Reuse::new(&before, &now) else {
-                    continue;
-                };
+        let before = build(&analyzed(TEXT, 1, None));
+        let inserts = [" ", "x", "\n", "é", "\r", "  # c"];
+        let plain = Hosting::Plain;
+        each_insertion(
+            TEXT,
+            0,
+            &inserts,
+            &before,
+            plain,
+            |at, insert, now, fresh: &Built, reuse: &Reuse<'_>| {
                 for (finding, diagnostic) in fresh.entries() {
                     if let Some(d) = reuse.find(finding) {
                         assert_eq!(
@@ -893,8 +888,8 @@ mod tests {
                         kept += 1;
                     }
                 }
-            }
-        }
+            },
+        );
         assert!(kept > 100, "{kept}");
     }
 
@@ -912,6 +907,55 @@ mod tests {
         let mut analyzed = Arc::into_inner(analyzed(text, revision, changed)).unwrap();
         analyzed.findings = host.analysis(&path).unwrap().findings;
         Arc::new(analyzed)
+    }
+
+    /// How a test's texts are analysed: alone (`analyzed`, `build`), or by
+    /// a host that knows their RBAC objects (`hosted`, `build_hosted`).
+    #[derive(Clone, Copy)]
+    enum Hosting {
+        Plain,
+        Hosted,
+    }
+
+    /// Inserts each of `inserts` at every character boundary of `text` from
+    /// `from` on, and hands `check` each insertion (where, what), the
+    /// analysis after it, its diagnostics built afresh, and what `built`
+    /// keeps of them (insertions nothing can be kept for are skipped).
+    fn each_insertion(
+        text: &str,
+        from: usize,
+        inserts: &[&str],
+        built: &Built,
+        hosting: Hosting,
+        mut check: impl FnMut(usize, &str, &Arc<Analyzed>, &Built, &Reuse<'_>),
+    ) {
+        for at in (from..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            for insert in inserts {
+                let mut after = text.to_string();
+                after.insert_str(at, insert);
+                let changed = Changed {
+                    from: 1,
+                    old: TextRange::empty(at),
+                    new_len: insert.len(),
+                };
+                let now = match hosting {
+                    Hosting::Plain => analyzed(&after, 2, Some(changed)),
+                    Hosting::Hosted => hosted(&after, 2, Some(changed)),
+                };
+                let fresh = match hosting {
+                    Hosting::Plain => build(&now),
+                    Hosting::Hosted => build_hosted(&now),
+                };
+                let Some(reuse) = Reuse::new(built, &now) else {
+                    continue;
+                };
+                let reuse = match hosting {
+                    Hosting::Plain => reuse,
+                    Hosting::Hosted => reuse.in_file(Some(OWN.to_string())),
+                };
+                check(at, insert, &now, &fresh, &reuse);
+            }
+        }
     }
 
     fn build_hosted(analyzed: &Arc<Analyzed>) -> Built {
@@ -953,21 +997,14 @@ mod tests {
             .any(|d| d.file == OWN && d.range.start > f.range.end)));
         let built = build_hosted(&before);
         let (mut followed, mut rebuilt) = (0, 0);
-        for at in (0..=BOUND.len()).filter(|&i| BOUND.is_char_boundary(i)) {
-            for insert in [" ", "x", "\n", "é", "  # c"] {
-                let mut after = BOUND.to_string();
-                after.insert_str(at, insert);
-                let changed = Changed {
-                    from: 1,
-                    old: TextRange::empty(at),
-                    new_len: insert.len(),
-                };
-                let now = hosted(&after, 2, Some(changed));
-                let fresh = build_hosted(&now);
-                let Some(reuse) = Reuse::new(&built, &now) else {
-                    continue;
-                };
-                let reuse = reuse.in_file(Some(OWN.to_string()));
+        let inserts = [" ", "x", "\n", "é", "  # c"];
+        each_insertion(
+            BOUND,
+            0,
+            &inserts,
+            &built,
+            Hosting::Hosted,
+            |at, insert, now, fresh, reuse| {
                 for (finding, diagnostic) in fresh.entries() {
                     match reuse.find(finding) {
                         Some(d) => {
@@ -983,8 +1020,8 @@ mod tests {
                         None => rebuilt += 1,
                     }
                 }
-            }
-        }
+            },
+        );
         assert!(followed > 50, "{followed} followed, {rebuilt} rebuilt");
         assert!(rebuilt > 0);
     }
@@ -1012,21 +1049,13 @@ mod tests {
         let built = build_hosted(&before);
         let (mut once, mut rebuilt) = (0, 0);
         let start = text.find("apiVersion: rbac").unwrap();
-        for at in (start..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-            for insert in ["x", "  # c"] {
-                let mut after = text.clone();
-                after.insert_str(at, insert);
-                let changed = Changed {
-                    from: 1,
-                    old: TextRange::empty(at),
-                    new_len: insert.len(),
-                };
-                let now = hosted(&after, 2, Some(changed));
-                let fresh = build_hosted(&now);
-                let Some(reuse) = Reuse::new(&built, &now) else {
-                    continue;
-                };
-                let reuse = reuse.in_file(Some(OWN.to_string()));
+        each_insertion(
+            &text,
+            start,
+            &["x", "  # c"],
+            &built,
+            Hosting::Hosted,
+            |at, insert, now, fresh, reuse| {
                 let mut followed = 0;
                 for (finding, diagnostic) in fresh.entries() {
                     match reuse.find(finding) {
@@ -1044,8 +1073,8 @@ mod tests {
                 if followed == 2 && reuse.same.borrow().len() == 1 {
                     once += 1;
                 }
-            }
-        }
+            },
+        );
         assert!(once > 20, "{once} edits compared once, {rebuilt} rebuilt");
         assert!(rebuilt > 0);
     }
