@@ -42,6 +42,8 @@ mod relevance;
 pub mod render;
 mod rule;
 mod split;
+#[doc(hidden)]
+pub mod syntax_scan;
 pub mod text;
 mod tolerant;
 pub mod tree;
