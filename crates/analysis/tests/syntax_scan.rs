@@ -372,8 +372,12 @@ fn mutated_documents_certainly_valid_are_valid() {
         }
         None => eprintln!("mutating the built-in seeds only"),
     }
-    let mut rng = Rng(0x7e57_5eed_0bad_cafe);
-    let cases = 20_000;
+    // A longer campaign: TOKENGUARD_SYNTAX_FUZZ=<cases>[:<seed>].
+    let campaign = std::env::var("TOKENGUARD_SYNTAX_FUZZ").unwrap_or_default();
+    let mut campaign = campaign.split(':').map(|n| n.parse::<u64>().ok());
+    let cases = campaign.next().flatten().unwrap_or(20_000) as usize;
+    let seed = campaign.next().flatten().unwrap_or(0x7e57_5eed_0bad_cafe);
+    let mut rng = Rng(seed | 1);
     let (mut sure, mut refused_unsure) = (0, 0);
     for case in 0..cases {
         // Every fourth case mutates a built-in seed, the others any seed.
