@@ -15,10 +15,10 @@
 //! lines too, valid escapes only), literal and folded block scalars with
 //! their chomping and indentation indicators, comments, `{}`, `[]` and flow
 //! sequences of simple words or one-line quoted scalars, and one leading
-//! `---` line. Everything else is "unsure": tabs, CR, other control
-//! characters, anchors, aliases, tags, directives, `...`, complex keys,
-//! root scalars, flow collections over several lines, keys longer than
-//! 1000 bytes (yaml-rust2 refuses an implicit key whose `:` is more than
+//! `---` line. Everything else is "unsure": tabs (but inside the text of a
+//! block scalar's line), CR, other control characters, anchors, aliases,
+//! tags, directives, `...`, complex keys, root scalars, flow collections
+//! over several lines, keys longer than 1000 bytes (yaml-rust2 refuses an implicit key whose `:` is more than
 //! 1024 characters after its start), `: ` or ` #` in a continuation line of
 //! a plain scalar, an escaped line break.
 //!
@@ -114,6 +114,8 @@ struct Scanner {
     root: bool,
     /// A `---` line or content has been seen.
     started: bool,
+    /// The document holds a tab.
+    tabs: bool,
 }
 
 /// True only when `document` (one document's text, as `split.rs` cuts it)
@@ -121,8 +123,9 @@ struct Scanner {
 /// [`MAX_DEPTH`]. False means "unsure", never "invalid".
 pub fn certainly_valid(document: &str) -> bool {
     let bytes = document.as_bytes();
-    // Tabs, CR and other control characters: unsure (yaml-rust2 treats a
-    // tab differently by context, and `cluster_strictness.rs` reads them).
+    // CR and other control characters: unsure. Tabs only inside the text
+    // of a block scalar's lines (yaml-rust2 treats a tab differently by
+    // context elsewhere).
     if has_control(bytes) {
         return false;
     }
@@ -132,6 +135,7 @@ pub fn certainly_valid(document: &str) -> bool {
         mode: Mode::Normal,
         root: false,
         started: false,
+        tabs: memchr::memchr(b'\t', bytes).is_some(),
     };
     let mut start = 0;
     while start < bytes.len() {
@@ -148,10 +152,10 @@ fn is_blank_or_end(bytes: &[u8], at: usize) -> bool {
     bytes.get(at).is_none_or(|&b| b == b' ')
 }
 
-/// A control character other than LF, or DEL. Branch-free over blocks of
+/// A control character other than LF and tab, or DEL. Branch-free over blocks of
 /// 64 bytes, so the compiler vectorizes it.
 fn has_control(bytes: &[u8]) -> bool {
-    let bad = |b: u8| (b < 0x20) & (b != b'\n') | (b == 0x7f);
+    let bad = |b: u8| (b < 0x20) & (b != b'\n') & (b != b'\t') | (b == 0x7f);
     let mut blocks = bytes.chunks_exact(64);
     for block in &mut blocks {
         if block.iter().fold(false, |acc, &b| acc | bad(b)) {
@@ -277,9 +281,9 @@ fn scan_plain(line: &[u8], from: usize) -> PlainEnd {
 /// `fetch_next_token`), except `-` before a non-blank.
 fn plain_start(line: &[u8], at: usize) -> bool {
     match line[at] {
-        b'-' => !is_blank_or_end(line, at + 1),
-        b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|'
-        | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' => false,
+        b'-' | b'?' | b':' => !is_blank_or_end(line, at + 1),
+        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => false,
         _ => true,
     }
 }
@@ -375,6 +379,12 @@ impl Scanner {
     fn line(&mut self, line: &[u8]) -> Step {
         let indent = skip_spaces(line, 0);
         let blank = indent == line.len();
+        // A tab is followed only in a block scalar's text line, after its
+        // first character (see `Mode::Block` below).
+        let tab = self.tabs && memchr::memchr(b'\t', line).is_some();
+        if tab && !matches!(self.mode, Mode::Block { .. }) {
+            return Err(Unsure);
+        }
         match self.mode {
             Mode::Normal => {}
             Mode::Plain { min_col } => {
@@ -451,6 +461,11 @@ impl Scanner {
                     }
                 };
                 if content > 0 && indent >= content {
+                    // yaml-rust2 reads a text line to its end, whatever it
+                    // holds, once its indentation (spaces) is passed.
+                    if tab && line[indent] == b'\t' {
+                        return Err(Unsure);
+                    }
                     self.mode = Mode::Block {
                         container,
                         increment,
@@ -460,6 +475,9 @@ impl Scanner {
                     return Ok(());
                 }
                 // Less indented: the scalar ended before this line.
+                if tab {
+                    return Err(Unsure);
+                }
                 self.mode = Mode::Normal;
             }
         }

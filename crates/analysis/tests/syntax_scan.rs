@@ -126,7 +126,7 @@ fn memchr_line_end(bytes: &[u8], from: usize) -> usize {
 /// `../shared` too: the shapes the fast path is for.
 const SEEDS: &[&str] = &[
     "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  annotations:\n    controller-gen.kubebuilder.io/version: v0.14.0\n  name: things.example.com\nspec:\n  group: example.com\n  names:\n    kind: Thing\n    listKind: ThingList\n    plural: things\n    singular: thing\n  scope: Namespaced\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        description: Thing is a thing that spans\n          two lines.\n        properties:\n          apiVersion:\n            description: |-\n              APIVersion defines the versioned schema.\n\n              More: https://git.k8s.io/x#resources\n            type: string\n          spec:\n            properties:\n              items:\n                items:\n                  type: string\n                type: array\n                x-kubernetes-list-type: atomic\n              mode:\n                enum:\n                - a\n                - \"b\"\n                - 'c'\n                default: {}\n                pattern: '^[a-z]([-a-z0-9]*)?$'\n            required: [mode, items]\n            type: object\n        type: object\n    served: true\n    storage: true\n    subresources:\n      status: {}\n",
-    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg # the name\n  labels: {}\ndata:\n  config.yaml: |\n    a: 1\n    b:\n      - c\n  script.sh: >-\n    echo \"hi\"\n    exit 0\n  quoted: \"line one\n    line two \\u00e9 \\\"x\\\"\"\n  single: 'it''s\n    fine'\n  keep: |+\n    text\n\n  indented: |2\n      two more\n    base\n",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg # the name\n  labels: {}\ndata:\n  config.yaml: |\n    a: 1\n    b:\n      - c\n  script.sh: >-\n    echo \"hi\"\n    exit 0\n  quoted: \"line one\n    line two \\u00e9 \\\"x\\\"\"\n  single: 'it''s\n    fine'\n  keep: |+\n    text\n\n  indented: |2\n      two more\n    base\n  tabbed: |\n    col\tcol\n      x\ty\t\n  record: :node_memory:sum\n  query: ?x\n",
     "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc\nspec:\n  ports:\n    - name: http\n      port: 80\n      targetPort: 8080\n    -   name: https\n        port: 443\n  selector:\n    app: web\n  type: ClusterIP\n",
     "# comment\nlist:\n- - a\n  - b\n-\n  - c\n- key: value\n  other:\n  - x\n  - y\n  last: ~\nnested:\n  deeper:\n    deepest:\n      - \"q\"\nempty:\n",
 ];
@@ -161,6 +161,8 @@ fn known_refusals_are_never_certainly_valid() {
         "a:\tb\n",
         "a: \"x\" b\n",
         "a: [x]#c\n",
+        "a: |\n\tx\n",
+        "a: b\tc\n  d: e\n",
     ];
     for text in refused {
         assert!(!yaml_rust2_accepts(text), "expected a refusal:\n{text}");
