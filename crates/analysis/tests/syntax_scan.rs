@@ -408,3 +408,120 @@ fn mutated_documents_certainly_valid_are_valid() {
         "too few refusals: {refused_unsure}"
     );
 }
+
+/// One random line of a generated document, at an indentation near the
+/// previous line's.
+fn generated_line(rng: &mut Rng, indent: &mut usize, out: &mut String) {
+    const KEYS: &[&str] = &["a", "key", "b c", "\"q\"", "'s'", "-x", ":y", "k#", "a:b"];
+    const VALUES: &[&str] = &[
+        "",
+        " v",
+        " two words",
+        " \"dq\"",
+        " 'sq'",
+        " \"open",
+        " 'open",
+        " |",
+        " |-",
+        " >+",
+        " |2",
+        " >1-",
+        " |-3",
+        " []",
+        " {}",
+        " [a, \"b\"]",
+        " # c",
+        " v # c",
+        " x: y",
+        " - z",
+        " \"a\" b",
+        " |x",
+        " \\\"e\\\"",
+        " \"\\x41\\u00e9\"",
+        " \"\\q\"",
+        " &a v",
+        " ? q",
+        " :v",
+        "\tv",
+    ];
+    match rng.below(10) {
+        0 => *indent = indent.saturating_sub(1 + rng.below(4)),
+        1 | 2 => *indent += 1 + rng.below(3),
+        3 => *indent = indent.saturating_sub(2),
+        _ => {}
+    }
+    out.push_str(&" ".repeat(*indent));
+    match rng.below(12) {
+        0 => {}
+        1 => out.push_str("# comment"),
+        2 | 3 => {
+            out.push('-');
+            if rng.below(3) > 0 {
+                out.push(' ');
+                if rng.below(2) == 0 {
+                    out.push_str(KEYS[rng.below(KEYS.len())]);
+                    out.push(':');
+                }
+                out.push_str(VALUES[rng.below(VALUES.len())].trim_start());
+            }
+        }
+        4 => {
+            // Text: a scalar's continuation or a block scalar's line.
+            const TEXT: &[&str] = &[
+                "text",
+                "more text",
+                "a: b",
+                "x #y",
+                "- item",
+                "end\"",
+                "it's'",
+                "q\tr",
+                "\\",
+            ];
+            out.push_str(TEXT[rng.below(TEXT.len())]);
+        }
+        5 if rng.below(4) == 0 => {
+            out.push_str(["---", "...", "--- # c", "%YAML 1.2"][rng.below(4)])
+        }
+        _ => {
+            out.push_str(KEYS[rng.below(KEYS.len())]);
+            out.push(':');
+            out.push_str(VALUES[rng.below(VALUES.len())]);
+        }
+    }
+    if rng.below(20) == 0 {
+        out.push(' ');
+    }
+    out.push('\n');
+}
+
+#[test]
+fn generated_documents_certainly_valid_are_valid() {
+    // Documents made of random lines at random indentation: the odd
+    // combinations the corpus lacks (indicators and blank lines around
+    // block scalars, items at their key's column, quoted scalars over
+    // lines at the edge of their indentation).
+    // A longer campaign: TOKENGUARD_SYNTAX_GEN=<cases>[:<seed>].
+    let campaign = std::env::var("TOKENGUARD_SYNTAX_GEN").unwrap_or_default();
+    let mut campaign = campaign.split(':').map(|n| n.parse::<u64>().ok());
+    let cases = campaign.next().flatten().unwrap_or(30_000) as usize;
+    let mut rng = Rng(campaign.next().flatten().unwrap_or(0x9e37_79b9_7f4a_7c15) | 1);
+    let (mut sure, mut refused) = (0, 0);
+    for case in 0..cases {
+        let mut text = String::new();
+        let mut indent = 0;
+        for _ in 0..1 + rng.below(12) {
+            generated_line(&mut rng, &mut indent, &mut text);
+        }
+        if check(&text, &format!("generated case {case}")) {
+            sure += 1;
+        } else if !yaml_rust2_accepts(&text) {
+            refused += 1;
+        }
+    }
+    eprintln!(
+        "generated: {cases} documents, {sure} certainly valid, {refused} refused by yaml-rust2"
+    );
+    assert!(sure > cases / 20, "too few sure answers: {sure}");
+    assert!(refused > cases / 5, "too few refusals: {refused}");
+}
