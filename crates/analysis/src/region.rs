@@ -44,18 +44,18 @@ use crate::text::{LineIndex, TextRange};
 use crate::tree::MAX_DEPTH;
 
 /// Column + 1 of the entry that starts a line (0: none).
-const COLUMN: u32 = 0x3fff;
+pub(crate) const COLUMN: u32 = 0x3fff;
 /// The entry is a `-` item (else a mapping key).
-const DASH: u32 = 1 << 14;
+pub(crate) const DASH: u32 = 1 << 14;
 /// A key whose line holds nothing after its `:` but blanks or a comment.
-const OPEN: u32 = 1 << 15;
-const DEPTH_SHIFT: u32 = 16;
+pub(crate) const OPEN: u32 = 1 << 15;
+pub(crate) const DEPTH_SHIFT: u32 = 16;
 /// A flow mapping starts on the line (`{`, or `? ` inside a flow
 /// collection; here any flow mapping): from there on yaml-rust2 reads a flow sequence's `: x`
 /// otherwise (its scanner's `flow_mapping_started` is never reset), so the
 /// lines after the first of these do not read alone as they read in place.
-const FLOW_MAP: u32 = 1 << 31;
-const DEPTH: u32 = 0x7fff;
+pub(crate) const FLOW_MAP: u32 = 1 << 31;
+pub(crate) const DEPTH: u32 = 0x7fff;
 /// No such line.
 const NONE: u32 = u32::MAX;
 
@@ -128,7 +128,15 @@ pub(crate) fn read_document(
     let line_starts: Vec<u32> = (0..line_index.line_count())
         .map(|l| line_index.line_start(l) as u32)
         .collect();
-    let scan = scan(text, &line_starts, 0)?;
+    // The fast path (`syntax_scan.rs`) records the same outline without
+    // yaml-rust2 when it is sure the document reads; else yaml-rust2 scans.
+    let (entries, flow_map_line) = match crate::syntax_scan::outline(text, line_starts.len()) {
+        Some(outline) => outline,
+        None => {
+            let scan = scan(text, &line_starts, 0)?;
+            (scan.entries, scan.flow_map_line)
+        }
+    };
     let whole = Chunk {
         range: TextRange::new(0, text.len()),
         first_line: 0,
@@ -150,8 +158,8 @@ pub(crate) fn read_document(
     find_key_lines(text, &line_starts, 0, &mut key_lines);
     Some(Outline {
         line_starts,
-        flow_map_line: scan.flow_map_line.map_or(NONE, |l| l as u32),
-        entries: scan.entries,
+        flow_map_line: flow_map_line.map_or(NONE, |l| l as u32),
+        entries,
         key_lines,
     })
 }
@@ -799,6 +807,16 @@ impl Outline {
         }
         true
     }
+}
+
+/// yaml-rust2's outline of a whole document (what [`read_document`] keeps),
+/// for the fast path's differential test.
+pub(crate) fn parser_outline(text: &str) -> Option<(Vec<u32>, Option<usize>)> {
+    let index = LineIndex::new(text);
+    let line_starts: Vec<u32> = (0..index.line_count())
+        .map(|l| index.line_start(l) as u32)
+        .collect();
+    scan(text, &line_starts, 0).map(|s| (s.entries, s.flow_map_line))
 }
 
 #[cfg(test)]

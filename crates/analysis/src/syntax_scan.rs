@@ -116,18 +116,55 @@ struct Scanner {
     started: bool,
     /// The document holds a tab.
     tabs: bool,
+    /// The current line: its number and indentation.
+    line_no: usize,
+    line_indent: usize,
+    /// The region path's outline, when asked for (see [`outline`]).
+    outline: Option<Recorded>,
+}
+
+/// What [`outline`] records, in `region.rs`'s encoding.
+struct Recorded {
+    entries: Vec<u32>,
+    flow_map_line: Option<usize>,
+    /// The line of the last bare `key:` line marked open, until its value
+    /// shows whether it stays so (a block scalar does not).
+    open_key: Option<usize>,
+    /// A `- |` item: yaml-rust2 marks a block scalar at its first text
+    /// line, so the item's line gets its entry only when the text ends
+    /// before any (line, column, depth).
+    block_item: Option<(usize, usize, usize)>,
 }
 
 /// True only when `document` (one document's text, as `split.rs` cuts it)
 /// is certainly read by yaml-rust2 without an error, nesting within
 /// [`MAX_DEPTH`]. False means "unsure", never "invalid".
 pub fn certainly_valid(document: &str) -> bool {
+    run(document, None).is_some()
+}
+
+/// For `region.rs`: the outline of `document` (one entry per line, in its
+/// encoding: the block entry that starts the line, its column, depth, a
+/// bare `key:` line, a flow mapping; and the first flow mapping's line),
+/// exactly as its yaml-rust2 scan records it, when [`certainly_valid`]
+/// says yes; `None` when unsure (then the caller scans with yaml-rust2).
+pub(crate) fn outline(document: &str, lines: usize) -> Option<(Vec<u32>, Option<usize>)> {
+    let recorded = Recorded {
+        entries: vec![0; lines],
+        flow_map_line: None,
+        open_key: None,
+        block_item: None,
+    };
+    run(document, Some(recorded)).map(|r| (r.entries, r.flow_map_line))
+}
+
+fn run(document: &str, outline: Option<Recorded>) -> Option<Recorded> {
     let bytes = document.as_bytes();
     // CR and other control characters: unsure. Tabs only inside the text
     // of a block scalar's lines (yaml-rust2 treats a tab differently by
     // context elsewhere).
     if has_control(bytes) {
-        return false;
+        return None;
     }
     let mut scanner = Scanner {
         frames: [NO_FRAME; MAX_FRAMES],
@@ -136,16 +173,27 @@ pub fn certainly_valid(document: &str) -> bool {
         root: false,
         started: false,
         tabs: memchr::memchr(b'\t', bytes).is_some(),
+        line_no: 0,
+        line_indent: 0,
+        outline,
     };
     let mut start = 0;
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-        if scanner.line(&bytes[start..end]).is_err() {
-            return false;
-        }
+        scanner.line(&bytes[start..end]).ok()?;
+        scanner.line_no += 1;
         start = end + 1;
     }
-    scanner.finish().is_ok()
+    scanner.finish().ok()?;
+    match scanner.outline {
+        Some(recorded) => Some(recorded),
+        None => Some(Recorded {
+            entries: Vec::new(),
+            flow_map_line: None,
+            open_key: None,
+            block_item: None,
+        }),
+    }
 }
 
 fn is_blank_or_end(bytes: &[u8], at: usize) -> bool {
@@ -370,6 +418,58 @@ impl Scanner {
         Ok(())
     }
 
+    /// Records the entry that starts the current line: a `-` item (else a
+    /// key) at `col`, in the collection on top.
+    fn record(&mut self, col: usize, dash: bool) -> Step {
+        self.record_at(self.line_no, col, dash, self.depth)
+    }
+
+    fn record_at(&mut self, line: usize, col: usize, dash: bool, depth: usize) -> Step {
+        let Some(recorded) = &mut self.outline else {
+            return Ok(());
+        };
+        use crate::region::{COLUMN, DASH, DEPTH, DEPTH_SHIFT};
+        // What the region's encoding cannot hold is left to yaml-rust2.
+        if col + 1 >= COLUMN as usize || depth > DEPTH as usize || line >= recorded.entries.len() {
+            return Err(Unsure);
+        }
+        let entry = &mut recorded.entries[line];
+        if *entry & COLUMN == 0 {
+            *entry |=
+                (col as u32 + 1) | if dash { DASH } else { 0 } | ((depth as u32) << DEPTH_SHIFT);
+        }
+        Ok(())
+    }
+
+    /// The current line is a bare `key:` whose value comes later.
+    fn record_open(&mut self, line: &[u8]) {
+        let line_no = self.line_no;
+        if let Some(recorded) = &mut self.outline {
+            // As `region.rs`'s `bare_key_line` reads it.
+            let code = line.trim_ascii_end();
+            if code.ends_with(b":") && memchr::memchr(b'#', code).is_none() {
+                recorded.entries[line_no] |= crate::region::OPEN;
+                recorded.open_key = Some(line_no);
+            }
+        }
+    }
+
+    /// A block scalar on its own line is the value of the open key of
+    /// `key_line`: not an open key in the region's sense.
+    fn block_value_of(&mut self, key_line: usize) {
+        if let Some(recorded) = &mut self.outline {
+            recorded.entries[key_line] &= !crate::region::OPEN;
+        }
+    }
+
+    fn record_flow_map(&mut self) {
+        let line_no = self.line_no;
+        if let Some(recorded) = &mut self.outline {
+            recorded.entries[line_no] |= crate::region::FLOW_MAP;
+            recorded.flow_map_line.get_or_insert(line_no);
+        }
+    }
+
     /// The column of the innermost block collection (yaml-rust2's block
     /// indentation there).
     fn container(&self) -> usize {
@@ -378,6 +478,7 @@ impl Scanner {
 
     fn line(&mut self, line: &[u8]) -> Step {
         let indent = skip_spaces(line, 0);
+        self.line_indent = indent;
         let blank = indent == line.len();
         // A tab is followed only in a block scalar's text line, after its
         // first character (see `Mode::Block` below).
@@ -460,6 +561,10 @@ impl Scanner {
                         indent
                     }
                 };
+                // The scalar has a text line here, or ended before it.
+                if let Some(recorded) = &mut self.outline {
+                    recorded.block_item = None;
+                }
                 if content > 0 && indent >= content {
                     // yaml-rust2 reads a text line to its end, whatever it
                     // holds, once its indentation (spaces) is passed.
@@ -503,6 +608,8 @@ impl Scanner {
             self.depth -= 1;
         }
         let dash = line[col] == b'-' && is_blank_or_end(line, col + 1);
+        // The bare `key:` line before, whose value may start here.
+        let open_key = self.outline.as_mut().and_then(|r| r.open_key.take());
         let Some(top) = self.top() else {
             // The root: a block collection, once.
             if self.root {
@@ -516,10 +623,25 @@ impl Scanner {
                 return Err(Unsure);
             }
             top.open = false;
+            if let (Kind::Map, Some(key_line)) = (top.kind, open_key) {
+                if matches!(line[col], b'|' | b'>') {
+                    self.block_value_of(key_line);
+                }
+            }
             return self.node(col, line, Place::Collection);
         }
         match (top.kind, dash) {
-            (Kind::Seq, true) => self.item(col, line),
+            (Kind::Seq, true) => {
+                // yaml-rust2 marks an empty item's null at the next `-`'s
+                // token, which it places after the blanks (and comment)
+                // that follow it: an entry of this line when a blank
+                // follows the `-`, then no comment.
+                let after = skip_spaces(line, col + 1);
+                if top.open && after > col + 1 && line.get(after) != Some(&b'#') {
+                    self.record(col, true)?;
+                }
+                self.item(col, line)
+            }
             (Kind::Map, false) => self.node(col, line, Place::MapKey),
             // `key:` then `- item` at the key's column.
             (Kind::Map, true) => {
@@ -527,6 +649,13 @@ impl Scanner {
                     return Err(Unsure);
                 }
                 top.open = false;
+                // yaml-rust2 marks such a sequence's start where its first
+                // item's node starts, and `region.rs` takes a bracket
+                // there for a flow collection: left to its scan.
+                let first = skip_spaces(line, col + 1);
+                if self.outline.is_some() && matches!(line.get(first), Some(b'[' | b'{')) {
+                    return Err(Unsure);
+                }
                 self.push(col, Kind::Seq, true)?;
                 self.item(col, line)
             }
@@ -550,6 +679,16 @@ impl Scanner {
         }
         if empty {
             return Ok(());
+        }
+        if col == self.line_indent {
+            if matches!(line[at], b'|' | b'>') {
+                let tentative = (self.line_no, col, self.depth);
+                if let Some(recorded) = &mut self.outline {
+                    recorded.block_item = Some(tentative);
+                }
+            } else {
+                self.record(col, true)?;
+            }
         }
         self.node(at, line, Place::Collection)
     }
@@ -610,6 +749,9 @@ impl Scanner {
                     return Err(Unsure);
                 }
                 let end = scan_flow(line, at)?;
+                if first == b'{' {
+                    self.record_flow_map();
+                }
                 tail_ok(line, end)
             }
             _ if plain_start(line, at) => match scan_plain(line, at) {
@@ -646,10 +788,17 @@ impl Scanner {
             Place::Collection => self.push(at, Kind::Map, false)?,
             Place::MapKey => {}
         }
+        let starts_line = at == self.line_indent;
+        if starts_line {
+            self.record(at, false)?;
+        }
         let value = skip_spaces(line, colon + 1);
         if value == line.len() || line[value] == b'#' {
             if let Some(top) = self.top() {
                 top.open = true;
+            }
+            if starts_line {
+                self.record_open(line);
             }
             return Ok(());
         }
@@ -659,13 +808,31 @@ impl Scanner {
         self.node(value, line, Place::Value)
     }
 
-    fn finish(&self) -> Step {
+    fn finish(&mut self) -> Step {
         match self.mode {
             // The end of the text inside a quoted scalar.
             Mode::Quoted { .. } => Err(Unsure),
+            // A block scalar with no text line: marked at its header.
+            Mode::Block { indent: None, .. } => {
+                if let Some((line, col, depth)) =
+                    self.outline.as_mut().and_then(|r| r.block_item.take())
+                {
+                    self.record_at(line, col, true, depth)?;
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
+}
+
+/// For the tests: whether the outline recorded here for `document` equals
+/// yaml-rust2's (`region.rs`'s scan); `None` when the fast path is unsure.
+#[doc(hidden)]
+pub fn outline_agrees(document: &str) -> Option<bool> {
+    let lines = crate::text::LineIndex::new(document).line_count();
+    let fast = outline(document, lines)?;
+    Some(crate::region::parser_outline(document) == Some(fast))
 }
 
 /// For the tests: of the documents of `text` that hold no tree (cut as the

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tokenguard_analysis::syntax_scan::{certainly_valid, coverage};
+use tokenguard_analysis::syntax_scan::{certainly_valid, coverage, outline_agrees};
 use tokenguard_analysis::tree::MAX_DEPTH;
 use yaml_rust2::parser::{Event, Parser};
 
@@ -42,6 +42,13 @@ fn check(text: &str, origin: &str) -> bool {
     assert!(
         yaml_rust2_accepts(text),
         "certainly_valid said yes, yaml-rust2 refuses ({origin}):\n{text}"
+    );
+    // The region path's outline, recorded on the way, is yaml-rust2's
+    // (or not recorded: left to yaml-rust2).
+    assert_ne!(
+        outline_agrees(text),
+        Some(false),
+        "the outline differs from yaml-rust2's ({origin}):\n{text}"
     );
     true
 }
@@ -185,12 +192,13 @@ fn every_corpus_document_certainly_valid_is_valid() {
     };
     let files = texts_under(&shared.join("corpus"));
     assert!(files.len() > 1000, "corpus too small: {}", files.len());
-    let (mut docs, mut sure) = (0, 0);
+    let (mut docs, mut sure, mut outlined) = (0, 0, 0);
     let (mut all, mut certain) = (0, 0);
     for (path, text) in &files {
         for doc in documents(text) {
             docs += 1;
             sure += usize::from(check(doc, path));
+            outlined += usize::from(outline_agrees(doc) == Some(true));
         }
         // The whole file as one text too (several documents: a `---` in
         // the middle is unsure, but every line before it is read).
@@ -200,11 +208,15 @@ fn every_corpus_document_certainly_valid_is_valid() {
         certain += c;
     }
     eprintln!(
-        "corpus: {docs} documents, {sure} certainly valid; documents that hold no tree: \
-         {certain} of {all} bytes ({:.1}%) certainly valid",
+        "corpus: {docs} documents, {sure} certainly valid ({outlined} with the region's \
+         outline); documents that hold no tree: {certain} of {all} bytes ({:.1}%) certainly valid",
         100.0 * certain as f64 / all.max(1) as f64
     );
     assert!(sure > 0);
+    assert!(
+        outlined > sure * 9 / 10,
+        "too few outlines: {outlined} of {sure}"
+    );
 }
 
 #[test]
