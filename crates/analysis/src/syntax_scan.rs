@@ -531,10 +531,18 @@ impl Scanner {
             } => {
                 if blank {
                     if content.is_none() {
+                        // Past an indentation indicator's column, blanks
+                        // are text for yaml-rust2 (it skips only that many).
+                        let text = increment > 0 && line.len() > container + increment;
+                        if text {
+                            if let Some(recorded) = &mut self.outline {
+                                recorded.block_item = None;
+                            }
+                        }
                         self.mode = Mode::Block {
                             container,
                             increment,
-                            indent: None,
+                            indent: text.then_some(container + increment),
                             max_blank: max_blank.max(line.len()),
                         };
                     }
