@@ -13,7 +13,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -321,7 +321,34 @@ impl State {
         if let Some(cache) = cache.as_mut() {
             **cache = Some(built);
         }
+        drop(cache);
+        // The revision before (its findings, its diagnostics), most often
+        // held by nothing else now.
+        drop(reuse);
+        drop_later(before);
         rendered
+    }
+}
+
+/// Drops `garbage` on a thread of its own: freeing the findings and the
+/// diagnostics of the revision before (tens of findings of many strings
+/// each) takes about as long as building the new ones, and the publish
+/// need not wait for it.
+fn drop_later<T: Send + 'static>(garbage: T) {
+    type Garbage = Box<dyn Send>;
+    static TRASH: OnceLock<Option<std::sync::mpsc::Sender<Garbage>>> = OnceLock::new();
+    let trash = TRASH.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<Garbage>();
+        std::thread::Builder::new()
+            .name("tokenguard-drop".to_string())
+            .spawn(move || receiver.into_iter().for_each(drop))
+            .ok()?;
+        Some(sender)
+    });
+    let garbage: Garbage = Box::new(garbage);
+    // (Dropped here when there is no such thread.)
+    if let Some(trash) = trash {
+        let _ = trash.send(garbage);
     }
 }
 
@@ -624,9 +651,12 @@ impl Follow {
                 }
             }
         }
-        for at in moved.declared_at.iter_mut().filter(|d| d.file == own) {
-            at.range = self.range(at.range)?;
-            at.line_start = self.offset(at.line_start)?;
+        if moved.declared_at.iter().any(|d| d.file == own) {
+            let declared_at = Arc::make_mut(&mut moved.declared_at);
+            for at in declared_at.iter_mut().filter(|d| d.file == own) {
+                at.range = self.range(at.range)?;
+                at.line_start = self.offset(at.line_start)?;
+            }
         }
         Some(moved)
     }
