@@ -25,7 +25,7 @@ use tower_lsp_server::ls_types::{
 use tracing::{debug, warn};
 
 use tokenguard_analysis::rbac::{Grant, Permissions, RoleSource};
-use tokenguard_analysis::{Finding, SeverityByRisk, TextRange};
+use tokenguard_analysis::{DeclaredAt, Finding, SeverityByRisk, TextRange};
 
 use super::state::State;
 use crate::diagnostics::{to_diagnostic, Analyzed};
@@ -569,6 +569,17 @@ impl<'a> Reuse<'a> {
         // before, moved, with its account when this file declares it (after
         // the edit too: it is one of the places).
         let by = usize::try_from(self.delta).ok()?;
+        // (Its permissions name a place of this file after the edit, which
+        // moved: the finding before, moved, names it where it was; so does
+        // its answer. Only following them can tell: `find_followed`.)
+        if by > 0 {
+            if let Some(own) = self.own.as_deref() {
+                let moved = |d: &DeclaredAt| d.file == own && d.range.start >= self.start;
+                if finding.declared_at.iter().any(moved) {
+                    return None;
+                }
+            }
+        }
         let start_before = finding.range.start.checked_sub(by)?;
         self.starting_at(start_before)
             .find(|(f, _)| {
