@@ -449,7 +449,7 @@ impl RbacIndex {
             role,
             scope,
             capabilities: Capability::of_rules(&rules),
-            rules,
+            rules: Arc::new(rules),
         }
     }
 
