@@ -219,8 +219,9 @@ pub struct Finding {
     pub permissions: Option<Arc<Permissions>>,
     /// The lines of the places [`Finding::permissions`] names (its
     /// bindings, its declared roles), so that words and outputs can say
-    /// `rbac.yaml:12` without the file's text.
-    pub declared_at: Vec<DeclaredAt>,
+    /// `rbac.yaml:12` without the file's text. (Shared, like the
+    /// permissions, by the findings of pods that run as the account.)
+    pub declared_at: Arc<Vec<DeclaredAt>>,
     /// What the chart adds, for a finding on a Helm template.
     pub helm: Option<HelmFacts>,
     /// Whether the chart was rendered to judge it, or what was not evaluated.
@@ -242,7 +243,7 @@ pub struct Finding {
 #[derive(Clone, Debug)]
 pub(crate) struct PermissionMemo {
     pub permissions: Arc<Permissions>,
-    pub declared_at: Vec<DeclaredAt>,
+    pub declared_at: Arc<Vec<DeclaredAt>>,
     words: render::PermissionWords,
     fix_reason: Option<String>,
 }
@@ -334,7 +335,7 @@ impl Finding {
             account: None,
             runs_as: None,
             permissions: None,
-            declared_at: Vec::new(),
+            declared_at: Arc::default(),
             helm: None,
             rendering: None,
             overlays: None,
@@ -358,7 +359,7 @@ impl Finding {
             account: None,
             runs_as: None,
             permissions: None,
-            declared_at: Vec::new(),
+            declared_at: Arc::default(),
             helm: None,
             rendering: None,
             overlays: None,
@@ -408,7 +409,7 @@ impl Finding {
         declared_at: Vec<DeclaredAt>,
     ) -> PermissionMemo {
         self.permissions = Some(Arc::clone(&permissions));
-        self.declared_at = declared_at;
+        self.declared_at = Arc::new(declared_at);
         let fix_reason = crate::placement::fix_reason(self);
         crate::placement::weigh_fix_with(self, fix_reason.as_deref());
         // (`render::message` and `render::related`, with the permissions'
@@ -417,7 +418,7 @@ impl Finding {
         (self.message, self.related) = words.render(self);
         PermissionMemo {
             permissions,
-            declared_at: self.declared_at.clone(),
+            declared_at: Arc::clone(&self.declared_at),
             words,
             fix_reason,
         }
@@ -428,7 +429,7 @@ impl Finding {
     /// permissions, their places, their words and the fix's reason.
     pub(crate) fn set_permissions_as(&mut self, memo: &PermissionMemo) {
         self.permissions = Some(Arc::clone(&memo.permissions));
-        self.declared_at = memo.declared_at.clone();
+        self.declared_at = Arc::clone(&memo.declared_at);
         crate::placement::weigh_fix_with(self, memo.fix_reason.as_deref());
         (self.message, self.related) = memo.words.render(self);
     }

@@ -219,7 +219,7 @@ mod tests {
                     kubernetes: "v1.33",
                 },
                 scope: Scope::Namespace(None),
-                rules: Vec::new(),
+                rules: Default::default(),
                 capabilities: vec![Capability::ReadSecrets, Capability::CreatePods],
             }],
             defaults: Vec::new(),

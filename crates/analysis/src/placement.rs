@@ -170,7 +170,7 @@ mod tests {
             via: Via::ServiceAccount,
             role,
             scope: Scope::Namespace(Some("ci".to_string())),
-            rules: Vec::new(),
+            rules: Default::default(),
             capabilities: vec![Capability::ReadSecrets],
         }
     }

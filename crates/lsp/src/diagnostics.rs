@@ -11,6 +11,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use tokenguard_analysis::files::FileKind;
+use tokenguard_analysis::host::ShiftEdit;
 use tokenguard_analysis::{
     render, AccountLookup, Code, Finding, IncrementalFile, Options, ServiceAccount, TextRange,
 };
@@ -37,7 +38,7 @@ pub struct Analyzed {
     /// The roles and bindings of a plain manifest (`None` for a Helm file,
     /// or a text not analysed; the scheduler takes them out for the
     /// workspace store before the analysis is shared).
-    pub rbac: Option<RbacObjects>,
+    pub rbac: Option<OwnRbac>,
     /// Set when the text was over the size limit and was not analysed at all
     /// (no findings, no accounts).
     pub too_large: Option<TooLarge>,
@@ -49,6 +50,18 @@ pub struct Analyzed {
     /// The workspace store's revisions around this analysis, when it fed
     /// the store its own facts (`server/analyze.rs`).
     pub store: Option<StoreRevisions>,
+}
+
+/// A manifest's roles and bindings, as its analysis hands them to the
+/// workspace store.
+#[derive(Debug)]
+pub enum OwnRbac {
+    /// As read.
+    Objects(RbacObjects),
+    /// Those of the revision `from` (analysed before), moved by `edit`
+    /// only; when the store does not hold them, they are asked of the live
+    /// analysis ([`LiveAnalysis::rbac_objects`]).
+    Moved { from: u64, edit: ShiftEdit },
 }
 
 /// The workspace store's revision when an analysis was judged, and the
@@ -190,12 +203,19 @@ impl LiveAnalysis {
             self.file = None;
         }
         let mut changed = None;
+        // Set when the roles and bindings only moved with the text.
+        let mut moved = None;
         match (&mut self.file, composed) {
             (Some(_), Some(None)) => {
                 changed = Some(Changed {
                     from: self.revision,
                     old: TextRange::empty(0),
                     new_len: 0,
+                });
+                moved = Some(ShiftEdit {
+                    old: TextRange::empty(0),
+                    new_len: 0,
+                    lines_by: 0,
                 });
             }
             (Some(file), Some(Some((old, new_len)))) => {
@@ -209,6 +229,15 @@ impl LiveAnalysis {
                 };
                 self.rbac
                     .edit(old, new_len, lines, &text_of, || rope.to_string());
+                if self.rbac.reread == 0 {
+                    // No RBAC document read again: those after the edit
+                    // moved with the text, the others stayed.
+                    moved = Some(ShiftEdit {
+                        old,
+                        new_len,
+                        lines_by: rope.len_lines() as isize - self.rope.len_lines() as isize,
+                    });
+                }
                 changed = Some(Changed {
                     from: self.revision,
                     old,
@@ -239,6 +268,7 @@ impl LiveAnalysis {
                 }
             }
         }
+        let from = self.revision;
         self.revision = doc.revision;
         self.rope = rope.clone();
         if generation != self.seen_generation {
@@ -260,7 +290,10 @@ impl LiveAnalysis {
             rope: rope.clone(),
             findings,
             accounts,
-            rbac: Some(self.rbac.objects()),
+            rbac: Some(match moved {
+                Some(edit) => OwnRbac::Moved { from, edit },
+                None => OwnRbac::Objects(self.rbac.objects()),
+            }),
             too_large: None,
             kind: FileKind::Manifest,
             changed,
@@ -270,6 +303,11 @@ impl LiveAnalysis {
 }
 
 impl LiveAnalysis {
+    /// The roles and bindings of the text analysed last.
+    pub fn rbac_objects(&self) -> RbacObjects {
+        self.rbac.objects()
+    }
+
     /// Helm: a document analysed whole at each revision (a template,
     /// masked and judged by `check`, or a helper file, with no findings).
     /// Its ServiceAccounts are the chart's business: none go to the index.

@@ -205,3 +205,92 @@ async fn a_files_own_bindings_count_in_the_revision_that_holds_them() {
         fresh[0]["relatedInformation"][0]["location"]["range"]
     );
 }
+
+/// What a diagnostic says and where, and where its related places are
+/// (not which file: the fresh copy is another).
+fn said(diagnostics: &[Value]) -> Vec<Value> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let related: Vec<Value> = d["relatedInformation"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| json!([r["location"]["range"], r["message"]]))
+                .collect();
+            json!([d["range"], d["message"], d["severity"], related])
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_before_a_files_own_bindings_moves_them_as_a_fresh_open_reads_them() {
+    // Keystrokes at line ends (blanks, comments, new lines) before, between
+    // and after the pods and the bindings they name: the host moves the
+    // file's roles and bindings and the lines they are on (it does not read
+    // them again). After each round, the diagnostics equal those of the
+    // same text opened afresh. (Typing in the roles and bindings reads
+    // them again: that is typed nowhere here, so that a round moves them
+    // only.)
+    let config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n";
+    let second_pod = BOUND_IN_ONE_FILE
+        .split("---\n")
+        .next()
+        .unwrap()
+        .replace("name: a\n", "name: b\n");
+    let mut text = [config, BOUND_IN_ONE_FILE, config, &second_pod].join("---\n");
+    let mut client = started(json!({}), Value::Null).await;
+    let doc = "file:///tmp/tokenguard-typing/a.yaml";
+    let fresh_doc = "file:///tmp/tokenguard-typing-fresh/a.yaml";
+    let mut seed: u64 = 7;
+    for round in 0..4 {
+        client.open(doc, &text).await;
+        client.wait_diagnostics(doc, 1).await;
+        let mut edited = Vec::new();
+        for version in 2..14 {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let current = client.text(doc).to_string();
+            let lines: Vec<&str> = current.split('\n').collect();
+            // Lines of the other documents only (those of the roles and
+            // bindings are read again), and no marker line.
+            let mut kinds = Vec::new();
+            let mut kind = "";
+            for (i, line) in lines.iter().enumerate() {
+                if line.starts_with("---") {
+                    kind = "";
+                } else if kind.is_empty() {
+                    kind = lines[i..]
+                        .iter()
+                        .take_while(|l| !l.starts_with("---"))
+                        .find_map(|l| l.strip_prefix("kind: "))
+                        .unwrap_or("none");
+                }
+                kinds.push(kind);
+            }
+            let typed: Vec<usize> = (0..lines.len() - 1)
+                .filter(|&i| matches!(kinds[i], "ConfigMap" | "Pod"))
+                .collect();
+            let line = typed[(seed >> 33) as usize % typed.len()];
+            let insert = [" ", "\n", "  # c", "\n\n"][(seed >> 20) as usize % 4];
+            let end = lines[line].len() as u32;
+            client
+                .change(
+                    doc,
+                    version,
+                    range(line as u32, end, line as u32, end),
+                    insert,
+                )
+                .await;
+            edited = client.wait_diagnostics(doc, version).await;
+        }
+        text = client.text(doc).to_string();
+        client.close(doc).await;
+        client.open(fresh_doc, &text).await;
+        let fresh = client.wait_diagnostics(fresh_doc, 1).await;
+        assert_eq!(fresh.len(), 2, "{fresh:#?}");
+        assert_eq!(said(&edited), said(&fresh), "round {round}:\n{text}");
+        client.close(fresh_doc).await;
+    }
+}

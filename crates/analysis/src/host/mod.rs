@@ -117,6 +117,24 @@ pub struct FileFacts {
     pub rbac: RbacObjects,
 }
 
+/// An edit of a file that moved its roles and bindings without changing
+/// them ([`AnalysisHost::shift_file`]): `old` was replaced with `new_len`
+/// bytes, every place at or after `old.end` moved with the text after it,
+/// and the file has `lines_by` more lines (fewer when negative).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShiftEdit {
+    pub old: crate::TextRange,
+    pub new_len: usize,
+    pub lines_by: isize,
+}
+
+impl ShiftEdit {
+    /// How far the text after the edit moved.
+    pub fn by(&self) -> isize {
+        self.new_len as isize - self.old.len() as isize
+    }
+}
+
 /// The analysis of one file.
 #[derive(Debug)]
 pub struct FileAnalysis {
@@ -353,6 +371,62 @@ impl<S: FileSource> AnalysisHost<S> {
     /// is read again.
     pub fn file_changed(&mut self, path: FilePath, facts: FileFacts) -> u64 {
         self.feed_changed(path, facts, None, true)
+    }
+
+    /// Feeds the facts of a plain manifest fed before for its facts only
+    /// (an editor's open buffer), after an edit that moved its roles and
+    /// bindings without changing them (`edit`): the same as feeding its
+    /// facts read again ([`AnalysisHost::add_facts`] with `accounts`, no
+    /// account uses and the moved roles and bindings), without comparing
+    /// or copying the roles and bindings, and with the lines of their places
+    /// moved rather than read again. `None` (nothing done) when the host
+    /// does not hold such a file.
+    pub fn shift_file(
+        &mut self,
+        path: &FilePath,
+        edit: ShiftEdit,
+        accounts: Vec<ServiceAccount>,
+    ) -> Option<u64> {
+        let entry = self.files.get(path)?;
+        if entry.kind != FileKind::Manifest || entry.text.is_some() {
+            return None;
+        }
+        let name = path.as_str();
+        let by = edit.by();
+        let mut affected = Affected::none();
+        if self.accounts.accounts_of(name) != accounts.as_slice() {
+            self.accounts.set(name, accounts);
+            affected = Affected::Everything;
+        }
+        self.uses.remove(name);
+        if self.rbac.objects_of(name).is_some() {
+            self.declaration_lines
+                .shift(name, edit.old, by, edit.lines_by);
+            if self.rbac.shift(name, edit.old.end, by) {
+                affected = Affected::Everything;
+            }
+        }
+        self.files.insert(
+            path.clone(),
+            Entry {
+                revision: self.revision + 1,
+                kind: FileKind::Manifest,
+                text: None,
+            },
+        );
+        affected.add(self.refresh_context(path, &FileKind::Manifest, None, true));
+        Some(self.record(affected))
+    }
+
+    /// Whether [`AnalysisHost::shift_file`] with `edit` would change
+    /// anything but the file's revision (its accounts aside): a role or
+    /// binding of it moves.
+    pub fn shift_moves(&self, path: &FilePath, edit: ShiftEdit) -> bool {
+        edit.by() != 0
+            && self
+                .rbac
+                .objects_of(path.as_str())
+                .is_some_and(|objects| objects.has_position_from(edit.old.end))
     }
 
     /// Forgets a file (deleted, or closed and gone from the disk).

@@ -121,6 +121,36 @@ impl DeclarationLines {
         self.by_file.get_mut().remove(file);
     }
 
+    /// Moves the lines of `file` with an edit of it that replaced `old`
+    /// with `by + old.len()` bytes and changed its number of lines by
+    /// `lines_by`: a line wholly before the edit (its break too) stays, a
+    /// line starting after it moves, any other is forgotten (read again
+    /// when asked). What is kept is what reading the edited text gives.
+    pub(super) fn shift(&mut self, file: &str, old: TextRange, by: isize, lines_by: isize) {
+        let Some(known) = self.by_file.get_mut().get_mut(file) else {
+            return;
+        };
+        let moved = |n: usize, by: isize| n.checked_add_signed(by);
+        *known = std::mem::take(known)
+            .into_iter()
+            .filter_map(|(start, line)| {
+                let line = line?;
+                if start < old.start && line.line_start + line.line_text.len() < old.start {
+                    return Some((start, Some(line)));
+                }
+                if line.line_start > old.end {
+                    let moved_line = LineAt {
+                        line: moved(line.line, lines_by)?,
+                        line_start: moved(line.line_start, by)?,
+                        line_text: line.line_text,
+                    };
+                    return Some((moved(start, by)?, Some(moved_line)));
+                }
+                None
+            })
+            .collect();
+    }
+
     /// Keeps the lines of the places of `file` (by the byte each starts at),
     /// read from its text as it was fed.
     pub(super) fn prime(&mut self, file: &str, lines: Vec<(usize, Option<LineAt>)>) {
@@ -149,7 +179,12 @@ impl DeclarationLines {
         {
             return known.clone();
         }
+        // (Only the places not known yet: after an edit of `file`, those
+        // it moved are known.)
         let mut starts = places(file);
+        if let Some(known) = self.by_file.lock().get(file) {
+            starts.retain(|start| !known.contains_key(start));
+        }
         starts.push(range.start);
         let found = lines_of(file, &starts);
         let line_at = |i: usize| {
@@ -210,6 +245,7 @@ mod tests {
         BindingDef, BindingKind, RbacIndex, RbacObjects, RoleDef, RoleKind, RoleRef, Subject,
         SubjectKind,
     };
+    use crate::text::LineIndex;
 
     #[test]
     fn files_are_named_relative_to_the_findings_folder() {
@@ -322,6 +358,45 @@ mod tests {
         );
         assert_eq!(finding.related.len(), 1);
         assert_eq!(finding.related[0].file.as_deref(), Some("k8s/rbac.yaml"));
+    }
+
+    #[test]
+    fn lines_moved_with_an_edit_are_the_lines_read_again() {
+        // Every edit at every place of a text of mixed line breaks: each
+        // line kept is the line read from the edited text.
+        let text = "a: b\nkind: Role\r\n  name: x\rname: y\n\n  name: z\r\nend";
+        let starts: Vec<usize> = (0..=text.len()).collect();
+        let all = super::super::lines::lines_in(text, &starts);
+        let mut kept_some = 0;
+        for insert in ["", " ", "\n", "\r", "\r\n", "x\ny"] {
+            for start in 0..=text.len() {
+                for len in 0..3 {
+                    let end = (start + len).min(text.len());
+                    if len > 0 && end == start {
+                        continue;
+                    }
+                    let mut edited = text.to_string();
+                    edited.replace_range(start..end, insert);
+                    let mut lines = DeclarationLines::default();
+                    lines.prime("f", starts.iter().copied().zip(all.clone()).collect());
+                    let old = TextRange::new(start, end);
+                    let by = insert.len() as isize - old.len() as isize;
+                    let lines_by = LineIndex::new(&edited).line_count() as isize
+                        - LineIndex::new(text).line_count() as isize;
+                    lines.shift("f", old, by, lines_by);
+                    let kept = lines.by_file.get_mut().remove("f").unwrap_or_default();
+                    for (at, line) in kept {
+                        let again = super::super::lines::lines_in(&edited, &[at]);
+                        assert_eq!(
+                            line, again[0],
+                            "{start}..{end} -> {insert:?}: the line of {at}"
+                        );
+                        kept_some += 1;
+                    }
+                }
+            }
+        }
+        assert!(kept_some > 1000, "{kept_some}");
     }
 
     #[test]

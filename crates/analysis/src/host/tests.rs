@@ -610,3 +610,201 @@ fn one_read_gives_what_facts_and_analyze_give_without_reading_again() {
         .collect();
     assert_eq!(reads, Vec::<String>::new());
 }
+
+/// A file whose text changes: what the source reads is the text now.
+#[derive(Clone, Default)]
+struct Live {
+    text: std::sync::Arc<Mutex<String>>,
+}
+
+impl FileSource for Live {
+    fn read(&self, path: &FilePath, _: Need) -> Option<String> {
+        (path.as_str() == "k8s/app.yaml").then(|| self.text.lock().map(|t| t.clone()).ok())?
+    }
+
+    fn is_file(&self, path: &FilePath) -> bool {
+        path.as_str() == "k8s/app.yaml"
+    }
+
+    fn list_yaml(&self, _: &FilePath) -> Vec<FilePath> {
+        Vec::new()
+    }
+}
+
+/// The whole lines of `text` holding `start..end` (the live analysis's
+/// `EditedLines`).
+fn whole_lines(text: &str, start: usize, end: usize) -> Option<String> {
+    let index = LineIndex::new(text);
+    let first = index.line_start(index.line_of(start));
+    let last = index.line_of(end) + 1;
+    let to = if last < index.line_count() {
+        index.line_start(last)
+    } else {
+        text.len()
+    };
+    Some(text[first..to].to_string())
+}
+
+#[test]
+fn a_file_shifted_by_its_edits_equals_the_file_fed_again() {
+    // Bindings in the file itself (before, between and after the pods),
+    // and in another file: the words name lines of both.
+    const ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\n  namespace: prod\nrules:\n- apiGroups: [\"\"]\n  resources: [secrets]\n  verbs: [get, list]\n";
+    const OWN_BINDING: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: read-secrets\n  namespace: prod\nroleRef: {kind: Role, name: reader}\nsubjects:\n- {kind: ServiceAccount, name: app}\n";
+    const CLUSTER_BINDING: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: app-admin\nroleRef:\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n- kind: ServiceAccount\n  name: app\n  namespace: prod\n";
+    const ACCOUNT: &str =
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n  namespace: prod\n";
+    const CONFIG: &str =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n  c: |\n    text\n";
+    let deploy = DEPLOY.replace("  name: web\n", "  name: web\n  namespace: prod\n");
+    let initial = [
+        CONFIG,
+        ROLE,
+        deploy.as_str(),
+        OWN_BINDING,
+        CONFIG,
+        ACCOUNT,
+        deploy.as_str(),
+        CLUSTER_BINDING,
+        CONFIG,
+    ]
+    .join("---\n");
+    let other = CLUSTER_BINDING.replace("app-admin", "elsewhere");
+    let file = path("k8s/app.yaml");
+    let live = Live::default();
+    *live.text.lock().unwrap() = initial.clone();
+    let mut shifted = AnalysisHost::new(live.clone());
+    let mut fed = AnalysisHost::new(live.clone());
+    let facts = |text: &str| AnalysisHost::facts_with(&live, &file, text);
+    for host in [&mut shifted, &mut fed] {
+        host.index_file(path("k8s/base/other.yaml"), &other);
+        host.add_facts(file.clone(), facts(&initial));
+    }
+    let findings = |host: &AnalysisHost<Live>, text: &str| {
+        let accounts = crate::service_accounts(text);
+        let lookup = crate::SameFileFirst {
+            file: &accounts,
+            workspace: host.accounts(),
+        };
+        let parsed = crate::parse(text, crate::Options::builtin());
+        host.finish(&file, crate::check(text, &parsed, &lookup))
+    };
+    let mut text = initial.clone();
+    let mut rbac = crate::rbac::RbacFacts::of_text(&text);
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as usize) % n.max(1)
+    };
+    let inserts = [" ", "x", "\n", "\r\n", "#", "  a: b\n", "", "\n\n", "é"];
+    let (mut moves, mut shifts) = (0, 0);
+    for round in 0..400 {
+        // The lines are read (and kept) from time to time, as analyses do.
+        if round % 3 == 0 {
+            assert_eq!(findings(&shifted, &text), findings(&fed, &text));
+        }
+        // Mostly what typing does at the end of a line (the text stays
+        // valid); sometimes anything anywhere; now and then the text as it
+        // was (so that its objects come back).
+        let (start, end, insert) = match next(10) {
+            0..=6 => {
+                let ends: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+                let at = ends[next(ends.len())];
+                (at, at, [" ", "\n", "  # c", "\r\n", "\n\n"][next(5)])
+            }
+            7 | 8 => {
+                let mut start = next(text.len() + 1);
+                while !text.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let mut end = (start + next(4)).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                (start, end, inserts[next(inserts.len())])
+            }
+            _ => (0, text.len(), initial.as_str()),
+        };
+        let before_lines = whole_lines(&text, start, end);
+        let lines_before = LineIndex::new(&text).line_count();
+        text.replace_range(start..end, insert);
+        *live.text.lock().unwrap() = text.clone();
+        let line_start = text[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let edited = crate::rbac::EditedLines {
+            start: line_start,
+            before: before_lines,
+            after: whole_lines(&text, start, start + insert.len()),
+        };
+        let now = text.clone();
+        let old = crate::TextRange::new(start, end);
+        rbac.edit(
+            old,
+            insert.len(),
+            edited,
+            &|r: crate::TextRange| now[r.start..r.end].to_string(),
+            || now.clone(),
+        );
+        let new = facts(&text);
+        assert_eq!(rbac.objects(), new.rbac);
+        let (from_shifted, from_fed) = (shifted.revision(), fed.revision());
+        if rbac.reread == 0 {
+            let edit = ShiftEdit {
+                old,
+                new_len: insert.len(),
+                lines_by: LineIndex::new(&text).line_count() as isize - lines_before as isize,
+            };
+            moves += usize::from(shifted.shift_moves(&file, edit));
+            assert!(shifted
+                .shift_file(&file, edit, new.accounts.clone())
+                .is_some());
+            shifts += 1;
+        } else {
+            shifted.add_facts(file.clone(), new.clone());
+        }
+        fed.add_facts(file.clone(), new.clone());
+        assert_eq!(
+            shifted.rbac().objects_of(file.as_str()),
+            fed.rbac().objects_of(file.as_str()),
+            "round {round}"
+        );
+        assert_eq!(
+            shifted.accounts().accounts_of(file.as_str()),
+            fed.accounts().accounts_of(file.as_str())
+        );
+        assert_eq!(
+            shifted.changed_since(from_shifted),
+            fed.changed_since(from_fed),
+            "round {round}"
+        );
+        for account in ["app", "default"] {
+            assert_eq!(
+                *shifted.rbac().shared_permissions(Some("prod"), account),
+                *fed.rbac().shared_permissions(Some("prod"), account),
+                "round {round}"
+            );
+        }
+    }
+    assert_eq!(findings(&shifted, &text), findings(&fed, &text));
+    // The test says something: most edits only moved the roles and
+    // bindings, and many of them moved some.
+    assert!(shifts > 200 && moves > 50, "{shifts} shifts, {moves} moves");
+}
+
+#[test]
+fn a_file_the_host_does_not_hold_as_a_manifest_is_not_shifted() {
+    let edit = ShiftEdit {
+        old: crate::TextRange::empty(0),
+        new_len: 1,
+        lines_by: 0,
+    };
+    let mut host = AnalysisHost::new(Disk::with(&[]));
+    assert_eq!(host.shift_file(&path("a.yaml"), edit, Vec::new()), None);
+    host.set_file(path("a.yaml"), DEPLOY.to_string());
+    assert_eq!(
+        host.shift_file(&path("a.yaml"), edit, Vec::new()),
+        None,
+        "its text is kept: it is fed again"
+    );
+}

@@ -182,6 +182,57 @@ impl RbacIndex {
         self.invalidate();
     }
 
+    /// What the index knows of `origin` after an edit of that file that
+    /// moved its objects only: every position at or after byte `at` moved
+    /// by `by` bytes (the edit ended before them), the others stayed. The
+    /// same as [`RbacIndex::set`] with the moved objects, without comparing
+    /// or copying them. Returns whether a position moved.
+    pub fn shift(&mut self, origin: &str, at: usize, by: isize) -> bool {
+        let Some(objects) = self.by_origin.get_mut(origin) else {
+            return false;
+        };
+        if !objects.shift_from(at, by) {
+            return false;
+        }
+        // Places are by position in the file's lists and rules have no
+        // positions: `lookup` and `aggregated` hold; the answers follow.
+        let moves = |file: &str, range: &TextRange| file == origin && range.start >= at;
+        let answers = self.answers.lock();
+        let moved: Answers = answers
+            .iter()
+            .map(|(key, permissions)| {
+                let names_moved = |grant: &Grant| {
+                    grant
+                        .binding_place
+                        .as_ref()
+                        .is_some_and(|(file, range)| moves(file, range))
+                        || matches!(&grant.role, RoleSource::Declared { file, range, .. } if moves(file, range))
+                };
+                let all = || permissions.grants.iter().chain(&permissions.defaults);
+                if !all().any(names_moved) {
+                    return (key.clone(), Arc::clone(permissions));
+                }
+                let mut copy = Permissions::clone(permissions);
+                for grant in copy.grants.iter_mut().chain(copy.defaults.iter_mut()) {
+                    if let Some((file, range)) = &mut grant.binding_place {
+                        if moves(file, range) {
+                            *range = range.shifted(by);
+                        }
+                    }
+                    if let RoleSource::Declared { file, range, .. } = &mut grant.role {
+                        if moves(file, range) {
+                            *range = range.shifted(by);
+                        }
+                    }
+                }
+                (key.clone(), Arc::new(copy))
+            })
+            .collect();
+        drop(answers);
+        self.answers = Arc::new(Mutex::new(moved));
+        true
+    }
+
     pub fn remove(&mut self, origin: &str) {
         if self.by_origin.remove(origin).is_some() {
             self.invalidate();
@@ -398,7 +449,7 @@ impl RbacIndex {
             role,
             scope,
             capabilities: Capability::of_rules(&rules),
-            rules,
+            rules: Arc::new(rules),
         }
     }
 

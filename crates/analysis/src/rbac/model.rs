@@ -226,6 +226,43 @@ impl RbacObjects {
         self.roles.is_empty() && self.bindings.is_empty()
     }
 
+    /// Moves, in place, every position at or after byte `at` by `by` bytes
+    /// (an edit before them; positions before `at` stay). Returns whether a
+    /// position moved.
+    pub fn shift_from(&mut self, at: usize, by: isize) -> bool {
+        let mut moved = false;
+        let mut shift = |range: &mut TextRange| {
+            if range.start >= at && by != 0 {
+                *range = range.shifted(by);
+                moved = true;
+            }
+        };
+        for role in &mut self.roles {
+            shift(&mut role.name_range);
+        }
+        for binding in &mut self.bindings {
+            shift(&mut binding.name_range);
+            if let Some(role_ref) = binding.role_ref.as_mut() {
+                shift(&mut role_ref.range);
+            }
+            for subject in &mut binding.subjects {
+                shift(&mut subject.range);
+            }
+        }
+        moved
+    }
+
+    /// Whether [`RbacObjects::shift_from`] would move a position.
+    pub fn has_position_from(&self, at: usize) -> bool {
+        let from = |range: &TextRange| range.start >= at;
+        self.roles.iter().any(|r| from(&r.name_range))
+            || self.bindings.iter().any(|b| {
+                from(&b.name_range)
+                    || b.role_ref.as_ref().is_some_and(|r| from(&r.range))
+                    || b.subjects.iter().any(|s| from(&s.range))
+            })
+    }
+
     /// The same objects in a text where their document starts `by` bytes
     /// later.
     pub fn shifted(&self, by: isize) -> RbacObjects {

@@ -2,6 +2,8 @@
 //! effective rules and the dangerous capabilities among them, and the risk
 //! they add up to.
 
+use std::sync::Arc;
+
 use crate::text::TextRange;
 
 use super::model::{BindingKind, PolicyRule, RoleKind};
@@ -94,7 +96,8 @@ pub struct Grant {
     pub role: RoleSource,
     pub scope: Scope,
     /// The role's effective (aggregated) rules; empty when it is missing.
-    pub rules: Vec<PolicyRule>,
+    /// (Shared: a copy of the grant, its places moved, keeps them.)
+    pub rules: Arc<Vec<PolicyRule>>,
     /// The dangerous capabilities among `rules`, most dangerous first.
     pub capabilities: Vec<Capability>,
 }
@@ -119,7 +122,7 @@ impl Grant {
     /// empty when some rule gives it for every name.
     pub fn limited_to_names(&self, capability: Capability) -> Vec<String> {
         let mut names = Vec::new();
-        for rule in &self.rules {
+        for rule in self.rules.iter() {
             if capability.given_by(rule) {
                 if rule.resource_names.is_empty() {
                     return Vec::new();
@@ -473,7 +476,7 @@ mod tests {
             },
             scope,
             capabilities: Capability::of_rules(&rules),
-            rules,
+            rules: Arc::new(rules),
         }
     }
 
@@ -592,7 +595,7 @@ mod tests {
             Vec::new(),
         );
         assert_eq!(p.risk, Risk::DangerousInNamespace);
-        assert_eq!(p.grants[0].rules, vec![secrets]);
+        assert_eq!(*p.grants[0].rules, vec![secrets]);
         assert!(p
             .summary()
             .starts_with("bound to ClusterRole \"r\" by ClusterRoleBinding \"b\""));

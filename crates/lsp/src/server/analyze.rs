@@ -86,6 +86,8 @@ impl State {
                         &kind,
                         &analyzed.accounts,
                         rbac,
+                        &|| analysis.rbac_objects(),
+                        analyzed.revision,
                         &analyzed.rope,
                     );
                     analyzed.store = Some(StoreRevisions {

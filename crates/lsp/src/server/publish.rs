@@ -13,7 +13,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -25,7 +25,7 @@ use tower_lsp_server::ls_types::{
 use tracing::{debug, warn};
 
 use tokenguard_analysis::rbac::{Grant, Permissions, RoleSource};
-use tokenguard_analysis::{Finding, SeverityByRisk, TextRange};
+use tokenguard_analysis::{DeclaredAt, Finding, SeverityByRisk, TextRange};
 
 use super::state::State;
 use crate::diagnostics::{to_diagnostic, Analyzed};
@@ -321,7 +321,34 @@ impl State {
         if let Some(cache) = cache.as_mut() {
             **cache = Some(built);
         }
+        drop(cache);
+        // The revision before (its findings, its diagnostics), most often
+        // held by nothing else now.
+        drop(reuse);
+        drop_later(before);
         rendered
+    }
+}
+
+/// Drops `garbage` on a thread of its own: freeing the findings and the
+/// diagnostics of the revision before (tens of findings of many strings
+/// each) takes about as long as building the new ones, and the publish
+/// need not wait for it.
+fn drop_later<T: Send + 'static>(garbage: T) {
+    type Garbage = Box<dyn Send>;
+    static TRASH: OnceLock<Option<std::sync::mpsc::Sender<Garbage>>> = OnceLock::new();
+    let trash = TRASH.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<Garbage>();
+        std::thread::Builder::new()
+            .name("tokenguard-drop".to_string())
+            .spawn(move || receiver.into_iter().for_each(drop))
+            .ok()?;
+        Some(sender)
+    });
+    let garbage: Garbage = Box::new(garbage);
+    // (Dropped here when there is no such thread.)
+    if let Some(trash) = trash {
+        let _ = trash.send(garbage);
     }
 }
 
@@ -542,6 +569,17 @@ impl<'a> Reuse<'a> {
         // before, moved, with its account when this file declares it (after
         // the edit too: it is one of the places).
         let by = usize::try_from(self.delta).ok()?;
+        // (Its permissions name a place of this file after the edit, which
+        // moved: the finding before, moved, names it where it was; so does
+        // its answer. Only following them can tell: `find_followed`.)
+        if by > 0 {
+            if let Some(own) = self.own.as_deref() {
+                let moved = |d: &DeclaredAt| d.file == own && d.range.start >= self.start;
+                if finding.declared_at.iter().any(moved) {
+                    return None;
+                }
+            }
+        }
         let start_before = finding.range.start.checked_sub(by)?;
         self.starting_at(start_before)
             .find(|(f, _)| {
@@ -624,9 +662,12 @@ impl Follow {
                 }
             }
         }
-        for at in moved.declared_at.iter_mut().filter(|d| d.file == own) {
-            at.range = self.range(at.range)?;
-            at.line_start = self.offset(at.line_start)?;
+        if moved.declared_at.iter().any(|d| d.file == own) {
+            let declared_at = Arc::make_mut(&mut moved.declared_at);
+            for at in declared_at.iter_mut().filter(|d| d.file == own) {
+                at.range = self.range(at.range)?;
+                at.line_start = self.offset(at.line_start)?;
+            }
         }
         Some(moved)
     }

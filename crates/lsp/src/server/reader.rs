@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use dashmap::DashMap;
 use parking_lot::RwLock;
 use ropey::Rope;
 use tower_lsp_server::ls_types::Uri;
@@ -27,6 +28,19 @@ use crate::workspace;
 pub struct ServerSource {
     pub roots: Arc<RwLock<Vec<PathBuf>>>,
     pub open: Arc<OpenDocuments>,
+    /// The open manifests whose facts the host holds from their own
+    /// analysis, with the revision analysed (`WorkspaceStore::buffer_analysed`).
+    pub fed: Arc<DashMap<DocumentKey, OwnFed>>,
+}
+
+/// The facts the host holds of an open manifest came from its analysis of
+/// `revision` (whose text is `rope`), fed when the host's revision of the
+/// file was `host_revision`.
+#[derive(Clone, Debug)]
+pub struct OwnFed {
+    pub revision: u64,
+    pub host_revision: u64,
+    pub rope: Rope,
 }
 
 impl ServerSource {
@@ -51,8 +65,16 @@ impl FileSource for ServerSource {
     /// bindings after every edit that moves them).
     fn lines_at(&self, path: &FilePath, offsets: &[usize], _: Need) -> Option<Vec<Option<LineAt>>> {
         let path = path.as_path()?;
-        if let Some(open) = DocumentKey::from_path(path).and_then(|key| self.open.doc(&key)) {
-            return Some(offsets.iter().map(|&o| line_at(&open.rope, o)).collect());
+        if let Some(key) = DocumentKey::from_path(path) {
+            if let Some(open) = self.open.doc(&key) {
+                // The text the host's facts were read from (the buffer may
+                // be ahead of them).
+                let rope = self
+                    .fed
+                    .get(&key)
+                    .map_or_else(|| open.rope.clone(), |fed| fed.rope.clone());
+                return Some(offsets.iter().map(|&o| line_at(&rope, o)).collect());
+            }
         }
         let roots = self.roots.read().clone();
         Some(lines_in(&workspace::read_within(&roots, path)?, offsets))

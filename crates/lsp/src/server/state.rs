@@ -49,6 +49,7 @@ impl State {
         let source = ServerSource {
             roots: Arc::clone(&roots),
             open: Arc::clone(&open),
+            fed: Arc::default(),
         };
         Self {
             open,

@@ -51,11 +51,13 @@ use tokenguard_analysis::helm::render::Rendering;
 use tokenguard_analysis::host::{Affected, AnalysisHost, Configuration, FileFacts, FilePath};
 use tokenguard_analysis::kustomize::{file_key, is_kustomization_file};
 use tokenguard_analysis::rbac::RbacObjects;
+
+use crate::diagnostics::OwnRbac;
 use tokenguard_analysis::{
     AccountIndex, AccountLookup, Finding, FoundAccount, Options, ServiceAccount,
 };
 
-use super::reader::ServerSource;
+use super::reader::{OwnFed, ServerSource};
 use crate::identity::{self, DocumentKey};
 use crate::positions::Encoding;
 use crate::project::Project;
@@ -357,13 +359,20 @@ impl WorkspaceStore {
     /// chart's `values.yaml`, a kustomization or a patch file).
     ///
     /// `rbac`: a manifest's roles and bindings (kept by its live analysis
-    /// from edit to edit: `tokenguard_analysis::rbac::RbacFacts`).
+    /// from edit to edit: `tokenguard_analysis::rbac::RbacFacts`), or how
+    /// they moved since the revision analysed before: when the host holds
+    /// that revision's, it moves them (`AnalysisHost::shift_file`), else
+    /// they are read of the live analysis (`objects`). `revision`: the
+    /// document's revision analysed, whose text is `rope`.
+    #[allow(clippy::too_many_arguments)]
     pub fn buffer_analysed(
         &self,
         key: &DocumentKey,
         kind: &FileKind,
         accounts: &[ServiceAccount],
-        rbac: Option<RbacObjects>,
+        rbac: Option<OwnRbac>,
+        objects: &dyn Fn() -> RbacObjects,
+        revision: u64,
         rope: &Rope,
     ) -> OwnFeed {
         let unfed = || {
@@ -373,47 +382,107 @@ impl WorkspaceStore {
         let Some(path) = host_path(key) else {
             return unfed();
         };
-        let rbac = match (kind, rbac) {
-            (FileKind::Manifest, Some(rbac)) => rbac,
-            (FileKind::Manifest, None) => {
-                tokenguard_analysis::rbac::rbac_of_text(&rope.to_string())
-            }
-            _ => Default::default(),
-        };
-        let (known, same_accounts, read_by_others) = {
-            let host = self.host.read();
+        let read_by_others = {
             let name = file_key(Path::new(path.as_str()));
-            let known_rbac = host.rbac().objects_of(path.as_str());
-            (
-                host.kind(&path).is_some(),
-                host.accounts().accounts_of(path.as_str()) == accounts
-                    && known_rbac.map_or(rbac.is_empty(), |r| *r == rbac),
-                path.file_name() == "values.yaml"
-                    || is_kustomization_file(&name)
-                    || host.kustomizations().is_patch_file(&name),
-            )
+            path.file_name() == "values.yaml"
+                || is_kustomization_file(&name)
+                || self.host.read().kustomizations().is_patch_file(&name)
         };
         if *kind != FileKind::Manifest || read_by_others {
-            self.feed_text(key, rope).unwrap_or_else(unfed)
-        } else if !known || !same_accounts {
-            // (An open buffer's navigation symbols are read from its text
-            // when asked: `server/navigate.rs`.)
-            let facts = FileFacts {
-                kind: FileKind::Manifest,
-                accounts: accounts.to_vec(),
-                uses: None,
-                rbac,
-            };
-            let (change, fed) = self.feed_counted(|host| {
-                host.add_facts(path, facts);
-            });
-            if let Some(change) = change {
-                self.own_changes.insert(key.clone(), change);
-            }
-            fed
-        } else {
-            unfed()
+            self.source.fed.remove(key);
+            return self.feed_text(key, rope).unwrap_or_else(unfed);
         }
+        let own = |host: &AnalysisHost<ServerSource>| OwnFed {
+            revision,
+            host_revision: host.file_revision(&path).unwrap_or(0),
+            rope: rope.clone(),
+        };
+        // Whether the host holds the facts of the revision `from`, fed by
+        // this buffer's analysis and nothing since.
+        let holds = |host: &AnalysisHost<ServerSource>, from: u64| {
+            self.source.fed.get(key).is_some_and(|fed| {
+                fed.revision == from && host.file_revision(&path) == Some(fed.host_revision)
+            })
+        };
+        if let Some(OwnRbac::Moved { from, edit }) = rbac {
+            {
+                let host = self.host.read();
+                if holds(&host, from)
+                    && host.accounts().accounts_of(path.as_str()) == accounts
+                    && !host.shift_moves(&path, edit)
+                {
+                    // The same facts.
+                    self.source.fed.insert(key.clone(), own(&host));
+                    return OwnFeed {
+                        from: host.revision(),
+                        to: host.revision(),
+                    };
+                }
+            }
+            let mut shifted = false;
+            let (change, fed) = self.feed_counted(|host| {
+                if holds(host, from) {
+                    shifted = host.shift_file(&path, edit, accounts.to_vec()).is_some();
+                }
+                if shifted {
+                    self.source.fed.insert(key.clone(), own(host));
+                }
+            });
+            if shifted {
+                if let Some(change) = change {
+                    self.own_changes.insert(key.clone(), change);
+                }
+                return fed;
+            }
+            // (Nothing was fed: the host's revision did not move.)
+            return self.feed_objects(key, &path, accounts, objects(), &own);
+        }
+        let rbac = match rbac {
+            Some(OwnRbac::Objects(rbac)) => rbac,
+            _ => tokenguard_analysis::rbac::rbac_of_text(&rope.to_string()),
+        };
+        self.feed_objects(key, &path, accounts, rbac, &own)
+    }
+
+    /// [`WorkspaceStore::buffer_analysed`] with the roles and bindings read.
+    fn feed_objects(
+        &self,
+        key: &DocumentKey,
+        path: &FilePath,
+        accounts: &[ServiceAccount],
+        rbac: RbacObjects,
+        own: &dyn Fn(&AnalysisHost<ServerSource>) -> OwnFed,
+    ) -> OwnFeed {
+        {
+            let host = self.host.read();
+            let known_rbac = host.rbac().objects_of(path.as_str());
+            let same = host.kind(path).is_some()
+                && host.accounts().accounts_of(path.as_str()) == accounts
+                && known_rbac.map_or(rbac.is_empty(), |r| *r == rbac);
+            if same {
+                self.source.fed.insert(key.clone(), own(&host));
+                return OwnFeed {
+                    from: host.revision(),
+                    to: host.revision(),
+                };
+            }
+        }
+        // (An open buffer's navigation symbols are read from its text when
+        // asked: `server/navigate.rs`.)
+        let facts = FileFacts {
+            kind: FileKind::Manifest,
+            accounts: accounts.to_vec(),
+            uses: None,
+            rbac,
+        };
+        let (change, fed) = self.feed_counted(|host| {
+            host.add_facts(path.clone(), facts);
+            self.source.fed.insert(key.clone(), own(host));
+        });
+        if let Some(change) = change {
+            self.own_changes.insert(key.clone(), change);
+        }
+        fed
     }
 
     /// The disk speaks for the file at `key` again (a watched change, a
@@ -421,6 +490,8 @@ impl WorkspaceStore {
     pub fn disk_changed(&self, key: &DocumentKey) {
         let read_at = self.disk_clock.fetch_add(1, Ordering::SeqCst) + 1;
         self.disk_reads.insert(key.clone(), read_at);
+        // The buffer no longer speaks for the file.
+        self.source.fed.remove(key);
         let Some(path) = host_path(key) else {
             return;
         };
@@ -530,6 +601,7 @@ mod tests {
         WorkspaceStore::new(ServerSource {
             roots: Arc::new(RwLock::new(vec![root.to_path_buf()])),
             open: Arc::new(OpenDocuments::default()),
+            fed: Arc::default(),
         })
     }
 
@@ -555,10 +627,26 @@ mod tests {
         let accounts = tokenguard_analysis::service_accounts(ACCOUNT);
         let rope = Rope::from_str(ACCOUNT);
         let before = store.generation.load(Ordering::SeqCst);
-        store.buffer_analysed(&key(a), &FileKind::Manifest, &accounts, None, &rope);
+        store.buffer_analysed(
+            &key(a),
+            &FileKind::Manifest,
+            &accounts,
+            None,
+            &RbacObjects::default,
+            1,
+            &rope,
+        );
         assert!(store.generation.load(Ordering::SeqCst) > before);
         assert_eq!(store.take_affected(), Affected::Everything);
-        store.buffer_analysed(&key(a), &FileKind::Manifest, &accounts, None, &rope);
+        store.buffer_analysed(
+            &key(a),
+            &FileKind::Manifest,
+            &accounts,
+            None,
+            &RbacObjects::default,
+            1,
+            &rope,
+        );
         assert_eq!(
             store.take_affected(),
             Affected::Files(Default::default()),
@@ -571,7 +659,15 @@ mod tests {
             "its own text speaks for it"
         );
         // Its accounts gone from the buffer: gone from the index.
-        store.buffer_analysed(&key(a), &FileKind::Manifest, &[], None, &Rope::new());
+        store.buffer_analysed(
+            &key(a),
+            &FileKind::Manifest,
+            &[],
+            None,
+            &RbacObjects::default,
+            2,
+            &Rope::new(),
+        );
         assert_eq!(store.take_affected(), Affected::Everything);
         assert_eq!(origin_seen_from(&store, &key(b)), None);
     }
