@@ -128,6 +128,40 @@ impl LineIndex {
         self.line_starts[line.min(self.line_starts.len() - 1)]
     }
 
+    /// Byte offset where the line after `line` starts (the text's end for
+    /// the last line).
+    pub(crate) fn next_line_start(&self, line: usize) -> usize {
+        self.line_starts.get(line + 1).copied().unwrap_or(self.len)
+    }
+
+    /// The lines of `text[range]` without their breaks, as that piece cut
+    /// at every LF, CRLF and lone CR would give them (the first starts at
+    /// `range.start`, the last ends at `range.end`), found in the table
+    /// instead of searched for; the pieces between the CR and the LF of a
+    /// CRLF are not given (they are empty).
+    pub(crate) fn lines_in<'t>(
+        &'t self,
+        text: &'t str,
+        range: TextRange,
+    ) -> impl Iterator<Item = &'t str> + 't {
+        let first = self.line_of(range.start);
+        let end = range.end.min(text.len());
+        self.line_starts[first..]
+            .iter()
+            .enumerate()
+            .map(move |(i, &start)| (start.max(range.start), self.next_line_start(first + i)))
+            .take_while(move |&(start, _)| start < end)
+            .map(move |(start, next)| {
+                let bytes = text.as_bytes();
+                let mut stop = next.min(end);
+                // (Only the line's last bytes can be its break.)
+                while stop > start && matches!(bytes[stop - 1], b'\n' | b'\r') {
+                    stop -= 1;
+                }
+                text.get(start..stop).unwrap_or_default()
+            })
+    }
+
     /// Byte offset where `line`'s content ends, before its break.
     pub fn line_end(&self, text: &str, line: usize) -> usize {
         let next = self.line_starts.get(line + 1).copied().unwrap_or(self.len);
