@@ -635,9 +635,22 @@ pub fn check_inputs(
     let max_size = fed.max_size;
     // Pass two: what depends on the complete indexes, without reading or
     // parsing again.
-    let mut files: Vec<CheckedFile> = read
+    // The templates (analysed now, from their text) largest first, so that
+    // no large one is left to a thread alone at the end; the order of the
+    // output is the sort's below.
+    let mut read: Vec<(usize, ReadFile)> = read.into_iter().enumerate().collect();
+    read.sort_by_key(|(i, file)| {
+        let cost = if file.pending.needs_text() {
+            file.source.text.len()
+        } else {
+            0
+        };
+        (std::cmp::Reverse(cost), *i)
+    });
+    let mut files: Vec<(usize, CheckedFile)> = read
         .into_par_iter()
-        .filter_map(|file| {
+        .with_max_len(1)
+        .filter_map(|(i, file)| {
             let ReadFile {
                 source,
                 lines,
@@ -646,17 +659,22 @@ pub fn check_inputs(
             let path = source_path(&source);
             let text = pending.needs_text().then_some(source.text.as_str());
             let analysis = context.host.complete(&path, pending, text)?;
-            Some(checked_file(
-                source,
-                analysis,
-                Kept::Lines(lines),
-                context,
-                keep_text,
-                max_size,
+            Some((
+                i,
+                checked_file(
+                    source,
+                    analysis,
+                    Kept::Lines(lines),
+                    context,
+                    keep_text,
+                    max_size,
+                ),
             ))
         })
         .collect();
-    files.sort_by(|a, b| a.source.display.cmp(&b.source.display));
+    // (By name, then in the order read, as before.)
+    files.sort_by(|(i, a), (j, b)| a.source.display.cmp(&b.source.display).then(i.cmp(j)));
+    let files: Vec<CheckedFile> = files.into_iter().map(|(_, file)| file).collect();
     for file in &files {
         if let Some(note) = &file.not_evaluated {
             log.note(format_args!("{}: {note}", file.source.display));
