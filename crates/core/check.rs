@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use rayon::prelude::*;
+use tokenguard_analysis::files::FileKind;
 use tokenguard_analysis::host::{
     AnalysisHost, FileAnalysis, FilePath, FileSource, Need, PendingAnalysis,
 };
@@ -386,9 +387,6 @@ pub fn feed_inputs(
     let reader = &reader;
     let first_pass = |i: usize, input: &Input, text: &str| {
         let name = file_path(input);
-        let chart = (i < reported)
-            .then(|| reader.needs_rendering(&name, text))
-            .flatten();
         let first = match pass {
             Pass::Check { keep_text } if i < reported => {
                 let reading = reader.read_file(&name, text);
@@ -397,6 +395,16 @@ pub fn feed_inputs(
             }
             _ => FirstPass::Facts(reader.facts(&name, text)),
         };
+        // Only a chart template can need rendering: the file is not
+        // classified again (a manifest's text searched for actions) to
+        // learn that.
+        let kind = match &first {
+            FirstPass::Facts(facts) => &facts.kind,
+            FirstPass::Read(reading, ..) => &reading.facts.kind,
+        };
+        let chart = (i < reported && matches!(kind, FileKind::ChartTemplate(_)))
+            .then(|| reader.needs_rendering(&name, text))
+            .flatten();
         (first, chart)
     };
     let read_one = |i: usize| -> Option<Result<_, Outcome>> {
@@ -635,22 +643,9 @@ pub fn check_inputs(
     let max_size = fed.max_size;
     // Pass two: what depends on the complete indexes, without reading or
     // parsing again.
-    // The templates (analysed now, from their text) largest first, so that
-    // no large one is left to a thread alone at the end; the order of the
-    // output is the sort's below.
-    let mut read: Vec<(usize, ReadFile)> = read.into_iter().enumerate().collect();
-    read.sort_by_key(|(i, file)| {
-        let cost = if file.pending.needs_text() {
-            file.source.text.len()
-        } else {
-            0
-        };
-        (std::cmp::Reverse(cost), *i)
-    });
-    let mut files: Vec<(usize, CheckedFile)> = read
+    let mut files: Vec<CheckedFile> = read
         .into_par_iter()
-        .with_max_len(1)
-        .filter_map(|(i, file)| {
+        .filter_map(|file| {
             let ReadFile {
                 source,
                 lines,
@@ -659,22 +654,17 @@ pub fn check_inputs(
             let path = source_path(&source);
             let text = pending.needs_text().then_some(source.text.as_str());
             let analysis = context.host.complete(&path, pending, text)?;
-            Some((
-                i,
-                checked_file(
-                    source,
-                    analysis,
-                    Kept::Lines(lines),
-                    context,
-                    keep_text,
-                    max_size,
-                ),
+            Some(checked_file(
+                source,
+                analysis,
+                Kept::Lines(lines),
+                context,
+                keep_text,
+                max_size,
             ))
         })
         .collect();
-    // (By name, then in the order read, as before.)
-    files.sort_by(|(i, a), (j, b)| a.source.display.cmp(&b.source.display).then(i.cmp(j)));
-    let files: Vec<CheckedFile> = files.into_iter().map(|(_, file)| file).collect();
+    files.sort_by(|a, b| a.source.display.cmp(&b.source.display));
     for file in &files {
         if let Some(note) = &file.not_evaluated {
             log.note(format_args!("{}: {note}", file.source.display));

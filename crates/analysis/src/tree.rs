@@ -415,12 +415,8 @@ impl<'t> Builder<'t> {
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
             Event::DocumentStart => {
-                // About a node per dozen bytes in a manifest: room made once
-                // rather than the table copied as it doubles.
-                let nodes = (self.chunk.range.len() / 24).min(1 << 16);
                 self.doc = Document {
                     range: self.chunk.range,
-                    nodes: Vec::with_capacity(nodes),
                     ..Document::default()
                 };
                 self.stack.clear();
