@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use rayon::prelude::*;
+use tokenguard_analysis::files::FileKind;
 use tokenguard_analysis::host::{
     AnalysisHost, FileAnalysis, FilePath, FileSource, Need, PendingAnalysis,
 };
@@ -386,9 +387,6 @@ pub fn feed_inputs(
     let reader = &reader;
     let first_pass = |i: usize, input: &Input, text: &str| {
         let name = file_path(input);
-        let chart = (i < reported)
-            .then(|| reader.needs_rendering(&name, text))
-            .flatten();
         let first = match pass {
             Pass::Check { keep_text } if i < reported => {
                 let reading = reader.read_file(&name, text);
@@ -397,6 +395,16 @@ pub fn feed_inputs(
             }
             _ => FirstPass::Facts(reader.facts(&name, text)),
         };
+        // Only a chart template can need rendering: the file is not
+        // classified again (a manifest's text searched for actions) to
+        // learn that.
+        let kind = match &first {
+            FirstPass::Facts(facts) => &facts.kind,
+            FirstPass::Read(reading, ..) => &reading.facts.kind,
+        };
+        let chart = (i < reported && matches!(kind, FileKind::ChartTemplate(_)))
+            .then(|| reader.needs_rendering(&name, text))
+            .flatten();
         (first, chart)
     };
     let read_one = |i: usize| -> Option<Result<_, Outcome>> {

@@ -105,13 +105,9 @@ pub fn parse(text: &str, options: &Options) -> ParsedFile {
         file_start: Some(0),
         after_end: false,
     };
-    parse_chunks(
-        text,
-        split::split_documents(text, body_start),
-        options,
-        reading,
-        None,
-    )
+    let line_index = LineIndex::new(text);
+    let chunks = split::split_indexed(text, body_start, &line_index);
+    parse_chunks(text, line_index, chunks, options, reading, None)
 }
 
 /// [`parse`], and the roles and bindings of the file from the same parse
@@ -125,9 +121,12 @@ pub(crate) fn parse_with_rbac(text: &str, options: &Options) -> (ParsedFile, rba
         after_end: false,
     };
     let mut objects = rbac::RbacObjects::default();
+    let line_index = LineIndex::new(text);
+    let chunks = split::split_indexed(text, body_start, &line_index);
     let parsed = parse_chunks(
         text,
-        split::split_documents(text, body_start),
+        line_index,
+        chunks,
         options,
         reading,
         Some(&mut objects),
@@ -140,8 +139,9 @@ pub(crate) fn parse_with_rbac(text: &str, options: &Options) -> (ParsedFile, rba
 /// the cluster reads (trim markers remove tabs next to an action).
 pub(crate) fn parse_masked(text: &str, options: &Options) -> ParsedFile {
     let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
-    let chunks = split::split_documents(text, body_start);
-    parse_chunks(text, chunks, options, Reading::Masked, None)
+    let line_index = LineIndex::new(text);
+    let chunks = split::split_indexed(text, body_start, &line_index);
+    parse_chunks(text, line_index, chunks, options, Reading::Masked, None)
 }
 
 /// What [`parse_chunks`] checks beyond yaml-rust2's reading.
@@ -178,19 +178,27 @@ pub(crate) fn parse_single_document(
         file_start: at_file_start.then_some(0),
         after_end,
     };
-    parse_chunks(text, vec![whole], options, reading, None)
+    parse_chunks(
+        text,
+        LineIndex::new(text),
+        vec![whole],
+        options,
+        reading,
+        None,
+    )
 }
 
-/// Parses each chunk, as `reading` says; with `rbac`, the roles and
-/// bindings of the chunks that may hold them are read into it.
+/// Parses each chunk (`line_index`: the table of `text`), as `reading`
+/// says; with `rbac`, the roles and bindings of the chunks that may hold
+/// them are read into it.
 fn parse_chunks(
     text: &str,
+    line_index: LineIndex,
     chunks: Vec<split::Chunk>,
     options: &Options,
     reading: Reading,
     mut rbac: Option<&mut rbac::RbacObjects>,
 ) -> ParsedFile {
-    let line_index = LineIndex::new(text);
     let mut parsed = ParsedFile::default();
     let mut after_end = matches!(
         reading,
@@ -208,8 +216,9 @@ fn parse_chunks(
         let mut refused = None;
         let docs = if chunk.has_content {
             let body = &text[chunk.range.start..chunk.range.end];
-            let matters = relevance::may_matter(body, &options.kinds);
-            let roles = rbac.is_some() && rbac::may_hold_rbac(body);
+            let kinds = relevance::document_kinds(text, &line_index, chunk.range, &options.kinds);
+            let matters = kinds.matters;
+            let roles = rbac.is_some() && kinds.may_name_rbac_kind(body);
             match tree::parse_chunk_if(text, &line_index, chunk, matters || roles) {
                 ChunkResult::Documents(docs) => {
                     if let (true, Some(objects)) = (roles, rbac.as_deref_mut()) {
@@ -268,9 +277,9 @@ pub fn service_accounts(text: &str) -> Vec<ServiceAccount> {
     let line_index = LineIndex::new(text);
     let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
     let mut accounts = Vec::new();
-    for chunk in split::split_documents(text, body_start) {
-        let body = &text[chunk.range.start..chunk.range.end];
-        if !chunk.has_content || !relevance::may_declare_account(body) {
+    for chunk in split::split_indexed(text, body_start, &line_index) {
+        if !chunk.has_content || !relevance::may_declare_account_in(text, &line_index, chunk.range)
+        {
             continue;
         }
         if let ChunkResult::Documents(docs) = tree::build_chunk(text, &line_index, chunk) {

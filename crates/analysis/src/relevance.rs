@@ -10,6 +10,7 @@
 //! document is treated as one that matters.
 
 use crate::kinds::WorkloadKinds;
+use crate::text::{LineIndex, TextRange};
 
 /// False only when the document certainly has a root `kind` that is neither a
 /// workload kind of `kinds` (of any group: the group is not read), nor a
@@ -19,23 +20,93 @@ pub fn may_matter(document: &str, kinds: &WorkloadKinds) -> bool {
 }
 
 /// False only when the document certainly declares no ServiceAccount.
+#[cfg(test)]
 pub fn may_declare_account(document: &str) -> bool {
     may_hold(document, |kind| {
         unreadable(kind) || kind == "ServiceAccount" || kind.ends_with("List")
     })
 }
 
+/// [`may_declare_account`] of `text[range]`, its lines found in `index`
+/// (the table of `text`).
+pub(crate) fn may_declare_account_in(text: &str, index: &LineIndex, range: TextRange) -> bool {
+    may_hold_lines(index.lines_in(text, range), |kind| {
+        unreadable(kind) || kind == "ServiceAccount" || kind.ends_with("List")
+    })
+}
+
+/// What the column-0 lines of one document of a file say, read from the
+/// file's line table (a parse reads every document of the file): whether
+/// it may matter ([`may_matter`]), and whether its RBAC objects may be
+/// read ([`DocumentKinds::may_name_rbac_kind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DocumentKinds {
+    /// [`may_matter`] of the document.
+    pub matters: bool,
+    /// When it does not matter: whether one of its root `kind` lines names
+    /// an RBAC kind (`Role`, `ClusterRole`, `RoleBinding`,
+    /// `ClusterRoleBinding`). When it does, this is not known (true).
+    rbac_root: bool,
+}
+
+impl DocumentKinds {
+    /// False only when the document certainly has no RBAC object: its root
+    /// `kind` is certainly known, is no `*List` (whose items could be one)
+    /// and no RBAC kind, so reading its objects finds none, whatever other
+    /// lines mention. Else [`crate::rbac::may_hold_rbac`] of its text says.
+    pub fn may_name_rbac_kind(&self, document: &str) -> bool {
+        (self.matters || self.rbac_root) && crate::rbac::may_hold_rbac(document)
+    }
+}
+
+/// [`DocumentKinds`] of `text[range]`, its lines found in `index` (the
+/// table of `text`).
+pub(crate) fn document_kinds(
+    text: &str,
+    index: &LineIndex,
+    range: TextRange,
+    kinds: &WorkloadKinds,
+) -> DocumentKinds {
+    let mut rbac_root = false;
+    let matters = may_hold_lines(index.lines_in(text, range), |kind| {
+        rbac_root |= matches!(
+            kind,
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+        );
+        relevant_kind(kind, kinds)
+    });
+    DocumentKinds {
+        matters,
+        rbac_root: matters || rbac_root,
+    }
+}
+
 /// False only when the document certainly has a root `kind` for which
 /// `relevant` says no.
-fn may_hold(document: &str, relevant: impl Fn(&str) -> bool) -> bool {
+fn may_hold(document: &str, relevant: impl FnMut(&str) -> bool) -> bool {
     let bytes = document.as_bytes();
-    let mut saw_kind = false;
-    // Only column-0 lines matter: jump from line start to line start.
     let mut start = 0;
-    while start < bytes.len() {
+    let lines = std::iter::from_fn(|| {
+        if start >= bytes.len() {
+            return None;
+        }
         let end = memchr::memchr2(b'\n', b'\r', &bytes[start..]).map_or(bytes.len(), |i| start + i);
         let line = &document[start..end];
         start = end + 1;
+        Some(line)
+    });
+    may_hold_lines(lines, relevant)
+}
+
+/// [`may_hold`] of the document cut into `lines` (each without its break;
+/// empty pieces may be left out).
+fn may_hold_lines<'t>(
+    lines: impl Iterator<Item = &'t str>,
+    mut relevant: impl FnMut(&str) -> bool,
+) -> bool {
+    let mut saw_kind = false;
+    // Only column-0 lines matter.
+    for line in lines {
         match line.as_bytes().first() {
             // Most lines are indented or blank: nothing to read there.
             None | Some(b' ' | b'\t' | b'#') => continue,
@@ -230,6 +301,79 @@ mod tests {
 
     fn may_matter(document: &str) -> bool {
         super::may_matter(document, &WorkloadKinds::default())
+    }
+
+    /// Texts whose documents name kinds at the root and below, quoted or
+    /// not, with every kind of line break.
+    fn documents() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let line = prop::sample::select(vec![
+            "---",
+            "kind: Role",
+            "kind: 'ClusterRole'",
+            "kind: \"RoleBinding\" # c",
+            "kind: ClusterRoleBinding",
+            "kind: ConfigMap",
+            "kind: RoleList",
+            "kind: List",
+            "kind: Pod",
+            "kind: ServiceAccount",
+            "kind:",
+            "  kind: Role",
+            "kind: Ro\\x6ce",
+            "apiVersion: rbac.authorization.k8s.io/v1",
+            "apiVersion: v1",
+            "metadata:",
+            "  name: a",
+            "items:",
+            "- kind: Role",
+            "  metadata: {name: b}",
+            "data:",
+            "  x: |",
+            "    kind: Role",
+            "# kind: Role",
+            "{kind: Role}",
+            "",
+            "  ",
+        ]);
+        let brk = prop::sample::select(vec!["\n", "\r\n", "\r"]);
+        prop::collection::vec((line, brk), 0..10).prop_map(|lines| {
+            lines
+                .into_iter()
+                .flat_map(|(l, b)| [l, b])
+                .collect::<String>()
+        })
+    }
+
+    proptest::proptest! {
+        /// Read from the line table, each document's relevance is the one
+        /// read from its text; and a document whose RBAC objects are not
+        /// read has none.
+        #[test]
+        fn document_kinds_agree_with_the_text(text in documents()) {
+            let index = crate::text::LineIndex::new(&text);
+            let kinds = WorkloadKinds::default();
+            for chunk in crate::split::split_indexed(&text, 0, &index) {
+                let body = &text[chunk.range.start..chunk.range.end];
+                let read = super::document_kinds(&text, &index, chunk.range, &kinds);
+                proptest::prop_assert_eq!(read.matters, super::may_matter(body, &kinds));
+                proptest::prop_assert_eq!(
+                    super::may_declare_account_in(&text, &index, chunk.range),
+                    may_declare_account(body)
+                );
+                if !read.may_name_rbac_kind(body) {
+                    let mut objects = crate::rbac::RbacObjects::default();
+                    if let crate::tree::ChunkResult::Documents(docs) =
+                        crate::tree::build_chunk(&text, &index, chunk)
+                    {
+                        for doc in &docs {
+                            crate::rbac::of_document(doc, &mut objects);
+                        }
+                    }
+                    proptest::prop_assert!(objects.roles.is_empty() && objects.bindings.is_empty());
+                }
+            }
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! but 1.1 is "incompatible"). Such a piece is a syntax error of its own
 //! ([`directive_error`]), and the document after the `---` is read alone.
 
-use crate::text::TextRange;
+use crate::text::{LineIndex, TextRange};
 use crate::tree::SyntaxError;
 
 /// A piece of the file holding at most one YAML document (plus the comments
@@ -102,12 +102,30 @@ fn trim_start(bytes: &[u8]) -> &[u8] {
 /// Splits `text[body_start..]` into chunks. `body_start` skips a byte-order mark.
 pub fn split_documents(text: &str, body_start: usize) -> Vec<Chunk> {
     let bytes = text.as_bytes();
+    split_lines(text, body_start, |pos, _| line_bounds(bytes, pos).1)
+}
+
+/// [`split_documents`] with the text's line table at hand: the lines are
+/// not searched for again, and a line inside a document is not read at all
+/// (only its first byte).
+pub(crate) fn split_indexed(text: &str, body_start: usize, index: &LineIndex) -> Vec<Chunk> {
+    split_lines(text, body_start, |_, line| index.next_line_start(line))
+}
+
+/// [`split_documents`], the start of the line after the one at `pos` (0-based
+/// line `line`) given by `next_start`.
+fn split_lines(
+    text: &str,
+    body_start: usize,
+    next_start: impl Fn(usize, usize) -> usize,
+) -> Vec<Chunk> {
+    let bytes = text.as_bytes();
     let mut chunks = Vec::new();
     let mut current = Chunk::starting(body_start, 0);
     let mut line_no = 0;
     let mut pos = body_start;
     while pos < bytes.len() {
-        let (content_end, next) = line_bounds(bytes, pos);
+        let next = next_start(pos, line_no);
         // Once a chunk holds content, only a marker line changes anything
         // (a content, blank, comment or `%` line then leaves it as it is):
         // most lines are not read.
@@ -116,7 +134,7 @@ pub fn split_documents(text: &str, body_start: usize) -> Vec<Chunk> {
             line_no += 1;
             continue;
         }
-        match classify(&bytes[pos..content_end]) {
+        match classify(&bytes[pos..content_end(bytes, pos, next)]) {
             LineKind::Start { content } => {
                 // A chunk that already holds a `---` must not take a second one:
                 // that would be two documents in one parse. Directives are cut
@@ -154,6 +172,21 @@ pub fn split_documents(text: &str, body_start: usize) -> Vec<Chunk> {
         chunks.push(current);
     }
     chunks
+}
+
+/// Where the content of the line from `pos` to `next` (the next line's
+/// start, or the text's end) ends: before its break (LF, CRLF or a lone CR).
+fn content_end(bytes: &[u8], pos: usize, next: usize) -> usize {
+    let mut end = next;
+    if end > pos && bytes[end - 1] == b'\n' {
+        end -= 1;
+        if end > pos && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+    } else if end > pos && bytes[end - 1] == b'\r' {
+        end -= 1;
+    }
+    end
 }
 
 /// The error of a chunk whose directives come without their document: the
@@ -353,6 +386,56 @@ mod tests {
         assert_eq!(p.len(), 3);
         assert_eq!(p[0], ("---\n", 0, false));
         assert_eq!(p[2], ("---\r\nb: 2", 3, true));
+    }
+
+    /// Texts of document markers, directives, comments, content and
+    /// blank lines, with every kind of line break and a byte-order mark.
+    pub(crate) fn texts() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let line = prop::sample::select(vec![
+            "---",
+            "--- ",
+            "--- # c",
+            "--- {a: 1}",
+            "...",
+            "... ",
+            "----",
+            "---x",
+            "%YAML 1.1",
+            "%b",
+            "# c",
+            "",
+            " ",
+            "\t",
+            "a: 1",
+            "kind: Role",
+            "  kind: Pod",
+            "- x",
+            ".x",
+            "kind: ConfigMap",
+            "\u{feff}",
+        ]);
+        let brk = prop::sample::select(vec!["\n", "\r\n", "\r", ""]);
+        (any::<bool>(), prop::collection::vec((line, brk), 0..12)).prop_map(|(bom, lines)| {
+            let mut text = String::from(if bom { crate::BOM } else { "" });
+            for (line, brk) in lines {
+                text.push_str(line);
+                text.push_str(brk);
+            }
+            text
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_line_table_cuts_as_the_text_does(text in texts()) {
+            let body_start = if text.starts_with(crate::BOM) { crate::BOM.len() } else { 0 };
+            let index = LineIndex::new(&text);
+            proptest::prop_assert_eq!(
+                split_indexed(&text, body_start, &index),
+                split_documents(&text, body_start)
+            );
+        }
     }
 
     #[test]

@@ -93,12 +93,17 @@ impl LineIndex {
         let bytes = text.as_bytes();
         let mut line_starts = Vec::with_capacity(bytes.len() / 40 + 1);
         line_starts.push(0);
-        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-            // The CR of a CRLF is not a line end of its own: its LF is.
-            if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-                continue;
+        if memchr::memchr(b'\r', bytes).is_none() {
+            // (Most texts: one byte to look for is found faster than two.)
+            line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        } else {
+            for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+                // The CR of a CRLF is not a line end of its own: its LF is.
+                if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                    continue;
+                }
+                line_starts.push(i + 1);
             }
-            line_starts.push(i + 1);
         }
         Self {
             line_starts,
@@ -126,6 +131,40 @@ impl LineIndex {
     /// Byte offset where `line` starts (clamped to the last line).
     pub fn line_start(&self, line: usize) -> usize {
         self.line_starts[line.min(self.line_starts.len() - 1)]
+    }
+
+    /// Byte offset where the line after `line` starts (the text's end for
+    /// the last line).
+    pub(crate) fn next_line_start(&self, line: usize) -> usize {
+        self.line_starts.get(line + 1).copied().unwrap_or(self.len)
+    }
+
+    /// The lines of `text[range]` without their breaks, as that piece cut
+    /// at every LF, CRLF and lone CR would give them (the first starts at
+    /// `range.start`, the last ends at `range.end`), found in the table
+    /// instead of searched for; the pieces between the CR and the LF of a
+    /// CRLF are not given (they are empty).
+    pub(crate) fn lines_in<'t>(
+        &'t self,
+        text: &'t str,
+        range: TextRange,
+    ) -> impl Iterator<Item = &'t str> + 't {
+        let first = self.line_of(range.start);
+        let end = range.end.min(text.len());
+        self.line_starts[first..]
+            .iter()
+            .enumerate()
+            .map(move |(i, &start)| (start.max(range.start), self.next_line_start(first + i)))
+            .take_while(move |&(start, _)| start < end)
+            .map(move |(start, next)| {
+                let bytes = text.as_bytes();
+                let mut stop = next.min(end);
+                // (Only the line's last bytes can be its break.)
+                while stop > start && matches!(bytes[stop - 1], b'\n' | b'\r') {
+                    stop -= 1;
+                }
+                text.get(start..stop).unwrap_or_default()
+            })
     }
 
     /// Byte offset where `line`'s content ends, before its break.
@@ -192,6 +231,31 @@ mod tests {
         assert_eq!(index.line_text(text, 3), "d");
         assert_eq!(index.line_of(3), 1);
         assert_eq!(index.line_of(4), 1, "the LF of a CRLF belongs to its line");
+    }
+
+    proptest::proptest! {
+        /// The table of a text is where its breaks are, whichever way it
+        /// is searched.
+        #[test]
+        fn lines_start_after_every_break(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "\n", "\r", "\r\n", "é", "\n\n", "bcdefgh"]),
+                0..40,
+            )
+        ) {
+            let text: String = pieces.concat();
+            let bytes = text.as_bytes();
+            let mut expected = vec![0];
+            for (i, &b) in bytes.iter().enumerate() {
+                let crlf = b == b'\r' && bytes.get(i + 1) == Some(&b'\n');
+                if (b == b'\n' || b == b'\r') && !crlf {
+                    expected.push(i + 1);
+                }
+            }
+            let index = LineIndex::new(&text);
+            proptest::prop_assert_eq!(&index.line_starts, &expected);
+            proptest::prop_assert_eq!(index.len, text.len());
+        }
     }
 
     #[test]

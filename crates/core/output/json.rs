@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
 use tokenguard_analysis::rbac::{Grant, Permissions, RoleSource, Scope, Via};
 use tokenguard_analysis::render::GRANTS_SHOWN;
 use tokenguard_analysis::{Finding, TextEdit};
@@ -143,23 +144,19 @@ pub fn write(workspace: &Workspace, out: &mut dyn Write) -> io::Result<()> {
 /// one level, separated by `,\n`, without the last line break.
 fn file_elements(workspace: &Workspace, file: &CheckedFile) -> io::Result<Vec<u8>> {
     let mut elements = Vec::new();
-    let mut one = Vec::new();
     for (n, finding) in file.findings.iter().enumerate() {
-        one.clear();
         let element = json_finding(workspace, file, finding);
-        serde_json::to_writer_pretty(&mut one, &element)?;
         if n > 0 {
             elements.extend_from_slice(b",\n");
         }
-        // A level deeper: JSON strings hold no raw line breaks, so every
-        // line break of the element starts a line to indent.
-        for (i, line) in one.split(|&byte| byte == b'\n').enumerate() {
-            if i > 0 {
-                elements.push(b'\n');
-            }
-            elements.extend_from_slice(b"  ");
-            elements.extend_from_slice(line);
-        }
+        elements.extend_from_slice(b"  ");
+        // A level deeper, written so: the formatter starts inside the
+        // array (its `[` goes nowhere), so every line break of the element
+        // is followed by one more level of indentation.
+        let mut formatter = PrettyFormatter::new();
+        formatter.begin_array(&mut io::sink())?;
+        let mut serializer = serde_json::Serializer::with_formatter(&mut elements, formatter);
+        element.serialize(&mut serializer)?;
     }
     Ok(elements)
 }

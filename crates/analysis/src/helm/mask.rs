@@ -114,7 +114,8 @@ impl Masked {
 
 /// Whether `text` holds a template action at all.
 pub fn has_actions(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), b"{{").is_some() && next_action(text, 0).is_some()
+    memchr::memmem::find(text.as_bytes(), b"{{").is_some()
+        && next_action(text, 0, &memchr::memmem::Finder::new(b"{{")).is_some()
 }
 
 /// Masks every action of `text`, choosing between clashing branches
@@ -192,6 +193,12 @@ fn mark_block_scalar_starts(original: &[u8], changed: &[bool], out: &mut [u8]) {
     while n < lines.len() {
         let (start, end) = lines[n];
         n += 1;
+        // Only a header followed by a blank line can take a mark (the
+        // content's first line comes right after it otherwise); most lines
+        // are not looked at further.
+        if lines.get(n).is_none_or(|next| !is_blank(next, out)) {
+            continue;
+        }
         let line = &out[start..end];
         if is_blank(&(start, end), out) || !is_block_scalar_header(line) {
             continue;
@@ -312,7 +319,8 @@ fn alone_on_its_lines(bytes: &[u8], in_action: &[bool], range: TextRange) -> boo
 pub fn find_actions(text: &str) -> Vec<Action> {
     let mut actions = Vec::new();
     let mut from = 0;
-    while let Some((range, body)) = next_action(text, from) {
+    let opening = memchr::memmem::Finder::new(b"{{");
+    while let Some((range, body)) = next_action(text, from, &opening) {
         actions.push(Action {
             range,
             kind: classify(body),
@@ -325,9 +333,14 @@ pub fn find_actions(text: &str) -> Vec<Action> {
 
 /// The first closed action at or after `from`: its range and its body
 /// (see [`Action::body`]).
-fn next_action(text: &str, mut from: usize) -> Option<(TextRange, &str)> {
+/// (`opening` finds `{{`: built once for all the actions of a text.)
+fn next_action<'t>(
+    text: &'t str,
+    mut from: usize,
+    opening: &memchr::memmem::Finder,
+) -> Option<(TextRange, &'t str)> {
     let bytes = text.as_bytes();
-    while let Some(found) = memchr::memmem::find(&bytes[from..], b"{{") {
+    while let Some(found) = opening.find(&bytes[from..]) {
         let start = from + found;
         let end = match action_end(bytes, start) {
             Scan::Closed(end) => end,
