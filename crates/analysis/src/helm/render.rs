@@ -55,7 +55,8 @@ impl Unseen {
         }
     }
 
-    /// What was not evaluated, as a sentence's subject.
+    /// What was not evaluated, as a sentence's singular subject (every
+    /// caller follows it with "was not evaluated").
     pub fn describe(&self, text: &str) -> String {
         let line = LineIndex::new(text).line_of(self.range().start) + 1;
         match self {
@@ -67,7 +68,7 @@ impl Unseen {
             Unseen::Included {
                 call, whole: true, ..
             } => {
-                format!("The objects built by {{{{ {call} }}}} (line {line})")
+                format!("The output of {{{{ {call} }}}} (line {line}), which builds whole objects,")
             }
             Unseen::Computed { expression, .. } => {
                 format!("The computed value {{{{ {expression} }}}} of {FIELD} (line {line})")
@@ -768,7 +769,9 @@ mod tests {
         // The whole object from a helper.
         let whole = "{{ include \"common.deployment\" . }}\n";
         let unseen = needs_rendering(whole, options(), &|_| false).expect("the whole object");
-        assert!(unseen.describe(whole).starts_with("The objects built by"));
+        assert!(unseen
+            .describe(whole)
+            .starts_with("The output of {{ include"));
     }
 
     #[test]
