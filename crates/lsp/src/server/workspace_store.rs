@@ -627,26 +627,22 @@ mod tests {
         let accounts = tokenguard_analysis::service_accounts(ACCOUNT);
         let rope = Rope::from_str(ACCOUNT);
         let before = store.generation.load(Ordering::SeqCst);
-        store.buffer_analysed(
-            &key(a),
-            &FileKind::Manifest,
-            &accounts,
-            None,
-            &RbacObjects::default,
-            1,
-            &rope,
-        );
+        // The same buffer, analysed at the same version, fed to the store.
+        let analysed = || {
+            store.buffer_analysed(
+                &key(a),
+                &FileKind::Manifest,
+                &accounts,
+                None,
+                &RbacObjects::default,
+                1,
+                &rope,
+            )
+        };
+        analysed();
         assert!(store.generation.load(Ordering::SeqCst) > before);
         assert_eq!(store.take_affected(), Affected::Everything);
-        store.buffer_analysed(
-            &key(a),
-            &FileKind::Manifest,
-            &accounts,
-            None,
-            &RbacObjects::default,
-            1,
-            &rope,
-        );
+        analysed();
         assert_eq!(
             store.take_affected(),
             Affected::Files(Default::default()),
