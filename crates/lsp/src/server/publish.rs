@@ -919,16 +919,11 @@ mod tests {
             &before,
             plain,
             |at, insert, now, fresh: &Built, reuse: &Reuse<'_>| {
-                for (finding, diagnostic) in fresh.entries() {
-                    if let Some(d) = reuse.find(finding) {
-                        assert_eq!(
-                            d.diagnostic(now.version),
-                            diagnostic.diagnostic,
-                            "{insert:?} at {at}"
-                        );
-                        kept += 1;
-                    }
-                }
+                let edit = format!("{insert:?} at {at}");
+                kept += kept_of(fresh, reuse, now.version, &edit)
+                    .iter()
+                    .filter(|(_, is_kept)| *is_kept)
+                    .count();
             },
         );
         assert!(kept > 100, "{kept}");
@@ -999,6 +994,27 @@ mod tests {
         }
     }
 
+    /// The findings built afresh, each with whether `reuse` keeps its
+    /// diagnostic; every kept diagnostic is checked to equal the one built
+    /// afresh (`edit` names the edit in the failure).
+    fn kept_of<'f>(
+        fresh: &'f Built,
+        reuse: &Reuse<'_>,
+        version: i32,
+        edit: &str,
+    ) -> Vec<(&'f Finding, bool)> {
+        fresh
+            .entries()
+            .map(|(finding, diagnostic)| {
+                let kept = reuse.find(finding);
+                if let Some(kept) = kept {
+                    assert_eq!(kept.diagnostic(version), diagnostic.diagnostic, "{edit}");
+                }
+                (finding, kept.is_some())
+            })
+            .collect()
+    }
+
     fn build_hosted(analyzed: &Arc<Analyzed>) -> Built {
         let uri: Uri = "file:///ws/a.yaml".parse().unwrap();
         let settings = Settings::default();
@@ -1046,19 +1062,12 @@ mod tests {
             &built,
             Hosting::Hosted,
             |at, insert, now, fresh, reuse| {
-                for (finding, diagnostic) in fresh.entries() {
-                    match reuse.find(finding) {
-                        Some(d) => {
-                            assert_eq!(
-                                d.diagnostic(now.version),
-                                diagnostic.diagnostic,
-                                "{insert:?} at {at}"
-                            );
-                            if reuse.find_whole(finding).is_none() {
-                                followed += 1;
-                            }
-                        }
-                        None => rebuilt += 1,
+                let edit = format!("{insert:?} at {at}");
+                for (finding, is_kept) in kept_of(fresh, reuse, now.version, &edit) {
+                    if !is_kept {
+                        rebuilt += 1;
+                    } else if reuse.find_whole(finding).is_none() {
+                        followed += 1;
                     }
                 }
             },
@@ -1097,20 +1106,10 @@ mod tests {
             &built,
             Hosting::Hosted,
             |at, insert, now, fresh, reuse| {
-                let mut followed = 0;
-                for (finding, diagnostic) in fresh.entries() {
-                    match reuse.find(finding) {
-                        Some(d) => {
-                            assert_eq!(
-                                d.diagnostic(now.version),
-                                diagnostic.diagnostic,
-                                "{insert:?} at {at}"
-                            );
-                            followed += 1;
-                        }
-                        None => rebuilt += 1,
-                    }
-                }
+                let edit = format!("{insert:?} at {at}");
+                let kept = kept_of(fresh, reuse, now.version, &edit);
+                let followed = kept.iter().filter(|(_, is_kept)| *is_kept).count();
+                rebuilt += kept.len() - followed;
                 if followed == 2 && reuse.same.borrow().len() == 1 {
                     once += 1;
                 }
@@ -1162,10 +1161,9 @@ mod tests {
             let reuse = Reuse::new(&built, &now)
                 .unwrap()
                 .in_file(Some(OWN.to_string()));
-            for (finding, diagnostic) in fresh.entries() {
-                let kept = reuse.find(finding);
-                let kept = kept.unwrap_or_else(|| panic!("a blank at {at} rebuilt {finding:?}"));
-                assert_eq!(kept.diagnostic(now.version), diagnostic.diagnostic);
+            let edit = format!("a blank at {at}");
+            for (finding, is_kept) in kept_of(&fresh, &reuse, now.version, &edit) {
+                assert!(is_kept, "{edit} rebuilt {finding:?}");
             }
         }
     }
