@@ -22,17 +22,19 @@ pub fn may_matter(document: &str, kinds: &WorkloadKinds) -> bool {
 /// False only when the document certainly declares no ServiceAccount.
 #[cfg(test)]
 pub fn may_declare_account(document: &str) -> bool {
-    may_hold(document, |kind| {
-        unreadable(kind) || kind == "ServiceAccount" || kind.ends_with("List")
-    })
+    may_hold(document, may_be_account_kind)
 }
 
 /// [`may_declare_account`] of `text[range]`, its lines found in `index`
 /// (the table of `text`).
 pub(crate) fn may_declare_account_in(text: &str, index: &LineIndex, range: TextRange) -> bool {
-    may_hold_lines(index.lines_in(text, range), |kind| {
-        unreadable(kind) || kind == "ServiceAccount" || kind.ends_with("List")
-    })
+    may_hold_lines(index.lines_in(text, range), may_be_account_kind)
+}
+
+/// Whether a document whose root `kind` reads `kind` may declare a
+/// ServiceAccount (itself, or as an item of a `*List`).
+fn may_be_account_kind(kind: &str) -> bool {
+    unreadable(kind) || kind == "ServiceAccount" || kind.ends_with("List")
 }
 
 /// What the column-0 lines of one document of a file say, read from the
