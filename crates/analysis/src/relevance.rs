@@ -57,7 +57,7 @@ impl DocumentKinds {
     /// and no RBAC kind, so reading its objects finds none, whatever other
     /// lines mention. Else [`crate::rbac::may_hold_rbac`] of its text says.
     pub fn may_name_rbac_kind(&self, document: &str) -> bool {
-        (self.matters || self.rbac_root) && crate::rbac::may_hold_rbac(document)
+        self.rbac_root && crate::rbac::may_hold_rbac(document)
     }
 }
 
