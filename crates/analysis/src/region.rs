@@ -493,6 +493,16 @@ impl Outline {
         }
     }
 
+    /// Where the last line holding bytes starts, in a document of `len`
+    /// bytes: a closed document's `...` line.
+    pub(crate) fn last_line_start(&self, len: usize) -> usize {
+        self.line_starts
+            .iter()
+            .rev()
+            .find(|&&s| (s as usize) < len)
+            .map_or(0, |&s| s as usize)
+    }
+
     fn entry(&self, line: usize) -> Option<Entry> {
         let entry = Entry(self.entries[line]);
         entry.column().map(|_| entry)

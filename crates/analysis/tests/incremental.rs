@@ -475,3 +475,24 @@ fn flow_sequences_after_a_flow_mapping_are_read_in_place() {
         }
     }
 }
+
+/// Deleting the line break before a `...` line makes it content of the line
+/// above: the document is no longer closed, and the one after it joins it
+/// (found by the property tests in CI).
+#[test]
+fn a_document_end_marker_joined_to_the_line_above_is_read_again() {
+    let marker = REGION_SNIPPETS
+        .iter()
+        .position(|s| *s == "\n...\n")
+        .unwrap();
+    let dash_e = REGIONS.lines().position(|l| l.trim() == "- - e").unwrap();
+    for text in [REGIONS.to_string(), REGIONS.replace('\n', "\r\n")] {
+        for n in 1..4 {
+            let edits = [
+                LineEdit::Insert(dash_e, 0, 0, marker),
+                LineEdit::Delete(dash_e - 1, 2, 0, n),
+            ];
+            run_line_edits(&text, &edits).unwrap();
+        }
+    }
+}
