@@ -84,30 +84,66 @@ impl LineEnding {
 /// Start offsets of every line of a text.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LineIndex {
-    line_starts: Vec<usize>,
+    line_starts: LineStarts,
     len: usize,
+}
+
+/// Where lines start: four bytes a line for any text under 4 GiB (a check
+/// keeps the tables of every file that reports until its output, and an
+/// editor one per open file), eight beyond.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum LineStarts {
+    Narrow(Vec<u32>),
+    Wide(Vec<usize>),
+}
+
+impl Default for LineStarts {
+    fn default() -> Self {
+        LineStarts::Narrow(Vec::new())
+    }
+}
+
+impl LineStarts {
+    fn len(&self) -> usize {
+        match self {
+            LineStarts::Narrow(starts) => starts.len(),
+            LineStarts::Wide(starts) => starts.len(),
+        }
+    }
+
+    fn get(&self, line: usize) -> Option<usize> {
+        match self {
+            LineStarts::Narrow(starts) => starts.get(line).map(|&s| s as usize),
+            LineStarts::Wide(starts) => starts.get(line).copied(),
+        }
+    }
+
+    /// How many lines start at or before `offset`.
+    fn starting_by(&self, offset: usize) -> usize {
+        match self {
+            LineStarts::Narrow(starts) => starts.partition_point(|&s| s as usize <= offset),
+            LineStarts::Wide(starts) => starts.partition_point(|&s| s <= offset),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        match self {
+            LineStarts::Narrow(starts) => starts.shrink_to_fit(),
+            LineStarts::Wide(starts) => starts.shrink_to_fit(),
+        }
+    }
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        let bytes = text.as_bytes();
-        let mut line_starts = Vec::with_capacity(bytes.len() / 40 + 1);
-        line_starts.push(0);
-        if memchr::memchr(b'\r', bytes).is_none() {
-            // (Most texts: one byte to look for is found faster than two.)
-            line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        let line_starts = if u32::try_from(text.len()).is_ok() {
+            LineStarts::Narrow(starts_of(text.as_bytes(), |i| i as u32))
         } else {
-            for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-                // The CR of a CRLF is not a line end of its own: its LF is.
-                if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-                    continue;
-                }
-                line_starts.push(i + 1);
-            }
-        }
+            LineStarts::Wide(starts_of(text.as_bytes(), |i| i))
+        };
         Self {
             line_starts,
-            len: bytes.len(),
+            len: text.len(),
         }
     }
 
@@ -125,18 +161,19 @@ impl LineIndex {
     /// The 0-based line holding byte `offset` (clamped to the text).
     pub fn line_of(&self, offset: usize) -> usize {
         let offset = offset.min(self.len);
-        self.line_starts.partition_point(|&s| s <= offset) - 1
+        self.line_starts.starting_by(offset).saturating_sub(1)
     }
 
     /// Byte offset where `line` starts (clamped to the last line).
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts[line.min(self.line_starts.len() - 1)]
+        let last = self.line_starts.len().saturating_sub(1);
+        self.line_starts.get(line.min(last)).unwrap_or(0)
     }
 
     /// Byte offset where the line after `line` starts (the text's end for
     /// the last line).
     pub(crate) fn next_line_start(&self, line: usize) -> usize {
-        self.line_starts.get(line + 1).copied().unwrap_or(self.len)
+        self.line_starts.get(line + 1).unwrap_or(self.len)
     }
 
     /// The lines of `text[range]` without their breaks, as that piece cut
@@ -151,10 +188,11 @@ impl LineIndex {
     ) -> impl Iterator<Item = &'t str> + 't {
         let first = self.line_of(range.start);
         let end = range.end.min(text.len());
-        self.line_starts[first..]
-            .iter()
-            .enumerate()
-            .map(move |(i, &start)| (start.max(range.start), self.next_line_start(first + i)))
+        (first..self.line_starts.len())
+            .map(move |line| {
+                let start = self.line_start(line);
+                (start.max(range.start), self.next_line_start(line))
+            })
             .take_while(move |&(start, _)| start < end)
             .map(move |(start, next)| {
                 let bytes = text.as_bytes();
@@ -169,7 +207,7 @@ impl LineIndex {
 
     /// Byte offset where `line`'s content ends, before its break.
     pub fn line_end(&self, text: &str, line: usize) -> usize {
-        let next = self.line_starts.get(line + 1).copied().unwrap_or(self.len);
+        let next = self.next_line_start(line);
         let bytes = text.as_bytes();
         let mut end = next.min(bytes.len());
         if end > self.line_start(line) && bytes[end - 1] == b'\n' {
@@ -205,6 +243,26 @@ impl LineIndex {
             .nth(col)
             .map_or(end, |(i, _)| start + i)
     }
+}
+
+/// Where the lines of `bytes` start (LF, CRLF and lone CR end a line),
+/// each offset as `narrow` makes it.
+fn starts_of<T>(bytes: &[u8], narrow: impl Fn(usize) -> T) -> Vec<T> {
+    let mut starts = Vec::with_capacity(bytes.len() / 40 + 1);
+    starts.push(narrow(0));
+    if memchr::memchr(b'\r', bytes).is_none() {
+        // (Most texts: one byte to look for is found faster than two.)
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| narrow(i + 1)));
+    } else {
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            // The CR of a CRLF is not a line end of its own: its LF is.
+            if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                continue;
+            }
+            starts.push(narrow(i + 1));
+        }
+    }
+    starts
 }
 
 /// The largest char boundary at or before `offset` (clamped to the text).
@@ -253,9 +311,34 @@ mod tests {
                 }
             }
             let index = LineIndex::new(&text);
-            proptest::prop_assert_eq!(&index.line_starts, &expected);
+            let starts: Vec<usize> = (0..index.line_count()).map(|l| index.line_start(l)).collect();
+            proptest::prop_assert_eq!(&starts, &expected);
+            proptest::prop_assert!(matches!(index.line_starts, LineStarts::Narrow(_)));
             proptest::prop_assert_eq!(index.len, text.len());
+            // A text of 4 GiB or more keeps eight bytes a line: the same
+            // answers (the wide table built here for a small text).
+            let wide = LineIndex {
+                line_starts: LineStarts::Wide(starts_of(bytes, |i| i)),
+                len: text.len(),
+            };
+            for offset in 0..=text.len() + 1 {
+                proptest::prop_assert_eq!(wide.line_of(offset), index.line_of(offset));
+            }
+            for line in 0..index.line_count() + 1 {
+                proptest::prop_assert_eq!(wide.line_start(line), index.line_start(line));
+                proptest::prop_assert_eq!(wide.line_end(&text, line), index.line_end(&text, line));
+                proptest::prop_assert_eq!(wide.next_line_start(line), index.next_line_start(line));
+            }
+            let whole = TextRange::new(0, text.len());
+            proptest::prop_assert!(wide.lines_in(&text, whole).eq(index.lines_in(&text, whole)));
         }
+    }
+
+    #[test]
+    fn an_empty_table_answers_line_zero() {
+        let index = LineIndex::default();
+        assert_eq!(index.line_of(7), 0);
+        assert_eq!(index.line_start(3), 0);
     }
 
     #[test]
