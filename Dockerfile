@@ -5,11 +5,12 @@
 #   docker build -t tokenguard .
 #   docker run --rm -v "$PWD":/src ghcr.io/tokenguard/tokenguard check /src
 #
-# Stage 1 builds a static binary. The dependency tree is pure Rust (no C code,
-# no `cc` build scripts), and the Alpine Rust image's native target is
-# <arch>-unknown-linux-musl, whose binaries are statically linked by default,
-# so the same Dockerfile builds for linux/amd64 and linux/arm64 without a
-# cross linker.
+# Stage 1 builds a static binary. The one C dependency, the allocator
+# (mimalloc), is compiled by the image's own gcc against musl (the C
+# toolchain the image links every Rust binary with), and the Alpine Rust
+# image's native target is <arch>-unknown-linux-musl, whose binaries are
+# statically linked by default, so the same Dockerfile builds for
+# linux/amd64 and linux/arm64 without a cross compiler or linker.
 ARG RUST_VERSION=1.88
 
 FROM rust:${RUST_VERSION}-alpine AS build

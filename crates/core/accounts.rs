@@ -110,7 +110,6 @@ pub struct Report {
 }
 
 pub fn run(args: &AccountsArgs) -> Status {
-    run::keep_heap_small();
     let mut log = ErrorLog::default();
     let project = Project::for_paths(
         &args.paths,

@@ -1,6 +1,7 @@
 //! The `tokenguard` command line.
 
 mod accounts;
+mod allocator;
 mod args;
 mod atomic;
 mod check;
@@ -23,6 +24,7 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
+    allocator::return_freed_pages_at_once();
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => run::check(&args).into(),

@@ -28,22 +28,7 @@ impl From<Status> for ExitCode {
     }
 }
 
-/// glibc's allocator raises the free memory it keeps before giving any back
-/// each time a large block is freed (a large file's text), so a run over a
-/// checkout held on to tens of megabytes it no longer used (70 MB peak on
-/// the corpus instead of 62). A fixed threshold, glibc's initial 128 KiB,
-/// turns that off. Called first, before any other thread exists.
-pub fn keep_heap_small() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `mallopt` only sets a parameter of the allocator, and no
-    // other thread allocates yet.
-    unsafe {
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
-    }
-}
-
 pub fn check(args: &CheckArgs) -> Status {
-    keep_heap_small();
     let mut log = ErrorLog::default();
     let project = Project::for_check(args, &mut log);
     if args.print_config {

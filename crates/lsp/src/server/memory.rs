@@ -13,8 +13,9 @@
 //! So the server fixes the threshold (blocks from 1 MB up are mapped and
 //! unmapped when freed; the analysis's own blocks are far smaller), keeps
 //! two arenas, and trims the heap after a large document's first analysis
-//! ([`give_back`]). Elsewhere (another C library, another system) these are
-//! no-ops.
+//! ([`give_back`]). Elsewhere (another C library, another system, another
+//! allocator: the `tokenguard` binary's is mimalloc, see its
+//! `crates/core/allocator.rs`) these are no-ops.
 
 /// Blocks from this size up are mapped on their own.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
