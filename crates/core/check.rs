@@ -302,9 +302,8 @@ struct ReadFile {
 /// when it may have findings, or when the analysis needs it and it cannot
 /// be read again (standard input's template); else only the lines its
 /// findings and accounts may point at. A template's text is not kept
-/// through pass one: with every template of a run held at once, that was
-/// a fifth of a check's peak memory on the corpus (9.7 MB of 47 MB); pass
-/// two reads it again.
+/// through pass one (every template of the corpus held at once was 9.7
+/// MB): pass two reads it again.
 fn keep(
     input: &Input,
     text: &str,
@@ -648,7 +647,8 @@ pub fn check_inputs(
     let context = &fed.context;
     let max_size = fed.max_size;
     // Pass two: what depends on the complete indexes, without reading or
-    // parsing again.
+    // parsing a manifest again (a template is read again, and analysed
+    // from its text).
     let results: Vec<Result<CheckedFile, String>> = read
         .into_par_iter()
         .filter_map(|file| {
