@@ -771,6 +771,32 @@ fn dash_reads_standard_input_as_stdin() {
     assert_eq!(reported_files(&output), ["<stdin>"]);
 }
 
+/// A template from a file is read again for its analysis (its text is not
+/// kept through the first pass); one from standard input is kept. Both are
+/// judged alike, with their lines in the output.
+#[test]
+fn a_template_from_a_file_and_from_standard_input_are_judged_alike() {
+    let template = "{{- if .Values.enabled }}\nkind: Pod\nmetadata:\n  name: {{ .Values.name }}\nspec:\n  containers: []\n{{- end }}\n";
+    let dir = temp_dir();
+    write(dir.path(), "pod.yaml", template);
+    let from_file = tokenguard(dir.path(), &["check", "--format", "json", "pod.yaml"]);
+    let from_stdin =
+        tokenguard_with_stdin(dir.path(), &["check", "--format", "json", "-"], template);
+    assert_eq!(code(&from_file), 1, "{}", stderr(&from_file));
+    assert_eq!(code(&from_stdin), 1, "{}", stderr(&from_stdin));
+    let without_file = |output: &Output| {
+        let mut findings: Value = serde_json::from_str(&stdout(output)).expect("JSON output");
+        for finding in findings.as_array_mut().expect("an array") {
+            finding.as_object_mut().expect("an object").remove("file");
+        }
+        findings
+    };
+    let findings = without_file(&from_file);
+    assert_eq!(findings.as_array().map(Vec::len), Some(1), "{findings}");
+    assert_eq!(findings[0]["line"], 5, "{findings}");
+    assert_eq!(findings, without_file(&from_stdin));
+}
+
 #[test]
 fn a_service_account_in_a_second_file_makes_the_workload_compliant() {
     let dir = temp_dir();
