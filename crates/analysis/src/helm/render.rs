@@ -97,9 +97,20 @@ fn lines(text: &str) -> Vec<(usize, usize)> {
 }
 
 fn inside_action(actions: &[Action], offset: usize) -> bool {
-    actions
+    // Actions are in text order and never overlap: only the last one
+    // starting before `offset` can hold it.
+    let before = actions.partition_point(|a| a.range.start < offset);
+    before > 0 && offset < actions[before - 1].range.end
+}
+
+/// The actions that lie within `start..end`, in order. (In text order and
+/// never overlapping, those starting at or after `start` end in order too:
+/// the ones within are a run from the first of them.)
+fn actions_within(actions: &[Action], start: usize, end: usize) -> impl Iterator<Item = &Action> {
+    let first = actions.partition_point(|a| a.range.start < start);
+    actions[first..]
         .iter()
-        .any(|a| a.range.start < offset && offset < a.range.end)
+        .take_while(move |a| a.range.end <= end)
 }
 
 /// The function an output action calls first: `include "x" .` → include.
@@ -188,30 +199,36 @@ fn unseen_in(
         Some(kind) if !options.kinds.has_kind_named(kind) => return None,
         _ => {}
     }
-    // The field, as the template writes it.
+    // The field, as the template writes it: the first on each line that
+    // holds it (looked for in the document at once, not line by line).
     let key = format!("{FIELD}:");
-    for (s, e) in doc {
-        let line = &text[*s..*e];
-        let Some(at) = line.find(&key) else {
+    let mut examined = None;
+    for hit in memchr::memmem::find_iter(&text.as_bytes()[first..last], key.as_bytes()) {
+        let start = first + hit;
+        // (The key holds no line break: it lies within a line.)
+        let line_number = doc.partition_point(|(s, _)| *s <= start).saturating_sub(1);
+        if examined.is_some_and(|n| n >= line_number) {
+            continue;
+        }
+        examined = Some(line_number);
+        let Some(&(s, e)) = doc.get(line_number) else {
             continue;
         };
-        let start = s + at;
+        let line = &text[s..e];
+        let at = start - s;
         if inside_action(actions, start) || line[..at].trim_start().starts_with('#') {
             continue;
         }
         let value_start = start + FIELD.len() + 1;
-        let computed = actions
-            .iter()
-            .find(|a| a.range.start >= value_start && a.range.end <= *e)
+        let computed = actions_within(actions, value_start, e)
+            .next()
             .filter(|a| a.kind == ActionKind::Output && !is_values_reference(&a.body));
         return computed.map(|a| Unseen::Computed {
             range: a.range,
             expression: a.body.clone(),
         });
     }
-    let in_doc = actions
-        .iter()
-        .filter(|a| a.range.start >= first && a.range.end <= last && calls_helper(a));
+    let in_doc = actions_within(actions, first, last).filter(|a| calls_helper(a));
     for action in in_doc {
         let Some(&(s, e)) = doc
             .iter()
@@ -270,12 +287,9 @@ fn parent_key(
         if trimmed.is_empty() || trimmed.starts_with('#') || inside_action(actions, *s) {
             continue;
         }
-        let only_actions = actions
-            .iter()
-            .filter(|a| a.range.start >= *s && a.range.end <= *e)
-            .fold(line.to_string(), |acc, a| {
-                acc.replace(&text[a.range.start..a.range.end], "")
-            });
+        let only_actions = actions_within(actions, *s, *e).fold(line.to_string(), |acc, a| {
+            acc.replace(&text[a.range.start..a.range.end], "")
+        });
         if only_actions.trim().is_empty() {
             continue;
         }
@@ -733,6 +747,30 @@ pub fn missing_dependencies(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The actions looked up by bisection are those a walk over every
+    /// action finds.
+    #[test]
+    fn actions_within_a_range_and_around_an_offset() {
+        let text =
+            "a: {{ .x }}{{ .y }}\n{{- if .z }}\nb: {{ include \"c\" . }} {{ .w }}\n{{- end }}\n";
+        let actions = find_actions(text);
+        assert_eq!(actions.len(), 6);
+        for start in 0..=text.len() {
+            let inside = actions
+                .iter()
+                .any(|a| a.range.start < start && start < a.range.end);
+            assert_eq!(inside_action(&actions, start), inside, "{start}");
+            for end in start..=text.len() {
+                let expected: Vec<&Action> = actions
+                    .iter()
+                    .filter(|a| a.range.start >= start && a.range.end <= end)
+                    .collect();
+                let got: Vec<&Action> = actions_within(&actions, start, end).collect();
+                assert_eq!(got, expected, "{start}..{end}");
+            }
+        }
+    }
 
     const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels:\n    {{- include \"demo.labels\" . | nindent 4 }}\nspec:\n  template:\n    spec:\n      {{- include \"demo.pod\" . | nindent 6 }}\n";
 
