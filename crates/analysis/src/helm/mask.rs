@@ -357,14 +357,42 @@ fn alone_on_its_lines(bytes: &[u8], in_action: &[bool], range: TextRange) -> boo
 
 /// Every closed action, in order.
 pub fn find_actions(text: &str) -> Vec<Action> {
+    action_refs(text)
+        .into_iter()
+        .map(|action| Action {
+            range: action.range,
+            kind: action.kind,
+            body: action.body.to_string(),
+        })
+        .collect()
+}
+
+/// An [`Action`] whose body is borrowed from the text: for a reading that
+/// keeps nothing of the actions (`render::needs_rendering`), which then
+/// allocates none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ActionRef<'t> {
+    pub range: TextRange,
+    pub body: &'t str,
+    pub kind: ActionKind,
+}
+
+impl ActionRef<'_> {
+    pub fn renders_nothing(&self) -> bool {
+        !matches!(self.kind, ActionKind::Output)
+    }
+}
+
+/// [`find_actions`], the bodies borrowed.
+pub(crate) fn action_refs(text: &str) -> Vec<ActionRef<'_>> {
     let mut actions = Vec::new();
     let mut from = 0;
     let opening = memchr::memmem::Finder::new(b"{{");
     while let Some((range, body)) = next_action(text, from, &opening) {
-        actions.push(Action {
+        actions.push(ActionRef {
             range,
             kind: classify(body),
-            body: body.to_string(),
+            body,
         });
         from = range.end;
     }

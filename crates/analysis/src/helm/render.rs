@@ -15,7 +15,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use super::mask::{find_actions, Action, ActionKind};
+use super::mask::{action_refs, ActionKind, ActionRef as Action};
 use crate::accounts::{AccountLookup, SameFileFirst};
 use crate::finding::{Code, Finding, RenderFact};
 use crate::fix::FIELD;
@@ -106,7 +106,11 @@ fn inside_action(actions: &[Action], offset: usize) -> bool {
 /// The actions that lie within `start..end`, in order. (In text order and
 /// never overlapping, those starting at or after `start` end in order too:
 /// the ones within are a run from the first of them.)
-fn actions_within(actions: &[Action], start: usize, end: usize) -> impl Iterator<Item = &Action> {
+fn actions_within<'a, 't>(
+    actions: &'a [Action<'t>],
+    start: usize,
+    end: usize,
+) -> impl Iterator<Item = &'a Action<'t>> {
     let first = actions.partition_point(|a| a.range.start < start);
     actions[first..]
         .iter()
@@ -164,7 +168,7 @@ pub fn needs_rendering(
     if !text.contains("{{") {
         return None;
     }
-    let actions = find_actions(text);
+    let actions = action_refs(text);
     let all = lines(text);
     let mut documents: Vec<&[(usize, usize)]> = Vec::new();
     let mut from = 0;
@@ -225,7 +229,7 @@ fn unseen_in(
             .filter(|a| a.kind == ActionKind::Output && !is_values_reference(&a.body));
         return computed.map(|a| Unseen::Computed {
             range: a.range,
-            expression: a.body.clone(),
+            expression: a.body.to_string(),
         });
     }
     let in_doc = actions_within(actions, first, last).filter(|a| calls_helper(a));
@@ -265,7 +269,7 @@ fn unseen_in(
         }
         return Some(Unseen::Included {
             range: action.range,
-            call: action.body.clone(),
+            call: action.body.to_string(),
             whole: parent.is_none(),
         });
     }
@@ -308,7 +312,7 @@ fn parent_key(
 /// action, and lines whose last action trims the following line break
 /// (`-}}`), whose output runs on into the next line.
 pub fn annotate(text: &str) -> String {
-    let actions = find_actions(text);
+    let actions = action_refs(text);
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     let mut copied = 0;
     for (number, (start, end)) in lines(text).into_iter().enumerate() {
@@ -644,7 +648,7 @@ pub fn judge_rendered(
 ) -> Vec<Finding> {
     let template_lines = LineIndex::new(template);
     let rendered_lines = LineIndex::new(&rendered.text);
-    let actions = find_actions(template);
+    let actions = action_refs(template);
     let mut out = Vec::new();
     for finding in crate::analyze(&rendered.text, accounts, options) {
         if finding.code != Code::TG001 {
@@ -754,7 +758,7 @@ mod tests {
     fn actions_within_a_range_and_around_an_offset() {
         let text =
             "a: {{ .x }}{{ .y }}\n{{- if .z }}\nb: {{ include \"c\" . }} {{ .w }}\n{{- end }}\n";
-        let actions = find_actions(text);
+        let actions = action_refs(text);
         assert_eq!(actions.len(), 6);
         for start in 0..=text.len() {
             let inside = actions
