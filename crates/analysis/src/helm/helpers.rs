@@ -467,7 +467,7 @@ fn condition(body: &str, values: &ValuesFile) -> Option<bool> {
         Some(r) => (true, r.trim()),
         None => (false, rest),
     };
-    match values.resolve_bool(&reference(rest)?) {
+    match values.resolve_bool_unplaced(&reference(rest)?) {
         Resolved::Bool { value, .. } => Some(value != negated),
         Resolved::Empty { .. } => Some(negated),
         _ => None,
