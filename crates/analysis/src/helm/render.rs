@@ -103,6 +103,15 @@ fn inside_action(actions: &[Action], offset: usize) -> bool {
     before > 0 && offset < actions[before - 1].range.end
 }
 
+/// The line of `doc` (lines in order, each ending before the next starts)
+/// that holds `offset`, its end included: the last one starting at or
+/// before it, when it ends at or after it.
+fn line_holding(doc: &[(usize, usize)], offset: usize) -> Option<(usize, usize)> {
+    let after = doc.partition_point(|(s, _)| *s <= offset);
+    let &(s, e) = doc.get(after.checked_sub(1)?)?;
+    (offset <= e).then_some((s, e))
+}
+
 /// The actions that lie within `start..end`, in order. (In text order and
 /// never overlapping, those starting at or after `start` end in order too:
 /// the ones within are a run from the first of them.)
@@ -234,17 +243,11 @@ fn unseen_in(
     }
     let in_doc = actions_within(actions, first, last).filter(|a| calls_helper(a));
     for action in in_doc {
-        let Some(&(s, e)) = doc
-            .iter()
-            .find(|(s, e)| *s <= action.range.start && action.range.start <= *e)
-        else {
+        let Some((s, e)) = line_holding(doc, action.range.start) else {
             continue;
         };
         // Alone on its line: it renders whole entries.
-        let line_end = doc
-            .iter()
-            .find(|(s, e)| *s <= action.range.end && action.range.end <= *e)
-            .map_or(e, |(_, e)| *e);
+        let line_end = line_holding(doc, action.range.end).map_or(e, |(_, e)| e);
         let before = &text[s..action.range.start];
         let after = &text[action.range.end..line_end];
         if !before.trim().is_empty() || !after.trim().is_empty() {
@@ -751,6 +754,22 @@ pub fn missing_dependencies(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line holding an offset, found by bisection, is the one a walk
+    /// over the lines finds.
+    #[test]
+    fn the_line_holding_an_offset() {
+        for text in ["a\nbc\r\n\nd", "", "\n\n", "abc\n"] {
+            let all = lines(text);
+            for offset in 0..=text.len() + 1 {
+                let walked = all
+                    .iter()
+                    .find(|(s, e)| *s <= offset && offset <= *e)
+                    .copied();
+                assert_eq!(line_holding(&all, offset), walked, "{text:?} {offset}");
+            }
+        }
+    }
 
     /// The actions looked up by bisection are those a walk over every
     /// action finds.
