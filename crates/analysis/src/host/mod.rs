@@ -310,7 +310,12 @@ impl<S: FileSource> AnalysisHost<S> {
     /// files on other threads computes their facts with a copy of its
     /// source, holding no lock of the host.
     pub fn facts_with(source: &S, path: &FilePath, text: &str) -> FileFacts {
-        let kind = charts::classify(source, path, text);
+        Self::facts_of_kind(charts::classify(source, path, text), text)
+    }
+
+    /// [`AnalysisHost::facts_with`] of a file already classified as `kind`
+    /// (its folders are not probed for a chart again).
+    fn facts_of_kind(kind: FileKind, text: &str) -> FileFacts {
         let accounts = match kind {
             FileKind::Manifest if text.contains("ServiceAccount") => crate::service_accounts(text),
             _ => Vec::new(),
@@ -659,6 +664,25 @@ impl<S: FileSource> AnalysisHost<S> {
     /// a chart template that reading in place cannot decide.
     pub fn needs_rendering(&self, path: &FilePath, text: &str) -> Option<FilePath> {
         self.rendering_need(path, text).map(|(root, _)| root)
+    }
+
+    /// [`AnalysisHost::needs_rendering`] of a file this host has just read
+    /// ([`AnalysisHost::read_file`], [`AnalysisHost::facts`]) as `kind`
+    /// without being fed it: its folders are not probed for a chart again.
+    pub fn needs_rendering_of(
+        &self,
+        path: &FilePath,
+        kind: &FileKind,
+        text: &str,
+    ) -> Option<FilePath> {
+        if self.files.contains_key(path) {
+            return self.needs_rendering(path, text);
+        }
+        let FileKind::ChartTemplate(root) = kind else {
+            return None;
+        };
+        let root = FilePath::from_path(root);
+        self.unseen(path, &root, text).map(|_| root)
     }
 
     /// [`AnalysisHost::needs_rendering`], with what reading in place
