@@ -235,7 +235,7 @@ fn unseen_in(
         let value_start = start + FIELD.len() + 1;
         let computed = actions_within(actions, value_start, e)
             .next()
-            .filter(|a| a.kind == ActionKind::Output && !is_values_reference(&a.body));
+            .filter(|a| a.kind == ActionKind::Output && !is_values_reference(a.body));
         return computed.map(|a| Unseen::Computed {
             range: a.range,
             expression: a.body.to_string(),
@@ -253,7 +253,7 @@ fn unseen_in(
         if !before.trim().is_empty() || !after.trim().is_empty() {
             continue;
         }
-        let indent = indent_argument(&action.body).unwrap_or(action.range.start - s);
+        let indent = indent_argument(action.body).unwrap_or(action.range.start - s);
         let parent = parent_key(text, actions, doc, s, indent);
         match &parent {
             // The whole object, when the document names no kind (then the
@@ -267,7 +267,7 @@ fn unseen_in(
         if kind.is_none() && indent != 0 {
             continue;
         }
-        if decided(&action.body) {
+        if decided(action.body) {
             continue;
         }
         return Some(Unseen::Included {
