@@ -193,7 +193,7 @@ fn tokenguard_reading(path: &Path, text: &str) -> Option<(Vec<TgError>, Option<S
         FileKind::LooseTemplate => {
             let template = Template::parse(text, None, Options::builtin());
             let errors = errors_of(text, &template.parsed.syntax_errors);
-            Some((errors, Some(template.masked.text)))
+            Some((errors, Some(template.masked.text.clone())))
         }
         FileKind::Manifest => Some((plain_errors(text), None)),
     }

@@ -408,7 +408,7 @@ pub fn feed_inputs(
             FirstPass::Read(reading, ..) => &reading.facts.kind,
         };
         let chart = (i < reported && matches!(kind, FileKind::ChartTemplate(_)))
-            .then(|| reader.needs_rendering(&name, text))
+            .then(|| reader.needs_rendering_of(&name, kind, text))
             .flatten();
         (first, chart)
     };

@@ -114,7 +114,13 @@ pub(super) fn hide(
         let before = defines.partition_point(|d| d.start <= range.start);
         before > 0 && range.end <= defines[before - 1].end
     };
-    let scalars = BlockScalarLines::new(out);
+    // Only branches can clash: a template without `else` needs no table of
+    // its block scalars' lines. (Read before any block is hidden.)
+    let scalars = if blocks.iter().any(|b| !b.elses.is_empty()) {
+        BlockScalarLines::new(out)
+    } else {
+        BlockScalarLines { lines: Vec::new() }
+    };
     let mut hidden = Vec::new();
     for block in &blocks {
         let range = block.range(actions);

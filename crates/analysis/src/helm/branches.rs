@@ -65,7 +65,7 @@ pub(super) fn condition(body: &str, values: &ValuesFile) -> Option<bool> {
         None => (false, rest),
     };
     let reference = reference(rest)?;
-    let truth = match values.resolve_bool(&reference) {
+    let truth = match values.resolve_bool_unplaced(&reference) {
         Resolved::Bool { value, .. } => value,
         Resolved::Empty { .. } => false,
         Resolved::Text { .. } | Resolved::Unknown => values.collection_truth(&reference)?,

@@ -380,6 +380,35 @@ fn lines(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The lines of [`lines`] that start after `offset`, read as they are
+/// asked for (a pod spec's lines are a few of a long template's).
+fn lines_after(text: &str, offset: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    // The first line starting after `offset` follows the first line break
+    // at or after it (the second byte of a CRLF ends nothing).
+    let mut start = memchr::memchr2(b'\n', b'\r', bytes.get(offset..).unwrap_or(&[]))
+        .map(|i| offset + i)
+        .map(|end| {
+            if bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n') {
+                end + 2
+            } else {
+                end + 1
+            }
+        });
+    std::iter::from_fn(move || {
+        let from = start?;
+        let end = memchr::memchr2(b'\n', b'\r', &bytes[from..]).map_or(bytes.len(), |i| from + i);
+        start = (end < bytes.len()).then(|| {
+            if bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n') {
+                end + 2
+            } else {
+                end + 1
+            }
+        });
+        Some((from, end))
+    })
+}
+
 /// The indentation of a masked line with YAML on it (`None`: blank, or a
 /// comment).
 fn indentation(line: &str) -> Option<usize> {
@@ -438,7 +467,7 @@ fn condition(body: &str, values: &ValuesFile) -> Option<bool> {
         Some(r) => (true, r.trim()),
         None => (false, rest),
     };
-    match values.resolve_bool(&reference(rest)?) {
+    match values.resolve_bool_unplaced(&reference(rest)?) {
         Resolved::Bool { value, .. } => Some(value != negated),
         Resolved::Empty { .. } => Some(negated),
         _ => None,
@@ -468,8 +497,7 @@ pub(super) fn pod_spec_includes<'m>(
         _ => None,
     };
     let mut found = Vec::new();
-    let all = lines(text);
-    for &(start, end) in all.iter().filter(|(s, _)| *s > spec_key.end) {
+    for (start, end) in lines_after(text, spec_key.end) {
         if let Some(indent) = indentation(&masked.text[start..end]) {
             if indent <= key_column {
                 break;
@@ -683,6 +711,28 @@ automountServiceAccountToken: false
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn lines_after_an_offset_are_the_lines_starting_after_it() {
+        for text in [
+            "a\nb\r\nc\rd\n",
+            "a\r\n\r\nb",
+            "",
+            "\n",
+            "abc",
+            "a\r",
+            "x\n\ny\r\n",
+        ] {
+            for offset in 0..=text.len() {
+                let expected: Vec<_> = lines(text)
+                    .into_iter()
+                    .filter(|(s, _)| *s > offset)
+                    .collect();
+                let got: Vec<_> = lines_after(text, offset).collect();
+                assert_eq!(got, expected, "{text:?} after {offset}");
+            }
+        }
     }
 
     #[test]

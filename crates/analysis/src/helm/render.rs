@@ -15,7 +15,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use super::mask::{find_actions, Action, ActionKind};
+use super::mask::{action_refs, ActionKind, ActionRef as Action};
 use crate::accounts::{AccountLookup, SameFileFirst};
 use crate::finding::{Code, Finding, RenderFact};
 use crate::fix::FIELD;
@@ -97,9 +97,33 @@ fn lines(text: &str) -> Vec<(usize, usize)> {
 }
 
 fn inside_action(actions: &[Action], offset: usize) -> bool {
-    actions
+    // Actions are in text order and never overlap: only the last one
+    // starting before `offset` can hold it.
+    let before = actions.partition_point(|a| a.range.start < offset);
+    before > 0 && offset < actions[before - 1].range.end
+}
+
+/// The line of `doc` (lines in order, each ending before the next starts)
+/// that holds `offset`, its end included: the last one starting at or
+/// before it, when it ends at or after it.
+fn line_holding(doc: &[(usize, usize)], offset: usize) -> Option<(usize, usize)> {
+    let after = doc.partition_point(|(s, _)| *s <= offset);
+    let &(s, e) = doc.get(after.checked_sub(1)?)?;
+    (offset <= e).then_some((s, e))
+}
+
+/// The actions that lie within `start..end`, in order. (In text order and
+/// never overlapping, those starting at or after `start` end in order too:
+/// the ones within are a run from the first of them.)
+fn actions_within<'a, 't>(
+    actions: &'a [Action<'t>],
+    start: usize,
+    end: usize,
+) -> impl Iterator<Item = &'a Action<'t>> {
+    let first = actions.partition_point(|a| a.range.start < start);
+    actions[first..]
         .iter()
-        .any(|a| a.range.start < offset && offset < a.range.end)
+        .take_while(move |a| a.range.end <= end)
 }
 
 /// The function an output action calls first: `include "x" .` → include.
@@ -153,7 +177,7 @@ pub fn needs_rendering(
     if !text.contains("{{") {
         return None;
     }
-    let actions = find_actions(text);
+    let actions = action_refs(text);
     let all = lines(text);
     let mut documents: Vec<&[(usize, usize)]> = Vec::new();
     let mut from = 0;
@@ -188,48 +212,48 @@ fn unseen_in(
         Some(kind) if !options.kinds.has_kind_named(kind) => return None,
         _ => {}
     }
-    // The field, as the template writes it.
+    // The field, as the template writes it: the first on each line that
+    // holds it (looked for in the document at once, not line by line).
     let key = format!("{FIELD}:");
-    for (s, e) in doc {
-        let line = &text[*s..*e];
-        let Some(at) = line.find(&key) else {
+    let mut examined = None;
+    for hit in memchr::memmem::find_iter(&text.as_bytes()[first..last], key.as_bytes()) {
+        let start = first + hit;
+        // (The key holds no line break: it lies within a line.)
+        let line_number = doc.partition_point(|(s, _)| *s <= start).saturating_sub(1);
+        if examined.is_some_and(|n| n >= line_number) {
+            continue;
+        }
+        examined = Some(line_number);
+        let Some(&(s, e)) = doc.get(line_number) else {
             continue;
         };
-        let start = s + at;
+        let line = &text[s..e];
+        let at = start - s;
         if inside_action(actions, start) || line[..at].trim_start().starts_with('#') {
             continue;
         }
         let value_start = start + FIELD.len() + 1;
-        let computed = actions
-            .iter()
-            .find(|a| a.range.start >= value_start && a.range.end <= *e)
-            .filter(|a| a.kind == ActionKind::Output && !is_values_reference(&a.body));
+        let computed = actions_within(actions, value_start, e)
+            .next()
+            .filter(|a| a.kind == ActionKind::Output && !is_values_reference(a.body));
         return computed.map(|a| Unseen::Computed {
             range: a.range,
-            expression: a.body.clone(),
+            expression: a.body.to_string(),
         });
     }
-    let in_doc = actions
-        .iter()
-        .filter(|a| a.range.start >= first && a.range.end <= last && calls_helper(a));
+    let in_doc = actions_within(actions, first, last).filter(|a| calls_helper(a));
     for action in in_doc {
-        let Some(&(s, e)) = doc
-            .iter()
-            .find(|(s, e)| *s <= action.range.start && action.range.start <= *e)
-        else {
+        let Some((s, e)) = line_holding(doc, action.range.start) else {
             continue;
         };
         // Alone on its line: it renders whole entries.
-        let line_end = doc
-            .iter()
-            .find(|(s, e)| *s <= action.range.end && action.range.end <= *e)
-            .map_or(e, |(_, e)| *e);
+        let line_end = line_holding(doc, action.range.end).map_or(e, |(_, e)| e);
         let before = &text[s..action.range.start];
         let after = &text[action.range.end..line_end];
         if !before.trim().is_empty() || !after.trim().is_empty() {
             continue;
         }
-        let indent = indent_argument(&action.body).unwrap_or(action.range.start - s);
+        let indent = indent_argument(action.body).unwrap_or(action.range.start - s);
         let parent = parent_key(text, actions, doc, s, indent);
         match &parent {
             // The whole object, when the document names no kind (then the
@@ -243,12 +267,12 @@ fn unseen_in(
         if kind.is_none() && indent != 0 {
             continue;
         }
-        if decided(&action.body) {
+        if decided(action.body) {
             continue;
         }
         return Some(Unseen::Included {
             range: action.range,
-            call: action.body.clone(),
+            call: action.body.to_string(),
             whole: parent.is_none(),
         });
     }
@@ -270,12 +294,9 @@ fn parent_key(
         if trimmed.is_empty() || trimmed.starts_with('#') || inside_action(actions, *s) {
             continue;
         }
-        let only_actions = actions
-            .iter()
-            .filter(|a| a.range.start >= *s && a.range.end <= *e)
-            .fold(line.to_string(), |acc, a| {
-                acc.replace(&text[a.range.start..a.range.end], "")
-            });
+        let only_actions = actions_within(actions, *s, *e).fold(line.to_string(), |acc, a| {
+            acc.replace(&text[a.range.start..a.range.end], "")
+        });
         if only_actions.trim().is_empty() {
             continue;
         }
@@ -294,7 +315,7 @@ fn parent_key(
 /// action, and lines whose last action trims the following line break
 /// (`-}}`), whose output runs on into the next line.
 pub fn annotate(text: &str) -> String {
-    let actions = find_actions(text);
+    let actions = action_refs(text);
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     let mut copied = 0;
     for (number, (start, end)) in lines(text).into_iter().enumerate() {
@@ -630,7 +651,7 @@ pub fn judge_rendered(
 ) -> Vec<Finding> {
     let template_lines = LineIndex::new(template);
     let rendered_lines = LineIndex::new(&rendered.text);
-    let actions = find_actions(template);
+    let actions = action_refs(template);
     let mut out = Vec::new();
     for finding in crate::analyze(&rendered.text, accounts, options) {
         if finding.code != Code::TG001 {
@@ -733,6 +754,46 @@ pub fn missing_dependencies(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line holding an offset, found by bisection, is the one a walk
+    /// over the lines finds.
+    #[test]
+    fn the_line_holding_an_offset() {
+        for text in ["a\nbc\r\n\nd", "", "\n\n", "abc\n"] {
+            let all = lines(text);
+            for offset in 0..=text.len() + 1 {
+                let walked = all
+                    .iter()
+                    .find(|(s, e)| *s <= offset && offset <= *e)
+                    .copied();
+                assert_eq!(line_holding(&all, offset), walked, "{text:?} {offset}");
+            }
+        }
+    }
+
+    /// The actions looked up by bisection are those a walk over every
+    /// action finds.
+    #[test]
+    fn actions_within_a_range_and_around_an_offset() {
+        let text =
+            "a: {{ .x }}{{ .y }}\n{{- if .z }}\nb: {{ include \"c\" . }} {{ .w }}\n{{- end }}\n";
+        let actions = action_refs(text);
+        assert_eq!(actions.len(), 6);
+        for start in 0..=text.len() {
+            let inside = actions
+                .iter()
+                .any(|a| a.range.start < start && start < a.range.end);
+            assert_eq!(inside_action(&actions, start), inside, "{start}");
+            for end in start..=text.len() {
+                let expected: Vec<&Action> = actions
+                    .iter()
+                    .filter(|a| a.range.start >= start && a.range.end <= end)
+                    .collect();
+                let got: Vec<&Action> = actions_within(&actions, start, end).collect();
+                assert_eq!(got, expected, "{start}..{end}");
+            }
+        }
+    }
 
     const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels:\n    {{- include \"demo.labels\" . | nindent 4 }}\nspec:\n  template:\n    spec:\n      {{- include \"demo.pod\" . | nindent 6 }}\n";
 

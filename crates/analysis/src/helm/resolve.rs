@@ -3,6 +3,8 @@
 //! ServiceAccount name, a templated `automountServiceAccountToken`), read
 //! from `values.yaml` or kept as the template's text.
 
+use std::sync::Arc;
+
 use super::accounts::{account_name, ChartAccountName};
 use super::mask::{Action, Masked};
 use super::sole_action;
@@ -14,11 +16,11 @@ use crate::value::get;
 
 /// Writes the resolved kind over the placeholder of `kind: {{ … }}` (a
 /// plain value reference alone after the key), padded with blanks: every
-/// position stays where it was.
+/// position stays where it was. A mask shared with others is copied only
+/// when a kind is written.
 /// Returns whether it wrote any (else the mask is the one `mask_with` made).
-pub(super) fn resolve_kinds(text: &str, masked: &mut Masked, values: &ValuesFile) -> bool {
-    let mut written = false;
-    let mut bytes = std::mem::take(&mut masked.text).into_bytes();
+pub(super) fn resolve_kinds(text: &str, masked: &mut Arc<Masked>, values: &ValuesFile) -> bool {
+    let mut writes = Vec::new();
     for action in &masked.actions {
         let line_start = text[..action.range.start]
             .rfind(['\n', '\r'])
@@ -40,17 +42,23 @@ pub(super) fn resolve_kinds(text: &str, masked: &mut Masked, values: &ValuesFile
             && !value.is_empty()
             && value.bytes().all(|b| b.is_ascii_alphanumeric());
         if fits {
-            let place = &mut bytes[action.range.start..action.range.end];
-            place.fill(b' ');
-            place[..value.len()].copy_from_slice(value.as_bytes());
+            let padded = format!("{value:<width$}", width = action.range.len());
+            writes.push((action.range, padded));
+        }
+    }
+    if writes.is_empty() {
+        return false;
+    }
+    let masked = Arc::make_mut(masked);
+    let mut written = false;
+    for (range, padded) in writes {
+        // The mask wrote ASCII over the action: its ends are character
+        // boundaries, and ASCII written over it keeps the text UTF-8.
+        if masked.text.is_char_boundary(range.start) && masked.text.is_char_boundary(range.end) {
+            masked.text.replace_range(range.start..range.end, &padded);
             written = true;
         }
     }
-    // Only ASCII was written over ASCII: still UTF-8.
-    masked.text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
     written
 }
 

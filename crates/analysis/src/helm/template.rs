@@ -1,6 +1,8 @@
 //! A Helm template, masked so that it parses as YAML with every position
 //! unchanged, and parsed.
 
+use std::sync::Arc;
+
 use super::mask::{mask_with, Masked};
 use super::resolve::resolve_kinds;
 use super::values::ValuesFile;
@@ -9,7 +11,9 @@ use crate::ParsedFile;
 /// A template, masked and parsed.
 #[derive(Clone, Debug, Default)]
 pub struct Template {
-    pub masked: Masked,
+    /// Shared with the chart when the chart masked this very text with the
+    /// same values to read its ServiceAccounts ([`super::ChartView`]).
+    pub masked: Arc<Masked>,
     /// The masked text parsed: its ranges are the template's.
     pub parsed: ParsedFile,
     /// Workloads whose whole pod spec a helper renders (`spec:` empty but
@@ -53,7 +57,7 @@ impl Template {
     /// this template holds it.
     pub(crate) fn mask_for(&self, values: Option<&ValuesFile>) -> Option<&Masked> {
         (!self.kinds_resolved && self.masked_with == ValuesIdentity::of(values))
-            .then_some(&self.masked)
+            .then_some(&*self.masked)
     }
 }
 
@@ -63,7 +67,19 @@ impl Template {
     /// the workload kinds and ignored objects are `options`'
     /// ([`crate::Options::builtin`] without a project).
     pub fn parse(text: &str, values: Option<&ValuesFile>, options: &crate::Options) -> Self {
-        let mut masked = mask_with(text, values);
+        Self::parse_with_mask(text, Arc::new(mask_with(text, values)), values, options)
+    }
+
+    /// [`Template::parse`] of a text already masked: `masked` must be what
+    /// [`mask_with`] makes of `text` with `values` (the chart's mask of a
+    /// template it read for its ServiceAccounts: [`super::ChartView::mask_of`]).
+    pub(crate) fn parse_with_mask(
+        text: &str,
+        masked: Arc<Masked>,
+        values: Option<&ValuesFile>,
+        options: &crate::Options,
+    ) -> Self {
+        let mut masked = masked;
         let kinds_resolved = values.is_some_and(|values| resolve_kinds(text, &mut masked, values));
         let parsed = crate::parse_masked(&masked.text, options);
         let accounts_complete =

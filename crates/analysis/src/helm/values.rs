@@ -174,6 +174,17 @@ impl ValuesFile {
 
     /// What `reference` renders to as a boolean field's value.
     pub fn resolve_bool(&self, reference: &Reference) -> Resolved {
+        self.resolve_bool_placed(reference, true)
+    }
+
+    /// [`ValuesFile::resolve_bool`] without the places (every `at` is
+    /// `None`): what a template condition needs, without a fix made for
+    /// each value it reads.
+    pub(super) fn resolve_bool_unplaced(&self, reference: &Reference) -> Resolved {
+        self.resolve_bool_placed(reference, false)
+    }
+
+    fn resolve_bool_placed(&self, reference: &Reference, placed: bool) -> Resolved {
         // A values file that does not parse decides nothing.
         if reference.quoted || !self.parsed.syntax_errors.is_empty() {
             return Resolved::Unknown;
@@ -197,12 +208,14 @@ impl ValuesFile {
             },
             (None, None) => Resolved::Empty { at: None },
             (None, Some(BoolField::Null)) => Resolved::Empty {
-                at: found.map(|(doc, key, value)| self.value_at(doc, key, value)),
+                at: found
+                    .filter(|_| placed)
+                    .map(|(doc, key, value)| self.value_at(doc, key, value)),
             },
             (_, Some(BoolField::True | BoolField::False)) => match found {
                 Some((doc, key, value)) => Resolved::Bool {
                     value: reading == Some(BoolField::True),
-                    at: Some(self.value_at(doc, key, value)),
+                    at: placed.then(|| self.value_at(doc, key, value)),
                 },
                 None => Resolved::Unknown,
             },
@@ -296,6 +309,40 @@ mod tests {
             "toYaml .Values.a",
         ] {
             assert_eq!(reference(other), None, "{other}");
+        }
+    }
+
+    /// A condition's reading is the field's, its places left out.
+    #[test]
+    fn booleans_read_without_places_are_read_alike() {
+        let values = ValuesFile::new(
+            "values.yaml",
+            "a:\n  on: true\n  off: false\n  nothing: ~\n  text: x\n  map: {k: 1}\nyes: yes\n",
+        );
+        let unplaced = |resolved: Resolved| match resolved {
+            Resolved::Bool { value, .. } => Resolved::Bool { value, at: None },
+            Resolved::Empty { .. } => Resolved::Empty { at: None },
+            other => other,
+        };
+        for body in [
+            ".Values.a.on",
+            ".Values.a.off",
+            ".Values.a.nothing",
+            ".Values.a.missing",
+            ".Values.a.text",
+            ".Values.a.map",
+            ".Values.yes",
+            ".Values.a.off | default true",
+            ".Values.a.nothing | default false",
+            ".Values.a.on | quote",
+        ] {
+            let reference = reference(body).expect("a reference");
+            let placed = values.resolve_bool(&reference);
+            assert_eq!(
+                values.resolve_bool_unplaced(&reference),
+                unplaced(placed),
+                "{body}"
+            );
         }
     }
 

@@ -310,7 +310,12 @@ impl<S: FileSource> AnalysisHost<S> {
     /// files on other threads computes their facts with a copy of its
     /// source, holding no lock of the host.
     pub fn facts_with(source: &S, path: &FilePath, text: &str) -> FileFacts {
-        let kind = charts::classify(source, path, text);
+        Self::facts_of_kind(charts::classify(source, path, text), text)
+    }
+
+    /// [`AnalysisHost::facts_with`] of a file already classified as `kind`
+    /// (its folders are not probed for a chart again).
+    fn facts_of_kind(kind: FileKind, text: &str) -> FileFacts {
         let accounts = match kind {
             FileKind::Manifest if text.contains("ServiceAccount") => crate::service_accounts(text),
             _ => Vec::new(),
@@ -661,6 +666,25 @@ impl<S: FileSource> AnalysisHost<S> {
         self.rendering_need(path, text).map(|(root, _)| root)
     }
 
+    /// [`AnalysisHost::needs_rendering`] of a file this host has just read
+    /// ([`AnalysisHost::read_file`], [`AnalysisHost::facts`]) as `kind`
+    /// without being fed it: its folders are not probed for a chart again.
+    pub fn needs_rendering_of(
+        &self,
+        path: &FilePath,
+        kind: &FileKind,
+        text: &str,
+    ) -> Option<FilePath> {
+        if self.files.contains_key(path) {
+            return self.needs_rendering(path, text);
+        }
+        let FileKind::ChartTemplate(root) = kind else {
+            return None;
+        };
+        let root = FilePath::from_path(root);
+        self.unseen(path, &root, text).map(|_| root)
+    }
+
     /// [`AnalysisHost::needs_rendering`], with what reading in place
     /// cannot see.
     fn rendering_need(&self, path: &FilePath, text: &str) -> Option<(FilePath, render::Unseen)> {
@@ -812,14 +836,21 @@ impl<S: FileSource> AnalysisHost<S> {
             }
             _ => (None, None),
         };
+        // The chart's mask of this very text, when it read it for its
+        // accounts: the template is not masked again.
+        let shared = chart.and_then(|c| c.mask_of(name, text));
         let context = TemplateContext {
             file: name,
             values: chart.and_then(|c| c.values.as_ref()),
             accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
             helpers: chart.map(|c| &c.helpers),
-            accounts_read: chart.is_some_and(|c| c.read_accounts_of(name, text)),
+            accounts_read: chart
+                .is_some_and(|c| shared.is_some() || c.read_accounts_of(name, text)),
         };
-        let template = Template::parse(text, context.values, options);
+        let template = match shared {
+            Some(masked) => Template::parse_with_mask(text, masked, context.values, options),
+            None => Template::parse(text, context.values, options),
+        };
         let mut findings = helm::check_template(text, &template, &context, accounts);
         if let Some((root, rendering)) = root
             .as_ref()

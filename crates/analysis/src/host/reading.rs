@@ -137,12 +137,17 @@ impl<S: FileSource> AnalysisHost<S> {
     /// reading with [`AnalysisHost::add_reading`], and finish it with
     /// [`AnalysisHost::complete`] once every file was fed.
     pub fn read_file(&self, path: &FilePath, text: &str) -> FileReading {
-        let kind = match self.files.get(path) {
-            Some(entry) => entry.kind.clone(),
-            None => charts::classify(&self.source, path, text),
+        let (kind, classified) = match self.files.get(path) {
+            Some(entry) => (entry.kind.clone(), false),
+            None => (charts::classify(&self.source, path, text), true),
         };
         if kind != FileKind::Manifest {
-            let facts = Self::facts_with(&self.source, path, text);
+            // (Classified just now, as `facts_with` would: not again.)
+            let facts = if classified {
+                Self::facts_of_kind(kind.clone(), text)
+            } else {
+                Self::facts_with(&self.source, path, text)
+            };
             return FileReading {
                 pending: PendingAnalysis {
                     kind: facts.kind.clone(),

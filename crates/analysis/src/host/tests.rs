@@ -808,3 +808,111 @@ fn a_file_the_host_does_not_hold_as_a_manifest_is_not_shifted() {
         "its text is kept: it is fed again"
     );
 }
+
+/// A template the chart masked for its accounts is judged with that mask
+/// (not masked again): its findings are those of a host that never read
+/// the chart before, and a change of the values (which may choose other
+/// branches) or of the template's text is judged as afresh.
+#[test]
+fn a_template_judged_with_its_charts_mask_is_judged_as_afresh_when_values_or_text_change() {
+    let template = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n  labels:\n    {{- if .Values.l }}\n    a: b\n    {{- else }}\n    {}\n    {{- end }}\nautomountServiceAccountToken: {{ .Values.automount }}\n---\napiVersion: apps/v1\nkind: {{ .Values.kind }}\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      serviceAccountName: app\n      containers: []\n";
+    let on = "l: true\nautomount: true\nkind: Deployment\n";
+    let off = "l: {}\nautomount: false\nkind: Deployment\n";
+    let fresh = |values: &str, text: &str| {
+        let disk = Disk::with(&[
+            ("c/Chart.yaml", "name: c\n"),
+            ("c/values.yaml", values),
+            ("c/templates/t.yaml", text),
+        ]);
+        let mut host = AnalysisHost::new(disk);
+        host.index_file(path("c/templates/t.yaml"), text);
+        host.analyze(&path("c/templates/t.yaml"), text).findings
+    };
+    let disk = Disk::with(&[
+        ("c/Chart.yaml", "name: c\n"),
+        ("c/values.yaml", on),
+        ("c/templates/t.yaml", template),
+    ]);
+    let mut host = AnalysisHost::new(disk);
+    host.index_file(path("c/templates/t.yaml"), template);
+    let chart = host.chart(&path("c")).expect("read");
+    assert!(chart
+        .mask_of("c/templates/t.yaml", template)
+        .is_some_and(|m| *m == crate::helm::mask_with(template, chart.values.as_ref())));
+    let judged = host.analyze(&path("c/templates/t.yaml"), template).findings;
+    assert_eq!(judged.len(), 1, "{judged:?}");
+    assert_eq!(judged, fresh(on, template));
+    // The values change: the chart is read again with them.
+    host.set_file(path("c/values.yaml"), off.to_string());
+    let chart = host.chart(&path("c")).expect("read");
+    assert!(chart
+        .mask_of("c/templates/t.yaml", template)
+        .is_some_and(|m| *m == crate::helm::mask_with(template, chart.values.as_ref())));
+    let judged = host.analyze(&path("c/templates/t.yaml"), template).findings;
+    assert_eq!(judged, fresh(off, template));
+    // Another text of the template (an editor's buffer not fed yet).
+    let edited = template.replace("serviceAccountName: app", "serviceAccountName: other");
+    assert!(host
+        .chart(&path("c"))
+        .and_then(|c| c.mask_of("c/templates/t.yaml", &edited))
+        .is_none());
+    assert_eq!(
+        host.analyze(&path("c/templates/t.yaml"), &edited).findings,
+        fresh(off, &edited)
+    );
+}
+
+/// A file a host has just read (not fed) is asked whether its chart needs
+/// rendering with the kind the reading gave: the same answer as asking
+/// with its path alone, without probing its folders for a chart again.
+#[test]
+fn rendering_is_asked_with_the_kind_a_reading_gave() {
+    let include = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      {{- include \"c.pod\" . | nindent 6 }}\n";
+    let plain = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Values.name }}\nspec:\n  template:\n    spec:\n      containers: []\n";
+    let disk = Disk::with(&[
+        ("c/Chart.yaml", "name: c\n"),
+        ("c/templates/include.yaml", include),
+        ("c/templates/plain.yaml", plain),
+        ("loose.yaml", include),
+    ]);
+    /// The disk, its `is_file` questions counted.
+    struct Probed(Disk, std::sync::atomic::AtomicUsize);
+    impl FileSource for Probed {
+        fn read(&self, path: &FilePath, need: Need) -> Option<String> {
+            self.0.read(path, need)
+        }
+        fn is_file(&self, path: &FilePath) -> bool {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.0.is_file(path)
+        }
+        fn list_yaml(&self, dir: &FilePath) -> Vec<FilePath> {
+            self.0.list_yaml(dir)
+        }
+    }
+    let host = AnalysisHost::new(Probed(disk, Default::default()));
+    for (p, text) in [
+        ("c/templates/include.yaml", include),
+        ("c/templates/plain.yaml", plain),
+        ("loose.yaml", include),
+    ] {
+        let reading = host.read_file(&path(p), text);
+        assert_eq!(reading.facts.kind, host.facts(&path(p), text).kind, "{p}");
+        let probes = |host: &AnalysisHost<Probed>| {
+            let source = host.source();
+            (
+                source.0.requests().len(),
+                source.1.load(std::sync::atomic::Ordering::Relaxed),
+            )
+        };
+        let before = probes(&host);
+        let with_kind = host.needs_rendering_of(&path(p), &reading.facts.kind, text);
+        assert_eq!(probes(&host), before, "{p}: nothing asked of the source");
+        assert_eq!(with_kind, host.needs_rendering(&path(p), text), "{p}");
+        // (Asking with the path alone probes the folders.)
+        if p.starts_with("c/") {
+            assert!(probes(&host).1 > before.1, "{p}");
+        }
+        let expected = (p == "c/templates/include.yaml").then(|| path("c"));
+        assert_eq!(with_kind, expected, "{p}");
+    }
+}

@@ -182,14 +182,21 @@ impl<S: FileSource> AnalysisHost<S> {
             }
             _ => (None, None),
         };
+        // The chart's mask of this very text, when it read it for its
+        // accounts: the template is not masked again.
+        let shared = chart.and_then(|c| c.mask_of(path.as_str(), text));
         let context = TemplateContext {
             file: path.as_str(),
             values: chart.and_then(|c| c.values.as_ref()),
             accounts: chart.map_or(&[], |c| c.accounts.as_slice()),
             helpers: chart.map(|c| &c.helpers),
-            accounts_read: chart.is_some_and(|c| c.read_accounts_of(path.as_str(), text)),
+            accounts_read: chart
+                .is_some_and(|c| shared.is_some() || c.read_accounts_of(path.as_str(), text)),
         };
-        let template = Template::parse(text, context.values, options);
+        let template = match shared {
+            Some(masked) => Template::parse_with_mask(text, masked, context.values, options),
+            None => Template::parse(text, context.values, options),
+        };
         let verdicts = helm::judge_workloads(text, &template, &context, &self.accounts);
         let named = helm::workload_accounts(text, &template, &context);
         // A chart rendered with helm decides what reading in place cannot.
