@@ -3,8 +3,8 @@
 //! writes or edits a finding's prose.
 
 use crate::finding::{
-    AccountCheck, Finding, FromHelper, HelperReading, Overlays, Problem, Related, RenderFact,
-    Renders, SyntaxFacts, TemplatedField,
+    AccountCheck, DeclaredAt, Finding, FromHelper, HelperReading, Overlays, Problem, Related,
+    RenderFact, Renders, SyntaxFacts, TemplatedField,
 };
 use crate::fix::FIELD;
 use crate::ignore_comment::IGNORE_MARKER;
@@ -19,7 +19,7 @@ pub fn message(finding: &Finding) -> String {
     let permissions = finding
         .permissions
         .as_ref()
-        .map(|p| permissions_sentence(finding, p));
+        .map(|p| permissions_sentence(&finding.declared_at, p));
     message_with(finding, permissions)
 }
 
@@ -35,14 +35,12 @@ pub(crate) struct PermissionWords {
 }
 
 impl PermissionWords {
-    /// The words of `finding`'s permissions (none when it has none).
-    pub(crate) fn of(finding: &Finding) -> Self {
+    /// The words of `permissions`, whose places are `declared` (those of
+    /// a finding with these permissions: [`Finding::declared_at`]).
+    pub(crate) fn of(permissions: &Permissions, declared: &[DeclaredAt]) -> Self {
         PermissionWords {
-            sentence: finding
-                .permissions
-                .as_ref()
-                .map(|p| permissions_sentence(finding, p)),
-            related: permissions_related(finding),
+            sentence: Some(permissions_sentence(declared, permissions)),
+            related: permissions_related(declared, permissions),
         }
     }
 
@@ -441,7 +439,7 @@ const CAPABILITIES_IN_A_MESSAGE: usize = 6;
 /// What the pod's token is worth, in one sentence: the account's most
 /// dangerous binding (its role, where each is declared) and what whoever
 /// takes over the pod gets.
-fn permissions_sentence(finding: &Finding, permissions: &Permissions) -> String {
+fn permissions_sentence(declared: &[DeclaredAt], permissions: &Permissions) -> String {
     let account = account_label(permissions);
     let Some(first) = permissions.grants.first() else {
         return format!(
@@ -456,7 +454,7 @@ fn permissions_sentence(finding: &Finding, permissions: &Permissions) -> String 
     };
     let bound = format!(
         "{account} is bound to {}{more}",
-        grant_phrase(finding, permissions, first)
+        grant_phrase(declared, permissions, first)
     );
     match permissions.risk {
         Risk::ClusterAdmin => {
@@ -495,17 +493,17 @@ fn account_label(permissions: &Permissions) -> String {
 /// `ClusterRole "ops" (rbac.yaml:3) by ClusterRoleBinding "ops" (rbac.yaml:20)`;
 /// a built-in role is said so, a missing one has no place; the group or
 /// user the binding names the account through is said after it.
-fn grant_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -> String {
+fn grant_phrase(declared: &[DeclaredAt], permissions: &Permissions, grant: &Grant) -> String {
     format!(
         "{} by {}",
-        role_phrase(finding, grant),
-        binding_phrase(finding, permissions, grant)
+        role_phrase(declared, grant),
+        binding_phrase(declared, permissions, grant)
     )
 }
 
 /// `ClusterRole "ops" (rbac.yaml:3)`, `the built-in ClusterRole "edit"`,
 /// `ClusterRole "ops"` (missing).
-fn role_phrase(finding: &Finding, grant: &Grant) -> String {
+fn role_phrase(declared: &[DeclaredAt], grant: &Grant) -> String {
     match &grant.role {
         RoleSource::Declared {
             kind,
@@ -515,7 +513,7 @@ fn role_phrase(finding: &Finding, grant: &Grant) -> String {
         } => format!(
             "{} \"{name}\"{}",
             kind.as_str(),
-            at_label(finding, file, *range)
+            at_label(declared, file, *range)
         ),
         RoleSource::Builtin { name, .. } => format!("the built-in ClusterRole \"{name}\""),
         RoleSource::Missing { kind, name } => format!("{} \"{name}\"", kind.as_str()),
@@ -524,11 +522,11 @@ fn role_phrase(finding: &Finding, grant: &Grant) -> String {
 
 /// `ClusterRoleBinding "ops" (rbac.yaml:20)`, and how it reaches the
 /// account when not by naming it.
-fn binding_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -> String {
+fn binding_phrase(declared: &[DeclaredAt], permissions: &Permissions, grant: &Grant) -> String {
     let at = grant
         .binding_place
         .as_ref()
-        .and_then(|(file, range)| finding.declared_at(file, *range))
+        .and_then(|(file, range)| declared_at(declared, file, *range))
         .map(|d| d.label());
     let notes: Vec<String> = at
         .into_iter()
@@ -545,10 +543,19 @@ fn binding_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -
     )
 }
 
+/// Where the place `range` of `file` is, among the places `declared`,
+/// when its line is known ([`Finding::declared_at`]).
+fn declared_at<'a>(
+    declared: &'a [DeclaredAt],
+    file: &str,
+    range: crate::text::TextRange,
+) -> Option<&'a DeclaredAt> {
+    declared.iter().find(|d| d.file == file && d.range == range)
+}
+
 /// ` (rbac.yaml:12)`, when the line of the place is known.
-fn at_label(finding: &Finding, file: &str, range: crate::text::TextRange) -> String {
-    finding
-        .declared_at(file, range)
+fn at_label(declared: &[DeclaredAt], file: &str, range: crate::text::TextRange) -> String {
+    declared_at(declared, file, range)
         .map(|d| format!(" ({})", d.label()))
         .unwrap_or_default()
 }
@@ -636,19 +643,18 @@ fn list(names: &[String]) -> String {
 /// [`account_note`] as the words.)
 pub fn related(finding: &Finding) -> Vec<Related> {
     let mut related = helm_related(finding);
-    related.extend(permissions_related(finding));
+    if let Some(permissions) = &finding.permissions {
+        related.extend(permissions_related(&finding.declared_at, permissions));
+    }
     related
 }
 
 /// The places of the account's bindings and of the roles they name that
 /// are declared in the checked files, most dangerous first.
-fn permissions_related(finding: &Finding) -> Vec<Related> {
-    let Some(permissions) = &finding.permissions else {
-        return Vec::new();
-    };
+fn permissions_related(declared: &[DeclaredAt], permissions: &Permissions) -> Vec<Related> {
     let account = account_label(permissions);
     let place = |file: &str, range| {
-        let at = finding.declared_at(file, range);
+        let at = declared_at(declared, file, range);
         let file = match at {
             Some(at) if at.shown.is_empty() => None,
             _ => Some(file.to_string()),
@@ -890,8 +896,8 @@ fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
         };
         out.push_str(&format!(
             "- {} grants {}{version} {}{what}\n",
-            binding_phrase(finding, permissions, grant),
-            role_phrase(finding, grant),
+            binding_phrase(&finding.declared_at, permissions, grant),
+            role_phrase(&finding.declared_at, grant),
             grant.scope.describe()
         ));
     }
