@@ -89,15 +89,71 @@ struct KnownPlaces {
 struct Namer<'a> {
     from: &'a FilePath,
     /// `from`'s folder, when files can be named relative to it.
-    folder: Option<String>,
+    folder: Option<Folder>,
+}
+
+/// A folder files are named relative to, cut into its segments once.
+struct Folder {
+    text: String,
+    /// Its [`Segments`], as byte ranges of `text`.
+    segments: Vec<(usize, usize)>,
+    /// How many segments there are up to its last `..` (0: none).
+    up_to_last_climb: usize,
+}
+
+impl Folder {
+    fn segment(&self, i: usize) -> Option<&str> {
+        let (start, end) = *self.segments.get(i)?;
+        self.text.get(start..end)
+    }
+}
+
+/// The segments of a path: what the `/`s part, but for empty ones and
+/// `.`.
+#[derive(Clone)]
+struct Segments<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        while !self.rest.is_empty() {
+            let (segment, rest) = match memchr::memchr(b'/', self.rest.as_bytes()) {
+                Some(at) => (&self.rest[..at], &self.rest[at + 1..]),
+                None => (self.rest, ""),
+            };
+            self.rest = rest;
+            if !segment.is_empty() && segment != "." {
+                return Some(segment);
+            }
+        }
+        None
+    }
 }
 
 impl<'a> Namer<'a> {
     fn new(from: &'a FilePath) -> Self {
-        let folder = from
-            .parent()
-            .filter(|_| !from.is_detached())
-            .map(|folder| folder.as_str().to_string());
+        let folder = from.parent().filter(|_| !from.is_detached()).map(|folder| {
+            let text = folder.as_str().to_string();
+            let base = text.as_ptr() as usize;
+            let segments: Vec<(usize, usize)> = Segments { rest: &text }
+                .map(|s| {
+                    let start = s.as_ptr() as usize - base;
+                    (start, start + s.len())
+                })
+                .collect();
+            let up_to_last_climb = segments
+                .iter()
+                .rposition(|&(start, end)| &text[start..end] == "..")
+                .map_or(0, |i| i + 1);
+            Folder {
+                text,
+                segments,
+                up_to_last_climb,
+            }
+        });
         Namer { from, folder }
     }
 
@@ -119,33 +175,34 @@ impl<'a> Namer<'a> {
         if self.from.as_str() == file {
             return;
         }
-        let Some(folder) = self.folder.as_deref() else {
+        let Some(folder) = &self.folder else {
             out.push_str(file);
             return;
         };
-        if folder.starts_with('/') != file.starts_with('/') {
+        if folder.text.starts_with('/') != file.starts_with('/') {
             out.push_str(file);
             return;
         }
-        fn segments(path: &str) -> impl Iterator<Item = &str> + Clone {
-            path.split('/').filter(|s| !s.is_empty() && *s != ".")
-        }
-        let mut up = segments(folder).peekable();
-        let mut down = segments(file).peekable();
-        while let (Some(a), Some(b)) = (up.peek(), down.peek()) {
-            if a != b {
+        // The segments the two share, then the first of `file`'s own.
+        let mut down = Segments { rest: file };
+        let mut common = 0;
+        let mut first_own = None;
+        for segment in down.by_ref() {
+            if folder.segment(common) == Some(segment) {
+                common += 1;
+            } else {
+                first_own = Some(segment);
                 break;
             }
-            up.next();
-            down.next();
         }
         // `..` cannot be climbed back.
-        if up.clone().any(|s| s == "..") {
+        if folder.up_to_last_climb > common {
             out.push_str(file);
             return;
         }
         let start = out.len();
-        for part in up.map(|_| "..").chain(down) {
+        let up = std::iter::repeat_n("..", folder.segments.len() - common);
+        for part in up.chain(first_own).chain(down) {
             if out.len() > start {
                 out.push('/');
             }
@@ -427,6 +484,76 @@ mod tests {
         );
         assert_eq!(shown(&FilePath::new("a.yaml"), "./b.yaml"), "b.yaml");
         assert_eq!(shown(&FilePath::detached("<stdin>"), "b.yaml"), "b.yaml");
+    }
+
+    /// How files were named before [`Namer`] cut the folder once: the
+    /// segments of both paths, collected and compared.
+    fn shown_by_segments(from: &FilePath, file: &str) -> String {
+        if from.as_str() == file {
+            return String::new();
+        }
+        let Some(folder) = from.parent().filter(|_| !from.is_detached()) else {
+            return file.to_string();
+        };
+        let folder = folder.as_str();
+        if folder.starts_with('/') != file.starts_with('/') {
+            return file.to_string();
+        }
+        fn segments(path: &str) -> Vec<&str> {
+            path.split('/')
+                .filter(|s| !s.is_empty() && *s != ".")
+                .collect()
+        }
+        let folder = segments(folder);
+        let target = segments(file);
+        let common = folder
+            .iter()
+            .zip(&target)
+            .take_while(|(a, b)| a == b)
+            .count();
+        if folder[common..].contains(&"..") {
+            return file.to_string();
+        }
+        let mut parts: Vec<&str> = vec![".."; folder.len() - common];
+        parts.extend_from_slice(&target[common..]);
+        parts.join("/")
+    }
+
+    #[test]
+    fn the_namer_names_files_as_segments_compared_do() {
+        // Every path of up to three segments of these, absolute or not,
+        // from every such path.
+        let parts = ["a", "b", "", ".", "..", "a.yaml"];
+        let mut paths = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| parts.iter().map(move |s| format!("{p}/{s}")))
+                .collect();
+            paths.extend(longer);
+        }
+        let paths: Vec<String> = paths
+            .iter()
+            .flat_map(|p| [p.clone(), p.trim_start_matches('/').to_string()])
+            .filter(|p| !p.is_empty())
+            .collect();
+        let mut named = 0;
+        for from in &paths {
+            let from = FilePath::new(from);
+            let namer = Namer::new(&from);
+            for file in &paths {
+                assert_eq!(
+                    namer.name(file),
+                    shown_by_segments(&from, file),
+                    "{file} from {}",
+                    from.as_str()
+                );
+                named += 1;
+            }
+        }
+        let detached = FilePath::detached("<stdin>");
+        assert_eq!(Namer::new(&detached).name("a/b.yaml"), "a/b.yaml");
+        assert!(named > 10_000, "{named}");
     }
 
     const RBAC: &str = "kind: ClusterRoleBinding\nmetadata:\n  name: ci-admin\nroleRef:\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n- kind: ServiceAccount\n  name: ci\n  namespace: prod\n";
