@@ -841,9 +841,8 @@ impl<S: FileSource> AnalysisHost<S> {
         let findings = if path.is_detached() {
             findings
         } else {
-            self.kustomize
-                .index
-                .adjust(&normalize(path.as_str()), findings)
+            // (`adjust` names the file by its key itself.)
+            self.kustomize.index.adjust(path.as_str(), findings)
         };
         // What each pod's token can do, before the configuration sets the
         // severity by it.

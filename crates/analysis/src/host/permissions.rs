@@ -88,8 +88,9 @@ struct KnownPlaces {
 /// folder worked out once: [`Namer::name`].
 struct Namer<'a> {
     from: &'a FilePath,
-    /// `from`'s folder, when files can be named relative to it.
-    folder: Option<Folder>,
+    /// `from`'s folder, when files can be named relative to it (cut when
+    /// first needed: most files have no finding to name places for).
+    folder: std::cell::OnceCell<Option<Folder>>,
 }
 
 /// A folder files are named relative to, cut into its segments once.
@@ -102,6 +103,26 @@ struct Folder {
 }
 
 impl Folder {
+    fn new(text: &str) -> Self {
+        let mut segments = Vec::new();
+        let mut start = 0;
+        for part in text.split('/') {
+            if !part.is_empty() && part != "." {
+                segments.push((start, start + part.len()));
+            }
+            start += part.len() + 1;
+        }
+        let up_to_last_climb = segments
+            .iter()
+            .rposition(|&(start, end)| &text[start..end] == "..")
+            .map_or(0, |i| i + 1);
+        Folder {
+            text: text.to_string(),
+            segments,
+            up_to_last_climb,
+        }
+    }
+
     fn segment(&self, i: usize) -> Option<&str> {
         let (start, end) = *self.segments.get(i)?;
         self.text.get(start..end)
@@ -135,26 +156,19 @@ impl<'a> Iterator for Segments<'a> {
 
 impl<'a> Namer<'a> {
     fn new(from: &'a FilePath) -> Self {
-        let folder = from.parent().filter(|_| !from.is_detached()).map(|folder| {
-            let text = folder.as_str().to_string();
-            let base = text.as_ptr() as usize;
-            let segments: Vec<(usize, usize)> = Segments { rest: &text }
-                .map(|s| {
-                    let start = s.as_ptr() as usize - base;
-                    (start, start + s.len())
-                })
-                .collect();
-            let up_to_last_climb = segments
-                .iter()
-                .rposition(|&(start, end)| &text[start..end] == "..")
-                .map_or(0, |i| i + 1);
-            Folder {
-                text,
-                segments,
-                up_to_last_climb,
-            }
-        });
-        Namer { from, folder }
+        Namer {
+            from,
+            folder: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn folder(&self) -> Option<&Folder> {
+        self.folder
+            .get_or_init(|| {
+                let folder = self.from.parent().filter(|_| !self.from.is_detached())?;
+                Some(Folder::new(folder.as_str()))
+            })
+            .as_ref()
     }
 
     /// How the words name `file` from a finding of `from`: empty for
@@ -175,7 +189,7 @@ impl<'a> Namer<'a> {
         if self.from.as_str() == file {
             return;
         }
-        let Some(folder) = &self.folder else {
+        let Some(folder) = self.folder() else {
             out.push_str(file);
             return;
         };
