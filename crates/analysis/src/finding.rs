@@ -251,14 +251,16 @@ pub(crate) struct PermissionMemo {
 }
 
 impl PermissionMemo {
-    /// The words of `permissions`, whose places are `declared_at`, and
-    /// `fix_reason` ([`crate::placement::fix_reason`] of the permissions).
+    /// The words of `permissions` (whose words of their own are
+    /// `account`), whose places are `declared_at`, and `fix_reason`
+    /// ([`crate::placement::fix_reason`] of the permissions).
     pub(crate) fn new(
         permissions: Arc<Permissions>,
+        account: &render::AccountWords,
         declared_at: Arc<Vec<DeclaredAt>>,
         fix_reason: Option<String>,
     ) -> Self {
-        let words = render::PermissionWords::of(&permissions, &declared_at);
+        let words = render::PermissionWords::of(&permissions, account, &declared_at);
         PermissionMemo {
             permissions,
             declared_at,

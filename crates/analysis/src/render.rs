@@ -34,13 +34,60 @@ pub(crate) struct PermissionWords {
     related: Vec<Related>,
 }
 
+/// The words of an account's permissions that do not depend on how a
+/// finding names the files of their places: worked out once per account
+/// (see `host/permissions.rs`), then [`PermissionWords::of`] for each way
+/// of naming them.
+#[derive(Debug)]
+pub(crate) struct AccountWords {
+    /// The places [`permissions_related`] lists, with their messages.
+    related: Vec<RelatedWords>,
+    /// What whoever takes over the pod can do, as the message says it
+    /// (when the permissions are dangerous).
+    capabilities: Option<String>,
+}
+
+/// A place [`permissions_related`] lists, its file as the host names it.
+#[derive(Debug)]
+struct RelatedWords {
+    file: String,
+    range: crate::text::TextRange,
+    message: String,
+    /// A declared role: listed once, whatever the number of bindings that
+    /// name it.
+    once: bool,
+}
+
+impl AccountWords {
+    pub(crate) fn of(permissions: &Permissions) -> Self {
+        let capabilities = matches!(
+            permissions.risk,
+            Risk::DangerousClusterWide | Risk::DangerousInNamespace
+        )
+        .then(|| capabilities_phrase(permissions, Some(CAPABILITIES_IN_A_MESSAGE)));
+        AccountWords {
+            related: related_words(permissions),
+            capabilities,
+        }
+    }
+}
+
 impl PermissionWords {
-    /// The words of `permissions`, whose places are `declared` (those of
-    /// a finding with these permissions: [`Finding::declared_at`]).
-    pub(crate) fn of(permissions: &Permissions, declared: &[DeclaredAt]) -> Self {
+    /// The words of `permissions` (whose [`AccountWords`] are `account`),
+    /// whose places are `declared` (those of a finding with these
+    /// permissions: [`Finding::declared_at`]).
+    pub(crate) fn of(
+        permissions: &Permissions,
+        account: &AccountWords,
+        declared: &[DeclaredAt],
+    ) -> Self {
         PermissionWords {
-            sentence: Some(permissions_sentence(declared, permissions)),
-            related: permissions_related(declared, permissions),
+            sentence: Some(permissions_sentence_with(
+                declared,
+                permissions,
+                account.capabilities.as_deref(),
+            )),
+            related: related_from(&account.related, declared),
         }
     }
 
@@ -440,6 +487,16 @@ const CAPABILITIES_IN_A_MESSAGE: usize = 6;
 /// dangerous binding (its role, where each is declared) and what whoever
 /// takes over the pod gets.
 fn permissions_sentence(declared: &[DeclaredAt], permissions: &Permissions) -> String {
+    permissions_sentence_with(declared, permissions, None)
+}
+
+/// [`permissions_sentence`], with its capabilities' words when already
+/// worked out.
+fn permissions_sentence_with(
+    declared: &[DeclaredAt],
+    permissions: &Permissions,
+    capabilities: Option<&str>,
+) -> String {
     let account = account_label(permissions);
     let Some(first) = permissions.grants.first() else {
         return format!(
@@ -462,7 +519,10 @@ fn permissions_sentence(declared: &[DeclaredAt], permissions: &Permissions) -> S
         }
         Risk::DangerousClusterWide | Risk::DangerousInNamespace => format!(
             "{bound}: whoever takes over this pod can {}.",
-            capabilities_phrase(permissions, Some(CAPABILITIES_IN_A_MESSAGE))
+            capabilities.map_or_else(
+                || capabilities_phrase(permissions, Some(CAPABILITIES_IN_A_MESSAGE)),
+                str::to_string
+            )
         ),
         Risk::Bound => format!(
             "{bound}: whoever takes over this pod gets those permissions, none of them among \
@@ -652,28 +712,50 @@ pub fn related(finding: &Finding) -> Vec<Related> {
 /// The places of the account's bindings and of the roles they name that
 /// are declared in the checked files, most dangerous first.
 fn permissions_related(declared: &[DeclaredAt], permissions: &Permissions) -> Vec<Related> {
-    let account = account_label(permissions);
-    let place = |file: &str, range| {
-        let at = declared_at(declared, file, range);
-        let file = match at {
+    related_from(&related_words(permissions), declared)
+}
+
+/// [`permissions_related`] of a finding whose places are `declared`: a
+/// place of its own file is named by none (`file: None`).
+fn related_from(words: &[RelatedWords], declared: &[DeclaredAt]) -> Vec<Related> {
+    let mut related: Vec<Related> = Vec::with_capacity(words.len());
+    for place in words {
+        let file = match declared_at(declared, &place.file, place.range) {
             Some(at) if at.shown.is_empty() => None,
-            _ => Some(file.to_string()),
+            _ => Some(place.file.clone()),
         };
-        (file, range)
-    };
-    let mut related: Vec<Related> = Vec::new();
+        if place.once
+            && related
+                .iter()
+                .any(|r| r.file == file && r.range == place.range)
+        {
+            continue;
+        }
+        related.push(Related {
+            file,
+            range: place.range,
+            message: place.message.clone(),
+        });
+    }
+    related
+}
+
+/// The places [`permissions_related`] lists and their messages, however
+/// the finding names their files.
+fn related_words(permissions: &Permissions) -> Vec<RelatedWords> {
+    let account = account_label(permissions);
+    let mut related: Vec<RelatedWords> = Vec::new();
     for grant in permissions.grants.iter().take(GRANTS_SHOWN) {
         let role = format!("{} \"{}\"", grant.role.kind().as_str(), grant.role.name());
         if let Some((file, range)) = &grant.binding_place {
-            let (file, range) = place(file, *range);
             let missing = if grant.role.is_missing() {
                 " (not defined in the checked files)"
             } else {
                 ""
             };
-            related.push(Related {
-                file,
-                range,
+            related.push(RelatedWords {
+                file: file.clone(),
+                range: *range,
                 message: format!(
                     "{} \"{}\" binds {account} to {role}{missing}{}",
                     grant.binding_kind.as_str(),
@@ -682,13 +764,13 @@ fn permissions_related(declared: &[DeclaredAt], permissions: &Permissions) -> Ve
                         .map(|via| format!(", {via}"))
                         .unwrap_or_default()
                 ),
+                once: false,
             });
         }
         if let RoleSource::Declared {
             file, range, name, ..
         } = &grant.role
         {
-            let (file, range) = place(file, *range);
             let what = match grant.capabilities.as_slice() {
                 [] => "grants no dangerous capability".to_string(),
                 capabilities => format!(
@@ -701,14 +783,12 @@ fn permissions_related(declared: &[DeclaredAt], permissions: &Permissions) -> Ve
                     )
                 ),
             };
-            let message = format!("{} \"{name}\" {what}", grant.role.kind().as_str());
-            if !related.iter().any(|r| r.file == file && r.range == range) {
-                related.push(Related {
-                    file,
-                    range,
-                    message,
-                });
-            }
+            related.push(RelatedWords {
+                file: file.clone(),
+                range: *range,
+                message: format!("{} \"{name}\" {what}", grant.role.kind().as_str()),
+                once: true,
+            });
         }
     }
     related

@@ -14,7 +14,7 @@ use super::lines::LineAt;
 use super::path::FilePath;
 use crate::finding::{Code, DeclaredAt, Finding, PermissionMemo};
 use crate::rbac::{Permissions, RoleSource};
-use crate::render::GRANTS_SHOWN;
+use crate::render::{AccountWords, GRANTS_SHOWN};
 use crate::text::TextRange;
 
 /// `findings` of the file at `path`, each TG001 finding whose account is
@@ -79,9 +79,10 @@ struct KnownPlaces {
     files: Vec<String>,
     /// (index in `files`, range, line).
     places: Vec<(usize, TextRange, LineAt)>,
-    /// Why the fix is not the one to prefer (the same for every finding of
-    /// the account).
+    /// Why the fix is not the one to prefer, and the words, that are the
+    /// same for every finding of the account.
     fix_reason: Option<String>,
+    words: AccountWords,
 }
 
 /// How the words name files from a finding of one file (`from`), its
@@ -383,6 +384,7 @@ impl DeclarationLines {
             .collect();
         let memo = Arc::new(PermissionMemo::new(
             Arc::clone(&permissions),
+            &places.words,
             Arc::new(declared_at),
             places.fix_reason.clone(),
         ));
@@ -418,6 +420,7 @@ impl DeclarationLines {
             files,
             places: known,
             fix_reason: crate::placement::fix_reason(permissions),
+            words: AccountWords::of(permissions),
         }
     }
 
