@@ -69,6 +69,9 @@ struct Worded {
     places: Arc<KnownPlaces>,
     /// By [`Namer::key`] of `places.files`.
     memos: HashMap<String, Arc<PermissionMemo>>,
+    /// The same, by the folder of the findings' files, for those that are
+    /// not among `places.files` ([`Namer::folder_naming`]).
+    by_folder: HashMap<String, Arc<PermissionMemo>>,
 }
 
 /// The places permissions name whose lines are known, in the order the
@@ -170,6 +173,15 @@ impl<'a> Namer<'a> {
                 Some(Folder::new(folder.as_str()))
             })
             .as_ref()
+    }
+
+    /// What alone decides how `files` are named, when it is the folder of
+    /// `from` (`from` is not among them, and has a folder): its text.
+    fn folder_naming(&self, files: &[String]) -> Option<&str> {
+        if files.iter().any(|file| file == self.from.as_str()) {
+            return None;
+        }
+        self.folder().map(|folder| folder.text.as_str())
     }
 
     /// How the words name `file` from a finding of `from`: empty for
@@ -339,12 +351,25 @@ impl DeclarationLines {
         places_in: &impl Fn(&str) -> Vec<usize>,
     ) -> Arc<PermissionMemo> {
         let address = Arc::as_ptr(&permissions) as usize;
-        let known = self
-            .worded
-            .lock()
-            .get(&address)
-            .filter(|worded| Arc::ptr_eq(&worded.permissions, &permissions))
-            .map(|worded| Arc::clone(&worded.places));
+        let known = {
+            let worded = self.worded.lock();
+            match worded
+                .get(&address)
+                .filter(|worded| Arc::ptr_eq(&worded.permissions, &permissions))
+            {
+                Some(worded) => {
+                    let places = Arc::clone(&worded.places);
+                    if let Some(memo) = namer
+                        .folder_naming(&places.files)
+                        .and_then(|folder| worded.by_folder.get(folder))
+                    {
+                        return Arc::clone(memo);
+                    }
+                    Some(places)
+                }
+                None => None,
+            }
+        };
         let places = match known {
             Some(places) => places,
             None => {
@@ -356,18 +381,24 @@ impl DeclarationLines {
                     permissions: Arc::clone(&permissions),
                     places,
                     memos: HashMap::new(),
+                    by_folder: HashMap::new(),
                 });
                 Arc::clone(&worded.places)
             }
         };
+        let folder = namer.folder_naming(&places.files);
         namer.key(key, &places.files);
-        if let Some(memo) = self
-            .worded
-            .lock()
-            .get(&address)
-            .and_then(|worded| worded.memos.get(key.as_str()))
-        {
-            return Arc::clone(memo);
+        let known = self.worded.lock().get_mut(&address).and_then(|worded| {
+            let memo = Arc::clone(worded.memos.get(key.as_str())?);
+            if let Some(folder) = folder {
+                worded
+                    .by_folder
+                    .insert(folder.to_string(), Arc::clone(&memo));
+            }
+            Some(memo)
+        });
+        if let Some(memo) = known {
+            return memo;
         }
         let shown: Vec<String> = places.files.iter().map(|file| namer.name(file)).collect();
         let declared_at = places
@@ -388,10 +419,17 @@ impl DeclarationLines {
             Arc::new(declared_at),
             places.fix_reason.clone(),
         ));
-        match self.worded.lock().get_mut(&address) {
-            Some(worded) => Arc::clone(worded.memos.entry(key.clone()).or_insert(memo)),
-            None => memo,
+        let mut worded = self.worded.lock();
+        let Some(worded) = worded.get_mut(&address) else {
+            return memo;
+        };
+        let memo = Arc::clone(worded.memos.entry(key.clone()).or_insert(memo));
+        if let Some(folder) = folder {
+            worded
+                .by_folder
+                .insert(folder.to_string(), Arc::clone(&memo));
         }
+        memo
     }
 
     /// The places `permissions` name whose lines are known.

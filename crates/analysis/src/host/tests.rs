@@ -856,6 +856,7 @@ fn the_words_kept_of_permissions_follow_every_change_of_the_rbac_files() {
     let two = [deploy.as_str(), deploy.replace("web", "api").as_str()].join("---\n");
     let pods = [
         ("k8s/app/deploy.yaml", deploy.clone()),
+        ("k8s/app/other.yaml", deploy.replace("web", "other")),
         ("k8s/web/deploy.yaml", two.clone()),
         ("other/deploy.yaml", deploy.clone()),
         ("k8s/deploy.yaml", deploy.clone()),
@@ -866,14 +867,20 @@ fn the_words_kept_of_permissions_follow_every_change_of_the_rbac_files() {
             .map(|(p, _)| host.analysis(&path(p)).unwrap().findings)
             .collect()
     };
+    // (A host afresh for each file: nothing one file worked out is kept
+    // for another.)
     let afresh = |files: &BTreeMap<String, String>| {
-        let source = Changing::default();
-        let mut host = AnalysisHost::new(source.clone());
-        for (p, text) in files {
-            source.put(p, text);
-            host.index_file(path(p), text);
-        }
-        findings(&host)
+        pods.iter()
+            .map(|(pod, _)| {
+                let source = Changing::default();
+                let mut host = AnalysisHost::new(source.clone());
+                for (p, text) in files {
+                    source.put(p, text);
+                    host.index_file(path(p), text);
+                }
+                host.analysis(&path(pod)).unwrap().findings
+            })
+            .collect::<Vec<_>>()
     };
     let source = Changing::default();
     let mut kept = AnalysisHost::new(source.clone());
