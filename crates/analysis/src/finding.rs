@@ -237,15 +237,37 @@ pub struct Finding {
     pub related: Vec<Related>,
 }
 
-/// What [`Finding::set_permissions`] worked out for one finding, for the
-/// next findings of the same file whose pods run as the same account
-/// (the same shared permissions).
-#[derive(Clone, Debug)]
+/// What [`Finding::set_permissions`] records and words for the findings
+/// whose pods run as one account (the same shared permissions) and whose
+/// files name the places of those permissions alike (see
+/// `host/permissions.rs`): worked out once, whatever the number of such
+/// findings.
+#[derive(Debug)]
 pub(crate) struct PermissionMemo {
     pub permissions: Arc<Permissions>,
     pub declared_at: Arc<Vec<DeclaredAt>>,
     words: render::PermissionWords,
     fix_reason: Option<String>,
+}
+
+impl PermissionMemo {
+    /// The words of `permissions` (whose words of their own are
+    /// `account`), whose places are `declared_at`, and `fix_reason`
+    /// ([`crate::placement::fix_reason`] of the permissions).
+    pub(crate) fn new(
+        permissions: Arc<Permissions>,
+        account: &render::AccountWords,
+        declared_at: Arc<Vec<DeclaredAt>>,
+        fix_reason: Option<String>,
+    ) -> Self {
+        let words = render::PermissionWords::of(&permissions, account, &declared_at);
+        PermissionMemo {
+            permissions,
+            declared_at,
+            words,
+            fix_reason,
+        }
+    }
 }
 
 /// TG000: what the YAML reader refused, and what stood there.
@@ -400,34 +422,10 @@ impl Finding {
     }
 
     /// Records what the pod's token can do and where the places it names
-    /// are, and renders again. Returns what was worked out, for the other
-    /// findings of the file whose pods run as the same account
-    /// ([`Finding::set_permissions_as`]).
-    pub(crate) fn set_permissions(
-        &mut self,
-        permissions: Arc<Permissions>,
-        declared_at: Vec<DeclaredAt>,
-    ) -> PermissionMemo {
-        self.permissions = Some(Arc::clone(&permissions));
-        self.declared_at = Arc::new(declared_at);
-        let fix_reason = crate::placement::fix_reason(self);
-        crate::placement::weigh_fix_with(self, fix_reason.as_deref());
-        // (`render::message` and `render::related`, with the permissions'
-        // words kept.)
-        let words = render::PermissionWords::of(self);
-        (self.message, self.related) = words.render(self);
-        PermissionMemo {
-            permissions,
-            declared_at: Arc::clone(&self.declared_at),
-            words,
-            fix_reason,
-        }
-    }
-
-    /// [`Finding::set_permissions`] with what another finding of the same
-    /// file, whose pod runs as the same account, already worked out: its
-    /// permissions, their places, their words and the fix's reason.
-    pub(crate) fn set_permissions_as(&mut self, memo: &PermissionMemo) {
+    /// are, as worked out in `memo` (for any finding whose pod runs as the
+    /// account and whose file names those places alike), and renders
+    /// again.
+    pub(crate) fn set_permissions(&mut self, memo: &PermissionMemo) {
         self.permissions = Some(Arc::clone(&memo.permissions));
         self.declared_at = Arc::clone(&memo.declared_at);
         crate::placement::weigh_fix_with(self, memo.fix_reason.as_deref());

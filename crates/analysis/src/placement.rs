@@ -80,18 +80,17 @@ const MAY_USE_THE_API: &str = "the pod may use the API";
 /// (`Finding::set_permissions` does this with the reason it keeps.)
 #[cfg(test)]
 pub(crate) fn weigh_fix(finding: &mut Finding) {
-    let why = fix_reason(finding);
+    let why = finding.permissions.as_deref().and_then(fix_reason);
     weigh_fix_with(finding, why.as_deref());
 }
 
-/// Why the fix of `finding` is not preferred, from its permissions alone
-/// (`None`: it is).
-pub(crate) fn fix_reason(finding: &Finding) -> Option<String> {
-    finding
-        .permissions
-        .as_ref()
-        .filter(|p| named_grants(p).next().is_some())
-        .map(|p| bound_reason(p))
+/// Why the fix of a finding whose account has `permissions` is not
+/// preferred (`None`: it is).
+pub(crate) fn fix_reason(permissions: &Permissions) -> Option<String> {
+    named_grants(permissions)
+        .next()
+        .is_some()
+        .then(|| bound_reason(permissions))
 }
 
 /// [`weigh_fix`] with the reason given ([`fix_reason`] of a finding with

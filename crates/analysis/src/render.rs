@@ -3,8 +3,8 @@
 //! writes or edits a finding's prose.
 
 use crate::finding::{
-    AccountCheck, Finding, FromHelper, HelperReading, Overlays, Problem, Related, RenderFact,
-    Renders, SyntaxFacts, TemplatedField,
+    AccountCheck, DeclaredAt, Finding, FromHelper, HelperReading, Overlays, Problem, Related,
+    RenderFact, Renders, SyntaxFacts, TemplatedField,
 };
 use crate::fix::FIELD;
 use crate::ignore_comment::IGNORE_MARKER;
@@ -19,7 +19,7 @@ pub fn message(finding: &Finding) -> String {
     let permissions = finding
         .permissions
         .as_ref()
-        .map(|p| permissions_sentence(finding, p));
+        .map(|p| permissions_sentence(&finding.declared_at, p));
     message_with(finding, permissions)
 }
 
@@ -34,15 +34,60 @@ pub(crate) struct PermissionWords {
     related: Vec<Related>,
 }
 
+/// The words of an account's permissions that do not depend on how a
+/// finding names the files of their places: worked out once per account
+/// (see `host/permissions.rs`), then [`PermissionWords::of`] for each way
+/// of naming them.
+#[derive(Debug)]
+pub(crate) struct AccountWords {
+    /// The places [`permissions_related`] lists, with their messages.
+    related: Vec<RelatedWords>,
+    /// What whoever takes over the pod can do, as the message says it
+    /// (when the permissions are dangerous).
+    capabilities: Option<String>,
+}
+
+/// A place [`permissions_related`] lists, its file as the host names it.
+#[derive(Debug)]
+struct RelatedWords {
+    file: String,
+    range: crate::text::TextRange,
+    message: String,
+    /// A declared role: listed once, whatever the number of bindings that
+    /// name it.
+    once: bool,
+}
+
+impl AccountWords {
+    pub(crate) fn of(permissions: &Permissions) -> Self {
+        let capabilities = matches!(
+            permissions.risk,
+            Risk::DangerousClusterWide | Risk::DangerousInNamespace
+        )
+        .then(|| capabilities_phrase(permissions, Some(CAPABILITIES_IN_A_MESSAGE)));
+        AccountWords {
+            related: related_words(permissions),
+            capabilities,
+        }
+    }
+}
+
 impl PermissionWords {
-    /// The words of `finding`'s permissions (none when it has none).
-    pub(crate) fn of(finding: &Finding) -> Self {
+    /// The words of `permissions` (whose [`AccountWords`] are `account`),
+    /// whose places are `declared` (those of a finding with these
+    /// permissions: [`Finding::declared_at`]).
+    pub(crate) fn of(
+        permissions: &Permissions,
+        account: &AccountWords,
+        declared: &[DeclaredAt],
+    ) -> Self {
         PermissionWords {
-            sentence: finding
-                .permissions
-                .as_ref()
-                .map(|p| permissions_sentence(finding, p)),
-            related: permissions_related(finding),
+            sentence: Some(permissions_sentence_with(
+                declared,
+                permissions,
+                account.capabilities.as_deref(),
+            )),
+            related: related_from(&account.related, declared),
         }
     }
 
@@ -441,7 +486,17 @@ const CAPABILITIES_IN_A_MESSAGE: usize = 6;
 /// What the pod's token is worth, in one sentence: the account's most
 /// dangerous binding (its role, where each is declared) and what whoever
 /// takes over the pod gets.
-fn permissions_sentence(finding: &Finding, permissions: &Permissions) -> String {
+fn permissions_sentence(declared: &[DeclaredAt], permissions: &Permissions) -> String {
+    permissions_sentence_with(declared, permissions, None)
+}
+
+/// [`permissions_sentence`], with its capabilities' words when already
+/// worked out.
+fn permissions_sentence_with(
+    declared: &[DeclaredAt],
+    permissions: &Permissions,
+    capabilities: Option<&str>,
+) -> String {
     let account = account_label(permissions);
     let Some(first) = permissions.grants.first() else {
         return format!(
@@ -456,7 +511,7 @@ fn permissions_sentence(finding: &Finding, permissions: &Permissions) -> String 
     };
     let bound = format!(
         "{account} is bound to {}{more}",
-        grant_phrase(finding, permissions, first)
+        grant_phrase(declared, permissions, first)
     );
     match permissions.risk {
         Risk::ClusterAdmin => {
@@ -464,7 +519,10 @@ fn permissions_sentence(finding: &Finding, permissions: &Permissions) -> String 
         }
         Risk::DangerousClusterWide | Risk::DangerousInNamespace => format!(
             "{bound}: whoever takes over this pod can {}.",
-            capabilities_phrase(permissions, Some(CAPABILITIES_IN_A_MESSAGE))
+            capabilities.map_or_else(
+                || capabilities_phrase(permissions, Some(CAPABILITIES_IN_A_MESSAGE)),
+                str::to_string
+            )
         ),
         Risk::Bound => format!(
             "{bound}: whoever takes over this pod gets those permissions, none of them among \
@@ -495,17 +553,17 @@ fn account_label(permissions: &Permissions) -> String {
 /// `ClusterRole "ops" (rbac.yaml:3) by ClusterRoleBinding "ops" (rbac.yaml:20)`;
 /// a built-in role is said so, a missing one has no place; the group or
 /// user the binding names the account through is said after it.
-fn grant_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -> String {
+fn grant_phrase(declared: &[DeclaredAt], permissions: &Permissions, grant: &Grant) -> String {
     format!(
         "{} by {}",
-        role_phrase(finding, grant),
-        binding_phrase(finding, permissions, grant)
+        role_phrase(declared, grant),
+        binding_phrase(declared, permissions, grant)
     )
 }
 
 /// `ClusterRole "ops" (rbac.yaml:3)`, `the built-in ClusterRole "edit"`,
 /// `ClusterRole "ops"` (missing).
-fn role_phrase(finding: &Finding, grant: &Grant) -> String {
+fn role_phrase(declared: &[DeclaredAt], grant: &Grant) -> String {
     match &grant.role {
         RoleSource::Declared {
             kind,
@@ -515,7 +573,7 @@ fn role_phrase(finding: &Finding, grant: &Grant) -> String {
         } => format!(
             "{} \"{name}\"{}",
             kind.as_str(),
-            at_label(finding, file, *range)
+            at_label(declared, file, *range)
         ),
         RoleSource::Builtin { name, .. } => format!("the built-in ClusterRole \"{name}\""),
         RoleSource::Missing { kind, name } => format!("{} \"{name}\"", kind.as_str()),
@@ -524,11 +582,11 @@ fn role_phrase(finding: &Finding, grant: &Grant) -> String {
 
 /// `ClusterRoleBinding "ops" (rbac.yaml:20)`, and how it reaches the
 /// account when not by naming it.
-fn binding_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -> String {
+fn binding_phrase(declared: &[DeclaredAt], permissions: &Permissions, grant: &Grant) -> String {
     let at = grant
         .binding_place
         .as_ref()
-        .and_then(|(file, range)| finding.declared_at(file, *range))
+        .and_then(|(file, range)| declared_at(declared, file, *range))
         .map(|d| d.label());
     let notes: Vec<String> = at
         .into_iter()
@@ -545,10 +603,19 @@ fn binding_phrase(finding: &Finding, permissions: &Permissions, grant: &Grant) -
     )
 }
 
+/// Where the place `range` of `file` is, among the places `declared`,
+/// when its line is known ([`Finding::declared_at`]).
+fn declared_at<'a>(
+    declared: &'a [DeclaredAt],
+    file: &str,
+    range: crate::text::TextRange,
+) -> Option<&'a DeclaredAt> {
+    declared.iter().find(|d| d.file == file && d.range == range)
+}
+
 /// ` (rbac.yaml:12)`, when the line of the place is known.
-fn at_label(finding: &Finding, file: &str, range: crate::text::TextRange) -> String {
-    finding
-        .declared_at(file, range)
+fn at_label(declared: &[DeclaredAt], file: &str, range: crate::text::TextRange) -> String {
+    declared_at(declared, file, range)
         .map(|d| format!(" ({})", d.label()))
         .unwrap_or_default()
 }
@@ -636,38 +703,59 @@ fn list(names: &[String]) -> String {
 /// [`account_note`] as the words.)
 pub fn related(finding: &Finding) -> Vec<Related> {
     let mut related = helm_related(finding);
-    related.extend(permissions_related(finding));
+    if let Some(permissions) = &finding.permissions {
+        related.extend(permissions_related(&finding.declared_at, permissions));
+    }
     related
 }
 
 /// The places of the account's bindings and of the roles they name that
 /// are declared in the checked files, most dangerous first.
-fn permissions_related(finding: &Finding) -> Vec<Related> {
-    let Some(permissions) = &finding.permissions else {
-        return Vec::new();
-    };
-    let account = account_label(permissions);
-    let place = |file: &str, range| {
-        let at = finding.declared_at(file, range);
-        let file = match at {
+fn permissions_related(declared: &[DeclaredAt], permissions: &Permissions) -> Vec<Related> {
+    related_from(&related_words(permissions), declared)
+}
+
+/// [`permissions_related`] of a finding whose places are `declared`: a
+/// place of its own file is named by none (`file: None`).
+fn related_from(words: &[RelatedWords], declared: &[DeclaredAt]) -> Vec<Related> {
+    let mut related: Vec<Related> = Vec::with_capacity(words.len());
+    for place in words {
+        let file = match declared_at(declared, &place.file, place.range) {
             Some(at) if at.shown.is_empty() => None,
-            _ => Some(file.to_string()),
+            _ => Some(place.file.clone()),
         };
-        (file, range)
-    };
-    let mut related: Vec<Related> = Vec::new();
+        if place.once
+            && related
+                .iter()
+                .any(|r| r.file == file && r.range == place.range)
+        {
+            continue;
+        }
+        related.push(Related {
+            file,
+            range: place.range,
+            message: place.message.clone(),
+        });
+    }
+    related
+}
+
+/// The places [`permissions_related`] lists and their messages, however
+/// the finding names their files.
+fn related_words(permissions: &Permissions) -> Vec<RelatedWords> {
+    let account = account_label(permissions);
+    let mut related: Vec<RelatedWords> = Vec::new();
     for grant in permissions.grants.iter().take(GRANTS_SHOWN) {
         let role = format!("{} \"{}\"", grant.role.kind().as_str(), grant.role.name());
         if let Some((file, range)) = &grant.binding_place {
-            let (file, range) = place(file, *range);
             let missing = if grant.role.is_missing() {
                 " (not defined in the checked files)"
             } else {
                 ""
             };
-            related.push(Related {
-                file,
-                range,
+            related.push(RelatedWords {
+                file: file.clone(),
+                range: *range,
                 message: format!(
                     "{} \"{}\" binds {account} to {role}{missing}{}",
                     grant.binding_kind.as_str(),
@@ -676,13 +764,13 @@ fn permissions_related(finding: &Finding) -> Vec<Related> {
                         .map(|via| format!(", {via}"))
                         .unwrap_or_default()
                 ),
+                once: false,
             });
         }
         if let RoleSource::Declared {
             file, range, name, ..
         } = &grant.role
         {
-            let (file, range) = place(file, *range);
             let what = match grant.capabilities.as_slice() {
                 [] => "grants no dangerous capability".to_string(),
                 capabilities => format!(
@@ -695,14 +783,12 @@ fn permissions_related(finding: &Finding) -> Vec<Related> {
                     )
                 ),
             };
-            let message = format!("{} \"{name}\" {what}", grant.role.kind().as_str());
-            if !related.iter().any(|r| r.file == file && r.range == range) {
-                related.push(Related {
-                    file,
-                    range,
-                    message,
-                });
-            }
+            related.push(RelatedWords {
+                file: file.clone(),
+                range: *range,
+                message: format!("{} \"{name}\" {what}", grant.role.kind().as_str()),
+                once: true,
+            });
         }
     }
     related
@@ -890,8 +976,8 @@ fn permissions_hover(finding: &Finding, permissions: &Permissions) -> String {
         };
         out.push_str(&format!(
             "- {} grants {}{version} {}{what}\n",
-            binding_phrase(finding, permissions, grant),
-            role_phrase(finding, grant),
+            binding_phrase(&finding.declared_at, permissions, grant),
+            role_phrase(&finding.declared_at, grant),
             grant.scope.describe()
         ));
     }

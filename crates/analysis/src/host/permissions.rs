@@ -14,7 +14,7 @@ use super::lines::LineAt;
 use super::path::FilePath;
 use crate::finding::{Code, DeclaredAt, Finding, PermissionMemo};
 use crate::rbac::{Permissions, RoleSource};
-use crate::render::GRANTS_SHOWN;
+use crate::render::{AccountWords, GRANTS_SHOWN};
 use crate::text::TextRange;
 
 /// `findings` of the file at `path`, each TG001 finding whose account is
@@ -30,57 +30,227 @@ pub(super) fn attach(
     lines_of: impl Fn(&str, &[usize]) -> Option<Vec<Option<LineAt>>>,
     places_in: impl Fn(&str) -> Vec<usize>,
 ) -> Vec<Finding> {
-    // How the words name each file, worked out once per file (a file of
-    // bindings is named by most findings of a run).
-    let mut names: HashMap<String, String> = HashMap::new();
-    let mut memos: Vec<PermissionMemo> = Vec::new();
+    let namer = Namer::new(path);
+    let mut key = String::new();
     findings
         .into_iter()
         .map(|mut finding| {
             if finding.code != Code::TG001 {
                 return finding;
             }
-            let Some(account) = finding.runs_as.clone() else {
+            let Some(account) = finding.runs_as.as_deref() else {
                 return finding;
             };
-            let namespace = finding.workload.as_ref().and_then(|w| w.namespace.clone());
-            let permissions = permissions_of(namespace.as_deref(), &account);
-            // Another pod of the file that runs as the same account: the
-            // same permissions, the same places, the same words.
-            if let Some(memo) = memos
-                .iter()
-                .find(|m| Arc::ptr_eq(&m.permissions, &permissions))
-            {
-                finding.set_permissions_as(memo);
-                return finding;
-            }
-            let declared_at = places(&permissions)
-                .filter_map(|(file, range)| {
-                    let line = lines.line_of(file, range, &lines_of, &places_in)?;
-                    Some(DeclaredAt {
-                        file: file.to_string(),
-                        range,
-                        shown: shown_once(&mut names, path, file),
-                        line: line.line,
-                        line_start: line.line_start,
-                        line_text: line.line_text.clone(),
-                    })
-                })
-                .collect();
-            memos.push(finding.set_permissions(permissions, declared_at));
+            let namespace = finding
+                .workload
+                .as_ref()
+                .and_then(|w| w.namespace.as_deref());
+            let permissions = permissions_of(namespace, account);
+            let memo = lines.memo(permissions, &namer, &mut key, &lines_of, &places_in);
+            finding.set_permissions(&memo);
             finding
         })
         .collect()
 }
 
-/// [`shown`], remembered in `names` by file.
-fn shown_once(names: &mut HashMap<String, String>, from: &FilePath, file: &str) -> String {
-    if let Some(name) = names.get(file) {
-        return name.clone();
+/// What the findings whose pods run as one account share, by the
+/// permissions' address (the RBAC index answers once per account and state
+/// of the index): the places those name whose lines are known, and what
+/// each way of naming those places' files worked out
+/// ([`PermissionMemo`]: the places with their lines, the words, the fix's
+/// reason). The words of a finding depend on nothing else, so every
+/// finding of the account in every file that names the places alike (the
+/// same folder, or one as deep elsewhere) gets them from here.
+#[derive(Debug)]
+struct Worded {
+    /// (Held, so that no other permissions take its address while this is
+    /// kept.)
+    permissions: Arc<Permissions>,
+    places: Arc<KnownPlaces>,
+    /// By [`Namer::key`] of `places.files`.
+    memos: HashMap<String, Arc<PermissionMemo>>,
+    /// The same, by the folder of the findings' files, for those that are
+    /// not among `places.files` ([`Namer::folder_naming`]).
+    by_folder: HashMap<String, Arc<PermissionMemo>>,
+}
+
+/// The places permissions name whose lines are known, in the order the
+/// words and outputs list them.
+#[derive(Debug)]
+struct KnownPlaces {
+    /// Their files, each once.
+    files: Vec<String>,
+    /// (index in `files`, range, line).
+    places: Vec<(usize, TextRange, LineAt)>,
+    /// Why the fix is not the one to prefer, and the words, that are the
+    /// same for every finding of the account.
+    fix_reason: Option<String>,
+    words: AccountWords,
+}
+
+/// How the words name files from a finding of one file (`from`), its
+/// folder worked out once: [`Namer::name`].
+struct Namer<'a> {
+    from: &'a FilePath,
+    /// `from`'s folder, when files can be named relative to it (cut when
+    /// first needed: most files have no finding to name places for).
+    folder: std::cell::OnceCell<Option<Folder>>,
+}
+
+/// A folder files are named relative to, cut into its segments once.
+struct Folder {
+    text: String,
+    /// Its [`Segments`], as byte ranges of `text`.
+    segments: Vec<(usize, usize)>,
+    /// How many segments there are up to its last `..` (0: none).
+    up_to_last_climb: usize,
+}
+
+impl Folder {
+    fn new(text: &str) -> Self {
+        let mut segments = Vec::new();
+        let mut start = 0;
+        for part in text.split('/') {
+            if !part.is_empty() && part != "." {
+                segments.push((start, start + part.len()));
+            }
+            start += part.len() + 1;
+        }
+        let up_to_last_climb = segments
+            .iter()
+            .rposition(|&(start, end)| &text[start..end] == "..")
+            .map_or(0, |i| i + 1);
+        Folder {
+            text: text.to_string(),
+            segments,
+            up_to_last_climb,
+        }
     }
-    let name = shown(from, file);
-    names.insert(file.to_string(), name.clone());
-    name
+
+    fn segment(&self, i: usize) -> Option<&str> {
+        let (start, end) = *self.segments.get(i)?;
+        self.text.get(start..end)
+    }
+}
+
+/// The segments of a path: what the `/`s part, but for empty ones and
+/// `.`.
+#[derive(Clone)]
+struct Segments<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        while !self.rest.is_empty() {
+            let (segment, rest) = match memchr::memchr(b'/', self.rest.as_bytes()) {
+                Some(at) => (&self.rest[..at], &self.rest[at + 1..]),
+                None => (self.rest, ""),
+            };
+            self.rest = rest;
+            if !segment.is_empty() && segment != "." {
+                return Some(segment);
+            }
+        }
+        None
+    }
+}
+
+impl<'a> Namer<'a> {
+    fn new(from: &'a FilePath) -> Self {
+        Namer {
+            from,
+            folder: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn folder(&self) -> Option<&Folder> {
+        self.folder
+            .get_or_init(|| {
+                let folder = self.from.parent().filter(|_| !self.from.is_detached())?;
+                Some(Folder::new(folder.as_str()))
+            })
+            .as_ref()
+    }
+
+    /// What alone decides how `files` are named, when it is the folder of
+    /// `from` (`from` is not among them, and has a folder): its text.
+    fn folder_naming(&self, files: &[String]) -> Option<&str> {
+        if files.iter().any(|file| file == self.from.as_str()) {
+            return None;
+        }
+        self.folder().map(|folder| folder.text.as_str())
+    }
+
+    /// How the words name `file` from a finding of `from`: empty for
+    /// `from` itself, else its path relative to `from`'s folder
+    /// (`rbac.yaml`, `../base/rbac.yaml`); the path as given when no such
+    /// path can be made (`from` in no folder, one path absolute and the
+    /// other not, or `from`'s folder climbing out of what the two share).
+    /// Spelled the same by every front end that names files consistently,
+    /// whatever its current folder.
+    fn name(&self, file: &str) -> String {
+        let mut name = String::new();
+        self.name_into(&mut name, file);
+        name
+    }
+
+    /// Appends [`Namer::name`] of `file` to `out`.
+    fn name_into(&self, out: &mut String, file: &str) {
+        if self.from.as_str() == file {
+            return;
+        }
+        let Some(folder) = self.folder() else {
+            out.push_str(file);
+            return;
+        };
+        if folder.text.starts_with('/') != file.starts_with('/') {
+            out.push_str(file);
+            return;
+        }
+        // The segments the two share, then the first of `file`'s own.
+        let mut down = Segments { rest: file };
+        let mut common = 0;
+        let mut first_own = None;
+        for segment in down.by_ref() {
+            if folder.segment(common) == Some(segment) {
+                common += 1;
+            } else {
+                first_own = Some(segment);
+                break;
+            }
+        }
+        // `..` cannot be climbed back.
+        if folder.up_to_last_climb > common {
+            out.push_str(file);
+            return;
+        }
+        let start = out.len();
+        let up = std::iter::repeat_n("..", folder.segments.len() - common);
+        for part in up.chain(first_own).chain(down) {
+            if out.len() > start {
+                out.push('/');
+            }
+            out.push_str(part);
+        }
+    }
+
+    /// How this finding's file names each of `files`, as one key: each
+    /// name followed by `:`, its length and `;` (read from the end, the
+    /// names are told apart whatever they hold).
+    fn key(&self, out: &mut String, files: &[String]) {
+        use std::fmt::Write;
+        out.clear();
+        for file in files {
+            let start = out.len();
+            self.name_into(out, file);
+            let len = out.len() - start;
+            // (Writing to a String does not fail.)
+            let _ = write!(out, ":{len};");
+        }
+    }
 }
 
 /// The places the permissions name: each binding of the checked files, and
@@ -113,11 +283,17 @@ fn places(permissions: &Permissions) -> impl Iterator<Item = (&str, TextRange)> 
 #[derive(Debug, Default)]
 pub(super) struct DeclarationLines {
     by_file: Mutex<HashMap<String, HashMap<usize, Option<LineAt>>>>,
+    /// What findings' permissions were worked out into with these lines,
+    /// by the permissions' address; forgotten with any change of the
+    /// lines (the host changes them whenever a file of roles or bindings
+    /// is fed, edited or removed, so whenever the RBAC index changes).
+    worded: Mutex<HashMap<usize, Worded>>,
 }
 
 impl DeclarationLines {
     /// Forgets the lines of `file`.
     pub(super) fn forget(&mut self, file: &str) {
+        self.worded.get_mut().clear();
         self.by_file.get_mut().remove(file);
     }
 
@@ -127,6 +303,7 @@ impl DeclarationLines {
     /// line starting after it moves, any other is forgotten (read again
     /// when asked). What is kept is what reading the edited text gives.
     pub(super) fn shift(&mut self, file: &str, old: TextRange, by: isize, lines_by: isize) {
+        self.worded.get_mut().clear();
         let Some(known) = self.by_file.get_mut().get_mut(file) else {
             return;
         };
@@ -154,9 +331,134 @@ impl DeclarationLines {
     /// Keeps the lines of the places of `file` (by the byte each starts at),
     /// read from its text as it was fed.
     pub(super) fn prime(&mut self, file: &str, lines: Vec<(usize, Option<LineAt>)>) {
+        self.worded.get_mut().clear();
         let known = self.by_file.get_mut().entry(file.to_string()).or_default();
         for (start, line) in lines {
             known.entry(start).or_insert(line);
+        }
+    }
+
+    /// What a finding of the file `namer` names files from, whose pod runs
+    /// as the account with `permissions`, gets: worked out once per
+    /// account and way of naming the files of its places (`key`: a buffer
+    /// for [`Namer::key`]).
+    fn memo(
+        &self,
+        permissions: Arc<Permissions>,
+        namer: &Namer,
+        key: &mut String,
+        lines_of: &impl Fn(&str, &[usize]) -> Option<Vec<Option<LineAt>>>,
+        places_in: &impl Fn(&str) -> Vec<usize>,
+    ) -> Arc<PermissionMemo> {
+        let address = Arc::as_ptr(&permissions) as usize;
+        let known = {
+            let worded = self.worded.lock();
+            match worded
+                .get(&address)
+                .filter(|worded| Arc::ptr_eq(&worded.permissions, &permissions))
+            {
+                Some(worded) => {
+                    let places = Arc::clone(&worded.places);
+                    if let Some(memo) = namer
+                        .folder_naming(&places.files)
+                        .and_then(|folder| worded.by_folder.get(folder))
+                    {
+                        return Arc::clone(memo);
+                    }
+                    Some(places)
+                }
+                None => None,
+            }
+        };
+        let places = match known {
+            Some(places) => places,
+            None => {
+                // (Without the lock held: the lines of a file may have to
+                // be read.)
+                let places = Arc::new(self.known_places(&permissions, lines_of, places_in));
+                let mut worded = self.worded.lock();
+                let worded = worded.entry(address).or_insert_with(|| Worded {
+                    permissions: Arc::clone(&permissions),
+                    places,
+                    memos: HashMap::new(),
+                    by_folder: HashMap::new(),
+                });
+                Arc::clone(&worded.places)
+            }
+        };
+        let folder = namer.folder_naming(&places.files);
+        namer.key(key, &places.files);
+        let known = self.worded.lock().get_mut(&address).and_then(|worded| {
+            let memo = Arc::clone(worded.memos.get(key.as_str())?);
+            if let Some(folder) = folder {
+                worded
+                    .by_folder
+                    .insert(folder.to_string(), Arc::clone(&memo));
+            }
+            Some(memo)
+        });
+        if let Some(memo) = known {
+            return memo;
+        }
+        let shown: Vec<String> = places.files.iter().map(|file| namer.name(file)).collect();
+        let declared_at = places
+            .places
+            .iter()
+            .map(|(file, range, line)| DeclaredAt {
+                file: places.files[*file].clone(),
+                range: *range,
+                shown: shown[*file].clone(),
+                line: line.line,
+                line_start: line.line_start,
+                line_text: line.line_text.clone(),
+            })
+            .collect();
+        let memo = Arc::new(PermissionMemo::new(
+            Arc::clone(&permissions),
+            &places.words,
+            Arc::new(declared_at),
+            places.fix_reason.clone(),
+        ));
+        let mut worded = self.worded.lock();
+        let Some(worded) = worded.get_mut(&address) else {
+            return memo;
+        };
+        let memo = Arc::clone(worded.memos.entry(key.clone()).or_insert(memo));
+        if let Some(folder) = folder {
+            worded
+                .by_folder
+                .insert(folder.to_string(), Arc::clone(&memo));
+        }
+        memo
+    }
+
+    /// The places `permissions` name whose lines are known.
+    fn known_places(
+        &self,
+        permissions: &Permissions,
+        lines_of: &impl Fn(&str, &[usize]) -> Option<Vec<Option<LineAt>>>,
+        places_in: &impl Fn(&str) -> Vec<usize>,
+    ) -> KnownPlaces {
+        let mut files: Vec<String> = Vec::new();
+        let mut known = Vec::new();
+        for (file, range) in places(permissions) {
+            let Some(line) = self.line_of(file, range, lines_of, places_in) else {
+                continue;
+            };
+            let index = match files.iter().position(|f| f == file) {
+                Some(index) => index,
+                None => {
+                    files.push(file.to_string());
+                    files.len() - 1
+                }
+            };
+            known.push((index, range, line));
+        }
+        KnownPlaces {
+            files,
+            places: known,
+            fix_reason: crate::placement::fix_reason(permissions),
+            words: AccountWords::of(permissions),
         }
     }
 
@@ -201,43 +503,6 @@ impl DeclarationLines {
     }
 }
 
-/// How the words name `file` from a finding of `from`: empty for `from`
-/// itself, else its path relative to `from`'s folder (`rbac.yaml`,
-/// `../base/rbac.yaml`); the path as given when no such path can be made
-/// (`from` in no folder, one path absolute and the other not, or `from`'s
-/// folder climbing out of what the two share). Spelled the same by every
-/// front end that names files consistently, whatever its current folder.
-pub(crate) fn shown(from: &FilePath, file: &str) -> String {
-    if from.as_str() == file {
-        return String::new();
-    }
-    let Some(folder) = from.parent().filter(|_| !from.is_detached()) else {
-        return file.to_string();
-    };
-    let folder = folder.as_str();
-    if folder.starts_with('/') != file.starts_with('/') {
-        return file.to_string();
-    }
-    fn segments(path: &str) -> Vec<&str> {
-        path.split('/')
-            .filter(|s| !s.is_empty() && *s != ".")
-            .collect()
-    }
-    let folder = segments(folder);
-    let target = segments(file);
-    let common = folder
-        .iter()
-        .zip(&target)
-        .take_while(|(a, b)| a == b)
-        .count();
-    if folder[common..].contains(&"..") {
-        return file.to_string();
-    }
-    let mut parts: Vec<&str> = vec![".."; folder.len() - common];
-    parts.extend_from_slice(&target[common..]);
-    parts.join("/")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +511,10 @@ mod tests {
         SubjectKind,
     };
     use crate::text::LineIndex;
+
+    fn shown(from: &FilePath, file: &str) -> String {
+        Namer::new(from).name(file)
+    }
 
     #[test]
     fn files_are_named_relative_to_the_findings_folder() {
@@ -270,6 +539,76 @@ mod tests {
         );
         assert_eq!(shown(&FilePath::new("a.yaml"), "./b.yaml"), "b.yaml");
         assert_eq!(shown(&FilePath::detached("<stdin>"), "b.yaml"), "b.yaml");
+    }
+
+    /// How files were named before [`Namer`] cut the folder once: the
+    /// segments of both paths, collected and compared.
+    fn shown_by_segments(from: &FilePath, file: &str) -> String {
+        if from.as_str() == file {
+            return String::new();
+        }
+        let Some(folder) = from.parent().filter(|_| !from.is_detached()) else {
+            return file.to_string();
+        };
+        let folder = folder.as_str();
+        if folder.starts_with('/') != file.starts_with('/') {
+            return file.to_string();
+        }
+        fn segments(path: &str) -> Vec<&str> {
+            path.split('/')
+                .filter(|s| !s.is_empty() && *s != ".")
+                .collect()
+        }
+        let folder = segments(folder);
+        let target = segments(file);
+        let common = folder
+            .iter()
+            .zip(&target)
+            .take_while(|(a, b)| a == b)
+            .count();
+        if folder[common..].contains(&"..") {
+            return file.to_string();
+        }
+        let mut parts: Vec<&str> = vec![".."; folder.len() - common];
+        parts.extend_from_slice(&target[common..]);
+        parts.join("/")
+    }
+
+    #[test]
+    fn the_namer_names_files_as_segments_compared_do() {
+        // Every path of up to three segments of these, absolute or not,
+        // from every such path.
+        let parts = ["a", "b", "", ".", "..", "a.yaml"];
+        let mut paths = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| parts.iter().map(move |s| format!("{p}/{s}")))
+                .collect();
+            paths.extend(longer);
+        }
+        let paths: Vec<String> = paths
+            .iter()
+            .flat_map(|p| [p.clone(), p.trim_start_matches('/').to_string()])
+            .filter(|p| !p.is_empty())
+            .collect();
+        let mut named = 0;
+        for from in &paths {
+            let from = FilePath::new(from);
+            let namer = Namer::new(&from);
+            for file in &paths {
+                assert_eq!(
+                    namer.name(file),
+                    shown_by_segments(&from, file),
+                    "{file} from {}",
+                    from.as_str()
+                );
+                named += 1;
+            }
+        }
+        let detached = FilePath::detached("<stdin>");
+        assert_eq!(Namer::new(&detached).name("a/b.yaml"), "a/b.yaml");
+        assert!(named > 10_000, "{named}");
     }
 
     const RBAC: &str = "kind: ClusterRoleBinding\nmetadata:\n  name: ci-admin\nroleRef:\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n- kind: ServiceAccount\n  name: ci\n  namespace: prod\n";

@@ -916,3 +916,161 @@ fn rendering_is_asked_with_the_kind_a_reading_gave() {
         assert_eq!(with_kind, expected, "{p}");
     }
 }
+
+/// Files in memory that change.
+#[derive(Clone, Default)]
+struct Changing {
+    files: std::sync::Arc<Mutex<BTreeMap<String, String>>>,
+}
+
+impl Changing {
+    fn put(&self, p: &str, text: &str) {
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(p.to_string(), text.to_string());
+        }
+    }
+
+    fn drop_file(&self, p: &str) {
+        if let Ok(mut files) = self.files.lock() {
+            files.remove(p);
+        }
+    }
+}
+
+impl FileSource for Changing {
+    fn read(&self, path: &FilePath, _: Need) -> Option<String> {
+        self.files.lock().ok()?.get(path.as_str()).cloned()
+    }
+
+    fn is_file(&self, path: &FilePath) -> bool {
+        self.files
+            .lock()
+            .is_ok_and(|files| files.contains_key(path.as_str()))
+    }
+
+    fn list_yaml(&self, _: &FilePath) -> Vec<FilePath> {
+        Vec::new()
+    }
+}
+
+#[test]
+fn the_words_kept_of_permissions_follow_every_change_of_the_rbac_files() {
+    // The host keeps what it worked out of an account's permissions (their
+    // places' lines, words, the fix's reason) from one analysis to the
+    // next: after each change of the roles and bindings (fed again, edited
+    // in place, removed), what it says must be what a host fed the files
+    // afresh says.
+    let deploy = DEPLOY.replace("  name: web\n", "  name: web\n  namespace: prod\n");
+    let two = [deploy.as_str(), deploy.replace("web", "api").as_str()].join("---\n");
+    let pods = [
+        ("k8s/app/deploy.yaml", deploy.clone()),
+        ("k8s/app/other.yaml", deploy.replace("web", "other")),
+        ("k8s/web/deploy.yaml", two.clone()),
+        ("other/deploy.yaml", deploy.clone()),
+        ("k8s/deploy.yaml", deploy.clone()),
+    ];
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules:\n- apiGroups: [\"\"]\n  resources: [secrets]\n  verbs: [get]\n";
+    let findings = |host: &AnalysisHost<Changing>| -> Vec<Vec<crate::Finding>> {
+        pods.iter()
+            .map(|(p, _)| host.analysis(&path(p)).unwrap().findings)
+            .collect()
+    };
+    // (A host afresh for each file: nothing one file worked out is kept
+    // for another.)
+    let afresh = |files: &BTreeMap<String, String>| {
+        pods.iter()
+            .map(|(pod, _)| {
+                let source = Changing::default();
+                let mut host = AnalysisHost::new(source.clone());
+                for (p, text) in files {
+                    source.put(p, text);
+                    host.index_file(path(p), text);
+                }
+                host.analysis(&path(pod)).unwrap().findings
+            })
+            .collect::<Vec<_>>()
+    };
+    let source = Changing::default();
+    let mut kept = AnalysisHost::new(source.clone());
+    for (p, text) in &pods {
+        source.put(p, text);
+        kept.index_file(path(p), text);
+    }
+    enum Change {
+        Feed(&'static str, String),
+        Remove(&'static str),
+        /// Inserts the text after the first occurrence of the other, as
+        /// an edit the host shifts the file by.
+        Type(&'static str, &'static str, &'static str),
+    }
+    use Change::*;
+    let binding = |role: &str| BINDING.replace("name: cluster-admin", &format!("name: {role}"));
+    let changes = vec![
+        Feed("k8s/rbac.yaml", BINDING.to_string()),
+        // The binding's line says more; nothing moves.
+        Type("k8s/rbac.yaml", "name: ci-admin", " # who"),
+        // A line before the binding: it moves down.
+        Type("k8s/rbac.yaml", "kind: ClusterRoleBinding\n", "# a\n"),
+        Feed(
+            "k8s/rbac.yaml",
+            BINDING.replace("name: ci-admin\n", "name: ci-admin # who\n"),
+        ),
+        Feed("k8s/rbac.yaml", format!("# top\n{BINDING}")),
+        // Another role, declared in another file.
+        Feed("k8s/rbac.yaml", binding("reader")),
+        Feed("k8s/app/role.yaml", role.to_string()),
+        Type("k8s/app/role.yaml", "name: reader", " # r"),
+        // The role declared in the pod's own file.
+        Remove("k8s/app/role.yaml"),
+        Feed("k8s/app/deploy.yaml", format!("{deploy}---\n{role}")),
+        Remove("k8s/rbac.yaml"),
+        Feed("other/rbac.yaml", binding("edit")),
+    ];
+    let mut now: BTreeMap<String, String> = pods
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.clone()))
+        .collect();
+    assert_eq!(findings(&kept), afresh(&now));
+    let mut typed = 0;
+    for (round, change) in changes.into_iter().enumerate() {
+        match change {
+            Feed(p, text) => {
+                source.put(p, &text);
+                kept.index_file(path(p), &text);
+                now.insert(p.to_string(), text);
+            }
+            Remove(p) => {
+                source.drop_file(p);
+                kept.remove_file(&path(p));
+                now.remove(p);
+            }
+            Type(p, after, insert) => {
+                let mut text = now[p].clone();
+                let at = text.find(after).unwrap() + after.len();
+                text.insert_str(at, insert);
+                source.put(p, &text);
+                let edit = ShiftEdit {
+                    old: crate::TextRange::empty(at),
+                    new_len: insert.len(),
+                    lines_by: insert.matches('\n').count() as isize,
+                };
+                if kept.shift_file(&path(p), edit, Vec::new()).is_some() {
+                    typed += 1;
+                } else {
+                    kept.index_file(path(p), &text);
+                }
+                now.insert(p.to_string(), text);
+            }
+        }
+        let expected = afresh(&now);
+        assert_eq!(findings(&kept), expected, "round {round}");
+        // (And again, from what is kept.)
+        assert_eq!(findings(&kept), expected, "round {round}, again");
+    }
+    assert_eq!(typed, 3, "the edits were shifted");
+    // (The last binding is named by every finding.)
+    assert!(findings(&kept)
+        .iter()
+        .flatten()
+        .all(|f| f.declared_at.iter().any(|d| d.file == "other/rbac.yaml")));
+}

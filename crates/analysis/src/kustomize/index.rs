@@ -79,9 +79,14 @@ impl KustomizeIndex {
     /// resource is a whole object, even if another one also names it as a
     /// patch.)
     pub fn is_only_a_patch(&self, path: &str) -> bool {
-        let file = normalize(path);
+        self.only_a_patch(&normalize(path))
+    }
+
+    /// [`KustomizeIndex::is_only_a_patch`] of a file by its key
+    /// ([`normalize`]d).
+    fn only_a_patch(&self, file: &str) -> bool {
         let edges = self.edges();
-        edges.patch_files.contains(&file) && !edges.file_includers.contains_key(&file)
+        edges.patch_files.contains(file) && !edges.file_includers.contains_key(file)
     }
 
     /// Records a patch file's text; true when its reading changed.
@@ -102,10 +107,15 @@ impl KustomizeIndex {
 
     /// How the kustomizations deploy the named workload of `file`.
     pub fn verdict(&self, file: &str, workload: &WorkloadRef) -> Verdict {
+        self.verdict_of(&normalize(file), workload)
+    }
+
+    /// [`KustomizeIndex::verdict`] of a file by its key ([`normalize`]d).
+    fn verdict_of(&self, file: &str, workload: &WorkloadRef) -> Verdict {
         let Some(name) = &workload.name else {
             return Verdict::NotKustomized;
         };
-        let Some(chains) = self.edges().chains(&normalize(file)) else {
+        let Some(chains) = self.edges().chains(file) else {
             return Verdict::NotKustomized;
         };
         if chains.is_empty() {
@@ -171,7 +181,7 @@ impl KustomizeIndex {
             return findings;
         }
         let file = normalize(file);
-        if self.is_only_a_patch(&file) {
+        if self.only_a_patch(&file) {
             return findings
                 .into_iter()
                 .filter(|f| f.code != Code::TG001)
@@ -188,7 +198,7 @@ impl KustomizeIndex {
                 else {
                     return Some(finding);
                 };
-                let Verdict::Deployed(deployments) = self.verdict(&file, workload) else {
+                let Verdict::Deployed(deployments) = self.verdict_of(&file, workload) else {
                     return Some(finding);
                 };
                 let name = |d: &&Deployment| relative_to_common(&folder, &d.root);

@@ -12,6 +12,10 @@ pub fn file_key(path: &std::path::Path) -> String {
 /// Removes `.` segments and folds `name/..`; a leading `..` that cannot be
 /// folded is kept, and so is a leading `/`.
 pub fn normalize(path: &str) -> String {
+    // (Most paths come normalized already: taken as they are.)
+    if is_normal(path) {
+        return path.to_string();
+    }
     let path = path.replace('\\', "/");
     let absolute = path.starts_with('/');
     let mut segments: Vec<&str> = Vec::new();
@@ -34,6 +38,35 @@ pub fn normalize(path: &str) -> String {
         (false, true) => ".".to_string(),
         (false, false) => joined,
     }
+}
+
+/// Whether [`normalize`] gives `path` back as it is: `/`-separated, no
+/// empty or `.` segment, `..` only leading a relative path; or `.`.
+fn is_normal(path: &str) -> bool {
+    if path == "." {
+        return true;
+    }
+    if path.is_empty() || memchr::memchr(b'\\', path.as_bytes()).is_some() {
+        return false;
+    }
+    let (absolute, rest) = match path.strip_prefix('/') {
+        Some(rest) => (true, rest),
+        None => (false, path),
+    };
+    if rest.is_empty() {
+        // (`/`.)
+        return true;
+    }
+    let mut climbing = !absolute;
+    for segment in rest.split('/') {
+        match segment {
+            "" | "." => return false,
+            ".." if climbing => {}
+            ".." => return false,
+            _ => climbing = false,
+        }
+    }
+    true
 }
 
 /// `relative` resolved against the folder `dir`.
@@ -84,6 +117,60 @@ mod tests {
         assert_eq!(normalize("/x/../../y"), "/y");
         assert_eq!(normalize("a/.."), ".");
         assert_eq!(normalize("a\\b"), "a/b");
+    }
+
+    #[test]
+    fn a_normal_path_is_one_normalize_gives_back() {
+        // Every path of up to four segments of these, absolute or not.
+        let parts = ["a", "b", "", ".", "..", "c\\d"];
+        let mut paths = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| parts.iter().map(move |s| format!("{p}/{s}")))
+                .collect();
+            paths.extend(longer);
+        }
+        let mut normal = 0;
+        for path in paths
+            .iter()
+            .flat_map(|p| [p.clone(), p.trim_start_matches('/').to_string()])
+        {
+            normal += usize::from(is_normal(&path));
+            assert_eq!(
+                is_normal(&path),
+                normalize_by_segments(&path) == path,
+                "{path:?}"
+            );
+            assert_eq!(normalize(&path), normalize_by_segments(&path), "{path:?}");
+        }
+        assert!(normal > 100, "{normal}");
+    }
+
+    /// [`normalize`] without its shortcut for normal paths.
+    fn normalize_by_segments(path: &str) -> String {
+        let path = path.replace('\\', "/");
+        let absolute = path.starts_with('/');
+        let mut segments: Vec<&str> = Vec::new();
+        for segment in path.split('/') {
+            match segment {
+                "" | "." => {}
+                ".." => match segments.last() {
+                    Some(&last) if last != ".." => {
+                        segments.pop();
+                    }
+                    _ if absolute => {}
+                    _ => segments.push(".."),
+                },
+                other => segments.push(other),
+            }
+        }
+        let joined = segments.join("/");
+        match (absolute, joined.is_empty()) {
+            (true, _) => format!("/{joined}"),
+            (false, true) => ".".to_string(),
+            (false, false) => joined,
+        }
     }
 
     #[test]

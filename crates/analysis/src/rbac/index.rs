@@ -27,7 +27,18 @@ pub struct RbacIndex {
     /// the index: one per account, however many pods run as it (a clone
     /// of the index shares them until either changes).
     answers: Arc<Mutex<Answers>>,
+    /// The effective rules of each role bindings name, and the dangerous
+    /// capabilities among them, for this state of the roles (every account
+    /// bound to a role asks: computed once).
+    role_rules: Arc<Mutex<HashMap<RoleKey, RoleRules>>>,
 }
+
+/// A role as [`RbacIndex::rules_of`] looks it up: built-in or not, its kind,
+/// its name, and the namespace of the binding for a Role.
+type RoleKey = (bool, RoleKind, String, Option<String>);
+
+/// A role's effective rules and the dangerous capabilities among them.
+type RoleRules = (Arc<Vec<PolicyRule>>, Vec<Capability>);
 
 /// A role or binding: its origin and its position in that file's list.
 type Place = (String, usize);
@@ -243,6 +254,7 @@ impl RbacIndex {
         self.aggregated = OnceLock::new();
         self.lookup = OnceLock::new();
         self.answers = Arc::default();
+        self.role_rules = Arc::default();
     }
 
     /// [`RbacIndex::permissions`], computed once per account and state of
@@ -435,7 +447,7 @@ impl RbacIndex {
         via: Via,
         role: RoleSource,
     ) -> Grant {
-        let rules = self.rules_of(&role, binding_namespace.as_deref());
+        let (rules, capabilities) = self.shared_rules_of(&role, binding_namespace.as_deref());
         let scope = match binding_kind {
             BindingKind::ClusterRoleBinding => Scope::Cluster,
             BindingKind::RoleBinding => Scope::Namespace(binding_namespace.clone()),
@@ -448,9 +460,39 @@ impl RbacIndex {
             via,
             role,
             scope,
-            capabilities: Capability::of_rules(&rules),
-            rules: Arc::new(rules),
+            capabilities,
+            rules,
         }
+    }
+
+    /// [`RbacIndex::rules_of`] and the capabilities among them, computed
+    /// once per role and state of the index.
+    fn shared_rules_of(&self, role: &RoleSource, binding_namespace: Option<&str>) -> RoleRules {
+        let key: RoleKey = match role {
+            RoleSource::Missing { .. } => return (Arc::default(), Vec::new()),
+            RoleSource::Declared { kind, name, .. } => (
+                false,
+                *kind,
+                name.clone(),
+                binding_namespace
+                    .filter(|_| *kind == RoleKind::Role)
+                    .map(str::to_string),
+            ),
+            RoleSource::Builtin { name, .. } => (true, RoleKind::ClusterRole, name.clone(), None),
+        };
+        if let Some((rules, capabilities)) = self.role_rules.lock().get(&key) {
+            return (Arc::clone(rules), capabilities.clone());
+        }
+        // Computed without the lock held: two threads may both compute it.
+        let rules = self.rules_of(role, binding_namespace);
+        let capabilities = Capability::of_rules(&rules);
+        let (rules, capabilities) = self
+            .role_rules
+            .lock()
+            .entry(key)
+            .or_insert((Arc::new(rules), capabilities))
+            .clone();
+        (rules, capabilities)
     }
 
     /// Where a `roleRef` leads: a Role in the binding's namespace (only a

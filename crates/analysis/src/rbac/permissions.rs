@@ -405,27 +405,28 @@ impl Permissions {
     /// their scope, deduplicated, most dangerous first (cluster-wide before
     /// namespaced).
     pub fn capabilities(&self) -> Vec<(Capability, Scope)> {
-        let mut out: Vec<(Capability, Scope)> = self
+        // (Sorted and sifted by reference; only what is left is copied.)
+        let mut out: Vec<(Capability, &Scope)> = self
             .grants
             .iter()
-            .flat_map(|g| g.capabilities.iter().map(|c| (*c, g.scope.clone())))
+            .flat_map(|g| g.capabilities.iter().map(|c| (*c, &g.scope)))
             .collect();
         out.sort();
         out.dedup();
         // A capability held cluster-wide need not be repeated per namespace.
         let cluster: Vec<Capability> = out
             .iter()
-            .filter(|(_, s)| *s == Scope::Cluster)
+            .filter(|(_, s)| **s == Scope::Cluster)
             .map(|(c, _)| *c)
             .collect();
-        out.retain(|(c, s)| *s == Scope::Cluster || !cluster.contains(c));
+        out.retain(|(c, s)| **s == Scope::Cluster || !cluster.contains(c));
         out.sort_by(|a, b| {
             let cluster_first = |s: &Scope| !matches!(s, Scope::Cluster);
             a.0.cmp(&b.0)
-                .then_with(|| cluster_first(&a.1).cmp(&cluster_first(&b.1)))
-                .then_with(|| a.1.cmp(&b.1))
+                .then_with(|| cluster_first(a.1).cmp(&cluster_first(b.1)))
+                .then_with(|| a.1.cmp(b.1))
         });
-        out
+        out.into_iter().map(|(c, s)| (c, s.clone())).collect()
     }
 
     /// Whether any binding of the checked files applies.
