@@ -257,6 +257,19 @@ fn mark_after_header(original: &[u8], changed: &[bool], out: &mut [u8], start: u
     if content_indent <= header_indent {
         return;
     }
+    mark_first_masked_blank(original, changed, out, blank_lines, content_indent);
+}
+
+/// Marks the first of a block scalar's leading `blank_lines` (blank after
+/// masking) that the mask made longer than the content's indentation
+/// `content_indent` (see [`mark_block_scalar_starts`]).
+fn mark_first_masked_blank(
+    original: &[u8],
+    changed: &[bool],
+    out: &mut [u8],
+    blank_lines: impl IntoIterator<Item = (usize, usize)>,
+    content_indent: usize,
+) {
     for (s, e) in blank_lines {
         let was_blank = original[s..e].iter().all(|&b| b == b' ' || b == b'\t');
         if was_blank || e - s <= content_indent {
@@ -678,26 +691,8 @@ mod tests {
             if content_indent <= header_indent {
                 continue;
             }
-            for &(s, e) in &lines[n..n + content] {
-                let was_blank = original[s..e].iter().all(|&b| b == b' ' || b == b'\t');
-                if was_blank || e - s <= content_indent {
-                    // Not masked, or not longer than the content's indentation:
-                    // a leading empty line YAML accepts.
-                    continue;
-                }
-                let at = if changed[s + content_indent] {
-                    Some(s + content_indent)
-                } else {
-                    // Where the masked text starts: the scalar then reads the
-                    // mark as more indented than its content (an error either
-                    // way, as in the template).
-                    (s..e).find(|&i| changed[i] && original[i] != b' ' && original[i] != b'\t')
-                };
-                if let Some(at) = at {
-                    out[at] = b'x';
-                }
-                break;
-            }
+            let blank_lines = lines[n..n + content].iter().copied();
+            mark_first_masked_blank(original, changed, out, blank_lines, content_indent);
         }
     }
 
